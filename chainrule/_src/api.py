@@ -1,0 +1,626 @@
+"""The user-facing transformations: argnums, has_aux, pytrees and argument errors are
+handled here, once; the interpreters only ever see flat lists of values.
+
+Compose, don't re-implement: jacfwd pushes the standard basis through jvp, jacrev
+pulls it back through vjp, hessian = jacfwd(jacrev(f)), hvp = jvp of grad.
+"""
+import functools
+
+import numpy as np
+
+from .core import Tracer, Zero, _state, shape_of, dtype_of, is_inexact, instantiate
+from .tree_util import tree_flatten, tree_unflatten, tree_map, tree_structure
+from .interpreters.reverse import vjp_flat
+from .interpreters.forward import jvp_flat
+from .prims.control import (custom_jvp_call_p, custom_vjp_call_p, checkpoint_p,
+                            stop_gradient_p)
+
+__all__ = ["grad", "value_and_grad", "vjp", "jvp", "linearize", "jacfwd", "jacrev",
+           "jacobian", "hessian", "hvp", "elementwise_grad", "stop_gradient",
+           "custom_jvp", "custom_vjp", "checkpoint", "remat"]
+
+
+# ------------------------------------------------------------------ argument plumbing
+
+def _argnums_tuple(argnums, nargs, fname):
+    single = isinstance(argnums, (int, np.integer))
+    nums = (int(argnums),) if single else tuple(int(a) for a in argnums)
+    for a in nums:
+        if not -nargs <= a < nargs:
+            raise ValueError(f"{fname}: argnums={argnums!r} is out of range for a function "
+                             f"called with {nargs} positional argument(s)")
+    return single, tuple(a % nargs for a in nums)
+
+
+def _check_diff_input(x, fname, holomorphic, argnum):
+    for leaf in tree_flatten(x)[0]:
+        dt = dtype_of(leaf)
+        if dt.kind not in "fc":
+            raise TypeError(
+                f"{fname} requires real- or complex-valued inputs (float or complex "
+                f"dtype), but argument {argnum} has dtype {dt}. Pass floats (e.g. 1.0 "
+                f"instead of 1, or x.astype(float)); chainrule does not support "
+                f"allow_int.")
+        if holomorphic and dt.kind != "c":
+            raise TypeError(f"{fname} with holomorphic=True requires complex inputs, but "
+                            f"argument {argnum} has dtype {dt}")
+
+
+def _split_aux(out, has_aux, fname):
+    if not has_aux:
+        return out, None
+    if not (isinstance(out, (tuple, list)) and len(out) == 2):
+        raise TypeError(f"{fname} with has_aux=True requires the function to return a "
+                        f"pair (output, auxiliary data), but it returned "
+                        f"{type(out).__name__}")
+    return out[0], out[1]
+
+
+def _stop(tree):
+    return tree_map(lambda x: stop_gradient_p.bind(x) if isinstance(x, Tracer) else x, tree)
+
+
+def _flat_fun(fun, args, argnums, has_aux, fname):
+    """A flat-in/flat-out version of ``fun`` w.r.t. the arguments in ``argnums``.
+
+    Returns (flat_fun, flat_primals, in_trees, store) where ``store`` receives the
+    output tree and aux after the call.
+    """
+    dyn = [args[i] for i in argnums]
+    flat, in_tree = tree_flatten(dyn)
+    store = {}
+
+    def flat_fun(*xs):
+        new_args = list(args)
+        for i, v in zip(argnums, tree_unflatten(in_tree, xs)):
+            new_args[i] = v
+        out = fun(*new_args)
+        out, aux = _split_aux(out, has_aux, fname)
+        out_flat, out_tree = tree_flatten(out)
+        store["out_tree"] = out_tree
+        store["aux"] = aux
+        return out_flat
+    return flat_fun, flat, in_tree, store
+
+
+def _zeros_like(x):
+    if type(x) is float:
+        return 0.0
+    if type(x) is complex:
+        return 0j
+    return np.zeros(shape_of(x), dtype_of(x))
+
+
+def _fill(cts, primals):
+    return [(_zeros_like(p) if c is None else _cast_like(c, p)) for c, p in zip(cts, primals)]
+
+
+def _cast_like(ct, p):
+    """Cotangents keep the primal's dtype (float32 stays float32, real stays real)."""
+    pd = dtype_of(p)
+    cd = dtype_of(ct)
+    if cd != pd and pd.kind in "fc":
+        if cd.kind == "c" and pd.kind == "f":
+            ct = ct.real
+        ct = ct.astype(pd) if hasattr(ct, "astype") else pd.type(ct)
+    return ct
+
+
+# ------------------------------------------------------------------ vjp / grad
+
+def vjp(fun, *primals, has_aux=False):
+    """Evaluate ``fun(*primals)`` and return its vector-Jacobian product function.
+
+    Parameters
+    ----------
+    fun : callable
+        Function of pytrees of arrays, returning a pytree of arrays.
+    *primals
+        Point at which to linearise.
+    has_aux : bool
+        If true, ``fun`` returns ``(output, aux)`` and aux is returned unchanged.
+
+    Returns
+    -------
+    (out, vjp_fun) or (out, vjp_fun, aux)
+        ``vjp_fun(ct)`` takes a cotangent with the structure and shapes of ``out``
+        and returns a tuple with one cotangent per primal. It may be called
+        many times.
+    """
+    flat_fun, flat, in_tree, store = _flat_fun(fun, primals, tuple(range(len(primals))),
+                                               has_aux, "vjp")
+    outs, backward = vjp_flat(flat_fun, flat)
+    out_tree = store["out_tree"]
+
+    def vjp_fun(ct):
+        ct_flat, ct_tree = tree_flatten(ct)
+        if ct_tree != out_tree:
+            raise ValueError(f"vjp_fun: the cotangent has structure {ct_tree} but the "
+                             f"output has structure {out_tree}")
+        for c, o in zip(ct_flat, outs):
+            if shape_of(c) != shape_of(o):
+                raise ValueError(f"vjp_fun: cotangent of shape {shape_of(c)} for an output "
+                                 f"of shape {shape_of(o)}")
+        return tuple(tree_unflatten(in_tree, _fill(backward(ct_flat), flat)))
+    out = tree_unflatten(out_tree, outs)
+    if has_aux:
+        return out, vjp_fun, _stop(store["aux"])
+    return out, vjp_fun
+
+
+def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
+    """Return a function computing ``fun``'s value and its gradient.
+
+    Parameters
+    ----------
+    fun : callable
+        Returns a real scalar (or an array with exactly one element); with
+        ``holomorphic=True`` a complex scalar.
+    argnums : int or tuple of ints
+        Which positional arguments to differentiate with respect to.
+    has_aux : bool
+        ``fun`` returns ``(value, aux)``; the result is then ``((value, aux), grad)``.
+    holomorphic : bool
+        ``fun`` is complex-differentiable; inputs must be complex.
+
+    Returns
+    -------
+    callable
+        ``(value, grad)``, with ``grad`` shaped like the chosen argument(s) (a tuple
+        when ``argnums`` is a tuple).
+    """
+    fname = "grad" if getattr(fun, "_cr_grad_name", False) else "value_and_grad"
+
+    @functools.wraps(fun)
+    def value_and_grad_f(*args, **kwargs):
+        f = functools.partial(fun, **kwargs) if kwargs else fun
+        single, nums = _argnums_tuple(argnums, len(args), fname)
+        for i in nums:
+            _check_diff_input(args[i], fname, holomorphic, i)
+        flat_fun, flat, in_tree, store = _flat_fun(f, args, nums, has_aux, fname)
+        outs, backward = vjp_flat(flat_fun, flat)
+        if store["out_tree"].num_leaves != 1:
+            raise TypeError(f"{fname} requires a function returning a single array, got "
+                            f"a {store['out_tree']}")
+        ans = outs[0]
+        dt = dtype_of(ans)
+        size = 1
+        for d in shape_of(ans):
+            size *= d
+        if size != 1:
+            raise TypeError(f"{fname} requires a scalar output (or an array with exactly "
+                            f"one element), but the output has shape {shape_of(ans)}. "
+                            f"For vector outputs use jacrev/jacobian or vjp, or "
+                            f"elementwise_grad for elementwise functions.")
+        if dt.kind == "c" and not holomorphic:
+            raise TypeError(f"{fname} requires real-valued outputs (output dtype {dt}). "
+                            "For holomorphic functions, pass holomorphic=True; for "
+                            "real-valued losses of complex values, take .real or abs.")
+        if dt.kind not in "fc":
+            raise TypeError(f"{fname} requires a float output, got dtype {dt}")
+        one = np.ones(shape_of(ans), dt) if shape_of(ans) else dt.type(1)
+        grads = tree_unflatten(in_tree, _fill(backward([one], consume=True), flat))
+        g = grads[0] if single else tuple(grads)
+        value = tree_unflatten(store["out_tree"], outs)
+        if has_aux:
+            return (value, _stop(store["aux"])), g
+        return value, g
+    return value_and_grad_f
+
+
+def grad(fun, argnums=0, has_aux=False, holomorphic=False):
+    """Return a function computing the gradient of scalar-valued ``fun``.
+
+    ``grad(f)(x)`` evaluates the gradient of ``f`` at ``x``. Composes with every other
+    transformation (``grad(grad(f))``, ``vmap(grad(f))``, ``jit(grad(f))``).
+    For complex inputs with real output, returns JAX's convention (the conjugate of
+    df/dz*; ``grad(lambda z: abs(z)**2)(3+4j) == 6-8j``).
+
+    Parameters
+    ----------
+    fun, argnums, has_aux, holomorphic
+        As :func:`value_and_grad`.
+
+    Returns
+    -------
+    callable
+        Returns the gradient (and ``aux`` with ``has_aux=True``: ``(grad, aux)``).
+    """
+    vg = value_and_grad(_named_grad(fun), argnums, has_aux, holomorphic)
+
+    @functools.wraps(fun)
+    def grad_f(*args, **kwargs):
+        (value, g) = vg(*args, **kwargs)
+        if has_aux:
+            return g, value[1]
+        return g
+    return grad_f
+
+
+def _named_grad(fun):
+    @functools.wraps(fun)
+    def f(*a, **k):
+        return fun(*a, **k)
+    f._cr_grad_name = True
+    return f
+
+
+def elementwise_grad(fun, argnum=0):
+    """autograd's ``elementwise_grad``: the vjp of ``fun`` with a cotangent of ones.
+
+    For an elementwise function this is the derivative at every element.
+    """
+    def egrad(*args, **kwargs):
+        f = functools.partial(fun, **kwargs) if kwargs else fun
+        _check_diff_input(args[argnum], "elementwise_grad", False, argnum)
+
+        def g(x):
+            new = list(args)
+            new[argnum] = x
+            return f(*new)
+        out, vjp_fun = vjp(g, args[argnum])
+        return vjp_fun(tree_map(lambda o: np.ones(shape_of(o), dtype_of(o)), out))[0]
+    return egrad
+
+
+# ------------------------------------------------------------------ jvp / linearize
+
+def jvp(fun, primals, tangents, has_aux=False):
+    """Jacobian-vector product: ``(fun(*primals), J @ tangents)``.
+
+    ``primals`` and ``tangents`` are tuples (or lists) of equal structure; each
+    tangent must have the shape and dtype of its primal.
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp: primals and tangents must be tuples or lists, e.g. "
+                        "jvp(f, (x,), (v,))")
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+    flat_fun, flat, in_tree, store = _flat_fun(fun, tuple(primals),
+                                               tuple(range(len(primals))), has_aux, "jvp")
+    t_flat, t_tree = tree_flatten(list(tangents))
+    if t_tree != in_tree:
+        raise ValueError(f"jvp: tangents have structure {t_tree} but primals have "
+                         f"structure {in_tree}")
+    ts = []
+    for p, t in zip(flat, t_flat):
+        if shape_of(p) != shape_of(t):
+            raise ValueError(f"jvp: tangent of shape {shape_of(t)} for a primal of shape "
+                             f"{shape_of(p)}; they must match")
+        pd, td = dtype_of(p), dtype_of(t)
+        if pd.kind in "fc" and td.kind not in "fc":
+            raise TypeError(f"jvp: tangent dtype {td} does not match primal dtype {pd}")
+        ts.append(t if pd.kind in "fc" else Zero.like(p))
+    outs, t_outs = jvp_flat(flat_fun, flat, ts)
+    out_tree = store["out_tree"]
+    out = tree_unflatten(out_tree, outs)
+    t_out = tree_unflatten(out_tree, [_zeros_like(o) if type(t) is Zero else t
+                                      for o, t in zip(outs, t_outs)])
+    if has_aux:
+        return out, t_out, _stop(store["aux"])
+    return out, t_out
+
+
+def linearize(fun, *primals):
+    """Return ``(fun(*primals), f_jvp)`` where ``f_jvp(*tangents)`` is the JVP at primals.
+
+    ``f_jvp`` re-runs forward mode on each call (chainrule does not store a
+    linearised program).
+    """
+    out = fun(*primals)
+
+    def f_jvp(*tangents):
+        return jvp(fun, primals, tangents)[1]
+    return out, f_jvp
+
+
+def hvp(fun, primals, tangents):
+    """Hessian-vector product of scalar ``fun`` (forward-over-reverse).
+
+    ``hvp(f, (x,), (v,))`` returns ``H(x) @ v`` with the structure of ``x``.
+    """
+    return jvp(grad(fun, argnums=tuple(range(len(primals)))), tuple(primals),
+               tuple(tangents))[1] if len(primals) > 1 else \
+        jvp(grad(fun), tuple(primals), tuple(tangents))[1]
+
+
+# ------------------------------------------------------------------ Jacobians
+
+def _basis(flat):
+    """Rows of the identity, split into one pytree leaf-list per basis vector."""
+    sizes = [int(np.prod(shape_of(x))) for x in flat]
+    n = sum(sizes)
+    dtype = np.result_type(*[dtype_of(x) for x in flat]) if flat else np.float64
+    eye = np.eye(n, dtype=dtype)
+    out, start = [], 0
+    for x, s in zip(flat, sizes):
+        out.append(eye[:, start:start + s].reshape((n,) + shape_of(x)).astype(dtype_of(x)))
+        start += s
+    return out, n
+
+
+def _jac_tree(blocks, out_flat, out_tree, in_flat, in_tree, single):
+    """Arrange Jacobian blocks ``blocks[i][j]`` (out leaf i, in leaf j) as JAX does:
+    the output pytree whose leaves are input pytrees."""
+    rows = []
+    for i in range(len(out_flat)):
+        inner = tree_unflatten(in_tree, blocks[i])
+        rows.append(inner[0] if single else tuple(inner))
+    return tree_unflatten(out_tree, rows)
+
+
+def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
+    """Jacobian of ``fun`` by forward mode (one jvp per input element).
+
+    Efficient for "tall" Jacobians (few inputs, many outputs). The result for an
+    output of shape ``S`` and an input of shape ``T`` has shape ``S + T``; with
+    pytrees, the output pytree holds input pytrees (as in JAX).
+    """
+    def jac_f(*args):
+        single, nums = _argnums_tuple(argnums, len(args), "jacfwd")
+        for i in nums:
+            _check_diff_input(args[i], "jacfwd", holomorphic, i)
+        flat_fun, flat, in_tree, store = _flat_fun(fun, args, nums, has_aux, "jacfwd")
+        basis, n = _basis(flat)
+        cols = []
+        outs = None
+        for k in range(n):
+            outs, t_outs = jvp_flat(flat_fun, flat, [b[k] for b in basis])
+            cols.append([instantiate(Zero.like(o)) if type(t) is Zero else t
+                         for o, t in zip(outs, t_outs)])
+        if outs is None:
+            outs = flat_fun(*flat)
+        blocks = []
+        for i, o in enumerate(outs):
+            stacked = _stack([c[i] for c in cols], shape_of(o), dtype_of(o))  # (n,) + S
+            row, start = [], 0
+            for x in flat:
+                s = int(np.prod(shape_of(x)))
+                part = stacked[start:start + s]
+                part = _to_front_last(part, shape_of(x), shape_of(o))
+                row.append(part)
+                start += s
+            blocks.append(row)
+        jac = _jac_tree(blocks, outs, store["out_tree"], flat, in_tree, single)
+        if has_aux:
+            return jac, _stop(store["aux"])
+        return jac
+    return jac_f
+
+
+def jacrev(fun, argnums=0, has_aux=False, holomorphic=False):
+    """Jacobian of ``fun`` by reverse mode (one vjp per output element).
+
+    Efficient for "wide" Jacobians (many inputs, few outputs). Layout as
+    :func:`jacfwd`.
+    """
+    def jac_f(*args):
+        single, nums = _argnums_tuple(argnums, len(args), "jacrev")
+        for i in nums:
+            _check_diff_input(args[i], "jacrev", holomorphic, i)
+        flat_fun, flat, in_tree, store = _flat_fun(fun, args, nums, has_aux, "jacrev")
+        outs, backward = vjp_flat(flat_fun, flat)
+        if not holomorphic:
+            for o in outs:
+                if dtype_of(o).kind == "c":
+                    raise TypeError("jacrev requires real-valued outputs; for holomorphic "
+                                    "functions pass holomorphic=True")
+        basis, m = _basis(outs)
+        rows = []
+        for k in range(m):
+            rows.append(_fill(backward([b[k] for b in basis]), flat))
+        blocks = []
+        start = 0
+        for o in outs:
+            s = int(np.prod(shape_of(o)))
+            row = []
+            for j, x in enumerate(flat):
+                stacked = _stack([rows[k][j] for k in range(start, start + s)],
+                                 shape_of(x), dtype_of(x))
+                from .numpy.basic import reshape
+                row.append(reshape(stacked, shape_of(o) + shape_of(x)))
+            blocks.append(row)
+            start += s
+        jac = _jac_tree(blocks, outs, store["out_tree"], flat, in_tree, single)
+        if has_aux:
+            return jac, _stop(store["aux"])
+        return jac
+    return jac_f
+
+
+def _stack(items, shape, dtype):
+    from .numpy.basic import stack
+    if not items:
+        return np.zeros((0,) + shape, dtype)
+    return stack(items)
+
+
+def _to_front_last(part, in_shape, out_shape):
+    """(prod(in_shape),) + out_shape  ->  out_shape + in_shape."""
+    from .numpy.basic import reshape, moveaxis
+    nin = len(in_shape)
+    part = reshape(part, in_shape + out_shape)
+    nout = len(out_shape)
+    if nin and nout:
+        part = moveaxis(part, tuple(range(nin)), tuple(range(nout, nout + nin)))
+    return part
+
+
+jacobian = jacrev
+
+
+def hessian(fun, argnums=0, has_aux=False, holomorphic=False):
+    """Hessian of scalar ``fun``: ``jacfwd(jacrev(fun))`` (forward-over-reverse)."""
+    return jacfwd(jacrev(fun, argnums, has_aux, holomorphic), argnums, has_aux, holomorphic)
+
+
+# ------------------------------------------------------------------ stop_gradient
+
+def stop_gradient(x):
+    """Return ``x`` unchanged, but treat it as a constant for differentiation.
+
+    Works on pytrees.
+    """
+    return tree_map(lambda v: stop_gradient_p.bind(v) if isinstance(v, Tracer)
+                    else v, x)
+
+
+# ------------------------------------------------------------------ custom rules
+
+class custom_jvp:
+    """A function with a user-defined forward-mode derivative (JAX's ``custom_jvp``).
+
+    Examples
+    --------
+    >>> @custom_jvp
+    ... def f(x):
+    ...     return cnp.log1p(cnp.exp(x))
+    >>> @f.defjvp
+    ... def f_jvp(primals, tangents):
+    ...     (x,), (t,) = primals, tangents
+    ...     return f(x), t * (1 - 1 / (1 + cnp.exp(x)))
+
+    Reverse mode (grad) transposes the rule, so one rule serves both modes.
+    ``nondiff_argnums`` name arguments that are passed to the rule first, untouched.
+    """
+
+    def __init__(self, fun, nondiff_argnums=()):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.jvp_rule = None
+
+    def defjvp(self, jvp_rule):
+        self.jvp_rule = jvp_rule
+        return jvp_rule
+
+    def defjvps(self, *rules):
+        """One rule per argument: ``rule(t_i, ans, *primals)``, summed."""
+        def jvp_rule(primals, tangents):
+            ans = self.fun(*primals)
+            out = None
+            for r, t in zip(rules, tangents):
+                if r is None:
+                    continue
+                term = r(t, ans, *primals)
+                out = term if out is None else out + term
+            return ans, out
+        self.jvp_rule = jvp_rule
+
+    def __call__(self, *args):
+        if self.jvp_rule is None:
+            raise AttributeError(f"No JVP defined for custom_jvp function "
+                                 f"{self.fun.__name__} using defjvp.")
+        nd = self.nondiff_argnums
+        static = {i: args[i] for i in nd}
+        dyn = [a for i, a in enumerate(args) if i not in nd]
+        if _state.trace is None:
+            return self.fun(*args)
+        flat, in_tree = tree_flatten(dyn)
+        store = {}
+
+        def full(dyn_args):
+            it = iter(dyn_args)
+            return [static[i] if i in static else next(it) for i in range(len(args))]
+
+        def fun_flat(*xs):
+            out = self.fun(*full(tree_unflatten(in_tree, xs)))
+            out_flat, store["out_tree"] = tree_flatten(out)
+            return out_flat
+
+        def rule_flat(ps, ts):
+            p_tree = tree_unflatten(in_tree, ps)
+            t_tree = tree_unflatten(in_tree, ts)
+            s_args = [static[i] for i in nd]
+            out, t_out = self.jvp_rule(*s_args, tuple(p_tree), tuple(t_tree))
+            out_flat, store["out_tree"] = tree_flatten(out)
+            t_flat, t_tree2 = tree_flatten(t_out)
+            if t_tree2 != store["out_tree"]:
+                raise TypeError("custom_jvp rule must return (primal_out, tangent_out) "
+                                f"of equal structure, got {store['out_tree']} and {t_tree2}")
+            return out_flat, t_flat
+        outs = custom_jvp_call_p.bind(*flat, fun=fun_flat, jvp_rule=rule_flat)
+        return tree_unflatten(store["out_tree"], outs)
+
+
+class custom_vjp:
+    """A function with a user-defined reverse-mode derivative (JAX's ``custom_vjp``).
+
+    ``f.defvjp(fwd, bwd)``: ``fwd(*args) -> (out, residuals)``,
+    ``bwd(*nondiff_args, residuals, ct) -> tuple of cotangents`` (one per
+    differentiable argument).
+    """
+
+    def __init__(self, fun, nondiff_argnums=()):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.fwd = self.bwd = None
+
+    def defvjp(self, fwd, bwd):
+        self.fwd, self.bwd = fwd, bwd
+
+    def __call__(self, *args):
+        if self.fwd is None:
+            raise AttributeError(f"No VJP defined for custom_vjp function "
+                                 f"{self.fun.__name__} using defvjp.")
+        if _state.trace is None:
+            return self.fun(*args)
+        nd = self.nondiff_argnums
+        static = {i: args[i] for i in nd}
+        dyn = [a for i, a in enumerate(args) if i not in nd]
+        flat, in_tree = tree_flatten(dyn)
+        store = {}
+
+        def full(xs):
+            it = iter(tree_unflatten(in_tree, xs))
+            return [static[i] if i in static else next(it) for i in range(len(args))]
+
+        def fun_flat(*xs):
+            out_flat, store["out_tree"] = tree_flatten(self.fun(*full(xs)))
+            return out_flat
+
+        def fwd_flat(*xs):
+            out, res = self.fwd(*full(xs))
+            out_flat, store["out_tree"] = tree_flatten(out)
+            return out_flat, res
+
+        def bwd_flat(res, cts):
+            ct = tree_unflatten(store["out_tree"], cts)
+            in_cts = self.bwd(*[static[i] for i in nd], res, ct)
+            if not isinstance(in_cts, (tuple, list)):
+                raise TypeError("custom_vjp bwd must return a tuple with one cotangent per "
+                                "differentiable argument")
+            flat_cts, t = tree_flatten(list(in_cts))
+            if len(flat_cts) != len(flat):
+                raise TypeError(f"custom_vjp bwd returned {len(in_cts)} cotangent(s) for "
+                                f"{len(dyn)} differentiable argument(s)")
+            return [None if c is None else c for c in flat_cts]
+        outs = custom_vjp_call_p.bind(*flat, fun=fun_flat, fwd_fn=fwd_flat, bwd_fn=bwd_flat)
+        return tree_unflatten(store["out_tree"], outs)
+
+
+def checkpoint(fun, *, static_argnums=()):
+    """Rematerialisation: the tape keeps only ``fun``'s inputs, and its intermediates
+    are recomputed during the backward pass (less memory, one more forward pass).
+    """
+    @functools.wraps(fun)
+    def wrapped(*args):
+        if _state.trace is None:
+            return fun(*args)
+        static = {i: args[i] for i in static_argnums}
+        dyn = [a for i, a in enumerate(args) if i not in static]
+        flat, in_tree = tree_flatten(dyn)
+        store = {}
+
+        def fun_flat(*xs):
+            it = iter(tree_unflatten(in_tree, xs))
+            full = [static[i] if i in static else next(it) for i in range(len(args))]
+            out_flat, store["out_tree"] = tree_flatten(fun(*full))
+            return out_flat
+        outs = checkpoint_p.bind(*flat, fun=fun_flat)
+        return tree_unflatten(store["out_tree"], outs)
+    return wrapped
+
+
+remat = checkpoint

@@ -1,0 +1,253 @@
+"""The core: primitives, traces, tracers, symbolic zeros and the current-trace slot.
+
+This module knows no NumPy function by name. Everything else is built on four ideas:
+
+* A :class:`Primitive` is one operation with all of its rules (``impl``, ``jvp``,
+  ``vjp``, ``batch``, ``cost``). ``prim.bind(*args, **params)`` applies it.
+* Dispatch is by context. One slot per thread (``_state.trace``) holds the current
+  trace; ``None`` means "evaluate with NumPy". ``bind`` hands the primitive to the
+  current trace, which unpacks only the tracers it owns (by identity), treats every
+  other value as a constant, and runs the primitive's rules with its *parent* current.
+  Transformations therefore nest to any depth and never confuse perturbations.
+* A :class:`Tracer` is a value that a trace owns. Operators and NumPy methods are
+  installed on it by the numpy layer.
+* :class:`Zero` is a symbolic zero tangent/cotangent: rules skip work for it.
+"""
+import threading
+
+import numpy as np
+
+
+class _State(threading.local):
+    trace = None          # the current trace; None: plain NumPy evaluation
+    nan_checks = 0        # > 0 inside debug_nans()
+
+
+_state = _State()
+
+
+def current_trace():
+    return _state.trace
+
+
+class new_trace_context:
+    """Install ``trace`` as current for the duration of a ``with`` block."""
+    __slots__ = ("trace", "saved")
+
+    def __init__(self, trace):
+        self.trace = trace
+
+    def __enter__(self):
+        self.saved = _state.trace
+        _state.trace = self.trace
+        return self.trace
+
+    def __exit__(self, *exc):
+        _state.trace = self.saved
+
+
+class Trace:
+    """Base class of every transformation's interpreter.
+
+    A trace is created by a transformation with the trace that was current as its
+    ``parent``. Subclasses implement ``process(prim, args, params)``.
+    """
+    __slots__ = ("parent", "__weakref__")
+
+    def __init__(self, parent):
+        self.parent = parent
+
+    def process(self, prim, args, params):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def in_parent(self, prim, args, params):
+        """Apply ``prim`` with this trace's parent current (used for constants)."""
+        saved = _state.trace
+        _state.trace = self.parent
+        try:
+            return prim.bind(*args, **params)
+        finally:
+            _state.trace = saved
+
+
+class Primitive:
+    """One operation and all of its rules.
+
+    Rules (override in subclasses or factories):
+
+    ``impl(*args, **params)``
+        Evaluate with NumPy on plain values.
+    ``jvp(primals, tangents, **params) -> (ans, t_ans)``
+        Forward mode. ``tangents`` holds :class:`Zero` for constant arguments.
+        Runs with the parent trace current, so it may call any chainrule function.
+    ``vjp(ct, ans, args, needs, **params) -> sequence of cotangents``
+        Reverse mode: one entry per argument (``None`` for no contribution). Only the
+        arguments whose ``needs[i]`` is true must be computed.
+    ``batch(args, dims, **params) -> (ans, dim)``
+        vmap: ``dims[i]`` is the batch axis of ``args[i]`` or ``None``.
+    ``cost(args, ans, **params) -> flops``
+        Floating point operations of one application.
+    """
+    multiple_results = False
+    differentiable = True   # False: outputs carry no derivative (comparisons, floor, ...)
+    fwd = None              # optional: fwd(*args, **params) -> (ans, res); reverse mode then
+                            # hands ``res`` (not ``ans``) to vjp (custom_vjp, checkpoint)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return self.name
+
+    def outputs_of(self, res):
+        """The outputs, given what ``fwd`` kept (only for primitives with ``fwd``)."""
+        return res[0]
+
+    def bind(self, *args, **params):
+        trace = _state.trace
+        if trace is None:
+            return self.impl(*args, **params)
+        return trace.process(self, args, params)
+
+    def impl(self, *args, **params):
+        raise NotImplementedError(f"primitive '{self.name}' has no implementation")
+
+    def jvp(self, primals, tangents, **params):
+        raise NotImplementedError(
+            f"jvp of '{self.name}' is not implemented (forward mode: jvp, jacfwd, hessian)")
+
+    def vjp(self, ct, ans, args, needs, **params):
+        raise NotImplementedError(
+            f"vjp of '{self.name}' is not implemented (reverse mode: grad, vjp, jacrev)")
+
+    def batch(self, args, dims, **params):
+        raise NotImplementedError(f"batching rule of '{self.name}' is not implemented (vmap)")
+
+    def cost(self, args, ans, **params):
+        raise NotImplementedError(f"cost rule of '{self.name}' is not implemented")
+
+
+class NonDiffPrimitive(Primitive):
+    """A primitive whose outputs carry no derivative (integer/boolean or piecewise flat)."""
+    differentiable = False
+
+    def jvp(self, primals, tangents, **params):
+        ans = self.bind(*primals, **params)
+        zeros = [Zero.like(a) for a in ans] if self.multiple_results else Zero.like(ans)
+        return ans, zeros
+
+    def vjp(self, ct, ans, args, needs, **params):
+        return [None] * len(args)
+
+
+# ---------------------------------------------------------------------------- values
+
+def shape_of(x):
+    """Shape of an array, scalar or tracer (Python scalars have shape ())."""
+    return getattr(x, "shape", ())
+
+
+_PY_DTYPES = {float: np.dtype(np.float64), int: np.dtype(np.int64),
+              complex: np.dtype(np.complex128), bool: np.dtype(np.bool_)}
+
+
+def dtype_of(x):
+    """NumPy dtype of an array, scalar or tracer."""
+    d = _PY_DTYPES.get(type(x))
+    if d is not None:
+        return d
+    d = getattr(x, "dtype", None)
+    return d if d is not None else np.asarray(x).dtype
+
+
+def is_inexact(x):
+    """True for float and complex values (the ones that carry derivatives)."""
+    t = type(x)
+    if t is float or t is complex:
+        return True
+    if t is int or t is bool:
+        return False
+    d = getattr(x, "dtype", None)
+    return d is not None and d.kind in "fc"
+
+
+class Zero:
+    """A symbolic zero of a given shape and dtype (tangent or cotangent)."""
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape = tuple(shape)
+        self.dtype = np.dtype(dtype)
+
+    @staticmethod
+    def like(x):
+        return Zero(shape_of(x), dtype_of(x))
+
+    def __repr__(self):
+        return f"Zero({self.shape}, {self.dtype})"
+
+
+def instantiate(t):
+    """Turn a symbolic zero into a real array of zeros; leave other values alone."""
+    if type(t) is Zero:
+        return np.zeros(t.shape, t.dtype)
+    return t
+
+
+# ---------------------------------------------------------------------------- tracers
+
+class LeakedTracerError(RuntimeError):
+    pass
+
+
+class Tracer:
+    """A value owned by a trace. Subclasses define ``shape`` and ``dtype``.
+
+    Operators, NumPy protocol hooks and ndarray methods are installed by
+    ``chainrule._src.numpy.methods``.
+    """
+    __slots__ = ("_trace",)
+    __array_priority__ = 1000
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    @property
+    def size(self):
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of unsized object (a 0-d traced array)")
+        return self.shape[0]
+
+    def _assign(self, other):
+        """Make this tracer stand for ``other`` (in-place updates: ``x[i] = v``)."""
+        if type(other) is not type(self) or other._trace is not self._trace:
+            raise TypeError("in-place update mixes values of different transformations")
+        for slot in type(self).__slots__:
+            setattr(self, slot, getattr(other, slot))
+        return self
+
+    def _describe(self):
+        return type(self).__name__
+
+
+def check_not_leaked(x):
+    """Raise if ``x`` is a tracer used where no transformation owns it."""
+    raise LeakedTracerError(
+        f"a traced value ({x._describe()} of shape {x.shape}) was used outside the "
+        "transformation that created it. Traced values only live while the transformed "
+        "function runs: return them as outputs instead of storing them in globals, "
+        "closures or object attributes.")
+
+
+def find_tracer(args):
+    for a in args:
+        if isinstance(a, Tracer):
+            return a
+    return None

@@ -1,0 +1,94 @@
+"""Forward mode: a trace whose tracers carry a primal and a tangent (jvp).
+
+Each primitive's ``jvp`` rule runs with the parent trace current, so tangents may
+themselves be traced by an outer transformation (forward-over-reverse, jacfwd of
+jacrev, ...). A tangent that is symbolically zero is never materialised: an output
+whose tangent is :class:`Zero` is returned as a plain (constant) value.
+"""
+from ..core import Trace, Tracer, Zero, _state, shape_of, dtype_of, instantiate, is_inexact
+
+
+class JVPTracer(Tracer):
+    __slots__ = ("primal", "tangent")
+
+    def __init__(self, trace, primal, tangent):
+        self._trace = trace
+        self.primal = primal
+        self.tangent = tangent
+
+    @property
+    def shape(self):
+        return shape_of(self.primal)
+
+    @property
+    def dtype(self):
+        return dtype_of(self.primal)
+
+    def _concrete(self):
+        p = self.primal
+        return p._concrete() if isinstance(p, Tracer) else p
+
+    def _describe(self):
+        return "JVPTracer (forward-mode value)"
+
+
+class JVPTrace(Trace):
+    __slots__ = ()
+
+    def process(self, prim, args, params):
+        primals = list(args)
+        tangents = None
+        for i, a in enumerate(args):
+            if type(a) is JVPTracer and a._trace is self:
+                if tangents is None:
+                    tangents = [None] * len(args)
+                primals[i] = a.primal
+                tangents[i] = a.tangent
+        if tangents is None or not prim.differentiable:
+            return self.in_parent(prim, primals, params)
+        for i, t in enumerate(tangents):
+            if t is None:
+                tangents[i] = Zero.like(primals[i])
+        saved = _state.trace
+        _state.trace = self.parent
+        try:
+            ans, t_ans = prim.jvp(primals, tangents, **params)
+        finally:
+            _state.trace = saved
+        if prim.multiple_results:
+            return [self.wrap(a, t) for a, t in zip(ans, t_ans)]
+        return self.wrap(ans, t_ans)
+
+    def wrap(self, primal, tangent):
+        if tangent is None or type(tangent) is Zero or not is_inexact(primal):
+            return primal
+        return JVPTracer(self, primal, tangent)
+
+
+def jvp_flat(fun, primals, tangents):
+    """Push ``tangents`` through ``fun(*primals)``; returns (outs, out_tangents) lists.
+
+    ``fun`` takes and returns flat lists of values. Output tangents that are
+    symbolically zero come back as :class:`Zero`.
+    """
+    trace = JVPTrace(_state.trace)
+    ins = [JVPTracer(trace, p, t) if type(t) is not Zero else p
+           for p, t in zip(primals, tangents)]
+    saved = _state.trace
+    _state.trace = trace
+    try:
+        outs = fun(*ins)
+    finally:
+        _state.trace = saved
+    primals_out, tangents_out = [], []
+    for o in outs:
+        if type(o) is JVPTracer and o._trace is trace:
+            primals_out.append(o.primal)
+            tangents_out.append(o.tangent)
+        else:
+            primals_out.append(o)
+            tangents_out.append(Zero.like(o))
+    return primals_out, tangents_out
+
+
+__all__ = ["JVPTrace", "JVPTracer", "jvp_flat", "instantiate"]

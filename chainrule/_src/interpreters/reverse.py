@@ -1,0 +1,178 @@
+"""Reverse mode: a trace that records a tape while the forward pass runs (vjp).
+
+The tape is a list of entries ``(prim, params, in_nodes, args, res, out_nodes)`` in
+the order the primitives ran, which is a topological order. The backward pass walks
+it once from the end, handing each entry's output cotangent to the primitive's
+``vjp`` rule. Rules are written with chainrule's own operations and run with
+whatever trace is current when the backward pass runs, so the backward pass can be
+differentiated again (higher order), batched and staged.
+
+Cotangents live on :class:`Node` objects, one per recorded value, not on tracers:
+an in-place update (``x[i] = v``) re-points a tracer to a new node, and earlier
+uses of the old value still receive their cotangents.
+"""
+from ..core import Trace, Tracer, Zero, _state, shape_of, dtype_of, is_inexact
+
+
+class Node:
+    __slots__ = ("ct",)
+
+    def __init__(self):
+        self.ct = None
+
+
+class ReverseTracer(Tracer):
+    __slots__ = ("primal", "node")
+
+    def __init__(self, trace, primal, node):
+        self._trace = trace
+        self.primal = primal
+        self.node = node
+
+    @property
+    def shape(self):
+        return shape_of(self.primal)
+
+    @property
+    def dtype(self):
+        return dtype_of(self.primal)
+
+    def _concrete(self):
+        p = self.primal
+        return p._concrete() if isinstance(p, Tracer) else p
+
+    def _describe(self):
+        return "ReverseTracer (reverse-mode value)"
+
+
+class ReverseTrace(Trace):
+    __slots__ = ("tape", "where")
+
+    def __init__(self, parent):
+        self.parent = parent
+        self.tape = []
+        self.where = None     # debug_nans: tape index -> user source line
+
+    def new_input(self, x):
+        return ReverseTracer(self, x, Node())
+
+    def process(self, prim, args, params):
+        nodes = None
+        primals = list(args)
+        for i, a in enumerate(args):
+            if type(a) is ReverseTracer and a._trace is self:
+                if nodes is None:
+                    nodes = [None] * len(args)
+                primals[i] = a.primal
+                nodes[i] = a.node
+        if nodes is None or not prim.differentiable:
+            return self.in_parent(prim, primals, params)
+        saved = _state.trace
+        _state.trace = parent = self.parent
+        try:
+            if prim.fwd is not None:
+                ans, res = prim.fwd(*primals, **params)
+            elif parent is None:
+                res = ans = prim.impl(*primals, **params)
+            else:
+                res = ans = parent.process(prim, primals, params)
+        finally:
+            _state.trace = saved
+        if prim.multiple_results:
+            outs, out_nodes = [], []
+            for a in ans:
+                if is_inexact(a):
+                    n = Node()
+                    outs.append(ReverseTracer(self, a, n))
+                else:
+                    n = None
+                    outs.append(a)
+                out_nodes.append(n)
+        elif is_inexact(ans):
+            out_nodes = Node()
+            outs = ReverseTracer(self, ans, out_nodes)
+        else:
+            return ans
+        if _state.nan_checks:
+            from .debug import record_site
+            record_site(self)
+        self.tape.append((prim, params, nodes, primals, res, out_nodes))
+        return outs
+
+    def backward(self, out_nodes, cts, in_nodes, consume=False):
+        """Run the backward pass; returns the cotangent of each input node (or None)."""
+        for n, ct in zip(out_nodes, cts):
+            if n is not None and ct is not None and type(ct) is not Zero:
+                n.ct = ct if n.ct is None else n.ct + ct
+        tape = self.tape
+        for i in range(len(tape) - 1, -1, -1):
+            prim, params, nodes, args, res, out = tape[i]
+            if prim.multiple_results:
+                ct = [None if o is None else o.ct for o in out]
+                if all(c is None for c in ct):
+                    continue
+                for o in out:
+                    if o is not None:
+                        o.ct = None
+                ct = [Zero.like(a) if c is None else c for c, a in zip(ct, res_outputs(prim, res))]
+            else:
+                ct = out.ct
+                if ct is None:
+                    continue
+                out.ct = None
+            if consume:
+                tape[i] = None
+            try:
+                in_cts = prim.vjp(ct, res, args, nodes, **params)
+            except FloatingPointError as e:
+                if self.where is not None:
+                    from .debug import annotate
+                    annotate(e, self, i, prim)
+                raise
+            for n, c in zip(nodes, in_cts):
+                if n is not None and c is not None:
+                    n.ct = c if n.ct is None else n.ct + c
+        if consume:
+            tape.clear()
+        result = []
+        for n in in_nodes:
+            result.append(n.ct)
+            n.ct = None
+        return result
+
+
+def res_outputs(prim, res):
+    """The outputs of a multiple-result primitive, from what its forward pass kept."""
+    return prim.outputs_of(res) if prim.fwd is not None else res
+
+
+def vjp_flat(fun, primals):
+    """Run ``fun(*primals)`` recording a tape; return (outs, backward).
+
+    ``backward(cts, consume=False)`` maps a list of output cotangents to a list of
+    input cotangents (``None`` where the input does not influence the outputs).
+    """
+    trace = ReverseTrace(_state.trace)
+    ins = [trace.new_input(p) if is_inexact(p) else p for p in primals]
+    in_nodes = [x.node if type(x) is ReverseTracer else _DEAD for x in ins]
+    saved = _state.trace
+    _state.trace = trace
+    try:
+        outs = fun(*ins)
+    finally:
+        _state.trace = saved
+    outs_primal, out_nodes = [], []
+    for o in outs:
+        if type(o) is ReverseTracer and o._trace is trace:
+            outs_primal.append(o.primal)
+            out_nodes.append(o.node)
+        else:
+            outs_primal.append(o)
+            out_nodes.append(None)
+
+    def backward(cts, consume=False):
+        return trace.backward(out_nodes, cts, in_nodes, consume)
+    return outs_primal, backward
+
+
+_DEAD = Node()   # stands for inputs that cannot carry a derivative

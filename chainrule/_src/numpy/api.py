@@ -1,0 +1,6 @@
+"""Imports every module of the numpy layer so that each registers its functions.
+
+A family module defines its functions with ``@numpy_function(np.foo)`` (or
+``module="numpy.linalg"``); this list is the only place that has to know it exists.
+"""
+from . import basic, ufuncs, nondiff, methods  # noqa: F401

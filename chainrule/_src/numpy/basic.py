@@ -1,0 +1,470 @@
+"""The basic chainrule.numpy functions: array creation from traced values, sum/mean/
+max/min, the core shape functions, where, and the products (dot, matmul, einsum,
+tensordot, inner, outer, vdot).
+
+Each function is NumPy's own outside transformations (see ``dispatch.py``); the
+bodies below are the traced versions.
+"""
+import builtins
+
+import numpy as np
+
+from ..core import Tracer, shape_of, dtype_of, is_inexact
+from ..prims import shape as sp
+from ..prims import elementwise as ew
+from ..prims.products import matmul_p, einsum_p
+from ..prims.reductions import reduce_max_p, reduce_min_p
+from .dispatch import numpy_function, no_kwargs
+
+
+def normalize_axis(axis, ndim, name="axis"):
+    """A tuple of non-negative axes; raises numpy's AxisError when out of range."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    out = []
+    for a in axes:
+        a = int(a)
+        if not -ndim <= a < builtins.max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
+            raise np.exceptions.AxisError(a, ndim)
+        out.append(a % ndim if ndim else 0)
+    if len(set(out)) != len(out):
+        raise ValueError("duplicate value in 'axis'")
+    return tuple(out)
+
+
+def asarray_like(x):
+    """Leave tracers alone; turn anything else into an ndarray."""
+    return x if isinstance(x, Tracer) else np.asarray(x)
+
+
+def _has_tracer(obj):
+    if isinstance(obj, Tracer):
+        return True
+    if isinstance(obj, (list, tuple)):
+        return any(_has_tracer(o) for o in obj)
+    return False
+
+
+# ---------------------------------------------------------------- array creation
+
+@numpy_function(np.array)
+def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, like=None):
+    """Builds arrays from nested lists that may contain traced values (stacks them)."""
+    if isinstance(object, Tracer):
+        out = object
+    elif isinstance(object, (list, tuple)) and _has_tracer(object):
+        out = stack([array(o) for o in object])
+    else:
+        return np.array(object, dtype=dtype, copy=copy, order=order, ndmin=ndmin)
+    if dtype is not None and np.dtype(dtype) != out.dtype:
+        out = astype(out, dtype)
+    if ndmin > out.ndim:
+        out = reshape(out, (1,) * (ndmin - out.ndim) + out.shape)
+    return out
+
+
+@numpy_function(np.asarray)
+def asarray(a, dtype=None, order=None, *, like=None, copy=None):
+    return array(a, dtype=dtype)
+
+
+@numpy_function(np.asanyarray)
+def asanyarray(a, dtype=None, order=None, *, like=None):
+    return array(a, dtype=dtype)
+
+
+def astype(x, dtype):
+    dtype = np.dtype(dtype)
+    if dtype_of(x) == dtype:
+        return x
+    return sp.convert_element_type_p.bind(x, dtype=dtype)
+
+
+for _like in (np.zeros_like, np.ones_like, np.empty_like, np.full_like):
+    def _make_like(np_fn):
+        @numpy_function(np_fn, name=np_fn.__name__)
+        def like(a, *args, **kwargs):
+            """Returns a plain ndarray (creation carries no derivative)."""
+            return np_fn(np.empty(shape_of(a), dtype_of(a)), *args, **kwargs)
+        return like
+    _make_like(_like)
+
+
+@numpy_function(np.copy)
+def copy(a, order="K", subok=False):
+    return a
+
+
+@numpy_function(np.shape)
+def shape(a):
+    return shape_of(a)
+
+
+@numpy_function(np.ndim)
+def ndim(a):
+    return len(shape_of(a))
+
+
+@numpy_function(np.size)
+def size(a, axis=None):
+    s = shape_of(a)
+    if axis is not None:
+        return s[axis]
+    n = 1
+    for d in s:
+        n *= d
+    return n
+
+
+@numpy_function(np.result_type)
+def result_type(*arrays_and_dtypes):
+    return np.result_type(*[dtype_of(a) if isinstance(a, Tracer) else a
+                            for a in arrays_and_dtypes])
+
+
+@numpy_function(np.iscomplexobj)
+def iscomplexobj(x):
+    return dtype_of(x).kind == "c"
+
+
+@numpy_function(np.isrealobj)
+def isrealobj(x):
+    return dtype_of(x).kind != "c"
+
+
+# ---------------------------------------------------------------- reductions
+
+def _reduce_args(fn_name, a, axis, dtype, out, keepdims, where=True, initial=None):
+    no_kwargs(fn_name, out=out, initial=initial, where=None if where is True else where)
+    a = asarray_like(a)
+    if dtype is not None:
+        a = astype(a, dtype)
+    return a, normalize_axis(axis, len(shape_of(a)))
+
+
+@numpy_function(np.sum)
+def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
+    a, axis = _reduce_args("sum", a, axis, dtype, out, keepdims, where, initial)
+    if dtype_of(a).kind in "biu" and dtype is None:
+        return np.sum(_concrete(a), axis=axis, keepdims=keepdims)
+    return sp.reduce_sum(a, axis, keepdims) if (axis or keepdims) else a
+
+
+def _concrete(a):
+    return a._concrete() if isinstance(a, Tracer) else a
+
+
+@numpy_function(np.mean)
+def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
+    a, axes = _reduce_args("mean", a, axis, dtype, out, keepdims, where)
+    if not is_inexact(a):
+        a = astype(a, np.float64)
+    n = 1
+    for i in axes:
+        n *= shape_of(a)[i]
+    s = sp.reduce_sum(a, axes, keepdims) if (axes or keepdims) else a
+    return s / n if n else s * np.nan
+
+
+def _extremum(prim, name):
+    def fn(a, axis=None, out=None, keepdims=False, initial=None, where=True):
+        a, axes = _reduce_args(name, a, axis, None, out, keepdims, where, initial)
+        if builtins.any(shape_of(a)[i] == 0 for i in axes):
+            raise ValueError(f"zero-size array to reduction operation {name} "
+                             "which has no identity")
+        if not axes and not keepdims:
+            return a
+        return prim.bind(a, axis=axes, keepdims=keepdims)
+    fn.__name__ = name
+    return fn
+
+
+max = numpy_function(np.max, name="max")(_extremum(reduce_max_p, "max"))
+min = numpy_function(np.min, name="min")(_extremum(reduce_min_p, "min"))
+amax = numpy_function(np.amax, name="amax")(_extremum(reduce_max_p, "amax"))
+amin = numpy_function(np.amin, name="amin")(_extremum(reduce_min_p, "amin"))
+
+
+# ---------------------------------------------------------------- shape functions
+
+@numpy_function(np.reshape)
+def reshape(a, /, shape=None, order="C", *, newshape=None, copy=None):
+    if order != "C":
+        raise NotImplementedError("chainrule.numpy.reshape: only order='C' is supported")
+    shape = newshape if shape is None else shape
+    a = asarray_like(a)
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    # resolve -1 and validate exactly as NumPy does
+    shape = np.empty(shape_of(a), dtype=np.bool_).reshape(shape).shape
+    return sp.reshape(a, shape)
+
+
+@numpy_function(np.ravel)
+def ravel(a, order="C"):
+    return reshape(a, (-1,), order=order)
+
+
+@numpy_function(np.transpose)
+def transpose(a, axes=None):
+    a = asarray_like(a)
+    nd = len(shape_of(a))
+    if axes is None:
+        axes = tuple(range(nd))[::-1]
+    else:
+        axes = tuple(int(x) % nd if nd else 0 for x in axes)
+        if sorted(axes) != list(range(nd)):
+            raise ValueError("axes don't match array")
+    return sp.transpose(a, axes)
+
+
+@numpy_function(np.moveaxis)
+def moveaxis(a, source, destination):
+    a = asarray_like(a)
+    nd = len(shape_of(a))
+    src = normalize_axis(source, nd, "source")
+    dst = normalize_axis(destination, nd, "destination")
+    if len(src) != len(dst):
+        raise ValueError("`source` and `destination` arguments must have the same "
+                         "number of elements")
+    order = [n for n in range(nd) if n not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return sp.transpose(a, order)
+
+
+@numpy_function(np.swapaxes)
+def swapaxes(a, axis1, axis2):
+    a = asarray_like(a)
+    nd = len(shape_of(a))
+    (i,), (j,) = normalize_axis(axis1, nd), normalize_axis(axis2, nd)
+    axes = list(range(nd))
+    axes[i], axes[j] = axes[j], axes[i]
+    return sp.transpose(a, axes)
+
+
+@numpy_function(np.broadcast_to)
+def broadcast_to(array, shape, subok=False):
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    np.broadcast_shapes(shape_of(array), shape)   # NumPy's error for bad shapes
+    if len(shape) < len(shape_of(array)):
+        raise ValueError("input operand has more dimensions than allowed by the axis "
+                         "remapping")
+    return sp.broadcast_to(asarray_like(array), shape)
+
+
+@numpy_function(np.expand_dims)
+def expand_dims(a, axis):
+    a = asarray_like(a)
+    s = shape_of(a)
+    axes = normalize_axis(axis, len(s) + (len(axis) if isinstance(axis, (tuple, list))
+                                          else 1))
+    new = list(s)
+    for ax in sorted(axes):
+        new.insert(ax, 1)
+    return sp.reshape(a, tuple(new))
+
+
+@numpy_function(np.squeeze)
+def squeeze(a, axis=None):
+    a = asarray_like(a)
+    s = shape_of(a)
+    if axis is None:
+        axes = tuple(i for i, d in enumerate(s) if d == 1)
+    else:
+        axes = normalize_axis(axis, len(s))
+        if any(s[i] != 1 for i in axes):
+            raise ValueError("cannot select an axis to squeeze out which has size not "
+                             "equal to one")
+    return sp.reshape(a, tuple(d for i, d in enumerate(s) if i not in axes))
+
+
+@numpy_function(np.concatenate)
+def concatenate(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
+    from ..prims.structure import concatenate_p
+    no_kwargs("concatenate", out=out)
+    arrays = [asarray_like(a) for a in arrays]
+    if axis is None:
+        arrays = [ravel(a) for a in arrays]
+        axis = 0
+    if not arrays:
+        raise ValueError("need at least one array to concatenate")
+    nd = len(shape_of(arrays[0]))
+    if nd == 0:
+        raise ValueError("zero-dimensional arrays cannot be concatenated")
+    (axis,) = normalize_axis(axis, nd)
+    np.concatenate([np.empty(shape_of(a), bool) for a in arrays], axis)   # shape errors
+    if dtype is not None:
+        arrays = [astype(a, dtype) for a in arrays]
+    return concatenate_p.bind(*arrays, axis=axis)
+
+
+@numpy_function(np.stack)
+def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
+    no_kwargs("stack", out=out)
+    arrays = [asarray_like(a) for a in arrays]
+    if not arrays:
+        raise ValueError("need at least one array to stack")
+    shapes = {shape_of(a) for a in arrays}
+    if len(shapes) != 1:
+        raise ValueError("all input arrays must have the same shape")
+    nd = len(shape_of(arrays[0])) + 1
+    (axis,) = normalize_axis(axis, nd)
+    return concatenate([expand_dims(a, axis) for a in arrays], axis=axis, dtype=dtype)
+
+
+# ---------------------------------------------------------------- where
+
+@numpy_function(np.where)
+def where(condition, x=None, y=None, /):
+    """Differentiable in ``x`` and ``y``; the unselected branch receives exactly zero
+    derivative even where it is inf or nan (so ``where(x > 0, sqrt(x), 0)`` has
+    derivative 0 at 0)."""
+    if x is None and y is None:
+        return np.where(_concrete(condition))
+    if x is None or y is None:
+        raise ValueError("either both or neither of x and y should be given")
+    return ew.select_p.bind(_concrete(condition), x, y)
+
+
+# ---------------------------------------------------------------- products
+
+@numpy_function(np.matmul)
+def matmul(x1, x2, /, out=None, **kwargs):
+    no_kwargs("matmul", out=out)
+    x1, x2 = asarray_like(x1), asarray_like(x2)
+    s1, s2 = shape_of(x1), shape_of(x2)
+    if not s1 or not s2:
+        raise ValueError("matmul: Input operand does not have enough dimensions")
+    k2 = s2[-2] if len(s2) > 1 else s2[0]
+    if s1[-1] != k2:
+        raise ValueError(f"matmul: Input operand 1 has a mismatch in its core dimension 0, "
+                         f"with gufunc signature (n?,k),(k,m?)->(n?,m?) (size {k2} is "
+                         f"different from {s1[-1]})")
+    np.broadcast_shapes(s1[:-2], s2[:-2])
+    return matmul_p.bind(x1, x2)
+
+
+@numpy_function(np.dot)
+def dot(a, b, out=None):
+    no_kwargs("dot", out=out)
+    a, b = asarray_like(a), asarray_like(b)
+    sa, sb = shape_of(a), shape_of(b)
+    if not sa or not sb:
+        return a * b
+    if len(sb) <= 2:
+        if sa[-1] != sb[0]:
+            raise ValueError(f"shapes {sa} and {sb} not aligned: {sa[-1]} (dim "
+                             f"{len(sa) - 1}) != {sb[0]} (dim 0)")
+        return matmul_p.bind(a, b)
+    return tensordot(a, b, axes=([len(sa) - 1], [len(sb) - 2]))
+
+
+@numpy_function(np.vdot)
+def vdot(a, b, /):
+    a = ravel(a)
+    if dtype_of(a).kind == "c":
+        a = ew.conj_p.bind(a)
+    return matmul_p.bind(a, ravel(b))
+
+
+@numpy_function(np.inner)
+def inner(a, b, /):
+    a, b = asarray_like(a), asarray_like(b)
+    if not shape_of(a) or not shape_of(b):
+        return a * b
+    return tensordot(a, b, axes=([-1], [-1]))
+
+
+@numpy_function(np.outer)
+def outer(a, b, out=None):
+    no_kwargs("outer", out=out)
+    a, b = ravel(a), ravel(b)
+    return reshape(a, (-1, 1)) * reshape(b, (1, -1))
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+@numpy_function(np.tensordot)
+def tensordot(a, b, axes=2):
+    a, b = asarray_like(a), asarray_like(b)
+    na, nb = len(shape_of(a)), len(shape_of(b))
+    if isinstance(axes, (int, np.integer)):
+        ax_a, ax_b = list(range(na - axes, na)), list(range(axes))
+    else:
+        ax_a, ax_b = axes
+        ax_a = [ax_a] if isinstance(ax_a, (int, np.integer)) else list(ax_a)
+        ax_b = [ax_b] if isinstance(ax_b, (int, np.integer)) else list(ax_b)
+    ax_a = [x % na for x in ax_a]
+    ax_b = [x % nb for x in ax_b]
+    for i, j in zip(ax_a, ax_b):
+        if shape_of(a)[i] != shape_of(b)[j]:
+            raise ValueError("shape-mismatch for sum")
+    sa = list(_LETTERS[:na])
+    sb = list(_LETTERS[na:na + nb])
+    for i, j in zip(ax_a, ax_b):
+        sb[j] = sa[i]
+    out = [c for k, c in enumerate(sa) if k not in ax_a] + \
+        [c for k, c in enumerate(sb) if k not in ax_b]
+    return einsum_p.bind(a, b, subscripts="".join(sa) + "," + "".join(sb) + "->" +
+                         "".join(out))
+
+
+@numpy_function(np.einsum)
+def einsum(subscripts, *operands, out=None, optimize=False, **kwargs):
+    no_kwargs("einsum", out=out)
+    if not isinstance(subscripts, str):
+        raise NotImplementedError("chainrule.numpy.einsum: only the subscripts-string "
+                                  "form is supported inside transformations")
+    operands = [asarray_like(o) for o in operands]
+    return einsum_p.bind(*operands, subscripts=normalize_subscripts(subscripts, operands))
+
+
+def normalize_subscripts(subscripts, operands):
+    """Explicit form without spaces or ellipses: 'ij,jk->ik'."""
+    s = subscripts.replace(" ", "")
+    if "->" in s:
+        ins, out = s.split("->")
+    else:
+        ins, out = s, None
+    ins = ins.split(",")
+    if len(ins) != len(operands):
+        raise ValueError("more operands provided to einstein sum function than "
+                         "specified in the subscripts string" if len(operands) > len(ins)
+                         else "fewer operands provided to einstein sum function than "
+                         "specified in the subscripts string")
+    used = set("".join(ins) + (out or ""))
+    free = [c for c in _LETTERS if c not in used]
+    ell_nd = 0
+    for sub, op in zip(ins, operands):
+        if "..." in sub:
+            ell_nd = builtins.max(ell_nd, len(shape_of(op)) - (len(sub) - 3))
+    ell = "".join(free[:ell_nd])
+    new_ins = []
+    for sub, op in zip(ins, operands):
+        if "..." in sub:
+            k = len(shape_of(op)) - (len(sub) - 3)
+            sub = sub.replace("...", ell[ell_nd - k:] if k else "")
+        if len(sub) != len(shape_of(op)):
+            raise ValueError(f"einstein sum subscripts string contains too many "
+                             f"subscripts for operand")
+        new_ins.append(sub)
+    if out is None:
+        counts = {}
+        for c in "".join(new_ins):
+            counts[c] = counts.get(c, 0) + 1
+        out = ell + "".join(sorted(c for c in counts if counts[c] == 1 and c not in ell))
+    else:
+        out = out.replace("...", ell)
+    sizes = {}
+    for sub, op in zip(new_ins, operands):
+        for c, d in zip(sub, shape_of(op)):
+            if sizes.setdefault(c, d) != d and d != 1 and sizes[c] != 1:
+                raise ValueError(f"operands could not be broadcast together: subscript "
+                                 f"'{c}' has sizes {sizes[c]} and {d}")
+    if any(c not in sizes for c in out):
+        raise ValueError("einstein sum subscripts string included output subscript "
+                         "which never appeared in an input")
+    return ",".join(new_ins) + "->" + out
+

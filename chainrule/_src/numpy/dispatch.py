@@ -1,0 +1,70 @@
+"""How a chainrule.numpy function reaches NumPy or a trace.
+
+Every public function has the same shape: outside any transformation it calls
+NumPy's own function with the caller's arguments (one thread-local read of
+overhead); inside one it runs its traced implementation, which binds primitives.
+:func:`numpy_function` builds that wrapper from a NumPy function and a traced
+implementation, and records the pair so that plain ``np.foo(tracer)`` calls
+(``__array_function__``) reach the same code.
+"""
+import functools
+
+import numpy as np
+
+from ..core import _state
+
+HANDLED_FUNCTIONS = {}    # numpy function -> chainrule wrapper (__array_function__)
+HANDLED_UFUNCS = {}       # numpy ufunc -> chainrule wrapper (__array_ufunc__)
+PUBLIC = {}               # module name ("numpy", "numpy.linalg", ...) -> {name: fn}
+
+
+def numpy_function(np_fn, module="numpy", name=None):
+    """Decorator: make ``traced`` the in-transformation version of ``np_fn``.
+
+    The returned function calls ``np_fn`` directly when no transformation is active,
+    so a user who never differentiates pays one thread-local read per call.
+    """
+    def deco(traced):
+        fname = name or traced.__name__
+
+        @functools.wraps(traced)
+        def wrapper(*args, **kwargs):
+            if _state.trace is None:
+                return np_fn(*args, **kwargs)
+            return traced(*args, **kwargs)
+        wrapper.__doc__ = _doc(np_fn, traced, module, fname)
+        wrapper.traced = traced
+        wrapper.numpy_function = np_fn
+        if np_fn is not None:
+            if isinstance(np_fn, np.ufunc):
+                HANDLED_UFUNCS[np_fn] = wrapper
+            else:
+                HANDLED_FUNCTIONS[np_fn] = wrapper
+        PUBLIC.setdefault(module, {})[fname] = wrapper
+        return wrapper
+    return deco
+
+
+def traced_only(module="numpy", name=None):
+    """Register a function that has no NumPy counterpart to fall back on."""
+    def deco(fn):
+        PUBLIC.setdefault(module, {})[name or fn.__name__] = fn
+        return fn
+    return deco
+
+
+def _doc(np_fn, traced, module, name):
+    own = (traced.__doc__ or "").strip()
+    head = f"Differentiable ``{module}.{name}``: NumPy semantics, float64 by default.\n\n"
+    if own:
+        return head + own
+    return head + f"See NumPy's documentation of ``{module}.{name}``."
+
+
+def no_kwargs(fn_name, **kwargs):
+    """Raise for NumPy keyword arguments the traced version does not support."""
+    for k, v in kwargs.items():
+        if v is not None and not (k == "where" and v is True) and not (k == "casting"):
+            raise NotImplementedError(
+                f"chainrule.numpy.{fn_name}: the argument {k}= is not supported inside a "
+                "transformation (grad, vjp, jvp, vmap, ...)")

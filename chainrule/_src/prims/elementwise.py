@@ -1,0 +1,385 @@
+"""Elementwise primitives as tables: one row per NumPy ufunc.
+
+A unary row is ``(name, numpy function, derivative)`` where the derivative is an
+expression in ``x`` and ``ans`` written with chainrule operations, so it can be
+differentiated again. A binary row has one derivative per argument. The factories
+derive jvp, vjp, batching and cost from the row; un-broadcasting of cotangents
+happens once, in :func:`fit_cotangent`.
+
+Complex numbers follow JAX's convention: for holomorphic functions the vjp is the
+plain transpose ``ct * f'(x)`` (no conjugation).
+
+Rows marked ``singular`` have derivatives that are infinite somewhere (sqrt and log
+at 0, ...). Their rules multiply with :func:`safe_mul`, which gives 0 where the
+incoming tangent/cotangent is exactly 0 instead of ``0 * inf = nan``: this is what
+makes ``where(x > 0, sqrt(x), 0)`` differentiable at ``x = 0``.
+"""
+import math
+import operator
+
+import numpy as np
+
+from ..core import Primitive, NonDiffPrimitive, Zero, shape_of, dtype_of
+from .shape import fit_cotangent, broadcast_to, unbroadcast  # noqa: F401
+
+
+def _size(x):
+    n = 1
+    for d in shape_of(x):
+        n *= d
+    return n
+
+
+def safe_mul(t, d):
+    """``t * d``, but exactly 0 where ``t == 0`` (even if ``d`` is inf or nan)."""
+    return select_p.bind(t == 0, 0.0 * t, t * d)
+
+
+class Unary(Primitive):
+    """An elementwise function of one argument with derivative ``deriv(x, ans)``."""
+
+    def __init__(self, name, impl, deriv, singular=False, flops=1):
+        super().__init__(name)
+        self.impl = impl
+        self.deriv = deriv
+        self.mul = safe_mul if singular else operator.mul
+        self.flops = flops
+
+    def jvp(self, primals, tangents):
+        (x,), (t,) = primals, tangents
+        ans = self.bind(x)
+        if type(t) is Zero:
+            return ans, Zero.like(ans)
+        return ans, self.mul(t, self.deriv(x, ans))
+
+    def vjp(self, ct, ans, args, needs):
+        return [self.mul(ct, self.deriv(args[0], ans))]
+
+    def batch(self, args, dims):
+        return self.bind(args[0]), dims[0]
+
+    def cost(self, args, ans):
+        return self.flops * _size(ans)
+
+
+class Binary(Primitive):
+    """An elementwise function of two broadcasting arguments.
+
+    ``d_x(x, y, ans)`` and ``d_y`` are the partial derivatives; the constants ``ONE``
+    and ``NEG`` mark the derivative 1 and -1 so linear rows do no multiplication.
+    """
+
+    def __init__(self, name, impl, d_x, d_y, singular=False, flops=1):
+        super().__init__(name)
+        self.impl = impl
+        self.d_x, self.d_y = d_x, d_y
+        self.mul = safe_mul if singular else operator.mul
+        self.flops = flops
+
+    def _apply(self, t, d, x, y, ans):
+        if d is ONE:
+            return t
+        if d is NEG:
+            return -t
+        return self.mul(t, d(x, y, ans))
+
+    def jvp(self, primals, tangents):
+        x, y = primals
+        tx, ty = tangents
+        ans = self.bind(x, y)
+        out = None
+        if type(tx) is not Zero:
+            out = self._apply(tx, self.d_x, x, y, ans)
+        if type(ty) is not Zero:
+            ty = self._apply(ty, self.d_y, x, y, ans)
+            out = ty if out is None else out + ty
+        if out is None:
+            return ans, Zero.like(ans)
+        return ans, broadcast_to(out, shape_of(ans))
+
+    def vjp(self, ct, ans, args, needs):
+        x, y = args
+        ct_x = fit_cotangent(self._apply(ct, self.d_x, x, y, ans), x) if needs[0] else None
+        ct_y = fit_cotangent(self._apply(ct, self.d_y, x, y, ans), y) if needs[1] else None
+        return [ct_x, ct_y]
+
+    def batch(self, args, dims):
+        x, y = args
+        dx, dy = dims
+        nd = max(len(shape_of(x)) - (dx is not None), len(shape_of(y)) - (dy is not None))
+        x = _lead_batch(x, dx, nd)
+        y = _lead_batch(y, dy, nd)
+        return self.bind(x, y), 0
+
+    def cost(self, args, ans):
+        return self.flops * _size(ans)
+
+
+def _lead_batch(x, d, nd):
+    """Move batch axis ``d`` of ``x`` to the front, padding to ``nd`` + 1 dimensions."""
+    from .shape import moveaxis, reshape
+    s = shape_of(x)
+    if d is None:
+        return x if len(s) <= nd else x     # broadcasting handles the missing axis
+    x = moveaxis(x, d, 0)
+    s = shape_of(x)
+    pad = nd - (len(s) - 1)
+    return reshape(x, (s[0],) + (1,) * pad + s[1:]) if pad > 0 else x
+
+
+class NonDiffElementwise(NonDiffPrimitive):
+    """Elementwise with zero derivative (comparisons, floor, sign, ...)."""
+
+    def __init__(self, name, impl):
+        super().__init__(name)
+        self.impl = impl
+
+    def batch(self, args, dims):
+        if len(args) == 1:
+            return self.bind(args[0]), dims[0]
+        return Binary.batch(self, args, dims)
+
+    def cost(self, args, ans):
+        return _size(ans)
+
+
+ONE, NEG = object(), object()
+LN2, LN10 = math.log(2.0), math.log(10.0)
+
+# ------------------------------------------------------------------ unary table
+# name, numpy implementation, derivative(x, ans) [, singular]
+_UNARY = [
+    ("negative", operator.neg, lambda x, a: -1.0),
+    ("positive", np.positive, lambda x, a: 1.0),
+    ("sin", np.sin, lambda x, a: cos(x)),
+    ("cos", np.cos, lambda x, a: -sin(x)),
+    ("tan", np.tan, lambda x, a: 1.0 + a * a),
+    ("arcsin", np.arcsin, lambda x, a: 1.0 / sqrt(1.0 - x * x), True),
+    ("arccos", np.arccos, lambda x, a: -1.0 / sqrt(1.0 - x * x), True),
+    ("arctan", np.arctan, lambda x, a: 1.0 / (1.0 + x * x)),
+    ("sinh", np.sinh, lambda x, a: cosh(x)),
+    ("cosh", np.cosh, lambda x, a: sinh(x)),
+    ("tanh", np.tanh, lambda x, a: 1.0 - a * a),
+    ("arcsinh", np.arcsinh, lambda x, a: 1.0 / sqrt(x * x + 1.0)),
+    ("arccosh", np.arccosh, lambda x, a: 1.0 / sqrt(x * x - 1.0), True),
+    ("arctanh", np.arctanh, lambda x, a: 1.0 / (1.0 - x * x), True),
+    ("exp", np.exp, lambda x, a: a),
+    ("exp2", np.exp2, lambda x, a: a * LN2),
+    ("expm1", np.expm1, lambda x, a: a + 1.0),
+    ("log", np.log, lambda x, a: 1.0 / x, True),
+    ("log2", np.log2, lambda x, a: 1.0 / (x * LN2), True),
+    ("log10", np.log10, lambda x, a: 1.0 / (x * LN10), True),
+    ("log1p", np.log1p, lambda x, a: 1.0 / (x + 1.0), True),
+    ("sqrt", np.sqrt, lambda x, a: 0.5 / a, True),
+    ("cbrt", np.cbrt, lambda x, a: 1.0 / (3.0 * a * a), True),
+    ("square", np.square, lambda x, a: 2.0 * x),
+    ("reciprocal", np.reciprocal, lambda x, a: -a * a, True),
+    ("deg2rad", np.deg2rad, lambda x, a: math.pi / 180.0),
+    ("rad2deg", np.rad2deg, lambda x, a: 180.0 / math.pi),
+    ("fabs", np.fabs, lambda x, a: sign(x)),
+]
+
+_BINARY = [
+    # name, impl, d/dx(x, y, ans), d/dy(x, y, ans) [, singular]
+    ("add", operator.add, ONE, ONE),
+    ("subtract", operator.sub, ONE, NEG),
+    ("multiply", operator.mul, lambda x, y, a: y, lambda x, y, a: x),
+    ("divide", operator.truediv, lambda x, y, a: 1.0 / y, lambda x, y, a: -a / y),
+    ("power", np.power, lambda x, y, a: _power_dx(x, y),
+     lambda x, y, a: select_p.bind(x == 0, 0.0 * a, a * log(_where_zero(x))), True),
+    ("arctan2", np.arctan2, lambda x, y, a: y / (x * x + y * y),
+     lambda x, y, a: -x / (x * x + y * y)),
+    ("hypot", np.hypot, lambda x, y, a: x / a, lambda x, y, a: y / a, True),
+    ("logaddexp", np.logaddexp, lambda x, y, a: exp(x - a), lambda x, y, a: exp(y - a)),
+    ("logaddexp2", np.logaddexp2, lambda x, y, a: exp2(x - a), lambda x, y, a: exp2(y - a)),
+    ("maximum", np.maximum, lambda x, y, a: _pick(x, y, greater_p),
+     lambda x, y, a: _pick(y, x, greater_p)),
+    ("minimum", np.minimum, lambda x, y, a: _pick(x, y, less_p),
+     lambda x, y, a: _pick(y, x, less_p)),
+    ("fmax", np.fmax, lambda x, y, a: _pick(x, y, greater_p),
+     lambda x, y, a: _pick(y, x, greater_p)),
+    ("fmin", np.fmin, lambda x, y, a: _pick(x, y, less_p),
+     lambda x, y, a: _pick(y, x, less_p)),
+    ("copysign", np.copysign, lambda x, y, a: sign(x) * sign(y), lambda x, y, a: 0.0 * y),
+    ("remainder", np.remainder, ONE, lambda x, y, a: -floor(x / y)),
+    ("fmod", np.fmod, ONE, lambda x, y, a: -trunc(x / y)),
+]
+
+_NONDIFF = [
+    "sign", "floor", "ceil", "trunc", "rint", "signbit", "isnan", "isinf", "isfinite",
+    "logical_not", "invert", "bitwise_not",
+    "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
+    "logical_and", "logical_or", "logical_xor", "floor_divide", "heaviside",
+    "bitwise_and", "bitwise_or", "bitwise_xor", "left_shift", "right_shift",
+    "gcd", "lcm",
+]
+_NONDIFF_OPS = {"equal": operator.eq, "not_equal": operator.ne, "less": operator.lt,
+                "less_equal": operator.le, "greater": operator.gt,
+                "greater_equal": operator.ge}
+
+
+def _power_dx(x, y):
+    # y * x**(y-1), written so that x**0 has derivative 0 (not 0 * inf)
+    if type(y) in (int, float) and y == 0:
+        return 0.0 * x
+    return y * power(x, y - 1)
+
+
+def _where_zero(x):
+    return select_p.bind(x == 0, 1.0 + 0.0 * x, x)
+
+
+def _pick(x, y, cmp):
+    """1 where x wins, 0.5 at ties (as JAX), 0 where y wins."""
+    win = select_p.bind(cmp.bind(x, y), 1.0 + 0.0 * x, 0.0 * x)
+    return select_p.bind(equal_p.bind(x, y), 0.5 + 0.0 * x, win)
+
+
+# ----------------------------------------------------------- special elementwise
+
+class Select(Primitive):
+    """where(cond, x, y): cond is not differentiable; the unselected side gets 0."""
+
+    def impl(self, c, x, y):
+        return np.where(c, x, y)
+
+    def jvp(self, primals, tangents):
+        c, x, y = primals
+        _, tx, ty = tangents
+        ans = self.bind(c, x, y)
+        if type(tx) is Zero and type(ty) is Zero:
+            return ans, Zero.like(ans)
+        tx = 0.0 * x if type(tx) is Zero else tx
+        ty = 0.0 * y if type(ty) is Zero else ty
+        return ans, broadcast_to(self.bind(c, tx, ty), shape_of(ans))
+
+    def vjp(self, ct, ans, args, needs):
+        c, x, y = args
+        z = 0.0 * ct
+        return [None,
+                fit_cotangent(self.bind(c, ct, z), x) if needs[1] else None,
+                fit_cotangent(self.bind(c, z, ct), y) if needs[2] else None]
+
+    def batch(self, args, dims):
+        nd = max(len(shape_of(a)) - (d is not None) for a, d in zip(args, dims))
+        return self.bind(*[_lead_batch(a, d, nd) for a, d in zip(args, dims)]), 0
+
+    def cost(self, args, ans):
+        return _size(ans)
+
+
+class Abs(Primitive):
+    """|x|: sign(x) for real x (subgradient 0 at 0); conj(x)/|x| for complex x."""
+
+    def impl(self, x):
+        return abs(x)
+
+    def _d(self, x, ans):
+        if dtype_of(x).kind != "c":
+            return sign(x)
+        safe = select_p.bind(ans == 0, 1.0 + 0.0 * ans, ans)
+        return select_p.bind(ans == 0, 0.0 * x, conj(x) / safe)
+
+    def jvp(self, primals, tangents):
+        (x,), (t,) = primals, tangents
+        ans = self.bind(x)
+        if type(t) is Zero:
+            return ans, Zero.like(ans)
+        d = self._d(x, ans)
+        return ans, (t * d if dtype_of(x).kind != "c" else real(t * d))
+
+    def vjp(self, ct, ans, args, needs):
+        return [ct * self._d(args[0], ans)]
+
+    batch = Unary.batch
+    cost = Unary.cost
+    flops = 1
+
+
+class ComplexPart(Primitive):
+    """real, imag, conj: R-linear maps with JAX's transpose conventions."""
+
+    def __init__(self, name, impl, transpose):
+        super().__init__(name)
+        self.impl = impl
+        self.transpose = transpose
+
+    def jvp(self, primals, tangents):
+        (x,), (t,) = primals, tangents
+        ans = self.bind(x)
+        return ans, (Zero.like(ans) if type(t) is Zero else self.bind(t))
+
+    def vjp(self, ct, ans, args, needs):
+        return [self.transpose(ct, args[0])]
+
+    batch = Unary.batch
+    cost = Unary.cost
+    flops = 1
+
+
+def _real_t(ct, x):
+    return ct if dtype_of(x).kind != "c" else ct + 0j * ct
+
+
+def _imag_t(ct, x):
+    return 0.0 * ct if dtype_of(x).kind != "c" else -1j * ct
+
+
+def _conj_t(ct, x):
+    return conj(ct)
+
+
+class Angle(Primitive):
+    """np.angle: for complex z = x + iy, d angle = (x dy - y dx) / |z|^2."""
+
+    def impl(self, x):
+        return np.angle(x)
+
+    def _g(self, x):    # the JAX-convention gradient (a complex number)
+        if dtype_of(x).kind != "c":
+            return 0.0 * x
+        r2 = real(x) * real(x) + imag(x) * imag(x)
+        safe = select_p.bind(r2 == 0, 1.0 + 0.0 * r2, r2)
+        return select_p.bind(r2 == 0, 0.0 * x, -1j * conj(x) / safe)
+
+    def jvp(self, primals, tangents):
+        (x,), (t,) = primals, tangents
+        ans = self.bind(x)
+        if type(t) is Zero or dtype_of(x).kind != "c":
+            return ans, Zero.like(ans)
+        return ans, real(t * self._g(x))
+
+    def vjp(self, ct, ans, args, needs):
+        return [ct * self._g(args[0])]
+
+    batch = Unary.batch
+    cost = Unary.cost
+    flops = 1
+
+
+# ------------------------------------------------------------------ build tables
+
+PRIMS = {}
+for row in _UNARY:
+    name, fn, d = row[:3]
+    PRIMS[name] = Unary(name, fn, d, *row[3:])
+for row in _BINARY:
+    name, fn, dx, dy = row[:4]
+    PRIMS[name] = Binary(name, fn, dx, dy, *row[4:])
+for name in _NONDIFF:
+    PRIMS[name] = NonDiffElementwise(name, _NONDIFF_OPS.get(name, getattr(np, name)))
+PRIMS["select"] = select_p = Select("select")
+PRIMS["absolute"] = abs_p = Abs("absolute")
+PRIMS["real"] = real_p = ComplexPart("real", np.real, _real_t)
+PRIMS["imag"] = imag_p = ComplexPart("imag", np.imag, _imag_t)
+PRIMS["conjugate"] = conj_p = ComplexPart("conjugate", np.conjugate, _conj_t)
+PRIMS["angle"] = angle_p = Angle("angle")
+
+globals().update({f"{k}_p": v for k, v in PRIMS.items()})
+
+# short names used by the derivative expressions above
+sin, cos, sinh, cosh = PRIMS["sin"].bind, PRIMS["cos"].bind, PRIMS["sinh"].bind, PRIMS["cosh"].bind
+sqrt, exp, exp2, log = PRIMS["sqrt"].bind, PRIMS["exp"].bind, PRIMS["exp2"].bind, PRIMS["log"].bind
+power, sign, floor, trunc = PRIMS["power"].bind, PRIMS["sign"].bind, PRIMS["floor"].bind, PRIMS["trunc"].bind
+real, imag, conj = real_p.bind, imag_p.bind, conj_p.bind
+greater_p, less_p, equal_p = PRIMS["greater"], PRIMS["less"], PRIMS["equal"]

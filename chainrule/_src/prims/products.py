@@ -1,0 +1,231 @@
+"""Products: matmul (NumPy's broadcasting semantics) and einsum.
+
+Both are multilinear: jvp is the sum over arguments of the product with that
+argument replaced by its tangent; vjp contracts the cotangent with the other
+arguments. Complex follows JAX's convention (plain transposes, no conjugation).
+
+Cost convention (used by make_graph/flops): a contraction producing ``out`` with
+``k`` summed elements per output costs ``out * (2k - 1)`` flops, so an (m, n) x (n, p)
+matmul costs ``2mnp - mp``.
+"""
+import numpy as np
+
+from ..core import Primitive, Zero, shape_of, dtype_of
+from .shape import reshape, transpose, unbroadcast, fit_cotangent, broadcast_to
+
+
+def _size(shape):
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def _swap(x):
+    nd = len(shape_of(x))
+    if nd < 2:
+        return x
+    axes = list(range(nd))
+    axes[-1], axes[-2] = axes[-2], axes[-1]
+    return transpose(x, axes)
+
+
+class MatMul(Primitive):
+    """x @ y with NumPy semantics (1-D promotion, broadcast batch dimensions)."""
+
+    def impl(self, x, y):
+        return x @ y
+
+    def jvp(self, primals, tangents):
+        x, y = primals
+        tx, ty = tangents
+        ans = self.bind(x, y)
+        out = None
+        if type(tx) is not Zero:
+            out = self.bind(tx, y)
+        if type(ty) is not Zero:
+            t = self.bind(x, ty)
+            out = t if out is None else out + t
+        return ans, (Zero.like(ans) if out is None else out)
+
+    def vjp(self, ct, ans, args, needs):
+        x, y = args
+        xs, ys = shape_of(x), shape_of(y)
+        x2 = reshape(x, (1,) + xs) if len(xs) == 1 else x
+        y2 = reshape(y, ys + (1,)) if len(ys) == 1 else y
+        cs = shape_of(ct)
+        if len(xs) == 1:
+            cs = cs[:-1] + (1,) + cs[-1:] if len(ys) > 1 else cs + (1,)
+        if len(ys) == 1:
+            cs = cs + (1,)
+        ct2 = reshape(ct, cs)
+        ct_x = ct_y = None
+        if needs[0]:
+            ct_x = fit_cotangent(self.bind(ct2, _swap(y2)), x2)
+            ct_x = reshape(ct_x, xs)
+            ct_x = _fix_kind(ct_x, x)
+        if needs[1]:
+            ct_y = fit_cotangent(self.bind(_swap(x2), ct2), y2)
+            ct_y = reshape(ct_y, ys)
+            ct_y = _fix_kind(ct_y, y)
+        return [ct_x, ct_y]
+
+    def batch(self, args, dims):
+        from .shape import moveaxis
+        x, y = args
+        dx, dy = dims
+        xs, ys = shape_of(x), shape_of(y)
+        # move batch axes to the front and give 1-D operands a matrix shape
+        if dx is not None:
+            x = moveaxis(x, dx, 0)
+        if dy is not None:
+            y = moveaxis(y, dy, 0)
+        xv = len(xs) - (dx is not None) == 1
+        yv = len(ys) - (dy is not None) == 1
+        if xv:
+            x = _expand(x, -2 if dx is not None else 0)
+        if yv:
+            y = _expand(y, len(shape_of(y)))
+        if dx is not None and dy is None:
+            nd_y = len(shape_of(y))
+            y = reshape(y, (1,) * (max(len(shape_of(x)) - nd_y, 0)) + shape_of(y))
+        elif dy is not None and dx is None:
+            nd_x = len(shape_of(x))
+            x = reshape(x, (1,) * (max(len(shape_of(y)) - nd_x, 0)) + shape_of(x))
+        else:
+            nx, ny = len(shape_of(x)), len(shape_of(y))
+            if nx < ny:
+                s = shape_of(x)
+                x = reshape(x, s[:1] + (1,) * (ny - nx) + s[1:])
+            elif ny < nx:
+                s = shape_of(y)
+                y = reshape(y, s[:1] + (1,) * (nx - ny) + s[1:])
+        out = self.bind(x, y)
+        s = shape_of(out)
+        if xv and yv:
+            out = reshape(out, s[:-2])
+        elif xv:
+            out = reshape(out, s[:-2] + s[-1:])
+        elif yv:
+            out = reshape(out, s[:-1])
+        return out, 0
+
+    def cost(self, args, ans):
+        xs = shape_of(args[0])
+        k = xs[-1] if xs else 1
+        return _size(shape_of(ans)) * (2 * k - 1)
+
+
+def _expand(x, axis):
+    s = list(shape_of(x))
+    axis = axis % (len(s) + 1)
+    s.insert(axis, 1)
+    return reshape(x, tuple(s))
+
+
+def _fix_kind(ct, x):
+    if dtype_of(ct).kind == "c" and dtype_of(x).kind != "c":
+        from .elementwise import real_p
+        return real_p.bind(ct)
+    return ct
+
+
+class Einsum(Primitive):
+    """np.einsum with an explicit, normalised ``subscripts`` ("ij,jk->ik")."""
+
+    def impl(self, *operands, subscripts):
+        if len(operands) == 2:
+            return np.einsum(subscripts, *operands, optimize=True)
+        return np.einsum(subscripts, *operands, optimize=len(operands) > 2)
+
+    def jvp(self, primals, tangents, *, subscripts):
+        ans = self.bind(*primals, subscripts=subscripts)
+        out = None
+        for i, t in enumerate(tangents):
+            if type(t) is Zero:
+                continue
+            ops = list(primals)
+            ops[i] = t
+            term = self.bind(*ops, subscripts=subscripts)
+            out = term if out is None else out + term
+        return ans, (Zero.like(ans) if out is None else out)
+
+    def vjp(self, ct, ans, args, needs, *, subscripts):
+        ins, out = subscripts.split("->")
+        ins = ins.split(",")
+        result = []
+        for i, x in enumerate(args):
+            if not needs[i]:
+                result.append(None)
+                continue
+            result.append(_fix_kind(_einsum_transpose(ct, out, args, ins, i), x))
+        return result
+
+    def batch(self, args, dims, *, subscripts):
+        from .shape import moveaxis
+        ins, out = subscripts.split("->")
+        ins = ins.split(",")
+        used = set(subscripts)
+        b = next(c for c in "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkjihgfedcba"
+                 if c not in used)
+        new_ins, new_args = [], []
+        for s, a, d in zip(ins, args, dims):
+            if d is None:
+                new_ins.append(s)
+                new_args.append(a)
+            else:
+                new_ins.append(b + s)
+                new_args.append(moveaxis(a, d, 0))
+        return self.bind(*new_args, subscripts=",".join(new_ins) + "->" + b + out), 0
+
+    def cost(self, args, ans, *, subscripts):
+        ins, out = subscripts.split("->")
+        sizes = {}
+        for s, a in zip(ins.split(","), args):
+            for c, d in zip(s, shape_of(a)):
+                sizes[c] = max(sizes.get(c, 1), d)
+        total = _size(sizes.values())
+        out_size = _size(shape_of(ans))
+        n = len(args)
+        # (n - 1) multiplies per term, then (terms per output - 1) additions per output
+        return total * (n - 1) + (total - out_size)
+
+
+def _einsum_transpose(ct, out, args, ins, i):
+    """Cotangent of operand ``i`` of einsum(ins -> out) given ``ct``."""
+    target = ins[i]
+    others = [out] + [s for j, s in enumerate(ins) if j != i]
+    other_vals = [ct] + [a for j, a in enumerate(args) if j != i]
+    seen = "".join(others)
+    uniq = "".join(dict.fromkeys(target))
+    present = "".join(c for c in uniq if c in seen)
+    sub = ",".join(others) + "->" + present
+    r = einsum_p.bind(*other_vals, subscripts=sub)
+    shape = shape_of(args[i])
+    sizes = dict(zip(target, shape))
+    # indices of the operand that appear nowhere else: broadcast along them
+    if present != uniq:
+        r = reshape(r, tuple(sizes[c] if c in present else 1 for c in uniq))
+        r = broadcast_to(r, tuple(sizes[c] for c in uniq))
+    # repeated indices (diagonals such as "ii"): put the values on the diagonal
+    if uniq != target:
+        used = set("".join(ins) + out)
+        fresh = (c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                 if c not in used)
+        full, eyes, eye_subs = [], [], []
+        first = set()
+        for c in target:
+            if c in first:
+                n = next(fresh)
+                full.append(n)
+                eyes.append(np.eye(sizes[c], dtype=dtype_of(r)))
+                eye_subs.append(c + n)
+            else:
+                first.add(c)
+                full.append(c)
+        r = einsum_p.bind(r, *eyes, subscripts=",".join([uniq] + eye_subs) + "->" + "".join(full))
+    return r
+
+
+matmul_p = MatMul("matmul")
+einsum_p = Einsum("einsum")

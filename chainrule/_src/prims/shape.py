@@ -1,0 +1,203 @@
+"""Shape primitives that every other family leans on: reshape, broadcast_to,
+transpose, reduce_sum, convert_element_type, and the helper ``unbroadcast`` that
+sums a cotangent back to an argument's shape (done once, here, for every
+broadcasting rule).
+
+All of these are linear: jvp applies the primitive to the tangent, vjp is the
+transpose.
+"""
+import numpy as np
+
+from ..core import Primitive, Zero, shape_of, dtype_of
+
+
+def _size(shape):
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+class LinearUnary(Primitive):
+    """A primitive linear in its single array argument."""
+
+    def jvp(self, primals, tangents, **params):
+        (x,), (t,) = primals, tangents
+        ans = self.bind(x, **params)
+        if type(t) is Zero:
+            return ans, Zero.like(ans)
+        return ans, self.bind(t, **params)
+
+    def vjp(self, ct, ans, args, needs, **params):
+        return [self.transpose(ct, args[0], **params)]
+
+    def cost(self, args, ans, **params):
+        return 0
+
+
+class Reshape(LinearUnary):
+    def impl(self, x, *, shape):
+        return np.reshape(x, shape)
+
+    def transpose(self, ct, x, *, shape):
+        return reshape(ct, shape_of(x))
+
+    def batch(self, args, dims, *, shape):
+        (x,), (d,) = args, dims
+        x = moveaxis(x, d, 0)
+        return reshape(x, (shape_of(x)[0],) + shape), 0
+
+
+class BroadcastTo(LinearUnary):
+    def impl(self, x, *, shape):
+        return np.broadcast_to(x, shape)
+
+    def transpose(self, ct, x, *, shape):
+        return unbroadcast(ct, shape_of(x))
+
+    def batch(self, args, dims, *, shape):
+        (x,), (d,) = args, dims
+        x = moveaxis(x, d, 0)
+        xs = shape_of(x)
+        # align the unbatched part of x to the right of `shape`
+        lead = len(shape) - (len(xs) - 1)
+        x = reshape(x, (xs[0],) + (1,) * lead + xs[1:])
+        return broadcast_to(x, (xs[0],) + tuple(shape)), 0
+
+
+class Transpose(LinearUnary):
+    def impl(self, x, *, axes):
+        return np.transpose(x, axes)
+
+    def transpose(self, ct, x, *, axes):
+        return transpose(ct, tuple(np.argsort(axes)))
+
+    def batch(self, args, dims, *, axes):
+        (x,), (d,) = args, dims
+        x = moveaxis(x, d, 0)
+        return transpose(x, (0,) + tuple(a + 1 for a in axes)), 0
+
+
+class ReduceSum(LinearUnary):
+    """np.sum over a tuple of axes (normalised, non-negative)."""
+
+    def impl(self, x, *, axis, keepdims):
+        return np.sum(x, axis=axis, keepdims=keepdims)
+
+    def transpose(self, ct, x, *, axis, keepdims):
+        shape = shape_of(x)
+        if not keepdims:
+            kept = tuple(1 if i in axis else d for i, d in enumerate(shape))
+            ct = reshape(ct, kept)
+        return broadcast_to(ct, shape)
+
+    def batch(self, args, dims, *, axis, keepdims):
+        (x,), (d,) = args, dims
+        x = moveaxis(x, d, 0)
+        return reduce_sum(x, tuple(a + 1 for a in axis), keepdims), 0
+
+    def cost(self, args, ans, **params):
+        return _size(shape_of(args[0])) - _size(shape_of(ans))
+
+
+class MoveAxis(LinearUnary):
+    def impl(self, x, *, source, destination):
+        return np.moveaxis(x, source, destination)
+
+    def transpose(self, ct, x, *, source, destination):
+        return moveaxis(ct, destination, source)
+
+    def batch(self, args, dims, *, source, destination):
+        (x,), (d,) = args, dims
+        x = moveaxis(x, d, 0)
+        return moveaxis(x, source + 1, destination + 1), 0
+
+
+class ConvertElementType(Primitive):
+    """x.astype(dtype). Differentiable between inexact dtypes."""
+
+    def impl(self, x, *, dtype):
+        return np.asarray(x).astype(dtype)
+
+    def jvp(self, primals, tangents, *, dtype):
+        (x,), (t,) = primals, tangents
+        ans = self.bind(x, dtype=dtype)
+        if type(t) is Zero:
+            return ans, Zero.like(ans)
+        if np.dtype(dtype).kind not in "fc":
+            return ans, Zero.like(ans)
+        return ans, self.bind(t, dtype=dtype)
+
+    def vjp(self, ct, ans, args, needs, *, dtype):
+        x_dtype = dtype_of(args[0])
+        if x_dtype.kind == "f" and dtype_of(ct).kind == "c":
+            ct = real(ct)
+        return [self.bind(ct, dtype=x_dtype)]
+
+    def batch(self, args, dims, *, dtype):
+        return self.bind(args[0], dtype=dtype), dims[0]
+
+    def cost(self, args, ans, **params):
+        return 0
+
+
+reshape_p = Reshape("reshape")
+broadcast_to_p = BroadcastTo("broadcast_to")
+transpose_p = Transpose("transpose")
+reduce_sum_p = ReduceSum("reduce_sum")
+moveaxis_p = MoveAxis("moveaxis")
+convert_element_type_p = ConvertElementType("convert_element_type")
+
+
+# ----------------------------------------------------------- helpers used by rules
+
+def reshape(x, shape):
+    shape = tuple(shape)
+    return x if shape_of(x) == shape else reshape_p.bind(x, shape=shape)
+
+
+def broadcast_to(x, shape):
+    shape = tuple(shape)
+    return x if shape_of(x) == shape else broadcast_to_p.bind(x, shape=shape)
+
+
+def transpose(x, axes):
+    axes = tuple(int(a) for a in axes)
+    return x if axes == tuple(range(len(axes))) else transpose_p.bind(x, axes=axes)
+
+
+def moveaxis(x, source, destination):
+    nd = len(shape_of(x))
+    source, destination = source % nd if nd else 0, destination % nd if nd else 0
+    return x if source == destination else moveaxis_p.bind(
+        x, source=source, destination=destination)
+
+
+def reduce_sum(x, axis, keepdims=False):
+    if not axis and not keepdims:
+        return x
+    return reduce_sum_p.bind(x, axis=tuple(axis), keepdims=keepdims)
+
+
+def real(x):
+    from .elementwise import real_p
+    return real_p.bind(x)
+
+
+def unbroadcast(ct, shape):
+    """Sum ``ct`` down to ``shape`` (the transpose of NumPy broadcasting)."""
+    cs = shape_of(ct)
+    if cs == shape:
+        return ct
+    lead = len(cs) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        i + lead for i, d in enumerate(shape) if d == 1 and cs[i + lead] != 1)
+    return reshape(reduce_sum(ct, axes), shape)
+
+
+def fit_cotangent(ct, x):
+    """Bring a cotangent to the shape and (real/complex) kind of argument ``x``."""
+    ct = unbroadcast(ct, shape_of(x))
+    if dtype_of(ct).kind == "c" and dtype_of(x).kind != "c":
+        ct = real(ct)
+    return ct

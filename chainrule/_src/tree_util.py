@@ -1,0 +1,175 @@
+"""Pytrees: nested containers of arrays (tuples, lists, dicts, None, namedtuples,
+dataclasses and user-registered classes), flattened to a list of leaves and a
+hashable structure, as in JAX."""
+import dataclasses
+
+_registry = {}   # type -> (flatten(x) -> (children, aux), unflatten(aux, children) -> x)
+
+
+def register_pytree_node(nodetype, flatten_func, unflatten_func):
+    """Register a container type.
+
+    Parameters
+    ----------
+    nodetype : type
+    flatten_func : callable
+        ``x -> (children, aux_data)``; ``children`` an iterable, ``aux_data`` hashable.
+    unflatten_func : callable
+        ``(aux_data, children) -> x``.
+    """
+    _registry[nodetype] = (flatten_func, unflatten_func)
+    return nodetype
+
+
+def register_dataclass(nodetype, data_fields=None, meta_fields=None):
+    """Register a dataclass: ``data_fields`` are children, ``meta_fields`` static.
+
+    Usable as a decorator. With no field lists, every field is a child.
+    """
+    if data_fields is None:
+        data_fields = [f.name for f in dataclasses.fields(nodetype)]
+        meta_fields = []
+    data_fields, meta_fields = tuple(data_fields), tuple(meta_fields or ())
+
+    def flatten(x):
+        return ([getattr(x, k) for k in data_fields],
+                tuple(getattr(x, k) for k in meta_fields))
+
+    def unflatten(aux, children):
+        kw = dict(zip(data_fields, children))
+        kw.update(zip(meta_fields, aux))
+        return nodetype(**kw)
+    return register_pytree_node(nodetype, flatten, unflatten)
+
+
+register_pytree_node(tuple, lambda x: (x, None), lambda _, c: tuple(c))
+register_pytree_node(list, lambda x: (x, None), lambda _, c: list(c))
+register_pytree_node(dict, lambda x: ([x[k] for k in sorted(x)], tuple(sorted(x))),
+                     lambda keys, c: dict(zip(keys, c)))
+register_pytree_node(type(None), lambda x: ((), None), lambda _, c: None)
+
+
+def _lookup(t):
+    entry = _registry.get(t)
+    if entry is None and issubclass(t, tuple) and hasattr(t, "_fields"):   # namedtuple
+        entry = (lambda x: (tuple(x), None), lambda _, c, t=t: t(*c))
+        _registry[t] = entry
+    return entry
+
+
+class PyTreeDef:
+    """The structure of a pytree: hashable, comparable, able to rebuild the tree."""
+    __slots__ = ("node_type", "aux", "children", "num_leaves")
+
+    def __init__(self, node_type, aux, children):
+        self.node_type, self.aux, self.children = node_type, aux, tuple(children)
+        self.num_leaves = 1 if node_type is None else sum(c.num_leaves for c in children)
+
+    def _key(self):
+        return (self.node_type, self.aux, self.children)
+
+    def __eq__(self, other):
+        return isinstance(other, PyTreeDef) and self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __repr__(self):
+        if self.node_type is None:
+            return "*"
+        inner = ", ".join(map(repr, self.children))
+        return f"PyTreeDef({self.node_type.__name__}[{inner}])"
+
+    def unflatten(self, leaves):
+        return tree_unflatten(self, leaves)
+
+
+_LEAF = PyTreeDef(None, None, ())
+
+
+def tree_flatten(tree, is_leaf=None):
+    """Return ``(leaves, treedef)``."""
+    leaves = []
+    return leaves, _flatten(tree, leaves, is_leaf)
+
+
+def _flatten(x, leaves, is_leaf):
+    if is_leaf is not None and is_leaf(x):
+        leaves.append(x)
+        return _LEAF
+    entry = _lookup(type(x))
+    if entry is None:
+        leaves.append(x)
+        return _LEAF
+    children, aux = entry[0](x)
+    return PyTreeDef(type(x), aux, [_flatten(c, leaves, is_leaf) for c in children])
+
+
+def tree_unflatten(treedef, leaves):
+    """Rebuild a pytree of structure ``treedef`` from a sequence of leaves."""
+    it = iter(leaves)
+    out = _unflatten(treedef, it)
+    try:
+        next(it)
+    except StopIteration:
+        return out
+    raise ValueError(f"too many leaves for tree structure {treedef}")
+
+
+def _unflatten(td, it):
+    if td.node_type is None:
+        try:
+            return next(it)
+        except StopIteration:
+            raise ValueError("too few leaves for tree structure") from None
+    return _lookup(td.node_type)[1](td.aux, [_unflatten(c, it) for c in td.children])
+
+
+def tree_leaves(tree, is_leaf=None):
+    return tree_flatten(tree, is_leaf)[0]
+
+
+def tree_structure(tree, is_leaf=None):
+    return tree_flatten(tree, is_leaf)[1]
+
+
+def tree_map(f, tree, *rest, is_leaf=None):
+    """Apply ``f`` leaf-wise to ``tree`` and trees ``rest`` of the same structure."""
+    leaves, td = tree_flatten(tree, is_leaf)
+    others = [_flatten_like(td, r) for r in rest]
+    return tree_unflatten(td, [f(*xs) for xs in zip(leaves, *others)])
+
+
+def _flatten_like(td, tree):
+    leaves, td2 = tree_flatten(tree)
+    if td2 != td:
+        raise ValueError(f"tree structures differ: {td} and {td2}")
+    return leaves
+
+
+def treedef_is_leaf(td):
+    return td.node_type is None
+
+
+def broadcast_prefix(prefix, tree, is_leaf=None):
+    """Expand ``prefix`` (a pytree prefix of ``tree``) to one entry per leaf of ``tree``.
+
+    Used for ``in_axes``/``out_axes`` style arguments: a leaf of the prefix applies
+    to the whole subtree at that position.
+    """
+    out = []
+
+    def go(p, t):
+        if is_leaf is not None and is_leaf(p) or _lookup(type(p)) is None:
+            out.extend([p] * len(tree_leaves(t)))
+            return
+        if type(p) is not type(t):
+            raise ValueError(f"prefix {p!r} does not match the structure of {t!r}")
+        pc, paux = _lookup(type(p))[0](p)
+        tc, taux = _lookup(type(t))[0](t)
+        if paux != taux or len(list(pc)) != len(list(tc)):
+            raise ValueError(f"prefix {p!r} does not match the structure of {t!r}")
+        for a, b in zip(pc, tc):
+            go(a, b)
+    go(prefix, tree)
+    return out
