@@ -1,0 +1,1 @@
+"""chainrule.numpy functions: fft family (see the module docstring once filled)."""

@@ -1,0 +1,1 @@
+"""chainrule.numpy functions: linalg family (see the module docstring once filled)."""

@@ -1,0 +1,1 @@
+"""chainrule.numpy functions: reductions family (see the module docstring once filled)."""

@@ -1,0 +1,1 @@
+"""chainrule.numpy functions: shape family (see the module docstring once filled)."""

@@ -1,0 +1,1 @@
+"""chainrule.scipy: differentiable SciPy functions (special, stats, linalg, signal)."""
