@@ -32,6 +32,15 @@ def _argnums_tuple(argnums, nargs, fname):
     return single, tuple(a % nargs for a in nums)
 
 
+def _check_flat_inputs(flat, args, nums, fname, holomorphic):
+    """Validate the flattened differentiable inputs; find the argument only on error."""
+    for leaf in flat:
+        kind = dtype_of(leaf).kind
+        if kind not in "fc" or (holomorphic and kind != "c"):
+            for i in nums:
+                _check_diff_input(args[i], fname, holomorphic, i)
+
+
 def _check_diff_input(x, fname, holomorphic, argnum):
     for leaf in tree_flatten(x)[0]:
         dt = dtype_of(leaf)
@@ -175,9 +184,8 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
     def value_and_grad_f(*args, **kwargs):
         f = functools.partial(fun, **kwargs) if kwargs else fun
         single, nums = _argnums_tuple(argnums, len(args), fname)
-        for i in nums:
-            _check_diff_input(args[i], fname, holomorphic, i)
         flat_fun, flat, in_tree, store = _flat_fun(f, args, nums, has_aux, fname)
+        _check_flat_inputs(flat, args, nums, fname, holomorphic)
         outs, backward = vjp_flat(flat_fun, flat)
         if store["out_tree"].num_leaves != 1:
             raise TypeError(f"{fname} requires a function returning a single array, got "

@@ -3,6 +3,8 @@ dataclasses and user-registered classes), flattened to a list of leaves and a
 hashable structure, as in JAX."""
 import dataclasses
 
+import numpy as np
+
 _registry = {}   # type -> (flatten(x) -> (children, aux), unflatten(aux, children) -> x)
 
 
@@ -85,6 +87,8 @@ class PyTreeDef:
 
 
 _LEAF = PyTreeDef(None, None, ())
+_LEAF_TYPES = {float, int, complex, bool, np.ndarray, np.float64, np.float32,
+               np.complex128, np.int64}
 
 
 def tree_flatten(tree, is_leaf=None):
@@ -97,7 +101,13 @@ def _flatten(x, leaves, is_leaf):
     if is_leaf is not None and is_leaf(x):
         leaves.append(x)
         return _LEAF
-    entry = _lookup(type(x))
+    t = type(x)
+    if t is tuple or t is list:                 # fast path for the common containers
+        return PyTreeDef(t, None, [_flatten(c, leaves, is_leaf) for c in x])
+    if t in _LEAF_TYPES:
+        leaves.append(x)
+        return _LEAF
+    entry = _lookup(t)
     if entry is None:
         leaves.append(x)
         return _LEAF
@@ -117,11 +127,16 @@ def tree_unflatten(treedef, leaves):
 
 
 def _unflatten(td, it):
-    if td.node_type is None:
+    t = td.node_type
+    if t is None:
         try:
             return next(it)
         except StopIteration:
             raise ValueError("too few leaves for tree structure") from None
+    if t is tuple:
+        return tuple([_unflatten(c, it) for c in td.children])
+    if t is list:
+        return [_unflatten(c, it) for c in td.children]
     return _lookup(td.node_type)[1](td.aux, [_unflatten(c, it) for c in td.children])
 
 

@@ -57,18 +57,19 @@ class ReverseTrace(Trace):
         return ReverseTracer(self, x, Node())
 
     def process(self, prim, args, params):
-        nodes = None
-        primals = list(args)
-        for i, a in enumerate(args):
+        primals, nodes, found = [], [], False
+        for a in args:
             if type(a) is ReverseTracer and a._trace is self:
-                if nodes is None:
-                    nodes = [None] * len(args)
-                primals[i] = a.primal
-                nodes[i] = a.node
-        if nodes is None or not prim.differentiable:
+                primals.append(a.primal)
+                nodes.append(a.node)
+                found = True
+            else:
+                primals.append(a)
+                nodes.append(None)
+        if not found or not prim.differentiable:
             return self.in_parent(prim, primals, params)
-        saved = _state.trace
-        _state.trace = parent = self.parent
+        parent = self.parent
+        _state.trace = parent
         try:
             if prim.fwd is not None:
                 ans, res = prim.fwd(*primals, **params)
@@ -77,7 +78,7 @@ class ReverseTrace(Trace):
             else:
                 res = ans = parent.process(prim, primals, params)
         finally:
-            _state.trace = saved
+            _state.trace = self
         if prim.multiple_results:
             outs, out_nodes = [], []
             for a in ans:

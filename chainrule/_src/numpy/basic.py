@@ -341,7 +341,8 @@ def matmul(x1, x2, /, out=None, **kwargs):
         raise ValueError(f"matmul: Input operand 1 has a mismatch in its core dimension 0, "
                          f"with gufunc signature (n?,k),(k,m?)->(n?,m?) (size {k2} is "
                          f"different from {s1[-1]})")
-    np.broadcast_shapes(s1[:-2], s2[:-2])
+    if len(s1) > 2 or len(s2) > 2:
+        np.broadcast_shapes(s1[:-2], s2[:-2])
     return matmul_p.bind(x1, x2)
 
 

@@ -14,13 +14,15 @@ def _make(name, np_fn, prim):
         def fn(x, /, *args, **kwargs):
             if _state.trace is None:
                 return np_fn(x, *args, **kwargs)
-            _check(name, args, kwargs)
+            if args or kwargs:
+                _check(name, args, kwargs)
             return prim.bind(x)
     else:
         def fn(x, y, /, *args, **kwargs):
             if _state.trace is None:
                 return np_fn(x, y, *args, **kwargs)
-            _check(name, args, kwargs)
+            if args or kwargs:
+                _check(name, args, kwargs)
             return prim.bind(x, y)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = (f"Differentiable ``numpy.{name}`` (a ufunc; ``out=``/``where=`` are "

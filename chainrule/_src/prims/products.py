@@ -11,7 +11,8 @@ matmul costs ``2mnp - mp``.
 import numpy as np
 
 from ..core import Primitive, Zero, shape_of, dtype_of
-from .shape import reshape, transpose, unbroadcast, fit_cotangent, broadcast_to
+from .shape import (reshape, transpose, unbroadcast, fit_cotangent, broadcast_to,
+                    transpose_p)
 
 
 def _size(shape):
@@ -51,6 +52,11 @@ class MatMul(Primitive):
     def vjp(self, ct, ans, args, needs):
         x, y = args
         xs, ys = shape_of(x), shape_of(y)
+        if len(xs) == 2 and len(ys) == 2:      # the common case, without reshapes
+            return [_fix_kind(self.bind(ct, transpose_p.bind(y, axes=(1, 0))), x)
+                    if needs[0] else None,
+                    _fix_kind(self.bind(transpose_p.bind(x, axes=(1, 0)), ct), y)
+                    if needs[1] else None]
         x2 = reshape(x, (1,) + xs) if len(xs) == 1 else x
         y2 = reshape(y, ys + (1,)) if len(ys) == 1 else y
         cs = shape_of(ct)

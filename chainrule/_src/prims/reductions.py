@@ -58,5 +58,5 @@ class ReduceExtremum(Primitive):
         return _size(shape_of(args[0])) - _size(shape_of(ans))
 
 
-reduce_max_p = ReduceExtremum("reduce_max", np.max)
-reduce_min_p = ReduceExtremum("reduce_min", np.min)
+reduce_max_p = ReduceExtremum("reduce_max", np.maximum.reduce)
+reduce_min_p = ReduceExtremum("reduce_min", np.minimum.reduce)

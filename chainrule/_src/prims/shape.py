@@ -37,7 +37,7 @@ class LinearUnary(Primitive):
 
 class Reshape(LinearUnary):
     def impl(self, x, *, shape):
-        return np.reshape(x, shape)
+        return x.reshape(shape) if type(x) is np.ndarray else np.reshape(x, shape)
 
     def transpose(self, ct, x, *, shape):
         return reshape(ct, shape_of(x))
@@ -67,7 +67,7 @@ class BroadcastTo(LinearUnary):
 
 class Transpose(LinearUnary):
     def impl(self, x, *, axes):
-        return np.transpose(x, axes)
+        return x.transpose(axes) if type(x) is np.ndarray else np.transpose(x, axes)
 
     def transpose(self, ct, x, *, axes):
         return transpose(ct, tuple(np.argsort(axes)))
@@ -82,7 +82,7 @@ class ReduceSum(LinearUnary):
     """np.sum over a tuple of axes (normalised, non-negative)."""
 
     def impl(self, x, *, axis, keepdims):
-        return np.sum(x, axis=axis, keepdims=keepdims)
+        return np.add.reduce(x, axis=axis, keepdims=keepdims)
 
     def transpose(self, ct, x, *, axis, keepdims):
         shape = shape_of(x)
@@ -197,7 +197,11 @@ def unbroadcast(ct, shape):
 
 def fit_cotangent(ct, x):
     """Bring a cotangent to the shape and (real/complex) kind of argument ``x``."""
-    ct = unbroadcast(ct, shape_of(x))
-    if dtype_of(ct).kind == "c" and dtype_of(x).kind != "c":
+    xs = getattr(x, "shape", ())
+    if getattr(ct, "shape", ()) != xs:
+        ct = unbroadcast(ct, xs)
+    t = type(ct)
+    if (t is complex or (t is not float and ct.dtype.kind == "c")) and \
+            dtype_of(x).kind != "c":
         ct = real(ct)
     return ct
