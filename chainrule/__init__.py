@@ -12,7 +12,7 @@ custom rules, checkpoint) over plain NumPy semantics and float64::
     cr.grad(f)(np.ones(3))
 """
 from ._src.api import (  # noqa: F401
-    grad, value_and_grad, vjp, jvp, linearize, jacfwd, jacrev, jacobian, hessian, hvp,
+    vmap, grad, value_and_grad, vjp, jvp, linearize, jacfwd, jacrev, jacobian, hessian, hvp,
     elementwise_grad, stop_gradient, custom_jvp, custom_vjp, checkpoint, remat,
 )
 from ._src.interpreters.debug import debug_nans  # noqa: F401
@@ -21,7 +21,7 @@ from . import numpy, tree_util  # noqa: F401
 
 __version__ = "0.1.0"
 
-__all__ = ["grad", "value_and_grad", "vjp", "jvp", "linearize", "jacfwd", "jacrev",
+__all__ = ["vmap", "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacfwd", "jacrev",
            "jacobian", "hessian", "hvp", "elementwise_grad", "stop_gradient",
            "custom_jvp", "custom_vjp", "checkpoint", "remat", "debug_nans",
            "LeakedTracerError", "numpy", "tree_util"]

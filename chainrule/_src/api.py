@@ -14,8 +14,10 @@ from .interpreters.reverse import vjp_flat
 from .interpreters.forward import jvp_flat
 from .prims.control import (custom_jvp_call_p, custom_vjp_call_p, checkpoint_p,
                             stop_gradient_p)
+from .prims.vmapping import vmap_flat
+from .tree_util import broadcast_prefix
 
-__all__ = ["grad", "value_and_grad", "vjp", "jvp", "linearize", "jacfwd", "jacrev",
+__all__ = ["vmap", "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacfwd", "jacrev",
            "jacobian", "hessian", "hvp", "elementwise_grad", "stop_gradient",
            "custom_jvp", "custom_vjp", "checkpoint", "remat"]
 
@@ -370,23 +372,20 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
             _check_diff_input(args[i], "jacfwd", holomorphic, i)
         flat_fun, flat, in_tree, store = _flat_fun(fun, args, nums, has_aux, "jacfwd")
         basis, n = _basis(flat)
-        cols = []
-        outs = None
-        for k in range(n):
-            outs, t_outs = jvp_flat(flat_fun, flat, [b[k] for b in basis])
-            cols.append([instantiate(Zero.like(o)) if type(t) is Zero else t
-                         for o, t in zip(outs, t_outs)])
-        if outs is None:
-            outs = flat_fun(*flat)
+        primal_out = {}
+
+        def push(*ts):      # one jvp; vmap pushes the whole basis at once
+            outs, t_outs = jvp_flat(flat_fun, flat, list(ts))
+            primal_out["outs"] = outs
+            return [_zeros_like(o) if type(t) is Zero else t for o, t in zip(outs, t_outs)]
+        cols = vmap_flat(push, basis, [0] * len(basis), n)     # each (n,) + out.shape
+        outs = primal_out["outs"]      # (only their shapes are used)
         blocks = []
-        for i, o in enumerate(outs):
-            stacked = _stack([c[i] for c in cols], shape_of(o), dtype_of(o))  # (n,) + S
+        for o, stacked in zip(outs, cols):
             row, start = [], 0
             for x in flat:
                 s = int(np.prod(shape_of(x)))
-                part = stacked[start:start + s]
-                part = _to_front_last(part, shape_of(x), shape_of(o))
-                row.append(part)
+                row.append(_to_front_last(stacked[start:start + s], shape_of(x), shape_of(o)))
                 start += s
             blocks.append(row)
         jac = _jac_tree(blocks, outs, store["out_tree"], flat, in_tree, single)
@@ -414,33 +413,23 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False):
                     raise TypeError("jacrev requires real-valued outputs; for holomorphic "
                                     "functions pass holomorphic=True")
         basis, m = _basis(outs)
-        rows = []
-        for k in range(m):
-            rows.append(_fill(backward([b[k] for b in basis]), flat))
+
+        def pull(*cts):     # one vjp; vmap pulls the whole output basis back at once
+            return _fill(backward(list(cts)), flat)
+        rows = vmap_flat(pull, basis, [0] * len(basis), m)      # each (m,) + in.shape
+        from .numpy.basic import reshape
         blocks = []
         start = 0
         for o in outs:
             s = int(np.prod(shape_of(o)))
-            row = []
-            for j, x in enumerate(flat):
-                stacked = _stack([rows[k][j] for k in range(start, start + s)],
-                                 shape_of(x), dtype_of(x))
-                from .numpy.basic import reshape
-                row.append(reshape(stacked, shape_of(o) + shape_of(x)))
-            blocks.append(row)
+            blocks.append([reshape(r[start:start + s], shape_of(o) + shape_of(x))
+                           for r, x in zip(rows, flat)])
             start += s
         jac = _jac_tree(blocks, outs, store["out_tree"], flat, in_tree, single)
         if has_aux:
             return jac, _stop(store["aux"])
         return jac
     return jac_f
-
-
-def _stack(items, shape, dtype):
-    from .numpy.basic import stack
-    if not items:
-        return np.zeros((0,) + shape, dtype)
-    return stack(items)
 
 
 def _to_front_last(part, in_shape, out_shape):
@@ -460,6 +449,95 @@ jacobian = jacrev
 def hessian(fun, argnums=0, has_aux=False, holomorphic=False):
     """Hessian of scalar ``fun``: ``jacfwd(jacrev(fun))`` (forward-over-reverse)."""
     return jacfwd(jacrev(fun, argnums, has_aux, holomorphic), argnums, has_aux, holomorphic)
+
+
+# ------------------------------------------------------------------ vmap
+
+def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
+    """Vectorise ``fun`` over a batch axis of its arguments (JAX's ``vmap``).
+
+    Parameters
+    ----------
+    fun : callable
+        Function of pytrees of arrays.
+    in_axes : int, None, or a tuple/pytree prefix of the positional arguments
+        Which axis of each argument is mapped (negative axes count from the end;
+        None: broadcast the argument to every example). Keyword arguments are
+        mapped along axis 0.
+    out_axes : int, None, or a pytree prefix of the output
+        Where the batch axis goes in each output.
+    axis_size : int, optional
+        The batch size when no argument is mapped.
+
+    Returns
+    -------
+    callable
+        Computes the outputs of ``fun`` for every example at once; each primitive
+        runs once on the whole batch (no Python loop).
+    """
+    if not (in_axes is None or isinstance(in_axes, (int, np.integer, tuple, list, dict))):
+        raise TypeError(f"vmap in_axes must be an int, None, or a tuple of entries "
+                        f"corresponding to the positional arguments, got {in_axes!r}")
+
+    @functools.wraps(fun)
+    def vmapped(*args, **kwargs):
+        axes = in_axes
+        if isinstance(axes, list):
+            axes = tuple(axes)
+        if isinstance(axes, tuple) and len(axes) != len(args):
+            raise ValueError(f"vmap in_axes specification must be a tree prefix of the "
+                             f"corresponding value, got specification {in_axes!r} for "
+                             f"{len(args)} positional argument(s)")
+        try:
+            leaf_axes = broadcast_prefix(axes if isinstance(axes, tuple) else
+                                         (axes,) * len(args), tuple(args),
+                                         is_leaf=lambda x: x is None)
+        except ValueError as e:
+            raise ValueError(f"vmap in_axes {in_axes!r} does not match the structure of "
+                             f"the arguments: {e}") from None
+        flat, in_tree = tree_flatten((tuple(args), kwargs))
+        kw_leaves = len(flat) - len(leaf_axes)
+        leaf_axes = list(leaf_axes) + [0] * kw_leaves
+        dims, sizes = [], []
+        for i, (x, ax) in enumerate(zip(flat, leaf_axes)):
+            if ax is None:
+                dims.append(None)
+                continue
+            nd = len(shape_of(x))
+            if not -nd <= ax < nd:
+                raise ValueError(f"vmap was requested to map its argument along axis "
+                                 f"{ax}, which implies that its rank should be at least "
+                                 f"{ax + 1 if ax >= 0 else -ax}, but is only {nd} (its "
+                                 f"shape is {shape_of(x)})")
+            dims.append(ax % nd)
+            sizes.append((i, shape_of(x)[ax % nd]))
+        if len({s for _, s in sizes}) > 1:
+            desc = "; ".join(f"leaf {i} has size {s} along its mapped axis"
+                             for i, s in sizes)
+            raise ValueError(f"vmap got inconsistent sizes for array axes to be mapped: "
+                             f"{desc}")
+        size = sizes[0][1] if sizes else axis_size
+        if size is None:
+            raise ValueError("vmap must have at least one non-None value in in_axes, or "
+                             "be given axis_size")
+        if sizes and axis_size is not None and axis_size != size:
+            raise ValueError(f"vmap: axis_size={axis_size} but the mapped axes have size "
+                             f"{size}")
+        flat = [x if d is None or isinstance(x, Tracer) else np.asarray(x)
+                for x, d in zip(flat, dims)]
+        store = {}
+
+        def flat_fun(*xs):
+            a, kw = tree_unflatten(in_tree, xs)
+            out_flat, store["out_tree"] = tree_flatten(fun(*a, **kw))
+            return out_flat
+
+        def out_dims():
+            out = tree_unflatten(store["out_tree"], [0] * store["out_tree"].num_leaves)
+            return broadcast_prefix(out_axes, out, is_leaf=lambda x: x is None)
+        outs = vmap_flat(flat_fun, flat, dims, size, out_dims)
+        return tree_unflatten(store["out_tree"], outs)
+    return vmapped
 
 
 # ------------------------------------------------------------------ stop_gradient

@@ -9,10 +9,19 @@ import numpy as np
 from ..core import Primitive, NonDiffPrimitive, Zero, instantiate, shape_of, dtype_of
 from ..interpreters.reverse import vjp_flat
 from ..interpreters.forward import jvp_flat
+from ..tree_util import tree_flatten, tree_unflatten
 
 
 def _zeros_like(x):
     return np.zeros(shape_of(x), dtype_of(x))
+
+
+def _front(args, dims):
+    """Batched arguments with the batch axis first; (values, in_dims, size)."""
+    from .shape import moveaxis
+    size = next(shape_of(a)[d] for a, d in zip(args, dims) if d is not None)
+    vals = [a if d is None else moveaxis(a, d, 0) for a, d in zip(args, dims)]
+    return vals, [None if d is None else 0 for d in dims], size
 
 
 class CustomJVPCall(Primitive):
@@ -38,6 +47,24 @@ class CustomJVPCall(Primitive):
         _, back = vjp_flat(linear, [_zeros_like(a) for a in args])
         return back(ct)
 
+    def batch(self, args, dims, *, fun, jvp_rule):
+        from .vmapping import vmap_flat
+        vals, in_dims, size = _front(args, dims)
+        n = len(vals)
+
+        def fun_b(*xs):
+            return vmap_flat(fun, list(xs), in_dims, size)
+
+        def rule_b(ps, ts):
+            def both(*xs):
+                out, t_out = jvp_rule(list(xs[:n]), list(xs[n:]))
+                return list(out) + list(t_out)
+            res = vmap_flat(both, list(ps) + list(ts), in_dims + in_dims, size)
+            half = len(res) // 2
+            return res[:half], res[half:]
+        outs = self.bind(*vals, fun=fun_b, jvp_rule=rule_b)
+        return outs, [0] * len(outs)
+
 
 class CustomVJPCall(Primitive):
     """fun(*args) whose reverse-mode derivative is given by the user's fwd/bwd pair."""
@@ -56,6 +83,36 @@ class CustomVJPCall(Primitive):
             raise ValueError(f"custom_vjp bwd returned {len(cts)} cotangents for "
                              f"{len(args)} differentiable inputs")
         return list(cts)
+
+    def batch(self, args, dims, *, fun, fwd_fn, bwd_fn):
+        from .vmapping import vmap_flat
+        from .shape import reduce_sum
+        vals, in_dims, size = _front(args, dims)
+        store = {}
+
+        def fun_b(*xs):
+            return vmap_flat(fun, list(xs), in_dims, size)
+
+        def fwd_b(*xs):
+            def flat_fwd(*ys):
+                outs, res = fwd_fn(*ys)
+                res_flat, store["res_tree"] = tree_flatten(res)
+                store["n_out"] = len(outs)
+                return list(outs) + res_flat
+            r = vmap_flat(flat_fwd, list(xs), in_dims, size)
+            return r[:store["n_out"]], r[store["n_out"]:]
+
+        def bwd_b(res, cts):
+            def flat_bwd(*ys):
+                k = len(res)
+                return bwd_fn(tree_unflatten(store["res_tree"], ys[:k]), list(ys[k:]))
+            out = vmap_flat(flat_bwd, list(res) + list(cts), [0] * (len(res) + len(cts)),
+                            size)
+            # an unbatched input receives the sum of its per-example cotangents
+            return [c if d is not None else reduce_sum(c, (0,))
+                    for c, d in zip(out, in_dims)]
+        outs = self.bind(*vals, fun=fun_b, fwd_fn=fwd_b, bwd_fn=bwd_b)
+        return outs, [0] * len(outs)
 
     def jvp(self, primals, tangents, **params):
         raise TypeError("can't apply forward-mode autodiff (jvp, jacfwd, hessian) to a "
@@ -79,6 +136,15 @@ class Checkpoint(Primitive):
 
     def jvp(self, primals, tangents, *, fun):
         return jvp_flat(fun, list(primals), list(tangents))
+
+    def batch(self, args, dims, *, fun):
+        from .vmapping import vmap_flat
+        vals, in_dims, size = _front(args, dims)
+
+        def fun_b(*xs):
+            return vmap_flat(fun, list(xs), in_dims, size)
+        outs = self.bind(*vals, fun=fun_b)
+        return outs, [0] * len(outs)
 
 
 class StopGradient(NonDiffPrimitive):

@@ -73,6 +73,55 @@ def _basic(spec):
     return ARRAY not in spec
 
 
+FULL = ("slice", None, None, None)
+
+
+def _gathered_bdim(spec, arrays):
+    """Where the batch axis lands in ``x[spec]`` when ``spec`` starts with a full slice
+    for it: NumPy moves advanced-index dimensions to the front when the advanced
+    indices (arrays, and ints mixed with arrays) are not adjacent."""
+    if ARRAY not in spec:
+        return 0
+    adv = [i for i, s in enumerate(spec) if s is ARRAY or isinstance(s, int)]
+    if adv == list(range(adv[0], adv[-1] + 1)):
+        return 0
+    return len(np.broadcast_shapes(*[shape_of(a) for a in arrays]))
+
+
+def _prefix_advanced(spec):
+    """True if the advanced entries of ``spec`` come first (batched-index fast path)."""
+    adv = [i for i, s in enumerate(spec) if s is ARRAY or isinstance(s, int)]
+    return adv == list(range(len(adv)))
+
+
+def _batched_arrays(arrays, dims, size):
+    """Index arrays with their batch axis first, unbatched ones broadcastable; plus
+    the iota array that selects each example, shaped to broadcast against them."""
+    from .shape import moveaxis, reshape
+    nd = max(len(shape_of(a)) - (d is not None) for a, d in zip(arrays, dims))
+    out = []
+    for a, d in zip(arrays, dims):
+        if d is None:
+            s = shape_of(a)
+            out.append(reshape(a, (1,) * (nd + 1 - len(s)) + s))
+        else:
+            a = moveaxis(a, d, 0)
+            s = shape_of(a)
+            out.append(reshape(a, s[:1] + (1,) * (nd + 1 - len(s)) + s[1:]))
+    iota = np.arange(size).reshape((size,) + (1,) * nd)
+    return iota, out
+
+
+def _indexed_shape(shape, spec, arrays):
+    """Per-example shape of ``x[spec]`` for ``x`` of ``shape``."""
+    concrete = [a._concrete() if hasattr(a, "_concrete") else a for a in arrays]
+    return np.empty(shape, np.bool_)[join_index(spec, concrete)].shape
+
+
+def _axis_size(args, dims):
+    return next(shape_of(a)[d] for a, d in zip(args, dims) if d is not None)
+
+
 class GetItem(Primitive):
     """x[idx]. Linear in x; vjp scatters the cotangent back (adding duplicates)."""
 
@@ -92,6 +141,23 @@ class GetItem(Primitive):
         ct_x = scatter_add_p.bind(ct, *arrays, spec=spec, shape=shape_of(x),
                                   dtype=np.result_type(dtype_of(ct), dtype_of(x)).str)
         return [fit_cotangent(ct_x, x)] + [None] * len(arrays)
+
+    def batch(self, args, dims, *, spec):
+        from .shape import moveaxis
+        x, *arrays = args
+        dx, *dis = dims
+        if all(d is None for d in dis):
+            spec2 = (FULL,) + spec
+            return self.bind(moveaxis(x, dx, 0), *arrays, spec=spec2), \
+                _gathered_bdim(spec2, arrays)
+        if not _prefix_advanced(spec):
+            raise NotImplementedError("batching rule of 'getitem' with batched index "
+                                      "arrays after a slice is not implemented")
+        size = _axis_size(args, dims)
+        iota, arrs = _batched_arrays(arrays, dis, size)
+        if dx is None:
+            return self.bind(x, *arrs, spec=spec), 0
+        return self.bind(moveaxis(x, dx, 0), iota, *arrs, spec=(ARRAY,) + spec), 0
 
     def cost(self, args, ans, **params):
         return 0
@@ -119,6 +185,24 @@ class ScatterAdd(Primitive):
         _, *arrays = args
         return [fit_cotangent(getitem_p.bind(ct, *arrays, spec=spec), args[0])] + \
             [None] * len(arrays)
+
+    def batch(self, args, dims, *, spec, shape, dtype):
+        from .shape import moveaxis
+        from .vmapping import bdim_to_front
+        ct, *arrays = args
+        dc, *dis = dims
+        size = _axis_size(args, dims)
+        if all(d is None for d in dis):
+            spec2 = (FULL,) + spec
+            ct = moveaxis(ct, dc, _gathered_bdim(spec2, arrays))
+            return self.bind(ct, *arrays, spec=spec2, shape=(size,) + shape,
+                             dtype=dtype), 0
+        if not _prefix_advanced(spec):
+            raise NotImplementedError("batching rule of 'scatter_add' with batched index "
+                                      "arrays after a slice is not implemented")
+        iota, arrs = _batched_arrays(arrays, dis, size)
+        return self.bind(bdim_to_front(ct, dc, size), iota, *arrs, spec=(ARRAY,) + spec,
+                         shape=(size,) + shape, dtype=dtype), 0
 
     def cost(self, args, ans, **params):
         return _size(shape_of(args[0]))
@@ -180,6 +264,33 @@ class Scatter(Primitive):
         if ct_v is not None:
             ct_v = fit_cotangent(ct_v, v)
         return [ct_x, ct_v] + [None] * len(arrays)
+
+    def batch(self, args, dims, *, spec, mode):
+        from .shape import moveaxis, reshape
+        from .vmapping import bdim_to_front
+        x, v, *arrays = args
+        dx, dv, *dis = dims
+        size = _axis_size(args, dims)
+        xb = bdim_to_front(x, dx, size)
+        target = _indexed_shape(shape_of(xb)[1:], spec, arrays) if all(
+            d is None for d in dis) else None
+        if target is not None:
+            spec2 = (FULL,) + spec
+            pos = _gathered_bdim(spec2, arrays)
+        elif _prefix_advanced(spec):
+            iota, arrays = _batched_arrays(arrays, dis, size)
+            arrays = [iota] + arrays
+            spec2 = (ARRAY,) + spec
+            pos = 0
+            target = _indexed_shape(shape_of(xb), spec2, arrays)[1:]
+        else:
+            raise NotImplementedError("batching rule of 'scatter' with batched index "
+                                      "arrays after a slice is not implemented")
+        vb = bdim_to_front(v, dv, size)
+        vs = shape_of(vb)
+        vb = reshape(vb, vs[:1] + (1,) * (len(target) - len(vs) + 1) + vs[1:])
+        vb = moveaxis(vb, 0, pos)
+        return self.bind(xb, vb, *arrays, spec=spec2, mode=mode), 0
 
     def cost(self, args, ans, **params):
         return _size(shape_of(args[1]))

@@ -1,0 +1,101 @@
+"""vmap: a trace whose tracers carry a batch axis.
+
+A :class:`BatchTracer` holds the whole batch (``val``) and the position of the batch
+axis in it (``bdim``); its ``shape`` is the per-example shape. Each primitive's
+``batch(args, dims, **params) -> (ans, out_dim)`` rule applies the primitive once to
+the whole batch, usually by moving the batch axis and shifting axis parameters.
+
+A primitive without a batching rule falls back to a Python loop over the batch
+(registered by the primitives layer, which knows how to slice and stack); the loop
+warns once per primitive. The op database fails for any primitive that reaches it.
+"""
+import warnings
+
+from ..core import Trace, Tracer, _state, shape_of, dtype_of
+
+
+class BatchTracer(Tracer):
+    __slots__ = ("val", "bdim")
+
+    def __init__(self, trace, val, bdim):
+        self._trace = trace
+        self.val = val
+        self.bdim = bdim
+
+    @property
+    def shape(self):
+        s = shape_of(self.val)
+        return s[:self.bdim] + s[self.bdim + 1:]
+
+    @property
+    def dtype(self):
+        return dtype_of(self.val)
+
+    def _describe(self):
+        return "BatchTracer (vmapped value)"
+
+    def _concrete(self):
+        raise ConcretizationError(
+            f"vmap: a batched value of per-example shape {self.shape} and dtype "
+            f"{self.dtype} was converted to a Python bool or int (data-dependent Python "
+            f"control flow such as `if x > 0:` or `while err > tol:`). Under vmap each "
+            f"example may take a different branch, so there is no single answer. Write "
+            f"the branch with cnp.where(cond, a, b) (or cnp.select) instead.")
+
+
+class ConcretizationError(TypeError):
+    pass
+
+
+_FALLBACK = [None]
+_WARNED = set()
+FALLBACK_USED = set()      # primitive names that hit the Python-loop fallback
+
+
+def register_fallback(fn):
+    """Install ``fn(prim, args, dims, params, size) -> (ans, out_dim)`` as the loop."""
+    _FALLBACK[0] = fn
+
+
+class BatchTrace(Trace):
+    __slots__ = ("axis_size",)
+
+    def __init__(self, parent, axis_size):
+        self.parent = parent
+        self.axis_size = axis_size
+
+    def process(self, prim, args, params):
+        vals, dims, found = [], [], False
+        for a in args:
+            if type(a) is BatchTracer and a._trace is self:
+                vals.append(a.val)
+                dims.append(a.bdim)
+                found = True
+            else:
+                vals.append(a)
+                dims.append(None)
+        if not found:
+            return self.in_parent(prim, vals, params)
+        saved = _state.trace
+        _state.trace = self.parent
+        try:
+            try:
+                ans, out_dim = prim.batch(vals, dims, **params)
+            except NotImplementedError as e:
+                if "batching rule" not in str(e) or _FALLBACK[0] is None:
+                    raise
+                if prim.name not in _WARNED:
+                    _WARNED.add(prim.name)
+                    warnings.warn(f"vmap: primitive '{prim.name}' has no batching rule; "
+                                  f"looping over the batch in Python (slow)",
+                                  RuntimeWarning, stacklevel=3)
+                FALLBACK_USED.add(prim.name)
+                ans, out_dim = _FALLBACK[0](prim, vals, dims, params, self.axis_size)
+        finally:
+            _state.trace = saved
+        if prim.multiple_results:
+            return [self.wrap(a, d) for a, d in zip(ans, out_dim)]
+        return self.wrap(ans, out_dim)
+
+    def wrap(self, val, dim):
+        return val if dim is None else BatchTracer(self, val, dim)
