@@ -100,3 +100,89 @@ def test_every_public_function_has_a_row():
             if full not in names and name not in elementwise.ALIASES:
                 missing.append(f"{module}.{name}")
     assert not missing, f"public functions without an op-database row: {missing}"
+
+
+# ------------------------------------------------------------------ the vmap column
+
+from chainrule._src.interpreters import batching as _batching   # noqa: E402
+from chainrule._src.tree_util import tree_map   # noqa: E402
+
+B = 3
+
+
+def _batch(x, axis, rng):
+    """B perturbed copies of ``x`` stacked along ``axis``."""
+    def one(a):
+        a = np.asarray(a)
+        noise = rng.standard_normal(a.shape) * 1e-3
+        if a.dtype.kind == "c":
+            noise = noise + 1j * rng.standard_normal(a.shape) * 1e-3
+        copies = [a + i * noise if a.dtype.kind in "fc" else a for i in range(B)]
+        return np.stack(copies, axis=axis)
+    return tree_map(one, x)
+
+
+def _take(xb, axis, i):
+    return tree_map(lambda a: np.take(a, i, axis=axis), xb)
+
+
+def _loop(f, args, batched, axes):
+    outs = []
+    for i in range(B):
+        a = [(_take(x, ax, i) if k in batched else x) for k, (x, ax) in
+             enumerate(zip(args, axes))]
+        outs.append(f(*a))
+    return tree_map(lambda *o: np.stack(o), *outs)
+
+
+VMAP_CASES = [(r, i) for r, i in CASES if r.samples[i].diff_argnums()]
+VMAP_IDS = [f"{r.name}-{i}" for r, i in VMAP_CASES]
+
+
+@pytest.mark.parametrize("row,i", VMAP_CASES, ids=VMAP_IDS)
+def test_vmap_matches_loop(row, i):
+    f, args = closure(row, row.samples[i])
+    rng = np.random.default_rng(3)
+    before = set(_batching.FALLBACK_USED)
+    for k in range(len(args)):
+        leaves = tree_flatten(args[k])[0]
+        axes_to_try = [0]
+        if all(np.ndim(a) >= 1 for a in leaves):
+            axes_to_try.append(1)
+        for ax in axes_to_try:
+            batched_args = list(args)
+            batched_args[k] = _batch(args[k], ax, rng)
+            in_axes = tuple(ax if j == k else None for j in range(len(args)))
+            got = cr.vmap(f, in_axes=in_axes)(*batched_args)
+            want = _loop(f, batched_args, {k}, [ax if j == k else None
+                                                for j in range(len(args))])
+            assert_same(got, want, tol=1e-9)
+    # every argument batched at once, and nothing batched (axis_size)
+    all_b = [_batch(a, 0, rng) for a in args]
+    assert_same(cr.vmap(f)(*all_b), _loop(f, all_b, set(range(len(args))), [0] * len(args)),
+                tol=1e-9)
+    got = cr.vmap(f, in_axes=None, axis_size=2)(*args) if len(args) == 1 else \
+        cr.vmap(f, in_axes=(None,) * len(args), axis_size=2)(*args)
+    assert_same(got, tree_map(lambda o: np.stack([o, o]), f(*args)), tol=1e-12)
+    assert _batching.FALLBACK_USED == before, \
+        f"primitives without a batching rule: {_batching.FALLBACK_USED - before}"
+
+
+@pytest.mark.parametrize("row,i", [(r, i) for r, i in VMAP_CASES if r.grad],
+                         ids=[f"{r.name}-{i}" for r, i in VMAP_CASES if r.grad])
+def test_vmap_of_vjp_matches_loop(row, i):
+    f, args = closure(row, row.samples[i])
+    rng = np.random.default_rng(4)
+    out = f(*args)
+    ct = tree_map(lambda o: np.asarray(rng.standard_normal(np.shape(o))
+                                       + (1j * rng.standard_normal(np.shape(o))
+                                          if np.iscomplexobj(o) else 0)), out)
+
+    def g(*a):
+        return cr.vjp(f, *a)[1](ct)
+    before = set(_batching.FALLBACK_USED)
+    all_b = [_batch(a, 0, rng) for a in args]
+    assert_same(cr.vmap(g)(*all_b), _loop(g, all_b, set(range(len(args))), [0] * len(args)),
+                tol=1e-8)
+    assert _batching.FALLBACK_USED == before, \
+        f"primitives without a batching rule: {_batching.FALLBACK_USED - before}"

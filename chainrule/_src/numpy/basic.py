@@ -81,7 +81,7 @@ def astype(x, dtype):
     return sp.convert_element_type_p.bind(x, dtype=dtype)
 
 
-for _like in (np.zeros_like, np.ones_like, np.empty_like, np.full_like):
+for _like in (np.zeros_like, np.ones_like, np.empty_like):
     def _make_like(np_fn):
         @numpy_function(np_fn, name=np_fn.__name__)
         def like(a, *args, **kwargs):
@@ -89,6 +89,17 @@ for _like in (np.zeros_like, np.ones_like, np.empty_like, np.full_like):
             return np_fn(np.empty(shape_of(a), dtype_of(a)), *args, **kwargs)
         return like
     _make_like(_like)
+
+
+@numpy_function(np.full_like)
+def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *,
+              device=None):
+    """Differentiable in ``fill_value`` (the result is ``fill_value`` broadcast)."""
+    shape = shape_of(a) if shape is None else shape
+    dtype = dtype_of(a) if dtype is None else np.dtype(dtype)
+    if not isinstance(fill_value, Tracer):
+        return np.full(shape, fill_value, dtype)
+    return broadcast_to(astype(fill_value, dtype), shape)
 
 
 @numpy_function(np.copy)

@@ -78,34 +78,15 @@ class MatMul(Primitive):
 
     def batch(self, args, dims):
         from .shape import moveaxis
-        x, y = args
-        dx, dy = dims
-        xs, ys = shape_of(x), shape_of(y)
-        # move batch axes to the front and give 1-D operands a matrix shape
-        if dx is not None:
-            x = moveaxis(x, dx, 0)
-        if dy is not None:
-            y = moveaxis(y, dy, 0)
-        xv = len(xs) - (dx is not None) == 1
-        yv = len(ys) - (dy is not None) == 1
-        if xv:
-            x = _expand(x, -2 if dx is not None else 0)
-        if yv:
-            y = _expand(y, len(shape_of(y)))
-        if dx is not None and dy is None:
-            nd_y = len(shape_of(y))
-            y = reshape(y, (1,) * (max(len(shape_of(x)) - nd_y, 0)) + shape_of(y))
-        elif dy is not None and dx is None:
-            nd_x = len(shape_of(x))
-            x = reshape(x, (1,) * (max(len(shape_of(y)) - nd_x, 0)) + shape_of(x))
-        else:
-            nx, ny = len(shape_of(x)), len(shape_of(y))
-            if nx < ny:
-                s = shape_of(x)
-                x = reshape(x, s[:1] + (1,) * (ny - nx) + s[1:])
-            elif ny < nx:
-                s = shape_of(y)
-                y = reshape(y, s[:1] + (1,) * (nx - ny) + s[1:])
+        prepared = []
+        for a, d, vec_shape in zip(args, dims, (lambda e: (1,) + e, lambda e: e + (1,))):
+            a = reshape(a, (1,) + shape_of(a)) if d is None else moveaxis(a, d, 0)
+            e = shape_of(a)[1:]                     # the per-example shape
+            prepared.append((a, vec_shape(e) if len(e) == 1 else e, len(e) == 1))
+        (x, ex, xv), (y, ey, yv) = prepared
+        nb = max(len(ex), len(ey)) - 2              # per-example batch dimensions
+        x = reshape(x, shape_of(x)[:1] + (1,) * (nb - len(ex) + 2) + ex)
+        y = reshape(y, shape_of(y)[:1] + (1,) * (nb - len(ey) + 2) + ey)
         out = self.bind(x, y)
         s = shape_of(out)
         if xv and yv:
