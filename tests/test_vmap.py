@@ -1,0 +1,200 @@
+"""vmap semantics (JAX's): in_axes/out_axes forms, nesting, axis_size, composition with
+every differentiation transformation, custom rules surviving batching, and errors."""
+import warnings
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.numpy as cnp
+from chainrule._src.core import Primitive
+
+rng = np.random.default_rng(0)
+X = rng.standard_normal((5, 3))
+W = rng.standard_normal((3, 4))
+
+
+def f(x):
+    return cnp.sum(cnp.tanh(x @ W) ** 2)
+
+
+def loop(fn, *xs):
+    return np.stack([fn(*a) for a in zip(*xs)])
+
+
+def test_in_axes_forms():
+    assert cr.vmap(cnp.sin)(X).shape == (5, 3)
+    np.testing.assert_allclose(cr.vmap(cnp.sin, in_axes=1)(X), np.sin(X).T)
+    np.testing.assert_allclose(cr.vmap(cnp.sin, in_axes=-1, out_axes=1)(X), np.sin(X))
+    got = cr.vmap(lambda a, w: a @ w, in_axes=(0, None))(X, W)
+    np.testing.assert_allclose(got, X @ W)
+    got = cr.vmap(lambda d: d["a"] * d["b"], in_axes=({"a": 0, "b": None},))(
+        {"a": X, "b": 2.0})
+    np.testing.assert_allclose(got, 2 * X)
+    got = cr.vmap(lambda x: (x, x * 2), out_axes=(0, 1))(X)
+    np.testing.assert_allclose(got[1], 2 * X.T)
+
+
+def test_unbatched_output_is_broadcast_and_out_axes_none():
+    out = cr.vmap(lambda x: 1.0 + 0 * cnp.sum(W), in_axes=0)(X)
+    assert out.shape == (5,)
+    out = cr.vmap(lambda x: (cnp.sum(x), W), out_axes=(0, None))(X)
+    assert out[1].shape == W.shape
+    with pytest.raises(ValueError, match="out_axes=None"):
+        cr.vmap(lambda x: x, out_axes=None)(X)
+
+
+def test_axis_size_and_errors():
+    out = cr.vmap(lambda: cnp.ones(3), axis_size=4)()
+    assert out.shape == (4, 3)
+    with pytest.raises(ValueError, match="axis_size"):
+        cr.vmap(lambda x: x, in_axes=None)(X)
+    with pytest.raises(ValueError, match="inconsistent sizes"):
+        cr.vmap(lambda a, b: a + b)(X, np.ones((4, 3)))
+    with pytest.raises(ValueError, match="rank should be at least"):
+        cr.vmap(lambda a: a, in_axes=2)(X)
+    with pytest.raises(ValueError, match="tree prefix"):
+        cr.vmap(lambda a, b: a, in_axes=(0, 0, 0))(X, X)
+
+
+def test_nested_vmap():
+    A = rng.standard_normal((4, 5, 3))
+    got = cr.vmap(cr.vmap(lambda x: cnp.sum(x ** 2)))(A)
+    np.testing.assert_allclose(got, np.sum(A ** 2, -1))
+    # outer product through nesting with in_axes None
+    got = cr.vmap(lambda a: cr.vmap(lambda b: a * b)(np.arange(3.)))(np.arange(4.))
+    np.testing.assert_allclose(got, np.outer(np.arange(4.), np.arange(3.)))
+
+
+def test_vmap_of_grad_is_per_example_gradient():
+    got = cr.vmap(cr.grad(f))(X)
+    np.testing.assert_allclose(got, loop(cr.grad(f), X), rtol=1e-12)
+    vg = cr.vmap(cr.value_and_grad(f))(X)
+    np.testing.assert_allclose(vg[0], loop(f, X))
+
+
+def test_grad_of_vmap_through_a_sum():
+    g = cr.grad(lambda x: cnp.sum(cr.vmap(f)(x)))(X)
+    np.testing.assert_allclose(g, loop(cr.grad(f), X), rtol=1e-12)
+
+
+def test_jacfwd_of_vmap_and_vmap_of_jvp_and_vjp():
+    fv = cr.vmap(lambda x: cnp.sin(x) * x)
+    J = cr.jacfwd(fv)(X)
+    assert J.shape == (5, 3, 5, 3)
+    J2 = cr.jacrev(fv)(X)
+    np.testing.assert_allclose(J, J2, atol=1e-14)
+    V = rng.standard_normal(X.shape)
+    t = cr.vmap(lambda x, v: cr.jvp(f, (x,), (v,))[1])(X, V)
+    np.testing.assert_allclose(t, [cr.jvp(f, (x,), (v,))[1] for x, v in zip(X, V)])
+    y, vjp_fun = cr.vjp(lambda x: cnp.tanh(x @ W), X[0])
+    cts = rng.standard_normal((6, 4))
+    got = cr.vmap(vjp_fun)(cts)[0]
+    np.testing.assert_allclose(got, np.stack([vjp_fun(c)[0] for c in cts]))
+
+
+def test_hessians_of_many_points():
+    H = cr.vmap(cr.hessian(f))(X)
+    np.testing.assert_allclose(H, loop(cr.hessian(f), X), rtol=1e-10)
+
+
+def test_custom_jvp_survives_batching():
+    calls = []
+
+    @cr.custom_jvp
+    def g(x):
+        return cnp.sin(x)
+
+    @g.defjvp
+    def g_jvp(primals, tangents):
+        calls.append(1)
+        (x,), (t,) = primals, tangents
+        return g(x), 2.0 * t        # deliberately not cos(x): proves the rule is used
+    got = cr.vmap(cr.grad(lambda x: cnp.sum(g(x))))(X)
+    np.testing.assert_allclose(got, 2.0 * np.ones_like(X))
+    got = cr.grad(lambda x: cnp.sum(cr.vmap(g)(x)))(X)
+    np.testing.assert_allclose(got, 2.0 * np.ones_like(X))
+    assert calls
+
+
+def test_custom_vjp_survives_batching():
+    @cr.custom_vjp
+    def h(x, w):
+        return cnp.sum(x * w)
+
+    def h_fwd(x, w):
+        return h(x, w), (x, w)
+
+    def h_bwd(res, ct):
+        x, w = res
+        return 3.0 * ct * w, 3.0 * ct * x      # deliberately 3x: proves the rule is used
+    h.defvjp(h_fwd, h_bwd)
+    w = np.arange(3.)
+    got = cr.grad(lambda x: cnp.sum(cr.vmap(h, in_axes=(0, None))(x, w)))(X)
+    np.testing.assert_allclose(got, 3.0 * np.broadcast_to(w, X.shape))
+    gw = cr.grad(lambda w: cnp.sum(cr.vmap(h, in_axes=(0, None))(X, w)))(w)
+    np.testing.assert_allclose(gw, 3.0 * X.sum(0))
+
+
+def test_checkpoint_under_vmap():
+    g = cr.checkpoint(lambda x: cnp.sin(cnp.cos(x)))
+    got = cr.vmap(cr.grad(lambda x: cnp.sum(g(x))))(X)
+    np.testing.assert_allclose(got, loop(cr.grad(lambda x: cnp.sum(cnp.sin(cnp.cos(x)))), X))
+
+
+def test_data_dependent_control_flow_names_the_value_and_suggests_where():
+    def relu(x):
+        if x > 0:
+            return x
+        return 0.0 * x
+    with pytest.raises(TypeError, match="cnp.where"):
+        cr.vmap(relu)(np.array([1.0, -1.0]))
+    # concrete control flow is fine under grad
+    assert cr.grad(relu)(2.0) == 1.0
+
+
+def test_batched_indices_become_one_gather():
+    idx = np.array([0, 2, 1, 1, 0])
+    got = cr.vmap(lambda x, i: x[i])(X, idx)
+    np.testing.assert_allclose(got, X[np.arange(5), idx])
+    # a plain ndarray cannot be indexed by a traced value (NumPy converts the index);
+    # cnp.take is the NumPy spelling that works
+    got = cr.vmap(lambda i: cnp.take(W, i, axis=0))(np.array([0, 2]))
+    np.testing.assert_allclose(got, W[[0, 2]])
+    g = cr.vmap(cr.grad(lambda x, i: x[i] ** 2))(X, idx)
+    want = np.zeros_like(X)
+    want[np.arange(5), idx] = 2 * X[np.arange(5), idx]
+    np.testing.assert_allclose(g, want)
+    upd = cr.vmap(lambda x, i, v: x.at[i].set(v))(X, idx, np.arange(5.))
+    want = X.copy()
+    want[np.arange(5), idx] = np.arange(5.)
+    np.testing.assert_allclose(upd, want)
+
+
+def test_missing_batching_rule_falls_back_with_one_warning():
+    class Twice(Primitive):
+        def impl(self, x):
+            return 2 * x
+    p = Twice("twice_no_batch_rule")
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        out = cr.vmap(lambda x: p.bind(x))(X)
+        cr.vmap(lambda x: p.bind(x))(X)
+    np.testing.assert_allclose(out, 2 * X)
+    msgs = [str(m.message) for m in w if "twice_no_batch_rule" in str(m.message)]
+    assert len(msgs) == 1
+
+
+def test_per_example_gradients_of_logistic_regression():
+    Xd = rng.standard_normal((256, 10))
+    y = (rng.uniform(size=256) > 0.5).astype(float)
+    w = rng.standard_normal(10)
+
+    def loss(w, x, t):
+        z = x @ w
+        return cnp.logaddexp(0.0, z) - t * z
+    per_ex = cr.vmap(cr.grad(loss), in_axes=(None, 0, 0))(w, Xd, y)
+    want = np.stack([cr.grad(loss)(w, x, t) for x, t in zip(Xd, y)])
+    np.testing.assert_allclose(per_ex, want, rtol=1e-12)
+    p = 1 / (1 + np.exp(-(Xd @ w)))
+    np.testing.assert_allclose(per_ex, (p - y)[:, None] * Xd, rtol=1e-10)
