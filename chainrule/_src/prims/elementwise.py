@@ -32,7 +32,19 @@ def _size(x):
 
 def safe_mul(t, d):
     """``t * d``, but exactly 0 where ``t == 0`` (even if ``d`` is inf or nan)."""
-    return select_p.bind(t == 0, 0.0 * t, t * d)
+    with np.errstate(invalid="ignore"):
+        return select_p.bind(t == 0, 0.0 * t, t * d)
+
+
+class _Quiet:
+    """Derivatives of singular rows may be inf where the tangent is 0: no warnings."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, *args):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.fn(*args)
 
 
 class Unary(Primitive):
@@ -41,7 +53,7 @@ class Unary(Primitive):
     def __init__(self, name, impl, deriv, singular=False, flops=1):
         super().__init__(name)
         self.impl = impl
-        self.deriv = deriv
+        self.deriv = _Quiet(deriv) if singular else deriv
         self.mul = safe_mul if singular else operator.mul
         self.flops = flops
 
@@ -72,7 +84,8 @@ class Binary(Primitive):
     def __init__(self, name, impl, d_x, d_y, singular=False, flops=1):
         super().__init__(name)
         self.impl = impl
-        self.d_x, self.d_y = d_x, d_y
+        quiet = (lambda d: d if d in (ONE, NEG) else _Quiet(d)) if singular else (lambda d: d)
+        self.d_x, self.d_y = quiet(d_x), quiet(d_y)
         self.mul = safe_mul if singular else operator.mul
         self.flops = flops
 

@@ -1,0 +1,137 @@
+"""A tour of chainrule: each capability, with printed output.
+
+Run:  python examples/tour.py
+"""
+import numpy as np
+
+import chainrule as cr
+import chainrule.numpy as cnp
+
+
+def section(title):
+    print(f"\n=== {title} " + "=" * max(0, 70 - len(title)))
+
+
+def main():
+    np.set_printoptions(precision=4, suppress=True)
+    rng = np.random.default_rng(0)
+
+    section("1. It is NumPy: plain ndarrays out, float64, NumPy's own cost")
+    x = np.linspace(-1.0, 1.0, 5)
+    y = cnp.tanh(x)
+    print("cnp.tanh(x) ->", type(y).__name__, y.dtype, y)
+
+    section("2. grad, value_and_grad, higher derivatives")
+    print("grad(tanh)(2.0)              =", cr.grad(cnp.tanh)(2.0))
+    print("grad(grad(grad(tanh)))(2.0)  =", cr.grad(cr.grad(cr.grad(cnp.tanh)))(2.0))
+
+    def taylor_cos(x, terms=30):
+        ans, term = 0.0, 1.0
+        for n in range(terms):
+            ans = ans + term
+            term = term * (-x * x) / ((2 * n + 1) * (2 * n + 2))
+        return ans
+    print("grad of a 30-term Taylor cos at 1.0 =", cr.grad(taylor_cos)(1.0),
+          " (-sin(1) =", -np.sin(1.0), ")")
+
+    W, b = rng.standard_normal((3, 2)), rng.standard_normal(2)
+    inputs = rng.standard_normal((4, 3))
+    targets = np.array([1.0, 0.0, 1.0, 1.0])
+
+    def loss(W, b):
+        p = 1 / (1 + cnp.exp(-(inputs @ W[:, 0] + b[0])))
+        return -cnp.sum(targets * cnp.log(p) + (1 - targets) * cnp.log(1 - p))
+    value, (gW, gb) = cr.value_and_grad(loss, argnums=(0, 1))(W, b)
+    print("value_and_grad(loss, argnums=(0, 1)): loss =", round(float(value), 6))
+    print("  dW[:, 0] =", gW[:, 0], " db =", gb)
+
+    section("3. Jacobians, Hessians, Hessian-vector products")
+
+    def f(x):
+        x1, x2, x3 = x
+        return cnp.stack([2 * x1 * x2, x3 ** 2])
+    x0 = np.array([2.0, 3.0, 2.0])
+    print("jacfwd(f)(x0) =\n", cr.jacfwd(f)(x0))
+    print("jacrev(f)(x0) equal:", np.allclose(cr.jacfwd(f)(x0), cr.jacrev(f)(x0)))
+    _, col = cr.jvp(f, (x0,), (np.array([1.0, 0.0, 0.0]),))
+    _, vjp_fun = cr.vjp(f, x0)
+    print("one jvp column:", col, " one vjp row:", vjp_fun(np.array([1.0, 0.0]))[0])
+
+    def g(X):
+        return cnp.sum(cnp.tanh(X) ** 2)
+    X = rng.standard_normal((3, 4))
+    V = rng.standard_normal((3, 4))
+    H = cr.hessian(g)(X)
+    print("hessian shape", H.shape, "; hvp == tensordot(H, V):",
+          np.allclose(cr.hvp(g, (X,), (V,)), np.tensordot(H, V, 2)))
+
+    section("4. Pytrees: dicts, tuples, dataclasses")
+    params = {"W": W, "b": b}
+    grads = cr.grad(lambda p: loss(p["W"], p["b"]))(params)
+    print("grad of a dict ->", {k: v.shape for k, v in grads.items()})
+
+    section("5. vmap: per-example gradients in one call")
+    Xd = rng.standard_normal((256, 10))
+    t = (rng.uniform(size=256) > 0.5).astype(float)
+    w = rng.standard_normal(10)
+
+    def example_loss(w, x, t):
+        z = x @ w
+        return cnp.logaddexp(0.0, z) - t * z
+    per_example = cr.vmap(cr.grad(example_loss), in_axes=(None, 0, 0))(w, Xd, t)
+    looped = np.stack([cr.grad(example_loss)(w, xi, ti) for xi, ti in zip(Xd, t)])
+    print("per-example gradients", per_example.shape, "match a loop:",
+          np.allclose(per_example, looped))
+
+    section("6. Complex numbers (JAX's conventions)")
+    print("grad(|z|^2)(3+4j)           =", cr.grad(lambda z: abs(z) ** 2)(3 + 4j))
+    print("grad(z**2, holomorphic)(1j)  =", cr.grad(lambda z: z ** 2, holomorphic=True)(1j))
+
+    section("7. Safe derivatives where others give NaN")
+    print("grad(where(x > 0, sqrt(x), 0))(0.0) =",
+          cr.grad(lambda x: cnp.where(x > 0, cnp.sqrt(x), 0.0))(0.0))
+    print("grad(abs)(0.0)                      =", cr.grad(cnp.abs)(0.0))
+
+    section("8. Custom rules, stop_gradient, checkpoint")
+
+    @cr.custom_jvp
+    def log1pexp(x):
+        return cnp.log1p(cnp.exp(x))
+
+    @log1pexp.defjvp
+    def log1pexp_jvp(primals, tangents):
+        (x,), (t,) = primals, tangents
+        return log1pexp(x), t * (1 - 1 / (1 + cnp.exp(x)))
+    print("grad(log1pexp)(100.) =", cr.grad(log1pexp)(100.0), "(finite, thanks to the rule)")
+    print("grad(x * stop_gradient(x))(3.) =", cr.grad(lambda x: x * cr.stop_gradient(x))(3.0))
+    deep = cr.checkpoint(lambda x: cnp.sin(cnp.cos(cnp.sin(x))))
+    print("checkpointed grad equals plain:",
+          np.isclose(cr.grad(deep)(0.3), cr.grad(lambda x: cnp.sin(cnp.cos(cnp.sin(x))))(0.3)))
+
+    section("9. Plain `import numpy as np` inside a differentiated function")
+    print("grad(lambda x: np.sum(np.sin(x)))(x) == cos(x):",
+          np.allclose(cr.grad(lambda x: np.sum(np.sin(x)))(x), np.cos(x)))
+
+    section("10. Errors that say what to do")
+    for what, fn in [
+        ("grad of a vector output", lambda: cr.grad(lambda x: x * 2)(np.ones(3))),
+        ("grad w.r.t. an integer", lambda: cr.grad(lambda x: x * 2.0)(3)),
+        ("float() of a traced value", lambda: cr.grad(lambda x: float(x) * 2)(1.0)),
+        ("data-dependent `if` under vmap",
+         lambda: cr.vmap(lambda x: x if x > 0 else -x)(np.ones(2))),
+    ]:
+        try:
+            fn()
+        except (TypeError, ValueError) as e:
+            print(f"- {what}: {type(e).__name__}: {str(e)[:110]}...")
+
+    section("11. debug_nans names the primitive and your source line")
+    try:
+        with cr.debug_nans():
+            cr.grad(lambda x: cnp.log(x - 2.0))(1.0)
+    except FloatingPointError as e:
+        print(str(e)[:160])
+
+
+if __name__ == "__main__":
+    main()
