@@ -89,7 +89,7 @@ class ReverseTrace(Trace):
                     n = None
                     outs.append(a)
                 out_nodes.append(n)
-        elif is_inexact(ans):
+        elif type(ans) is float or is_inexact(ans):
             out_nodes = Node()
             outs = ReverseTracer(self, ans, out_nodes)
         else:

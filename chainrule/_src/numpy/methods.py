@@ -12,6 +12,7 @@
 import numpy as np
 
 from ..core import Tracer, _state, check_not_leaked
+from ..prims import elementwise as ew
 from ..prims.indexing import getitem_p, scatter_p, split_index
 from .dispatch import HANDLED_FUNCTIONS, HANDLED_UFUNCS
 from . import basic
@@ -19,15 +20,26 @@ from .ufuncs import UFUNCS
 
 
 def _ufunc_op(name, reflected=False):
-    fn = UFUNCS[name]
+    """An operator that hands its primitive straight to the current trace (the hot
+    path of scalar code such as a Taylor series: no wrapper calls in between)."""
+    prim = ew.PRIMS[name]
     if reflected:
         def op(self, other):
-            return fn(other, self)
+            trace = _state.trace
+            if trace is None:
+                check_not_leaked(self)
+            return trace.process(prim, (other, self), _NO_PARAMS)
     else:
         def op(self, other):
-            return fn(self, other)
+            trace = _state.trace
+            if trace is None:
+                check_not_leaked(self)
+            return trace.process(prim, (self, other), _NO_PARAMS)
     op.__name__ = name
     return op
+
+
+_NO_PARAMS = {}
 
 
 _BINOPS = {

@@ -84,9 +84,9 @@ class Binary(Primitive):
     def __init__(self, name, impl, d_x, d_y, singular=False, flops=1):
         super().__init__(name)
         self.impl = impl
-        quiet = (lambda d: d if d in (ONE, NEG) else _Quiet(d)) if singular else (lambda d: d)
-        self.d_x, self.d_y = quiet(d_x), quiet(d_y)
-        self.mul = safe_mul if singular else operator.mul
+        # singular: False, True, or a predicate (x, y) -> bool deciding per call
+        self.singular = singular
+        self.d_x, self.d_y = d_x, d_y
         self.flops = flops
 
     def _apply(self, t, d, x, y, ans):
@@ -94,7 +94,11 @@ class Binary(Primitive):
             return t
         if d is NEG:
             return -t
-        return self.mul(t, d(x, y, ans))
+        s = self.singular
+        if s is False or (s is not True and not s(x, y)):
+            return t * d(x, y, ans)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return safe_mul(t, d(x, y, ans))
 
     def jvp(self, primals, tangents):
         x, y = primals
@@ -159,6 +163,21 @@ class NonDiffElementwise(NonDiffPrimitive):
 ONE, NEG = object(), object()
 LN2, LN10 = math.log(2.0), math.log(10.0)
 
+def _py_or_np(py_op, np_op):
+    """Python's operator (fast on scalars, NumPy's ufunc on arrays), with NumPy's
+    answer where Python raises (1.0 / 0.0 -> inf, (-8.0) ** 0.5 -> nan)."""
+    def op(a, b):
+        try:
+            r = py_op(a, b)
+        except (ZeroDivisionError, OverflowError):
+            return np_op(a, b)
+        if type(r) is complex and type(a) is not complex and type(b) is not complex:
+            return np_op(a, b)
+        return r
+    op.__name__ = np_op.__name__
+    return op
+
+
 # ------------------------------------------------------------------ unary table
 # name, numpy implementation, derivative(x, ans) [, singular]
 _UNARY = [
@@ -197,9 +216,11 @@ _BINARY = [
     ("add", operator.add, ONE, ONE),
     ("subtract", operator.sub, ONE, NEG),
     ("multiply", operator.mul, lambda x, y, a: y, lambda x, y, a: x),
-    ("divide", operator.truediv, lambda x, y, a: 1.0 / y, lambda x, y, a: -a / y),
-    ("power", np.power, lambda x, y, a: _power_dx(x, y),
-     lambda x, y, a: select_p.bind(x == 0, 0.0 * a, a * log(_where_zero(x))), True),
+    ("divide", _py_or_np(operator.truediv, np.divide), lambda x, y, a: divide(1.0, y),
+     lambda x, y, a: -divide(a, y)),
+    ("power", _py_or_np(operator.pow, np.power), lambda x, y, a: _power_dx(x, y),
+     lambda x, y, a: select_p.bind(x == 0, 0.0 * a, a * log(_where_zero(x))),
+     lambda x, y: not (type(y) in (int, float) and y >= 1)),
     ("arctan2", np.arctan2, lambda x, y, a: y / (x * x + y * y),
      lambda x, y, a: -x / (x * x + y * y)),
     ("hypot", np.hypot, lambda x, y, a: x / a, lambda x, y, a: y / a, True),
@@ -393,6 +414,7 @@ globals().update({f"{k}_p": v for k, v in PRIMS.items()})
 # short names used by the derivative expressions above
 sin, cos, sinh, cosh = PRIMS["sin"].bind, PRIMS["cos"].bind, PRIMS["sinh"].bind, PRIMS["cosh"].bind
 sqrt, exp, exp2, log = PRIMS["sqrt"].bind, PRIMS["exp"].bind, PRIMS["exp2"].bind, PRIMS["log"].bind
+divide = PRIMS["divide"].bind
 power, sign, floor, trunc = PRIMS["power"].bind, PRIMS["sign"].bind, PRIMS["floor"].bind, PRIMS["trunc"].bind
 real, imag, conj = real_p.bind, imag_p.bind, conj_p.bind
 greater_p, less_p, equal_p = PRIMS["greater"], PRIMS["less"], PRIMS["equal"]
