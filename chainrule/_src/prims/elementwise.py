@@ -254,8 +254,13 @@ _NONDIFF_OPS = {"equal": operator.eq, "not_equal": operator.ne, "less": operator
 
 def _power_dx(x, y):
     # y * x**(y-1), written so that x**0 has derivative 0 (not 0 * inf)
-    if type(y) in (int, float) and y == 0:
-        return 0.0 * x
+    if type(y) in (int, float):
+        if y == 0:
+            return 0.0 * x
+        if y == 1:
+            return 1.0 + 0.0 * x
+        if y == 2:
+            return 2.0 * x
     return y * power(x, y - 1)
 
 

@@ -1,0 +1,196 @@
+"""Compile a Graph into straight-line Python/NumPy code.
+
+Passes, in order: common subexpressions are shared (same primitive, parameters and
+operands), algebraic identities removed (x * 1, x + 0 where shapes agree), dead code
+dropped (only what the outputs and guards need), and buffers reused: an elementwise
+ufunc writes into an operand that dies at that equation (``np.tanh(a, out=a)``)
+when shapes and dtypes agree and the buffer was produced inside the graph.
+Guards become ``if`` checks that raise :class:`Retrace`.
+"""
+import functools
+import operator
+
+import numpy as np
+
+from ..interpreters.staging import Literal
+
+_OPERATORS = {"add": "+", "subtract": "-", "multiply": "*"}
+
+
+class Retrace(Exception):
+    """A guard failed: the compiled graph does not apply to these arguments."""
+
+
+def _key(x):
+    if isinstance(x, Literal):
+        v = x.val
+        if isinstance(v, (bool, int, float, complex)):
+            return ("lit", type(v), v)
+        return ("const", id(v))
+    return x.id
+
+
+def _params_key(params):
+    try:
+        key = tuple(sorted(params.items()))
+        hash(key)
+        return key
+    except TypeError:
+        return None
+
+
+def _is_literal(x, value):
+    return isinstance(x, Literal) and isinstance(x.val, (int, float)) and \
+        not isinstance(x.val, bool) and x.val == value
+
+
+def optimize(graph):
+    """Return (eqns, outs, guards) after CSE, identities and dead-code elimination."""
+    subst = {}
+
+    def sub(x):
+        return subst.get(x.id, x) if not isinstance(x, Literal) else x
+    seen, eqns = {}, []
+    for e in graph.eqns:
+        ins = [sub(x) for x in e.ins]
+        # identities: x * 1, 1 * x, x + 0, x - 0 (when they change neither shape nor dtype)
+        name = e.prim.name
+        if name in ("multiply", "add", "subtract") and not e.prim.multiple_results:
+            unit = 1 if name == "multiply" else 0
+            for keep, other in ((0, 1), (1, 0)):
+                if name == "subtract" and keep == 1:
+                    continue
+                x = ins[keep]
+                if _is_literal(ins[other], unit) and not isinstance(x, Literal) and \
+                        x.shape == e.outs[0].shape and x.dtype == e.outs[0].dtype:
+                    subst[e.outs[0].id] = x
+                    break
+            if e.outs[0].id in subst:
+                continue
+        pk = _params_key(e.params)
+        if pk is not None:
+            k = (id(e.prim), pk, tuple(_key(x) for x in ins))
+            if k in seen:
+                for o, prev in zip(e.outs, seen[k]):
+                    subst[o.id] = prev
+                continue
+            seen[k] = e.outs
+        eqns.append((e, ins))
+    outs = [sub(x) for x in graph.outs]
+    guards = [(g, sub(g.var)) for g in graph.guards]
+    live = {x.id for x in outs if not isinstance(x, Literal)}
+    live |= {v.id for _, v in guards if not isinstance(v, Literal)}
+    kept = []
+    for e, ins in reversed(eqns):
+        if any(o.id in live for o in e.outs):
+            kept.append((e, ins))
+            live |= {x.id for x in ins if not isinstance(x, Literal)}
+    kept.reverse()
+    return kept, outs, guards
+
+
+def compile_graph(graph):
+    """Python function ``f(*flat_inputs) -> list of outputs`` replaying ``graph``."""
+    eqns, outs, guards = optimize(graph)
+    ns = {"np": np, "Retrace": Retrace}
+    names = {}
+
+    def name(v):
+        if v.id not in names:
+            names[v.id] = f"v{len(names)}"
+        return names[v.id]
+
+    def operand(x):
+        if isinstance(x, Literal):
+            v = x.val
+            if type(v) in (int, float, bool) and np.isfinite(v):
+                return repr(v)
+            cname = f"c{len(ns)}"
+            ns[cname] = v
+            return cname
+        return name(x)
+
+    inputs = {v.id for v in graph.in_vars}
+    # last use of each variable (for buffer reuse)
+    last_use = {}
+    for i, (e, ins) in enumerate(eqns):
+        for x in ins:
+            if not isinstance(x, Literal):
+                last_use[x.id] = i
+    # a buffer may be overwritten only if a ufunc made it and only ufuncs read it (no
+    # view of it, made by reshape/transpose/indexing, can outlive it)
+    fresh, viewed = set(), set()
+    for e, ins in eqns:
+        is_ufunc = isinstance(e.prim.impl, np.ufunc) and not e.prim.multiple_results
+        if is_ufunc:
+            fresh.add(e.outs[0].id)
+        else:
+            viewed |= {x.id for x in ins if not isinstance(x, Literal)}
+    protected = inputs | viewed | (set(last_use) - fresh)
+    protected |= {x.id for x in outs if not isinstance(x, Literal)}
+    protected |= {v.id for _, v in guards if not isinstance(v, Literal)}
+    guard_at = {}
+    for g, v in guards:
+        guard_at.setdefault(v.id if not isinstance(v, Literal) else None, []).append(g)
+
+    args = ", ".join(name(v) for v in graph.in_vars)
+    lines = [f"def compiled({args}):"]
+    for g in guard_at.get(None, []):
+        pass                                    # a guard on a constant always holds
+    for v in graph.in_vars:
+        lines.extend(_guard_lines(guard_at.get(v.id, []), name(v), ns))
+    for i, (e, ins) in enumerate(eqns):
+        ops = [operand(x) for x in ins]
+        outs_s = ", ".join(name(o) for o in e.outs)
+        if e.prim.multiple_results:
+            outs_s += ","
+        sym = _OPERATORS.get(e.prim.name)
+        if sym is not None and len(ops) == 2:
+            expr = f"{ops[0]} {sym} {ops[1]}"
+        else:
+            fname = f"f{len(ns)}"
+            ns[fname] = functools.partial(e.prim.impl, **e.params) if e.params else \
+                e.prim.impl
+            expr = f"{fname}({', '.join(ops)})"
+            buf = _reusable(e, ins, i, last_use, protected)
+            if buf is not None:
+                expr = f"{fname}({', '.join(ops)}, out={name(buf)})"
+        lines.append(f"    {outs_s} = {expr}")
+        for o in e.outs:
+            lines.extend(_guard_lines(guard_at.get(o.id, []), name(o), ns))
+    lines.append(f"    return [{', '.join(operand(x) for x in outs)}]")
+    src = "\n".join(lines)
+    exec(compile(src, "<chainrule.jit>", "exec"), ns)
+    fn = ns["compiled"]
+    fn.source = src
+    return fn
+
+
+def _guard_lines(guards, var, ns):
+    lines = []
+    for g in guards:
+        conv = {"bool": "bool", "int": "int", "float": "float", "complex": "complex"}.get(g.kind)
+        if conv is None:
+            conv = f"g{len(ns)}"
+            ns[conv] = (lambda v: np.asarray(v).item()) if g.kind == "item" else \
+                (lambda v: np.asarray(v).tolist())
+        want = f"w{len(ns)}"
+        ns[want] = g.value
+        lines.append(f"    if {conv}({var}) != {want}: raise Retrace")
+    return lines
+
+
+def _reusable(e, ins, i, last_use, protected):
+    """An operand buffer the ufunc ``e`` may overwrite (dies here, same shape/dtype)."""
+    impl = e.prim.impl
+    if not isinstance(impl, np.ufunc) or e.prim.multiple_results:
+        return None
+    out = e.outs[0]
+    if not out.shape:
+        return None
+    for x in ins:
+        if isinstance(x, Literal) or x.id in protected or last_use.get(x.id) != i:
+            continue
+        if x.shape == out.shape and x.dtype == out.dtype:
+            return x
+    return None

@@ -1,0 +1,132 @@
+"""jit: stage once per (argument structure, shapes, dtypes, static values), then
+replay the compiled Graph.
+
+Python control flow that read a traced value while tracing became guards; a call
+whose guards fail re-traces (and the new variant is cached beside the old one). The
+cache is bounded (least recently used variants are dropped); ``cache_info()`` says
+what happened and why each miss occurred.
+
+Under another transformation (``grad(jit(f))``, ``vmap(jit(f))``) the function runs
+inline, so the outer transformation sees its primitives; ``jit(grad(f))`` and
+``jit(vmap(f))`` stage the transformed program.
+"""
+import collections
+import functools
+
+from ..core import _state, shape_of, dtype_of
+from ..tree_util import tree_flatten, tree_unflatten
+from .codegen import compile_graph, Retrace
+from .make import trace_to_graph
+
+CacheInfo = collections.namedtuple(
+    "CacheInfo", "hits misses retraces size maxsize miss_reasons")
+
+
+def _leaf_key(x):
+    t = type(x)
+    if t in (float, int, complex, bool):
+        return t
+    return (shape_of(x), str(dtype_of(x)))
+
+
+def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
+    """Compile ``fun`` by staging it and replaying straight-line NumPy code.
+
+    Parameters
+    ----------
+    fun : callable
+    static_argnums : int or tuple of ints
+        Positional arguments treated as compile-time constants (hashable; a new
+        value traces again).
+    static_argnames : str or tuple of str
+        Keyword arguments treated the same way.
+    maxsize : int
+        Number of compiled variants kept (least recently used are dropped).
+
+    Returns
+    -------
+    callable
+        With ``cache_info()``, ``cache_clear()`` and ``lower(*args)`` (the Graph and
+        generated source of the variant for those arguments).
+    """
+    static_nums = (static_argnums,) if isinstance(static_argnums, int) else \
+        tuple(static_argnums)
+    static_names = (static_argnames,) if isinstance(static_argnames, str) else \
+        tuple(static_argnames)
+    cache = collections.OrderedDict()      # key -> list of (compiled, graph)
+    stats = {"hits": 0, "misses": 0, "retraces": 0, "reasons": collections.deque(maxlen=20)}
+
+    def split(args, kwargs):
+        nums = tuple(i % len(args) for i in static_nums) if args else ()
+        static = tuple((i, args[i]) for i in nums) + \
+            tuple((k, kwargs[k]) for k in static_names if k in kwargs)
+        dyn_args = [a for i, a in enumerate(args) if i not in nums]
+        dyn_kwargs = {k: v for k, v in kwargs.items() if k not in static_names}
+        flat, in_tree = tree_flatten((dyn_args, dyn_kwargs))
+        try:
+            key = (static, in_tree, tuple(_leaf_key(x) for x in flat))
+            hash(key)
+        except TypeError:
+            raise TypeError("jit: static arguments must be hashable") from None
+        return key, flat, nums
+
+    @functools.wraps(fun)
+    def jitted(*args, **kwargs):
+        if _state.trace is not None:        # inside another transformation: run inline
+            return fun(*args, **kwargs)
+        key, flat, nums = split(args, kwargs)
+        variants = cache.get(key)
+        if variants is not None:
+            cache.move_to_end(key)
+            for compiled, graph in variants:
+                try:
+                    outs = compiled(*flat)
+                except Retrace:
+                    continue
+                stats["hits"] += 1
+                return tree_unflatten(graph.out_tree, outs)
+            stats["retraces"] += 1
+            stats["reasons"].append("a guard failed (Python control flow took another "
+                                    "branch): traced again")
+        else:
+            stats["misses"] += 1
+            stats["reasons"].append("new argument structure, shapes, dtypes or static "
+                                    "values" if cache else "first call")
+        graph, out = _trace(fun, args, kwargs, nums, static_names)
+        compiled = compile_graph(graph)
+        cache.setdefault(key, []).append((compiled, graph))
+        cache.move_to_end(key)
+        while sum(len(v) for v in cache.values()) > maxsize:
+            oldest = next(iter(cache))
+            cache[oldest].pop(0)
+            if not cache[oldest]:
+                del cache[oldest]
+        return out
+
+    def cache_info():
+        return CacheInfo(stats["hits"], stats["misses"], stats["retraces"],
+                         sum(len(v) for v in cache.values()), maxsize,
+                         list(stats["reasons"]))
+
+    def cache_clear():
+        cache.clear()
+
+    def lower(*args, **kwargs):
+        """The Graph and generated source for these arguments (traces afresh)."""
+        _, _, nums = split(args, kwargs)
+        graph, _ = _trace(fun, args, kwargs, nums, static_names)
+        return graph, compile_graph(graph).source
+
+    jitted.cache_info = cache_info
+    jitted.cache_clear = cache_clear
+    jitted.lower = lower
+    return jitted
+
+
+def _trace(fun, args, kwargs, nums, static_names):
+    static_kw = {k: kwargs[k] for k in static_names if k in kwargs}
+    dyn_kw = {k: v for k, v in kwargs.items() if k not in static_names}
+
+    def f(*a, **kw):
+        return fun(*a, **kw, **static_kw)
+    return trace_to_graph(f, args, dyn_kw, nums, fold_constants=True)

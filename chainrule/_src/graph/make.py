@@ -1,0 +1,67 @@
+"""make_graph: stage a function into a Graph, and cost helpers that compare
+strategies (jacfwd vs jacrev, the orders of a matrix chain) by FLOPs."""
+import functools
+
+from ..interpreters.staging import stage_flat
+from ..tree_util import tree_flatten, tree_unflatten
+from .ir import Graph
+
+
+def make_graph(fun, *, static_argnums=()):
+    """Return a function that stages ``fun`` at the given arguments into a Graph.
+
+    ``make_graph(f)(*args)`` runs ``f`` once, recording every primitive (including
+    those run by transformations inside it: ``make_graph(grad(f))`` shows the forward
+    and backward passes) into a :class:`Graph` that prints as a readable program,
+    draws with ``.to_dot()``, and counts ``.flops()`` and ``.bytes()``.
+
+    Parameters
+    ----------
+    fun : callable
+    static_argnums : int or tuple of ints
+        Arguments that are not staged (Python values baked into the program).
+    """
+    static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+
+    @functools.wraps(fun)
+    def staged(*args, **kwargs):
+        graph, _ = trace_to_graph(fun, args, kwargs, static, fold_constants=False)
+        return graph
+    return staged
+
+
+def trace_to_graph(fun, args, kwargs, static, fold_constants=True):
+    """Stage ``fun(*args, **kwargs)``; returns (Graph, concrete outputs)."""
+    static = tuple(i % len(args) for i in static) if args else ()
+    dyn = [a for i, a in enumerate(args) if i not in static]
+    flat, in_tree = tree_flatten((dyn, kwargs))
+    store = {}
+
+    def flat_fun(*xs):
+        d, kw = tree_unflatten(in_tree, xs)
+        it = iter(d)
+        full = [args[i] if i in static else next(it) for i in range(len(args))]
+        out_flat, store["out_tree"] = tree_flatten(fun(*full, **kw))
+        return out_flat
+    values, in_vars, outs, eqns, guards = stage_flat(flat_fun, flat, fold_constants)
+    graph = Graph(in_vars, eqns, outs, guards, store["out_tree"])
+    graph.in_tree = in_tree
+    return graph, tree_unflatten(store["out_tree"], values)
+
+
+def flops(fun, *args, **kwargs):
+    """FLOPs of ``fun(*args, **kwargs)``, counted on its staged graph."""
+    return make_graph(fun)(*args, **kwargs).flops()
+
+
+def compare_cost(strategies, *args, **kwargs):
+    """Stage each of ``strategies`` (a dict name -> function) at the same arguments.
+
+    Returns a dict name -> {"flops", "bytes", "equations"}; e.g.
+    ``compare_cost({"jacfwd": jacfwd(f), "jacrev": jacrev(f)}, x)``.
+    """
+    out = {}
+    for name, fn in strategies.items():
+        g = make_graph(fn)(*args, **kwargs)
+        out[name] = {"flops": g.flops(), "bytes": g.bytes(), "equations": len(g.eqns)}
+    return out

@@ -1,0 +1,174 @@
+"""Staging: a trace that records every primitive into a Graph (the IR behind
+make_graph and jit).
+
+Staging tracers carry their *concrete* value as well as the graph variable that
+names it, so the function runs exactly as it would eagerly: Python control flow
+that reads a traced value (``if x > 0``, ``float(loss)``, ``while err > tol``)
+simply gets the concrete answer, and the staging trace records a **guard** (this
+variable had this value). A compiled graph checks its guards on every call and
+re-traces when one fails: users never meet a concretization error.
+
+Operations on constants only are evaluated immediately and never recorded (constant
+folding for free). Nested transformations record what they run: ``make_graph(grad(f))``
+shows the forward pass and the backward pass.
+"""
+import itertools
+
+import numpy as np
+
+from ..core import Trace, Tracer, _state, shape_of, dtype_of
+
+
+class Var:
+    """A value in a Graph: a name, a shape and a dtype."""
+    __slots__ = ("id", "shape", "dtype")
+    _ids = itertools.count()
+
+    def __init__(self, shape, dtype):
+        self.id = next(Var._ids)
+        self.shape = tuple(shape)
+        self.dtype = np.dtype(dtype)
+
+    def __repr__(self):
+        return f"Var({self.id}, {self.shape}, {self.dtype})"
+
+
+class Literal:
+    """A constant operand (a Python scalar or an array captured from outside)."""
+    __slots__ = ("val", "shape", "dtype")
+
+    def __init__(self, val):
+        self.val = val
+        self.shape = shape_of(val)
+        self.dtype = dtype_of(val)
+
+
+class Eqn:
+    """``outs = prim(*ins, **params)``; ``site`` is the user's source line."""
+    __slots__ = ("prim", "ins", "outs", "params")
+
+    def __init__(self, prim, ins, outs, params):
+        self.prim, self.ins, self.outs, self.params = prim, ins, outs, params
+
+
+class Guard:
+    """``kind(var) == value`` must hold for a compiled graph to be reused."""
+    __slots__ = ("var", "kind", "value")
+
+    def __init__(self, var, kind, value):
+        self.var, self.kind, self.value = var, kind, value
+
+
+class StagingTracer(Tracer):
+    __slots__ = ("val", "var")
+
+    def __init__(self, trace, val, var):
+        self._trace = trace
+        self.val = val
+        self.var = var
+
+    @property
+    def shape(self):
+        return shape_of(self.val)
+
+    @property
+    def dtype(self):
+        return dtype_of(self.val)
+
+    def _describe(self):
+        return "StagingTracer (jit/make_graph value)"
+
+    def _concrete(self):
+        v = self.val
+        return v._concrete() if isinstance(v, Tracer) else v
+
+    # Python control flow on a staged value: take the concrete answer, record a guard
+    def _guarded(self, kind, convert):
+        value = convert(self._concrete())
+        self._trace.guards.append(Guard(self.var, kind, value))
+        return value
+
+    def __bool__(self):
+        return self._guarded("bool", bool)
+
+    def __float__(self):
+        return self._guarded("float", float)
+
+    def __int__(self):
+        return self._guarded("int", int)
+
+    def __index__(self):
+        return self._guarded("int", int)
+
+    def __complex__(self):
+        return self._guarded("complex", complex)
+
+    def item(self):
+        return self._guarded("item", lambda v: np.asarray(v).item())
+
+    def tolist(self):
+        return self._guarded("tolist", lambda v: np.asarray(v).tolist())
+
+
+class StagingTrace(Trace):
+    """Records primitives. With ``fold_constants`` (jit), operations whose operands are
+    all constants are evaluated now and not recorded; without it (make_graph), every
+    primitive that runs is recorded, so FLOP counts include work on constants (the
+    standard basis of jacfwd, for example)."""
+    __slots__ = ("eqns", "guards", "fold_constants")
+
+    def __init__(self, parent, fold_constants=True):
+        self.parent = parent
+        self.eqns = []
+        self.guards = []
+        self.fold_constants = fold_constants
+
+    def new_input(self, val):
+        return StagingTracer(self, val, Var(shape_of(val), dtype_of(val)))
+
+    def process(self, prim, args, params):
+        vals, ins, found = [], [], False
+        for a in args:
+            if type(a) is StagingTracer and a._trace is self:
+                vals.append(a.val)
+                ins.append(a.var)
+                found = True
+            else:
+                vals.append(a)
+                ins.append(Literal(a))
+        if not found and self.fold_constants:
+            return self.in_parent(prim, vals, params)
+        ans = self.in_parent(prim, vals, params)
+        if prim.multiple_results:
+            outs = [StagingTracer(self, a, Var(shape_of(a), dtype_of(a))) for a in ans]
+            self.eqns.append(Eqn(prim, ins, [o.var for o in outs], params))
+            return outs
+        out = StagingTracer(self, ans, Var(shape_of(ans), dtype_of(ans)))
+        self.eqns.append(Eqn(prim, ins, [out.var], params))
+        return out
+
+
+def stage_flat(fun, args, fold_constants=True):
+    """Run ``fun(*args)`` under a staging trace.
+
+    Returns ``(outs, in_vars, out_operands, eqns, guards)``: the concrete outputs,
+    the graph inputs, each output's Var (or Literal for outputs that do not depend
+    on the inputs), the recorded equations and the guards.
+    """
+    trace = StagingTrace(_state.trace, fold_constants)
+    ins = [trace.new_input(a) for a in args]
+    saved = _state.trace
+    _state.trace = trace
+    try:
+        outs = fun(*ins)
+    finally:
+        _state.trace = saved
+    values, operands = [], []
+    for o in outs:
+        if type(o) is StagingTracer and o._trace is trace:
+            values.append(o.val)
+            operands.append(o.var)
+        else:
+            values.append(o)
+            operands.append(Literal(o))
+    return values, [t.var for t in ins], operands, trace.eqns, trace.guards
