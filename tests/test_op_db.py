@@ -186,3 +186,38 @@ def test_vmap_of_vjp_matches_loop(row, i):
                 tol=1e-8)
     assert _batching.FALLBACK_USED == before, \
         f"primitives without a batching rule: {_batching.FALLBACK_USED - before}"
+
+
+# ------------------------------------------------------------------ jit and cost columns
+
+@pytest.mark.parametrize("row,i", CASES, ids=IDS)
+def test_jit_matches_eager_and_every_primitive_has_a_cost(row, i):
+    f, diff_args = closure(row, row.samples[i])
+    want = f(*diff_args)
+    jf = cr.jit(f)
+    assert_same(jf(*diff_args), want)          # traced call
+    assert_same(jf(*diff_args), want)          # compiled replay
+    info = jf.cache_info()
+    assert info.hits >= 1, info
+    graph = cr.make_graph(f)(*diff_args)
+    for e in graph.eqns:
+        e.prim.cost(e.ins, *((e.outs,) if e.prim.multiple_results else (e.outs[0],)),
+                    **e.params)
+    assert graph.flops() >= 0
+
+
+@pytest.mark.parametrize("row,i", GRAD_CASES, ids=GRAD_IDS)
+def test_jit_of_vjp_matches_eager(row, i):
+    f, args = closure(row, row.samples[i])
+    rng = np.random.default_rng(5)
+    out = f(*args)
+    ct = tree_map(lambda o: np.asarray(rng.standard_normal(np.shape(o))
+                                       + (1j * rng.standard_normal(np.shape(o))
+                                          if np.iscomplexobj(o) else 0)), out)
+
+    def g(*a):
+        return cr.vjp(f, *a)[1](ct)
+    jg = cr.jit(g)
+    want = g(*args)
+    assert_same(jg(*args), want, tol=1e-9)
+    assert_same(jg(*args), want, tol=1e-9)

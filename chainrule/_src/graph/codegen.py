@@ -15,6 +15,21 @@ import numpy as np
 from ..interpreters.staging import Literal
 
 _OPERATORS = {"add": "+", "subtract": "-", "multiply": "*"}
+# operators that agree with NumPy only when an operand is an array (not a Python
+# scalar, where e.g. 1.0 / 0.0 raises instead of giving inf)
+_ARRAY_OPERATORS = {"divide": "/", "power": "**", "matmul": "@"}
+# inline spellings of common structural primitives (saves a call per equation)
+_INLINE = {
+    "reduce_sum": lambda o, p: f"np.add.reduce({o[0]}, axis={p['axis']!r}, "
+                               f"keepdims={p['keepdims']!r})",
+    "reduce_max": lambda o, p: f"np.maximum.reduce({o[0]}, axis={p['axis']!r}, "
+                               f"keepdims={p['keepdims']!r})",
+    "reduce_min": lambda o, p: f"np.minimum.reduce({o[0]}, axis={p['axis']!r}, "
+                               f"keepdims={p['keepdims']!r})",
+    "select": lambda o, p: f"np.where({o[0]}, {o[1]}, {o[2]})",
+    "transpose": lambda o, p: f"np.transpose({o[0]}, {p['axes']!r})",
+    "reshape": lambda o, p: f"np.reshape({o[0]}, {p['shape']!r})",
+}
 
 
 class Retrace(Exception):
@@ -145,8 +160,13 @@ def compile_graph(graph):
         if e.prim.multiple_results:
             outs_s += ","
         sym = _OPERATORS.get(e.prim.name)
+        if sym is None and any(getattr(x, "shape", ()) for x in ins):
+            sym = _ARRAY_OPERATORS.get(e.prim.name)
+        inline = _INLINE.get(e.prim.name)
         if sym is not None and len(ops) == 2:
             expr = f"{ops[0]} {sym} {ops[1]}"
+        elif inline is not None and not e.prim.multiple_results:
+            expr = inline(ops, e.params)
         else:
             fname = f"f{len(ns)}"
             ns[fname] = functools.partial(e.prim.impl, **e.params) if e.params else \
