@@ -443,7 +443,24 @@ def _to_front_last(part, in_shape, out_shape):
     return part
 
 
-jacobian = jacrev
+def jacobian(fun, argnums=0, has_aux=False, holomorphic=False):
+    """Jacobian of ``fun``, by forward or reverse mode, whichever is cheaper.
+
+    The seed-000 lesson: a Jacobian of an R^n -> R^m function costs about n jvps in
+    forward mode and m vjps in reverse mode, so chainrule evaluates ``fun`` once to
+    learn m and then uses :func:`jacfwd` when n <= m ("tall" Jacobians) and
+    :func:`jacrev` otherwise ("wide" ones, such as gradients of losses). The layout
+    is the same as :func:`jacfwd` / :func:`jacrev`.
+    """
+    def jac_f(*args):
+        single, nums = _argnums_tuple(argnums, len(args), "jacobian")
+        n_in = sum(int(np.prod(shape_of(x))) for i in nums for x in tree_flatten(args[i])[0])
+        out = fun(*args)
+        out = _split_aux(out, has_aux, "jacobian")[0]
+        n_out = sum(int(np.prod(shape_of(x))) for x in tree_flatten(out)[0])
+        pick = jacfwd if n_in <= n_out else jacrev
+        return pick(fun, argnums, has_aux, holomorphic)(*args)
+    return jac_f
 
 
 def hessian(fun, argnums=0, has_aux=False, holomorphic=False):

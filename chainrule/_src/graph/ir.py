@@ -117,6 +117,25 @@ class Graph:
         lines.append("}")
         return "\n".join(lines)
 
+    def to_svg(self):
+        """An SVG picture of the graph (no dependencies; layered layout)."""
+        from .svg import to_svg
+        return to_svg(self)
+
+    def save(self, path):
+        """Write the picture: ``.svg`` needs nothing; ``.png``/``.pdf`` use Graphviz's
+        ``dot`` program through the optional ``graphviz`` package."""
+        path = str(path)
+        if path.endswith(".svg"):
+            with open(path, "w") as f:
+                f.write(self.to_svg())
+            return path
+        if path.endswith(".dot"):
+            with open(path, "w") as f:
+                f.write(self.to_dot())
+            return path
+        return self.render(path.rsplit(".", 1)[0], format=path.rsplit(".", 1)[1])
+
     def render(self, path, format="svg"):
         """Render with the optional ``graphviz`` package (pip install graphviz, plus the
         Graphviz ``dot`` program); returns the written file's path."""
