@@ -1,0 +1,196 @@
+"""scipy.linalg primitives: solve_triangular, expm, sqrtm and solve_sylvester.
+
+Every primitive takes stacks of matrices (``(..., n, n)``, batch dimensions equal
+across arguments: the public functions broadcast first) and SciPy (>= 1.15) batches
+natively, so batching rules only move the batch axis to the front.
+
+Derivatives (complex inputs follow JAX: plain transposes, no conjugation):
+
+* solve_triangular: ``X = op(A)^-1 B``, ``dX = op(A)^-1 (dB - op(dA) X)`` with ``dA``
+  restricted to the triangle SciPy reads (strictly, for ``unit_diagonal``).
+* expm: the Frechet derivative ``L(A, E)`` is the top-right block of
+  ``expm([[A, E], [0, A]])``; its adjoint is ``L(A^T, .)``.
+* solve_sylvester (``AX + XB = Q``): ``dX = sylv(A, B, dQ - dA X - X dB)``; the
+  adjoint of ``Q -> X`` is ``sylv(A^T, B^T, .)``.
+* sqrtm: ``X dX + dX X = dA``, i.e. ``dX = sylv(X, X, dA)``.
+"""
+import numpy as np
+import scipy.linalg as sl
+
+from ..core import Primitive, Zero, shape_of, dtype_of
+from .shape import transpose, moveaxis, broadcast_to, fit_cotangent
+from .structure import concatenate_p
+from .indexing import getitem_p
+
+
+def _size(shape):
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def mT(x):
+    """Swap the last two axes."""
+    nd = len(shape_of(x))
+    axes = list(range(nd))
+    axes[-1], axes[-2] = axes[-2], axes[-1]
+    return transpose(x, axes)
+
+
+def _front(args, dims):
+    """Move every batch axis to the front; broadcast unbatched arguments along it."""
+    n = next(shape_of(x)[d] for x, d in zip(args, dims) if d is not None)
+    return [moveaxis(x, d, 0) if d is not None else broadcast_to(x, (n,) + shape_of(x))
+            for x, d in zip(args, dims)]
+
+
+def _tri_mask(n, lower, unit_diagonal):
+    k = -1 if unit_diagonal else 0
+    ones = np.ones((n, n))
+    return np.tril(ones, k) if lower else np.triu(ones, -k)
+
+
+class SolveTriangular(Primitive):
+    """X with op(A) X = B; op(A) = A (trans=0) or A^T (trans=1); B is (..., n, k)."""
+
+    def impl(self, a, b, *, lower, trans, unit_diagonal):
+        return sl.solve_triangular(a, b, trans=trans, lower=lower,
+                                   unit_diagonal=unit_diagonal, check_finite=False)
+
+    def jvp(self, primals, tangents, *, lower, trans, unit_diagonal):
+        a, b = primals
+        ta, tb = tangents
+        params = dict(lower=lower, trans=trans, unit_diagonal=unit_diagonal)
+        x = self.bind(a, b, **params)
+        if type(ta) is Zero and type(tb) is Zero:
+            return x, Zero.like(x)
+        rhs = None if type(tb) is Zero else tb
+        if type(ta) is not Zero:
+            da = ta * _tri_mask(shape_of(a)[-1], lower, unit_diagonal)
+            term = (mT(da) if trans else da) @ x
+            rhs = -term if rhs is None else rhs - term
+        return x, self.bind(a, rhs, **params)
+
+    def vjp(self, ct, x, args, needs, *, lower, trans, unit_diagonal):
+        a, b = args
+        g = self.bind(a, ct, lower=lower, trans=1 - trans, unit_diagonal=unit_diagonal)
+        ct_a = None
+        if needs[0]:
+            ct_a = -(x @ mT(g) if trans else g @ mT(x))
+            ct_a = fit_cotangent(ct_a * _tri_mask(shape_of(a)[-1], lower, unit_diagonal), a)
+        return [ct_a, fit_cotangent(g, b) if needs[1] else None]
+
+    def batch(self, args, dims, **params):
+        return self.bind(*_front(args, dims), **params), 0
+
+    def cost(self, args, ans, **params):
+        b = shape_of(args[1])
+        return _size(b) * b[-2]        # n^2 k per (n, n) x (n, k) system
+
+
+def _block(a, e):
+    """[[A, E], [0, A]] for stacks of matrices."""
+    nd = len(shape_of(a))
+    top = concatenate_p.bind(a, e, axis=nd - 1)
+    bottom = concatenate_p.bind(0.0 * e, a, axis=nd - 1)
+    return concatenate_p.bind(top, bottom, axis=nd - 2)
+
+
+def frechet_expm(a, e):
+    """L(A, E) = d/dt expm(A + tE) at t = 0, written with expm_p (differentiates again)."""
+    if dtype_of(e) != dtype_of(a):
+        dt = np.result_type(dtype_of(a), dtype_of(e))
+        a, e = a + np.zeros((), dt), e + np.zeros((), dt)
+    nd, n = len(shape_of(a)), shape_of(a)[-1]
+    big = expm_p.bind(_block(a, e))
+    spec = (("slice", None, None, None),) * (nd - 2) + (
+        ("slice", 0, n, None), ("slice", n, 2 * n, None))
+    return getitem_p.bind(big, spec=spec)
+
+
+class Expm(Primitive):
+    def impl(self, a):
+        return sl.expm(a)
+
+    def jvp(self, primals, tangents):
+        (a,), (t,) = primals, tangents
+        ans = self.bind(a)
+        if type(t) is Zero:
+            return ans, Zero.like(ans)
+        return ans, frechet_expm(a, t)
+
+    def vjp(self, ct, ans, args, needs):
+        return [fit_cotangent(frechet_expm(mT(args[0]), ct), args[0])]
+
+    def batch(self, args, dims):
+        return self.bind(moveaxis(args[0], dims[0], 0)), 0
+
+    def cost(self, args, ans):
+        s = shape_of(args[0])
+        # Pade 13 with scaling and squaring: ~6 products, one solve, a few squarings
+        return 20 * _size(s) * s[-1]
+
+
+class SolveSylvester(Primitive):
+    """X with A X + X B = Q (stacks of square matrices)."""
+
+    def impl(self, a, b, q):
+        return sl.solve_sylvester(a, b, q)
+
+    def jvp(self, primals, tangents):
+        a, b, q = primals
+        ta, tb, tq = tangents
+        x = self.bind(a, b, q)
+        if all(type(t) is Zero for t in tangents):
+            return x, Zero.like(x)
+        rhs = None if type(tq) is Zero else tq
+        for t, term in ((ta, lambda: ta @ x), (tb, lambda: x @ tb)):
+            if type(t) is not Zero:
+                rhs = -term() if rhs is None else rhs - term()
+        return x, self.bind(a, b, rhs)
+
+    def vjp(self, ct, x, args, needs):
+        a, b, q = args
+        g = self.bind(mT(a), mT(b), ct)
+        return [fit_cotangent(-(g @ mT(x)), a) if needs[0] else None,
+                fit_cotangent(-(mT(x) @ g), b) if needs[1] else None,
+                fit_cotangent(g, q) if needs[2] else None]
+
+    def batch(self, args, dims):
+        return self.bind(*_front(args, dims)), 0
+
+    def cost(self, args, ans):
+        s = shape_of(args[0])
+        return 60 * _size(s) * s[-1]      # two Schur decompositions and a triangular solve
+
+
+class Sqrtm(Primitive):
+    """The principal square root (scipy.linalg.sqrtm)."""
+
+    def impl(self, a):
+        return sl.sqrtm(a)
+
+    def jvp(self, primals, tangents):
+        (a,), (t,) = primals, tangents
+        x = self.bind(a)
+        if type(t) is Zero:
+            return x, Zero.like(x)
+        return x, solve_sylvester_p.bind(x, x, t)
+
+    def vjp(self, ct, x, args, needs):
+        xt = mT(x)
+        return [fit_cotangent(solve_sylvester_p.bind(xt, xt, ct), args[0])]
+
+    def batch(self, args, dims):
+        return self.bind(moveaxis(args[0], dims[0], 0)), 0
+
+    def cost(self, args, ans):
+        s = shape_of(args[0])
+        return 30 * _size(s) * s[-1]      # Schur decomposition plus the recurrence
+
+
+solve_triangular_p = SolveTriangular("solve_triangular")
+expm_p = Expm("expm")
+solve_sylvester_p = SolveSylvester("solve_sylvester")
+sqrtm_p = Sqrtm("sqrtm")

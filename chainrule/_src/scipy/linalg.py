@@ -1,0 +1,227 @@
+"""chainrule.scipy.linalg: differentiable ``scipy.linalg`` functions (SciPy's names,
+signatures and batching over leading dimensions).
+
+solve_triangular, expm, sqrtm and solve_sylvester bind the primitives of
+``prims/scipy_linalg.py``; cho_factor/cho_solve/cholesky compose them with
+``chainrule.numpy.linalg.cholesky``; inv/det/solve pass through to
+``chainrule.numpy.linalg``.
+"""
+import numpy as np
+import scipy.linalg as sl
+
+from ..core import shape_of, dtype_of, is_inexact
+from ..prims import scipy_linalg as pl
+from ..prims.shape import reshape, broadcast_to
+from ..prims.elementwise import conj_p
+from ..numpy.basic import asarray_like, astype
+from ..numpy.dispatch import numpy_function, PUBLIC
+
+MODULE = "scipy.linalg"
+
+
+def _f(x):
+    x = asarray_like(x)
+    return x if is_inexact(x) else astype(x, np.float64)
+
+
+def _square(a, name="a"):
+    s = shape_of(a)
+    if len(s) < 2 or s[-1] != s[-2]:
+        raise ValueError(f"expected square matrix (or a stack of them) for '{name}', "
+                         f"got shape {s}")
+    return s[-1]
+
+
+def _needs(*names):
+    """Register only when ``chainrule.numpy.linalg`` has ``names`` (otherwise the
+    public module falls back to SciPy's own function, which refuses traced values)."""
+    have = PUBLIC.get("numpy.linalg", {})
+    if all(n in have for n in names):
+        return lambda fn: numpy_function(getattr(sl, fn.__name__), module=MODULE)(fn)
+    return lambda fn: fn
+
+
+def _numpy_linalg(name):
+    fn = PUBLIC.get("numpy.linalg", {}).get(name)
+    if fn is None:
+        raise NotImplementedError(f"this function needs chainrule.numpy.linalg.{name}, "
+                                  "which is not available")
+    return fn
+
+
+_TRANS = {0: 0, 1: 1, 2: 2, "N": 0, "T": 1, "C": 2, "n": 0, "t": 1, "c": 2}
+
+
+@numpy_function(sl.solve_triangular, module=MODULE)
+def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_b=False,
+                     check_finite=True):
+    """Only the triangle of ``a`` that SciPy reads carries a derivative (its diagonal
+    too unless ``unit_diagonal``)."""
+    a, b = _f(a), _f(b)
+    n = _square(a)
+    if trans not in _TRANS:
+        raise ValueError(f"Incorrect value for 'trans': {trans!r}")
+    trans = _TRANS[trans]
+    if trans == 2:
+        if dtype_of(a).kind == "c":
+            a = conj_p.bind(a)
+        trans = 1
+    bs = shape_of(b)
+    if not bs or (bs[0] if len(bs) == 1 else bs[-2]) != n:
+        raise ValueError(f"shapes of a {shape_of(a)} and b {bs} are incompatible")
+    vector = len(bs) == 1
+    if vector:
+        b = reshape(b, bs + (1,))
+        bs = shape_of(b)
+    batch = np.broadcast_shapes(shape_of(a)[:-2], bs[:-2])
+    a = broadcast_to(a, batch + (n, n))
+    b = broadcast_to(b, batch + bs[-2:])
+    x = pl.solve_triangular_p.bind(a, b, lower=bool(lower), trans=trans,
+                                   unit_diagonal=bool(unit_diagonal))
+    return reshape(x, shape_of(x)[:-1]) if vector else x
+
+
+def _tri(x, lower, strict=False):
+    n = shape_of(x)[-1]
+    k = -1 if strict else 0
+    ones = np.ones((n, n))
+    return x * (np.tril(ones, k) if lower else np.triu(ones, -k))
+
+
+def _mT(x):
+    return pl.mT(x)
+
+
+@_needs("cholesky")
+def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
+    """Reads the triangle ``lower`` selects (upper by default), as SciPy."""
+    a = _f(a)
+    _square(a)
+    if lower:
+        return _numpy_linalg("cholesky")(a)
+    return _mT(_numpy_linalg("cholesky")(_mT(a)))
+
+
+@_needs("cholesky")
+def cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
+    """(c, lower): the factor in one triangle of ``c``, ``a``'s own entries in the
+    other (as SciPy's LAPACK call leaves them)."""
+    a = _f(a)
+    factor = cholesky(a, lower=lower)
+    return _tri(factor, lower) + _tri(a, not lower, strict=True), lower
+
+
+@_needs("cholesky")
+def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
+    c, lower = c_and_lower
+    if lower:      # A = L L^T: L y = b, L^T x = y
+        y = solve_triangular(c, b, trans=0, lower=True)
+        return solve_triangular(c, y, trans=1, lower=True)
+    y = solve_triangular(c, b, trans=1, lower=False)      # A = U^T U
+    return solve_triangular(c, y, trans=0, lower=False)
+
+
+@numpy_function(sl.expm, module=MODULE)
+def expm(A):
+    """Derivative: the Frechet derivative from the block matrix [[A, E], [0, A]]."""
+    A = _f(A)
+    _square(A, "A")
+    return pl.expm_p.bind(A)
+
+
+@numpy_function(sl.sqrtm, module=MODULE)
+def sqrtm(A, disp=None, blocksize=None):
+    """Derivative from the Sylvester equation X dX + dX X = dA. The deprecated
+    ``disp``/``blocksize`` arguments are only accepted outside transformations."""
+    if disp is not None or blocksize is not None:
+        raise NotImplementedError("chainrule.scipy.linalg.sqrtm: disp= and blocksize= "
+                                  "are not supported inside a transformation")
+    A = _f(A)
+    _square(A, "A")
+    return pl.sqrtm_p.bind(A)
+
+
+@numpy_function(sl.solve_sylvester, module=MODULE)
+def solve_sylvester(a, b, q):
+    """X with a X + X b = q; differentiable in all three arguments."""
+    a, b, q = _f(a), _f(b), _f(q)
+    m, n = _square(a), _square(b, "b")
+    qs = shape_of(q)
+    if len(qs) < 2 or qs[-2:] != (m, n):
+        raise ValueError(f"shapes of a {shape_of(a)}, b {shape_of(b)} and q {qs} are "
+                         "incompatible")
+    batch = np.broadcast_shapes(shape_of(a)[:-2], shape_of(b)[:-2], qs[:-2])
+    return pl.solve_sylvester_p.bind(broadcast_to(a, batch + (m, m)),
+                                     broadcast_to(b, batch + (n, n)),
+                                     broadcast_to(q, batch + (m, n)))
+
+
+# ---------------------------------------------------------------- passthroughs
+
+_SYM = ("sym", "symmetric", "pos", "positive definite", "her", "hermitian")
+
+
+def _assumed(a, assume_a, lower, fname):
+    """The matrix SciPy actually uses for ``assume_a``: symmetric/Hermitian kinds read
+    one triangle only (mirrored here, so derivatives see what SciPy sees)."""
+    if assume_a in (None, "gen", "general"):
+        return a
+    if assume_a in _SYM:
+        n = shape_of(a)[-1]
+        part = _tri(a, lower, strict=True)
+        other = _mT(part)
+        if assume_a in ("her", "hermitian") and dtype_of(a).kind == "c":
+            other = conj_p.bind(other)
+        return part + other + a * np.eye(n)
+    if assume_a == "tridiagonal":
+        n = shape_of(a)[-1]
+        return a * (np.tri(n, n, 1) - np.tri(n, n, -2))
+    raise NotImplementedError(f"chainrule.scipy.linalg.{fname}: assume_a={assume_a!r} "
+                              "is not supported inside a transformation")
+
+
+@_needs("solve")
+def solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, check_finite=True,
+          assume_a=None, transposed=False):
+    """Through ``chainrule.numpy.linalg.solve`` (triangular kinds through
+    solve_triangular); only the entries SciPy reads for ``assume_a`` carry a derivative."""
+    a, b = _f(a), _f(b)
+    n = _square(a)
+    bs = shape_of(b)
+    if not bs or (bs[0] if len(bs) == 1 else bs[-2]) != n:
+        raise ValueError(f"incompatible shapes: a1.shape={shape_of(a)} and b1.shape={bs}")
+    if assume_a in ("lower triangular", "upper triangular"):
+        return solve_triangular(a, b, trans=1 if transposed else 0,
+                                lower=assume_a.startswith("lower"))
+    if assume_a == "diagonal":
+        from ..prims.products import einsum_p
+        d = einsum_p.bind(a, subscripts=_diag_subscripts(a))
+        return b / d if len(bs) == 1 else b / reshape(d, shape_of(d) + (1,))
+    a = _assumed(a, assume_a, lower, "solve")
+    if transposed:
+        a = _mT(a)
+    if len(bs) > 1:
+        batch = np.broadcast_shapes(shape_of(a)[:-2], bs[:-2])
+        a, b = broadcast_to(a, batch + (n, n)), broadcast_to(b, batch + bs[-2:])
+    return _numpy_linalg("solve")(a, b)
+
+
+def _diag_subscripts(a):
+    letters = "abcdefghklmnopqrstuvwxyz"[:len(shape_of(a)) - 2]
+    return f"{letters}ii->{letters}i"
+
+
+@_needs("inv")
+def inv(a, overwrite_a=False, check_finite=True, *, assume_a=None, lower=False):
+    """Through ``chainrule.numpy.linalg.inv``."""
+    a = _f(a)
+    _square(a)
+    return _numpy_linalg("inv")(_assumed(a, assume_a, lower, "inv"))
+
+
+@_needs("det")
+def det(a, overwrite_a=False, check_finite=True):
+    """Through ``chainrule.numpy.linalg.det``."""
+    a = _f(a)
+    _square(a)
+    return _numpy_linalg("det")(a)

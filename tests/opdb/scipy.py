@@ -1,0 +1,219 @@
+"""Rows for chainrule.scipy: special, stats, linalg, signal."""
+import numpy as np
+import scipy.linalg as sl
+import scipy.signal as ss
+import scipy.special as sps
+import scipy.stats as sst
+
+import chainrule.scipy.special as csp
+import chainrule.scipy.stats as cst
+import chainrule.scipy.linalg as cla
+import chainrule.scipy.signal as csg
+from chainrule._src.numpy.dispatch import PUBLIC
+from . import Row, S, RNG, randn, pos, unit, cplx, spd
+
+
+def between(low, high):
+    return lambda *s: RNG.uniform(low, high, s)
+
+
+ROWS = []
+
+# ------------------------------------------------------------------ special: ufuncs
+UNARY = {
+    "erf": randn, "erfc": randn, "erfinv": unit, "erfcinv": between(0.2, 1.8),
+    "ndtr": randn, "log_ndtr": randn, "ndtri": between(0.1, 0.9), "expit": randn,
+    "log_expit": randn, "logit": between(0.1, 0.9), "softplus": randn, "gamma": pos,
+    "gammaln": pos, "digamma": pos, "psi": pos, "i0": randn, "i1": randn,
+    "i0e": lambda *s: pos(*s) * RNG.choice([-1.0, 1.0], s), "i1e": randn, "entr": pos,
+}
+for _name, _dom in UNARY.items():
+    ROWS.append(Row("scipy.special." + _name, getattr(csp, _name), getattr(sps, _name),
+                    [S(_dom(3, 4)), S(_dom())]))
+ROWS.append(Row("scipy.special.gammaln[negative]", csp.gammaln, sps.gammaln,
+                [S(np.array([-0.5, -1.5, -2.3]))]))
+
+BINARY = {
+    "xlogy": (randn, pos), "xlog1py": (randn, between(-0.5, 2.0)), "betaln": (pos, pos),
+    "beta": (pos, pos), "rel_entr": (pos, pos), "kl_div": (pos, pos),
+}
+for _name, (_d1, _d2) in BINARY.items():
+    ROWS.append(Row("scipy.special." + _name, getattr(csp, _name), getattr(sps, _name),
+                    [S(_d1(3, 4), _d2(3, 4)), S(_d1(3, 1), _d2(4)), S(_d1(), _d2(2, 3))]))
+ROWS.append(Row("scipy.special.polygamma", csp.polygamma, sps.polygamma,
+                [S(np.array([0, 1, 2, 3]), pos(4)), S(1, pos(2, 3)), S(np.arange(3)[:, None],
+                                                                      pos(4))]))
+
+# ------------------------------------------------------------------ special: softmax family
+_a = randn(3, 4)
+_b = pos(3, 4) * np.array([[3.0, -0.2, 0.3, -0.1]])    # mixed signs, sums far from 0
+ROWS += [
+    Row("scipy.special.logsumexp", csp.logsumexp, sps.logsumexp, [
+        S(randn(3, 4)), S(randn(3, 4), axis=1), S(randn(3, 4), axis=(0, 1), keepdims=True),
+        S(randn(2, 3, 4), -1, keepdims=True), S(randn(3, 4), 0, pos(3, 4)),
+        S(randn(3, 4), 1, pos(4)), S(_a, 1, _b, return_sign=True),
+        S(_a, 1, _b, keepdims=True, return_sign=True), S(randn()),
+    ]),
+    Row("scipy.special.softmax", csp.softmax, sps.softmax, [
+        S(randn(3, 4)), S(randn(3, 4), axis=1), S(randn(2, 3, 4), axis=(0, 2)),
+    ]),
+    Row("scipy.special.log_softmax", csp.log_softmax, sps.log_softmax, [
+        S(randn(3, 4)), S(randn(3, 4), axis=1), S(randn(2, 3, 4), axis=(0, 2)),
+    ]),
+]
+
+# ------------------------------------------------------------------ stats
+ROWS += [
+    Row("scipy.stats.norm.logpdf", cst.norm.logpdf, sst.norm.logpdf,
+        [S(randn(5)), S(randn(3, 4), randn(4), pos(3, 1)), S(randn(), 0.5, 2.0)]),
+    Row("scipy.stats.norm.pdf", cst.norm.pdf, sst.norm.pdf,
+        [S(randn(5)), S(randn(3, 4), randn(4), pos(3, 1))]),
+    Row("scipy.stats.norm.cdf", cst.norm.cdf, sst.norm.cdf,
+        [S(randn(5)), S(randn(3, 4), randn(4), pos(3, 1))]),
+    Row("scipy.stats.norm.logcdf", cst.norm.logcdf, sst.norm.logcdf,
+        [S(randn(5)), S(randn(3, 4), randn(4), pos(3, 1))]),
+    Row("scipy.stats.norm.sf", cst.norm.sf, sst.norm.sf,
+        [S(randn(5)), S(randn(3, 4), randn(4), pos(3, 1))]),
+    Row("scipy.stats.norm.logsf", cst.norm.logsf, sst.norm.logsf,
+        [S(randn(5)), S(randn(3, 4), randn(4), pos(3, 1))]),
+    Row("scipy.stats.norm.ppf", cst.norm.ppf, sst.norm.ppf,
+        [S(between(0.1, 0.9)(5)), S(between(0.1, 0.9)(3, 4), randn(4), pos(3, 1))]),
+    Row("scipy.stats.norm.isf", cst.norm.isf, sst.norm.isf,
+        [S(between(0.1, 0.9)(5)), S(between(0.1, 0.9)(3, 4), randn(4), pos(3, 1))]),
+    Row("scipy.stats.norm.logpdf[invalid scale]", cst.norm.logpdf, sst.norm.logpdf,
+        [S(randn(3), 0.0, np.array([1.0, -1.0, 0.0]))], grad=False),
+    Row("scipy.stats.t.logpdf", cst.t.logpdf, sst.t.logpdf,
+        [S(randn(5), pos(5) + 1.0), S(randn(3, 4), pos(4) + 2.0, randn(4), pos(3, 1))]),
+    Row("scipy.stats.t.pdf", cst.t.pdf, sst.t.pdf,
+        [S(randn(5), pos(5) + 1.0), S(randn(3, 4), pos(4) + 2.0, randn(4), pos(3, 1))]),
+    Row("scipy.stats.gamma.logpdf", cst.gamma.logpdf, sst.gamma.logpdf,
+        [S(pos(5), pos(5, low=1.5, high=3.0)),
+         S(pos(3, 4), pos(4, low=0.5, high=3.0), -0.2 * pos(4), pos(3, 1))]),
+    Row("scipy.stats.gamma.logpdf[support]", cst.gamma.logpdf, sst.gamma.logpdf,
+        [S(np.array([-1.0, 0.0, 0.0, 1.0]), np.array([2.0, 1.0, 2.0, 0.5]))], grad=False),
+    Row("scipy.stats.gamma.pdf", cst.gamma.pdf, sst.gamma.pdf,
+        [S(pos(5), pos(5, low=1.5, high=3.0)),
+         S(pos(3, 4), pos(4, low=0.5, high=3.0), -0.2 * pos(4), pos(3, 1))]),
+    Row("scipy.stats.beta.logpdf", cst.beta.logpdf, sst.beta.logpdf,
+        [S(between(0.1, 0.9)(5), pos(5), pos(5)),
+         S(between(0.1, 0.9)(3, 4), pos(4), pos(3, 1), -0.2, 1.5)]),
+    Row("scipy.stats.beta.logpdf[support]", cst.beta.logpdf, sst.beta.logpdf,
+        [S(np.array([-0.5, 0.0, 0.5, 1.0, 2.0]), 1.0, 2.0)], grad=False),
+    Row("scipy.stats.beta.pdf", cst.beta.pdf, sst.beta.pdf,
+        [S(between(0.1, 0.9)(5), pos(5), pos(5)),
+         S(between(0.1, 0.9)(3, 4), pos(4), pos(3, 1), -0.2, 1.5)]),
+    Row("scipy.stats.poisson.logpmf", cst.poisson.logpmf, sst.poisson.logpmf,
+        [S(np.array([0, 1, 3, 5]), pos(4)), S(np.array([[1], [3]]), pos(3), 1)]),
+    Row("scipy.stats.poisson.logpmf[support]", cst.poisson.logpmf, sst.poisson.logpmf,
+        [S(np.array([0.0, 1.0, 2.5, -1.0]), pos(4)), S(np.array([0, 1]), 0.0)], grad=False),
+    Row("scipy.stats.poisson.pmf", cst.poisson.pmf, sst.poisson.pmf,
+        [S(np.array([0, 1, 3, 5]), pos(4)), S(np.array([[0], [2]]), pos(3))]),
+    Row("scipy.stats.dirichlet.logpdf", cst.dirichlet.logpdf, sst.dirichlet.logpdf,
+        [S(np.array([0.2, 0.3]), pos(3)), S(np.array([[0.2, 0.1], [0.3, 0.5]]), pos(3)),
+         S(np.array([0.2, 0.3, 0.5]), pos(3), diff=(1,))]),
+    Row("scipy.stats.dirichlet.pdf", cst.dirichlet.pdf, sst.dirichlet.pdf,
+        [S(np.array([0.2, 0.3]), pos(3)), S(np.array([0.2, 0.3, 0.5]), pos(3), diff=(1,))]),
+]
+
+_MVN = [S(randn(4, 3), randn(3), pos(3)), S(randn(3), randn(3), 2.0),
+        S(randn(5), 0.5, 2.0), S(randn(2, 3), np.zeros(3), pos(3))]
+if "cholesky" in PUBLIC.get("numpy.linalg", {}):
+    _MVN += [S(randn(4, 3), randn(3), spd(3)), S(randn(3), randn(3), spd(3)),
+             S(randn(2, 2, 3), None, spd(3)), S(randn(2), 0.3, np.array([[1.5]]))]
+ROWS += [
+    Row("scipy.stats.multivariate_normal.logpdf", cst.multivariate_normal.logpdf,
+        sst.multivariate_normal.logpdf, _MVN),
+    Row("scipy.stats.multivariate_normal.pdf", cst.multivariate_normal.pdf,
+        sst.multivariate_normal.pdf, _MVN[:2] + _MVN[4:5]),
+]
+for _dist in ["expon", "laplace", "cauchy", "logistic"]:
+    _x = pos(5) if _dist == "expon" else randn(5)
+    _loc = -0.3 * pos(4) if _dist == "expon" else randn(4)
+    for _m in ["logpdf", "pdf"]:
+        ROWS.append(Row(f"scipy.stats.{_dist}.{_m}", getattr(getattr(cst, _dist), _m),
+                        getattr(getattr(sst, _dist), _m),
+                        [S(_x), S(pos(3, 4), _loc, pos(3, 1))]))
+
+
+# ------------------------------------------------------------------ linalg
+def tri(n, lower=True, batch=()):
+    a = RNG.standard_normal(batch + (n, n))
+    return (np.tril(a) if lower else np.triu(a)) + 3.0 * np.eye(n)
+
+
+def well(n, batch=()):
+    return RNG.standard_normal(batch + (n, n)) + 4.0 * np.eye(n)
+
+
+ROWS += [
+    Row("scipy.linalg.solve_triangular", cla.solve_triangular, sl.solve_triangular, [
+        S(tri(4), randn(4, 2), lower=True), S(tri(4, False), randn(4), trans=1),
+        S(tri(4), randn(4, 3), trans="T", lower=True, unit_diagonal=True),
+        S(tri(3, batch=(2,)), randn(2, 3, 2), lower=True),
+        S(tri(3, False, batch=(2,)), randn(3, 2), trans=1),
+        S(tri(3) + 0.3j * np.tril(randn(3, 3)), cplx(3, 2), trans=2, lower=True),
+        S(tri(3) + 0.3j * np.tril(randn(3, 3)), cplx(3), trans=1, lower=True),
+    ]),
+    Row("scipy.linalg.expm", cla.expm, sl.expm, [
+        S(0.5 * randn(3, 3)), S(0.5 * randn(2, 3, 3)), S(0.5 * cplx(2, 2))]),
+    Row("scipy.linalg.sqrtm", cla.sqrtm, sl.sqrtm, [S(spd(3)), S(spd(2, (2,)))]),
+    Row("scipy.linalg.solve_sylvester", cla.solve_sylvester, sl.solve_sylvester, [
+        S(well(3), well(2), randn(3, 2)), S(well(2, (2,)), well(3), randn(2, 3))]),
+]
+if "cholesky" in PUBLIC.get("numpy.linalg", {}):
+    def _cho_solve(a, b, lower):
+        return cla.cho_solve(cla.cho_factor(a, lower=lower), b)
+
+    def _cho_solve_ref(a, b, lower):
+        return sl.cho_solve(sl.cho_factor(a, lower=lower), b)
+
+    ROWS += [
+        Row("scipy.linalg.cholesky", cla.cholesky, sl.cholesky,
+            [S(spd(3)), S(spd(3), lower=True), S(spd(2, (2,)))]),
+        Row("scipy.linalg.cho_factor", cla.cho_factor, sl.cho_factor,
+            [S(spd(3)), S(spd(3), lower=True)], grad=False),    # (c, lower): values only
+        Row("scipy.linalg.cho_factor[c]", lambda a, lower: cla.cho_factor(a, lower)[0],
+            lambda a, lower: sl.cho_factor(a, lower)[0],
+            [S(spd(3), False), S(spd(3), True), S(spd(2, (2,)), True)]),
+        Row("scipy.linalg.cho_solve", _cho_solve, _cho_solve_ref,
+            [S(spd(3), randn(3, 2), False), S(spd(3), randn(3), True)]),
+        Row("scipy.linalg.cho_solve[given factor]",
+            lambda c, b, lower: cla.cho_solve((c, lower), b),
+            lambda c, b, lower: sl.cho_solve((c, lower), b),
+            [S(np.linalg.cholesky(spd(3)), randn(3, 2), True),
+             S(np.linalg.cholesky(spd(3)).T, randn(3), False)]),
+    ]
+
+_NL = PUBLIC.get("numpy.linalg", {})
+if "solve" in _NL:
+    ROWS.append(Row("scipy.linalg.solve", cla.solve, sl.solve, [
+        S(well(3), randn(3)), S(well(3), randn(3, 2)), S(well(3, (2,)), randn(3)),
+        S(well(3, (2,)), randn(2, 3, 2)), S(well(3), randn(3), transposed=True),
+        S(spd(3), randn(3), assume_a="pos"), S(spd(3), randn(3, 2), assume_a="sym", lower=True),
+        S(tri(3), randn(3), assume_a="lower triangular"),
+        S(tri(3, False), randn(3, 2), assume_a="upper triangular"),
+        S(well(3), randn(3, 2), assume_a="diagonal"), S(well(4), randn(4), assume_a="tridiagonal"),
+    ]))
+if "inv" in _NL:
+    ROWS.append(Row("scipy.linalg.inv", cla.inv, sl.inv, [
+        S(well(3)), S(well(3, (2,))), S(spd(3), assume_a="pos"),
+        S(spd(3), assume_a="sym", lower=True)]))
+if "det" in _NL:
+    ROWS.append(Row("scipy.linalg.det", cla.det, sl.det, [S(well(3)), S(well(3, (2,)))]))
+
+# ------------------------------------------------------------------ signal
+_SIG = [
+    S(randn(6), randn(3)), S(randn(6), randn(3), "same"), S(randn(6), randn(3), "valid"),
+    S(randn(3), randn(6), "valid"), S(randn(4), randn(7), "same"),
+    S(randn(6), randn(4), "same", "fft"), S(randn(4, 5), randn(2, 3), "full", "direct"),
+    S(randn(4, 5), randn(3, 2), "same"), S(randn(4, 5), randn(2, 3), "valid", "fft"),
+    S(randn(2, 3), randn(4, 5), "valid"), S(cplx(5), cplx(3), "same"),
+    S(randn(5), cplx(2)), S(randn(3, 2, 4), randn(2, 2, 2), "same"),
+]
+ROWS += [
+    Row("scipy.signal.convolve", csg.convolve, ss.convolve, _SIG),
+    Row("scipy.signal.correlate", csg.correlate, ss.correlate, _SIG),
+    Row("scipy.signal.fftconvolve", csg.fftconvolve, ss.fftconvolve,
+        [S(randn(6), randn(3)), S(randn(4, 5), randn(2, 3), "same"),
+         S(randn(6), randn(4), "valid")]),
+]
