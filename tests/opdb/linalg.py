@@ -1,0 +1,164 @@
+"""Rows for chainrule.numpy.linalg.
+
+Samples live in the smooth domain: well-conditioned matrices for inv/solve/det,
+SPD/HPD matrices for cholesky, distinct eigen/singular values for eigh/svd. Outputs
+with a sign/phase gauge (eigenvectors, singular vectors) go through gauge-invariant
+row functions (|v|^2 elementwise) so finite differences are meaningful.
+"""
+import numpy as np
+
+import chainrule.numpy as cnp
+from . import Row, S, randn, cplx, spd
+
+
+def wc(n, batch=()):
+    """Well-conditioned (diagonally shifted) random matrices."""
+    return randn(*(batch + (n, n))) + n * np.eye(n)
+
+
+def wcc(n, batch=()):
+    return cplx(*(batch + (n, n))) + n * np.eye(n)
+
+
+def hpd(n):
+    a = cplx(n, n)
+    return a @ a.conj().T + n * np.eye(n)
+
+
+def sym(n, batch=()):
+    """Symmetric with well-separated eigenvalues."""
+    q, _ = np.linalg.qr(randn(*(batch + (n, n))))
+    w = np.arange(1.0, n + 1) * 1.5 - 2.0
+    return (q * w[..., None, :]) @ np.swapaxes(q, -1, -2)
+
+
+def herm(n):
+    q, _ = np.linalg.qr(cplx(n, n))
+    w = np.arange(1.0, n + 1) * 1.5 - 2.0
+    return (q * w) @ q.conj().T
+
+
+def _gauge(v):
+    """|v|^2 elementwise: invariant to the sign/phase of each singular/eigen-vector."""
+    return (v * v.conj()).real
+
+
+def _eigh_row(mod):
+    def f(a, UPLO="L"):
+        w, v = mod.linalg.eigh(a, UPLO=UPLO)
+        return w, _gauge(v)
+    return f
+
+
+def _svd_row(mod):
+    def f(a, full_matrices=False, hermitian=False):
+        u, s, vh = mod.linalg.svd(a, full_matrices=full_matrices, hermitian=hermitian)
+        return _gauge(u), s, _gauge(vh)
+    return f
+
+
+def _degenerate():
+    q, _ = np.linalg.qr(randn(4, 4))
+    return (q * np.array([1.0, 1.0, 1.0, 3.0])) @ q.T
+
+
+def _eigh_degenerate(mod):
+    """Depends on V only through the projector onto the degenerate eigenspace and
+    on w through a symmetric function: well defined at the repeated eigenvalue."""
+    def f(a):
+        w, v = mod.linalg.eigh(a)
+        p = v[:, :3] @ v[:, :3].T
+        return mod.sum(mod.sin(w)), p
+    return f
+
+
+_A, _Ab, _Ac = wc(3), wc(3, (2,)), wcc(3)
+_Neg = wc(3) - 6 * np.eye(3)      # det < 0 for slogdet's sign
+
+ROWS = [
+    Row("linalg.inv", cnp.linalg.inv, np.linalg.inv, [S(_A), S(_Ab), S(_Ac)]),
+    Row("linalg.solve", cnp.linalg.solve, np.linalg.solve,
+        [S(_A, randn(3)), S(_A, randn(3, 2)), S(_Ab, randn(2, 3, 2)),
+         S(_A, randn(2, 3, 2)), S(_Ab, randn(3)), S(_Ac, cplx(3, 2)),
+         S(_A, cplx(3))]),
+    Row("linalg.det", cnp.linalg.det, np.linalg.det, [S(_A), S(_Ab), S(_Ac), S(_Neg)]),
+    Row("linalg.slogdet", cnp.linalg.slogdet, np.linalg.slogdet,
+        [S(_A), S(_Neg), S(_Ab), S(_Ac)]),
+    Row("linalg.cholesky", cnp.linalg.cholesky, np.linalg.cholesky,
+        [S(spd(3)), S(spd(3, (2,))), S(spd(3), upper=True), S(hpd(3)),
+         S(hpd(3), upper=True)]),
+    Row("linalg.eigh", _eigh_row(cnp), _eigh_row(np),
+        [S(sym(3)), S(sym(3), UPLO="U"), S(sym(3, (2,))), S(herm(3)),
+         S(herm(3), UPLO="U")]),
+    # order 1: the second derivative at an exactly repeated eigenvalue needs the
+    # divided differences inside the degenerate block, which no eigh rule sees
+    Row("linalg.eigh[degenerate]", _eigh_degenerate(cnp), _eigh_degenerate(np),
+        [S(_degenerate())], order=1),
+    Row("linalg.eigvalsh", cnp.linalg.eigvalsh, np.linalg.eigvalsh,
+        [S(sym(3)), S(herm(3), UPLO="U"), S(sym(3, (2,)))]),
+    Row("linalg.svd", _svd_row(cnp), _svd_row(np),
+        [S(randn(4, 3)), S(randn(3, 4)), S(randn(3, 3)), S(randn(3, 3), full_matrices=True),
+         S(randn(2, 4, 3)), S(cplx(3, 2)), S(cplx(2, 3)), S(cplx(3, 3)),
+         S(sym(3), hermitian=True)]),
+    Row("linalg.svd[values]", lambda a: cnp.linalg.svd(a, compute_uv=False),
+        lambda a: np.linalg.svd(a, compute_uv=False),
+        [S(randn(4, 3)), S(randn(3, 5)), S(cplx(3, 3))]),
+    Row("linalg.svdvals", cnp.linalg.svdvals, np.linalg.svdvals, [S(randn(3, 4))]),
+    Row("linalg.qr", cnp.linalg.qr, np.linalg.qr,
+        [S(randn(4, 3)), S(randn(3, 3)), S(randn(3, 4)), S(randn(2, 4, 3)),
+         S(cplx(3, 3)), S(cplx(2, 3)), S(cplx(4, 2)), S(randn(4, 3), mode="r"),
+         S(randn(3, 4), mode="complete")]),
+    Row("linalg.pinv", cnp.linalg.pinv, np.linalg.pinv,
+        [S(randn(4, 3)), S(randn(3, 4)), S(_A), S(cplx(3, 2)), S(randn(2, 3, 4)),
+         S(sym(3), hermitian=True)]),
+    Row("linalg.matrix_power", cnp.linalg.matrix_power, np.linalg.matrix_power,
+        [S(_A, 0), S(_A, 1), S(_A / 3, 2), S(_A / 3, 3), S(_A / 3, 5), S(_A, -1),
+         S(_A, -2), S(_Ab / 3, 4), S(_Ac / 3, 3)]),
+    Row("linalg.lstsq", lambda a, b: cnp.linalg.lstsq(a, b), lambda a, b: np.linalg.lstsq(a, b),
+        [S(randn(5, 3), randn(5)), S(randn(5, 3), randn(5, 2)), S(_A, randn(3)),
+         S(randn(3, 5), randn(3)), S(cplx(4, 2), cplx(4))]),
+    Row("linalg.norm", cnp.linalg.norm, np.linalg.norm,
+        [S(randn(5)), S(randn(3, 4)), S(randn(2, 3, 4)), S(cplx(4)), S(randn(5), 1),
+         S(randn(5), ord=np.inf), S(randn(5), ord=-np.inf), S(randn(5), 3), S(randn(5), 0),
+         S(randn(3, 4), "fro"), S(randn(3, 4), "nuc"), S(randn(3, 4), 2), S(randn(3, 4), -2),
+         S(randn(3, 4), 1), S(randn(3, 4), -1), S(randn(3, 4), ord=np.inf),
+         S(randn(3, 4), ord=-np.inf), S(randn(3, 4), axis=1), S(randn(3, 4), 3, axis=0),
+         S(randn(2, 3, 4), axis=(0, 2)), S(randn(2, 3, 4), "nuc", axis=(2, 1)),
+         S(randn(3, 4), keepdims=True), S(randn(2, 3, 4), 1, axis=(0, 1), keepdims=True),
+         S(randn(3, 4), 2, axis=-1, keepdims=True), S(cplx(3, 3), "nuc")]),
+    Row("linalg.vector_norm", cnp.linalg.vector_norm, np.linalg.vector_norm,
+        [S(randn(2, 3, 4)), S(randn(2, 3, 4), axis=(0, 2)), S(randn(2, 3), axis=1, ord=1),
+         S(randn(2, 3), keepdims=True, ord=np.inf)]),
+    Row("linalg.matrix_norm", cnp.linalg.matrix_norm, np.linalg.matrix_norm,
+        [S(randn(2, 3, 4)), S(randn(3, 4), ord=2), S(randn(3, 3), ord="nuc", keepdims=True)]),
+    Row("linalg.cond", cnp.linalg.cond, np.linalg.cond,
+        [S(_A), S(randn(3, 4)), S(_A, -2), S(_A, "fro"), S(_A, 1), S(_A, p=np.inf), S(_Ab)]),
+    Row("linalg.matrix_rank", cnp.linalg.matrix_rank, np.linalg.matrix_rank,
+        [S(randn(3, 4)), S(randn(4, 2) @ randn(2, 4)), S(randn(2, 3, 3))], grad=False),
+    Row("linalg.multi_dot", cnp.linalg.multi_dot, np.linalg.multi_dot,
+        [S([randn(2, 3), randn(3, 4)]), S([randn(2, 3), randn(3, 4), randn(4, 2)]),
+         S([randn(3), randn(3, 4), randn(4, 5), randn(5)]),
+         S([randn(5, 3), randn(3, 4), randn(4, 1), randn(1, 2)])]),
+    Row("linalg.tensorinv", cnp.linalg.tensorinv, np.linalg.tensorinv,
+        [S(wc(6).reshape(2, 3, 6)), S(wc(6).reshape(6, 2, 3), ind=1)]),
+    Row("linalg.tensorsolve", cnp.linalg.tensorsolve, np.linalg.tensorsolve,
+        [S(wc(6).reshape(2, 3, 6), randn(2, 3)),
+         S(wc(6).reshape(2, 3, 2, 3), randn(2, 3), axes=(0,))]),
+    Row("linalg.matrix_transpose", cnp.linalg.matrix_transpose, np.linalg.matrix_transpose,
+        [S(randn(2, 3, 4))]),
+    Row("linalg.trace", cnp.linalg.trace, np.linalg.trace,
+        [S(randn(3, 4)), S(randn(2, 3, 4), offset=1), S(randn(3, 4), offset=-2),
+         S(cplx(3, 3))]),
+    Row("linalg.diagonal", cnp.linalg.diagonal, np.linalg.diagonal,
+        [S(randn(3, 4)), S(randn(2, 3, 4), offset=2), S(randn(4, 3), offset=-1)]),
+    Row("linalg.outer", cnp.linalg.outer, np.linalg.outer, [S(randn(3), randn(4))]),
+    Row("linalg.vecdot", cnp.linalg.vecdot, np.linalg.vecdot,
+        [S(randn(2, 3), randn(3)), S(randn(3, 2), randn(3, 2), axis=0),
+         S(cplx(2, 3), cplx(2, 3))]),
+    Row("linalg.matmul", cnp.linalg.matmul, np.linalg.matmul,
+        [S(randn(2, 3, 4), randn(4, 2))]),
+    Row("linalg.tensordot", cnp.linalg.tensordot, np.linalg.tensordot,
+        [S(randn(2, 3, 4), randn(3, 4, 2)), S(randn(3, 4), randn(4, 5), axes=1)]),
+    Row("linalg.cross", cnp.linalg.cross, np.linalg.cross,
+        [S(randn(3), randn(3)), S(randn(2, 3), randn(3)), S(randn(3, 2), randn(3, 2), axis=0)]),
+]
