@@ -1,0 +1,239 @@
+"""NumPy's in-place semantics inside transformations: x[i] = v, x += v, aliasing (other
+names see the update), JAX's functional x.at[i].set/add/multiply, and the derivatives
+of all of them (including repeated indices)."""
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.numpy as cnp
+
+from numpy.testing import assert_allclose
+
+X = np.array([1.0, 2.0, 3.0])
+
+
+def both_modes(f, x):
+    """The Jacobian by forward and by reverse mode (they must agree)."""
+    Jf, Jr = cr.jacfwd(f)(x), cr.jacrev(f)(x)
+    assert_allclose(Jf, Jr, err_msg="jacfwd and jacrev disagree")
+    return Jr
+
+
+def test_setitem_constant_kills_gradient_at_that_position():
+    def f(x):
+        y = x * 1.0
+        y[1] = 5.0
+        return cnp.sum(y ** 2)
+    assert_allclose(cr.grad(f)(X), [2.0, 0.0, 6.0])
+    assert f(X.copy()) == 1 + 25 + 9
+
+
+def test_setitem_traced_value():
+    def f(x, v):
+        y = x * 1.0
+        y[1] = v
+        return cnp.sum(y ** 2)
+    gx, gv = cr.grad(f, argnums=(0, 1))(X, 4.0)
+    assert_allclose(gx, [2.0, 0.0, 6.0])
+    assert_allclose(gv, 8.0)
+    out, t = cr.jvp(f, (X, 4.0), (np.ones(3), 1.0))
+    assert_allclose(out, 26.0)
+    assert_allclose(t, 2 * 1 + 2 * 4 + 2 * 3)
+
+
+def test_setitem_on_the_argument_itself():
+    def f(x):
+        x[0] = x[1] * x[2]
+        return cnp.sum(x ** 2)
+    x = X.copy()
+    assert_allclose(cr.grad(f)(x), [0.0, 2 * 6 * 3 + 2 * 2, 2 * 6 * 2 + 2 * 3])
+    # the caller's array is not modified by the traced update
+    assert_allclose(x, X)
+
+
+def test_setitem_slice_and_overlap_reads_rhs_first():
+    def f(x):
+        y = x * 1.0
+        y[1:] = y[:-1] * 2.0              # NumPy: RHS evaluated before the write
+        return y
+    assert_allclose(f(X.copy()), [1.0, 2.0, 4.0])
+    J = both_modes(f, X)
+    assert_allclose(J, [[1, 0, 0], [2, 0, 0], [0, 2, 0]])
+
+
+def test_setitem_boolean_mask_and_fancy_index():
+    def f(x):
+        y = x * 1.0
+        y[x > 1.5] = 0.0
+        y[np.array([0])] = x[0] * 3.0
+        return y
+    J = both_modes(f, X)
+    assert_allclose(J, [[3, 0, 0], [0, 0, 0], [0, 0, 0]])
+
+
+def test_iadd_and_imul():
+    def f(x):
+        y = x * 1.0
+        y += x ** 2
+        y *= 2.0
+        y -= x
+        y /= 2.0
+        return y
+    assert_allclose(f(X.copy()), ((X + X ** 2) * 2 - X) / 2)
+    J = both_modes(f, X)
+    assert_allclose(J, np.diag(((1 + 2 * X) * 2 - 1) / 2))
+
+
+def test_aliasing_sees_setitem():
+    def f(x):
+        x = x * 1.0
+        y = x                     # same array
+        x[0] = 10.0
+        return cnp.sum(y ** 2)    # y sees the update, as in NumPy
+    assert f(X.copy()) == 100 + 4 + 9
+    assert_allclose(cr.grad(f)(X), [0.0, 4.0, 6.0])
+
+
+def test_aliasing_sees_inplace_operator():
+    def f(x):
+        y = x * 1.0
+        z = y
+        y *= x
+        return cnp.sum(z)         # z is y: sum(x * x)
+    assert f(X.copy()) == np.sum(X * X)
+    assert_allclose(cr.grad(f)(X), 2 * X)
+
+
+def test_old_value_used_before_update_keeps_its_derivative():
+    def f(x):
+        y = x * 2.0
+        s = cnp.sum(y ** 2)       # uses the old y
+        y[0] = 0.0
+        return s + cnp.sum(y)
+    assert_allclose(cr.grad(f)(X), 8 * X + np.array([0.0, 2.0, 2.0]))
+
+
+def test_view_semantics_are_not_promised_but_copies_are_independent():
+    def f(x):
+        y = x * 1.0
+        c = y.copy() if hasattr(y, "copy") else y
+        c = c + 0.0
+        y[0] = 7.0
+        return cnp.sum(c)
+    assert_allclose(cr.grad(f)(X), np.ones(3))
+
+
+# ------------------------------------------------------------------ x.at[...]
+
+def test_at_set_add_multiply():
+    f_set = lambda x: cnp.sum(x.at[1].set(7.0) ** 2)
+    f_add = lambda x: cnp.sum(x.at[1].add(x[0]) ** 2)
+    f_mul = lambda x: cnp.sum(x.at[1].multiply(x[2]) ** 2)
+    assert_allclose(cr.grad(f_set)(X), [2.0, 0.0, 6.0])
+    # y = [x0, x1 + x0, x2]
+    assert_allclose(cr.grad(f_add)(X), [2 * 1 + 2 * 3, 2 * 3, 2 * 3])
+    # y = [x0, x1 * x2, x2]
+    assert_allclose(cr.grad(f_mul)(X), [2.0, 2 * 6 * 3, 2 * 6 * 2 + 2 * 3])
+
+
+def test_at_is_functional():
+    def f(x):
+        y = x.at[0].set(100.0)
+        return cnp.sum(x) + 0.0 * cnp.sum(y)     # x itself is unchanged
+    assert_allclose(cr.grad(f)(X), np.ones(3))
+    assert cr.grad(lambda x: x.at[0].set(100.0)[0] + x[0])(X)[0] == 1.0
+
+
+def test_at_get_subtract_divide():
+    f = lambda x: cnp.sum(x.at[1:].subtract(x[0]).at[0].divide(x[2]) * np.array([1.0, 2.0, 3.0]))
+    # y = [x0 / x2, x1 - x0, x2 - x0]
+    g = cr.grad(f)(X)
+    assert_allclose(g, [1 / 3 - 2 - 3, 2.0, -1 / 9 + 3])
+    assert_allclose(cr.grad(lambda x: cnp.sum(x.at[::2].get() ** 2))(X), [2.0, 0.0, 6.0])
+
+
+def test_at_traced_value_and_index_array():
+    def f(x, v):
+        return x.at[np.array([0, 2])].set(v * 2.0)
+    # (x.at only exists on traced arrays: differentiate w.r.t. x as well)
+    for jac in (cr.jacfwd, cr.jacrev):
+        Jx, Jv = jac(f, argnums=(0, 1))(X, np.array([1.0, 1.0]))
+        assert_allclose(Jx, np.diag([0.0, 1.0, 0.0]))
+        assert_allclose(Jv, [[2, 0], [0, 0], [0, 2]])
+
+
+def test_at_out_of_bounds_is_index_error():
+    with pytest.raises(IndexError):
+        cr.grad(lambda x: cnp.sum(x.at[5].set(1.0)))(X)
+
+    def f(x):
+        x[5] = 1.0
+        return cnp.sum(x)
+    with pytest.raises(IndexError):
+        cr.grad(f)(X)
+
+
+# ------------------------------------------------------------------ repeated indices
+
+def test_fancy_iadd_with_distinct_indices():
+    def f(x):
+        y = x * 1.0
+        y[np.array([0, 2])] += x[:2]
+        return y
+    assert_allclose(f(X.copy()), [2.0, 2.0, 5.0])
+    J = both_modes(f, X)
+    assert_allclose(J, [[2, 0, 0], [0, 1, 0], [0, 1, 1]])
+
+
+BUG_DUP = pytest.mark.xfail(strict=True, reason=(
+    "BUG: scatter with repeated indices: 'set' vjp gives the cotangent to every "
+    "duplicate (NumPy keeps only the last write), 'multiply' jvp/vjp w.r.t. the values "
+    "ignore the other factors"))
+
+
+@BUG_DUP
+def test_fancy_iadd_with_repeated_indices_follows_numpy():
+    # NumPy: y[[0, 0]] += 1 adds 1 once (buffered), so y = x + [1, 0, 0]: Jacobian = I
+    def f(x):
+        y = x * 1.0
+        y[[0, 0]] += 1.0
+        return y
+    x = X.copy()
+    assert_allclose(f(x.copy()), X + [1.0, 0.0, 0.0])
+    assert_allclose(cr.jacfwd(f)(X), np.eye(3))
+    assert_allclose(cr.jacrev(f)(X), np.eye(3))
+
+
+@BUG_DUP
+def test_at_set_repeated_indices_last_write_wins():
+    v = np.array([5.0, 7.0])
+    g = lambda x, v: x.at[np.array([0, 0])].set(v)
+    for jac in (cr.jacfwd, cr.jacrev):
+        Jx, Jv = jac(g, argnums=(0, 1))(X, v)
+        assert_allclose(Jx, np.diag([0.0, 1.0, 1.0]))
+        assert_allclose(Jv, [[0, 1], [0, 0], [0, 0]])
+
+
+def test_at_add_repeated_indices_accumulates():
+    v = np.array([5.0, 7.0])
+    g = lambda x, v: x.at[np.array([0, 0])].add(v)
+    for jac in (cr.jacfwd, cr.jacrev):
+        Jx, Jv = jac(g, argnums=(0, 1))(X, v)
+        assert_allclose(Jx, np.eye(3))
+        assert_allclose(Jv, [[1, 1], [0, 0], [0, 0]])
+
+
+@BUG_DUP
+def test_at_multiply_repeated_indices():
+    # out[0] = x0 * v0 * v1
+    v = np.array([5.0, 7.0])
+    g = lambda x, v: x.at[np.array([0, 0])].multiply(v)
+    for jac in (cr.jacfwd, cr.jacrev):
+        Jx, Jv = jac(g, argnums=(0, 1))(X, v)
+        assert_allclose(Jx, np.diag([35.0, 1.0, 1.0]))
+        assert_allclose(Jv, [[7.0, 5.0], [0, 0], [0, 0]])
+
+
+def test_gather_with_repeated_indices_accumulates():
+    f = lambda x: cnp.sum(x[np.array([0, 0, 2])] ** 2)
+    assert_allclose(cr.grad(f)(X), [4.0, 0.0, 6.0])
