@@ -8,7 +8,8 @@ import functools
 
 import numpy as np
 
-from .core import Tracer, Zero, _state, shape_of, dtype_of, is_inexact, instantiate
+from .core import (Tracer, Zero, _state, shape_of, dtype_of, is_inexact, instantiate,
+                   TracerConversionError)
 from .tree_util import tree_flatten, tree_unflatten, tree_map, tree_structure
 from .interpreters.reverse import vjp_flat
 from .interpreters.forward import jvp_flat
@@ -64,11 +65,15 @@ def _split_aux(out, has_aux, fname):
         raise TypeError(f"{fname} with has_aux=True requires the function to return a "
                         f"pair (output, auxiliary data), but it returned "
                         f"{type(out).__name__}")
-    return out[0], out[1]
+    return out[0], _lower(out[1])
 
 
-def _stop(tree):
-    return tree_map(lambda x: stop_gradient_p.bind(x) if isinstance(x, Tracer) else x, tree)
+def _lower(tree):
+    """Auxiliary outputs leave the transformation that is running: replace the values
+    it owns by their primal values (outer transformations keep theirs)."""
+    trace = _state.trace
+    return tree_map(lambda v: v.primal if isinstance(v, Tracer) and v._trace is trace and
+                    hasattr(v, "primal") else v, tree)
 
 
 def _flat_fun(fun, args, argnums, has_aux, fname):
@@ -85,7 +90,14 @@ def _flat_fun(fun, args, argnums, has_aux, fname):
         new_args = list(args)
         for i, v in zip(argnums, tree_unflatten(in_tree, xs)):
             new_args[i] = v
-        out = fun(*new_args)
+        try:
+            out = fun(*new_args)
+        except ValueError as e:
+            # NumPy hides our conversion error behind "setting an array element with a
+            # sequence" when a traced value is written into an ndarray: show ours
+            if isinstance(e.__cause__, TracerConversionError):
+                raise e.__cause__ from None
+            raise
         out, aux = _split_aux(out, has_aux, fname)
         out_flat, out_tree = tree_flatten(out)
         store["out_tree"] = out_tree
@@ -155,7 +167,7 @@ def vjp(fun, *primals, has_aux=False):
         return tuple(tree_unflatten(in_tree, _fill(backward(ct_flat), flat)))
     out = tree_unflatten(out_tree, outs)
     if has_aux:
-        return out, vjp_fun, _stop(store["aux"])
+        return out, vjp_fun, store["aux"]
     return out, vjp_fun
 
 
@@ -213,7 +225,7 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
         g = grads[0] if single else tuple(grads)
         value = tree_unflatten(store["out_tree"], outs)
         if has_aux:
-            return (value, _stop(store["aux"])), g
+            return (value, store["aux"]), g
         return value, g
     return value_and_grad_f
 
@@ -298,7 +310,7 @@ def jvp(fun, primals, tangents, has_aux=False):
             raise ValueError(f"jvp: tangent of shape {shape_of(t)} for a primal of shape "
                              f"{shape_of(p)}; they must match")
         pd, td = dtype_of(p), dtype_of(t)
-        if pd.kind in "fc" and td.kind not in "fc":
+        if (pd.kind in "fc" and td.kind not in "fc") or (pd.kind == "f" and td.kind == "c"):
             raise TypeError(f"jvp: tangent dtype {td} does not match primal dtype {pd}")
         ts.append(t if pd.kind in "fc" else Zero.like(p))
     outs, t_outs = jvp_flat(flat_fun, flat, ts)
@@ -307,7 +319,7 @@ def jvp(fun, primals, tangents, has_aux=False):
     t_out = tree_unflatten(out_tree, [_zeros_like(o) if type(t) is Zero else t
                                       for o, t in zip(outs, t_outs)])
     if has_aux:
-        return out, t_out, _stop(store["aux"])
+        return out, t_out, store["aux"]
     return out, t_out
 
 
@@ -390,7 +402,7 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
             blocks.append(row)
         jac = _jac_tree(blocks, outs, store["out_tree"], flat, in_tree, single)
         if has_aux:
-            return jac, _stop(store["aux"])
+            return jac, store["aux"]
         return jac
     return jac_f
 
@@ -427,7 +439,7 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False):
             start += s
         jac = _jac_tree(blocks, outs, store["out_tree"], flat, in_tree, single)
         if has_aux:
-            return jac, _stop(store["aux"])
+            return jac, store["aux"]
         return jac
     return jac_f
 
@@ -694,11 +706,22 @@ class custom_vjp:
             if not isinstance(in_cts, (tuple, list)):
                 raise TypeError("custom_vjp bwd must return a tuple with one cotangent per "
                                 "differentiable argument")
-            flat_cts, t = tree_flatten(list(in_cts))
-            if len(flat_cts) != len(flat):
+            if len(in_cts) != len(dyn):
                 raise TypeError(f"custom_vjp bwd returned {len(in_cts)} cotangent(s) for "
                                 f"{len(dyn)} differentiable argument(s)")
-            return [None if c is None else c for c in flat_cts]
+            flat_cts = []
+            for c, d in zip(in_cts, dyn):
+                n = len(tree_flatten(d)[0])
+                if c is None:                   # None: no derivative for this argument
+                    flat_cts.extend([None] * n)
+                    continue
+                leaves, tree = tree_flatten(c)
+                if tree != tree_flatten(d)[1]:
+                    raise TypeError(f"custom_vjp bwd returned a cotangent of structure "
+                                    f"{tree} for an argument of structure "
+                                    f"{tree_flatten(d)[1]}")
+                flat_cts.extend(leaves)
+            return flat_cts
         outs = custom_vjp_call_p.bind(*flat, fun=fun_flat, fwd_fn=fwd_flat, bwd_fn=bwd_flat)
         return tree_unflatten(store["out_tree"], outs)
 

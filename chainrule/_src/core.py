@@ -200,6 +200,11 @@ class LeakedTracerError(RuntimeError):
     pass
 
 
+class TracerConversionError(TypeError):
+    """A traced value was converted to a NumPy array or Python number (which would
+    drop its derivative)."""
+
+
 class Tracer:
     """A value owned by a trace. Subclasses define ``shape`` and ``dtype``.
 

@@ -55,7 +55,8 @@ def traced_only(module="numpy", name=None):
 
 def _doc(np_fn, traced, module, name):
     own = (traced.__doc__ or "").strip()
-    head = f"Differentiable ``{module}.{name}``: NumPy semantics, float64 by default.\n\n"
+    lib = "SciPy" if module.startswith("scipy") else "NumPy"
+    head = f"Differentiable ``{module}.{name}``: {lib} semantics, float64 by default.\n\n"
     if own:
         return head + own
     return head + f"See NumPy's documentation of ``{module}.{name}``."

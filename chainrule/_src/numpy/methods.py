@@ -11,7 +11,7 @@
 """
 import numpy as np
 
-from ..core import Tracer, _state, check_not_leaked
+from ..core import Tracer, _state, check_not_leaked, TracerConversionError
 from ..prims import elementwise as ew
 from ..prims.indexing import getitem_p, scatter_p, split_index
 from .dispatch import HANDLED_FUNCTIONS, HANDLED_UFUNCS
@@ -86,14 +86,15 @@ _CONVERT_MSG = (
 def _to_array(self, dtype=None, copy=None):
     if _state.trace is None:
         check_not_leaked(self)
-    raise TypeError(_CONVERT_MSG.format(what="NumPy array (np.asarray, np.array or "
-                                        "assignment into an ndarray)"))
+    raise TracerConversionError(_CONVERT_MSG.format(
+        what="NumPy array (np.asarray, np.array or assignment into an ndarray)"))
 
 
 def _to_float(self):
     if _state.trace is None:
         check_not_leaked(self)
-    raise TypeError(_CONVERT_MSG.format(what="Python number (float(), int(), .item())"))
+    raise TracerConversionError(_CONVERT_MSG.format(
+        what="Python number (float(), int(), .item())"))
 
 
 def _to_bool(self):
@@ -123,6 +124,8 @@ Tracer.__index__ = _to_index
 
 
 def _iter(self):
+    if _state.trace is None:
+        check_not_leaked(self)
     if not self.shape:
         raise TypeError("iteration over a 0-d traced array")
     return (self[i] for i in range(self.shape[0]))
@@ -180,11 +183,15 @@ def _namespace():
 # ------------------------------------------------------------------ indexing
 
 def _getitem(self, idx):
+    if _state.trace is None:
+        check_not_leaked(self)
     spec, arrays = split_index(idx)
     return getitem_p.bind(self, *arrays, spec=spec)
 
 
 def _setitem(self, idx, value):
+    if _state.trace is None:
+        check_not_leaked(self)
     new = _update(self, idx, value, "set")
     if type(new) is not type(self) or new._trace is not self._trace:
         raise TypeError("x[i] = v cannot update a traced array with a value from an "

@@ -19,7 +19,7 @@ import operator
 
 import numpy as np
 
-from ..core import Primitive, NonDiffPrimitive, Zero, shape_of, dtype_of
+from ..core import Primitive, NonDiffPrimitive, Zero, shape_of, dtype_of, instantiate
 from .shape import fit_cotangent, broadcast_to, unbroadcast  # noqa: F401
 
 
@@ -30,42 +30,43 @@ def _size(x):
     return n
 
 
-def safe_mul(t, d):
-    """``t * d``, but exactly 0 where ``t == 0`` (even if ``d`` is inf or nan)."""
-    with np.errstate(invalid="ignore"):
-        return select_p.bind(t == 0, 0.0 * t, t * d)
+def safe_point(t, safe, *xs):
+    """Replace the arguments by ``safe`` wherever the tangent/cotangent ``t`` is 0.
 
-
-class _Quiet:
-    """Derivatives of singular rows may be inf where the tangent is 0: no warnings."""
-
-    def __init__(self, fn):
-        self.fn = fn
-
-    def __call__(self, *args):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return self.fn(*args)
+    A singular derivative (sqrt or log at 0, ...) multiplied by an exactly-zero
+    tangent must give 0, not ``0 * inf = nan``. Evaluating the derivative at a point
+    where it is finite gives that 0 and keeps every higher derivative finite too.
+    """
+    bad = t == 0
+    return [select_p.bind(bad, safe, x) for x in xs], bad
 
 
 class Unary(Primitive):
     """An elementwise function of one argument with derivative ``deriv(x, ans)``."""
 
-    def __init__(self, name, impl, deriv, singular=False, flops=1):
+    def __init__(self, name, impl, deriv, singular=None, flops=1):
         super().__init__(name)
         self.impl = impl
-        self.deriv = _Quiet(deriv) if singular else deriv
-        self.mul = safe_mul if singular else operator.mul
+        self.deriv = deriv
+        # None, or a point where the derivative is finite (True: 1.0)
+        self.safe = 1.0 if singular is True else (None if singular is False else singular)
         self.flops = flops
+
+    def _d(self, t, x, ans):
+        if self.safe is None:
+            return self.deriv(x, ans)
+        (xs,), bad = safe_point(t, self.safe, x)
+        return self.deriv(xs, select_p.bind(bad, self.impl(self.safe), ans))
 
     def jvp(self, primals, tangents):
         (x,), (t,) = primals, tangents
         ans = self.bind(x)
         if type(t) is Zero:
             return ans, Zero.like(ans)
-        return ans, self.mul(t, self.deriv(x, ans))
+        return ans, t * self._d(t, x, ans)
 
     def vjp(self, ct, ans, args, needs):
-        return [self.mul(ct, self.deriv(args[0], ans))]
+        return [ct * self._d(ct, args[0], ans)]
 
     def batch(self, args, dims):
         return self.bind(args[0]), dims[0]
@@ -97,8 +98,8 @@ class Binary(Primitive):
         s = self.singular
         if s is False or (s is not True and not s(x, y)):
             return t * d(x, y, ans)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return safe_mul(t, d(x, y, ans))
+        (xs, ys), bad = safe_point(t, 1.0, x, y)
+        return t * d(xs, ys, select_p.bind(bad, self.impl(1.0, 1.0), ans))
 
     def jvp(self, primals, tangents):
         x, y = primals
@@ -186,26 +187,26 @@ _UNARY = [
     ("sin", np.sin, lambda x, a: cos(x)),
     ("cos", np.cos, lambda x, a: -sin(x)),
     ("tan", np.tan, lambda x, a: 1.0 + a * a),
-    ("arcsin", np.arcsin, lambda x, a: 1.0 / sqrt(1.0 - x * x), True),
-    ("arccos", np.arccos, lambda x, a: -1.0 / sqrt(1.0 - x * x), True),
+    ("arcsin", np.arcsin, lambda x, a: 1.0 / sqrt(1.0 - x * x), 0.0),
+    ("arccos", np.arccos, lambda x, a: -1.0 / sqrt(1.0 - x * x), 0.0),
     ("arctan", np.arctan, lambda x, a: 1.0 / (1.0 + x * x)),
     ("sinh", np.sinh, lambda x, a: cosh(x)),
     ("cosh", np.cosh, lambda x, a: sinh(x)),
     ("tanh", np.tanh, lambda x, a: 1.0 - a * a),
     ("arcsinh", np.arcsinh, lambda x, a: 1.0 / sqrt(x * x + 1.0)),
-    ("arccosh", np.arccosh, lambda x, a: 1.0 / sqrt(x * x - 1.0), True),
-    ("arctanh", np.arctanh, lambda x, a: 1.0 / (1.0 - x * x), True),
+    ("arccosh", np.arccosh, lambda x, a: 1.0 / sqrt(x * x - 1.0), 2.0),
+    ("arctanh", np.arctanh, lambda x, a: 1.0 / (1.0 - x * x), 0.0),
     ("exp", np.exp, lambda x, a: a),
     ("exp2", np.exp2, lambda x, a: a * LN2),
     ("expm1", np.expm1, lambda x, a: a + 1.0),
-    ("log", np.log, lambda x, a: 1.0 / x, True),
-    ("log2", np.log2, lambda x, a: 1.0 / (x * LN2), True),
-    ("log10", np.log10, lambda x, a: 1.0 / (x * LN10), True),
-    ("log1p", np.log1p, lambda x, a: 1.0 / (x + 1.0), True),
-    ("sqrt", np.sqrt, lambda x, a: 0.5 / a, True),
-    ("cbrt", np.cbrt, lambda x, a: 1.0 / (3.0 * a * a), True),
+    ("log", np.log, lambda x, a: 1.0 / x, 1.0),
+    ("log2", np.log2, lambda x, a: 1.0 / (x * LN2), 1.0),
+    ("log10", np.log10, lambda x, a: 1.0 / (x * LN10), 1.0),
+    ("log1p", np.log1p, lambda x, a: 1.0 / (x + 1.0), 1.0),
+    ("sqrt", np.sqrt, lambda x, a: 0.5 / a, 1.0),
+    ("cbrt", np.cbrt, lambda x, a: 1.0 / (3.0 * a * a), 1.0),
     ("square", np.square, lambda x, a: 2.0 * x),
-    ("reciprocal", np.reciprocal, lambda x, a: -a * a, True),
+    ("reciprocal", np.reciprocal, lambda x, a: -a * a, 1.0),
     ("deg2rad", np.deg2rad, lambda x, a: math.pi / 180.0),
     ("rad2deg", np.rad2deg, lambda x, a: 180.0 / math.pi),
     ("fabs", np.fabs, lambda x, a: sign(x)),
@@ -270,8 +271,8 @@ def _where_zero(x):
 
 def _pick(x, y, cmp):
     """1 where x wins, 0.5 at ties (as JAX), 0 where y wins."""
-    win = select_p.bind(cmp.bind(x, y), 1.0 + 0.0 * x, 0.0 * x)
-    return select_p.bind(equal_p.bind(x, y), 0.5 + 0.0 * x, win)
+    win = select_p.bind(cmp.bind(x, y), 1.0, 0.0)
+    return select_p.bind(equal_p.bind(x, y), 0.5, win)
 
 
 # ----------------------------------------------------------- special elementwise
@@ -288,13 +289,12 @@ class Select(Primitive):
         ans = self.bind(c, x, y)
         if type(tx) is Zero and type(ty) is Zero:
             return ans, Zero.like(ans)
-        tx = 0.0 * x if type(tx) is Zero else tx
-        ty = 0.0 * y if type(ty) is Zero else ty
-        return ans, broadcast_to(self.bind(c, tx, ty), shape_of(ans))
+        return ans, broadcast_to(self.bind(c, instantiate(tx), instantiate(ty)),
+                                 shape_of(ans))
 
     def vjp(self, ct, ans, args, needs):
         c, x, y = args
-        z = 0.0 * ct
+        z = np.zeros(shape_of(ct), dtype_of(ct))     # not 0 * ct: ct may hold inf
         return [None,
                 fit_cotangent(self.bind(c, ct, z), x) if needs[1] else None,
                 fit_cotangent(self.bind(c, z, ct), y) if needs[2] else None]

@@ -126,6 +126,8 @@ class GetItem(Primitive):
     """x[idx]. Linear in x; vjp scatters the cotangent back (adding duplicates)."""
 
     def impl(self, x, *arrays, spec):
+        if type(x) is not np.ndarray:       # a Python scalar indexes like a 0-d array
+            x = np.asarray(x)
         return x[join_index(spec, arrays)]
 
     def jvp(self, primals, tangents, *, spec):

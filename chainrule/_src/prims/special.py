@@ -88,17 +88,17 @@ def _kl_div_dx(x, y, a):
 
 
 _UNARY = [
-    # name, scipy implementation, derivative(x, ans) [, singular]
+    # name, scipy implementation, derivative(x, ans) [, a point where it is finite]
     ("erf", sps.erf, lambda x, a: _TWO_OVER_SQRT_PI * exp(-x * x)),
     ("erfc", sps.erfc, lambda x, a: -_TWO_OVER_SQRT_PI * exp(-x * x)),
-    ("erfinv", sps.erfinv, lambda x, a: (0.5 * _SQRT_PI) * exp(a * a), True),
+    ("erfinv", sps.erfinv, lambda x, a: (0.5 * _SQRT_PI) * exp(a * a), 0.0),
     ("erfcinv", sps.erfcinv, lambda x, a: (-0.5 * _SQRT_PI) * exp(a * a), True),
     ("ndtr", sps.ndtr, lambda x, a: exp(-0.5 * x * x) / _SQRT_2PI),
     ("log_ndtr", sps.log_ndtr, lambda x, a: exp(-0.5 * x * x - a) / _SQRT_2PI),
-    ("ndtri", sps.ndtri, lambda x, a: _SQRT_2PI * exp(0.5 * a * a), True),
+    ("ndtri", sps.ndtri, lambda x, a: _SQRT_2PI * exp(0.5 * a * a), 0.5),
     ("expit", sps.expit, lambda x, a: a * (1.0 - a)),
     ("log_expit", sps.log_expit, lambda x, a: expit(-x)),
-    ("logit", sps.logit, lambda x, a: 1.0 / (x * (1.0 - x)), True),
+    ("logit", sps.logit, lambda x, a: 1.0 / (x * (1.0 - x)), 0.5),
     ("softplus", sps.softplus, lambda x, a: expit(x)),
     ("gamma", sps.gamma, lambda x, a: a * digamma(x)),
     ("gammaln", sps.gammaln, lambda x, a: digamma(x)),
