@@ -1,1 +1,514 @@
-"""chainrule.numpy functions: reductions family (see the module docstring once filled)."""
+"""Reductions and order statistics of chainrule.numpy: prod, var/std, ptp, average,
+cumulative sums and products, median/quantile, the nan-ignoring family, clip, sort,
+round, diff, trace, cross and kron.
+
+Primitives: ``reduce_prod`` and ``cumprod`` (zero-safe derivatives), ``cumsum``,
+``round``, ``argsort`` and ``permute``; the rest are compositions. Order statistics
+(sort, median, quantile) gather through the ``argsort`` primitive (which batches), so
+derivatives flow to the picked elements; a tie sends the derivative to one of the
+equal elements.
+
+Every function calls NumPy itself when none of its arguments is traced.
+"""
+import builtins
+
+import numpy as np
+
+from ..core import Tracer, shape_of, dtype_of
+from ..prims import shape as sp
+from ..prims import elementwise as ew
+from ..prims.reductions import reduce_prod_p, cumsum_p, cumprod_p
+from ..prims.structure import round_p, argsort_p, permute_p
+from ..interpreters.batching import ConcretizationError
+from .dispatch import numpy_function, no_kwargs
+from .basic import (normalize_axis, asarray_like, _reduce_args, _concrete, astype, ravel,
+                    reshape, transpose, concatenate, stack, where, mean, sum as _sum,
+                    max as _max, min as _min, moveaxis)
+from .shape import traced_numpy, take_along_axis, take_axis, slice_axis, diagonal, _prod
+
+_NoValue = np._NoValue
+
+
+def _kd(keepdims):
+    return False if keepdims is _NoValue else keepdims
+
+
+def _count(shape, axes):
+    return _prod(shape[i] for i in axes)
+
+
+# ---------------------------------------------------------------- prod and moments
+
+@traced_numpy(np.prod)
+def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
+    """The derivative is right when elements are zero (products of the other elements,
+    no division)."""
+    a, axes = _reduce_args("prod", a, axis, dtype, out, keepdims, where)
+    out = reduce_prod_p.bind(a, axis=axes, keepdims=keepdims) if (axes or keepdims) else a
+    return out if initial is None else out * initial
+
+
+def _moments(name, a, axis, dtype, out, ddof, keepdims, where, mean_, correction, nan):
+    keepdims = _kd(keepdims)
+    if correction is not _NoValue:
+        if ddof != 0:
+            raise ValueError("ddof and correction can't be provided simultaneously.")
+        ddof = correction
+    a, axes = _reduce_args(name, a, axis, dtype, out, keepdims,
+                           True if where is _NoValue else where)
+    if dtype_of(a).kind not in "fc":
+        a = astype(a, np.float64)
+    if nan:
+        a0, mask = _nan_fill(a, 0.0)
+        n = _count_valid(mask, axes, True)
+    else:
+        a0, n = a, _count(shape_of(a), axes)
+    if mean_ is not _NoValue:
+        m = mean_
+    else:
+        m = sp.reduce_sum(a0, axes, True) / n if axes else a0
+    d = a - m
+    if nan:
+        d = ew.select_p.bind(mask, 0.0, d)
+    sq = ew.real_p.bind(d * ew.conj_p.bind(d)) if dtype_of(d).kind == "c" else d * d
+    s = sp.reduce_sum(sq, axes, keepdims) if (axes or keepdims) else sq
+    if nan:
+        div = ew.PRIMS["maximum"].bind(n - ddof, 0.0)
+        return s / (div if keepdims else sp.reshape(div, shape_of(s)))
+    return s / builtins.max(n - ddof, 0)
+
+
+@traced_numpy(np.var)
+def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NoValue, *, where=_NoValue,
+        mean=_NoValue, correction=_NoValue):
+    return _moments("var", a, axis, dtype, out, ddof, keepdims, where, mean, correction, False)
+
+
+@traced_numpy(np.std)
+def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NoValue, *, where=_NoValue,
+        mean=_NoValue, correction=_NoValue):
+    return ew.sqrt(_moments("std", a, axis, dtype, out, ddof, keepdims, where, mean,
+                            correction, False))
+
+
+@traced_numpy(np.nanvar)
+def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NoValue, *,
+           where=_NoValue, mean=_NoValue, correction=_NoValue):
+    return _moments("nanvar", a, axis, dtype, out, ddof, keepdims, where, mean, correction,
+                    True)
+
+
+@traced_numpy(np.nanstd)
+def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NoValue, *,
+           where=_NoValue, mean=_NoValue, correction=_NoValue):
+    return ew.sqrt(_moments("nanstd", a, axis, dtype, out, ddof, keepdims, where, mean,
+                            correction, True))
+
+
+@traced_numpy(np.ptp)
+def ptp(a, axis=None, out=None, keepdims=_NoValue):
+    no_kwargs("ptp", out=out)
+    kd = _kd(keepdims)
+    return _max(a, axis=axis, keepdims=kd) - _min(a, axis=axis, keepdims=kd)
+
+
+@traced_numpy(np.average)
+def average(a, axis=None, weights=None, returned=False, *, keepdims=_NoValue):
+    a = asarray_like(a)
+    kd = _kd(keepdims)
+    s = shape_of(a)
+    if weights is None:
+        avg = mean(a, axis=axis, keepdims=kd)
+        scl = np.full(shape_of(avg), _prod(s) / builtins.max(_prod(shape_of(avg)), 1),
+                      dtype=dtype_of(avg))
+    else:
+        w = asarray_like(weights)
+        axes = normalize_axis(axis, len(s)) if axis is not None else None
+        if shape_of(w) != s:
+            if axes is None:
+                raise TypeError("Axis must be specified when shapes of a and weights "
+                                "differ.")
+            if shape_of(w) != tuple(s[ax] for ax in axes):
+                raise ValueError("Shape of weights must be consistent with shape of a "
+                                 "along specified axis.")
+            w = transpose(w, tuple(np.argsort(axes)))
+            w = reshape(w, tuple(d if ax in axes else 1 for ax, d in enumerate(s)))
+        if axes is None:
+            axes = tuple(range(len(s)))
+        scl = sp.reduce_sum(sp.broadcast_to(w, s), axes, kd) if (axes or kd) else w
+        if np.any(_maybe_concrete(scl) == 0.0):
+            raise ZeroDivisionError("Weights sum to zero, can't be normalized")
+        prodw = a * w
+        avg = (sp.reduce_sum(prodw, axes, kd) if (axes or kd) else prodw) / scl
+    if returned:
+        if shape_of(scl) != shape_of(avg):
+            scl = sp.broadcast_to(scl, shape_of(avg))
+        return avg, scl
+    return avg
+
+
+# ---------------------------------------------------------------- cumulative
+
+def _cum_args(name, a, axis, dtype, out):
+    no_kwargs(name, out=out)
+    a = asarray_like(a)
+    if dtype is not None:
+        a = astype(a, dtype)
+    if axis is None:
+        a, axis = ravel(a), 0
+    (axis,) = normalize_axis(axis, len(shape_of(a)))
+    return a, axis
+
+
+@traced_numpy(np.cumsum)
+def cumsum(a, axis=None, dtype=None, out=None):
+    a, axis = _cum_args("cumsum", a, axis, dtype, out)
+    return cumsum_p.bind(a, axis=axis, reverse=False)
+
+
+@traced_numpy(np.cumprod)
+def cumprod(a, axis=None, dtype=None, out=None):
+    """The derivative is right when elements are zero (no division there)."""
+    a, axis = _cum_args("cumprod", a, axis, dtype, out)
+    return cumprod_p.bind(a, axis=axis)
+
+
+def _cumulative(name, fn, one):
+    def cumulative(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
+        x = asarray_like(x)
+        if axis is None:
+            if len(shape_of(x)) > 1:
+                raise ValueError(f"The `axis` argument to `{name}` must be provided "
+                                 "for arrays with more than one dimension")
+            axis = 0
+        out_ = fn(x, axis=axis, dtype=dtype, out=out)
+        if include_initial:
+            s = list(shape_of(out_))
+            (ax,) = normalize_axis(axis, len(s))
+            s[ax] = 1
+            out_ = concatenate([np.full(s, one, dtype_of(out_)), out_], axis=ax)
+        return out_
+    cumulative.__name__ = name
+    return traced_numpy(getattr(np, name))(cumulative)
+
+
+if hasattr(np, "cumulative_sum"):
+    cumulative_sum = _cumulative("cumulative_sum", cumsum, 0)
+    cumulative_prod = _cumulative("cumulative_prod", cumprod, 1)
+
+
+# ---------------------------------------------------------------- nan-ignoring
+
+def _nan_fill(a, value):
+    """(a with NaNs replaced by ``value``, the NaN mask); the mask may be batched."""
+    a = asarray_like(a)
+    mask = ew.PRIMS["isnan"].bind(a)
+    filled = ew.select_p.bind(mask, 0.0, a)
+    if value != 0:
+        # added as a constant: select's jvp would form 0 * value = nan for value = inf
+        filled = filled + ew.select_p.bind(mask, value, 0.0)
+    return filled, mask
+
+
+def _count_valid(mask, axis, keepdims):
+    """Number of non-NaN entries along ``axis`` (float)."""
+    return _sum(astype(ew.PRIMS["logical_not"].bind(mask), np.float64), axis=axis,
+                keepdims=keepdims)
+
+
+def _maybe_concrete(x):
+    """The concrete value of ``x``, or NaN where it has none (batched under vmap)."""
+    try:
+        return _concrete(x)
+    except ConcretizationError:
+        return np.nan
+
+
+@traced_numpy(np.nansum)
+def nansum(a, axis=None, dtype=None, out=None, keepdims=_NoValue, initial=_NoValue,
+           where=_NoValue):
+    out_ = _sum(_nan_fill(a, 0.0)[0], axis=axis, dtype=dtype, out=out, keepdims=_kd(keepdims))
+    return out_ if initial is _NoValue else out_ + initial
+
+
+@traced_numpy(np.nanprod)
+def nanprod(a, axis=None, dtype=None, out=None, keepdims=_NoValue, initial=_NoValue,
+            where=_NoValue):
+    return prod(_nan_fill(a, 1.0)[0], axis=axis, dtype=dtype, out=out, keepdims=_kd(keepdims),
+                initial=None if initial is _NoValue else initial)
+
+
+@traced_numpy(np.nanmean)
+def nanmean(a, axis=None, dtype=None, out=None, keepdims=_NoValue, *, where=_NoValue):
+    filled, mask = _nan_fill(a, 0.0)
+    kd = _kd(keepdims)
+    return _sum(filled, axis=axis, dtype=dtype, out=out, keepdims=kd) / \
+        _count_valid(mask, axis, kd)
+
+
+def _nan_extremum(name, fn, fill):
+    def nanext(a, axis=None, out=None, keepdims=_NoValue, initial=_NoValue, where=_NoValue):
+        filled, mask = _nan_fill(a, fill)
+        kd = _kd(keepdims)
+        out_ = fn(filled, axis=axis, out=out, keepdims=kd)
+        return ew.select_p.bind(_count_valid(mask, axis, kd) == 0, np.nan, out_)
+    nanext.__name__ = name
+    return traced_numpy(getattr(np, name))(nanext)
+
+
+nanmax = _nan_extremum("nanmax", _max, -np.inf)
+nanmin = _nan_extremum("nanmin", _min, np.inf)
+
+
+@traced_numpy(np.nancumsum)
+def nancumsum(a, axis=None, dtype=None, out=None):
+    return cumsum(_nan_fill(a, 0.0)[0], axis=axis, dtype=dtype, out=out)
+
+
+@traced_numpy(np.nancumprod)
+def nancumprod(a, axis=None, dtype=None, out=None):
+    return cumprod(_nan_fill(a, 1.0)[0], axis=axis, dtype=dtype, out=out)
+
+
+# ---------------------------------------------------------------- order statistics
+
+@traced_numpy(np.sort)
+def sort(a, axis=-1, kind=None, order=None, *, stable=None):
+    """The vjp scatters the cotangent back through the sorting permutation."""
+    if order is not None:
+        raise NotImplementedError("chainrule.numpy.sort: order= (structured arrays) is "
+                                  "not supported inside a transformation")
+    a = asarray_like(a)
+    if axis is None:
+        a, axis = ravel(a), -1
+    (axis,) = normalize_axis(axis, len(shape_of(a)))
+    return permute_p.bind(a, argsort_p.bind(a, axis=axis), axis=axis, inverse=False)
+
+
+def _to_last(a, axis):
+    """Move the reduced axes to the end and merge them: (flat (..., n), kept shape)."""
+    a = asarray_like(a)
+    s = shape_of(a)
+    axes = normalize_axis(axis, len(s))
+    rest = tuple(i for i in range(len(s)) if i not in axes)
+    flat = reshape(sp.transpose(a, rest + axes), tuple(s[i] for i in rest) + (-1,))
+    kept = tuple(1 if i in axes else d for i, d in enumerate(s))
+    return flat, tuple(s[i] for i in rest), kept
+
+
+def _pick(flat, positions, order):
+    """flat[..., order[..., p]] for each position p (gathers (..., len(positions)))."""
+    last = len(shape_of(flat)) - 1
+    return take_along_axis(flat, take_axis(order, np.asarray(positions, np.intp), last), last)
+
+
+@traced_numpy(np.median)
+def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    """Differentiable in the middle element(s) (a NaN in a slice gives NaN)."""
+    no_kwargs("median", out=out)
+    flat, rest, kept = _to_last(a, axis)
+    n = shape_of(flat)[-1]
+    if n == 0:
+        return mean(a, axis=axis, keepdims=keepdims)
+    lo, hi = (n - 1) // 2, n // 2
+    order = argsort_p.bind(flat, axis=len(rest))            # NaNs sort last
+    v = _pick(flat, [lo, hi, n - 1], order)
+    last = len(rest)
+    m = slice_axis(v, last, 0, 1) if lo == hi else \
+        (slice_axis(v, last, 0, 1) + slice_axis(v, last, 1, 2)) * 0.5
+    m = ew.select_p.bind(ew.PRIMS["isnan"].bind(slice_axis(v, last, 2, 3)), np.nan, m)
+    return reshape(m, kept if keepdims else rest)
+
+
+@traced_numpy(np.nanmedian)
+def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=_NoValue):
+    no_kwargs("nanmedian", out=out)
+    flat, rest, kept = _to_last(a, axis)
+    n = shape_of(flat)[-1]
+    if n == 0:
+        return mean(a, axis=axis, keepdims=_kd(keepdims))
+    last = len(rest)
+    order = argsort_p.bind(flat, axis=last)                  # NaNs sort last
+    cnt = _count_valid(ew.PRIMS["isnan"].bind(flat), last, True)
+    half = ew.PRIMS["floor_divide"]
+    lo = astype(ew.PRIMS["maximum"].bind(half.bind(cnt - 1.0, 2.0), 0.0), np.intp)
+    hi = astype(ew.PRIMS["minimum"].bind(half.bind(cnt, 2.0), n - 1.0), np.intp)
+    vlo = take_along_axis(flat, take_along_axis(order, lo, last), last)
+    vhi = take_along_axis(flat, take_along_axis(order, hi, last), last)
+    m = ew.select_p.bind(cnt == 0, np.nan, (vlo + vhi) * 0.5)
+    return reshape(m, kept if _kd(keepdims) else rest)
+
+
+def _quantile(name, a, q, axis, method, keepdims, weights):
+    if method != "linear":
+        raise NotImplementedError(f"chainrule.numpy.{name}: only method='linear' is "
+                                  "supported inside a transformation")
+    if weights is not None:
+        raise NotImplementedError(f"chainrule.numpy.{name}: weights= is not supported "
+                                  "inside a transformation")
+    flat, rest, kept = _to_last(a, axis)
+    n = shape_of(flat)[-1]
+    qa = np.asarray(q, dtype=np.float64)
+    virtual = n * qa.ravel() + (1 - qa.ravel()) - 1       # NumPy's linear method
+    prev = np.clip(np.floor(virtual), 0, n - 1).astype(np.intp)
+    nxt = np.clip(prev + 1, 0, n - 1)
+    gamma = virtual - np.floor(virtual)
+    order = argsort_p.bind(flat, axis=len(rest))            # NaNs sort last
+    va, vb = _pick(flat, prev, order), _pick(flat, nxt, order)
+    diff = vb - va
+    r = ew.select_p.bind(gamma >= 0.5, vb - diff * (1 - gamma), va + diff * gamma)
+    r = ew.select_p.bind(ew.PRIMS["isnan"].bind(_pick(flat, [n - 1], order)), np.nan, r)
+    r = moveaxis(r, -1, 0)
+    return reshape(r, qa.shape + (kept if _kd(keepdims) else rest))
+
+
+@traced_numpy(np.quantile)
+def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+             keepdims=False, *, weights=None, interpolation=None):
+    """Only ``method='linear'``; ``q`` is not differentiated."""
+    no_kwargs("quantile", out=out, interpolation=interpolation)
+    qc = np.asarray(_concrete(q))
+    if not (np.all(qc >= 0) and np.all(qc <= 1)):
+        raise ValueError("Quantiles must be in the range [0, 1]")
+    return _quantile("quantile", a, qc, axis, method, keepdims, weights)
+
+
+@traced_numpy(np.percentile)
+def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+               keepdims=False, *, weights=None, interpolation=None):
+    """Only ``method='linear'``; ``q`` is not differentiated."""
+    no_kwargs("percentile", out=out, interpolation=interpolation)
+    qc = np.true_divide(np.asarray(_concrete(q)), 100)
+    if not (np.all(qc >= 0) and np.all(qc <= 1)):
+        raise ValueError("Percentiles must be in the range [0, 100]")
+    return _quantile("percentile", a, qc, axis, method, keepdims, weights)
+
+
+# ---------------------------------------------------------------- clip and round
+
+@traced_numpy(np.clip)
+def clip(a, a_min=_NoValue, a_max=_NoValue, out=None, *, min=_NoValue, max=_NoValue,
+         **kwargs):
+    """Derivative 1 inside [a_min, a_max] (boundaries included), 0 outside; a traced
+    bound receives the derivative where it is selected."""
+    no_kwargs("clip", out=out, **kwargs)
+    if a_min is not _NoValue and min is not _NoValue:
+        raise ValueError("Passed more than one argument for the lower bound")
+    if a_max is not _NoValue and max is not _NoValue:
+        raise ValueError("Passed more than one argument for the upper bound")
+    lo = a_min if a_min is not _NoValue else (None if min is _NoValue else min)
+    hi = a_max if a_max is not _NoValue else (None if max is _NoValue else max)
+    out_ = asarray_like(a)
+    shape = np.broadcast_shapes(shape_of(out_), shape_of(lo) if lo is not None else (),
+                                shape_of(hi) if hi is not None else ())
+    if lo is not None:
+        out_ = ew.select_p.bind(ew.PRIMS["less"].bind(out_, lo), lo, out_)
+    if hi is not None:
+        out_ = ew.select_p.bind(ew.PRIMS["greater"].bind(out_, hi), hi, out_)
+    return sp.broadcast_to(out_, shape)
+
+
+@traced_numpy(np.round, name="round")
+def round_(a, decimals=0, out=None):
+    """Piecewise constant: its derivative is zero."""
+    no_kwargs("round", out=out)
+    return round_p.bind(asarray_like(a), decimals=int(decimals))
+
+
+@traced_numpy(np.around)
+def around(a, decimals=0, out=None):
+    """Piecewise constant: its derivative is zero."""
+    return round_(a, decimals, out)
+
+
+# ---------------------------------------------------------------- differences
+
+@traced_numpy(np.diff)
+def diff(a, n=1, axis=-1, prepend=_NoValue, append=_NoValue):
+    if n == 0:
+        return a
+    if n < 0:
+        raise ValueError("order must be non-negative but got " + repr(n))
+    a = asarray_like(a)
+    nd = len(shape_of(a))
+    if nd == 0:
+        raise ValueError("diff requires input that is at least one dimensional")
+    (axis,) = normalize_axis(axis, nd)
+    parts = []
+    for extra in (prepend, append):
+        if extra is _NoValue:
+            parts.append(None)
+            continue
+        extra = asarray_like(extra)
+        if not shape_of(extra):
+            s = list(shape_of(a))
+            s[axis] = 1
+            extra = sp.broadcast_to(extra, tuple(s))
+        parts.append(extra)
+    if parts[0] is not None or parts[1] is not None:
+        a = concatenate([p for p in (parts[0], a, parts[1]) if p is not None], axis=axis)
+    for _ in range(n):
+        m = shape_of(a)[axis]
+        a = slice_axis(a, axis, 1, None) - slice_axis(a, axis, 0, builtins.max(m - 1, 0))
+    return a
+
+
+@traced_numpy(np.ediff1d)
+def ediff1d(ary, to_end=None, to_begin=None):
+    a = ravel(asarray_like(ary))
+    d = diff(a)
+    parts = [ravel(asarray_like(x)) for x in (to_begin,) if x is not None] + [d] + \
+        [ravel(asarray_like(x)) for x in (to_end,) if x is not None]
+    return concatenate(parts) if len(parts) > 1 else d
+
+
+# ---------------------------------------------------------------- small products
+
+@traced_numpy(np.trace)
+def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    no_kwargs("trace", out=out)
+    return _sum(diagonal(a, offset, axis1, axis2), axis=-1, dtype=dtype)
+
+
+@traced_numpy(np.kron)
+def kron(a, b):
+    a, b = asarray_like(a), asarray_like(b)
+    sa, sb = shape_of(a), shape_of(b)
+    if not sa or not sb:
+        return a * b
+    nd = builtins.max(len(sa), len(sb))
+    sa, sb = (1,) * (nd - len(sa)) + sa, (1,) * (nd - len(sb)) + sb
+    a2 = sp.reshape(a, sum(((n, 1) for n in sa), ()))
+    b2 = sp.reshape(b, sum(((1, n) for n in sb), ()))
+    return sp.reshape(a2 * b2, tuple(x * y for x, y in zip(sa, sb)))
+
+
+@traced_numpy(np.cross)
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """3-vectors (and NumPy's deprecated 2-vectors, as the z component)."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = asarray_like(a), asarray_like(b)
+    (axisa,) = normalize_axis(axisa, len(shape_of(a)))
+    (axisb,) = normalize_axis(axisb, len(shape_of(b)))
+    a, b = moveaxis(a, axisa, -1), moveaxis(b, axisb, -1)
+    na, nb = shape_of(a)[-1], shape_of(b)[-1]
+    if na not in (2, 3) or nb not in (2, 3):
+        raise ValueError("incompatible dimensions for cross product\n"
+                         "(dimension must be 2 or 3)")
+    lead = np.broadcast_shapes(shape_of(a)[:-1], shape_of(b)[:-1])
+    ax = [slice_axis(a, len(shape_of(a)) - 1, i, i + 1)[..., 0] for i in range(na)]
+    bx = [slice_axis(b, len(shape_of(b)) - 1, i, i + 1)[..., 0] for i in range(nb)]
+    if na == 2 and nb == 2:
+        import warnings
+        warnings.warn("Arrays of 2-dimensional vectors are deprecated. Use arrays of "
+                      "3-dimensional vectors instead. (deprecated in NumPy 2.0)",
+                      DeprecationWarning, stacklevel=3)
+        return sp.broadcast_to(ax[0] * bx[1] - ax[1] * bx[0], lead)
+    z = 0.0
+    a0, a1, a2 = ax + [z] * (3 - na)
+    b0, b1, b2 = bx + [z] * (3 - nb)
+    comps = [a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0]
+    out = stack([sp.broadcast_to(asarray_like(c), lead) for c in comps], axis=-1)
+    (axisc,) = normalize_axis(axisc, len(shape_of(out)))
+    return moveaxis(out, -1, axisc)

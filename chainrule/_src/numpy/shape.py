@@ -1,1 +1,653 @@
-"""chainrule.numpy functions: shape family (see the module docstring once filled)."""
+"""Shape manipulation and indexing functions of chainrule.numpy: stacking and
+splitting, tiling and repeating, flips and rolls, padding, take/take_along_axis,
+select, meshgrid, diagonals and triangles, insert/delete/resize.
+
+None of them needs a primitive of its own: they are compositions of reshape,
+broadcast_to, transpose, concatenate, select and ``getitem`` (whose transpose
+scatters back, adding repeated indices). Integer index maps are computed with NumPy
+on index arrays (e.g. ``np.pad(np.arange(n), ...)``), which reproduces NumPy's
+semantics and errors exactly; the data then moves with one gather.
+
+Every function calls NumPy itself when none of its arguments is traced.
+"""
+import builtins
+import functools
+import operator
+
+import numpy as np
+
+from ..core import Tracer, shape_of, dtype_of
+from ..prims import shape as sp
+from ..prims import elementwise as ew
+from ..prims.indexing import getitem_p, scatter_add_p, ARRAY
+from .dispatch import numpy_function, no_kwargs
+from .basic import (normalize_axis, asarray_like, concatenate, reshape, transpose, ravel,
+                    astype, _has_tracer, _concrete)
+
+_NoValue = np._NoValue
+
+
+def traced_numpy(np_fn, **kw):
+    """``numpy_function`` whose traced body only runs when an argument is traced."""
+    def deco(fn):
+        @functools.wraps(fn)
+        def body(*args, **kwargs):
+            if not _has_tracer(args) and not _has_tracer(tuple(kwargs.values())):
+                return np_fn(*args, **kwargs)
+            return fn(*args, **kwargs)
+        return numpy_function(np_fn, **kw)(body)
+    return deco
+
+
+def _prod(shape):
+    return functools.reduce(operator.mul, shape, 1)
+
+
+def _full_slices(axis):
+    return (("slice", None, None, None),) * axis
+
+
+def slice_axis(a, axis, start, stop, step=None):
+    """``a[..., start:stop:step, ...]`` on one axis (a view; vjp writes back)."""
+    return getitem_p.bind(a, spec=_full_slices(axis) + (("slice", start, stop, step),))
+
+
+def take_axis(a, idx, axis):
+    """``np.take(a, idx, axis)`` for a concrete integer index array (NumPy raises
+    IndexError for out-of-bounds entries); vjp adds repeated indices."""
+    if not isinstance(idx, Tracer):
+        idx = np.asarray(idx, dtype=np.intp)
+    return getitem_p.bind(a, idx, spec=_full_slices(axis) + (ARRAY,))
+
+
+def _int_array(x, what="indices"):
+    """An integer index array; a traced one (batched under vmap) stays traced."""
+    if isinstance(x, Tracer):
+        if dtype_of(x).kind not in "iu":
+            raise IndexError(f"{what} must be integers")
+        return x
+    x = np.asarray(x)
+    if x.dtype.kind not in "iub" and x.size:
+        raise IndexError(f"{what} must be integers")
+    return x.astype(np.intp)
+
+
+# ---------------------------------------------------------------- atleast / stacking
+
+def _atleast(arys, nd):
+    out = []
+    for a in arys:
+        a = asarray_like(a)
+        s = shape_of(a)
+        if len(s) < nd:
+            if nd == 3 and len(s) == 2:
+                s = s + (1,)
+            elif nd == 3 and len(s) == 1:
+                s = (1,) + s + (1,)
+            else:
+                s = (1,) * (nd - len(s)) + s
+            a = sp.reshape(a, s)
+        out.append(a)
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+@traced_numpy(np.atleast_1d)
+def atleast_1d(*arys):
+    return _atleast(arys, 1)
+
+
+@traced_numpy(np.atleast_2d)
+def atleast_2d(*arys):
+    return _atleast(arys, 2)
+
+
+@traced_numpy(np.atleast_3d)
+def atleast_3d(*arys):
+    return _atleast(arys, 3)
+
+
+def _as_list(tup, name):
+    if not isinstance(tup, (list, tuple)):
+        raise TypeError(f"arrays to {name} must be passed as a sequence type such as "
+                        "list or tuple.")
+    return list(tup)
+
+
+@traced_numpy(np.vstack)
+def vstack(tup, *, dtype=None, casting="same_kind"):
+    arrs = [_atleast([a], 2) for a in _as_list(tup, "stack")]
+    return concatenate(arrs, axis=0, dtype=dtype)
+
+
+@traced_numpy(np.hstack)
+def hstack(tup, *, dtype=None, casting="same_kind"):
+    arrs = [_atleast([a], 1) for a in _as_list(tup, "stack")]
+    if arrs and len(shape_of(arrs[0])) == 1:
+        return concatenate(arrs, axis=0, dtype=dtype)
+    return concatenate(arrs, axis=1, dtype=dtype)
+
+
+@traced_numpy(np.dstack)
+def dstack(tup):
+    return concatenate([_atleast([a], 3) for a in _as_list(tup, "stack")], axis=2)
+
+
+@traced_numpy(np.column_stack)
+def column_stack(tup):
+    arrs = []
+    for a in _as_list(tup, "stack"):
+        a = asarray_like(a)
+        s = shape_of(a)
+        if len(s) < 2:
+            a = sp.reshape(a, (_prod(s), 1))
+        arrs.append(a)
+    return concatenate(arrs, axis=1)
+
+
+@traced_numpy(np.append)
+def append(arr, values, axis=None):
+    arr, values = asarray_like(arr), asarray_like(values)
+    if axis is None:
+        return concatenate([ravel(arr), ravel(values)], axis=0)
+    return concatenate([arr, values], axis=axis)
+
+
+# ---------------------------------------------------------------- splitting
+
+def _split(ary, indices_or_sections, axis, equal):
+    ary = asarray_like(ary)
+    s = shape_of(ary)
+    (axis,) = normalize_axis(axis, len(s))
+    n = s[axis]
+    if isinstance(indices_or_sections, (int, np.integer)) or \
+            np.ndim(_concrete(indices_or_sections)) == 0:
+        sections = int(_concrete(indices_or_sections))
+        if sections <= 0:
+            raise ValueError("number sections must be larger than 0.")
+        if equal and n % sections:
+            raise ValueError("array split does not result in an equal division")
+        each, extra = divmod(n, sections)
+        sizes = [0] + extra * [each + 1] + (sections - extra) * [each]
+        points = np.cumsum(sizes).tolist()
+    else:
+        points = [0] + [int(i) for i in _concrete(indices_or_sections)] + [n]
+    return [slice_axis(ary, axis, points[i], points[i + 1]) for i in range(len(points) - 1)]
+
+
+@traced_numpy(np.split)
+def split(ary, indices_or_sections, axis=0):
+    return _split(ary, indices_or_sections, axis, True)
+
+
+@traced_numpy(np.array_split)
+def array_split(ary, indices_or_sections, axis=0):
+    return _split(ary, indices_or_sections, axis, False)
+
+
+@traced_numpy(np.hsplit)
+def hsplit(ary, indices_or_sections):
+    nd = len(shape_of(ary))
+    if nd == 0:
+        raise ValueError("hsplit only works on arrays of 1 or more dimensions")
+    return _split(ary, indices_or_sections, 1 if nd > 1 else 0, True)
+
+
+@traced_numpy(np.vsplit)
+def vsplit(ary, indices_or_sections):
+    if len(shape_of(ary)) < 2:
+        raise ValueError("vsplit only works on arrays of 2 or more dimensions")
+    return _split(ary, indices_or_sections, 0, True)
+
+
+@traced_numpy(np.dsplit)
+def dsplit(ary, indices_or_sections):
+    if len(shape_of(ary)) < 3:
+        raise ValueError("dsplit only works on arrays of 3 or more dimensions")
+    return _split(ary, indices_or_sections, 2, True)
+
+
+# ---------------------------------------------------------------- tile / repeat
+
+@traced_numpy(np.tile)
+def tile(A, reps):
+    A = asarray_like(A)
+    reps = tuple(int(r) for r in np.atleast_1d(_concrete(reps))) if np.ndim(reps) == 0 \
+        else tuple(int(r) for r in reps)
+    if builtins.any(r < 0 for r in reps):
+        raise ValueError("negative dimensions are not allowed")
+    s = shape_of(A)
+    d = builtins.max(len(reps), len(s))
+    s = (1,) * (d - len(s)) + s
+    reps = (1,) * (d - len(reps)) + reps
+    inter = sum(((1, n) for n in s), ())
+    big = sum(((r, n) for r, n in zip(reps, s)), ())
+    out = sp.broadcast_to(sp.reshape(A, inter), big)
+    return sp.reshape(out, tuple(r * n for r, n in zip(reps, s)))
+
+
+@traced_numpy(np.repeat)
+def repeat(a, repeats, axis=None):
+    """Integer ``repeats`` broadcast the array (no index arrays); array repeats gather."""
+    a = asarray_like(a)
+    if axis is None:
+        a, axis = ravel(a), 0
+    s = shape_of(a)
+    (axis,) = normalize_axis(axis, len(s))
+    n = s[axis]
+    reps = np.asarray(_concrete(repeats))
+    idx = np.repeat(np.arange(n), reps)     # NumPy's errors (negative, bad shapes)
+    if reps.ndim == 0 or reps.size == 1:
+        r = int(reps.reshape(()))
+        out = sp.broadcast_to(sp.reshape(a, s[:axis + 1] + (1,) + s[axis + 1:]),
+                              s[:axis + 1] + (r,) + s[axis + 1:])
+        return sp.reshape(out, s[:axis] + (n * r,) + s[axis + 1:])
+    return take_axis(a, idx, axis)
+
+
+# ---------------------------------------------------------------- flips and rolls
+
+@traced_numpy(np.flip)
+def flip(m, axis=None):
+    m = asarray_like(m)
+    nd = len(shape_of(m))
+    axes = normalize_axis(axis, nd)
+    if not axes:
+        return m
+    spec = tuple(("slice", None, None, -1 if i in axes else None)
+                 for i in range(builtins.max(axes) + 1))
+    return getitem_p.bind(m, spec=spec)
+
+
+@traced_numpy(np.fliplr)
+def fliplr(m):
+    if len(shape_of(m)) < 2:
+        raise ValueError("Input must be >= 2-d.")
+    return flip(m, 1)
+
+
+@traced_numpy(np.flipud)
+def flipud(m):
+    if len(shape_of(m)) < 1:
+        raise ValueError("Input must be >= 1-d.")
+    return flip(m, 0)
+
+
+@traced_numpy(np.roll)
+def roll(a, shift, axis=None):
+    a = asarray_like(a)
+    if axis is None:
+        return reshape(roll(ravel(a), shift, 0), shape_of(a))
+    s = shape_of(a)
+    b = np.broadcast(np.asarray(_concrete(shift)), np.asarray(axis))
+    shifts = {}
+    for sh, ax in b:
+        (ax,) = normalize_axis(int(ax), len(s))
+        shifts[ax] = shifts.get(ax, 0) + int(sh)
+    for ax, sh in shifts.items():
+        n = s[ax]
+        k = sh % n if n else 0
+        if k:
+            a = concatenate([slice_axis(a, ax, n - k, None), slice_axis(a, ax, 0, n - k)],
+                            axis=ax)
+    return a
+
+
+@traced_numpy(np.rot90)
+def rot90(m, k=1, axes=(0, 1)):
+    axes = tuple(axes)
+    if len(axes) != 2:
+        raise ValueError("len(axes) must be 2.")
+    m = asarray_like(m)
+    nd = len(shape_of(m))
+    if axes[0] == axes[1] or builtins.abs(axes[0] - axes[1]) == nd:
+        raise ValueError("Axes must be different.")
+    if axes[0] >= nd or axes[0] < -nd or axes[1] >= nd or axes[1] < -nd:
+        raise ValueError(f"Axes={axes} out of range for array of ndim={nd}.")
+    k %= 4
+    if k == 0:
+        return m
+    if k == 2:
+        return flip(flip(m, axes[0]), axes[1])
+    perm = list(range(nd))
+    perm[axes[0]], perm[axes[1]] = perm[axes[1]], perm[axes[0]]
+    if k == 1:
+        return transpose(flip(m, axes[1]), perm)
+    return flip(transpose(m, perm), axes[1])
+
+
+# ---------------------------------------------------------------- padding
+
+_PAD_KWARGS = {"constant": {"constant_values"}, "empty": set(), "edge": set(),
+               "wrap": set(), "reflect": {"reflect_type"}, "symmetric": {"reflect_type"},
+               "linear_ramp": {"end_values"}, "maximum": {"stat_length"},
+               "mean": {"stat_length"}, "median": {"stat_length"},
+               "minimum": {"stat_length"}}
+
+
+def _as_pairs(x, nd, name):
+    x = np.asarray(x)
+    if x.size == 1:
+        return ((x.ravel()[0], x.ravel()[0]),) * nd
+    if x.size == 2 and x.shape != (2, 1):
+        x = x.ravel()
+        return ((x[0], x[1]),) * nd
+    return tuple(tuple(p) for p in np.broadcast_to(x, (nd, 2)))
+
+
+@traced_numpy(np.pad)
+def pad(array, pad_width, mode="constant", **kwargs):
+    """Modes 'constant' (``constant_values`` may be traced), 'empty' (pads with 0),
+    'edge', 'wrap', 'reflect' and 'symmetric' (both ``reflect_type``s) are
+    differentiable; the statistic modes and callables raise NotImplementedError."""
+    a = asarray_like(array)
+    s = shape_of(a)
+    nd = len(s)
+    if callable(mode):
+        raise NotImplementedError("chainrule.numpy.pad: a callable mode is not supported "
+                                  "inside a transformation")
+    if mode not in _PAD_KWARGS:
+        raise ValueError(f"mode '{mode}' is not supported")
+    bad = set(kwargs) - _PAD_KWARGS[mode]
+    if bad:
+        raise ValueError(f"unsupported keyword arguments for mode '{mode}': {bad}")
+    pw = np.asarray(_concrete(pad_width))
+    if pw.dtype.kind not in "iu":
+        raise TypeError("`pad_width` must be of integral type.")
+    pairs = [(int(b), int(e)) for b, e in _as_pairs(np.round(pw).astype(np.intp), nd, "pad_width")]
+    if builtins.any(b < 0 or e < 0 for b, e in pairs):
+        raise ValueError("index can't contain negative values")
+    if mode in ("linear_ramp", "maximum", "mean", "median", "minimum"):
+        raise NotImplementedError(f"chainrule.numpy.pad: mode={mode!r} is not supported "
+                                  "inside a transformation (supported: 'constant', "
+                                  "'empty', 'edge', 'wrap', 'reflect', 'symmetric')")
+    if mode in ("constant", "empty"):
+        cv = kwargs.get("constant_values", 0)
+        if isinstance(cv, Tracer):
+            vals = [(cv, cv)] * nd
+        else:
+            vals = _as_pairs(np.asarray(cv, dtype=dtype_of(a)) if not _has_tracer(cv)
+                             else cv, nd, "constant_values")
+        for ax, ((b, e), (vb, ve)) in enumerate(zip(pairs, vals)):
+            if not b and not e:
+                continue
+            cur = shape_of(a)
+            parts = [a]
+            if b:
+                parts.insert(0, _filled(vb, cur[:ax] + (b,) + cur[ax + 1:], a))
+            if e:
+                parts.append(_filled(ve, cur[:ax] + (e,) + cur[ax + 1:], a))
+            a = concatenate(parts, axis=ax)
+        return a
+    for ax, (b, e) in enumerate(pairs):
+        if s[ax] == 0 and (b or e):
+            raise ValueError(f"can't extend empty axis {ax} using modes other than "
+                             "'constant' or 'empty'")
+    odd = kwargs.get("reflect_type", "even") == "odd"
+    for ax, (b, e) in enumerate(pairs):
+        if not b and not e:
+            continue
+        n = shape_of(a)[ax]
+        parts = _pad_slices(a, ax, n, b, e, mode, odd)
+        if parts is not None:
+            a = concatenate(parts, axis=ax)
+        elif odd:
+            # the odd extension is linear but not a gather: apply NumPy's own map
+            # (the padded identity) along this axis
+            m = np.pad(np.eye(n), ((b, e), (0, 0)), mode=mode, **kwargs)
+            a = sp.moveaxis(_matvec(m, sp.moveaxis(a, ax, -1)), -1, ax)
+        else:
+            a = take_axis(a, np.pad(np.arange(n), (b, e), mode=mode, **kwargs), ax)
+    return a
+
+
+def _pad_slices(a, ax, n, b, e, mode, odd):
+    """[before, a, after] from slices and flips when the widths fit in the array
+    (cheap derivatives: no index arrays); None otherwise."""
+    lim = {"edge": None, "reflect": n - 1, "symmetric": n, "wrap": n}[mode]
+    if lim is not None and (b > lim or e > lim):
+        return None
+    if mode == "edge":
+        cur = shape_of(a)
+        first, last = slice_axis(a, ax, 0, 1), slice_axis(a, ax, n - 1, n)
+        before = sp.broadcast_to(first, cur[:ax] + (b,) + cur[ax + 1:])
+        after = sp.broadcast_to(last, cur[:ax] + (e,) + cur[ax + 1:])
+    elif mode == "wrap":
+        before, after = slice_axis(a, ax, n - b, n), slice_axis(a, ax, 0, e)
+    else:
+        k = 1 if mode == "reflect" else 0
+        before = flip(slice_axis(a, ax, k, k + b), ax)
+        after = flip(slice_axis(a, ax, n - k - e, n - k), ax)
+        if odd:
+            before = 2 * slice_axis(a, ax, 0, 1) - before
+            after = 2 * slice_axis(a, ax, n - 1, n) - after
+    return [p for p, w in ((before, b), (a, 1), (after, e)) if w]
+
+
+def _matvec(m, x):
+    """x @ m.T over the last axis of x (m is a constant matrix)."""
+    from ..prims.products import matmul_p
+    return matmul_p.bind(x, np.ascontiguousarray(m.T))
+
+
+def _filled(v, shape, like):
+    if not isinstance(v, Tracer):
+        return np.full(shape, v, dtype=dtype_of(like))
+    return sp.broadcast_to(v, shape)
+
+
+# ---------------------------------------------------------------- take / select
+
+@traced_numpy(np.take)
+def take(a, indices, axis=None, out=None, mode="raise"):
+    no_kwargs("take", out=out)
+    a = asarray_like(a)
+    if axis is None:
+        a, axis = ravel(a), 0
+    s = shape_of(a)
+    (axis,) = normalize_axis(axis, len(s))
+    idx = _int_array(indices)
+    n = s[axis]
+    if mode == "wrap":
+        idx = idx % n if n else idx
+    elif mode == "clip":
+        idx = ew.PRIMS["minimum"].bind(ew.PRIMS["maximum"].bind(idx, 0), n - 1)
+    elif mode != "raise":
+        raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
+    return take_axis(a, idx, axis)
+
+
+def _along_axis_index(arr_shape, indices, axis):
+    idx = _int_array(indices)
+    if len(shape_of(idx)) != len(arr_shape):
+        raise ValueError("`indices` and `arr` must have the same number of dimensions")
+    nd = len(arr_shape)
+    full = []
+    for i in range(nd):
+        if i == axis:
+            full.append(idx)
+        else:
+            shp = [1] * nd
+            shp[i] = arr_shape[i]
+            full.append(np.arange(arr_shape[i]).reshape(shp))
+    # NumPy's broadcasting errors, before any data moves
+    np.broadcast_shapes(*[shape_of(f) for f in full])
+    return full
+
+
+@traced_numpy(np.take_along_axis)
+def take_along_axis(arr, indices, axis=-1):
+    arr = asarray_like(arr)
+    if axis is None:
+        if len(shape_of(indices)) != 1:
+            raise ValueError("when axis=None, `indices` must have a single dimension.")
+        arr, axis = ravel(arr), 0
+    s = shape_of(arr)
+    (axis,) = normalize_axis(axis, len(s))
+    full = _along_axis_index(s, indices, axis)
+    return getitem_p.bind(arr, *full, spec=(ARRAY,) * len(full))
+
+
+@traced_numpy(np.put_along_axis)
+def put_along_axis(arr, indices, values, axis):
+    """In place, as NumPy: ``arr`` must be a traced array (or a plain array receiving
+    plain values)."""
+    s = shape_of(arr)
+    if axis is None:
+        raise NotImplementedError("chainrule.numpy.put_along_axis: axis=None is not "
+                                  "supported inside a transformation")
+    (axis,) = normalize_axis(axis, len(s))
+    arr[tuple(_along_axis_index(s, indices, axis))] = values
+
+
+@traced_numpy(np.select)
+def select(condlist, choicelist, default=0):
+    if len(condlist) != len(choicelist):
+        raise ValueError("list of cases must be same length as list of conditions")
+    if len(condlist) == 0:
+        raise ValueError("select with an empty condition list is not possible")
+    conds = [asarray_like(c) for c in condlist]
+    for i, c in enumerate(conds):
+        if dtype_of(c).type is not np.bool_:
+            raise TypeError(f"invalid entry {i} in condlist: should be boolean ndarray")
+    choices = [asarray_like(c) for c in choicelist]
+    dt = np.result_type(*[dtype_of(c) for c in choices], dtype_of(asarray_like(default)))
+    shape = np.broadcast_shapes(*[shape_of(c) for c in conds], *[shape_of(c) for c in choices],
+                                shape_of(default))
+    out = default if isinstance(default, Tracer) else np.asarray(default, dt)
+    for c, ch in zip(conds[::-1], choices[::-1]):
+        out = ew.select_p.bind(c, ch, out)
+    out = sp.broadcast_to(out, shape)
+    return out if dtype_of(out) == dt else astype(out, dt)
+
+
+@traced_numpy(np.meshgrid)
+def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
+    if indexing not in ("xy", "ij"):
+        raise ValueError("Valid values for `indexing` are 'xy' and 'ij'.")
+    nd = len(xi)
+    out = []
+    for i, x in enumerate(xi):
+        shp = [1] * nd
+        shp[i] = -1
+        out.append(reshape(asarray_like(x), shp))
+    if indexing == "xy" and nd > 1:
+        out[0] = reshape(out[0], (1, -1) + (1,) * (nd - 2))
+        out[1] = reshape(out[1], (-1, 1) + (1,) * (nd - 2))
+    if not sparse:
+        shape = np.broadcast_shapes(*[shape_of(o) for o in out])
+        out = [sp.broadcast_to(o, shape) for o in out]
+    return tuple(out)
+
+
+@traced_numpy(np.broadcast_arrays)
+def broadcast_arrays(*args, subok=False):
+    args = [asarray_like(a) for a in args]
+    shape = np.broadcast_shapes(*[shape_of(a) for a in args])
+    return tuple(sp.broadcast_to(a, shape) for a in args)
+
+
+# ---------------------------------------------------------------- diagonals and triangles
+
+def _diag_index(n1, n2, offset):
+    k = builtins.max(0, builtins.min(n1 + builtins.min(offset, 0), n2 - builtins.max(offset, 0)))
+    i = np.arange(k) + builtins.max(-offset, 0)
+    return i, i + offset
+
+
+@traced_numpy(np.diagonal)
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    a = asarray_like(a)
+    s = shape_of(a)
+    if len(s) < 2:
+        raise ValueError("diag requires an array of at least two dimensions")
+    (i1,), (i2,) = normalize_axis(axis1, len(s)), normalize_axis(axis2, len(s))
+    if i1 == i2:
+        raise ValueError("axis1 and axis2 cannot be the same")
+    perm = [i for i in range(len(s)) if i not in (i1, i2)] + [i1, i2]
+    a = sp.transpose(a, perm)
+    rows, cols = _diag_index(s[i1], s[i2], int(offset))
+    return getitem_p.bind(a, rows, cols, spec=(Ellipsis, ARRAY, ARRAY))
+
+
+@traced_numpy(np.diag)
+def diag(v, k=0):
+    v = asarray_like(v)
+    s = shape_of(v)
+    if len(s) == 1:
+        n = s[0] + builtins.abs(k)
+        rows, cols = _diag_index(n, n, int(k))
+        return scatter_add_p.bind(v, rows, cols, spec=(ARRAY, ARRAY), shape=(n, n),
+                                  dtype=dtype_of(v).str)
+    if len(s) == 2:
+        return diagonal(v, k)
+    raise ValueError("Input must be 1- or 2-d.")
+
+
+@traced_numpy(np.diagflat)
+def diagflat(v, k=0):
+    return diag(ravel(v), k)
+
+
+def _triangle(m, k, lower):
+    m = asarray_like(m)
+    s = shape_of(m)
+    mask = np.tri(*s[-2:], k=k if lower else k - 1, dtype=bool)
+    zero = np.zeros(1, dtype_of(m))
+    return ew.select_p.bind(mask, m, zero) if lower else ew.select_p.bind(mask, zero, m)
+
+
+@traced_numpy(np.tril)
+def tril(m, k=0):
+    return _triangle(m, k, True)
+
+
+@traced_numpy(np.triu)
+def triu(m, k=0):
+    return _triangle(m, k, False)
+
+
+# ---------------------------------------------------------------- insert / delete / resize
+
+def _gather_flat(sources, index_map):
+    """Element j of the result is element index_map[j] of the concatenated, raveled
+    ``sources``."""
+    flat = concatenate([ravel(asarray_like(x)) for x in sources], axis=0) \
+        if len(sources) > 1 else ravel(asarray_like(sources[0]))
+    return getitem_p.bind(flat, index_map, spec=(ARRAY,))
+
+
+@traced_numpy(np.delete)
+def delete(arr, obj, axis=None):
+    arr = asarray_like(arr)
+    s = shape_of(arr)
+    if axis is None:
+        arr, s, axis = ravel(arr), (_prod(s),), 0
+    (axis,) = normalize_axis(axis, len(s))
+    try:
+        keep = np.delete(np.arange(s[axis]), _concrete(obj))
+    except IndexError as e:
+        raise IndexError(str(e).replace("axis 0", f"axis {axis}")) from None
+    return take_axis(arr, keep, axis)
+
+
+@traced_numpy(np.insert)
+def insert(arr, obj, values, axis=None):
+    """NumPy computes where everything goes (on index arrays); one gather moves it."""
+    arr, values = asarray_like(arr), asarray_like(values)
+    n = _prod(shape_of(arr))
+    ids = np.arange(n).reshape(shape_of(arr))
+    vals = -1 - np.arange(_prod(shape_of(values))).reshape(shape_of(values))
+    where_from = np.insert(ids, _concrete(obj), vals, axis=axis)
+    index_map = np.where(where_from >= 0, where_from, n - 1 - where_from)
+    if dtype_of(values) != dtype_of(arr):
+        values = astype(values, dtype_of(arr))
+    return reshape(_gather_flat([arr, values], index_map.ravel()), where_from.shape)
+
+
+@traced_numpy(np.resize)
+def resize(a, new_shape):
+    a = asarray_like(a)
+    index_map = np.resize(np.arange(_prod(shape_of(a))), _concrete(new_shape))
+    if index_map.size and not _prod(shape_of(a)):
+        return np.zeros(index_map.shape, dtype_of(a))
+    return reshape(_gather_flat([a], index_map.ravel()), index_map.shape)

@@ -1,9 +1,15 @@
-"""Reductions that are not linear: max/min (ties share the cotangent equally, as
-in JAX), and the cumulative and order-statistic family."""
+"""Reductions beyond the linear sum: max/min (ties share the cotangent equally, as
+in JAX), prod, cumsum and cumprod.
+
+Products have derivatives ``prod / x`` that fail at zeros. Their rules use that
+formula only when x is known to have no zeros (:func:`no_zeros`) and otherwise
+differentiate :func:`cumprod_scan`, products by doubling that never divide, so a
+zero in the input gets exact derivatives of every order."""
 import numpy as np
 
-from ..core import Primitive, Zero, shape_of
-from .shape import reshape, broadcast_to, reduce_sum
+from ..core import Primitive, Tracer, Zero, shape_of, dtype_of
+from ..interpreters.batching import ConcretizationError
+from .shape import reshape, broadcast_to, reduce_sum, LinearUnary
 from . import elementwise as ew
 
 
@@ -60,3 +66,171 @@ class ReduceExtremum(Primitive):
 
 reduce_max_p = ReduceExtremum("reduce_max", np.maximum.reduce)
 reduce_min_p = ReduceExtremum("reduce_min", np.minimum.reduce)
+
+
+# ------------------------------------------------------------------ products
+
+def _slice_spec(axis, start, stop, step=None):
+    return (("slice", None, None, None),) * axis + (("slice", start, stop, step),)
+
+
+def _flip(x, axis):
+    from .indexing import getitem_p
+    return getitem_p.bind(x, spec=_slice_spec(axis, None, None, -1))
+
+
+def cumprod_scan(x, axis, reverse=False, exclusive=False):
+    """Cumulative product along ``axis`` by doubling (Hillis-Steele): ceil(log2 n) steps
+    of ``y[k] *= y[k - d]``, written with chainrule operations.
+
+    It only multiplies, so it is exact at zeros and differentiates again to any order
+    (no ``ans / x``). ``exclusive``: the product of the elements strictly before
+    (``reverse``: strictly after) each position, 1 at the first one.
+    """
+    from .indexing import getitem_p
+    from .structure import concatenate_p
+    if reverse:
+        return _flip(cumprod_scan(_flip(x, axis), axis, False, exclusive), axis)
+    s = shape_of(x)
+    n = s[axis]
+
+    def ones(k):
+        return np.ones(s[:axis] + (k,) + s[axis + 1:], dtype_of(x))
+
+    def shift(y, d):      # y[k - d] along axis, 1 for k < d
+        if d >= n:
+            return ones(n)
+        return concatenate_p.bind(ones(d), getitem_p.bind(y, spec=_slice_spec(axis, 0, n - d)),
+                                  axis=axis)
+    if exclusive:
+        x = shift(x, 1)
+    d = 1
+    while d < n:
+        x = x * shift(x, d)
+        d *= 2
+    return x
+
+
+def no_zeros(x):
+    """True when ``x`` is known to have no zero entry: then ``prod / x`` is the
+    derivative of a product. Under jit this reads the value through a guard; under
+    vmap (a batched value has no single answer) it is False, and rules take the
+    zero-safe path, which gives the same numbers."""
+    from .shape import convert_element_type_p
+    if not isinstance(x, Tracer):
+        return not np.any(np.equal(x, 0))
+    hits = convert_element_type_p.bind(ew.equal_p.bind(x, 0.0), dtype=np.dtype(np.float64))
+    try:
+        return not bool(reduce_sum(hits, tuple(range(len(shape_of(x))))))
+    except ConcretizationError:
+        return False
+
+
+def _prod_others(x, axis, ans=None, keepdims=False):
+    """prod over ``axis`` of x with each element left out (the derivative of prod):
+    ``ans / x`` when x has no zeros, else prefix times suffix products."""
+    from .shape import transpose
+    if ans is not None and no_zeros(x):
+        return _keep(ans, x, axis, keepdims) / x
+    nd = len(shape_of(x))
+    rest = tuple(i for i in range(nd) if i not in axis)
+    perm = rest + tuple(axis)
+    xt = transpose(x, perm)
+    st = shape_of(xt)
+    flat = reshape(xt, st[:len(rest)] + (_size(st[len(rest):]),))
+    last = len(rest)
+    others = cumprod_scan(flat, last, exclusive=True) * \
+        cumprod_scan(flat, last, reverse=True, exclusive=True)
+    return transpose(reshape(others, st), tuple(np.argsort(perm)))
+
+
+class ReduceProd(Primitive):
+    """np.prod over a tuple of axes. The derivative is the product of the other
+    elements: ``prod / x`` when x has no zeros, prefix times suffix products (no
+    division) otherwise, so it is right at zeros and differentiates again."""
+
+    def impl(self, x, *, axis, keepdims):
+        return np.prod(x, axis=axis, keepdims=keepdims)
+
+    def jvp(self, primals, tangents, *, axis, keepdims):
+        (x,), (t,) = primals, tangents
+        ans = self.bind(x, axis=axis, keepdims=keepdims)
+        if type(t) is Zero:
+            return ans, Zero.like(ans)
+        return ans, reduce_sum(t * _prod_others(x, axis, ans, keepdims), axis, keepdims)
+
+    def vjp(self, ct, ans, args, needs, *, axis, keepdims):
+        x = args[0]
+        return [broadcast_to(_keep(ct, x, axis, keepdims), shape_of(x)) *
+                _prod_others(x, axis, ans, keepdims)]
+
+    batch = ReduceExtremum.batch
+    cost = ReduceExtremum.cost
+
+
+reduce_prod_p = ReduceProd("reduce_prod")
+
+
+# ------------------------------------------------------------------ cumulative sums
+
+class Cumsum(LinearUnary):
+    """np.cumsum along one axis; ``reverse=True`` sums from the end. Linear: the
+    transpose is the cumulative sum in the other direction."""
+
+    def impl(self, x, *, axis, reverse):
+        if reverse:
+            return np.flip(np.cumsum(np.flip(x, axis), axis), axis)
+        return np.cumsum(x, axis)
+
+    def transpose(self, ct, x, *, axis, reverse):
+        return self.bind(ct, axis=axis, reverse=not reverse)
+
+    def batch(self, args, dims, *, axis, reverse):
+        from .shape import moveaxis
+        x = moveaxis(args[0], dims[0], 0)
+        return self.bind(x, axis=axis + 1, reverse=reverse), 0
+
+    def cost(self, args, ans, **params):
+        return _size(shape_of(ans))
+
+
+cumsum_p = Cumsum("cumsum")
+
+
+class Cumprod(Primitive):
+    """np.cumprod along one axis. Without zeros in x the rules are
+    ``ans * cumsum(t / x)`` and ``revcumsum(ct * ans) / x``; with zeros (or when that
+    is unknown, under vmap) they differentiate :func:`cumprod_scan`, which only
+    multiplies, so zeros get exact derivatives of every order."""
+
+    def impl(self, x, *, axis):
+        return np.cumprod(x, axis)
+
+    def jvp(self, primals, tangents, *, axis):
+        from ..interpreters.forward import jvp_flat
+        (x,), (t,) = primals, tangents
+        ans = self.bind(x, axis=axis)
+        if type(t) is Zero:
+            return ans, Zero.like(ans)
+        if no_zeros(x):
+            return ans, ans * cumsum_p.bind(t / x, axis=axis, reverse=False)
+        _, (t_ans,) = jvp_flat(lambda v: [cumprod_scan(v, axis)], [x], [t])
+        return ans, t_ans
+
+    def vjp(self, ct, ans, args, needs, *, axis):
+        from ..interpreters.reverse import vjp_flat
+        x = args[0]
+        if no_zeros(x):
+            return [cumsum_p.bind(ct * ans, axis=axis, reverse=True) / x]
+        _, back = vjp_flat(lambda v: [cumprod_scan(v, axis)], [x])
+        return back([ct])
+
+    def batch(self, args, dims, *, axis):
+        from .shape import moveaxis
+        return self.bind(moveaxis(args[0], dims[0], 0), axis=axis + 1), 0
+
+    def cost(self, args, ans, **params):
+        return _size(shape_of(ans))
+
+
+cumprod_p = Cumprod("cumprod")

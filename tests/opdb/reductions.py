@@ -1,0 +1,86 @@
+"""Rows for numpy/reductions.py: prod, moments, cumulative sums and products, order
+statistics, the nan-ignoring family, clip, sort, round, diff, trace, kron, cross."""
+import numpy as np
+
+import chainrule.numpy as cnp
+from . import Row, S, randn, pos, unit, cplx
+
+_x = randn(3, 4)
+_t = randn(2, 3, 4)
+_nanx = randn(3, 5)
+_nanx[0, 1] = _nanx[2, 0] = _nanx[2, 3] = np.nan
+_zeros1 = np.array([1.5, 0.0, 2.0, -1.0, 0.0, 3.0])
+_zeros2 = np.array([[1.5, 0.0, -2.0], [0.0, 0.0, 3.0], [0.5, 2.0, 0.0]])
+
+ROWS = [
+    Row("prod", cnp.prod, np.prod,
+        [S(pos(3, 4)), S(unit(2, 3, 4), axis=1), S(randn(3, 4), axis=(0, 1), keepdims=True),
+         S(cplx(2, 3), axis=0), S(randn(5), initial=2.0, diff=(0,)), S(randn(4, 3), axis=-1)]),
+    # zeros in the input: the derivative is the product of the others (no 0/0)
+    Row("prod[zeros]", cnp.prod, np.prod,
+        [S(_zeros1), S(_zeros2, axis=1), S(_zeros2, axis=0), S(_zeros2)]),
+    Row("var", cnp.var, np.var,
+        [S(_t), S(_t, axis=1), S(_t, axis=(0, 2), ddof=1, keepdims=True), S(cplx(3, 4), axis=0),
+         S(_x, correction=1)]),
+    Row("std", cnp.std, np.std, [S(_t), S(_t, axis=-1, ddof=1), S(cplx(3, 4), axis=1)]),
+    Row("nanvar", cnp.nanvar, np.nanvar, [S(_nanx), S(_nanx, axis=1, ddof=1)]),
+    Row("nanstd", cnp.nanstd, np.nanstd, [S(_nanx, axis=0, keepdims=True), S(_nanx)]),
+    Row("ptp", cnp.ptp, np.ptp, [S(_t), S(_t, axis=1), S(_x, axis=0, keepdims=True)]),
+    Row("average", cnp.average, np.average,
+        [S(_t), S(_t, axis=1), S(_x, axis=0, returned=True), S(_x, axis=1, keepdims=True)]),
+    Row("average[weights]",
+        lambda a, w, **kw: cnp.average(a, weights=w, **kw),
+        lambda a, w, **kw: np.average(a, weights=w, **kw),
+        [S(_t, pos(2, 3, 4)), S(_t, pos(3), axis=1), S(_t, pos(2, 4), axis=(0, 2)),
+         S(_x, pos(4), axis=1, returned=True), S(_x, pos(3), axis=0, keepdims=True)]),
+    Row("cumsum", cnp.cumsum, np.cumsum,
+        [S(_t), S(_t, axis=1), S(_x, axis=-1), S(cplx(4), axis=0)]),
+    Row("cumprod", cnp.cumprod, np.cumprod,
+        [S(unit(2, 5), axis=1), S(pos(6)), S(unit(3, 4, 2), axis=0), S(cplx(5))]),
+    Row("cumprod[zeros]", cnp.cumprod, np.cumprod,
+        [S(_zeros1), S(_zeros2, axis=1), S(_zeros2, axis=0)]),
+    Row("cumulative_sum", cnp.cumulative_sum, np.cumulative_sum,
+        [S(randn(5)), S(_x, axis=1, include_initial=True)]),
+    Row("cumulative_prod", cnp.cumulative_prod, np.cumulative_prod,
+        [S(unit(5)), S(unit(3, 4), axis=0, include_initial=True)]),
+    Row("median", cnp.median, np.median,
+        [S(randn(7)), S(randn(6)), S(randn(3, 6), axis=1), S(_t, axis=(0, 2), keepdims=True),
+         S(randn(3, 5), axis=0), S(_t, axis=None, keepdims=True)]),
+    Row("nanmedian", cnp.nanmedian, np.nanmedian,
+        [S(_nanx, axis=1), S(_nanx, axis=0), S(_nanx)]),
+    Row("quantile", cnp.quantile, np.quantile,
+        [S(randn(7), 0.3, diff=(0,)), S(randn(3, 6), np.array([0.1, 0.5, 0.95]), axis=1, diff=(0,)),
+         S(_t, np.array([[0.25], [0.75]]), axis=(0, 2), keepdims=True, diff=(0,)),
+         S(randn(5), 1.0, diff=(0,)), S(randn(5), 0.0, diff=(0,))]),
+    Row("percentile", cnp.percentile, np.percentile,
+        [S(randn(8), 40.0, diff=(0,)), S(randn(3, 5), np.array([10.0, 50.0, 90.0]), axis=0, diff=(0,))]),
+    Row("nansum", cnp.nansum, np.nansum, [S(_nanx), S(_nanx, axis=1), S(_x, axis=0)]),
+    Row("nanmean", cnp.nanmean, np.nanmean,
+        [S(_nanx), S(_nanx, axis=0), S(_nanx, axis=1, keepdims=True)]),
+    Row("nanmax", cnp.nanmax, np.nanmax, [S(_nanx), S(_nanx, axis=1), S(_x, axis=0)]),
+    Row("nanmin", cnp.nanmin, np.nanmin, [S(_nanx), S(_nanx, axis=0, keepdims=True)]),
+    Row("nanprod", cnp.nanprod, np.nanprod, [S(_nanx), S(_nanx, axis=1)]),
+    Row("nancumsum", cnp.nancumsum, np.nancumsum, [S(_nanx), S(_nanx, axis=1)]),
+    Row("nancumprod", cnp.nancumprod, np.nancumprod, [S(_nanx, axis=1)]),
+    Row("clip", cnp.clip, np.clip,
+        [S(_x, -0.5, 0.5, diff=(0,)), S(_x, None, 0.3, diff=(0,)), S(_x, -0.2, None, diff=(0,)),
+         S(_x, randn(3, 4) * 0.1 - 0.5, 0.5 + randn(4) * 0.1), S(_x, min=-0.4, max=0.6)]),
+    Row("sort", cnp.sort, np.sort,
+        [S(randn(5)), S(_t, axis=1), S(_x, axis=None), S(_x, axis=0), S(_t)]),
+    # piecewise constant: samples kept away from the rounding boundaries
+    Row("round", cnp.round, np.round, [S(np.round(_x * 10) + 0.2), S(np.round(_x, 1) + 0.02, 1)]),
+    Row("around", cnp.around, np.around, [S(np.round(_x, 2) + 0.002, 2)]),
+    Row("diff", cnp.diff, np.diff,
+        [S(_x), S(_t, n=2, axis=1), S(randn(5), prepend=1.0, append=np.array([2.0, 3.0])),
+         S(randn(6), 3), S(_x, 0)]),
+    Row("ediff1d", cnp.ediff1d, np.ediff1d,
+        [S(randn(5)), S(randn(2, 3), to_end=np.array([1.0, 2.0]), to_begin=2.0)]),
+    Row("trace", cnp.trace, np.trace,
+        [S(_x), S(_t, 1, 1, 2), S(randn(4, 4), -1), S(randn(4, 4)), S(_t, 0, 0, 2)]),
+    Row("kron", cnp.kron, np.kron,
+        [S(randn(2, 3), randn(3, 2)), S(randn(3), randn(2, 2)), S(randn(2), randn(3)),
+         S(2.0, randn(3))]),
+    Row("cross", cnp.cross, np.cross,
+        [S(randn(3), randn(3)), S(randn(4, 3), randn(4, 3)), S(randn(3, 4), randn(4, 3), axisa=0),
+         S(randn(2, 3), randn(3), axisc=0), S(randn(3, 2), randn(3, 2), axis=0)]),
+]
