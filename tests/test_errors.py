@@ -97,8 +97,6 @@ def test_jvp_tangent_integer_dtype():
         cr.jvp(lambda x: x * 2.0, (X,), (np.ones(3, int),))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: jvp accepts a complex tangent for a real "
-                   "primal (and returns a complex tangent for a real function)")
 def test_jvp_complex_tangent_for_real_primal():
     with pytest.raises(TypeError, match=r"complex128.*float64|float64.*complex128"):
         cr.jvp(lambda x: x * 2.0, (X,), (X * 1j,))
@@ -158,8 +156,6 @@ def test_leaked_tracer_used_later(use):
         use(leaked)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: indexing or iterating a leaked tracer "
-                   "recurses forever (RecursionError) instead of LeakedTracerError")
 @pytest.mark.parametrize("use", [lambda t: t[0], lambda t: list(t)], ids=["index", "iter"])
 def test_leaked_tracer_indexed_later(use):
     leaked = _leak()
@@ -295,9 +291,6 @@ def test_writing_traced_slice_into_ndarray_buffer():
         cr.grad(f)(X)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: buf[i] = traced_scalar raises NumPy's "
-                   "'ValueError: setting an array element with a sequence.' (the helpful "
-                   "TypeError is only its __cause__)")
 @pytest.mark.parametrize("value", ["scalar-arg", "element"])
 def test_writing_traced_element_into_ndarray_buffer(value):
     def f(x):

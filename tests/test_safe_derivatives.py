@@ -12,9 +12,6 @@ import chainrule.numpy as cnp
 
 from numpy.testing import assert_allclose
 
-BUG_PY_FLOAT = pytest.mark.xfail(strict=True, reason=(
-    "BUG: a Python-float primal reaches derivative rules as a Python float, so 1.0 / x "
-    "raises ZeroDivisionError instead of giving inf (and the safe multiply never runs)"))
 
 
 def sqrt_where(x):
@@ -55,13 +52,11 @@ def test_where_log_unselected_branch_grad_is_zero():
         assert cr.jvp(log_where, (np.float64(0.0),), (np.float64(1.0),))[1] == 0.0
 
 
-@BUG_PY_FLOAT
 def test_where_log_python_float_zero():
     with np.errstate(all="ignore"):
         assert cr.grad(log_where)(0.0) == 0.0
 
 
-@BUG_PY_FLOAT
 def test_grad_log_at_python_float_zero_is_inf():
     with np.errstate(all="ignore"):
         assert cr.grad(cnp.log)(0.0) == np.inf
@@ -90,10 +85,6 @@ def test_abs_at_zero_has_zero_gradient():
     assert cr.grad(cnp.abs)(0j) == 0.0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: reverse-over-reverse through where(x > 0, sqrt(x), 0) at x = -1 gives NaN: "
-    "the first-order rule's intermediate 0.5/sqrt(x) is NaN and its own derivative "
-    "multiplies NaN by the zero cotangent"))
 def test_where_sqrt_second_derivative_of_unselected_branch_is_zero():
     x0 = np.float64(-1.0)
     with np.errstate(all="ignore"):
