@@ -27,6 +27,16 @@ effectively sees (``_sym_proj``), and cotangents are mapped back by its transpos
 For Hermitian tangents (the usual case) this is the identity, and finite
 differences of NumPy's own function agree in every direction.
 
+JAX, PyTorch and TensorFlow instead differentiate with respect to the Hermitian part
+``(A + A^H) / 2`` (JAX also symmetrises the value). Both agree on Hermitian tangents;
+the gradients differ only in how they represent the same linear functional: the
+Hermitian part ``(g + g^H) / 2`` of chainrule's gradient is JAX's gradient (so the JAX
+cookbook's complex Cholesky example prints JAX's matrix after that projection). The
+NumPy-consistent choice keeps ``check_grads`` exact and gives correct gradients when
+only one triangle of the input is meaningful; to keep gradient-descent iterates on a
+symmetric matrix symmetric, step with the Hermitian part of the gradient (or
+parametrise the matrix, e.g. ``A = X X^T``).
+
 Degenerate spectra
 ------------------
 eigh uses ``F_ij = 1 / (w_j - w_i)`` off the diagonal and 0 where

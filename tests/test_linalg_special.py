@@ -1,0 +1,429 @@
+"""linalg and fft beyond the op database: the JAX cookbook's complex Cholesky example,
+eigh/svd at repeated eigen/singular values, norms at zero, hessians through the
+solvers, errors, and cost rules."""
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.numpy as cnp
+from chainrule.test_util import check_grads
+
+LinAlgError = np.linalg.LinAlgError
+RNG = np.random.default_rng(2024)
+
+
+def randn(*shape):
+    return RNG.standard_normal(shape)
+
+
+def cplx(*shape):
+    return randn(*shape) + 1j * randn(*shape)
+
+
+def wc(n):
+    return randn(n, n) + n * np.eye(n)
+
+
+def num_jac(f, x, eps=1e-6):
+    """Central-difference Jacobian of f (array -> array) at x, shape out + in."""
+    x = np.asarray(x, float)
+    cols = []
+    for k in range(x.size):
+        e = np.zeros(x.size)
+        e[k] = eps
+        e = e.reshape(x.shape)
+        cols.append((np.asarray(f(x + e)) - np.asarray(f(x - e))) / (2 * eps))
+    out = np.stack(cols, axis=-1)
+    return out.reshape(np.shape(f(x)) + x.shape)
+
+
+def lower_read(sym_grad):
+    """The gradient of a function of the lower triangle (what NumPy's cholesky/eigh
+    read), given the gradient ``G`` of the same function of a symmetric argument."""
+    g = sym_grad + sym_grad.T
+    return np.tril(g, -1) + np.diag(np.diag(sym_grad))
+
+
+# ------------------------------------------------------------- the cookbook example
+
+def _cookbook_f(X):
+    L = cnp.linalg.cholesky(X)
+    return cnp.sum((L - cnp.sin(L)) ** 2)
+
+
+def _cookbook_np(X):
+    L = np.linalg.cholesky(X)
+    return np.sum((L - np.sin(L)) ** 2)
+
+
+def test_cookbook_complex_cholesky_holomorphic_grad():
+    A = cplx(4, 4)
+    X = A @ A.conj().T
+    g = cr.grad(_cookbook_f, holomorphic=True)(X)
+    assert g.shape == (4, 4) and g.dtype == np.complex128 and np.all(np.isfinite(g))
+    np.testing.assert_allclose(_cookbook_f(X), _cookbook_np(X))
+    eps = 1e-6
+    for _ in range(3):
+        B = cplx(4, 4)
+        T = B + B.conj().T                  # Hermitian-preserving direction
+        out, t = cr.jvp(_cookbook_f, (X,), (T,))
+        fd = (_cookbook_np(X + eps * T) - _cookbook_np(X - eps * T)) / (2 * eps)
+        np.testing.assert_allclose(t, fd, rtol=1e-6, atol=1e-6)
+        # the gradient is the transpose of the jvp under Re(sum(a * b)) (ct = 1)
+        np.testing.assert_allclose(np.real(np.sum(g * T)), np.real(t), rtol=1e-9)
+    # and for a generic (non-Hermitian) direction, NumPy reads the lower triangle only
+    T = cplx(4, 4)
+    _, t = cr.jvp(_cookbook_f, (X,), (T,))
+    fd = (_cookbook_np(X + eps * T) - _cookbook_np(X - eps * T)) / (2 * eps)
+    np.testing.assert_allclose(t, fd, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(np.real(np.sum(g * T)), np.real(t), rtol=1e-9)
+
+
+def test_cookbook_complex_cholesky_matches_jax_printout():
+    # the cookbook's matrix and the gradient JAX prints (complex64); JAX differentiates
+    # with respect to the Hermitian part of X, which is the Hermitian part of ours
+    A = np.array([[5., 2. + 3j, 5j], [2. - 3j, 7., 1. + 7j], [-5j, 1. - 7j, 12.]])
+    jax_grad = np.array(
+        [[-0.75342447 + 0.j, -3.0509021 - 10.940544j, 5.989684 + 3.5422976j],
+         [-3.0509021 + 10.940544j, -8.904487 + 0.j, -5.1351547 - 6.5593696j],
+         [5.989684 - 3.5422976j, -5.1351547 + 6.5593696j, 0.01320434 + 0.j]])
+    g = cr.grad(_cookbook_f, holomorphic=True)(A)
+    np.testing.assert_allclose((g + g.conj().T) / 2, jax_grad, atol=2e-5)
+    # NumPy reads the lower triangle: the gradient lives there (diagonal real)
+    np.testing.assert_array_equal(np.triu(g, 1), 0)
+
+
+def test_cookbook_complex_cholesky_check_grads():
+    A = cplx(3, 3)
+    X = A @ A.conj().T + np.eye(3)
+    check_grads(_cookbook_f, (X,), order=2)
+
+
+def test_cholesky_real_gradient_matches_symmetric_formula():
+    a = randn(3, 3)
+    S = a @ a.T + 3 * np.eye(3)
+    C = randn(3, 3)
+    g = cr.grad(lambda s: cnp.sum(C * cnp.linalg.cholesky(s)))(S)
+    # gradient w.r.t. a symmetric argument, by finite differences along E_ij + E_ji
+    fs = lambda s: np.sum(C * np.linalg.cholesky(s))   # noqa: E731
+    sym = np.zeros((3, 3))
+    for i in range(3):
+        for j in range(i + 1):
+            E = np.zeros((3, 3))
+            E[i, j] = E[j, i] = 1e-6
+            d = (fs(S + E) - fs(S - E)) / 2e-6
+            sym[i, j] = sym[j, i] = d if i == j else d / 2
+    np.testing.assert_allclose(g, lower_read(sym), rtol=1e-6, atol=1e-8)
+
+
+# ------------------------------------------------------------- repeated eigenvalues
+
+def _degenerate(ws, complex_=False):
+    n = len(ws)
+    q, _ = np.linalg.qr(cplx(n, n) if complex_ else randn(n, n))
+    return (q * np.asarray(ws, float)) @ q.conj().T
+
+
+DEGENERATE = [np.eye(3), np.diag([1.0, 1.0, 2.0]), _degenerate([1.0, 1.0, 1.0, 3.0]),
+              _degenerate([-1.0, 2.0, 2.0])]
+
+
+@pytest.mark.parametrize("A", DEGENERATE, ids=["eye", "diag", "rotated3", "rotated2"])
+def test_eigh_repeated_sum_of_f_of_eigenvalues(A):
+    # sum(f(w)) = tr f(A): gradient f'(A) (as a function of the lower triangle)
+    for fn in (lambda a: cnp.sum(cnp.exp(cnp.linalg.eigvalsh(a))),
+               lambda a: cnp.sum(cnp.linalg.eigh(a)[0] ** 2),
+               lambda a: cnp.sum(cnp.sin(cnp.linalg.eigh(a, UPLO="U").eigenvalues))):
+        g = cr.grad(fn)(A)
+        assert np.all(np.isfinite(g))
+    w, v = np.linalg.eigh(A)
+    expm = (v * np.exp(w)) @ v.T
+    g = cr.grad(lambda a: cnp.sum(cnp.exp(cnp.linalg.eigvalsh(a))))(A)
+    np.testing.assert_allclose(g, lower_read(expm), rtol=1e-10, atol=1e-10)
+    g = cr.grad(lambda a: cnp.sum(cnp.linalg.eigh(a)[0] ** 2))(A)
+    np.testing.assert_allclose(g, lower_read(2 * A), rtol=1e-10, atol=1e-10)
+    check_grads(lambda a: cnp.sum(cnp.exp(cnp.linalg.eigvalsh(a))), (A,), order=1)
+    # forward mode agrees
+    T = randn(*A.shape)
+    _, t = cr.jvp(lambda a: cnp.sum(cnp.exp(cnp.linalg.eigvalsh(a))), (A,), (T,))
+    np.testing.assert_allclose(t, np.sum(lower_read(expm) * T), rtol=1e-9)
+
+
+def test_eigh_repeated_projector_loss_matches_finite_differences():
+    A = _degenerate([1.0, 1.0, 1.0, 3.0])
+    C = randn(4, 4)
+
+    def loss(a):     # depends on V only through the projector on the repeated eigenspace
+        w, v = cnp.linalg.eigh(a)
+        p = v[:, :3] @ v[:, :3].T
+        return cnp.sum(C * p) + cnp.sum(cnp.cos(w))
+
+    g = cr.grad(loss)(A)
+    assert np.all(np.isfinite(g))
+    check_grads(loss, (A,), order=1)
+
+    def loss_np(a):
+        w, v = np.linalg.eigh(a)
+        return np.sum(C * (v[:, :3] @ v[:, :3].T)) + np.sum(np.cos(w))
+    np.testing.assert_allclose(g, num_jac(loss_np, A), rtol=1e-5, atol=1e-6)
+
+
+def test_eigh_repeated_complex_hermitian():
+    A = _degenerate([0.5, 0.5, 2.0], complex_=True)
+    f = lambda a: cnp.sum(cnp.exp(cnp.linalg.eigvalsh(a)))   # noqa: E731
+    g = cr.grad(f)(A)
+    assert np.all(np.isfinite(g))
+    check_grads(f, (A,), order=1)
+
+
+def test_eigh_exactly_repeated_with_eigenvector_cotangent_is_finite():
+    # V diag(g(w)) V^T at an exactly repeated eigenvalue: finite (no 0 * inf); see the
+    # prims/linalg docstring for what the degenerate-block convention omits.
+    for A in DEGENERATE[:2]:
+        def loss(a):
+            w, v = cnp.linalg.eigh(a)
+            return cnp.sum((v * cnp.sin(w)) @ v.T)
+        g = cr.grad(loss)(A)
+        assert np.all(np.isfinite(g))
+        _, t = cr.jvp(loss, (A,), (randn(3, 3),))
+        assert np.isfinite(t)
+
+
+def test_eigh_reconstruction_distinct():
+    # V diag(w) V^T == A (lower-read): gradient of sum(C * .) is lower_read(sym(C))
+    A = _degenerate([-1.0, 0.5, 2.0])
+    C = randn(3, 3)
+    g = cr.grad(lambda a: cnp.sum(C * ((lambda w, v: (v * w) @ v.T)(*cnp.linalg.eigh(a)))))(A)
+    np.testing.assert_allclose(g, lower_read((C + C.T) / 2), rtol=1e-9, atol=1e-9)
+
+
+def test_svd_repeated_singular_values():
+    q, _ = np.linalg.qr(randn(3, 3))
+    A = 2.0 * q                     # all singular values equal 2
+    g = cr.grad(lambda a: cnp.sum(cnp.linalg.svd(a, compute_uv=False)))(A)
+    np.testing.assert_allclose(g, q, rtol=1e-10, atol=1e-10)   # nuclear norm: U Vh
+    g = cr.grad(lambda a: cnp.linalg.norm(a, "nuc"))(A)
+    np.testing.assert_allclose(g, q, rtol=1e-10, atol=1e-10)
+
+    def recon(a):
+        u, s, vh = cnp.linalg.svd(a, full_matrices=False)
+        return cnp.sum(((u * s) @ vh) ** 2)
+    g = cr.grad(recon)(A)
+    assert np.all(np.isfinite(g))
+
+
+def test_svd_rank_deficient_values_gradient():
+    A = randn(4, 2) @ randn(2, 3)   # a zero singular value
+    g = cr.grad(lambda a: cnp.sum(cnp.linalg.svd(a, full_matrices=False)[1][:2]))(A)
+    assert np.all(np.isfinite(g))
+
+
+# ------------------------------------------------------------- norms at zero
+
+NORMS = [lambda x: cnp.linalg.norm(x), lambda x: cnp.linalg.norm(x, 2),
+         lambda x: cnp.linalg.norm(x, 3), lambda x: cnp.linalg.norm(x, 1),
+         lambda x: cnp.linalg.norm(x, np.inf),
+         lambda x: cnp.linalg.norm(cnp.reshape(x, (2, 2)), "fro"),
+         lambda x: cnp.sum(cnp.linalg.norm(cnp.reshape(x, (2, 2)), axis=0)),
+         lambda x: cnp.linalg.norm(cnp.reshape(x, (2, 2)), keepdims=True)[0, 0],
+         lambda x: cnp.linalg.vector_norm(x),
+         lambda x: cnp.linalg.matrix_norm(cnp.reshape(x, (2, 2)))]
+
+
+@pytest.mark.parametrize("k", range(len(NORMS)))
+def test_norm_gradient_is_zero_at_zero(k):
+    fn = NORMS[k]
+    for x in (np.zeros(4), np.zeros(4, complex)):
+        g = cr.grad(fn)(x)
+        assert np.array_equal(g, np.zeros_like(x)), g
+        _, t = cr.jvp(fn, (x,), (np.ones_like(x),))
+        assert t == 0
+    x = np.array([3.0, 0.0, -4.0, 0.0])
+    if k in (0, 1, 5, 8, 9):
+        np.testing.assert_allclose(cr.grad(fn)(x), x / 5.0)
+
+
+def test_norm_hessian_away_from_zero():
+    x = randn(4)
+    h = cr.hessian(cnp.linalg.norm)(x)
+    r = np.linalg.norm(x)
+    np.testing.assert_allclose(h, (np.eye(4) - np.outer(x, x) / r ** 2) / r, rtol=1e-10)
+
+
+# ------------------------------------------------------------- higher order
+
+HIGHER = [
+    ("inv", lambda a: cnp.sum(cnp.linalg.inv(a) ** 2)),
+    ("solve", lambda a: cnp.sum(cnp.sin(cnp.linalg.solve(a, np.arange(3.0))))),
+    ("det", cnp.linalg.det),
+    ("slogdet", lambda a: cnp.linalg.slogdet(a)[1]),
+    ("cholesky", lambda a: cnp.sum(cnp.linalg.cholesky(a @ a.T + 3 * np.eye(3)) ** 3)),
+    ("eigh", lambda a: cnp.sum(cnp.linalg.eigvalsh(a + a.T) ** 3)),
+    ("pinv", lambda a: cnp.sum(cnp.linalg.pinv(a) ** 2)),
+    ("qr", lambda a: cnp.sum(cnp.linalg.qr(a)[1] ** 2 * np.arange(3.0))),
+    ("svd", lambda a: cnp.sum(cnp.linalg.svd(a, compute_uv=False) ** 3)),
+]
+
+
+@pytest.mark.parametrize("name,f", HIGHER, ids=[h[0] for h in HIGHER])
+def test_hessian_matches_finite_differences_of_grad(name, f):
+    A = wc(3)
+    H = cr.hessian(f)(A)
+    g = cr.grad(f)
+    np.testing.assert_allclose(H, num_jac(lambda a: g(a), A), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(H.reshape(9, 9), H.reshape(9, 9).T, rtol=1e-8, atol=1e-8)
+
+
+def test_logdet_hessian_analytic():
+    A = wc(3)
+    H = cr.hessian(lambda a: cnp.linalg.slogdet(a)[1])(A)
+    Ai = np.linalg.inv(A)
+    np.testing.assert_allclose(H, -np.einsum("li,jk->ijkl", Ai, Ai), rtol=1e-10, atol=1e-12)
+
+
+def test_third_order():
+    A = wc(3)
+    check_grads(cnp.linalg.det, (A,), order=3)
+    check_grads(lambda a: cnp.linalg.inv(a)[0], (A,), order=3)
+
+
+def test_slogdet_real_sign_has_zero_derivative():
+    A = wc(3) - 6 * np.eye(3)
+    g = cr.grad(lambda a: cnp.linalg.slogdet(a)[0])(A)
+    assert np.array_equal(g, np.zeros((3, 3)))
+
+
+def test_numpy_functions_dispatch_on_tracers():
+    A = wc(3)
+    g1 = cr.grad(lambda a: np.sum(np.linalg.inv(a)))(A)
+    g2 = cr.grad(lambda a: cnp.sum(cnp.linalg.inv(a)))(A)
+    np.testing.assert_allclose(g1, g2)
+    g = cr.grad(lambda x: np.sum(np.fft.fft(x) * np.arange(4)).real)(randn(4))
+    assert g.shape == (4,)
+
+
+# ------------------------------------------------------------- errors
+
+def _grad_sum(fn):
+    return cr.grad(lambda a: cnp.sum(cnp.real(fn(a))))
+
+
+def test_linalg_errors_inside_transformations():
+    with pytest.raises(LinAlgError):
+        _grad_sum(cnp.linalg.inv)(np.ones((2, 2)))            # singular
+    with pytest.raises(LinAlgError):
+        _grad_sum(cnp.linalg.inv)(randn(2, 3))                # not square
+    with pytest.raises(LinAlgError):
+        cr.grad(cnp.linalg.det)(randn(3))                       # 1-D
+    with pytest.raises(ValueError):
+        _grad_sum(lambda a: cnp.linalg.solve(a, np.ones(4)))(wc(3))
+    with pytest.raises(ValueError):
+        _grad_sum(lambda a: cnp.linalg.solve(a, np.ones((2, 4, 1))))(wc(3))
+    with pytest.raises(LinAlgError):
+        _grad_sum(cnp.linalg.cholesky)(-np.eye(3))              # not positive definite
+    with pytest.raises(ValueError):
+        _grad_sum(lambda a: cnp.linalg.eigh(a, UPLO="X")[0])(wc(3))
+    with pytest.raises(ValueError):
+        _grad_sum(lambda a: cnp.linalg.norm(a, "nuc"))(randn(3))
+    with pytest.raises(ValueError):
+        _grad_sum(lambda a: cnp.linalg.norm(a, "bad"))(randn(3, 3))
+    with pytest.raises(ValueError):
+        _grad_sum(lambda a: cnp.linalg.qr(a, mode="bad")[0])(randn(3, 3))
+
+
+def test_not_implemented_derivatives_are_explicit():
+    tall = randn(4, 3)
+    with pytest.raises(NotImplementedError, match="full_matrices"):
+        _grad_sum(lambda a: cnp.linalg.svd(a)[0])(tall)
+    with pytest.raises(NotImplementedError, match="full_matrices"):
+        cr.jvp(lambda a: cnp.linalg.svd(a)[0], (tall,), (tall,))
+    # the singular values alone are fine with the default full_matrices=True
+    g = _grad_sum(lambda a: cnp.linalg.svd(a)[1])(tall)
+    u, s, vh = np.linalg.svd(tall, full_matrices=False)
+    np.testing.assert_allclose(g, u @ vh, rtol=1e-10)
+    with pytest.raises(NotImplementedError, match="complete"):
+        _grad_sum(lambda a: cnp.linalg.qr(a, mode="complete")[1])(tall)
+    with pytest.raises(NotImplementedError):
+        _grad_sum(lambda a: cnp.linalg.qr(a, mode="raw")[0])(tall)
+    # square full_matrices / wide complete QR are differentiable
+    check_grads(lambda a: cnp.linalg.qr(a, mode="complete")[1], (randn(2, 4),), order=1)
+
+
+def test_fft_errors_inside_transformations():
+    x = randn(4)
+    with pytest.raises(ValueError, match="Invalid number of FFT data points"):
+        _grad_sum(lambda a: cnp.fft.fft(a, n=0))(x)
+    with pytest.raises(ValueError, match="Invalid norm value"):
+        _grad_sum(lambda a: cnp.fft.fft(a, norm="bad"))(x)
+    with pytest.raises(TypeError):
+        cr.grad(lambda a: cnp.sum(cnp.abs(cnp.fft.rfft(a))))(cplx(4))
+    with pytest.raises(np.exceptions.AxisError):
+        _grad_sum(lambda a: cnp.fft.fft(a, axis=2))(x)
+    with pytest.raises(ValueError, match="Shape and axes"):
+        _grad_sum(lambda a: cnp.fft.fftn(a, s=(2, 2), axes=(0,)))(x)
+
+
+# ------------------------------------------------------------- fft structure
+
+def test_fft_jacobians_are_dft_matrices():
+    n = 5
+    x = randn(n) + 0j
+    J = cr.jacfwd(cnp.fft.fft, holomorphic=True)(x)
+    np.testing.assert_allclose(J, np.fft.fft(np.eye(n), axis=0), atol=1e-12)
+    J = cr.jacrev(cnp.fft.ifft, holomorphic=True)(x)
+    np.testing.assert_allclose(J, np.fft.ifft(np.eye(n), axis=0), atol=1e-12)
+    xr = randn(6)
+    J = cr.jacfwd(lambda a: cnp.fft.rfft(a, norm="ortho"))(xr)
+    np.testing.assert_allclose(J, np.fft.rfft(np.eye(6), axis=0, norm="ortho"), atol=1e-12)
+
+
+def test_irfft_transpose_weights():
+    # <ct, irfft(t)> == <vjp(ct), t> for odd and even n and every norm
+    for n in (6, 7):
+        for norm in ("backward", "ortho", "forward"):
+            t = cplx(n // 2 + 1)
+            ct = randn(n)
+            out, vjp_fun = cr.vjp(lambda a: cnp.fft.irfft(a, n=n, norm=norm), t)
+            _, tout = cr.jvp(lambda a: cnp.fft.irfft(a, n=n, norm=norm), (t,), (t,))
+            (ct_in,) = vjp_fun(ct)
+            np.testing.assert_allclose(np.sum(ct * tout), np.real(np.sum(ct_in * t)),
+                                       rtol=1e-12)
+
+
+def test_fft_roundtrip_gradient():
+    x = randn(3, 8)
+    f = lambda a: cnp.sum(cnp.fft.irfft(cnp.fft.rfft(a)) ** 2)   # noqa: E731
+    np.testing.assert_allclose(cr.grad(f)(x), 2 * x, rtol=1e-12)
+    f = lambda a: cnp.sum(cnp.abs(cnp.fft.ifft2(cnp.fft.fft2(a))) ** 2)   # noqa: E731
+    np.testing.assert_allclose(cr.grad(f)(x), 2 * x, rtol=1e-10)
+
+
+def test_fftfreq_differentiable_in_d():
+    g = cr.grad(lambda d: cnp.sum(cnp.fft.fftfreq(8, d)))(0.5)
+    np.testing.assert_allclose(g, -np.sum(np.fft.fftfreq(8, 1.0)) / 0.25)
+
+
+# ------------------------------------------------------------- costs
+
+def test_cost_rules():
+    A = wc(4)
+    assert cr.make_graph(cnp.linalg.inv)(A).flops() == 64
+    assert cr.make_graph(cnp.linalg.cholesky)(A @ A.T).flops() >= 64 // 3
+    assert cr.make_graph(lambda a: cnp.linalg.solve(a, np.ones((4, 2))))(A).flops() == \
+        2 * 64 // 3 + 2 * 16 * 2
+    assert cr.make_graph(cnp.fft.fft)(np.ones(8) + 0j).flops() == 5 * 8 * 3
+    for f in (cnp.linalg.det, lambda a: cnp.linalg.slogdet(a)[1], cnp.linalg.eigvalsh,
+              lambda a: cnp.linalg.svd(a)[1], lambda a: cnp.linalg.qr(a)[1], cnp.linalg.pinv,
+              cnp.linalg.matrix_rank):
+        assert cr.make_graph(f)(A).flops() > 0
+
+
+def test_lstsq_rank_deficient_matches_numpy_inside_transformation():
+    a = randn(5, 2) @ randn(2, 3)
+    b = randn(5)
+    want = np.linalg.lstsq(a, b)
+    got, _ = cr.vjp(lambda a_: cnp.linalg.lstsq(a_, b), a)
+    np.testing.assert_allclose(got[0], want[0], atol=1e-10)
+    assert got[1].shape == want[1].shape == (0,)
+    assert int(got[2]) == int(want[2]) == 2
+    np.testing.assert_allclose(got[3], want[3], atol=1e-10)
