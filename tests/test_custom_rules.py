@@ -171,14 +171,8 @@ def test_custom_jvp_defjvps():
     assert_allclose(gy, np.sin(0.5))
 
 
-BUG_CLOSURE = pytest.mark.xfail(strict=True, reason=(
-    "BUG: a custom_jvp/checkpoint function that closes over a traced value of an "
-    "enclosing transformation raises LeakedTracerError (the higher-order primitive runs "
-    "the user function with the parent trace current, where the closed-over tracer is "
-    "foreign)"))
 
 
-@BUG_CLOSURE
 def test_custom_jvp_inside_closure_of_outer_grad():
     # perturbation confusion with custom rules: the rule closes over an outer tracer
     def outer(a):
@@ -444,7 +438,6 @@ def test_checkpoint_recomputes_in_backward_pass():
     assert len(calls) == 2          # forward pass, and again in the backward pass
 
 
-@BUG_CLOSURE
 def test_checkpoint_closing_over_differentiated_parameters():
     # the standard use: a layer that closes over the parameters being differentiated
     W = np.array([[1.0, 2.0], [0.5, -1.0]])
@@ -459,7 +452,6 @@ def test_checkpoint_closing_over_differentiated_parameters():
     assert_allclose(cr.grad(loss)(W, True), cr.grad(loss)(W, False), rtol=1e-14)
 
 
-@BUG_CLOSURE
 def test_checkpoint_closing_over_outer_grad_tracer():
     f = lambda a: cnp.sum(cr.checkpoint(lambda x: a * x ** 2)(np.ones(2)))
     assert_allclose(cr.grad(f)(1.5), 2.0)

@@ -122,13 +122,8 @@ def test_derivative_only_nan_cases_are_really_derivative_only():
         assert np.isnan(cr.jvp(f_sqrt_sq, (0.0,), (1.0,))[1])
 
 
-BUG_DERIV = pytest.mark.xfail(strict=True, reason=(
-    "BUG: debug_nans misses NaNs created in first-order derivatives: rules combine "
-    "plain ndarrays with Python operators, which never reach NaNCheckTrace; only a "
-    "FloatingPointError raised inside a vjp rule is annotated"))
 
 
-@BUG_DERIV
 def test_nan_in_reverse_derivative_names_primitive_and_forward_line():
     with cr.debug_nans(), np.errstate(all="ignore"):
         with pytest.raises(FloatingPointError,
@@ -136,7 +131,6 @@ def test_nan_in_reverse_derivative_names_primitive_and_forward_line():
             cr.grad(f_sqrt_abs)(np.array([0.0, 1.0]))
 
 
-@BUG_DERIV
 def test_nan_in_forward_derivative_names_primitive_and_line():
     with cr.debug_nans(), np.errstate(all="ignore"):
         with pytest.raises(FloatingPointError,

@@ -13,8 +13,8 @@ from .core import (Tracer, Zero, _state, shape_of, dtype_of, is_inexact, instant
 from .tree_util import tree_flatten, tree_unflatten, tree_map, tree_structure
 from .interpreters.reverse import vjp_flat
 from .interpreters.forward import jvp_flat
-from .prims.control import (custom_jvp_call_p, custom_vjp_call_p, checkpoint_p,
-                            stop_gradient_p)
+from .prims.control import custom_jvp_call_p, custom_vjp_call_p, stop_gradient_p
+from .interpreters.reverse import ReverseTrace
 from .prims.vmapping import vmap_flat
 from .tree_util import broadcast_prefix
 
@@ -744,7 +744,11 @@ def checkpoint(fun, *, static_argnums=()):
             full = [static[i] if i in static else next(it) for i in range(len(args))]
             out_flat, store["out_tree"] = tree_flatten(fun(*full))
             return out_flat
-        outs = checkpoint_p.bind(*flat, fun=fun_flat)
+        trace = _state.trace
+        if type(trace) is ReverseTrace:
+            outs = trace.checkpointed(fun_flat, flat)
+        else:       # nothing to save memory on: forward mode, vmap and jit run it inline
+            outs = fun_flat(*flat)
         return tree_unflatten(store["out_tree"], outs)
     return wrapped
 

@@ -61,7 +61,14 @@ class Trace:
         raise NotImplementedError
 
     def in_parent(self, prim, args, params):
-        """Apply ``prim`` with this trace's parent current (used for constants)."""
+        """Apply ``prim`` with this trace's parent current (used for constants).
+
+        A higher-order primitive (custom_jvp/custom_vjp) runs its function with this
+        trace still current instead: the function may close over values this trace
+        owns even when none of its arguments is one.
+        """
+        if prim.higher_order:
+            return prim.impl(*args, **params)
         saved = _state.trace
         _state.trace = self.parent
         try:
@@ -90,6 +97,7 @@ class Primitive:
     """
     multiple_results = False
     differentiable = True   # False: outputs carry no derivative (comparisons, floor, ...)
+    higher_order = False    # carries a user function in its params (see Trace.in_parent)
     fwd = None              # optional: fwd(*args, **params) -> (ans, res); reverse mode then
                             # hands ``res`` (not ``ans``) to vjp (custom_vjp, checkpoint)
 

@@ -27,8 +27,13 @@ def user_site():
 
 
 def _has_nan(x):
+    from ..core import Zero, Tracer
     if isinstance(x, (list, tuple)):
         return any(_has_nan(a) for a in x)
+    if isinstance(x, Zero) or x is None:
+        return False
+    while isinstance(x, Tracer):     # look at the underlying values (a whole vmap batch)
+        x = x.primal if hasattr(x, "primal") else x.val
     try:
         return bool(np.any(np.isnan(x)))
     except TypeError:
@@ -52,10 +57,23 @@ def record_site(trace):
     trace.where[len(trace.tape)] = user_site()
 
 
-def annotate(err, trace, index, prim):
-    site = trace.where.get(index, "<unknown>")
+def annotate(err, trace, tape, index, prim):
+    site = trace.where.get(index, "<unknown>") if tape is trace.tape else "<recomputed>"
     err.args = (f"debug_nans: the derivative (vjp) of primitive '{prim}' produced NaN; "
                 f"it was called in the forward pass at {site}",)
+
+
+def check_cotangents(ct, in_cts):
+    """A vjp rule turned NaN-free cotangents into NaN ones."""
+    if not _has_nan(ct) and any(c is not None and _has_nan(c) for c in in_cts):
+        raise FloatingPointError("NaN in a derivative")
+
+
+def check_tangent(prim, tangents, t_ans):
+    if not _has_nan(list(tangents)) and _has_nan(t_ans):
+        raise FloatingPointError(
+            f"debug_nans: the derivative (jvp) of primitive '{prim.name}' produced NaN, "
+            f"called at {user_site()}")
 
 
 class debug_nans:

@@ -53,6 +53,9 @@ class JVPTrace(Trace):
         _state.trace = self.parent
         try:
             ans, t_ans = prim.jvp(primals, tangents, **params)
+            if _state.nan_checks:
+                from .debug import check_tangent
+                check_tangent(prim, tangents, t_ans)
         finally:
             _state.trace = saved
         if prim.multiple_results:

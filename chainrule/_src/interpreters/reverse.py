@@ -102,10 +102,17 @@ class ReverseTrace(Trace):
 
     def backward(self, out_nodes, cts, in_nodes, consume=False):
         """Run the backward pass; returns the cotangent of each input node (or None)."""
-        for n, ct in zip(out_nodes, cts):
-            if n is not None and ct is not None and type(ct) is not Zero:
-                n.ct = ct if n.ct is None else n.ct + ct
-        tape = self.tape
+        _seed(out_nodes, cts)
+        self.walk(self.tape, consume)
+        result = []
+        for n in in_nodes:
+            result.append(n.ct)
+            n.ct = None
+        return result
+
+    def walk(self, tape, consume=False):
+        """Hand cotangents backwards through ``tape`` (a list of entries)."""
+        check = self.where is not None          # debug_nans was on in the forward pass
         for i in range(len(tape) - 1, -1, -1):
             prim, params, nodes, args, res, out = tape[i]
             if prim.multiple_results:
@@ -125,21 +132,69 @@ class ReverseTrace(Trace):
                 tape[i] = None
             try:
                 in_cts = prim.vjp(ct, res, args, nodes, **params)
+                if check:
+                    from .debug import check_cotangents
+                    check_cotangents(ct, in_cts)
             except FloatingPointError as e:
-                if self.where is not None:
+                if check:
                     from .debug import annotate
-                    annotate(e, self, i, prim)
+                    annotate(e, self, tape, i, prim)
                 raise
             for n, c in zip(nodes, in_cts):
                 if n is not None and c is not None:
                     n.ct = c if n.ct is None else n.ct + c
         if consume:
             tape.clear()
-        result = []
-        for n in in_nodes:
-            result.append(n.ct)
-            n.ct = None
-        return result
+
+    def checkpointed(self, fun, args):
+        """``fun(*args)`` whose intermediates are not kept: the tape records one entry
+        that re-runs ``fun`` under this trace in the backward pass. ``fun`` may close
+        over values this trace owns (a layer's parameters): their cotangents are found
+        when the recomputation walks its own short tape."""
+        saved = self.tape
+        self.tape = []                          # the forward's intermediates: dropped
+        try:
+            outs = fun(*args)
+        finally:
+            side, self.tape = self.tape, saved
+        produced = {id(n) for e in side for n in (e[5] if e[0].multiple_results else [e[5]])
+                    if n is not None}
+        out_nodes = [o.node if type(o) is ReverseTracer and id(o.node) in produced else None
+                     for o in outs]
+        primals = [o.primal if type(o) is ReverseTracer and o._trace is self else o
+                   for o in outs]
+        self.tape.append((remat_p, {"fun": fun, "trace": self}, [], list(args), primals,
+                          out_nodes))
+        return outs
+
+
+class Remat:
+    """The tape entry of a checkpointed function: its vjp recomputes and walks."""
+    name = "checkpoint"
+    multiple_results = True
+    fwd = None
+
+    def vjp(self, cts, res, args, needs, *, fun, trace):
+        saved_tape, saved = trace.tape, _state.trace
+        trace.tape = []
+        _state.trace = trace
+        try:
+            outs = fun(*args)
+        finally:
+            side, trace.tape, _state.trace = trace.tape, saved_tape, saved
+        _seed([o.node if type(o) is ReverseTracer and o._trace is trace else None
+               for o in outs], cts)
+        trace.walk(side)
+        return []
+
+
+remat_p = Remat()
+
+
+def _seed(nodes, cts):
+    for n, ct in zip(nodes, cts):
+        if n is not None and ct is not None and type(ct) is not Zero:
+            n.ct = ct if n.ct is None else n.ct + ct
 
 
 def res_outputs(prim, res):

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..core import Tracer, _state, check_not_leaked, TracerConversionError
 from ..prims import elementwise as ew
-from ..prims.indexing import getitem_p, scatter_p, split_index
+from ..prims.indexing import getitem_p, scatter_p, split_index, join_index
 from .dispatch import HANDLED_FUNCTIONS, HANDLED_UFUNCS
 from . import basic
 from .ufuncs import UFUNCS
@@ -201,16 +201,26 @@ def _setitem(self, idx, value):
 
 def _update(x, idx, value, mode):
     spec, arrays = split_index(idx)
-    # validate like NumPy (IndexError for out-of-bounds, broadcasting errors)
-    probe = np.empty(x.shape, dtype=np.bool_)[tuple(_probe(spec, arrays))]
-    np.broadcast_to(np.empty(np.shape(value) if not isinstance(value, Tracer)
-                             else value.shape, np.bool_), probe.shape)
+    concrete = _probe(arrays)
+    if concrete is not None:
+        # validate like NumPy (IndexError for out-of-bounds, broadcasting errors)
+        probe = np.empty(x.shape, dtype=np.bool_)[join_index(spec, concrete)]
+        np.broadcast_to(np.empty(np.shape(value) if not isinstance(value, Tracer)
+                                 else value.shape, np.bool_), probe.shape)
     return scatter_p.bind(x, value, *arrays, spec=spec, mode=mode)
 
 
-def _probe(spec, arrays):
-    from ..prims.indexing import join_index
-    return join_index(spec, [a._concrete() if isinstance(a, Tracer) else a for a in arrays])
+def _probe(arrays):
+    """Concrete index arrays, or None when some are batched (vmap): not checkable."""
+    out = []
+    for a in arrays:
+        if isinstance(a, Tracer):
+            try:
+                a = a._concrete()
+            except TypeError:
+                return None
+        out.append(a)
+    return out
 
 
 Tracer.__getitem__ = _getitem

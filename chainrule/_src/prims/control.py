@@ -1,4 +1,4 @@
-"""Higher-order primitives: custom_jvp, custom_vjp, checkpoint, stop_gradient.
+"""Higher-order primitives: custom_jvp, custom_vjp, and stop_gradient.
 
 They carry user functions in their parameters. Traces that differentiate use the
 custom rule; the others evaluate the function (and, for vmap, batch both the
@@ -31,6 +31,7 @@ class CustomJVPCall(Primitive):
     under a reverse trace with respect to the tangents.
     """
     multiple_results = True
+    higher_order = True
 
     def impl(self, *args, fun, jvp_rule):
         return fun(*args)
@@ -69,6 +70,7 @@ class CustomJVPCall(Primitive):
 class CustomVJPCall(Primitive):
     """fun(*args) whose reverse-mode derivative is given by the user's fwd/bwd pair."""
     multiple_results = True
+    higher_order = True
 
     def impl(self, *args, fun, fwd_fn, bwd_fn):
         return fun(*args)
@@ -119,34 +121,6 @@ class CustomVJPCall(Primitive):
                         "custom_vjp function; define it with custom_jvp instead")
 
 
-class Checkpoint(Primitive):
-    """fun(*args) whose intermediates are recomputed in the backward pass."""
-    multiple_results = True
-
-    def impl(self, *args, fun):
-        return fun(*args)
-
-    def fwd(self, *args, fun):
-        outs = list(fun(*args))
-        return outs, (outs, list(args))
-
-    def vjp(self, ct, res, args, needs, *, fun):
-        _, back = vjp_flat(fun, res[1])
-        return back(ct)
-
-    def jvp(self, primals, tangents, *, fun):
-        return jvp_flat(fun, list(primals), list(tangents))
-
-    def batch(self, args, dims, *, fun):
-        from .vmapping import vmap_flat
-        vals, in_dims, size = _front(args, dims)
-
-        def fun_b(*xs):
-            return vmap_flat(fun, list(xs), in_dims, size)
-        outs = self.bind(*vals, fun=fun_b)
-        return outs, [0] * len(outs)
-
-
 class StopGradient(NonDiffPrimitive):
     def impl(self, x):
         return x
@@ -160,5 +134,4 @@ class StopGradient(NonDiffPrimitive):
 
 custom_jvp_call_p = CustomJVPCall("custom_jvp_call")
 custom_vjp_call_p = CustomVJPCall("custom_vjp_call")
-checkpoint_p = Checkpoint("checkpoint")
 stop_gradient_p = StopGradient("stop_gradient")
