@@ -103,3 +103,13 @@ ROWS = [
          S(_x, [0, 0, 5], randn(3)), S(_x, 2, randn(3, 1), axis=1)]),
     Row("resize", cnp.resize, np.resize, [S(_v, (2, 4)), S(_x, 5), S(_t, (3, 3))]),
 ]
+
+# cnp.linspace is NumPy's own until chainrule/numpy/__init__.py stops importing it from
+# NumPy; the registry's version is differentiable in start and stop
+from chainrule._src.numpy.dispatch import PUBLIC  # noqa: E402
+
+_linspace = PUBLIC["numpy"]["linspace"]
+ROWS.append(Row("linspace", _linspace, np.linspace,
+                [S(0.5, 2.0, 5), S(randn(3), randn(3), 4, axis=1), S(-1.0, randn(2, 1), 3),
+                 S(0.0, 1.5, 4, endpoint=False, retstep=True), S(1.0, 2.0, 1),
+                 S(randn(2), 3.0, 6, axis=-1)]))

@@ -651,3 +651,31 @@ def resize(a, new_shape):
     if index_map.size and not _prod(shape_of(a)):
         return np.zeros(index_map.shape, dtype_of(a))
     return reshape(_gather_flat([a], index_map.ravel()), index_map.shape)
+
+
+# ---------------------------------------------------------------- ranges
+
+@traced_numpy(np.linspace)
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *,
+             device=None):
+    """Differentiable in ``start`` and ``stop`` (NumPy's formula: ``i * step + start``,
+    the last sample set to ``stop``)."""
+    num = operator.index(num)
+    if num < 0:
+        raise ValueError(f"Number of samples, {num}, must be non-negative.")
+    div = (num - 1) if endpoint else num
+    start, stop = asarray_like(start) * 1.0, asarray_like(stop) * 1.0
+    delta = stop - start
+    nd = len(np.broadcast_shapes(shape_of(start), shape_of(stop)))
+    y = np.arange(0, num, dtype=dtype_of(delta)).reshape((-1,) + (1,) * nd)
+    step = delta / div if div > 0 else np.nan
+    y = (y * step if div > 0 else y * delta) + start
+    if endpoint and num > 1:
+        last = sp.reshape(sp.broadcast_to(stop, shape_of(y)[1:]), (1,) + shape_of(y)[1:])
+        y = concatenate([slice_axis(y, 0, 0, num - 1), last], axis=0)
+    if axis != 0:
+        (axis,) = normalize_axis(axis, nd + 1)
+        y = sp.moveaxis(y, 0, axis)
+    if dtype is not None and np.dtype(dtype) != dtype_of(y):
+        y = astype(y, dtype)
+    return (y, step) if retstep else y
