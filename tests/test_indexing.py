@@ -117,8 +117,6 @@ def test_repeated_indices_accumulate():
     np.testing.assert_allclose(g, [6.0, 6.0])
 
 
-@pytest.mark.xfail(strict=True, reason="core: scatter 'multiply' derivative in v ignores "
-                   "the other factors at a repeated index (prims/indexing.py)")
 def test_multiply_with_repeated_indices():
     x, v = np.array([2.0, 3.0]), np.array([5.0, 7.0])
 

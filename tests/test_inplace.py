@@ -185,13 +185,8 @@ def test_fancy_iadd_with_distinct_indices():
     assert_allclose(J, [[2, 0, 0], [0, 1, 0], [0, 1, 1]])
 
 
-BUG_DUP = pytest.mark.xfail(strict=True, reason=(
-    "BUG: scatter with repeated indices: 'set' vjp gives the cotangent to every "
-    "duplicate (NumPy keeps only the last write), 'multiply' jvp/vjp w.r.t. the values "
-    "ignore the other factors"))
 
 
-@BUG_DUP
 def test_fancy_iadd_with_repeated_indices_follows_numpy():
     # NumPy: y[[0, 0]] += 1 adds 1 once (buffered), so y = x + [1, 0, 0]: Jacobian = I
     def f(x):
@@ -204,7 +199,6 @@ def test_fancy_iadd_with_repeated_indices_follows_numpy():
     assert_allclose(cr.jacrev(f)(X), np.eye(3))
 
 
-@BUG_DUP
 def test_at_set_repeated_indices_last_write_wins():
     v = np.array([5.0, 7.0])
     g = lambda x, v: x.at[np.array([0, 0])].set(v)
@@ -223,7 +217,6 @@ def test_at_add_repeated_indices_accumulates():
         assert_allclose(Jv, [[1, 1], [0, 0], [0, 0]])
 
 
-@BUG_DUP
 def test_at_multiply_repeated_indices():
     # out[0] = x0 * v0 * v1
     v = np.array([5.0, 7.0])

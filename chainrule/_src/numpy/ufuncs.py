@@ -77,3 +77,8 @@ def float_power(x, y, /, *args, **kwargs):
 UFUNCS["float_power"] = float_power
 HANDLED_UFUNCS[np.float_power] = float_power
 PUBLIC.setdefault("numpy", {}).update(UFUNCS)
+
+# np.real / np.imag / np.conj are plain functions (not ufuncs) on ndarrays: route them too
+from .dispatch import HANDLED_FUNCTIONS  # noqa: E402
+HANDLED_FUNCTIONS[np.real] = UFUNCS["real"]
+HANDLED_FUNCTIONS[np.imag] = UFUNCS["imag"]

@@ -237,11 +237,13 @@ class Scatter(Primitive):
             tx = instantiate(tx) if type(tx) is not Zero else 0.0 * x
             t = self.bind(tx, v, *arrays, spec=spec, mode="multiply")
             if type(tv) is not Zero:
-                xs = getitem_p.bind(x, *arrays, spec=spec)
-                t = self.bind(t, xs * tv, *arrays, spec=spec, mode="add")
+                t = self.bind(t, _other_factors(x, v, ans, spec, arrays) * tv, *arrays,
+                              spec=spec, mode="add")
             return ans, t
         tx = 0.0 * ans if type(tx) is Zero else tx
         tv = 0.0 * v if type(tv) is Zero else tv
+        if mode == "set" and arrays:        # a duplicate that is overwritten contributes 0
+            tv = tv * _last_write_mask(x, spec, arrays)
         return ans, self.bind(tx, tv, *arrays, spec=spec, mode=mode)
 
     def vjp(self, ct, ans, args, needs, *, spec, mode):
@@ -252,6 +254,8 @@ class Scatter(Primitive):
                 ct_x = self.bind(ct, 0.0 * v, *arrays, spec=spec, mode="set")
             if needs[1]:
                 ct_v = getitem_p.bind(ct, *arrays, spec=spec)
+                if arrays:      # repeated indices: only the last write reaches the output
+                    ct_v = ct_v * _last_write_mask(x, spec, arrays)
         elif mode == "add":
             ct_x = ct if needs[0] else None
             if needs[1]:
@@ -260,7 +264,8 @@ class Scatter(Primitive):
             if needs[0]:
                 ct_x = self.bind(ct, v, *arrays, spec=spec, mode="multiply")
             if needs[1]:
-                ct_v = getitem_p.bind(ct * x, *arrays, spec=spec)
+                ct_v = getitem_p.bind(ct, *arrays, spec=spec) * _other_factors(x, v, ans,
+                                                                              spec, arrays)
         if ct_x is not None:
             ct_x = fit_cotangent(ct_x, x)
         if ct_v is not None:
@@ -296,6 +301,34 @@ class Scatter(Primitive):
 
     def cost(self, args, ans, **params):
         return _size(shape_of(args[1]))
+
+
+def _last_write_mask(x, spec, arrays):
+    """1.0 where an element of ``v`` is the one NumPy's ``x[idx] = v`` keeps (the last
+    write to each position), 0.0 for the overwritten duplicates. Built with
+    primitives, so it works under vmap with batched indices too."""
+    target = _indexed_shape(shape_of(x), spec, arrays) if not any(
+        hasattr(a, "_trace") for a in arrays) else None
+    if target is None:
+        probe = getitem_p.bind(np.zeros(shape_of(x)), *arrays, spec=spec)
+        target = shape_of(probe)
+    pos = np.arange(_size(target), dtype=np.float64).reshape(target)
+    owner = scatter_p.bind(np.full(shape_of(x), -1.0), pos, *arrays, spec=spec, mode="set")
+    from .elementwise import equal_p, select_p
+    return select_p.bind(equal_p.bind(getitem_p.bind(owner, *arrays, spec=spec), pos),
+                         1.0, 0.0)
+
+
+def _other_factors(x, v, ans, spec, arrays):
+    """d out[idx_k] / d v_k for x.at[idx].multiply(v): x times the other factors that
+    landed on the same position, i.e. out / v_k (x[idx] where v_k == 0, exact when
+    that index is not repeated)."""
+    from .elementwise import equal_p, select_p
+    xs = getitem_p.bind(x, *arrays, spec=spec)
+    outs = getitem_p.bind(ans, *arrays, spec=spec)
+    zero = equal_p.bind(v, 0)
+    safe_v = select_p.bind(zero, 1.0, v)
+    return select_p.bind(zero, xs + 0.0 * outs, outs / safe_v)
 
 
 def _size(shape):
