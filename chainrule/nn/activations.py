@@ -1,0 +1,123 @@
+"""Activation functions, differentiable and numerically stable, on chainrule.numpy."""
+import math
+
+import chainrule as cr
+import chainrule.numpy as cnp
+
+__all__ = ["relu", "leaky_relu", "elu", "tanh", "sigmoid", "log_sigmoid", "softplus",
+           "silu", "swish", "gelu", "softmax", "log_softmax", "logsumexp", "identity",
+           "get_activation"]
+
+
+def identity(x):
+    """Return ``x`` unchanged (the "linear" activation)."""
+    return x
+
+
+def relu(x):
+    """Rectified linear unit ``max(x, 0)`` (derivative 0 at 0, as in JAX)."""
+    return cnp.where(x > 0, x, 0.0)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    """``x`` for ``x > 0``, ``negative_slope * x`` otherwise."""
+    return cnp.where(x > 0, x, negative_slope * x)
+
+
+def elu(x, alpha=1.0):
+    """Exponential linear unit: ``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` otherwise."""
+    return cnp.where(x > 0, x, alpha * cnp.expm1(cnp.minimum(x, 0.0)))
+
+
+def tanh(x):
+    """Hyperbolic tangent."""
+    return cnp.tanh(x)
+
+
+def sigmoid(x):
+    """Logistic sigmoid ``1 / (1 + exp(-x))``, computed as ``exp(-softplus(-x))``:
+    no overflow for any ``x`` and full relative accuracy in both tails."""
+    return cnp.exp(-cnp.logaddexp(0.0, -x))
+
+
+def softplus(x):
+    """``log(1 + exp(x))``, stable for large ``|x|`` (``logaddexp(0, x)``)."""
+    return cnp.logaddexp(0.0, x)
+
+
+def log_sigmoid(x):
+    """``log(sigmoid(x)) = -softplus(-x)``, stable for large ``|x|``."""
+    return -cnp.logaddexp(0.0, -x)
+
+
+def silu(x):
+    """Sigmoid-weighted linear unit ``x * sigmoid(x)`` (also called swish)."""
+    return x * sigmoid(x)
+
+
+swish = silu
+
+
+def gelu(x, approximate=True):
+    """Gaussian error linear unit.
+
+    Parameters
+    ----------
+    x : array
+    approximate : bool, optional
+        True (default, as in JAX): the tanh approximation
+        ``x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))``; False: the exact
+        ``x/2 (1 + erf(x / sqrt 2))`` (uses ``chainrule.scipy.special.erf``).
+    """
+    if approximate:
+        c = math.sqrt(2.0 / math.pi)
+        return 0.5 * x * (1.0 + cnp.tanh(c * (x + 0.044715 * x ** 3)))
+    from chainrule.scipy.special import erf
+    return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
+
+
+def logsumexp(x, axis=-1, keepdims=False):
+    """``log(sum(exp(x), axis))`` computed stably (the maximum is factored out)."""
+    m = cr.stop_gradient(cnp.max(x, axis=axis, keepdims=True))
+    m = cnp.where(cnp.isfinite(m), m, 0.0)
+    out = cnp.log(cnp.sum(cnp.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else cnp.squeeze(out, axis=axis)
+
+
+def log_softmax(x, axis=-1):
+    """``x - logsumexp(x, axis)``: log-probabilities from logits, stable."""
+    return x - logsumexp(x, axis=axis, keepdims=True)
+
+
+def softmax(x, axis=-1):
+    """``exp(x) / sum(exp(x), axis)``, stable."""
+    return cnp.exp(log_softmax(x, axis=axis))
+
+
+_BY_NAME = {
+    "relu": relu, "leaky_relu": leaky_relu, "elu": elu, "tanh": tanh, "sigmoid": sigmoid,
+    "softplus": softplus, "log_sigmoid": log_sigmoid, "silu": silu, "swish": swish,
+    "gelu": gelu, "softmax": softmax, "log_softmax": log_softmax, "identity": identity,
+    "linear": identity, None: identity,
+}
+
+
+def get_activation(activation):
+    """Look an activation up by name (``"tanh"``, ``"relu"``, ...) or return a callable.
+
+    Parameters
+    ----------
+    activation : str, callable or None
+        None and ``"linear"`` mean the identity.
+
+    Returns
+    -------
+    callable
+    """
+    if callable(activation):
+        return activation
+    try:
+        return _BY_NAME[activation]
+    except KeyError:
+        names = sorted(k for k in _BY_NAME if k)
+        raise ValueError(f"unknown activation {activation!r}; known: {names}") from None

@@ -1,0 +1,168 @@
+"""Losses and metrics, stable and differentiable (chainrule.numpy underneath)."""
+import numpy as np
+
+import chainrule.numpy as cnp
+from chainrule import tree_util
+
+from .activations import log_softmax, softplus
+
+__all__ = ["mse", "mean_squared_error", "cross_entropy", "softmax_cross_entropy",
+           "binary_nll", "binary_cross_entropy_with_logits", "sigmoid_binary_cross_entropy",
+           "l2_penalty", "accuracy"]
+
+
+def _reduce(values, reduction):
+    if reduction == "mean":
+        return cnp.mean(values)
+    if reduction == "sum":
+        return cnp.sum(values)
+    if reduction in ("none", None):
+        return values
+    raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _as_array(x):
+    """Traced values pass through; anything else becomes an ndarray."""
+    return x if (hasattr(x, "shape") and hasattr(x, "dtype")) else np.asarray(x)
+
+
+def _match(pred, target, name):
+    """Reshape pred to target's shape when they differ only by size-1 axes
+    (e.g. (N, 1) network outputs against (N,) labels), refusing silent broadcasting."""
+    pshape, tshape = tuple(np.shape(pred)), tuple(np.shape(target))
+    if pshape == tshape:
+        return pred
+    if int(np.prod(pshape)) == int(np.prod(tshape)):
+        return cnp.reshape(pred, tshape)
+    raise ValueError(f"{name}: prediction shape {pshape} does not match target shape {tshape}")
+
+
+def mse(pred, target, reduction="mean"):
+    """Mean squared error ``mean((pred - target)^2)``.
+
+    Parameters
+    ----------
+    pred, target : arrays of the same size ((N, 1) against (N,) is accepted)
+    reduction : {"mean", "sum", "none"}
+
+    Returns
+    -------
+    scalar (or array with ``reduction="none"``)
+    """
+    target = _as_array(target)
+    pred = _match(pred, target, "mse")
+    return _reduce((pred - target) ** 2, reduction)
+
+
+mean_squared_error = mse
+
+
+def cross_entropy(logits, labels, reduction="mean", axis=-1):
+    """Softmax cross-entropy from logits.
+
+    Parameters
+    ----------
+    logits : array, shape (N, K)
+    labels : array
+        Integer class indices of shape (N,), or one-hot / probability vectors of
+        shape (N, K).
+    reduction : {"mean", "sum", "none"}
+    axis : int, optional
+        Class axis of ``logits``.
+
+    Returns
+    -------
+    scalar
+        ``-mean(sum(labels_onehot * log_softmax(logits)))``.
+    """
+    logp = log_softmax(logits, axis=axis)
+    labels_arr = _as_array(labels)
+    if np.issubdtype(labels_arr.dtype, np.integer):
+        k = logits.shape[axis]
+        lab = np.asarray(labels_arr)
+        onehot = (lab[..., None] == np.arange(k)).astype(np.float64)
+        if axis not in (-1, logits.ndim - 1):
+            onehot = np.moveaxis(onehot, -1, axis)
+        per_example = -cnp.sum(onehot * logp, axis=axis)
+    else:
+        if tuple(labels_arr.shape) != tuple(logits.shape):
+            raise ValueError(f"cross_entropy: one-hot labels of shape {tuple(labels_arr.shape)} "
+                             f"do not match logits {tuple(logits.shape)}")
+        per_example = -cnp.sum(labels_arr * logp, axis=axis)
+    return _reduce(per_example, reduction)
+
+
+softmax_cross_entropy = cross_entropy
+
+
+def binary_nll(logits, y, reduction="mean"):
+    """Binary negative log-likelihood of labels ``y`` in {0, 1} given logits.
+
+    ``-mean(y log p + (1 - y) log(1 - p))`` with ``p = sigmoid(logits)``, computed
+    stably as ``mean(softplus(z) - y z)`` (no ``log(0)`` for confident predictions).
+    ``reduction="sum"`` gives the homework's ``nll.sum()``.
+
+    Parameters
+    ----------
+    logits : array, shape (N,) or (N, 1)
+    y : array of 0/1 (or probabilities), shape (N,) or (N, 1)
+    reduction : {"mean", "sum", "none"}
+
+    Returns
+    -------
+    scalar
+    """
+    y_arr = _as_array(y)
+    z = _match(logits, y_arr, "binary_nll")
+    return _reduce(softplus(z) - y_arr * z, reduction)
+
+
+binary_cross_entropy_with_logits = binary_nll
+sigmoid_binary_cross_entropy = binary_nll
+
+
+def l2_penalty(params, weights_only=False):
+    """``sum of squares`` of the parameters (for L2 regularisation).
+
+    Parameters
+    ----------
+    params : pytree
+    weights_only : bool, optional
+        Count only leaves with two or more dimensions (skip biases).
+    """
+    total = 0.0
+    for leaf in tree_util.tree_leaves(params):
+        if weights_only and np.ndim(leaf) < 2:
+            continue
+        total = total + cnp.sum(leaf * leaf)
+    return total
+
+
+def accuracy(outputs, labels, threshold=0.0):
+    """Fraction of correct predictions.
+
+    Parameters
+    ----------
+    outputs : array
+        Shape (N, K) with K > 1: class scores (argmax is the prediction).
+        Shape (N,) or (N, 1): binary scores, predicted class ``outputs > threshold``
+        (threshold 0 for logits; pass 0.5 for probabilities).
+    labels : array
+        Integer labels (N,), or one-hot (N, K).
+    threshold : float, optional
+
+    Returns
+    -------
+    float
+    """
+    out = np.asarray(outputs)
+    lab = np.asarray(labels)
+    if out.ndim >= 2 and out.shape[-1] > 1:
+        pred = np.argmax(out, axis=-1)
+        if lab.ndim == out.ndim and lab.shape[-1] == out.shape[-1]:
+            lab = np.argmax(lab, axis=-1)
+    else:
+        pred = (out.reshape(-1) > threshold).astype(int)
+        lab = lab.reshape(-1)
+    lab = lab.reshape(pred.shape)
+    return float(np.mean(pred == lab))

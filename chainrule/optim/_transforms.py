@@ -1,0 +1,446 @@
+"""Gradient transformations with pure functional state (optax's design).
+
+A :class:`GradientTransformation` is a pair of pure functions:
+
+- ``init(params) -> state``
+- ``update(grads, state, params=None) -> (updates, new_state)``
+
+``apply_updates(params, updates)`` adds the updates to the parameters. Everything
+works on pytrees and is differentiable (an optimiser step can itself be
+differentiated, e.g. for hypergradients).
+"""
+from typing import Any, Callable, NamedTuple
+
+import numpy as np
+
+import chainrule.numpy as cnp
+from chainrule import tree_util
+
+from ._tree import global_norm, tree_zeros_like
+
+__all__ = ["GradientTransformation", "EmptyState", "ScaleByScheduleState", "TraceState",
+           "ScaleByAdamState", "ScaleByRmsState", "ScaleByAdagradState",
+           "apply_updates", "chain", "identity", "scale", "scale_by_learning_rate",
+           "scale_by_schedule", "trace", "scale_by_adam", "scale_by_rms",
+           "scale_by_adagrad", "add_decayed_weights", "clip", "clip_by_value",
+           "clip_by_global_norm", "sgd", "momentum", "nesterov", "adam", "adamw",
+           "rmsprop", "adagrad"]
+
+
+class GradientTransformation(NamedTuple):
+    """An optimiser: ``init(params) -> state`` and ``update(grads, state, params=None)``.
+
+    Attributes
+    ----------
+    init : callable
+        ``init(params)`` returns the initial state (a pytree).
+    update : callable
+        ``update(grads, state, params=None)`` returns ``(updates, new_state)``;
+        ``apply_updates(params, updates)`` then gives the new parameters.
+    """
+    init: Callable[[Any], Any]
+    update: Callable[..., Any]
+
+
+class EmptyState(NamedTuple):
+    """State of a stateless transformation."""
+
+
+class ScaleByScheduleState(NamedTuple):
+    """Step counter of a scheduled scaling."""
+    count: int
+
+
+class TraceState(NamedTuple):
+    """Momentum buffer of :func:`trace`."""
+    trace: Any
+
+
+class ScaleByAdamState(NamedTuple):
+    """Step count and first/second moment estimates of Adam."""
+    count: int
+    mu: Any
+    nu: Any
+
+
+class ScaleByRmsState(NamedTuple):
+    """Running mean of squared (and, if centred, plain) gradients of RMSProp."""
+    nu: Any
+    mu: Any
+
+
+class ScaleByAdagradState(NamedTuple):
+    """Sum of squared gradients of Adagrad."""
+    sum_of_squares: Any
+
+
+def _tmap(f, *trees):
+    return tree_util.tree_map(f, *trees)
+
+
+def apply_updates(params, updates):
+    """Return ``params + updates`` leafwise.
+
+    Parameters
+    ----------
+    params, updates : pytrees with the same structure
+
+    Returns
+    -------
+    new_params : pytree
+        Plain float64 ndarrays outside transformations (the inputs are never modified).
+    """
+    return _tmap(lambda p, u: p + u, params, updates)
+
+
+def chain(*transforms):
+    """Apply transformations one after another (``updates`` flow left to right).
+
+    Parameters
+    ----------
+    *transforms : GradientTransformation
+
+    Returns
+    -------
+    GradientTransformation
+        Its state is the tuple of the parts' states.
+
+    Examples
+    --------
+    >>> opt = chain(clip_by_global_norm(1.0), adam(1e-3))
+    """
+    transforms = tuple(transforms)
+
+    def init(params):
+        return tuple(t.init(params) for t in transforms)
+
+    def update(updates, state, params=None):
+        if len(state) != len(transforms):
+            raise ValueError("chain: state does not match the chained transformations")
+        new_states = []
+        for t, s in zip(transforms, state):
+            updates, s = t.update(updates, s, params)
+            new_states.append(s)
+        return updates, tuple(new_states)
+
+    return GradientTransformation(init, update)
+
+
+def identity():
+    """A transformation that leaves the updates unchanged."""
+    def init(params):
+        return EmptyState()
+
+    def update(updates, state, params=None):
+        return updates, state
+    return GradientTransformation(init, update)
+
+
+def scale(step_size):
+    """Multiply the updates by a constant ``step_size``."""
+    def init(params):
+        return EmptyState()
+
+    def update(updates, state, params=None):
+        return _tmap(lambda g: step_size * g, updates), state
+    return GradientTransformation(init, update)
+
+
+def scale_by_schedule(schedule):
+    """Multiply the updates by ``schedule(count)``, counting calls from 0."""
+    def init(params):
+        return ScaleByScheduleState(count=0)
+
+    def update(updates, state, params=None):
+        s = schedule(state.count)
+        return (_tmap(lambda g: s * g, updates),
+                ScaleByScheduleState(count=state.count + 1))
+    return GradientTransformation(init, update)
+
+
+def scale_by_learning_rate(learning_rate, *, flip_sign=True):
+    """Multiply by ``-learning_rate`` (a number or a schedule ``count -> value``).
+
+    Parameters
+    ----------
+    learning_rate : float or callable
+    flip_sign : bool, optional
+        If True (default), descend: the updates are ``-learning_rate * g``.
+    """
+    sign = -1.0 if flip_sign else 1.0
+    if callable(learning_rate):
+        return scale_by_schedule(lambda count: sign * learning_rate(count))
+    return scale(sign * learning_rate)
+
+
+def trace(decay, nesterov=False):
+    """Momentum: ``t = g + decay * t``; the update is ``t`` (or ``g + decay * t``).
+
+    Parameters
+    ----------
+    decay : float
+        Momentum coefficient (e.g. 0.9).
+    nesterov : bool, optional
+        Nesterov's accelerated variant.
+    """
+    def init(params):
+        return TraceState(trace=tree_zeros_like(params))
+
+    def update(updates, state, params=None):
+        new_trace = _tmap(lambda g, t: g + decay * t, updates, state.trace)
+        if nesterov:
+            out = _tmap(lambda g, t: g + decay * t, updates, new_trace)
+        else:
+            out = new_trace
+        return out, TraceState(trace=new_trace)
+    return GradientTransformation(init, update)
+
+
+def scale_by_adam(b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0):
+    """Adam's rescaling (Kingma & Ba 2015) with bias correction, without the step size.
+
+    ``m = b1 m + (1-b1) g``, ``v = b2 v + (1-b2) g^2``,
+    update ``= m_hat / (sqrt(v_hat + eps_root) + eps)``.
+    """
+    def init(params):
+        return ScaleByAdamState(count=0, mu=tree_zeros_like(params),
+                                nu=tree_zeros_like(params))
+
+    def update(updates, state, params=None):
+        count = state.count + 1
+        mu = _tmap(lambda g, m: b1 * m + (1.0 - b1) * g, updates, state.mu)
+        nu = _tmap(lambda g, v: b2 * v + (1.0 - b2) * g * g, updates, state.nu)
+        c1 = 1.0 - b1 ** count
+        c2 = 1.0 - b2 ** count
+        out = _tmap(lambda m, v: (m / c1) / (cnp.sqrt(v / c2 + eps_root) + eps), mu, nu)
+        return out, ScaleByAdamState(count=count, mu=mu, nu=nu)
+    return GradientTransformation(init, update)
+
+
+def scale_by_rms(decay=0.9, eps=1e-8, centered=False):
+    """RMSProp's rescaling: ``g / (sqrt(E[g^2] (- E[g]^2 if centred)) + eps)``."""
+    def init(params):
+        return ScaleByRmsState(nu=tree_zeros_like(params),
+                               mu=tree_zeros_like(params) if centered else None)
+
+    def update(updates, state, params=None):
+        nu = _tmap(lambda g, v: decay * v + (1.0 - decay) * g * g, updates, state.nu)
+        if centered:
+            mu = _tmap(lambda g, m: decay * m + (1.0 - decay) * g, updates, state.mu)
+            out = _tmap(lambda g, v, m: g / (cnp.sqrt(v - m * m) + eps), updates, nu, mu)
+        else:
+            mu = None
+            out = _tmap(lambda g, v: g / (cnp.sqrt(v) + eps), updates, nu)
+        return out, ScaleByRmsState(nu=nu, mu=mu)
+    return GradientTransformation(init, update)
+
+
+def scale_by_adagrad(initial_accumulator_value=0.1, eps=1e-7):
+    """Adagrad's rescaling: ``g / sqrt(sum of g^2 + eps)``."""
+    def init(params):
+        return ScaleByAdagradState(sum_of_squares=_tmap(
+            lambda p: np.full(np.shape(p), initial_accumulator_value, dtype=np.float64),
+            params))
+
+    def update(updates, state, params=None):
+        s = _tmap(lambda g, a: a + g * g, updates, state.sum_of_squares)
+        out = _tmap(lambda g, a: g / cnp.sqrt(a + eps), updates, s)
+        return out, ScaleByAdagradState(sum_of_squares=s)
+    return GradientTransformation(init, update)
+
+
+def _resolve_mask(mask, params):
+    if mask is None:
+        return None
+    return mask(params) if callable(mask) else mask
+
+
+def add_decayed_weights(weight_decay=0.0, mask=None):
+    """Add ``weight_decay * params`` to the updates (decoupled weight decay).
+
+    Parameters
+    ----------
+    weight_decay : float
+    mask : pytree of bool or callable, optional
+        Decay only the leaves where the mask is True (e.g. skip biases with
+        ``mask=lambda p: tree_map(lambda x: np.ndim(x) > 1, p)``).
+    """
+    def init(params):
+        return EmptyState()
+
+    def update(updates, state, params=None):
+        if params is None:
+            raise ValueError("add_decayed_weights (AdamW, weight decay) needs params: "
+                             "call update(grads, state, params)")
+        m = _resolve_mask(mask, params)
+        if m is None:
+            out = _tmap(lambda g, p: g + weight_decay * p, updates, params)
+        else:
+            out = _tmap(lambda g, p, keep: g + weight_decay * p if keep else g,
+                        updates, params, m)
+        return out, state
+    return GradientTransformation(init, update)
+
+
+def clip(max_delta):
+    """Clip every update entry to ``[-max_delta, max_delta]`` (clipping by value)."""
+    if max_delta <= 0:
+        raise ValueError("clip: max_delta must be positive")
+
+    def init(params):
+        return EmptyState()
+
+    def update(updates, state, params=None):
+        return _tmap(lambda g: cnp.clip(g, -max_delta, max_delta), updates), state
+    return GradientTransformation(init, update)
+
+
+clip_by_value = clip
+
+
+def clip_by_global_norm(max_norm):
+    """Rescale the updates so that their global norm is at most ``max_norm``.
+
+    ``g * max_norm / max(global_norm(g), max_norm)``: unchanged when already small.
+    """
+    if max_norm <= 0:
+        raise ValueError("clip_by_global_norm: max_norm must be positive")
+
+    def init(params):
+        return EmptyState()
+
+    def update(updates, state, params=None):
+        norm = global_norm(updates)
+        factor = max_norm / cnp.maximum(norm, max_norm)
+        return _tmap(lambda g: g * factor, updates), state
+    return GradientTransformation(init, update)
+
+
+# --------------------------------------------------------------------- the optimisers
+
+def sgd(learning_rate, momentum=None, nesterov=False, weight_decay=0.0):
+    """Stochastic gradient descent, optionally with (Nesterov) momentum.
+
+    Parameters
+    ----------
+    learning_rate : float or schedule
+    momentum : float, optional
+        Momentum coefficient (e.g. 0.9); None or 0 for plain SGD.
+    nesterov : bool, optional
+        Use Nesterov momentum.
+    weight_decay : float, optional
+        L2 penalty added to the gradient (coupled, as in PyTorch's SGD).
+
+    Returns
+    -------
+    GradientTransformation
+
+    Examples
+    --------
+    >>> opt = sgd(0.1, momentum=0.9)
+    >>> state = opt.init(params)
+    >>> updates, state = opt.update(grads, state)
+    >>> params = apply_updates(params, updates)
+    """
+    parts = []
+    if weight_decay:
+        parts.append(add_decayed_weights(weight_decay))
+    if momentum:
+        parts.append(trace(momentum, nesterov=nesterov))
+    elif nesterov:
+        raise ValueError("sgd: nesterov=True needs a momentum")
+    parts.append(scale_by_learning_rate(learning_rate))
+    return chain(*parts) if len(parts) > 1 else parts[0]
+
+
+def momentum(learning_rate, beta=0.9):
+    """SGD with heavy-ball momentum ``beta`` (shorthand for ``sgd(lr, momentum=beta)``)."""
+    return sgd(learning_rate, momentum=beta)
+
+
+def nesterov(learning_rate, beta=0.9):
+    """SGD with Nesterov momentum ``beta``."""
+    return sgd(learning_rate, momentum=beta, nesterov=True)
+
+
+def adam(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0):
+    """Adam (Kingma & Ba 2015).
+
+    Parameters
+    ----------
+    learning_rate : float or schedule
+    b1, b2 : float
+        Decay rates of the first and second moment estimates.
+    eps, eps_root : float
+        Added outside / inside the square root of the second moment.
+
+    Returns
+    -------
+    GradientTransformation
+    """
+    return chain(scale_by_adam(b1, b2, eps, eps_root), scale_by_learning_rate(learning_rate))
+
+
+def adamw(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8, weight_decay=1e-4, mask=None):
+    """Adam with decoupled weight decay (Loshchilov & Hutter 2019).
+
+    The update is ``-lr * (adam_direction + weight_decay * params)``; needs ``params``
+    in ``update``.
+
+    Parameters
+    ----------
+    learning_rate : float or schedule
+    b1, b2, eps : float
+        As in :func:`adam`.
+    weight_decay : float
+    mask : pytree of bool or callable, optional
+        Which leaves to decay (see :func:`add_decayed_weights`).
+
+    Returns
+    -------
+    GradientTransformation
+    """
+    return chain(scale_by_adam(b1, b2, eps), add_decayed_weights(weight_decay, mask),
+                 scale_by_learning_rate(learning_rate))
+
+
+def rmsprop(learning_rate=1e-2, decay=0.9, eps=1e-8, momentum=None, centered=False,
+            nesterov=False):
+    """RMSProp (Tieleman & Hinton 2012), optionally centred and with momentum.
+
+    Parameters
+    ----------
+    learning_rate : float or schedule
+    decay : float
+        Decay of the running average of squared gradients.
+    eps : float
+    momentum : float, optional
+    centered : bool, optional
+        Divide by the estimated standard deviation instead of the RMS.
+    nesterov : bool, optional
+
+    Returns
+    -------
+    GradientTransformation
+    """
+    parts = [scale_by_rms(decay, eps, centered)]
+    if momentum:
+        parts.append(trace(momentum, nesterov=nesterov))
+    parts.append(scale_by_learning_rate(learning_rate))
+    return chain(*parts)
+
+
+def adagrad(learning_rate=1e-1, initial_accumulator_value=0.1, eps=1e-7):
+    """Adagrad (Duchi et al. 2011).
+
+    Parameters
+    ----------
+    learning_rate : float or schedule
+    initial_accumulator_value, eps : float
+
+    Returns
+    -------
+    GradientTransformation
+    """
+    return chain(scale_by_adagrad(initial_accumulator_value, eps),
+                 scale_by_learning_rate(learning_rate))
