@@ -69,7 +69,14 @@ ROWS += [
     Row("isrealobj", cnp.isrealobj, np.isrealobj, [S(_t)], grad=False),
     Row("result_type", cnp.result_type, np.result_type, [S(_t, 1.0)], grad=False),
 ]
-for _name in ["argmax", "argmin", "argsort", "nonzero", "flatnonzero", "count_nonzero",
+ROWS += [
+    Row("argmax", cnp.argmax, np.argmax, [S(_t), S(_t, axis=1), S(_t, axis=-1, keepdims=True)],
+        grad=False),
+    Row("argmin", cnp.argmin, np.argmin, [S(_t), S(_t, axis=0)], grad=False),
+    Row("argsort", cnp.argsort, np.argsort, [S(_t), S(_t, axis=0), S(_t, axis=None)],
+        grad=False),
+]
+for _name in ["nonzero", "flatnonzero", "count_nonzero",
               "all", "any", "isclose", "allclose", "array_equal", "array_equiv", "unique",
               "isreal", "iscomplex", "isneginf", "isposinf", "nanargmax", "nanargmin",
               "argwhere", "searchsorted", "digitize", "isin", "histogram", "lexsort",

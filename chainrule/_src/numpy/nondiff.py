@@ -16,7 +16,7 @@ def _concrete(x):
 
 
 NONDIFF_FUNCTIONS = [
-    "argmax", "argmin", "argsort", "argwhere", "nonzero", "flatnonzero", "count_nonzero",
+    "argwhere", "nonzero", "flatnonzero", "count_nonzero",
     "searchsorted", "digitize", "isclose", "allclose", "array_equal", "array_equiv",
     "all", "any", "isreal", "iscomplex", "isscalar", "unique", "bincount",
     "histogram", "lexsort", "shares_memory", "may_share_memory", "isin", "in1d",

@@ -17,7 +17,7 @@ import numpy as np
 from ..core import Tracer, shape_of, dtype_of
 from ..prims import shape as sp
 from ..prims import elementwise as ew
-from ..prims.reductions import reduce_prod_p, cumsum_p, cumprod_p
+from ..prims.reductions import reduce_prod_p, cumsum_p, cumprod_p, argmax_p, argmin_p
 from ..prims.structure import round_p, argsort_p, permute_p
 from ..interpreters.batching import ConcretizationError
 from .dispatch import numpy_function, no_kwargs
@@ -512,3 +512,34 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     out = stack([sp.broadcast_to(asarray_like(c), lead) for c in comps], axis=-1)
     (axisc,) = normalize_axis(axisc, len(shape_of(out)))
     return moveaxis(out, -1, axisc)
+
+
+# ---------------------------------------------------------------- index results
+
+def _arg_extremum(prim, name):
+    def fn(a, axis=None, out=None, *, keepdims=False):
+        """Not differentiable (an index); a primitive, so it batches under vmap."""
+        no_kwargs(name, out=out)
+        a = asarray_like(a)
+        if axis is not None:
+            (axis,) = normalize_axis(axis, len(shape_of(a)))
+        return prim.bind(a, axis=axis, keepdims=keepdims)
+    fn.__name__ = name
+    return fn
+
+
+argmax = numpy_function(np.argmax, name="argmax")(_arg_extremum(argmax_p, "argmax"))
+argmin = numpy_function(np.argmin, name="argmin")(_arg_extremum(argmin_p, "argmin"))
+
+
+@numpy_function(np.argsort)
+def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
+    """Not differentiable (indices); a primitive, so it batches under vmap."""
+    if order is not None:
+        raise NotImplementedError("chainrule.numpy.argsort: order= is not supported inside "
+                                  "a transformation")
+    a = asarray_like(a)
+    if axis is None:
+        a, axis = ravel(a), 0
+    (axis,) = normalize_axis(axis, len(shape_of(a)))
+    return argsort_p.bind(a, axis=axis)

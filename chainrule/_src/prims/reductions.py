@@ -7,7 +7,7 @@ differentiate :func:`cumprod_scan`, products by doubling that never divide, so a
 zero in the input gets exact derivatives of every order."""
 import numpy as np
 
-from ..core import Primitive, Tracer, Zero, shape_of, dtype_of
+from ..core import Primitive, NonDiffPrimitive, Tracer, Zero, shape_of, dtype_of
 from ..interpreters.batching import ConcretizationError
 from .shape import reshape, broadcast_to, reduce_sum, LinearUnary
 from . import elementwise as ew
@@ -234,3 +234,33 @@ class Cumprod(Primitive):
 
 
 cumprod_p = Cumprod("cumprod")
+
+
+class ArgExtremum(NonDiffPrimitive):
+    """np.argmax / np.argmin along one axis (None: the flattened array)."""
+
+    def __init__(self, name, np_fn):
+        super().__init__(name)
+        self.np_fn = np_fn
+
+    def impl(self, x, *, axis, keepdims):
+        return self.np_fn(x, axis=axis, keepdims=keepdims)
+
+    def batch(self, args, dims, *, axis, keepdims):
+        from .shape import moveaxis, reshape
+        x = moveaxis(args[0], dims[0], 0)
+        if axis is None:
+            s = shape_of(x)
+            out = self.bind(reshape(x, (s[0], -1) if len(s) > 1 else (s[0], 1)),
+                            axis=1, keepdims=False)
+            if keepdims:
+                out = reshape(out, (s[0],) + (1,) * (len(s) - 1))
+            return out, 0
+        return self.bind(x, axis=axis + 1, keepdims=keepdims), 0
+
+    def cost(self, args, ans, **params):
+        return _size(shape_of(args[0]))
+
+
+argmax_p = ArgExtremum("argmax", np.argmax)
+argmin_p = ArgExtremum("argmin", np.argmin)
