@@ -90,7 +90,10 @@ def apply_updates(params, updates):
     new_params : pytree
         Plain float64 ndarrays outside transformations (the inputs are never modified).
     """
-    return _tmap(lambda p, u: p + u, params, updates)
+    def add(p, u):
+        r = p + u
+        return np.asarray(r, dtype=np.float64) if isinstance(r, (float, np.number)) else r
+    return _tmap(add, params, updates)
 
 
 def chain(*transforms):
