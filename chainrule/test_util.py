@@ -3,7 +3,7 @@ finite differences, to any order (JAX's ``jax.test_util.check_grads`` signature)
 import numpy as np
 
 from ._src.api import jvp, vjp
-from ._src.core import shape_of, dtype_of
+from ._src.core import dtype_of
 from ._src.tree_util import tree_flatten, tree_unflatten
 
 __all__ = ["check_grads", "check_jvp", "check_vjp", "inner_product"]

@@ -8,9 +8,8 @@ import functools
 
 import numpy as np
 
-from .core import (Tracer, Zero, _state, shape_of, dtype_of, is_inexact, instantiate,
-                   TracerConversionError)
-from .tree_util import tree_flatten, tree_unflatten, tree_map, tree_structure
+from .core import (Tracer, Zero, _state, shape_of, dtype_of, TracerConversionError)
+from .tree_util import tree_flatten, tree_unflatten, tree_map
 from .interpreters.reverse import vjp_flat
 from .interpreters.forward import jvp_flat
 from .prims.control import custom_jvp_call_p, custom_vjp_call_p, stop_gradient_p

@@ -159,6 +159,14 @@ _PY_DTYPES = {float: np.dtype(np.float64), int: np.dtype(np.int64),
               complex: np.dtype(np.complex128), bool: np.dtype(np.bool_)}
 
 
+def size_of(shape):
+    """Number of elements of an array of ``shape`` (1 for a scalar)."""
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
 def dtype_of(x):
     """NumPy dtype of an array, scalar or tracer."""
     d = _PY_DTYPES.get(type(x))
@@ -242,12 +250,31 @@ class Tracer:
         """Make this tracer stand for ``other`` (in-place updates: ``x[i] = v``)."""
         if type(other) is not type(self) or other._trace is not self._trace:
             raise TypeError("in-place update mixes values of different transformations")
-        for slot in type(self).__slots__:
-            setattr(self, slot, getattr(other, slot))
+        for cls in type(self).__mro__:
+            for slot in cls.__dict__.get("__slots__", ()):
+                setattr(self, slot, getattr(other, slot))
         return self
 
     def _describe(self):
         return type(self).__name__
+
+
+class PrimalTracer(Tracer):
+    """A tracer that carries its value (concrete, or traced by an outer transformation)
+    as ``primal``: reverse mode, forward mode and staging."""
+    __slots__ = ("primal",)
+
+    @property
+    def shape(self):
+        return shape_of(self.primal)
+
+    @property
+    def dtype(self):
+        return dtype_of(self.primal)
+
+    def _concrete(self):
+        p = self.primal
+        return p._concrete() if isinstance(p, Tracer) else p
 
 
 def check_not_leaked(x):

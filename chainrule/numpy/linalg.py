@@ -1,5 +1,4 @@
 """chainrule.numpy.linalg: differentiable ``numpy.linalg``."""
-import numpy as _np
 import numpy.linalg as _npl
 
 from .._src.numpy import dispatch as _dispatch

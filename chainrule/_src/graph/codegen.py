@@ -8,7 +8,6 @@ when shapes and dtypes agree and the buffer was produced inside the graph.
 Guards become ``if`` checks that raise :class:`Retrace`.
 """
 import functools
-import operator
 
 import numpy as np
 

@@ -5,28 +5,16 @@ themselves be traced by an outer transformation (forward-over-reverse, jacfwd of
 jacrev, ...). A tangent that is symbolically zero is never materialised: an output
 whose tangent is :class:`Zero` is returned as a plain (constant) value.
 """
-from ..core import Trace, Tracer, Zero, _state, shape_of, dtype_of, instantiate, is_inexact
+from ..core import new_trace_context, Trace, PrimalTracer, Zero, _state, instantiate, is_inexact
 
 
-class JVPTracer(Tracer):
-    __slots__ = ("primal", "tangent")
+class JVPTracer(PrimalTracer):
+    __slots__ = ("tangent",)
 
     def __init__(self, trace, primal, tangent):
         self._trace = trace
         self.primal = primal
         self.tangent = tangent
-
-    @property
-    def shape(self):
-        return shape_of(self.primal)
-
-    @property
-    def dtype(self):
-        return dtype_of(self.primal)
-
-    def _concrete(self):
-        p = self.primal
-        return p._concrete() if isinstance(p, Tracer) else p
 
     def _describe(self):
         return "JVPTracer (forward-mode value)"
@@ -77,12 +65,8 @@ def jvp_flat(fun, primals, tangents):
     trace = JVPTrace(_state.trace)
     ins = [JVPTracer(trace, p, t) if type(t) is not Zero else p
            for p, t in zip(primals, tangents)]
-    saved = _state.trace
-    _state.trace = trace
-    try:
+    with new_trace_context(trace):
         outs = fun(*ins)
-    finally:
-        _state.trace = saved
     primals_out, tangents_out = [], []
     for o in outs:
         if type(o) is JVPTracer and o._trace is trace:

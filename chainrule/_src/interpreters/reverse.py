@@ -11,7 +11,7 @@ Cotangents live on :class:`Node` objects, one per recorded value, not on tracers
 an in-place update (``x[i] = v``) re-points a tracer to a new node, and earlier
 uses of the old value still receive their cotangents.
 """
-from ..core import Trace, Tracer, Zero, _state, shape_of, dtype_of, is_inexact
+from ..core import new_trace_context, Trace, PrimalTracer, Zero, _state, is_inexact
 
 
 class Node:
@@ -21,25 +21,13 @@ class Node:
         self.ct = None
 
 
-class ReverseTracer(Tracer):
-    __slots__ = ("primal", "node")
+class ReverseTracer(PrimalTracer):
+    __slots__ = ("node",)
 
     def __init__(self, trace, primal, node):
         self._trace = trace
         self.primal = primal
         self.node = node
-
-    @property
-    def shape(self):
-        return shape_of(self.primal)
-
-    @property
-    def dtype(self):
-        return dtype_of(self.primal)
-
-    def _concrete(self):
-        p = self.primal
-        return p._concrete() if isinstance(p, Tracer) else p
 
     def _describe(self):
         return "ReverseTracer (reverse-mode value)"
@@ -211,12 +199,8 @@ def vjp_flat(fun, primals):
     trace = ReverseTrace(_state.trace)
     ins = [trace.new_input(p) if is_inexact(p) else p for p in primals]
     in_nodes = [x.node if type(x) is ReverseTracer else _DEAD for x in ins]
-    saved = _state.trace
-    _state.trace = trace
-    try:
+    with new_trace_context(trace):
         outs = fun(*ins)
-    finally:
-        _state.trace = saved
     outs_primal, out_nodes = [], []
     for o in outs:
         if type(o) is ReverseTracer and o._trace is trace:

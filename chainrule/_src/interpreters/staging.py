@@ -16,7 +16,7 @@ import itertools
 
 import numpy as np
 
-from ..core import Trace, Tracer, _state, shape_of, dtype_of
+from ..core import new_trace_context, Trace, PrimalTracer, _state, shape_of, dtype_of
 
 
 class Var:
@@ -59,28 +59,16 @@ class Guard:
         self.var, self.kind, self.value = var, kind, value
 
 
-class StagingTracer(Tracer):
-    __slots__ = ("val", "var")
+class StagingTracer(PrimalTracer):
+    __slots__ = ("var",)
 
-    def __init__(self, trace, val, var):
+    def __init__(self, trace, primal, var):
         self._trace = trace
-        self.val = val
+        self.primal = primal
         self.var = var
-
-    @property
-    def shape(self):
-        return shape_of(self.val)
-
-    @property
-    def dtype(self):
-        return dtype_of(self.val)
 
     def _describe(self):
         return "StagingTracer (jit/make_graph value)"
-
-    def _concrete(self):
-        v = self.val
-        return v._concrete() if isinstance(v, Tracer) else v
 
     # Python control flow on a staged value: take the concrete answer, record a guard
     def _guarded(self, kind, convert):
@@ -130,7 +118,7 @@ class StagingTrace(Trace):
         vals, ins, found = [], [], False
         for a in args:
             if type(a) is StagingTracer and a._trace is self:
-                vals.append(a.val)
+                vals.append(a.primal)
                 ins.append(a.var)
                 found = True
             else:
@@ -157,16 +145,12 @@ def stage_flat(fun, args, fold_constants=True):
     """
     trace = StagingTrace(_state.trace, fold_constants)
     ins = [trace.new_input(a) for a in args]
-    saved = _state.trace
-    _state.trace = trace
-    try:
+    with new_trace_context(trace):
         outs = fun(*ins)
-    finally:
-        _state.trace = saved
     values, operands = [], []
     for o in outs:
         if type(o) is StagingTracer and o._trace is trace:
-            values.append(o.val)
+            values.append(o.primal)
             operands.append(o.var)
         else:
             values.append(o)

@@ -459,8 +459,8 @@ def normalize_subscripts(subscripts, operands):
             k = len(shape_of(op)) - (len(sub) - 3)
             sub = sub.replace("...", ell[ell_nd - k:] if k else "")
         if len(sub) != len(shape_of(op)):
-            raise ValueError(f"einstein sum subscripts string contains too many "
-                             f"subscripts for operand")
+            raise ValueError("einstein sum subscripts string contains too many "
+                             "subscripts for operand")
         new_ins.append(sub)
     if out is None:
         counts = {}

@@ -23,6 +23,7 @@ import operator
 import numpy as np
 
 from ..core import Tracer, shape_of, dtype_of
+from ..core import size_of as _size
 from ..prims import shape as sp
 from ..prims import elementwise as ew
 from ..prims.products import matmul_p
@@ -300,12 +301,6 @@ def multi_dot(arrays, *, out=None):
         return sp.reshape(result, (_size(shape_of(result)),))
     return result
 
-
-def _size(shape):
-    n = 1
-    for d in shape:
-        n *= d
-    return n
 
 
 def _chain_order(p):

@@ -14,7 +14,7 @@ import builtins
 
 import numpy as np
 
-from ..core import Tracer, shape_of, dtype_of
+from ..core import shape_of, dtype_of
 from ..prims import shape as sp
 from ..prims import elementwise as ew
 from ..prims.reductions import reduce_prod_p, cumsum_p, cumprod_p, argmax_p, argmin_p
@@ -22,7 +22,7 @@ from ..prims.structure import round_p, argsort_p, permute_p
 from ..interpreters.batching import ConcretizationError
 from .dispatch import numpy_function, no_kwargs
 from .basic import (normalize_axis, asarray_like, _reduce_args, _concrete, astype, ravel,
-                    reshape, transpose, concatenate, stack, where, mean, sum as _sum,
+                    reshape, transpose, concatenate, stack, mean, sum as _sum,
                     max as _max, min as _min, moveaxis)
 from .shape import traced_numpy, take_along_axis, take_axis, slice_axis, diagonal, _prod
 

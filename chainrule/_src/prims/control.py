@@ -6,9 +6,8 @@ function and its rule, so ``grad(vmap(f))`` keeps the custom rule).
 """
 import numpy as np
 
-from ..core import Primitive, NonDiffPrimitive, Zero, instantiate, shape_of, dtype_of
+from ..core import Primitive, NonDiffPrimitive, instantiate, shape_of, dtype_of
 from ..interpreters.reverse import vjp_flat
-from ..interpreters.forward import jvp_flat
 from ..tree_util import tree_flatten, tree_unflatten
 
 

@@ -19,15 +19,13 @@ import operator
 
 import numpy as np
 
-from ..core import Primitive, NonDiffPrimitive, Zero, shape_of, dtype_of, instantiate
+from ..core import (Primitive, NonDiffPrimitive, Zero, shape_of, dtype_of, instantiate,
+                    size_of)
 from .shape import fit_cotangent, broadcast_to, unbroadcast  # noqa: F401
 
 
 def _size(x):
-    n = 1
-    for d in shape_of(x):
-        n *= d
-    return n
+    return size_of(shape_of(x))
 
 
 def safe_point(t, safe, *xs):

@@ -22,18 +22,13 @@ import math
 import numpy as np
 
 from ..core import Primitive, Zero, shape_of, dtype_of
+from ..core import size_of as _size
 from .shape import moveaxis, fit_cotangent
 from .structure import concatenate_p
 from . import elementwise as ew
 
 SWAP_NORM = {"backward": "forward", "ortho": "ortho", "forward": "backward"}
 
-
-def _size(shape):
-    n = 1
-    for d in shape:
-        n *= d
-    return n
 
 
 def _log2(n):

@@ -8,6 +8,7 @@ masks are turned into integer arrays by ``np.nonzero`` before binding.
 import numpy as np
 
 from ..core import Primitive, Zero, shape_of, dtype_of, instantiate
+from ..core import size_of as _size
 from .shape import fit_cotangent, unbroadcast
 
 ARRAY = "<array>"     # placeholder for an integer index array in a spec
@@ -330,12 +331,6 @@ def _other_factors(x, v, ans, spec, arrays):
     safe_v = select_p.bind(zero, 1.0, v)
     return select_p.bind(zero, xs + 0.0 * outs, outs / safe_v)
 
-
-def _size(shape):
-    n = 1
-    for d in shape:
-        n *= d
-    return n
 
 
 getitem_p = GetItem("getitem")

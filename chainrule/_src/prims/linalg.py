@@ -59,6 +59,7 @@ qr 4pq^2 - 4q^3/3, pinv reduced svd + 2mnq, matrix_rank as svd values.
 import numpy as np
 
 from ..core import Primitive, NonDiffPrimitive, Zero, shape_of, dtype_of
+from ..core import size_of as _size
 from .shape import reshape, transpose, moveaxis, fit_cotangent
 from .products import matmul_p, einsum_p
 from .reductions import reduce_max_p
@@ -66,12 +67,6 @@ from . import elementwise as ew
 
 
 # ----------------------------------------------------------------- small helpers
-
-def _size(shape):
-    n = 1
-    for d in shape:
-        n *= d
-    return n
 
 
 def _nbatch(x):

@@ -11,15 +11,10 @@ matmul costs ``2mnp - mp``.
 import numpy as np
 
 from ..core import Primitive, Zero, shape_of, dtype_of
-from .shape import (reshape, transpose, unbroadcast, fit_cotangent, broadcast_to,
+from ..core import size_of as _size
+from .shape import (reshape, transpose, fit_cotangent, broadcast_to,
                     transpose_p)
 
-
-def _size(shape):
-    n = 1
-    for d in shape:
-        n *= d
-    return n
 
 
 def _swap(x):

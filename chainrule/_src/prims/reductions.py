@@ -8,16 +8,11 @@ zero in the input gets exact derivatives of every order."""
 import numpy as np
 
 from ..core import Primitive, NonDiffPrimitive, Tracer, Zero, shape_of, dtype_of
+from ..core import size_of as _size
 from ..interpreters.batching import ConcretizationError
 from .shape import reshape, broadcast_to, reduce_sum, LinearUnary
 from . import elementwise as ew
 
-
-def _size(shape):
-    n = 1
-    for d in shape:
-        n *= d
-    return n
 
 
 def _keep(ans, x, axis, keepdims):

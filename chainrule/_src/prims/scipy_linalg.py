@@ -18,16 +18,11 @@ import numpy as np
 import scipy.linalg as sl
 
 from ..core import Primitive, Zero, shape_of, dtype_of
+from ..core import size_of as _size
 from .shape import transpose, moveaxis, broadcast_to, fit_cotangent
 from .structure import concatenate_p
 from .indexing import getitem_p
 
-
-def _size(shape):
-    n = 1
-    for d in shape:
-        n *= d
-    return n
 
 
 def mT(x):

@@ -9,13 +9,8 @@ transpose.
 import numpy as np
 
 from ..core import Primitive, Zero, shape_of, dtype_of
+from ..core import size_of as _size
 
-
-def _size(shape):
-    n = 1
-    for d in shape:
-        n *= d
-    return n
 
 
 class LinearUnary(Primitive):

@@ -18,15 +18,10 @@ import numpy as np
 import scipy.signal as ss
 
 from ..core import Primitive, Zero, shape_of, dtype_of
+from ..core import size_of as _size
 from .shape import moveaxis, broadcast_to, fit_cotangent
 from .indexing import getitem_p, scatter_add_p
 
-
-def _size(shape):
-    n = 1
-    for d in shape:
-        n *= d
-    return n
 
 
 def out_start(s1, s2, mode):

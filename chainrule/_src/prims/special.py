@@ -15,7 +15,8 @@ import math
 import numpy as np
 import scipy.special as sps
 
-from ..core import Primitive, Zero, shape_of, dtype_of
+from ..core import Primitive, Zero, shape_of
+from ..core import size_of as _size
 from .elementwise import Unary, Binary, select_p, PRIMS as EW
 from .shape import reshape, reduce_sum, broadcast_to, moveaxis, fit_cotangent
 
@@ -137,12 +138,6 @@ i0e, i1e = PRIMS["i0e"].bind, PRIMS["i1e"].bind
 
 
 # ---------------------------------------------------------------- softmax family
-
-def _size(shape):
-    n = 1
-    for d in shape:
-        n *= d
-    return n
 
 
 def _keep(v, x_shape, axis, keepdims):

@@ -1,7 +1,7 @@
 """vmap plumbing that needs primitives: running a function under a BatchTrace and
 moving batch axes of its outputs, and the Python-loop fallback for primitives
 without a batching rule (registered with the batching interpreter)."""
-from ..core import _state, shape_of
+from ..core import new_trace_context, _state, shape_of
 from ..interpreters.batching import BatchTrace, BatchTracer, register_fallback
 from .shape import moveaxis, broadcast_to, reshape
 from .indexing import getitem_p
@@ -15,12 +15,8 @@ def vmap_flat(fun, args, in_dims, axis_size, out_dims=None):
     """
     trace = BatchTrace(_state.trace, axis_size)
     ins = [a if d is None else BatchTracer(trace, a, d) for a, d in zip(args, in_dims)]
-    saved = _state.trace
-    _state.trace = trace
-    try:
+    with new_trace_context(trace):
         outs = fun(*ins)
-    finally:
-        _state.trace = saved
     if out_dims is None:
         out_dims = [0] * len(outs)
     elif callable(out_dims):

@@ -9,7 +9,7 @@ SciPy), and the derivatives are 0 (never nan).
 import numpy as np
 import scipy.special as sps
 
-from ..core import shape_of, dtype_of, is_inexact
+from ..core import shape_of, is_inexact
 from ..prims import special as ps
 from ..prims.shape import broadcast_to
 from ..prims.elementwise import select_p, PRIMS as EW
