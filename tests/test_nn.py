@@ -56,6 +56,10 @@ def test_activation_gradients_are_finite_and_right():
         assert np.all(np.isfinite(g)), f.__name__
         assert_allclose(g, df(Z), rtol=1e-12, atol=1e-300, err_msg=f.__name__)
     assert_allclose(cr.elementwise_grad(nn.relu)(np.array([-1.0, 0.0, 2.0])), [0.0, 0.0, 1.0])
+    assert_allclose(cr.elementwise_grad(nn.elu)(np.array([-1.0, 0.0, 2.0, 800.0])),
+                    [np.exp(-1.0), 1.0, 1.0, 1.0])
+    assert_allclose(cr.elementwise_grad(lambda v: nn.leaky_relu(v, 0.1))(np.array([-1.0, 2.0])),
+                    [0.1, 1.0])
     x = np.array([[1000.0, 0.0, -1000.0]])
     g = cr.grad(lambda v: nn.log_softmax(v)[0, 1])(x)
     assert np.all(np.isfinite(g))
@@ -408,6 +412,17 @@ def test_per_example_grads():
     pe = nn.per_example_grads(lambda p, X, y: nn.mse(model.apply(p, X), y), params, X, y)
     assert tree_util.tree_structure(pe) == tree_util.tree_structure(params)
     assert pe[0]["W"].shape == (40, 3, 4)
+    # piecewise activations under vmap (a batched condition), and cross-entropy labels
+    for act in ("relu", "leaky_relu", "elu"):
+        model = nn.mlp([3, 4, 3], activation=act)
+        params = model.init(1)
+        labels = np.arange(40) % 3
+
+        def ce(p, X, y):
+            return nn.cross_entropy(model.apply(p, X), y)
+        pe = nn.per_example_grads(ce, params, X, labels)
+        assert_allclose(pe[0]["W"][5], cr.grad(ce)(params, X[5:6], labels[5:6])[0]["W"],
+                        rtol=1e-12, err_msg=act)
 
 
 # ------------------------------------------------------------------------- plots

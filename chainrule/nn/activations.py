@@ -14,19 +14,24 @@ def identity(x):
     return x
 
 
+# The piecewise activations use cnp.select rather than cnp.where: select also works
+# under vmap with a batched condition (per-example gradients of ReLU networks).
+
+
 def relu(x):
     """Rectified linear unit ``max(x, 0)`` (derivative 0 at 0, as in JAX)."""
-    return cnp.where(x > 0, x, 0.0)
+    return cnp.select([x > 0], [x], 0.0)
 
 
 def leaky_relu(x, negative_slope=0.01):
     """``x`` for ``x > 0``, ``negative_slope * x`` otherwise."""
-    return cnp.where(x > 0, x, negative_slope * x)
+    return cnp.select([x > 0], [x], negative_slope * x)
 
 
 def elu(x, alpha=1.0):
     """Exponential linear unit: ``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` otherwise."""
-    return cnp.where(x > 0, x, alpha * cnp.expm1(cnp.minimum(x, 0.0)))
+    negative_part = cnp.select([x > 0], [0.0], x)          # no overflow for large x
+    return cnp.select([x > 0], [x], alpha * cnp.expm1(negative_part))
 
 
 def tanh(x):
@@ -79,7 +84,7 @@ def gelu(x, approximate=True):
 def logsumexp(x, axis=-1, keepdims=False):
     """``log(sum(exp(x), axis))`` computed stably (the maximum is factored out)."""
     m = cr.stop_gradient(cnp.max(x, axis=axis, keepdims=True))
-    m = cnp.where(cnp.isfinite(m), m, 0.0)
+    m = cnp.select([cnp.isfinite(m)], [m], 0.0)
     out = cnp.log(cnp.sum(cnp.exp(x - m), axis=axis, keepdims=True)) + m
     return out if keepdims else cnp.squeeze(out, axis=axis)
 

@@ -79,10 +79,12 @@ def cross_entropy(logits, labels, reduction="mean", axis=-1):
     labels_arr = _as_array(labels)
     if np.issubdtype(labels_arr.dtype, np.integer):
         k = logits.shape[axis]
-        lab = np.asarray(labels_arr)
-        onehot = (lab[..., None] == np.arange(k)).astype(np.float64)
+        if isinstance(labels_arr, np.ndarray):
+            onehot = (labels_arr[..., None] == np.arange(k)).astype(np.float64)
+        else:                      # traced labels (e.g. per-example gradients under vmap)
+            onehot = cnp.select([labels_arr[..., None] == np.arange(k)], [1.0], 0.0)
         if axis not in (-1, logits.ndim - 1):
-            onehot = np.moveaxis(onehot, -1, axis)
+            onehot = cnp.moveaxis(onehot, -1, axis)
         per_example = -cnp.sum(onehot * logp, axis=axis)
     else:
         if tuple(labels_arr.shape) != tuple(logits.shape):
