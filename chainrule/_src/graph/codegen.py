@@ -188,6 +188,11 @@ def compile_graph(graph):
 def _guard_lines(guards, var, ns):
     lines = []
     for g in guards:
+        if g.kind == "value":               # an array read as data: it must be equal
+            want = f"w{len(ns)}"
+            ns[want] = g.value
+            lines.append(f"    if not np.array_equal({var}, {want}): raise Retrace")
+            continue
         conv = {"bool": "bool", "int": "int", "float": "float", "complex": "complex"}.get(g.kind)
         if conv is None:
             conv = f"g{len(ns)}"

@@ -16,7 +16,7 @@ import itertools
 
 import numpy as np
 
-from ..core import new_trace_context, Trace, PrimalTracer, _state, shape_of, dtype_of
+from ..core import new_trace_context, Trace, Tracer, PrimalTracer, _state, shape_of, dtype_of
 
 
 class Var:
@@ -72,9 +72,14 @@ class StagingTracer(PrimalTracer):
 
     # Python control flow on a staged value: take the concrete answer, record a guard
     def _guarded(self, kind, convert):
-        value = convert(self._concrete())
+        p = self.primal
+        value = convert(p._concrete() if isinstance(p, Tracer) else p)
         self._trace.guards.append(Guard(self.var, kind, value))
         return value
+
+    def _concrete(self):
+        """The concrete value, which the compiled program may then depend on: guarded."""
+        return self._guarded("value", lambda v: np.array(v, copy=True))
 
     def __bool__(self):
         return self._guarded("bool", bool)

@@ -335,7 +335,7 @@ def where(condition, x=None, y=None, /):
         return np.where(_concrete(condition))
     if x is None or y is None:
         raise ValueError("either both or neither of x and y should be given")
-    return ew.select_p.bind(_concrete(condition), x, y)
+    return ew.select_p.bind(condition, x, y)
 
 
 # ---------------------------------------------------------------- products

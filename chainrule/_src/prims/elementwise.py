@@ -96,8 +96,13 @@ class Binary(Primitive):
         s = self.singular
         if s is False or (s is not True and not s(x, y)):
             return t * d(x, y, ans)
-        (xs, ys), bad = safe_point(t, 1.0, x, y)
-        return t * d(xs, ys, select_p.bind(bad, self.impl(1.0, 1.0), ans))
+        # move only the argument this derivative is taken in (the other may be a constant
+        # such as an integer exponent that the rule looks at)
+        if d is self.d_x:
+            (x,), bad = safe_point(t, 1.0, x)
+        else:
+            (y,), bad = safe_point(t, 1.0, y)
+        return t * d(x, y, select_p.bind(bad, self.impl(x, y), ans))
 
     def jvp(self, primals, tangents):
         x, y = primals
@@ -222,7 +227,7 @@ _BINARY = [
      lambda x, y: not (type(y) in (int, float) and y >= 1)),
     ("arctan2", np.arctan2, lambda x, y, a: y / (x * x + y * y),
      lambda x, y, a: -x / (x * x + y * y)),
-    ("hypot", np.hypot, lambda x, y, a: x / a, lambda x, y, a: y / a, True),
+    ("hypot", np.hypot, lambda x, y, a: x / _nonzero(a), lambda x, y, a: y / _nonzero(a)),
     ("logaddexp", np.logaddexp, lambda x, y, a: exp(x - a), lambda x, y, a: exp(y - a)),
     ("logaddexp2", np.logaddexp2, lambda x, y, a: exp2(x - a), lambda x, y, a: exp2(y - a)),
     ("maximum", np.maximum, lambda x, y, a: _pick(x, y, greater_p),
@@ -261,6 +266,11 @@ def _power_dx(x, y):
         if y == 2:
             return 2.0 * x
     return y * power(x, y - 1)
+
+
+def _nonzero(a):
+    """``a`` with zeros replaced by 1 (a subgradient of 0 at the origin, as abs/norm)."""
+    return select_p.bind(a == 0, 1.0, a)
 
 
 def _where_zero(x):
