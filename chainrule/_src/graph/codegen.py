@@ -58,6 +58,24 @@ def _is_literal(x, value):
         not isinstance(x.val, bool) and x.val == value
 
 
+def _scalar_literal(x, e):
+    """A constant array whose entries are all equal, in an elementwise arithmetic
+    equation that its shape does not widen, becomes a Python scalar (the folded
+    cotangent of a sum is an array of ones: ``ones * x`` is then ``1.0 * x`` and goes)."""
+    if not isinstance(x, Literal) or e.prim.name not in _OPERATORS or \
+            not isinstance(x.val, np.ndarray) or x.val.size == 0 or \
+            x.val.dtype.kind not in "fi" or x.shape != e.outs[0].shape:
+        return x
+    first = x.val.flat[0]
+    if not np.all(x.val == first):
+        return x
+    others = [y for y in e.ins if y is not x]
+    if not others or others[0].shape != e.outs[0].shape or \
+            np.result_type(others[0].dtype, x.val.dtype) != e.outs[0].dtype:
+        return x
+    return Literal(float(first) if x.val.dtype.kind == "f" else int(first))
+
+
 def optimize(graph):
     """Return (eqns, outs, guards) after CSE, identities and dead-code elimination."""
     subst = {}
@@ -66,7 +84,7 @@ def optimize(graph):
         return subst.get(x.id, x) if not isinstance(x, Literal) else x
     seen, eqns = {}, []
     for e in graph.eqns:
-        ins = [sub(x) for x in e.ins]
+        ins = [_scalar_literal(sub(x), e) for x in e.ins]
         # identities: x * 1, 1 * x, x + 0, x - 0 (when they change neither shape nor dtype)
         name = e.prim.name
         if name in ("multiply", "add", "subtract") and not e.prim.multiple_results:
