@@ -30,8 +30,9 @@ import gc
 import math
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +40,7 @@ REFERENCE = "numpy"
 
 # Column order of the report; implementations not listed here come after, in
 # registration order (e.g. a later "chainrule-jit").
-IMPL_ORDER = ["numpy", "chainrule", "autograd", "jax", "jax-jit", "torch"]
+IMPL_ORDER = ["numpy", "chainrule", "chainrule-jit", "autograd", "jax", "jax-jit", "torch"]
 
 
 class Unavailable(Exception):
@@ -60,8 +61,8 @@ class Target:
     microseconds (used for per-call overhead, where ratios are meaningless).
     """
 
-    ratio: Optional[float] = None
-    delta_us: Optional[float] = None
+    ratio: float | None = None
+    delta_us: float | None = None
     impl: str = "chainrule"
 
     def describe(self) -> str:
@@ -80,15 +81,15 @@ class Workload:
     name: str
     family: str
     description: str
-    make_data: Callable[[], Dict[str, Any]]
-    target: Optional[Target] = None
+    make_data: Callable[[], dict[str, Any]]
+    target: Target | None = None
     # Ratios to hand-written NumPy measured elsewhere (issue text), for context.
-    reported: Dict[str, str] = field(default_factory=dict)
+    reported: dict[str, str] = field(default_factory=dict)
     rtol: float = 1e-7
     atol: float = 1e-10
     # "ratio" or "delta": how the report shows the non-reference columns.
     display: str = "ratio"
-    builders: Dict[str, Callable[[Dict[str, Any]], Callable[[], Any]]] = field(default_factory=dict)
+    builders: dict[str, Callable[[dict[str, Any]], Callable[[], Any]]] = field(default_factory=dict)
 
     def impl(self, name: str):
         """Decorator registering ``builder(data) -> thunk`` under ``name``."""
@@ -100,7 +101,7 @@ class Workload:
         return deco
 
 
-REGISTRY: Dict[str, Workload] = {}
+REGISTRY: dict[str, Workload] = {}
 
 
 def register(workload: Workload) -> Workload:
@@ -110,7 +111,7 @@ def register(workload: Workload) -> Workload:
     return workload
 
 
-def select(patterns: Optional[List[str]]) -> List[Workload]:
+def select(patterns: list[str] | None) -> list[Workload]:
     """Workloads whose name or family matches any of the (glob) patterns."""
     if not patterns:
         return list(REGISTRY.values())
@@ -128,7 +129,7 @@ def select(patterns: Optional[List[str]]) -> List[Workload]:
 # ---------------------------------------------------------------------------
 
 
-def to_leaves(obj) -> List[np.ndarray]:
+def to_leaves(obj) -> list[np.ndarray]:
     """Flatten a result (tuples, lists, dicts, namedtuples, peer arrays) to float arrays."""
     if isinstance(obj, dict):
         return [leaf for k in sorted(obj, key=repr) for leaf in to_leaves(obj[k])]
@@ -142,7 +143,7 @@ def to_leaves(obj) -> List[np.ndarray]:
     return [np.asarray(obj, dtype=np.result_type(np.asarray(obj).dtype, np.float64))]
 
 
-def compare(ref: List[np.ndarray], got: List[np.ndarray], rtol: float, atol: float) -> Optional[str]:
+def compare(ref: list[np.ndarray], got: list[np.ndarray], rtol: float, atol: float) -> str | None:
     """None when ``got`` matches ``ref``; otherwise a short explanation."""
     if len(ref) != len(got):
         return f"{len(got)} result leaves, expected {len(ref)}"
@@ -201,7 +202,7 @@ def _calibrate(fn, min_sample: float):
         if t <= 0:
             number *= 10
         else:
-            number = max(number * 2, int(math.ceil(number * min_sample / t * 1.1)))
+            number = max(number * 2, math.ceil(number * min_sample / t * 1.1))
 
 
 @dataclass
@@ -209,7 +210,7 @@ class ImplResult:
     name: str
     status: str = "ok"  # ok | unavailable | error | mismatch
     message: str = ""
-    samples: List[float] = field(default_factory=list)  # seconds per call, one per round
+    samples: list[float] = field(default_factory=list)  # seconds per call, one per round
     number: int = 0  # calls per sample
 
     @property
@@ -228,7 +229,7 @@ class ImplResult:
 @dataclass
 class WorkloadResult:
     workload: Workload
-    impls: Dict[str, ImplResult]
+    impls: dict[str, ImplResult]
     rounds: int = 0
     seconds: float = 0.0
 
@@ -253,7 +254,7 @@ def _order(names):
     return known + [n for n in names if n not in known]
 
 
-def run_workload(w: Workload, settings: Settings, impl_filter: Optional[List[str]] = None,
+def run_workload(w: Workload, settings: Settings, impl_filter: list[str] | None = None,
                  log: Callable[[str], None] = lambda s: None) -> WorkloadResult:
     t_start = time.perf_counter()
     data = w.make_data()
@@ -263,7 +264,7 @@ def run_workload(w: Workload, settings: Settings, impl_filter: Optional[List[str
     if impl_filter:
         names = [n for n in names if n == REFERENCE or n in impl_filter]
     results = {n: ImplResult(n) for n in names}
-    thunks: Dict[str, Callable[[], Any]] = {}
+    thunks: dict[str, Callable[[], Any]] = {}
 
     # Build and check.
     ref_leaves = None
@@ -347,7 +348,7 @@ def _cell(res: WorkloadResult, n: str) -> str:
     return f"{fmt_time(r.median)} ({res.ratio(n):.2f}x)"
 
 
-def table_rows(results: List[WorkloadResult]):
+def table_rows(results: list[WorkloadResult]):
     cols = []
     for res in results:
         for n in res.impls:
@@ -363,23 +364,23 @@ def table_rows(results: List[WorkloadResult]):
     return header, rows
 
 
-def format_text(results: List[WorkloadResult]) -> str:
+def format_text(results: list[WorkloadResult]) -> str:
     header, rows = table_rows(results)
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()
     out = [line(header), line(["-" * w for w in widths])]
     out += [line(r) for r in rows]
     return "\n".join(out)
 
 
-def format_markdown(results: List[WorkloadResult]) -> str:
+def format_markdown(results: list[WorkloadResult]) -> str:
     header, rows = table_rows(results)
     out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
     return "\n".join(out)
 
 
-def format_notes(results: List[WorkloadResult]) -> str:
+def format_notes(results: list[WorkloadResult]) -> str:
     """Workload descriptions, failures, noise and context numbers, one block per workload."""
     out = []
     for res in results:
@@ -398,7 +399,7 @@ def format_notes(results: List[WorkloadResult]) -> str:
     return "\n".join(out)
 
 
-def to_json(results: List[WorkloadResult]) -> list:
+def to_json(results: list[WorkloadResult]) -> list:
     out = []
     for res in results:
         w = res.workload

@@ -9,6 +9,8 @@ the analytic backward pass.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from . import peers
@@ -18,7 +20,7 @@ from .harness import Target, Workload, register
 def make_data(sizes, batch, seed=0):
     rng = np.random.default_rng(seed)
     params = [(rng.standard_normal((m, n)) / np.sqrt(m), 0.1 * rng.standard_normal(n))
-              for m, n in zip(sizes[:-1], sizes[1:])]
+              for m, n in itertools.pairwise(sizes)]
     x = rng.standard_normal((batch, sizes[0]))
     labels = rng.integers(0, sizes[-1], size=batch)
     Y = np.eye(sizes[-1])[labels]

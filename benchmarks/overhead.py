@@ -65,7 +65,7 @@ def _add(prim):
 
     @w.impl("jax")
     def _jax(d):
-        jx, jnp = peers.jax()
+        _, jnp = peers.jax()
         fn = getattr(jnp, fname)
         a = args(d, jnp.asarray)
         if len(a) == 1:

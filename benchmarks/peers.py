@@ -24,7 +24,7 @@ def chainrule():
     try:
         import chainrule as cr
         import chainrule.numpy as cnp
-    except Exception as e:  # noqa: BLE001 - the core may be mid-construction
+    except Exception as e:
         raise _unavailable("chainrule", e) from e
     return cr, cnp
 
@@ -35,7 +35,7 @@ def autograd():
     try:
         import autograd as ag
         import autograd.numpy as anp
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         raise _unavailable("autograd", e) from e
     return ag, anp
 
@@ -48,7 +48,7 @@ def jax():
         jx.config.update("jax_enable_x64", True)
         jx.config.update("jax_platforms", "cpu")
         import jax.numpy as jnp
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         raise _unavailable("jax", e) from e
     return jx, jnp
 
@@ -58,7 +58,7 @@ def torch():
     """torch (float64 default dtype) or Unavailable."""
     try:
         import torch as th
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         raise _unavailable("torch", e) from e
     th.set_default_dtype(th.float64)
     return th
@@ -77,8 +77,7 @@ def configure_threads(n: int | None) -> dict:
     if n == 1:
         flags = os.environ.get("XLA_FLAGS", "")
         if "xla_cpu_multi_thread_eigen" not in flags:
-            os.environ["XLA_FLAGS"] = (flags + " --xla_cpu_multi_thread_eigen=false "
-                                       "intra_op_parallelism_threads=1").strip()
+            os.environ["XLA_FLAGS"] = (flags + " --xla_cpu_multi_thread_eigen=false").strip()
     try:
         th = torch()
         th.set_num_threads(n)

@@ -29,7 +29,11 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "benchm
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import harness, peers  # noqa: E402
+from benchmarks import malloc_env
+
+malloc_env.ensure()
+
+from benchmarks import harness, peers
 
 # One module per workload family; each registers its workloads on import.
 # Later families (jacobians, vmapped per-example gradients, jit) go here.
@@ -44,16 +48,24 @@ def _version(modname):
         mod = importlib.import_module(modname)
     except Exception:  # noqa: BLE001
         return None
-    return getattr(mod, "__version__", "?")
+    v = getattr(mod, "__version__", None)
+    if v is None:
+        try:
+            from importlib.metadata import version
+
+            v = version(modname)
+        except Exception:  # noqa: BLE001
+            v = "?"
+    return v
 
 
 def _git_commit():
     try:
         out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, timeout=10)
+                             capture_output=True, text=True, timeout=10, check=False)
         commit = out.stdout.strip() or "no commit yet"
         dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--", "chainrule"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+                               capture_output=True, text=True, timeout=10, check=False).stdout.strip()
         return commit + (" (chainrule/ has uncommitted changes)" if dirty else "")
     except Exception:  # noqa: BLE001
         return "unknown"
@@ -69,7 +81,14 @@ def _cpu_model():
     return platform.processor() or "unknown"
 
 
-def environment(threads_info) -> dict:
+def _loadavg():
+    try:
+        return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+def environment(threads_info, load_at_start="unknown") -> dict:
     import numpy as np
 
     env = {
@@ -98,6 +117,8 @@ def environment(threads_info) -> dict:
         th = sys.modules["torch"]
         env["torch threads"] = f"{th.get_num_threads()} intra-op, BLAS " + (
             "MKL" if th.backends.mkl.is_available() else "other")
+    env["malloc"] = malloc_env.describe()
+    env["load average (1, 5, 15 min) at start; at end"] = f"{load_at_start}; {_loadavg()}"
     env["OPENBLAS_CORETYPE"] = os.environ.get("OPENBLAS_CORETYPE", "unset")
     env["XLA_FLAGS"] = os.environ.get("XLA_FLAGS", "unset")
     return env
@@ -113,9 +134,13 @@ def main(argv=None):
     ap.add_argument("--markdown", action="store_true", help="print a markdown report")
     ap.add_argument("--json", metavar="PATH", help="also write all measurements as JSON")
     ap.add_argument("--budget", type=float, help="seconds of timing per workload")
-    ap.add_argument("--threads", type=int, default=os.cpu_count(),
-                    help="threads for BLAS and PyTorch (default: all cores); 0 = library defaults")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="threads for BLAS, PyTorch and XLA (default 1: on this 2-core machine the "
+                         "libraries' thread pools otherwise contend with each other across the "
+                         "interleaved rounds); 0 = each library's default")
     ap.add_argument("--list", action="store_true", help="list workloads and exit")
+    ap.add_argument(malloc_env.FLAG, action="store_true",
+                    help="keep glibc's adaptive malloc thresholds (see benchmarks/malloc_env.py)")
     args = ap.parse_args(argv)
 
     threads_info = peers.configure_threads(args.threads or None)
@@ -147,8 +172,9 @@ def main(argv=None):
     if args.budget is not None:
         settings.budget = args.budget
 
-    log = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
+    log = lambda s: print(s, file=sys.stderr, flush=True)
     results = []
+    load_at_start = _loadavg()
     t0 = time.perf_counter()
     for w in workloads:
         log(f"{w.name} ...")
@@ -157,7 +183,7 @@ def main(argv=None):
         results.append(res)
     total = time.perf_counter() - t0
 
-    env = environment(threads_info)
+    env = environment(threads_info, load_at_start)
     cmd = "python benchmarks/run.py " + " ".join(sys.argv[1:] if argv is None else argv)
     if args.markdown:
         print("Environment:\n")
