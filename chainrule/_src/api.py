@@ -222,7 +222,8 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
         one = np.ones(shape_of(ans), dt) if shape_of(ans) else dt.type(1)
         grads = tree_unflatten(in_tree, _fill(backward([one], consume=True), flat))
         g = grads[0] if single else tuple(grads)
-        value = tree_unflatten(store["out_tree"], outs)
+        value = ans if store["out_tree"].node_type is None else \
+            tree_unflatten(store["out_tree"], outs)
         if has_aux:
             return (value, store["aux"]), g
         return value, g

@@ -63,9 +63,11 @@ class PyTreeDef:
     """The structure of a pytree: hashable, comparable, able to rebuild the tree."""
     __slots__ = ("node_type", "aux", "children", "num_leaves")
 
-    def __init__(self, node_type, aux, children):
+    def __init__(self, node_type, aux, children, num_leaves=None):
         self.node_type, self.aux, self.children = node_type, aux, tuple(children)
-        self.num_leaves = 1 if node_type is None else sum(c.num_leaves for c in children)
+        if num_leaves is None:
+            num_leaves = 1 if node_type is None else sum(c.num_leaves for c in children)
+        self.num_leaves = num_leaves
 
     def _key(self):
         return (self.node_type, self.aux, self.children)
@@ -102,17 +104,20 @@ def _flatten(x, leaves, is_leaf):
         leaves.append(x)
         return _LEAF
     t = type(x)
-    if t is tuple or t is list:                 # fast path for the common containers
-        return PyTreeDef(t, None, [_flatten(c, leaves, is_leaf) for c in x])
     if t in _LEAF_TYPES:
         leaves.append(x)
         return _LEAF
+    start = len(leaves)
+    if t is tuple or t is list:                 # fast path for the common containers
+        kids = [_flatten(c, leaves, is_leaf) for c in x]
+        return PyTreeDef(t, None, kids, len(leaves) - start)
     entry = _lookup(t)
     if entry is None:
         leaves.append(x)
         return _LEAF
     children, aux = entry[0](x)
-    return PyTreeDef(type(x), aux, [_flatten(c, leaves, is_leaf) for c in children])
+    kids = [_flatten(c, leaves, is_leaf) for c in children]
+    return PyTreeDef(t, aux, kids, len(leaves) - start)
 
 
 def tree_unflatten(treedef, leaves):

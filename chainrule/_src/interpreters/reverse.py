@@ -45,16 +45,34 @@ class ReverseTrace(Trace):
         return ReverseTracer(self, x, Node())
 
     def process(self, prim, args, params):
-        primals, nodes, found = [], [], False
-        for a in args:
+        # unpack the tracers this trace owns (written out for one and two arguments,
+        # the hot cases: this runs once per primitive of a differentiated program)
+        if len(args) == 2:
+            a, b = args
             if type(a) is ReverseTracer and a._trace is self:
-                primals.append(a.primal)
-                nodes.append(a.node)
-                found = True
+                pa, na = a.primal, a.node
             else:
-                primals.append(a)
-                nodes.append(None)
-        if not found or not prim.differentiable:
+                pa, na = a, None
+            if type(b) is ReverseTracer and b._trace is self:
+                pb, nb = b.primal, b.node
+            else:
+                pb, nb = b, None
+            if na is None and nb is None:
+                return self.in_parent(prim, args, params)
+            primals, nodes = [pa, pb], [na, nb]
+        else:
+            primals, nodes, found = [], [], False
+            for a in args:
+                if type(a) is ReverseTracer and a._trace is self:
+                    primals.append(a.primal)
+                    nodes.append(a.node)
+                    found = True
+                else:
+                    primals.append(a)
+                    nodes.append(None)
+            if not found:
+                return self.in_parent(prim, primals, params)
+        if not prim.differentiable:
             return self.in_parent(prim, primals, params)
         parent = self.parent
         _state.trace = parent
@@ -82,7 +100,7 @@ class ReverseTrace(Trace):
             outs = ReverseTracer(self, ans, out_nodes)
         else:
             return ans
-        if _state.nan_checks:
+        if self.where is not None or _state.nan_checks:
             from .debug import record_site
             record_site(self)
         self.tape.append((prim, params, nodes, primals, res, out_nodes))
