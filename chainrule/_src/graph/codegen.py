@@ -99,6 +99,15 @@ def optimize(graph):
                     break
             if e.outs[0].id in subst:
                 continue
+        # where(c, x, y) with a constant, uniform condition is one of its operands
+        if name == "select" and isinstance(ins[0], Literal):
+            c = np.asarray(ins[0].val)
+            if c.size and (c.all() or not c.any()):
+                pick = ins[1] if c.all() else ins[2]
+                if not isinstance(pick, Literal) and pick.shape == e.outs[0].shape and \
+                        pick.dtype == e.outs[0].dtype:
+                    subst[e.outs[0].id] = pick
+                    continue
         pk = _params_key(e.params)
         if pk is not None:
             k = (id(e.prim), pk, tuple(_key(x) for x in ins))
@@ -110,6 +119,7 @@ def optimize(graph):
         eqns.append((e, ins))
     outs = [sub(x) for x in graph.outs]
     guards = [(g, sub(g.var)) for g in graph.guards]
+    _elide_broadcasts(eqns, outs, guards)
     live = {x.id for x in outs if not isinstance(x, Literal)}
     live |= {v.id for _, v in guards if not isinstance(v, Literal)}
     kept = []
@@ -119,6 +129,36 @@ def optimize(graph):
             live |= {x.id for x in ins if not isinstance(x, Literal)}
     kept.reverse()
     return kept, outs, guards
+
+
+def _elide_broadcasts(eqns, outs, guards):
+    """Drop ``b = broadcast_to(x, S)`` when every use of ``b`` is elementwise arithmetic
+    with an operand of shape ``S`` (NumPy then broadcasts ``x`` itself, for free)."""
+    pinned = {x.id for x in outs if not isinstance(x, Literal)} | \
+        {v.id for _, v in guards if not isinstance(v, Literal)}
+    uses = {}
+    for k, (e, ins) in enumerate(eqns):
+        for j, x in enumerate(ins):
+            if not isinstance(x, Literal):
+                uses.setdefault(x.id, []).append((k, j))
+    for e, ins in eqns:
+        if e.prim.name != "broadcast_to" or isinstance(ins[0], Literal):
+            continue
+        b = e.outs[0]
+        if b.id in pinned or b.id not in uses:
+            continue
+        ok = True
+        for k, j in uses[b.id]:
+            ce, cins = eqns[k]
+            other = cins[1 - j] if len(cins) == 2 else None
+            if ce.prim.name not in ("add", "subtract", "multiply", "divide") or \
+                    other is None or other.shape != b.shape or \
+                    ce.outs[0].shape != b.shape:
+                ok = False
+                break
+        if ok:
+            for k, j in uses[b.id]:
+                eqns[k][1][j] = ins[0]
 
 
 def compile_graph(graph):
@@ -165,6 +205,8 @@ def compile_graph(graph):
     for g, v in guards:
         guard_at.setdefault(v.id if not isinstance(v, Literal) else None, []).append(g)
 
+    keep = {x.id for x in outs if not isinstance(x, Literal)} | \
+        {v.id for _, v in guards if not isinstance(v, Literal)}
     args = ", ".join(name(v) for v in graph.in_vars)
     lines = [f"def compiled({args}):"]
     for g in guard_at.get(None, []):
@@ -195,6 +237,11 @@ def compile_graph(graph):
         lines.append(f"    {outs_s} = {expr}")
         for o in e.outs:
             lines.extend(_guard_lines(guard_at.get(o.id, []), name(o), ns))
+        # free what dies here, so NumPy can recycle the memory for the next results
+        dead = sorted({name(x) for x in ins if not isinstance(x, Literal) and
+                       last_use.get(x.id) == i and x.id not in keep})
+        if dead:
+            lines.append(f"    del {', '.join(dead)}")
     lines.append(f"    return [{', '.join(operand(x) for x in outs)}]")
     src = "\n".join(lines)
     exec(compile(src, "<chainrule.jit>", "exec"), ns)
