@@ -219,10 +219,14 @@ def compile_graph(graph):
         if e.prim.multiple_results:
             outs_s += ","
         sym = _OPERATORS.get(e.prim.name)
-        if sym is None and any(getattr(x, "shape", ()) for x in ins):
+        if sym is None and (any(getattr(x, "shape", ()) for x in ins) or (
+                e.prim.name == "divide" and isinstance(ins[1], Literal) and
+                type(ins[1].val) in (int, float) and ins[1].val != 0)):
             sym = _ARRAY_OPERATORS.get(e.prim.name)
         inline = _INLINE.get(e.prim.name)
-        if sym is not None and len(ops) == 2:
+        if e.prim.name == "negative":
+            expr = f"-{ops[0]}"
+        elif sym is not None and len(ops) == 2:
             expr = f"{ops[0]} {sym} {ops[1]}"
         elif inline is not None and not e.prim.multiple_results:
             expr = inline(ops, e.params)
