@@ -148,6 +148,30 @@ def _lead_batch(x, d, nd):
     return reshape(x, (s[0],) + (1,) * pad + s[1:]) if pad > 0 else x
 
 
+class Multiply(Binary):
+    """x * y. A scalar times an array (a step size times a gradient) takes its
+    cotangent as one dot product instead of a product array and a sum."""
+
+    def vjp(self, ct, ans, args, needs):
+        x, y = args
+        cts = shape_of(ct)
+        if len(cts) >= 1 and (needs[0] and not shape_of(x) and shape_of(y) == cts or
+                              needs[1] and not shape_of(y) and shape_of(x) == cts):
+            from .products import matmul_p
+            from .shape import reshape
+            flat_ct = reshape(ct, (-1,))
+            out = []
+            for a, b, need in ((x, y, needs[0]), (y, x, needs[1])):
+                if not need:
+                    out.append(None)
+                elif not shape_of(a) and shape_of(b) == cts:
+                    out.append(fit_cotangent(matmul_p.bind(flat_ct, reshape(b, (-1,))), a))
+                else:
+                    out.append(fit_cotangent(ct * b, a))
+            return out
+        return Binary.vjp(self, ct, ans, args, needs)
+
+
 class NonDiffElementwise(NonDiffPrimitive):
     """Elementwise with zero derivative (comparisons, floor, sign, ...)."""
 
@@ -412,7 +436,7 @@ for row in _UNARY:
     PRIMS[name] = Unary(name, fn, d, *row[3:])
 for row in _BINARY:
     name, fn, dx, dy = row[:4]
-    PRIMS[name] = Binary(name, fn, dx, dy, *row[4:])
+    PRIMS[name] = (Multiply if name == "multiply" else Binary)(name, fn, dx, dy, *row[4:])
 for name in _NONDIFF:
     PRIMS[name] = NonDiffElementwise(name, _NONDIFF_OPS.get(name, getattr(np, name)))
 PRIMS["select"] = select_p = Select("select")

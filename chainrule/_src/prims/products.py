@@ -52,6 +52,15 @@ class MatMul(Primitive):
                     if needs[0] else None,
                     _fix_kind(self.bind(transpose_p.bind(x, axes=(1, 0)), ct), y)
                     if needs[1] else None]
+        if len(xs) == 1 and len(ys) == 1:      # inner product: scalings, not 1-wide matmuls
+            return [_fix_kind(ct * y, x) if needs[0] else None,
+                    _fix_kind(ct * x, y) if needs[1] else None]
+        if len(xs) == 2 and len(ys) == 1:      # matrix @ vector
+            return [_fix_kind(reshape(ct, (xs[0], 1)) * y, x) if needs[0] else None,
+                    _fix_kind(self.bind(ct, x), y) if needs[1] else None]
+        if len(xs) == 1 and len(ys) == 2:      # vector @ matrix
+            return [_fix_kind(self.bind(y, ct), x) if needs[0] else None,
+                    _fix_kind(reshape(x, (xs[0], 1)) * ct, y) if needs[1] else None]
         x2 = reshape(x, (1,) + xs) if len(xs) == 1 else x
         y2 = reshape(y, ys + (1,)) if len(ys) == 1 else y
         cs = shape_of(ct)
