@@ -40,7 +40,8 @@ REFERENCE = "numpy"
 
 # Column order of the report; implementations not listed here come after, in
 # registration order (e.g. a later "chainrule-jit").
-IMPL_ORDER = ["numpy", "chainrule", "chainrule-jit", "autograd", "jax", "jax-jit", "torch"]
+IMPL_ORDER = ["numpy", "chainrule", "chainrule-jit", "chainrule-loop", "chainrule-jit-first",
+              "autograd", "jax", "jax-jit", "jax-jit-first", "torch"]
 
 
 class Unavailable(Exception):
@@ -52,28 +53,93 @@ class Unavailable(Exception):
 # ---------------------------------------------------------------------------
 
 
+# Short names of the target implementations in the report's target/met columns.
+TARGET_LABELS = {"chainrule": "eager", "chainrule-jit": "jit"}
+
+
 @dataclass
 class Target:
-    """What the target implementation must achieve on a workload.
+    """What one implementation must achieve on a workload (a workload may have several).
 
-    ``ratio``: median time / median time of the NumPy reference must be <= ratio.
-    ``delta_us``: median time - median time of the reference must be <= delta_us
+    Exactly one criterion is set:
+
+    ``ratio``: median time / median time of ``baseline`` must be <= ratio.
+    ``delta_us``: median time - median time of ``baseline`` must be <= delta_us
     microseconds (used for per-call overhead, where ratios are meaningless).
+    ``seconds``: the median time itself must be <= seconds (absolute budgets, e.g.
+    the first call of a jit-compiled function).
+    ``speedup``: median time of ``baseline`` / median time must be >= speedup
+    (e.g. vmap against a Python loop over the same examples).
+
+    ``baseline`` defaults to the NumPy reference; ``label`` is the implementation's
+    short name in the report (``chainrule`` -> ``eager``, ``chainrule-jit`` -> ``jit``).
     """
 
     ratio: float | None = None
     delta_us: float | None = None
+    seconds: float | None = None
+    speedup: float | None = None
     impl: str = "chainrule"
+    baseline: str = REFERENCE
+    label: str | None = None
+
+    def __post_init__(self):
+        given = [k for k in ("ratio", "delta_us", "seconds", "speedup") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"Target needs exactly one of ratio, delta_us, seconds, speedup; got {given}")
+
+    @property
+    def name(self) -> str:
+        return self.label or TARGET_LABELS.get(self.impl, self.impl)
 
     def describe(self) -> str:
+        of = "" if self.baseline == REFERENCE else f" of {self.baseline}"
         if self.ratio is not None:
-            return f"<= {self.ratio:g}x"
-        return f"<= +{self.delta_us:g} us"
+            return f"<= {self.ratio:g}x{of}"
+        if self.delta_us is not None:
+            return f"<= +{self.delta_us:g} us{of}"
+        if self.seconds is not None:
+            return f"<= {self.seconds * 1e3:g} ms" if self.seconds >= 1e-3 else f"<= {fmt_time(self.seconds)}"
+        return f">= {self.speedup:g}x faster than {self.baseline}"
 
-    def met(self, ratio: float, delta_us: float) -> bool:
+    def measure(self, res: "WorkloadResult") -> float | None:
+        """The measured quantity the criterion applies to (None if not measured)."""
+        def median(n):
+            r = res.impls.get(n)
+            return r.median if r is not None and r.status == "ok" and r.samples else None
+
+        t = median(self.impl)
+        if t is None:
+            return None
+        if self.seconds is not None:
+            return t
+        b = median(self.baseline)
+        if b is None:
+            return None
         if self.ratio is not None:
-            return ratio <= self.ratio
-        return delta_us <= self.delta_us
+            return t / b
+        if self.delta_us is not None:
+            return (t - b) * 1e6
+        return b / t
+
+    def met(self, value: float) -> bool:
+        if self.ratio is not None:
+            return value <= self.ratio
+        if self.delta_us is not None:
+            return value <= self.delta_us
+        if self.seconds is not None:
+            return value <= self.seconds
+        return value >= self.speedup
+
+    def status(self, res: "WorkloadResult") -> str:
+        """'yes', 'NO' or 'n/a'; a speedup also shows its measured value (no cell has it)."""
+        v = self.measure(res)
+        if v is None:
+            return "n/a"
+        s = "yes" if self.met(v) else "NO"
+        if self.speedup is not None:
+            s += f" ({v:.1f}x)"
+        return s
 
 
 @dataclass
@@ -82,7 +148,8 @@ class Workload:
     family: str
     description: str
     make_data: Callable[[], dict[str, Any]]
-    target: Target | None = None
+    # One Target, several (e.g. eager and jit), or None.
+    target: Target | tuple[Target, ...] | list[Target] | None = None
     # Ratios to hand-written NumPy measured elsewhere (issue text), for context.
     reported: dict[str, str] = field(default_factory=dict)
     rtol: float = 1e-7
@@ -90,6 +157,18 @@ class Workload:
     # "ratio" or "delta": how the report shows the non-reference columns.
     display: str = "ratio"
     builders: dict[str, Callable[[dict[str, Any]], Callable[[], Any]]] = field(default_factory=dict)
+    # Extra lines for the notes, computed from the result (e.g. first call - warm call).
+    derived: Callable[["WorkloadResult"], list[str]] | None = None
+
+    @property
+    def targets(self) -> list[Target]:
+        t = self.target
+        if t is None:
+            return []
+        return [t] if isinstance(t, Target) else list(t)
+
+    def describe_targets(self) -> str:
+        return "; ".join(f"{t.name} {t.describe()}" for t in self.targets)
 
     def impl(self, name: str):
         """Decorator registering ``builder(data) -> thunk`` under ``name``."""
@@ -240,13 +319,8 @@ class WorkloadResult:
         return (self.impls[impl].median - self.impls[REFERENCE].median) * 1e6
 
     def target_status(self) -> str:
-        t = self.workload.target
-        if t is None:
-            return ""
-        r = self.impls.get(t.impl)
-        if r is None or r.status != "ok" or not r.samples:
-            return "n/a"
-        return "yes" if t.met(self.ratio(t.impl), self.delta_us(t.impl)) else "NO"
+        """'yes' / 'NO' / 'n/a' per target, joined by '; ' ('' without targets)."""
+        return "; ".join(t.status(self) for t in self.workload.targets)
 
 
 def _order(names):
@@ -331,6 +405,12 @@ def fmt_time(seconds: float) -> str:
     return f"{us / 1e6:.2f} s"
 
 
+def fmt_delta(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "-"
+    return ("-" if seconds < 0 else "+") + fmt_time(abs(seconds))
+
+
 def _cell(res: WorkloadResult, n: str) -> str:
     r = res.impls.get(n)
     if r is None:
@@ -344,7 +424,7 @@ def _cell(res: WorkloadResult, n: str) -> str:
     if n == REFERENCE:
         return fmt_time(r.median)
     if res.workload.display == "delta":
-        return f"{fmt_time(r.median)} ({res.delta_us(n):+.2f} us)"
+        return f"{fmt_time(r.median)} ({fmt_delta(r.median - res.impls[REFERENCE].median)})"
     return f"{fmt_time(r.median)} ({res.ratio(n):.2f}x)"
 
 
@@ -358,8 +438,7 @@ def table_rows(results: list[WorkloadResult]):
     header = ["workload"] + cols + ["target", "met"]
     rows = []
     for res in results:
-        t = res.workload.target
-        tdesc = f"{t.impl} {t.describe()}" if t else ""
+        tdesc = res.workload.describe_targets()
         rows.append([res.workload.name] + [_cell(res, n) for n in cols] + [tdesc, res.target_status()])
     return header, rows
 
@@ -393,6 +472,11 @@ def format_notes(results: list[WorkloadResult]) -> str:
             f"{n} {r.number}x{len(r.samples)} (IQR {100 * r.spread:.0f}%)"
             for n, r in res.impls.items() if r.samples)
         out.append(f"    samples (calls x rounds): {timing}; {res.seconds:.1f} s")
+        if w.derived is not None:
+            try:
+                out += [f"    {line}" for line in w.derived(res)]
+            except Exception as e:  # noqa: BLE001 - a missing column must not lose the report
+                out.append(f"    (derived numbers unavailable: {type(e).__name__}: {e})")
         for n, r in res.impls.items():
             if r.status in ("error", "mismatch"):
                 out.append(f"    {n}: {r.status}: {r.message}")
@@ -404,10 +488,18 @@ def to_json(results: list[WorkloadResult]) -> list:
     for res in results:
         w = res.workload
         entry = {"workload": w.name, "family": w.family, "description": w.description,
-                 "rounds": res.rounds, "target": None, "met": res.target_status() or None,
+                 "rounds": res.rounds, "met": res.target_status() or None, "targets": [],
                  "impls": {}}
-        if w.target:
-            entry["target"] = {"impl": w.target.impl, "ratio": w.target.ratio, "delta_us": w.target.delta_us}
+        for t in w.targets:
+            entry["targets"].append({"impl": t.impl, "baseline": t.baseline, "ratio": t.ratio,
+                                     "delta_us": t.delta_us, "seconds": t.seconds,
+                                     "speedup": t.speedup, "measured": t.measure(res),
+                                     "met": t.status(res)})
+        if w.derived is not None:
+            try:
+                entry["derived"] = w.derived(res)
+            except Exception:  # noqa: BLE001
+                pass
         for n, r in res.impls.items():
             e = {"status": r.status, "message": r.message}
             if r.samples:

@@ -90,6 +90,13 @@ def _add(name, nested, target, reported):
         alphas, x0 = d["alphas"], d["x0"]
         return lambda: g(alphas, x0)
 
+    @w.impl("chainrule-jit")
+    def _chainrule_jit(d):
+        cr, cnp = peers.chainrule()
+        g = cr.jit(cr.grad(make_loss(cnp, cr.grad if nested else None)))
+        alphas, x0 = d["alphas"], d["x0"]
+        return lambda: g(alphas, x0)
+
     @w.impl("autograd")
     def _autograd(d):
         ag, anp = peers.autograd()

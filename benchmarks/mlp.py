@@ -1,10 +1,11 @@
-"""Eager value_and_grad of an MLP loss with respect to its parameters.
+"""value_and_grad of an MLP loss with respect to its parameters.
 
 tanh hidden layers, softmax cross-entropy on one-hot labels, mean over the
 batch; parameters are a list of (W, b) pairs.  Every AD implementation runs the
 same operations: ``z = logits - max(logits)``, ``log(sum(exp(z)))``,
 ``sum(Y * z)``, ``mean``; the NumPy reference computes the same forward pass and
-the analytic backward pass.
+the analytic backward pass.  ``chainrule-jit`` and ``jax-jit`` wrap the whole
+``value_and_grad`` in the library's ``jit``.
 """
 
 from __future__ import annotations
@@ -66,13 +67,14 @@ def numpy_value_and_grad(params, x, Y):
     return value, grads
 
 
-def _add(name, sizes, batch, target, reported):
+def _add(name, sizes, batch, target, jit_target, reported):
     w = register(Workload(
         name=name, family="mlp",
         description=(f"value_and_grad of MLP {'-'.join(map(str, sizes))}, batch {batch}, tanh, "
                      "softmax cross-entropy, w.r.t. list of (W, b)"),
         make_data=lambda: make_data(sizes, batch),
-        target=Target(ratio=target), reported=reported))
+        target=(Target(ratio=target), Target(ratio=jit_target, impl="chainrule-jit")),
+        reported=reported))
 
     @w.impl("numpy")
     def _numpy(d):
@@ -83,6 +85,13 @@ def _add(name, sizes, batch, target, reported):
     def _chainrule(d):
         cr, cnp = peers.chainrule()
         vg = cr.value_and_grad(make_loss(cnp))
+        params, x, Y = d["params"], d["x"], d["Y"]
+        return lambda: vg(params, x, Y)
+
+    @w.impl("chainrule-jit")
+    def _chainrule_jit(d):
+        cr, cnp = peers.chainrule()
+        vg = cr.jit(cr.value_and_grad(make_loss(cnp)))
         params, x, Y = d["params"], d["x"], d["Y"]
         return lambda: vg(params, x, Y)
 
@@ -138,5 +147,9 @@ def _add(name, sizes, batch, target, reported):
     return w
 
 
-_add("mlp_small", (2, 32, 32, 2), 16, 3.0, {"torch": "4.4x", "autograd": "17x", "jax (no jit)": "160x"})
-_add("mlp_large", (784, 512, 512, 10), 256, 1.15, {"torch": "1.5x", "autograd": "4.9x"})
+SMALL = ((2, 32, 32, 2), 16)
+LARGE = ((784, 512, 512, 10), 256)
+
+_add("mlp_small", *SMALL, 3.0, 1.3,
+     {"torch": "4.4x", "autograd": "17x", "jax (no jit)": "160x", "jax-jit": "2.0x"})
+_add("mlp_large", *LARGE, 1.15, 1.0, {"torch": "1.5x", "autograd": "4.9x", "jax-jit": "0.86x"})

@@ -36,11 +36,11 @@ malloc_env.ensure()
 from benchmarks import harness, peers
 
 # One module per workload family; each registers its workloads on import.
-# Later families (jacobians, vmapped per-example gradients, jit) go here.
-WORKLOAD_MODULES = ["mlp", "taylor", "hvp", "hypergrad", "overhead"]
+WORKLOAD_MODULES = ["mlp", "taylor", "hvp", "hypergrad", "jacobians", "jit_compile", "overhead"]
 
+# Library -> getter; an implementation "lib" or "lib-<variant>" (chainrule-jit, jax-jit) uses it.
 PEER_GETTERS = {"chainrule": peers.chainrule, "autograd": peers.autograd,
-                "jax": peers.jax, "jax-jit": peers.jax, "torch": peers.torch}
+                "jax": peers.jax, "torch": peers.torch}
 
 
 def _version(modname):
@@ -151,7 +151,7 @@ def main(argv=None):
     workloads = harness.select(patterns)
     if args.list:
         for w in harness.REGISTRY.values():
-            t = f"  [target: {w.target.impl} {w.target.describe()}]" if w.target else ""
+            t = f"  [target: {w.describe_targets()}]" if w.targets else ""
             print(f"{w.name:20s} {w.family:10s} {w.description}{t}")
         return 0
     if not workloads:
@@ -161,7 +161,7 @@ def main(argv=None):
 
     # Import every library up front so that no import happens between timings.
     for name, getter in PEER_GETTERS.items():
-        if impl_filter and name not in impl_filter:
+        if impl_filter and not any(i == name or i.startswith(name + "-") for i in impl_filter):
             continue
         try:
             getter()

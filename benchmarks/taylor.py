@@ -56,7 +56,8 @@ w = register(Workload(
     name="taylor_cos", family="taylor",
     description=f"grad of a {N_TERMS}-term Taylor series of cos at the Python float {X0}",
     make_data=lambda: {"x": X0},
-    target=Target(ratio=30.0), reported={"torch": "34x", "autograd": "80x"},
+    target=(Target(ratio=30.0), Target(ratio=1.0, impl="chainrule-jit")),
+    reported={"torch": "34x", "autograd": "80x", "jax-jit": "0.25x"},
     rtol=1e-12, atol=1e-14))
 
 
@@ -76,6 +77,14 @@ def _numpy_recurrence(d):
 def _chainrule(d):
     cr, _ = peers.chainrule()
     g = cr.grad(taylor_cos)
+    x = d["x"]
+    return lambda: g(x)
+
+
+@w.impl("chainrule-jit")
+def _chainrule_jit(d):
+    cr, _ = peers.chainrule()
+    g = cr.jit(cr.grad(taylor_cos))
     x = d["x"]
     return lambda: g(x)
 
