@@ -192,7 +192,8 @@ def main(argv=None):
         print(f"- command: `{cmd.strip()}` ({total:.0f} s)\n")
         print(harness.format_markdown(results))
         print("\nCells: median time per call (ratio to the hand-written NumPy column, "
-              "or difference in microseconds for overhead rows).\n")
+              "or the difference to it for the overhead and jit_first_call rows). "
+              "target/met: eager = the chainrule column, jit = chainrule-jit.\n")
         print("Notes:\n")
         print(harness.format_notes(results))
     else:
