@@ -152,8 +152,9 @@ def _backtrack(prob, x, fx, gnorm, slope, d, alpha, c1, shrink, max_backtracks):
 
     Near a minimum the predicted decrease can fall below the resolution of f in
     floating point (|f| * eps); there the value test cannot tell, and a trial whose
-    value is within that noise is accepted if it reduces the gradient norm (checked
-    at most twice per search). Returns (alpha, f_new, x_new) or (None, None, None)."""
+    value is within that noise is accepted if it reduces the gradient norm (by 10%, or at
+    all without reversing the gradient; checked at most four times per search), so a
+    jump across the valley to a mirror point is not. Returns (alpha, f_new, x_new) or (None, None, None)."""
     noise = 16.0 * np.finfo(np.float64).eps * abs(fx)
     grad_checks = 0
     for _ in range(max_backtracks + 1):
@@ -162,10 +163,13 @@ def _backtrack(prob, x, fx, gnorm, slope, d, alpha, c1, shrink, max_backtracks):
         if np.isfinite(f_new):
             if f_new <= fx + c1 * alpha * slope and f_new < fx:
                 return alpha, f_new, x_new
-            if abs(f_new - fx) <= noise and grad_checks < 2:
+            if abs(f_new - fx) <= noise and grad_checks < 4:
                 grad_checks += 1
                 _, g_new = prob.value_and_grad(x_new)
-                if np.linalg.norm(g_new) < gnorm:
+                # progress: a smaller gradient, not a jump across the valley to a mirror
+                # point where the gradient is as large and points back
+                gn = np.linalg.norm(g_new)
+                if gn <= 0.9 * gnorm or (gn < gnorm and float(g_new @ (-d)) > 0):
                     return alpha, f_new, x_new
         alpha *= shrink
     return None, None, None
@@ -268,7 +272,11 @@ def gradient_descent(f, x0, *, args=(), step_size=1.0, line_search=True, c1=1e-4
                            "at the resolution of f in floating point, or tol too small)")
                 break
             x = x_new
-            alpha = a * grow
+            # next trial step: grow after a step that delivered at least half the decrease
+            # its slope promised, shrink after one that barely decreased f (a step near
+            # 2/L, which bounces across the valley), keep it otherwise
+            ratio = (fx - f_new) / (a * gnorm ** 2) if gnorm > 0 else 1.0
+            alpha = a * (grow if ratio >= 0.5 else shrink if ratio < 0.1 else 1.0)
             if max_step is not None:
                 alpha = min(alpha, max_step)
         else:
@@ -390,9 +398,9 @@ def newton(f, x0, *, args=(), method="auto", line_search=True, step_size=1.0,
     hist, x = _start(prob, keep_path)
 
     def local_model(x):
-        if method == "exact":
+        if method == "exact":          # the Hessian is computed only if a step is taken
             fx, g = prob.value_and_grad(x)
-            return fx, g, prob.hessian(x)
+            return fx, g, None
         g, hvp = prob.grad_and_hvp(x)
         return None, g, hvp
 
@@ -416,6 +424,7 @@ def newton(f, x0, *, args=(), method="auto", line_search=True, step_size=1.0,
             break
         d, kind = None, "newton"
         if method == "exact":
+            H = prob.hessian(x)
             M = H + damping * np.eye(n) if damping else H
             try:
                 Lc = np.linalg.cholesky(M)

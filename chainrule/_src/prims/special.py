@@ -97,7 +97,7 @@ _UNARY = [
     ("ndtr", sps.ndtr, lambda x, a: exp(-0.5 * x * x) / _SQRT_2PI),
     ("log_ndtr", sps.log_ndtr, lambda x, a: exp(-0.5 * x * x - a) / _SQRT_2PI),
     ("ndtri", sps.ndtri, lambda x, a: _SQRT_2PI * exp(0.5 * a * a), 0.5),
-    ("expit", sps.expit, lambda x, a: a * (1.0 - a)),
+    ("expit", sps.expit, lambda x, a: a * expit(-x)),    # not a (1 - a): exact in the tails
     ("log_expit", sps.log_expit, lambda x, a: expit(-x)),
     ("logit", sps.logit, lambda x, a: 1.0 / (x * (1.0 - x)), 0.5),
     ("softplus", sps.softplus, lambda x, a: expit(x)),
