@@ -26,8 +26,9 @@ _INLINE = {
     "reduce_min": lambda o, p: f"np.minimum.reduce({o[0]}, axis={p['axis']!r}, "
                                f"keepdims={p['keepdims']!r})",
     "select": lambda o, p: f"np.where({o[0]}, {o[1]}, {o[2]})",
-    "transpose": lambda o, p: f"np.transpose({o[0]}, {p['axes']!r})",
-    "reshape": lambda o, p: f"np.reshape({o[0]}, {p['shape']!r})",
+    "transpose": lambda o, p: (f"{o[0]}.T" if p["axes"] == (1, 0) else
+                               f"{o[0]}.transpose({p['axes']!r})"),
+    "reshape": lambda o, p: f"{o[0]}.reshape({p['shape']!r})",
 }
 
 
@@ -172,11 +173,17 @@ def compile_graph(graph):
             names[v.id] = f"v{len(names)}"
         return names[v.id]
 
-    def operand(x):
+    def operand(x, e=None, ins=()):
         if isinstance(x, Literal):
             v = x.val
             if type(v) in (int, float, bool) and np.isfinite(v):
                 return repr(v)
+            # a NumPy float64 scalar (a folded constant) written as a Python float is
+            # faster, and promotes the same where everything else is float64 too
+            if type(v) is np.float64 and np.isfinite(v) and e is not None and \
+                    e.outs[0].dtype == np.float64 and \
+                    all(y.dtype == np.float64 for y in ins):
+                return repr(float(v))
             cname = f"c{len(ns)}"
             ns[cname] = v
             return cname
@@ -193,7 +200,8 @@ def compile_graph(graph):
     # view of it, made by reshape/transpose/indexing, can outlive it)
     fresh, viewed = set(), set()
     for e, ins in eqns:
-        is_ufunc = isinstance(e.prim.impl, np.ufunc) and not e.prim.multiple_results
+        is_ufunc = (isinstance(e.prim.impl, np.ufunc) or e.prim.name in _ARITH_UFUNCS) \
+            and not e.prim.multiple_results
         if is_ufunc:
             fresh.add(e.outs[0].id)
         else:
@@ -214,7 +222,7 @@ def compile_graph(graph):
     for v in graph.in_vars:
         lines.extend(_guard_lines(guard_at.get(v.id, []), name(v), ns))
     for i, (e, ins) in enumerate(eqns):
-        ops = [operand(x) for x in ins]
+        ops = [operand(x, e, ins) for x in ins]
         outs_s = ", ".join(name(o) for o in e.outs)
         if e.prim.multiple_results:
             outs_s += ","
@@ -228,7 +236,13 @@ def compile_graph(graph):
             expr = f"-{ops[0]}"
         elif sym is not None and len(ops) == 2:
             expr = f"{ops[0]} {sym} {ops[1]}"
-        elif inline is not None and not e.prim.multiple_results:
+            buf = _reusable(e, ins, i, last_use, protected)
+            if buf is not None:         # write into an operand that dies here
+                expr = f"np.{_ARITH_UFUNCS[e.prim.name].__name__}({ops[0]}, {ops[1]}, " \
+                       f"out={name(buf)})"
+        elif inline is not None and not e.prim.multiple_results and (
+                e.prim.name not in ("transpose", "reshape") or
+                (not isinstance(ins[0], Literal) and ins[0].shape)):
             expr = inline(ops, e.params)
         else:
             fname = f"f{len(ns)}"
@@ -273,10 +287,15 @@ def _guard_lines(guards, var, ns):
     return lines
 
 
+_ARITH_UFUNCS = {"add": np.add, "subtract": np.subtract, "multiply": np.multiply,
+                 "divide": np.divide}
+
+
 def _reusable(e, ins, i, last_use, protected):
     """An operand buffer the ufunc ``e`` may overwrite (dies here, same shape/dtype)."""
     impl = e.prim.impl
-    if not isinstance(impl, np.ufunc) or e.prim.multiple_results:
+    if not (isinstance(impl, np.ufunc) or e.prim.name in _ARITH_UFUNCS) or \
+            e.prim.multiple_results:
         return None
     out = e.outs[0]
     if not out.shape:

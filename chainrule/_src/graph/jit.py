@@ -3,7 +3,7 @@ replay the compiled Graph.
 
 Python control flow that read a traced value while tracing became guards; a call
 whose guards fail re-traces (and the new variant is cached beside the old one). The
-cache is bounded (least recently used variants are dropped); ``cache_info()`` says
+cache is bounded (the oldest variants are dropped first); ``cache_info()`` says
 what happened and why each miss occurred.
 
 Under another transformation (``grad(jit(f))``, ``vmap(jit(f))``) the function runs
@@ -12,6 +12,8 @@ inline, so the outer transformation sees its primitives; ``jit(grad(f))`` and
 """
 import collections
 import functools
+
+import numpy as np
 
 from ..core import _state, shape_of, dtype_of
 from ..tree_util import tree_flatten, tree_unflatten
@@ -22,11 +24,37 @@ CacheInfo = collections.namedtuple(
     "CacheInfo", "hits misses retraces size maxsize miss_reasons")
 
 
-def _leaf_key(x):
+_SCALARS = (float, int, complex, bool)
+
+
+def _signature(x, leaves, sig):
+    """Flatten ``x`` (in tree_flatten's leaf order) and describe it as a flat list of
+    hashable items: container kinds and sizes, leaf shapes and dtypes. One pass, and
+    the resulting tuple hashes at C speed (a PyTreeDef hashes recursively in Python)."""
     t = type(x)
-    if t in (float, int, complex, bool):
-        return t
-    return (shape_of(x), str(dtype_of(x)))
+    if t is np.ndarray:
+        leaves.append(x)
+        sig.append(x.shape)
+        sig.append(x.dtype)
+    elif t in _SCALARS:
+        leaves.append(x)
+        sig.append(t)
+    elif t is list or t is tuple:
+        sig.append((t, len(x)))
+        for c in x:
+            _signature(c, leaves, sig)
+    elif t is dict:
+        keys = sorted(x)
+        sig.append((dict, tuple(keys)))
+        for k in keys:
+            _signature(x[k], leaves, sig)
+    else:
+        sub, td = tree_flatten(x)
+        sig.append(td)
+        for leaf in sub:
+            leaves.append(leaf)
+            sig.append((shape_of(leaf), dtype_of(leaf)) if type(leaf) not in _SCALARS
+                       else type(leaf))
 
 
 def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
@@ -41,7 +69,7 @@ def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
     static_argnames : str or tuple of str
         Keyword arguments treated the same way.
     maxsize : int
-        Number of compiled variants kept (least recently used are dropped).
+        Number of compiled variants kept (the oldest are dropped first).
 
     Returns
     -------
@@ -60,11 +88,15 @@ def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
         nums = tuple(i % len(args) for i in static_nums) if args else ()
         static = tuple((i, args[i]) for i in nums) + \
             tuple((k, kwargs[k]) for k in static_names if k in kwargs)
-        dyn_args = [a for i, a in enumerate(args) if i not in nums]
-        dyn_kwargs = {k: v for k, v in kwargs.items() if k not in static_names}
-        flat, in_tree = tree_flatten((dyn_args, dyn_kwargs))
+        dyn_args = [a for i, a in enumerate(args) if i not in nums] if nums else args
+        dyn_kwargs = {k: v for k, v in kwargs.items() if k not in static_names} \
+            if kwargs else kwargs
+        flat, sig = [], [static]
+        _signature(list(dyn_args), flat, sig)
+        if dyn_kwargs:
+            _signature(dyn_kwargs, flat, sig)
         try:
-            key = (static, in_tree, tuple(_leaf_key(x) for x in flat))
+            key = tuple(sig)
             hash(key)
         except TypeError:
             raise TypeError("jit: static arguments must be hashable") from None
@@ -77,7 +109,6 @@ def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
         key, flat, nums = split(args, kwargs)
         variants = cache.get(key)
         if variants is not None:
-            cache.move_to_end(key)
             for compiled, graph in variants:
                 try:
                     outs = compiled(*flat)
@@ -95,7 +126,7 @@ def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
         graph, out = _trace(fun, args, kwargs, nums, static_names)
         compiled = compile_graph(graph)
         cache.setdefault(key, []).append((compiled, graph))
-        cache.move_to_end(key)
+        cache.move_to_end(key)                  # eviction drops the oldest trace first
         while sum(len(v) for v in cache.values()) > maxsize:
             oldest = next(iter(cache))
             cache[oldest].pop(0)

@@ -82,6 +82,25 @@ class MatMul(Primitive):
 
     def batch(self, args, dims):
         from .shape import moveaxis
+        x, y = args
+        dx, dy = dims
+        xs, ys = shape_of(x), shape_of(y)
+        # a batch against one unbatched matrix is one 2-D product (per-example
+        # gradients, jacrev's pulled-back basis), not a stack of small ones
+        if dy is None and len(ys) == 2 and len(xs) - 1 in (1, 2):
+            x = moveaxis(x, dx, 0)
+            xs = shape_of(x)
+            if len(xs) == 2:
+                return self.bind(x, y), 0
+            out = self.bind(reshape(x, (xs[0] * xs[1], xs[2])), y)
+            return reshape(out, (xs[0], xs[1], ys[1])), 0
+        if dx is None and len(xs) == 2 and len(ys) - 1 in (1, 2):
+            y = moveaxis(y, dy, 0)
+            ys = shape_of(y)
+            if len(ys) == 2:                        # (m, k) @ (B, k).T -> (m, B)
+                return self.bind(x, transpose(y, (1, 0))), 1
+            yk = reshape(transpose(y, (1, 0, 2)), (ys[1], ys[0] * ys[2]))
+            return reshape(self.bind(x, yk), (xs[0], ys[0], ys[2])), 1
         prepared = []
         for a, d, vec_shape in zip(args, dims, (lambda e: (1,) + e, lambda e: e + (1,))):
             a = reshape(a, (1,) + shape_of(a)) if d is None else moveaxis(a, d, 0)
