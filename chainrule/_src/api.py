@@ -191,8 +191,10 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
         ``(value, grad)``, with ``grad`` shaped like the chosen argument(s) (a tuple
         when ``argnums`` is a tuple).
     """
-    fname = "grad" if getattr(fun, "_cr_grad_name", False) else "value_and_grad"
+    return _value_and_grad(fun, argnums, has_aux, holomorphic, "value_and_grad")
 
+
+def _value_and_grad(fun, argnums, has_aux, holomorphic, fname):
     @functools.wraps(fun)
     def value_and_grad_f(*args, **kwargs):
         f = functools.partial(fun, **kwargs) if kwargs else fun
@@ -248,7 +250,7 @@ def grad(fun, argnums=0, has_aux=False, holomorphic=False):
     callable
         Returns the gradient (and ``aux`` with ``has_aux=True``: ``(grad, aux)``).
     """
-    vg = value_and_grad(_named_grad(fun), argnums, has_aux, holomorphic)
+    vg = _value_and_grad(fun, argnums, has_aux, holomorphic, "grad")
 
     @functools.wraps(fun)
     def grad_f(*args, **kwargs):
@@ -257,14 +259,6 @@ def grad(fun, argnums=0, has_aux=False, holomorphic=False):
             return g, value[1]
         return g
     return grad_f
-
-
-def _named_grad(fun):
-    @functools.wraps(fun)
-    def f(*a, **k):
-        return fun(*a, **k)
-    f._cr_grad_name = True
-    return f
 
 
 def elementwise_grad(fun, argnum=0):
@@ -341,9 +335,8 @@ def hvp(fun, primals, tangents):
 
     ``hvp(f, (x,), (v,))`` returns ``H(x) @ v`` with the structure of ``x``.
     """
-    return jvp(grad(fun, argnums=tuple(range(len(primals)))), tuple(primals),
-               tuple(tangents))[1] if len(primals) > 1 else \
-        jvp(grad(fun), tuple(primals), tuple(tangents))[1]
+    argnums = 0 if len(primals) == 1 else tuple(range(len(primals)))
+    return jvp(grad(fun, argnums), tuple(primals), tuple(tangents))[1]
 
 
 # ------------------------------------------------------------------ Jacobians

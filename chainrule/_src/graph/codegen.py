@@ -217,8 +217,7 @@ def compile_graph(graph):
         {v.id for _, v in guards if not isinstance(v, Literal)}
     args = ", ".join(name(v) for v in graph.in_vars)
     lines = [f"def compiled({args}):"]
-    for g in guard_at.get(None, []):
-        pass                                    # a guard on a constant always holds
+    # (guards on constants, keyed None, always hold: nothing to emit)
     for v in graph.in_vars:
         lines.extend(_guard_lines(guard_at.get(v.id, []), name(v), ns))
     for i, (e, ins) in enumerate(eqns):

@@ -139,9 +139,8 @@ class Binary(Primitive):
 def _lead_batch(x, d, nd):
     """Move batch axis ``d`` of ``x`` to the front, padding to ``nd`` + 1 dimensions."""
     from .shape import moveaxis, reshape
-    s = shape_of(x)
     if d is None:
-        return x if len(s) <= nd else x     # broadcasting handles the missing axis
+        return x                            # broadcasting aligns it behind the batch axis
     x = moveaxis(x, d, 0)
     s = shape_of(x)
     pad = nd - (len(s) - 1)
