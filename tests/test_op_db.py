@@ -135,6 +135,12 @@ def _loop(f, args, batched, axes):
     return tree_map(lambda *o: np.stack(o), *outs)
 
 
+def _random_like(tree, rng):
+    """A random cotangent with the structure, shapes and (real/complex) kind of ``tree``."""
+    return tree_map(lambda o: np.asarray(rng.standard_normal(np.shape(o)) + (
+        1j * rng.standard_normal(np.shape(o)) if np.iscomplexobj(o) else 0)), tree)
+
+
 VMAP_CASES = [(r, i) for r, i in CASES if r.samples[i].diff_argnums()]
 VMAP_IDS = [f"{r.name}-{i}" for r, i in VMAP_CASES]
 
@@ -173,10 +179,7 @@ def test_vmap_matches_loop(row, i):
 def test_vmap_of_vjp_matches_loop(row, i):
     f, args = closure(row, row.samples[i])
     rng = np.random.default_rng(4)
-    out = f(*args)
-    ct = tree_map(lambda o: np.asarray(rng.standard_normal(np.shape(o))
-                                       + (1j * rng.standard_normal(np.shape(o))
-                                          if np.iscomplexobj(o) else 0)), out)
+    ct = _random_like(f(*args), rng)
 
     def g(*a):
         return cr.vjp(f, *a)[1](ct)
@@ -210,10 +213,7 @@ def test_jit_matches_eager_and_every_primitive_has_a_cost(row, i):
 def test_jit_of_vjp_matches_eager(row, i):
     f, args = closure(row, row.samples[i])
     rng = np.random.default_rng(5)
-    out = f(*args)
-    ct = tree_map(lambda o: np.asarray(rng.standard_normal(np.shape(o))
-                                       + (1j * rng.standard_normal(np.shape(o))
-                                          if np.iscomplexobj(o) else 0)), out)
+    ct = _random_like(f(*args), rng)
 
     def g(*a):
         return cr.vjp(f, *a)[1](ct)

@@ -21,9 +21,9 @@ import math
 
 import numpy as np
 
-from ..core import Primitive, Zero, shape_of, dtype_of
+from ..core import shape_of, dtype_of
 from ..core import size_of as _size
-from .shape import moveaxis, fit_cotangent
+from .shape import moveaxis, fit_cotangent, LinearUnary
 from .structure import concatenate_p
 from . import elementwise as ew
 
@@ -45,13 +45,8 @@ def pad_axis(x, axis, n):
     return concatenate_p.bind(x, zeros, axis=axis)
 
 
-class _LinearFFT(Primitive):
-    def jvp(self, primals, tangents, **params):
-        (x,), (t,) = primals, tangents
-        ans = self.bind(x, **params)
-        if type(t) is Zero:
-            return ans, Zero.like(ans)
-        return ans, self.bind(t, **params)
+class _LinearFFT(LinearUnary):
+    """The FFT family: linear in x (jvp from LinearUnary), one axis at a time."""
 
     def batch(self, args, dims, *, axis, **params):
         x = moveaxis(args[0], dims[0], 0)
