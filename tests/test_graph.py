@@ -3,7 +3,6 @@ import re
 import tracemalloc
 
 import numpy as np
-import pytest
 
 import chainrule as cr
 import chainrule.numpy as cnp
