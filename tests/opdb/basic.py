@@ -98,3 +98,18 @@ for _name in ["nonzero", "flatnonzero", "count_nonzero",
     else:
         _args = (_x,)
     ROWS.append(Row(_name, getattr(cnp, _name), _fn, [S(*_args, diff=())], grad=False))
+
+
+def _np_set(x, v, idx):
+    y = np.array(x, copy=True)
+    y[idx] = v
+    return y
+
+
+ROWS += [
+    Row("at", lambda x, v: cnp.at(x)[1:3].set(v), lambda x, v: _np_set(x, v, slice(1, 3)),
+        [S(randn(4, 3), randn(2, 3)), S(randn(5), 2.0)]),
+    Row("at[add,fancy]", lambda x, v: cnp.at(x)[np.array([0, 2, 0])].add(v),
+        lambda x, v: (lambda y: (np.add.at(y, np.array([0, 2, 0]), v), y)[1])(x.copy()),
+        [S(randn(4), randn(3))]),
+]

@@ -14,7 +14,7 @@ import numpy as np
 from ..core import Tracer, _state, check_not_leaked, TracerConversionError
 from ..prims import elementwise as ew
 from ..prims.indexing import getitem_p, scatter_p, split_index, join_index
-from .dispatch import HANDLED_FUNCTIONS, HANDLED_UFUNCS
+from .dispatch import HANDLED_FUNCTIONS, HANDLED_UFUNCS, traced_only
 from . import basic
 from .ufuncs import UFUNCS
 
@@ -79,7 +79,8 @@ _CONVERT_MSG = (
     "silently drop its derivative, so chainrule refuses. Instead: keep it as an "
     "array and use chainrule.numpy functions; build arrays with cnp.stack([...]) or "
     "cnp.array([...]) instead of writing into a NumPy buffer (buf[i] = x); update "
-    "traced arrays with x = x.at[i].set(v) or x[i] = v; and wrap a value whose "
+    "traced arrays with x = x.at[i].set(v) or x[i] = v (a NumPy buffer: buf = "
+    "cnp.at(buf)[i].set(v)); and wrap a value whose "
     "derivative you really mean to drop in chainrule.stop_gradient(x).")
 
 
@@ -250,6 +251,9 @@ class _IndexUpdateRef:
     def set(self, v):
         return _update(self.x, self.idx, v, "set")
 
+    # (on a plain ndarray x with plain values these run NumPy directly: _update binds
+    # the scatter primitive, which evaluates when no transformation is active)
+
     def add(self, v):
         return _update(self.x, self.idx, v, "add")
 
@@ -264,6 +268,18 @@ class _IndexUpdateRef:
 
 
 Tracer.at = property(lambda self: _IndexUpdateHelper(self))
+
+
+@traced_only("numpy")
+def at(x):
+    """Functional index updates for any array: ``cnp.at(x)[i].set(v)``.
+
+    Traced arrays have JAX's ``x.at[i]``; plain NumPy arrays cannot (ndarray has no such
+    attribute), so code that starts from ``cnp.zeros(n)`` and fills in traced values
+    writes ``buf = cnp.at(buf)[i].set(v)``. Returns a new array; ``x`` is unchanged.
+    ``.set``, ``.add``, ``.multiply``, ``.subtract``, ``.divide`` and ``.get``.
+    """
+    return _IndexUpdateHelper(x if isinstance(x, Tracer) else np.asarray(x))
 
 
 # ------------------------------------------------------------------ ndarray methods
