@@ -28,6 +28,17 @@ def _size(x):
     return size_of(shape_of(x))
 
 
+def _times(ct, d):
+    """``ct * d``, skipping the product when ``ct`` is the broadcast 1.0 that seeds the
+    backward pass of a sum (the first rule of every ``grad(sum(...))`` would otherwise
+    multiply a whole array by ones)."""
+    if type(ct) is np.ndarray and ct.size > 1 and not any(ct.strides) and \
+            ct.flat[0] == 1 and getattr(d, "shape", None) == ct.shape and \
+            dtype_of(d) == ct.dtype:
+        return d
+    return ct * d
+
+
 def safe_point(t, safe, *xs):
     """Replace the arguments by ``safe`` wherever the tangent/cotangent ``t`` is 0.
 
@@ -64,7 +75,7 @@ class Unary(Primitive):
         return ans, t * self._d(t, x, ans)
 
     def vjp(self, ct, ans, args, needs):
-        return [ct * self._d(ct, args[0], ans)]
+        return [_times(ct, self._d(ct, args[0], ans))]
 
     def batch(self, args, dims):
         return self.bind(args[0]), dims[0]
@@ -95,7 +106,7 @@ class Binary(Primitive):
             return -t
         s = self.singular
         if s is False or (s is not True and not s(x, y)):
-            return t * d(x, y, ans)
+            return _times(t, d(x, y, ans))
         # move only the argument this derivative is taken in (the other may be a constant
         # such as an integer exponent that the rule looks at)
         if d is self.d_x:
