@@ -349,7 +349,8 @@ def _basis(flat):
     eye = np.eye(n, dtype=dtype)
     out, start = [], 0
     for x, s in zip(flat, sizes):
-        out.append(eye[:, start:start + s].reshape((n,) + shape_of(x)).astype(dtype_of(x)))
+        out.append(eye[:, start:start + s].reshape((n,) + shape_of(x))
+                   .astype(dtype_of(x), copy=False))
         start += s
     return out, n
 
