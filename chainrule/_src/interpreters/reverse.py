@@ -60,6 +60,11 @@ class ReverseTrace(Trace):
             if na is None and nb is None:
                 return self.in_parent(prim, args, params)
             primals, nodes = [pa, pb], [na, nb]
+        elif len(args) == 1:
+            a = args[0]
+            if type(a) is not ReverseTracer or a._trace is not self:
+                return self.in_parent(prim, args, params)
+            primals, nodes = [a.primal], [a.node]
         else:
             primals, nodes, found = [], [], False
             for a in args:

@@ -12,24 +12,29 @@ def _make(name, np_fn, prim):
 
     if nargs == 1:
         def fn(x, /, *args, **kwargs):
-            if _state.trace is None:
+            trace = _state.trace
+            if trace is None:
                 return np_fn(x, *args, **kwargs)
             if args or kwargs:
                 _check(name, args, kwargs)
-            return prim.bind(x)
+            return trace.process(prim, (x,), _NO_PARAMS)
     else:
         def fn(x, y, /, *args, **kwargs):
-            if _state.trace is None:
+            trace = _state.trace
+            if trace is None:
                 return np_fn(x, y, *args, **kwargs)
             if args or kwargs:
                 _check(name, args, kwargs)
-            return prim.bind(x, y)
+            return trace.process(prim, (x, y), _NO_PARAMS)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = (f"Differentiable ``numpy.{name}`` (a ufunc; ``out=``/``where=`` are "
                   f"only supported outside transformations).\n\nSee NumPy's "
                   f"documentation of ``numpy.{name}``.")
     fn.numpy_function = np_fn
     return fn
+
+
+_NO_PARAMS = {}
 
 
 def _check(name, args, kwargs):

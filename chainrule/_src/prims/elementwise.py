@@ -133,7 +133,7 @@ class Binary(Primitive):
         x, y = args
         ct_x = fit_cotangent(self._apply(ct, self.d_x, x, y, ans), x) if needs[0] else None
         ct_y = fit_cotangent(self._apply(ct, self.d_y, x, y, ans), y) if needs[1] else None
-        return [ct_x, ct_y]
+        return (ct_x, ct_y)
 
     def batch(self, args, dims):
         x, y = args
