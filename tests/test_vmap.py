@@ -198,3 +198,27 @@ def test_per_example_gradients_of_logistic_regression():
     np.testing.assert_allclose(per_ex, want, rtol=1e-12)
     p = 1 / (1 + np.exp(-(Xd @ w)))
     np.testing.assert_allclose(per_ex, (p - y)[:, None] * Xd, rtol=1e-10)
+
+
+def test_dense_layer_jacobians_take_the_diagonal_shortcut_and_stay_exact():
+    # n >= 64: the pulled-back (jacrev) and pushed-forward (jacfwd) identity bases reach
+    # the matrix product still diagonal and are applied as scalings
+    n = 80
+    W = rng.standard_normal((n, n)) / np.sqrt(n)
+    x = rng.standard_normal(n)
+
+    def f(x):
+        return cnp.tanh(W @ x)
+    t = np.tanh(W @ x)
+    J = (1 - t ** 2)[:, None] * W
+    np.testing.assert_allclose(cr.jacrev(f)(x), J, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(cr.jacfwd(f)(x), J, rtol=1e-12, atol=1e-14)
+    # a Hessian through the same path, against its closed form
+    g = lambda x: cnp.sum(cnp.tanh(W @ x) ** 2)                 # noqa: E731
+    d2 = 2 * (1 - t ** 2) * (1 - 3 * t ** 2)
+    np.testing.assert_allclose(cr.hessian(g)(x), W.T @ (d2[:, None] * W), rtol=1e-10,
+                               atol=1e-12)
+    # a basis that is not diagonal any more takes the general product
+    M = rng.standard_normal((n, n))
+    np.testing.assert_allclose(cr.jacrev(lambda x: M @ f(x))(x), M @ J, rtol=1e-10,
+                               atol=1e-12)
