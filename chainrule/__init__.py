@@ -16,6 +16,7 @@ from ._src.api import (  # noqa: F401
     elementwise_grad, stop_gradient, custom_jvp, custom_vjp, checkpoint, remat,
 )
 from ._src.interpreters.debug import debug_nans  # noqa: F401
+from ._src.config import config  # noqa: F401
 from ._src.graph.make import make_graph, flops, compare_cost  # noqa: F401
 from ._src.graph.jit import jit  # noqa: F401
 from ._src.graph.ir import Graph  # noqa: F401
@@ -26,6 +27,6 @@ __version__ = "0.1.0"
 
 __all__ = ["vmap", "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacfwd", "jacrev",
            "jacobian", "hessian", "hvp", "elementwise_grad", "stop_gradient",
-           "custom_jvp", "custom_vjp", "checkpoint", "remat", "debug_nans",
+           "custom_jvp", "custom_vjp", "checkpoint", "remat", "debug_nans", "config",
            "LeakedTracerError", "numpy", "tree_util", "make_graph", "flops",
            "compare_cost", "jit", "Graph"]

@@ -149,3 +149,22 @@ def test_nan_in_second_order_derivative_is_reported():
             assert THIS_FILE in str(e)
         else:
             assert not np.isnan(h).any(), "NaN Hessian without a debug_nans report"
+
+
+def test_config_flag_turns_nan_checks_on_and_off():
+    import chainrule as cr
+    import chainrule.numpy as cnp
+    assert cr.config.debug_nans is False
+    cr.config.update("debug_nans", True)
+    try:
+        with np.errstate(all="ignore"):
+            with pytest.raises(FloatingPointError, match="'log'"):
+                cr.grad(lambda x: cnp.log(x - 2.0))(1.0)
+            with pytest.raises(FloatingPointError, match="'sqrt'"):
+                cnp.sqrt(-1.0)                        # outside transformations too
+    finally:
+        cr.config.debug_nans = False
+    with np.errstate(all="ignore"):
+        assert np.isnan(cnp.sqrt(-1.0))
+    with pytest.raises(AttributeError, match="no option"):
+        cr.config.update("debug_infs", True)
