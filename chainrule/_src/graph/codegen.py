@@ -120,6 +120,7 @@ def optimize(graph):
         eqns.append((e, ins))
     outs = [sub(x) for x in graph.outs]
     guards = [(g, sub(g.var)) for g in graph.guards]
+    eqns = _fold_scales(eqns, outs, guards)
     _elide_broadcasts(eqns, outs, guards)
     live = {x.id for x in outs if not isinstance(x, Literal)}
     live |= {v.id for _, v in guards if not isinstance(v, Literal)}
@@ -130,6 +131,106 @@ def optimize(graph):
             live |= {x.id for x in ins if not isinstance(x, Literal)}
     kept.reverse()
     return kept, outs, guards
+
+
+def _scalar(x):
+    return isinstance(x, Literal) and type(x.val) in (int, float) and np.isfinite(x.val)
+
+
+def _fold_scales(eqns, outs, guards):
+    """Carry scalar factors through products instead of multiplying whole arrays.
+
+    A float array that is a constant times another (``2.0 * a``, ``-a``, ``a + a``) is
+    kept as (factor, base) and only written out when something other than arithmetic
+    reads it; products and sums of such values combine their factors, so
+    ``(-2 * b) * (2 * a)`` costs one pass, ``b * a``, with the factor -4 applied once at
+    the end. This is the reassociation of scalar factors only (results agree with the
+    eager program to rounding).
+    """
+    from ..interpreters.staging import Eqn, Var
+    from ..prims.elementwise import PRIMS
+    mul, add, sub = PRIMS["multiply"], PRIMS["add"], PRIMS["subtract"]
+    scale, pending, out = {}, {}, []
+    # defer a value only if every reader can absorb its factor (else it is written out
+    # anyway, and carrying the factor further would cost a second multiply)
+    absorbing = {"multiply", "add", "subtract", "negative"}
+    pinned = {x.id for x in outs if not isinstance(x, Literal)} | \
+        {v.id for _, v in guards if not isinstance(v, Literal)}
+    for e, ins in eqns:
+        for x in ins:
+            if not isinstance(x, Literal) and (e.prim.name not in absorbing or
+                                               e.prim.multiple_results):
+                pinned.add(x.id)
+
+    def factor(x):
+        return scale.get(x.id, (1.0, x))
+
+    def emit(prim, ins, var=None, like=None):
+        var = var if var is not None else Var(like.shape, like.dtype)
+        out.append((Eqn(prim, list(ins), [var], {}), list(ins)))
+        return var
+
+    def materialize(x):
+        if not isinstance(x, Literal) and x.id in pending:
+            c, b = scale[x.id]
+            del pending[x.id]
+            emit(mul, [Literal(float(c)), b], var=x)
+
+    for e, ins in eqns:
+        o = None if e.prim.multiple_results else e.outs[0]
+        name = e.prim.name
+        folded = None
+        if o is not None and o.dtype.kind in "fc" and len(ins) <= 2 and \
+                all(isinstance(x, Literal) or x.dtype == o.dtype for x in ins):
+            if name == "negative" and not isinstance(ins[0], Literal) and \
+                    ins[0].shape == o.shape:
+                c, b = factor(ins[0])
+                folded = (-c, b)
+            elif name == "multiply" and (_scalar(ins[0]) or _scalar(ins[1])):
+                lit, x = (ins[0], ins[1]) if _scalar(ins[0]) else (ins[1], ins[0])
+                if not isinstance(x, Literal) and x.shape == o.shape:
+                    c, b = factor(x)
+                    folded = (c * float(lit.val), b)
+            elif name in ("multiply", "add", "subtract") and \
+                    not any(isinstance(x, Literal) for x in ins) and \
+                    (ins[0].id in scale or ins[1].id in scale or
+                     (ins[0] is ins[1] and name != "multiply")):
+                (ca, ba), (cb, bb) = factor(ins[0]), factor(ins[1])
+                if name == "multiply":
+                    c = ca * cb         # factor 1: the product is this equation's output
+                    t = emit(mul, [ba, bb], var=o if c == 1.0 else None, like=o)
+                    if c == 1.0:
+                        continue
+                    folded = (c, t)
+                elif ins[0].shape == ins[1].shape == o.shape:
+                    cb = -cb if name == "subtract" else cb
+                    if ba is bb:
+                        folded = (ca + cb, ba)
+                    elif ca != 0:
+                        r = cb / ca
+                        if r in (1.0, -1.0):        # c (a +- b): one pass, not two
+                            target = o if ca == 1.0 else None
+                            t = emit(add if r == 1.0 else sub, [ba, bb], var=target,
+                                     like=o)
+                            if ca == 1.0:
+                                continue
+                            folded = (ca, t)
+        if folded is not None:
+            scale[o.id] = folded
+            if o.id in pinned:                  # written out here, once
+                emit(mul, [Literal(float(folded[0])), folded[1]], var=o)
+                scale[o.id] = (1.0, o)
+            else:
+                pending[o.id] = o
+            continue
+        for x in ins:
+            materialize(x)
+        out.append((e, ins))
+    for x in outs:
+        materialize(x)
+    for _, v in guards:
+        materialize(v)
+    return out
 
 
 def _elide_broadcasts(eqns, outs, guards):
