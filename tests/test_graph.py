@@ -217,3 +217,14 @@ def test_checkpoint_nested_and_under_jit():
     np.testing.assert_allclose(cr.grad(f)(x), cr.grad(ref)(x))
     np.testing.assert_allclose(cr.jit(cr.grad(f))(x), cr.grad(ref)(x))
     np.testing.assert_allclose(cr.hessian(f)(x), cr.hessian(ref)(x), atol=1e-12)
+
+
+def test_jit_warns_after_repeated_retraces():
+    import warnings as _w
+    jf = cr.jit(lambda x: x * 2.0 if float(x) > 0 else x)
+    with _w.catch_warnings(record=True) as caught:
+        _w.simplefilter("always")
+        for k in range(12):
+            jf(float(k + 1))                 # float(x) is a guard that changes each call
+    assert any("re-traced 10 times" in str(w.message) for w in caught)
+    assert jf.cache_info().retraces >= 10

@@ -12,6 +12,7 @@ inline, so the outer transformation sees its primitives; ``jit(grad(f))`` and
 """
 import collections
 import functools
+import warnings
 
 import numpy as np
 
@@ -76,6 +77,13 @@ def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
     callable
         With ``cache_info()``, ``cache_clear()`` and ``lower(*args)`` (the Graph and
         generated source of the variant for those arguments).
+
+    Notes
+    -----
+    Side effects of ``fun`` (printing, NumPy random numbers, appending to lists) happen
+    while tracing; a replay reuses what they produced then. A guard that keeps failing
+    (Python control flow reading a value that changes on every call) re-traces every
+    time; after 10 such re-traces a warning says so.
     """
     static_nums = (static_argnums,) if isinstance(static_argnums, int) else \
         tuple(static_argnums)
@@ -119,6 +127,13 @@ def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
             stats["retraces"] += 1
             stats["reasons"].append("a guard failed (Python control flow took another "
                                     "branch): traced again")
+            if stats["retraces"] == 10:
+                warnings.warn(
+                    f"jit({getattr(fun, '__name__', 'fun')}) has re-traced 10 times because "
+                    "Python control flow read traced values that changed (if/while/float() "
+                    "on them become guards). If that is a loss printed or compared every "
+                    "call, move it outside the jitted function or express the branch with "
+                    "cnp.where.", RuntimeWarning, stacklevel=2)
         else:
             stats["misses"] += 1
             stats["reasons"].append("new argument structure, shapes, dtypes or static "
