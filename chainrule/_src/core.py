@@ -213,7 +213,8 @@ def instantiate(t):
 # ---------------------------------------------------------------------------- tracers
 
 class LeakedTracerError(RuntimeError):
-    pass
+    """A traced value was used after the transformation that created it had finished
+    (stored in a global, a closure or an attribute instead of being returned)."""
 
 
 class TracerConversionError(TypeError):

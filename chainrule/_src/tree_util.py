@@ -94,7 +94,10 @@ _LEAF_TYPES = {float, int, complex, bool, np.ndarray, np.float64, np.float32,
 
 
 def tree_flatten(tree, is_leaf=None):
-    """Return ``(leaves, treedef)``."""
+    """Return ``(leaves, treedef)``: the leaves in order and the hashable structure.
+
+    ``is_leaf(x) -> bool`` stops the descent at chosen nodes.
+    """
     leaves = []
     return leaves, _flatten(tree, leaves, is_leaf)
 
@@ -146,10 +149,12 @@ def _unflatten(td, it):
 
 
 def tree_leaves(tree, is_leaf=None):
+    """The leaves of ``tree``, in flattening order (dict keys sorted)."""
     return tree_flatten(tree, is_leaf)[0]
 
 
 def tree_structure(tree, is_leaf=None):
+    """The :class:`PyTreeDef` of ``tree`` (hashable; ``.unflatten(leaves)`` rebuilds)."""
     return tree_flatten(tree, is_leaf)[1]
 
 
@@ -168,6 +173,7 @@ def _flatten_like(td, tree):
 
 
 def treedef_is_leaf(td):
+    """True if the structure ``td`` is a single leaf."""
     return td.node_type is None
 
 
