@@ -320,13 +320,40 @@ def jvp(fun, primals, tangents, has_aux=False):
 def linearize(fun, *primals):
     """Return ``(fun(*primals), f_jvp)`` where ``f_jvp(*tangents)`` is the JVP at primals.
 
-    ``f_jvp`` re-runs forward mode on each call (chainrule does not store a
-    linearised program).
+    The tangent map is staged once with everything that depends only on the primals
+    folded to constants, so each ``f_jvp`` call replays just the linear part (what JAX's
+    linearize does). Called under another transformation, or if the staged program does
+    not apply (its guards fail), ``f_jvp`` runs forward mode afresh instead, with the
+    same result.
     """
+    from .graph.make import trace_to_graph
+    from .graph.codegen import compile_graph, Retrace
     out = fun(*primals)
 
-    def f_jvp(*tangents):
+    def slow(*tangents):
         return jvp(fun, primals, tangents)[1]
+    if _state.trace is not None:            # primals may be traced: nothing to fold
+        return out, slow
+    flat_p, p_tree = tree_flatten(list(primals))
+    if not all(dtype_of(p).kind in "fc" for p in flat_p):
+        return out, slow
+    zeros = tree_unflatten(p_tree, [np.zeros(shape_of(p), dtype_of(p)) for p in flat_p])
+    graph, _ = trace_to_graph(lambda *ts: slow(*ts), tuple(zeros), {}, (),
+                              fold_constants=True)
+    compiled = compile_graph(graph)
+
+    def f_jvp(*tangents):
+        if _state.trace is None:
+            flat_t, t_tree = tree_flatten(list(tangents))
+            if t_tree == p_tree and all(shape_of(t) == shape_of(p) and
+                                        dtype_of(t) == dtype_of(p)
+                                        for t, p in zip(flat_t, flat_p)):
+                try:
+                    return tree_unflatten(graph.out_tree, compiled(*flat_t))
+                except Retrace:
+                    pass
+        return slow(*tangents)
+    f_jvp.graph = graph
     return out, f_jvp
 
 
