@@ -193,7 +193,7 @@ def _concrete(x):
     if isinstance(x, Tracer):
         try:
             return x._concrete()
-        except Exception:     # a staging trace without values: skip the value checks
+        except TypeError:     # batched under vmap (no single value): skip the checks
             return None
     return np.asarray(x)
 
