@@ -8,7 +8,8 @@ import functools
 
 import numpy as np
 
-from .core import (Tracer, Zero, _state, shape_of, dtype_of, TracerConversionError)
+from .core import (Tracer, Zero, _state, shape_of, dtype_of, size_of,
+                   TracerConversionError)
 from .tree_util import tree_flatten, tree_unflatten, tree_map
 from .interpreters.reverse import vjp_flat
 from .interpreters.forward import jvp_flat
@@ -105,6 +106,21 @@ def _flat_fun(fun, args, argnums, has_aux, fname):
     return flat_fun, flat, in_tree, store
 
 
+def _prepare(fun, args, argnums, has_aux, holomorphic, fname):
+    """argnums, flattening and input checks, once for grad, jacfwd and jacrev.
+
+    Returns ``(single, flat_fun, flat, in_tree, store)``.
+    """
+    single, nums = _argnums_tuple(argnums, len(args), fname)
+    flat_fun, flat, in_tree, store = _flat_fun(fun, args, nums, has_aux, fname)
+    _check_flat_inputs(flat, args, nums, fname, holomorphic)
+    return single, flat_fun, flat, in_tree, store
+
+
+def _with_aux(result, store, has_aux):
+    return (result, store["aux"]) if has_aux else result
+
+
 def _zeros_like(x):
     if type(x) is float:
         return 0.0
@@ -198,19 +214,15 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, fname):
     @functools.wraps(fun)
     def value_and_grad_f(*args, **kwargs):
         f = functools.partial(fun, **kwargs) if kwargs else fun
-        single, nums = _argnums_tuple(argnums, len(args), fname)
-        flat_fun, flat, in_tree, store = _flat_fun(f, args, nums, has_aux, fname)
-        _check_flat_inputs(flat, args, nums, fname, holomorphic)
+        single, flat_fun, flat, in_tree, store = _prepare(f, args, argnums, has_aux,
+                                                          holomorphic, fname)
         outs, backward = vjp_flat(flat_fun, flat)
         if store["out_tree"].num_leaves != 1:
             raise TypeError(f"{fname} requires a function returning a single array, got "
                             f"a {store['out_tree']}")
         ans = outs[0]
         dt = dtype_of(ans)
-        size = 1
-        for d in shape_of(ans):
-            size *= d
-        if size != 1:
+        if size_of(shape_of(ans)) != 1:
             raise TypeError(f"{fname} requires a scalar output (or an array with exactly "
                             f"one element), but the output has shape {shape_of(ans)}. "
                             f"For vector outputs use jacrev/jacobian or vjp, or "
@@ -370,7 +382,7 @@ def hvp(fun, primals, tangents):
 
 def _basis(flat):
     """Rows of the identity, split into one pytree leaf-list per basis vector."""
-    sizes = [int(np.prod(shape_of(x))) for x in flat]
+    sizes = [size_of(shape_of(x)) for x in flat]
     n = sum(sizes)
     dtype = np.result_type(*[dtype_of(x) for x in flat]) if flat else np.float64
     eye = np.eye(n, dtype=dtype)
@@ -382,12 +394,12 @@ def _basis(flat):
     return out, n
 
 
-def _jac_tree(blocks, out_flat, out_tree, in_flat, in_tree, single):
+def _jac_tree(blocks, out_tree, in_tree, single):
     """Arrange Jacobian blocks ``blocks[i][j]`` (out leaf i, in leaf j) as JAX does:
     the output pytree whose leaves are input pytrees."""
     rows = []
-    for i in range(len(out_flat)):
-        inner = tree_unflatten(in_tree, blocks[i])
+    for row in blocks:
+        inner = tree_unflatten(in_tree, row)
         rows.append(inner[0] if single else tuple(inner))
     return tree_unflatten(out_tree, rows)
 
@@ -400,10 +412,8 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
     pytrees, the output pytree holds input pytrees (as in JAX).
     """
     def jac_f(*args):
-        single, nums = _argnums_tuple(argnums, len(args), "jacfwd")
-        for i in nums:
-            _check_diff_input(args[i], "jacfwd", holomorphic, i)
-        flat_fun, flat, in_tree, store = _flat_fun(fun, args, nums, has_aux, "jacfwd")
+        single, flat_fun, flat, in_tree, store = _prepare(fun, args, argnums, has_aux,
+                                                          holomorphic, "jacfwd")
         basis, n = _basis(flat)
         primal_out = {}
 
@@ -417,14 +427,12 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
         for o, stacked in zip(outs, cols):
             row, start = [], 0
             for x in flat:
-                s = int(np.prod(shape_of(x)))
+                s = size_of(shape_of(x))
                 row.append(_to_front_last(stacked[start:start + s], shape_of(x), shape_of(o)))
                 start += s
             blocks.append(row)
-        jac = _jac_tree(blocks, outs, store["out_tree"], flat, in_tree, single)
-        if has_aux:
-            return jac, store["aux"]
-        return jac
+        return _with_aux(_jac_tree(blocks, store["out_tree"], in_tree, single), store,
+                         has_aux)
     return jac_f
 
 
@@ -435,10 +443,8 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False):
     :func:`jacfwd`.
     """
     def jac_f(*args):
-        single, nums = _argnums_tuple(argnums, len(args), "jacrev")
-        for i in nums:
-            _check_diff_input(args[i], "jacrev", holomorphic, i)
-        flat_fun, flat, in_tree, store = _flat_fun(fun, args, nums, has_aux, "jacrev")
+        single, flat_fun, flat, in_tree, store = _prepare(fun, args, argnums, has_aux,
+                                                          holomorphic, "jacrev")
         outs, backward = vjp_flat(flat_fun, flat)
         if not holomorphic:
             for o in outs:
@@ -454,14 +460,12 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False):
         blocks = []
         start = 0
         for o in outs:
-            s = int(np.prod(shape_of(o)))
+            s = size_of(shape_of(o))
             blocks.append([reshape(r[start:start + s], shape_of(o) + shape_of(x))
                            for r, x in zip(rows, flat)])
             start += s
-        jac = _jac_tree(blocks, outs, store["out_tree"], flat, in_tree, single)
-        if has_aux:
-            return jac, store["aux"]
-        return jac
+        return _with_aux(_jac_tree(blocks, store["out_tree"], in_tree, single), store,
+                         has_aux)
     return jac_f
 
 
@@ -487,10 +491,10 @@ def jacobian(fun, argnums=0, has_aux=False, holomorphic=False):
     """
     def jac_f(*args):
         single, nums = _argnums_tuple(argnums, len(args), "jacobian")
-        n_in = sum(int(np.prod(shape_of(x))) for i in nums for x in tree_flatten(args[i])[0])
+        n_in = sum(size_of(shape_of(x)) for i in nums for x in tree_flatten(args[i])[0])
         out = fun(*args)
         out = _split_aux(out, has_aux, "jacobian")[0]
-        n_out = sum(int(np.prod(shape_of(x))) for x in tree_flatten(out)[0])
+        n_out = sum(size_of(shape_of(x)) for x in tree_flatten(out)[0])
         pick = jacfwd if n_in <= n_out else jacrev
         return pick(fun, argnums, has_aux, holomorphic)(*args)
     return jac_f

@@ -26,10 +26,6 @@ class _State(threading.local):
 _state = _State()
 
 
-def current_trace():
-    return _state.trace
-
-
 class new_trace_context:
     """Install ``trace`` as current for the duration of a ``with`` block."""
     __slots__ = ("trace", "saved")
@@ -286,9 +282,3 @@ def check_not_leaked(x):
         "function runs: return them as outputs instead of storing them in globals, "
         "closures or object attributes.")
 
-
-def find_tracer(args):
-    for a in args:
-        if isinstance(a, Tracer):
-            return a
-    return None

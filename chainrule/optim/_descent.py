@@ -175,6 +175,17 @@ def _backtrack(prob, x, fx, gnorm, slope, d, alpha, c1, shrink, max_backtracks):
     return None, None, None
 
 
+def _stop_reason(fx, gnorm, tol, nit, max_iter):
+    """(converged, message) when a descent loop should stop, else None."""
+    if not np.isfinite(fx):
+        return False, "diverged (non-finite objective)"
+    if gnorm <= tol:
+        return True, "gradient norm below tol"
+    if nit >= max_iter:
+        return False, "maximum number of iterations reached"
+    return None
+
+
 def _start(prob, keep_path):
     hist = DescentHistory()
     x = prob.flat0.copy()
@@ -252,17 +263,11 @@ def gradient_descent(f, x0, *, args=(), step_size=1.0, line_search=True, c1=1e-4
     hist.f.append(fx)
     hist.grad_norm.append(gnorm)
     alpha = float(step_size)
-    nit = 0
-    message = "maximum number of iterations reached"
-    converged = False
+    nit, converged = 0, False
     while True:
-        if not np.isfinite(fx):
-            message = "diverged (non-finite objective)"
-            break
-        if gnorm <= tol:
-            converged, message = True, "gradient norm below tol"
-            break
-        if nit >= max_iter:
+        stop = _stop_reason(fx, gnorm, tol, nit, max_iter)
+        if stop is not None:
+            converged, message = stop
             break
         if line_search:
             a, f_new, x_new = _backtrack(prob, x, fx, gnorm, -gnorm ** 2, -g, alpha, c1,
@@ -410,17 +415,11 @@ def newton(f, x0, *, args=(), method="auto", line_search=True, step_size=1.0,
     gnorm = float(np.linalg.norm(g))
     hist.f.append(fx)
     hist.grad_norm.append(gnorm)
-    nit = 0
-    converged = False
-    message = "maximum number of iterations reached"
+    nit, converged = 0, False
     while True:
-        if not np.isfinite(fx):
-            message = "diverged (non-finite objective)"
-            break
-        if gnorm <= tol:
-            converged, message = True, "gradient norm below tol"
-            break
-        if nit >= max_iter:
+        stop = _stop_reason(fx, gnorm, tol, nit, max_iter)
+        if stop is not None:
+            converged, message = stop
             break
         d, kind = None, "newton"
         if method == "exact":

@@ -52,8 +52,6 @@ class NaNCheckTrace(Trace):
 
 
 def record_site(trace):
-    if trace.where is None:
-        trace.where = {}
     trace.where[len(trace.tape)] = user_site()
 
 

@@ -39,7 +39,8 @@ class ReverseTrace(Trace):
     def __init__(self, parent):
         self.parent = parent
         self.tape = []
-        self.where = None     # debug_nans: tape index -> user source line
+        # debug_nans on when this trace starts: tape index -> user source line
+        self.where = {} if _state.nan_checks else None
 
     def new_input(self, x):
         return ReverseTracer(self, x, Node())
@@ -105,7 +106,7 @@ class ReverseTrace(Trace):
             outs = ReverseTracer(self, ans, out_nodes)
         else:
             return ans
-        if self.where is not None or _state.nan_checks:
+        if self.where is not None:
             from .debug import record_site
             record_site(self)
         self.tape.append((prim, params, nodes, primals, res, out_nodes))
