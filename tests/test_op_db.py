@@ -228,3 +228,34 @@ def test_docs_list_every_public_function():
     doc = (pathlib.Path(__file__).parent.parent / "docs" / "numpy.md").read_text()
     missing = [f"{m}.{n}" for m, fns in PUBLIC.items() for n in fns if f"`{n}`" not in doc]
     assert not missing, f"docs/numpy.md does not list: {missing}"
+
+
+def _scaled_around(f):
+    """f with its float64 inputs and outputs multiplied by scalars, so that every
+    cotangent entering and leaving f's rules carries a pending scale factor."""
+    def g(*args):
+        args = tree_map(lambda a: a * 0.5 if cr.numpy.result_type(a) == np.float64 else a,
+                        list(args))
+        flat, tree = tree_flatten(f(*args))
+        return tree_unflatten(tree, [-3.0 * o if cr.numpy.result_type(o) == np.float64
+                                     else o for o in flat])
+    return g
+
+
+@pytest.mark.parametrize("row,i", GRAD_CASES, ids=GRAD_IDS)
+def test_lazy_cotangent_scaling_matches_eager(row, i, monkeypatch):
+    """Scalar factors of cotangents ride along unevaluated (core.Scaled) for large
+    arrays; with the size threshold at 1, every rule sees them and the result must
+    equal the eager products."""
+    from chainrule._src import core
+    f, args = closure(row, row.samples[i])
+    g = _scaled_around(f)
+    ct = _random_like(g(*args), np.random.default_rng(3))
+    monkeypatch.setattr(core, "LAZY_SIZE", 10 ** 18)
+    want = cr.vjp(g, *args)[1](ct)
+    monkeypatch.setattr(core, "LAZY_SIZE", 1)
+    got = cr.vjp(g, *args)[1](ct)
+    for a, b in zip(tree_flatten(got)[0], tree_flatten(want)[0]):
+        assert type(a) is not core.Scaled
+        assert np.asarray(a).dtype == np.asarray(b).dtype
+    assert_same(got, want, tol=1e-12)

@@ -15,6 +15,8 @@ This module knows no NumPy function by name. Everything else is built on four id
 """
 import threading
 
+import math
+
 import numpy as np
 
 
@@ -197,6 +199,84 @@ class Zero:
 
     def __repr__(self):
         return f"Zero({self.shape}, {self.dtype})"
+
+
+class Scaled:
+    """A cotangent ``scale * base`` left unevaluated during a backward pass.
+
+    Cotangents are linear, so a factor that is a real scalar (a step size, the -1 of a
+    subtraction, the 1/n of a mean) can ride along instead of costing a pass over a large
+    array: the reverse trace hands ``base`` to the next rule and scales its results
+    (still lazily), and two contributions with the same base add their factors. The
+    product is formed once, when a sum with a different array or the final gradient
+    needs it. Only float64 arrays of at least ``LAZY_SIZE`` elements are wrapped, and
+    only with a finite, non-zero factor, so the values equal the eager ones up to the
+    order of scalar multiplications. Made by :func:`scaled`; never seen by users.
+    """
+    __slots__ = ("base", "scale", "_value")
+    __array_ufunc__ = None            # ndarray + Scaled defers to Scaled.__radd__
+
+    def __init__(self, base, scale):
+        self.base = base
+        self.scale = scale
+        self._value = None
+
+    shape = property(lambda self: self.base.shape)
+    dtype = property(lambda self: self.base.dtype)
+    ndim = property(lambda self: self.base.ndim)
+    size = property(lambda self: self.base.size)
+
+    def value(self):
+        """The array ``scale * base`` (computed once)."""
+        v = self._value
+        if v is None:
+            v = self._value = self.base * self.scale
+        return v
+
+    def __add__(self, other):
+        a, sa = (self.base, self.scale)
+        b, sb = (other.base, other.scale) if type(other) is Scaled else (other, 1.0)
+        if a is b:
+            return scaled(a, sa + sb)
+        out = self.value() + materialize(other)
+        return out
+
+    __radd__ = __add__
+
+    def __repr__(self):
+        return f"Scaled({self.scale!r} * array{self.shape})"
+
+
+LAZY_SIZE = 4096
+_F64 = np.dtype(np.float64)
+
+
+def scaled(t, s):
+    """``t * s`` for a cotangent ``t`` and a scalar ``s``: a :class:`Scaled` when ``t``
+    is a large float64 array (or already a Scaled) and ``s`` a finite non-zero real
+    number, the product otherwise."""
+    if type(t) is Scaled:
+        base, s0 = t.base, t.scale
+    elif type(t) is np.ndarray and t.dtype is _F64 and t.size >= LAZY_SIZE:
+        base, s0 = t, 1.0
+    else:
+        return t * s
+    if type(s) is not float:
+        if isinstance(s, (int, float, np.integer, np.floating)) and type(s) is not bool:
+            s = float(s)
+        elif type(s) is np.ndarray and s.shape == () and s.dtype.kind in "fi":
+            s = float(s)
+        else:
+            return materialize(t) * s
+    s = s0 * s
+    if s == 0.0 or not math.isfinite(s):
+        return base * s
+    return Scaled(base, s)
+
+
+def materialize(t):
+    """The array a cotangent stands for (evaluates a :class:`Scaled`)."""
+    return t.value() if type(t) is Scaled else t
 
 
 def instantiate(t):

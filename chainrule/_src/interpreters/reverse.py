@@ -11,7 +11,8 @@ Cotangents live on :class:`Node` objects, one per recorded value, not on tracers
 an in-place update (``x[i] = v``) re-points a tracer to a new node, and earlier
 uses of the old value still receive their cotangents.
 """
-from ..core import new_trace_context, Trace, PrimalTracer, Zero, _state, is_inexact
+from ..core import (new_trace_context, Trace, PrimalTracer, Zero, _state, is_inexact, Scaled,
+                    scaled, materialize)
 
 
 class Node:
@@ -118,7 +119,7 @@ class ReverseTrace(Trace):
         self.walk(self.tape, consume)
         result = []
         for n in in_nodes:
-            result.append(n.ct)
+            result.append(materialize(n.ct))
             n.ct = None
         return result
 
@@ -128,7 +129,7 @@ class ReverseTrace(Trace):
         for i in range(len(tape) - 1, -1, -1):
             prim, params, nodes, args, res, out = tape[i]
             if prim.multiple_results:
-                ct = [None if o is None else o.ct for o in out]
+                ct = [None if o is None else materialize(o.ct) for o in out]
                 if all(c is None for c in ct):
                     continue
                 for o in out:
@@ -143,7 +144,18 @@ class ReverseTrace(Trace):
             if consume:
                 tape[i] = None
             try:
+                lazy = None
+                if type(ct) is Scaled:
+                    if check:
+                        ct = ct.value()
+                    else:
+                        lazy, ct = ct, ct.base
                 in_cts = prim.vjp(ct, res, args, nodes, **params)
+                if lazy is not None:
+                    # rules are linear in the cotangent: they ran on the base; scale their
+                    # results (lazily; a base passed through keeps the same Scaled)
+                    in_cts = [c if c is None or type(c) is Zero else
+                              lazy if c is ct else scaled(c, lazy.scale) for c in in_cts]
                 if check:
                     from .debug import check_cotangents
                     check_cotangents(ct, in_cts)

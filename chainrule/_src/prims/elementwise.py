@@ -20,7 +20,7 @@ import operator
 import numpy as np
 
 from ..core import (Primitive, NonDiffPrimitive, Zero, shape_of, dtype_of, instantiate,
-                    size_of)
+                    size_of, scaled)
 from .shape import fit_cotangent, broadcast_to, unbroadcast  # noqa: F401
 
 
@@ -28,14 +28,17 @@ def _size(x):
     return size_of(shape_of(x))
 
 
-def _times(ct, d):
+def _times(ct, d, lazy=False):
     """``ct * d``, skipping the product when ``ct`` is the broadcast 1.0 that seeds the
     backward pass of a sum (the first rule of every ``grad(sum(...))`` would otherwise
-    multiply a whole array by ones)."""
-    if type(ct) is np.ndarray and ct.size > 1 and not any(ct.strides) and \
-            ct.flat[0] == 1 and getattr(d, "shape", None) == ct.shape and \
-            dtype_of(d) == ct.dtype:
-        return d
+    multiply a whole array by ones). ``lazy`` (cotangents only): a scalar ``d`` is left
+    as a pending factor (:func:`~chainrule._src.core.scaled`)."""
+    if type(ct) is np.ndarray:
+        if lazy and (type(d) is float or getattr(d, "shape", None) == ()):
+            return scaled(ct, d)
+        if ct.size > 1 and not any(ct.strides) and ct.flat[0] == 1 and \
+                getattr(d, "shape", None) == ct.shape and dtype_of(d) == ct.dtype:
+            return d
     return ct * d
 
 
@@ -75,7 +78,7 @@ class Unary(Primitive):
         return ans, t * self._d(t, x, ans)
 
     def vjp(self, ct, ans, args, needs):
-        return [_times(ct, self._d(ct, args[0], ans))]
+        return [_times(ct, self._d(ct, args[0], ans), True)]
 
     def batch(self, args, dims):
         return self.bind(args[0]), dims[0]
@@ -99,14 +102,14 @@ class Binary(Primitive):
         self.d_x, self.d_y = d_x, d_y
         self.flops = flops
 
-    def _apply(self, t, d, x, y, ans):
+    def _apply(self, t, d, x, y, ans, lazy=False):
         if d is ONE:
             return t
         if d is NEG:
-            return -t
+            return scaled(t, -1.0) if lazy else -t
         s = self.singular
         if s is False or (s is not True and not s(x, y)):
-            return _times(t, d(x, y, ans))
+            return _times(t, d(x, y, ans), lazy)
         # move only the argument this derivative is taken in (the other may be a constant
         # such as an integer exponent that the rule looks at)
         if d is self.d_x:
@@ -131,8 +134,8 @@ class Binary(Primitive):
 
     def vjp(self, ct, ans, args, needs):
         x, y = args
-        ct_x = fit_cotangent(self._apply(ct, self.d_x, x, y, ans), x) if needs[0] else None
-        ct_y = fit_cotangent(self._apply(ct, self.d_y, x, y, ans), y) if needs[1] else None
+        ct_x = fit_cotangent(self._apply(ct, self.d_x, x, y, ans, True), x) if needs[0] else None
+        ct_y = fit_cotangent(self._apply(ct, self.d_y, x, y, ans, True), y) if needs[1] else None
         return (ct_x, ct_y)
 
     def batch(self, args, dims):
@@ -158,6 +161,15 @@ def _lead_batch(x, d, nd):
     return reshape(x, (s[0],) + (1,) * pad + s[1:]) if pad > 0 else x
 
 
+def _inner(a, b):
+    """sum(a * b) over all elements, as one dot product (a and b of equal shape)."""
+    from .products import matmul_p
+    if len(shape_of(a)) != 1:
+        from .shape import reshape
+        a, b = reshape(a, (-1,)), reshape(b, (-1,))
+    return matmul_p.bind(a, b)
+
+
 class Multiply(Binary):
     """x * y. A scalar times an array (a step size times a gradient) takes its
     cotangent as one dot product instead of a product array and a sum; a square
@@ -173,20 +185,17 @@ class Multiply(Binary):
     def vjp(self, ct, ans, args, needs):
         x, y = args
         cts = shape_of(ct)
-        if len(cts) >= 1 and (needs[0] and not shape_of(x) and shape_of(y) == cts or
-                              needs[1] and not shape_of(y) and shape_of(x) == cts):
-            from .products import matmul_p
-            from .shape import reshape
-            flat_ct = reshape(ct, (-1,))
-            out = []
-            for a, b, need in ((x, y, needs[0]), (y, x, needs[1])):
-                if not need:
-                    out.append(None)
-                elif not shape_of(a) and shape_of(b) == cts:
-                    out.append(fit_cotangent(matmul_p.bind(flat_ct, reshape(b, (-1,))), a))
-                else:
-                    out.append(fit_cotangent(ct * b, a))
-            return out
+        if cts:
+            xs, ys = shape_of(x), shape_of(y)
+            if not xs and ys == cts:            # scalar x times array y
+                s, a, need_s, need_a = x, y, needs[0], needs[1]
+            elif not ys and xs == cts:
+                s, a, need_s, need_a = y, x, needs[1], needs[0]
+            else:
+                return Binary.vjp(self, ct, ans, args, needs)
+            ct_s = fit_cotangent(_inner(ct, a), s) if need_s else None
+            ct_a = fit_cotangent(scaled(ct, s), a) if need_a else None
+            return (ct_s, ct_a) if s is x else (ct_a, ct_s)
         return Binary.vjp(self, ct, ans, args, needs)
 
 

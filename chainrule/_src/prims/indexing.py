@@ -141,8 +141,9 @@ class GetItem(Primitive):
 
     def vjp(self, ct, ans, args, needs, *, spec):
         x, *arrays = args
+        dc, dx = dtype_of(ct), dtype_of(x)
         ct_x = scatter_add_p.bind(ct, *arrays, spec=spec, shape=shape_of(x),
-                                  dtype=np.result_type(dtype_of(ct), dtype_of(x)).str)
+                                  dtype=(dc if dc == dx else np.result_type(dc, dx)).str)
         return [fit_cotangent(ct_x, x)] + [None] * len(arrays)
 
     def batch(self, args, dims, *, spec):

@@ -10,7 +10,7 @@ matmul costs ``2mnp - mp``.
 """
 import numpy as np
 
-from ..core import Primitive, Zero, shape_of, dtype_of
+from ..core import Primitive, Zero, shape_of, dtype_of, scaled
 from ..core import size_of as _size
 from .shape import (reshape, transpose, fit_cotangent, broadcast_to,
                     transpose_p)
@@ -53,8 +53,8 @@ class MatMul(Primitive):
                     _fix_kind(self.bind(transpose_p.bind(x, axes=(1, 0)), ct), y)
                     if needs[1] else None]
         if len(xs) == 1 and len(ys) == 1:      # inner product: scalings, not 1-wide matmuls
-            return [_fix_kind(ct * y, x) if needs[0] else None,
-                    _fix_kind(ct * x, y) if needs[1] else None]
+            return [_fix_kind(scaled(y, ct), x) if needs[0] else None,
+                    _fix_kind(scaled(x, ct), y) if needs[1] else None]
         if len(xs) == 2 and len(ys) == 1:      # matrix @ vector
             return [_fix_kind(reshape(ct, (xs[0], 1)) * y, x) if needs[0] else None,
                     _fix_kind(self.bind(ct, x), y) if needs[1] else None]

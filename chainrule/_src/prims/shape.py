@@ -8,7 +8,7 @@ transpose.
 """
 import numpy as np
 
-from ..core import Primitive, Zero, shape_of, dtype_of
+from ..core import Primitive, Zero, shape_of, dtype_of, Scaled, scaled
 from ..core import size_of as _size
 
 
@@ -198,6 +198,8 @@ def fit_cotangent(ct, x):
     """Bring a cotangent to the shape and (real/complex) kind of argument ``x``."""
     xs = getattr(x, "shape", ())
     if getattr(ct, "shape", ()) != xs:
+        if type(ct) is Scaled:
+            return scaled(fit_cotangent(ct.base, x), ct.scale)
         ct = unbroadcast(ct, xs)
     t = type(ct)
     if (t is complex or (t is not float and ct.dtype.kind == "c")) and \
