@@ -243,18 +243,28 @@ def _scaled_around(f):
 
 
 @pytest.mark.parametrize("row,i", GRAD_CASES, ids=GRAD_IDS)
-def test_lazy_cotangent_scaling_matches_eager(row, i, monkeypatch):
-    """Scalar factors of cotangents ride along unevaluated (core.Scaled) for large
-    arrays; with the size threshold at 1, every rule sees them and the result must
-    equal the eager products."""
+def test_pending_scale_factors_match_eager(row, i, monkeypatch):
+    """Scalar factors of tangents and cotangents ride along unevaluated (core.Scaled)
+    for large arrays; with the size threshold at 1 every rule meets them, and vjp, jvp
+    and forward-over-reverse must equal the eager products."""
     from chainrule._src import core
     f, args = closure(row, row.samples[i])
     g = _scaled_around(f)
-    ct = _random_like(g(*args), np.random.default_rng(3))
+    rng = np.random.default_rng(3)
+    ct = _random_like(g(*args), rng)
+    ts = _random_like(tuple(args), rng)
+    fwd = "fwd" in row.modes
+
+    def run():
+        out = [cr.vjp(g, *args)[1](ct)]
+        if fwd:
+            out.append(cr.jvp(g, args, ts)[1])
+            out.append(cr.jvp(lambda *a: cr.vjp(g, *a)[1](ct), args, ts)[1])
+        return out
     monkeypatch.setattr(core, "LAZY_SIZE", 10 ** 18)
-    want = cr.vjp(g, *args)[1](ct)
+    want = run()
     monkeypatch.setattr(core, "LAZY_SIZE", 1)
-    got = cr.vjp(g, *args)[1](ct)
+    got = run()
     for a, b in zip(tree_flatten(got)[0], tree_flatten(want)[0]):
         assert type(a) is not core.Scaled
         assert np.asarray(a).dtype == np.asarray(b).dtype

@@ -94,6 +94,7 @@ class Primitive:
         Floating point operations of one application.
     """
     multiple_results = False
+    scaled_tangents = False # jvp accepts tangents with pending factors (core.Scaled)
     differentiable = True   # False: outputs carry no derivative (comparisons, floor, ...)
     higher_order = False    # carries a user function in its params (see Trace.in_parent)
     fwd = None              # optional: fwd(*args, **params) -> (ans, res); reverse mode then
@@ -238,8 +239,11 @@ class Scaled:
         b, sb = (other.base, other.scale) if type(other) is Scaled else (other, 1.0)
         if a is b:
             return scaled(a, sa + sb)
-        out = self.value() + materialize(other)
-        return out
+        if type(other) is Scaled and self._value is None and other._value is None:
+            # sa a + sb b = sa (a + (sb/sa) b): one or two passes, the factor pending
+            r = sb / sa
+            return scaled(a + b if r == 1.0 else a - b if r == -1.0 else a + b * r, sa)
+        return self.value() + materialize(other)
 
     __radd__ = __add__
 

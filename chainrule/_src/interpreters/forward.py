@@ -5,7 +5,8 @@ themselves be traced by an outer transformation (forward-over-reverse, jacfwd of
 jacrev, ...). A tangent that is symbolically zero is never materialised: an output
 whose tangent is :class:`Zero` is returned as a plain (constant) value.
 """
-from ..core import new_trace_context, Trace, PrimalTracer, Zero, _state, instantiate, is_inexact
+from ..core import (new_trace_context, Trace, PrimalTracer, Zero, _state, instantiate,
+                    is_inexact, Scaled, scaled, materialize)
 
 
 class JVPTracer(PrimalTracer):
@@ -34,9 +35,16 @@ class JVPTrace(Trace):
                 tangents[i] = a.tangent
         if tangents is None or not prim.differentiable:
             return self.in_parent(prim, primals, params)
+        scale = None
         for i, t in enumerate(tangents):
             if t is None:
                 tangents[i] = Zero.like(primals[i])
+            elif type(t) is Scaled:
+                scale = _common_scale(tangents) if scale is None else scale
+                if scale is not False:
+                    tangents[i] = t.base
+                elif not prim.scaled_tangents:
+                    tangents[i] = t.value()
         saved = _state.trace
         _state.trace = self.parent
         try:
@@ -46,6 +54,14 @@ class JVPTrace(Trace):
                 check_tangent(prim, tangents, t_ans)
         finally:
             _state.trace = saved
+        if scale:
+            # jvp rules are linear in the tangents: they ran on the bases; the common
+            # factor moves to the output tangents (still unevaluated for large arrays)
+            if prim.multiple_results:
+                t_ans = [t if type(t) is Zero else materialize(scaled(t, scale))
+                         for t in t_ans]
+            elif type(t_ans) is not Zero:
+                t_ans = scaled(t_ans, scale)
         if prim.multiple_results:
             return [self.wrap(a, t) for a, t in zip(ans, t_ans)]
         return self.wrap(ans, t_ans)
@@ -54,6 +70,19 @@ class JVPTrace(Trace):
         if tangent is None or type(tangent) is Zero or not is_inexact(primal):
             return primal
         return JVPTracer(self, primal, tangent)
+
+
+def _common_scale(tangents):
+    """The factor shared by all pending-scale tangents if every non-zero tangent is one
+    (it can then be taken out of a rule), else False (evaluate them)."""
+    scale = None
+    for t in tangents:
+        if t is None or type(t) is Zero:
+            continue
+        if type(t) is not Scaled or (scale is not None and t.scale != scale):
+            return False
+        scale = t.scale
+    return scale
 
 
 def jvp_flat(fun, primals, tangents):
@@ -71,7 +100,7 @@ def jvp_flat(fun, primals, tangents):
     for o in outs:
         if type(o) is JVPTracer and o._trace is trace:
             primals_out.append(o.primal)
-            tangents_out.append(o.tangent)
+            tangents_out.append(materialize(o.tangent))
         else:
             primals_out.append(o)
             tangents_out.append(Zero.like(o))

@@ -20,7 +20,7 @@ import operator
 import numpy as np
 
 from ..core import (Primitive, NonDiffPrimitive, Zero, shape_of, dtype_of, instantiate,
-                    size_of, scaled)
+                    size_of, Scaled, scaled, materialize)
 from .shape import fit_cotangent, broadcast_to, unbroadcast  # noqa: F401
 
 
@@ -32,9 +32,14 @@ def _times(ct, d, lazy=False):
     """``ct * d``, skipping the product when ``ct`` is the broadcast 1.0 that seeds the
     backward pass of a sum (the first rule of every ``grad(sum(...))`` would otherwise
     multiply a whole array by ones). ``lazy`` (cotangents only): a scalar ``d`` is left
-    as a pending factor (:func:`~chainrule._src.core.scaled`)."""
+    as a pending factor (:func:`~chainrule._src.core.scaled`); the traces take it out
+    of the next rule."""
+    if type(ct) is Scaled:                  # a tangent whose factor is still pending
+        if type(d) is float or type(d) is int or getattr(d, "shape", None) == ():
+            return scaled(ct, d)
+        return scaled(ct.base * d, ct.scale)
     if type(ct) is np.ndarray:
-        if lazy and (type(d) is float or getattr(d, "shape", None) == ()):
+        if lazy and (type(d) is float or type(d) is int or getattr(d, "shape", None) == ()):
             return scaled(ct, d)
         if ct.size > 1 and not any(ct.strides) and ct.flat[0] == 1 and \
                 getattr(d, "shape", None) == ct.shape and dtype_of(d) == ct.dtype:
@@ -75,7 +80,7 @@ class Unary(Primitive):
         ans = self.bind(x)
         if type(t) is Zero:
             return ans, Zero.like(ans)
-        return ans, t * self._d(t, x, ans)
+        return ans, _times(t, self._d(t, x, ans), True)
 
     def vjp(self, ct, ans, args, needs):
         return [_times(ct, self._d(ct, args[0], ans), True)]
@@ -92,7 +97,10 @@ class Binary(Primitive):
 
     ``d_x(x, y, ans)`` and ``d_y`` are the partial derivatives; the constants ``ONE``
     and ``NEG`` mark the derivative 1 and -1 so linear rows do no multiplication.
+    Its jvp takes tangents with different pending factors (``core.Scaled``) as they
+    are: each partial keeps its factor and the sum combines them.
     """
+    scaled_tangents = True
 
     def __init__(self, name, impl, d_x, d_y, singular=False, flops=1):
         super().__init__(name)
@@ -110,6 +118,7 @@ class Binary(Primitive):
         s = self.singular
         if s is False or (s is not True and not s(x, y)):
             return _times(t, d(x, y, ans), lazy)
+        t = materialize(t)
         # move only the argument this derivative is taken in (the other may be a constant
         # such as an integer exponent that the rule looks at)
         if d is self.d_x:
@@ -124,13 +133,17 @@ class Binary(Primitive):
         ans = self.bind(x, y)
         out = None
         if type(tx) is not Zero:
-            out = self._apply(tx, self.d_x, x, y, ans)
+            out = self._apply(tx, self.d_x, x, y, ans, True)
         if type(ty) is not Zero:
-            ty = self._apply(ty, self.d_y, x, y, ans)
-            out = ty if out is None else out + ty
+            ty = self._apply(ty, self.d_y, x, y, ans, True)
+            out = ty if out is None else ty + out if type(ty) is Scaled else out + ty
         if out is None:
             return ans, Zero.like(ans)
-        return ans, broadcast_to(out, shape_of(ans))
+        shape = shape_of(ans)
+        if type(out) is Scaled:
+            return ans, out if out.shape == shape else \
+                scaled(broadcast_to(out.base, shape), out.scale)
+        return ans, broadcast_to(out, shape)
 
     def vjp(self, ct, ans, args, needs):
         x, y = args
@@ -170,6 +183,16 @@ def _inner(a, b):
     return matmul_p.bind(a, b)
 
 
+class Power(Binary):
+    """x ** y. A square (constant y == 2) has tangent and cotangent ``2 x t`` with the
+    factor 2 left pending."""
+
+    def _apply(self, t, d, x, y, ans, lazy=False):
+        if lazy and d is self.d_x and (type(y) is int or type(y) is float) and y == 2:
+            return scaled(_times(t, x), 2.0)
+        return Binary._apply(self, t, d, x, y, ans, lazy)
+
+
 class Multiply(Binary):
     """x * y. A scalar times an array (a step size times a gradient) takes its
     cotangent as one dot product instead of a product array and a sum; a square
@@ -179,7 +202,7 @@ class Multiply(Binary):
         x, y = primals
         tx, ty = tangents
         if x is y and tx is ty and type(tx) is not Zero:
-            return self.bind(x, x), (x * tx) * 2.0
+            return self.bind(x, x), scaled(x * tx, 2.0)
         return Binary.jvp(self, primals, tangents)
 
     def vjp(self, ct, ans, args, needs):
@@ -463,7 +486,8 @@ for row in _UNARY:
     PRIMS[name] = Unary(name, fn, d, *row[3:])
 for row in _BINARY:
     name, fn, dx, dy = row[:4]
-    PRIMS[name] = (Multiply if name == "multiply" else Binary)(name, fn, dx, dy, *row[4:])
+    PRIMS[name] = {"multiply": Multiply, "power": Power}.get(name, Binary)(name, fn, dx, dy,
+                                                                          *row[4:])
 for name in _NONDIFF:
     PRIMS[name] = NonDiffElementwise(name, _NONDIFF_OPS.get(name, getattr(np, name)))
 PRIMS["select"] = select_p = Select("select")
