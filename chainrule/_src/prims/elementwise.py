@@ -47,6 +47,14 @@ def _times(ct, d, lazy=False):
     return ct * d
 
 
+def _no_zeros(t):
+    """True when ``t`` is a concrete array (or float) without zeros: the safe-point
+    substitution would change nothing, so rules may skip it."""
+    if type(t) is np.ndarray:
+        return t.all()
+    return type(t) is float and t != 0.0
+
+
 def safe_point(t, safe, *xs):
     """Replace the arguments by ``safe`` wherever the tangent/cotangent ``t`` is 0.
 
@@ -70,7 +78,7 @@ class Unary(Primitive):
         self.flops = flops
 
     def _d(self, t, x, ans):
-        if self.safe is None:
+        if self.safe is None or _no_zeros(t):
             return self.deriv(x, ans)
         (xs,), bad = safe_point(t, self.safe, x)
         return self.deriv(xs, select_p.bind(bad, self.impl(self.safe), ans))
@@ -119,6 +127,8 @@ class Binary(Primitive):
         if s is False or (s is not True and not s(x, y)):
             return _times(t, d(x, y, ans), lazy)
         t = materialize(t)
+        if _no_zeros(t):
+            return _times(t, d(x, y, ans), lazy)
         # move only the argument this derivative is taken in (the other may be a constant
         # such as an integer exponent that the rule looks at)
         if d is self.d_x:

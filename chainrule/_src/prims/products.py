@@ -48,6 +48,10 @@ class MatMul(Primitive):
         x, y = args
         xs, ys = shape_of(x), shape_of(y)
         if len(xs) == 2 and len(ys) == 2:      # the common case, without reshapes
+            if type(ct) is np.ndarray and type(x) is np.ndarray and type(y) is np.ndarray \
+                    and ct.dtype == x.dtype == y.dtype:
+                # all concrete, one dtype: nothing to trace or convert
+                return [ct @ y.T if needs[0] else None, x.T @ ct if needs[1] else None]
             return [_fix_kind(self.bind(ct, transpose_p.bind(y, axes=(1, 0))), x)
                     if needs[0] else None,
                     _fix_kind(self.bind(transpose_p.bind(x, axes=(1, 0)), ct), y)

@@ -48,7 +48,7 @@ class ReduceExtremum(Primitive):
     def vjp(self, ct, ans, args, needs, *, axis, keepdims):
         x = args[0]
         w = self._weights(x, ans, axis, keepdims)
-        return [broadcast_to(_keep(ct, x, axis, keepdims), shape_of(x)) * w]
+        return [_keep(ct, x, axis, keepdims) * w]     # w has x's shape
 
     def batch(self, args, dims, *, axis, keepdims):
         from .shape import moveaxis
