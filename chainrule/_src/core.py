@@ -95,6 +95,8 @@ class Primitive:
     """
     multiple_results = False
     scaled_tangents = False # jvp accepts tangents with pending factors (core.Scaled)
+    vjp_uses_ans = True     # False: reverse mode need not keep the output for vjp
+    vjp_uses_args = True    # False: vjp reads only its arguments' shapes and dtypes
     differentiable = True   # False: outputs carry no derivative (comparisons, floor, ...)
     higher_order = False    # carries a user function in its params (see Trace.in_parent)
     fwd = None              # optional: fwd(*args, **params) -> (ans, res); reverse mode then
@@ -200,6 +202,27 @@ class Zero:
 
     def __repr__(self):
         return f"Zero({self.shape}, {self.dtype})"
+
+
+class ShapeDtype:
+    """What reverse mode keeps of a large argument whose value a rule does not read
+    (``Primitive.vjp_uses_args = False``): its shape and dtype, so the array itself
+    can be freed before the backward pass."""
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape = shape
+        self.dtype = dtype
+
+    def __repr__(self):
+        return f"ShapeDtype({self.shape}, {self.dtype})"
+
+
+def shape_only(x):
+    """``x``, or its :class:`ShapeDtype` when it is a large array."""
+    if type(x) is np.ndarray and x.size >= LAZY_SIZE:
+        return ShapeDtype(x.shape, x.dtype)
+    return x
 
 
 class Scaled:

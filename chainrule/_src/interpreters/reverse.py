@@ -12,7 +12,7 @@ an in-place update (``x[i] = v``) re-points a tracer to a new node, and earlier
 uses of the old value still receive their cotangents.
 """
 from ..core import (new_trace_context, Trace, PrimalTracer, Zero, _state, is_inexact, Scaled,
-                    scaled, materialize)
+                    scaled, materialize, shape_only)
 
 
 class Node:
@@ -110,7 +110,10 @@ class ReverseTrace(Trace):
         if self.where is not None:
             from .debug import record_site
             record_site(self)
-        self.tape.append((prim, params, nodes, primals, res, out_nodes))
+        if not prim.vjp_uses_args:
+            primals = [shape_only(p) for p in primals]
+        self.tape.append((prim, params, nodes, primals,
+                          res if prim.vjp_uses_ans else None, out_nodes))
         return outs
 
     def backward(self, out_nodes, cts, in_nodes, consume=False):

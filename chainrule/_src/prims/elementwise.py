@@ -498,6 +498,10 @@ for row in _BINARY:
     name, fn, dx, dy = row[:4]
     PRIMS[name] = {"multiply": Multiply, "power": Power}.get(name, Binary)(name, fn, dx, dy,
                                                                           *row[4:])
+for name in ("add", "subtract", "multiply"):     # derivatives that do not read the output
+    PRIMS[name].vjp_uses_ans = False
+for name in ("add", "subtract"):                 # nor the arguments (only their shapes)
+    PRIMS[name].vjp_uses_args = False
 for name in _NONDIFF:
     PRIMS[name] = NonDiffElementwise(name, _NONDIFF_OPS.get(name, getattr(np, name)))
 PRIMS["select"] = select_p = Select("select")

@@ -125,6 +125,7 @@ def _axis_size(args, dims):
 
 class GetItem(Primitive):
     """x[idx]. Linear in x; vjp scatters the cotangent back (adding duplicates)."""
+    vjp_uses_ans = False
 
     def impl(self, x, *arrays, spec):
         if type(x) is not np.ndarray:       # a Python scalar indexes like a 0-d array

@@ -28,6 +28,7 @@ def _swap(x):
 
 class MatMul(Primitive):
     """x @ y with NumPy semantics (1-D promotion, broadcast batch dimensions)."""
+    vjp_uses_ans = False
 
     def impl(self, x, y):
         return x @ y

@@ -15,6 +15,7 @@ from ..core import size_of as _size
 
 class LinearUnary(Primitive):
     """A primitive linear in its single array argument."""
+    vjp_uses_ans = False
 
     def jvp(self, primals, tangents, **params):
         (x,), (t,) = primals, tangents
@@ -79,6 +80,7 @@ class Transpose(LinearUnary):
 
 class ReduceSum(LinearUnary):
     """np.sum over a tuple of axes (normalised, non-negative)."""
+    vjp_uses_args = False
 
     def impl(self, x, *, axis, keepdims):
         return np.add.reduce(x, axis=axis, keepdims=keepdims)
