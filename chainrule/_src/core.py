@@ -218,13 +218,6 @@ class ShapeDtype:
         return f"ShapeDtype({self.shape}, {self.dtype})"
 
 
-def shape_only(x):
-    """``x``, or its :class:`ShapeDtype` when it is a large array."""
-    if type(x) is np.ndarray and x.size >= LAZY_SIZE:
-        return ShapeDtype(x.shape, x.dtype)
-    return x
-
-
 class Scaled:
     """A cotangent ``scale * base`` left unevaluated during a backward pass.
 

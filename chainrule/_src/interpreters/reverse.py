@@ -11,8 +11,11 @@ Cotangents live on :class:`Node` objects, one per recorded value, not on tracers
 an in-place update (``x[i] = v``) re-points a tracer to a new node, and earlier
 uses of the old value still receive their cotangents.
 """
+import numpy as np
+
 from ..core import (new_trace_context, Trace, PrimalTracer, Zero, _state, is_inexact, Scaled,
-                    scaled, materialize, shape_only)
+                    scaled, materialize, ShapeDtype)
+from .. import core
 
 
 class Node:
@@ -110,8 +113,9 @@ class ReverseTrace(Trace):
         if self.where is not None:
             from .debug import record_site
             record_site(self)
-        if not prim.vjp_uses_args:
-            primals = [shape_only(p) for p in primals]
+        if not prim.vjp_uses_args:     # keep shapes only, so large arguments can be freed
+            primals = [ShapeDtype(p.shape, p.dtype) if type(p) is np.ndarray and
+                       p.size >= core.LAZY_SIZE else p for p in primals]
         self.tape.append((prim, params, nodes, primals,
                           res if prim.vjp_uses_ans else None, out_nodes))
         return outs

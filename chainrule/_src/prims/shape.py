@@ -87,6 +87,11 @@ class ReduceSum(LinearUnary):
 
     def transpose(self, ct, x, *, axis, keepdims):
         shape = shape_of(x)
+        if type(ct) is np.ndarray and _size(shape) <= 65536:   # concrete and small: a copy
+            out = np.empty(shape, ct.dtype)
+            out[...] = ct if keepdims else \
+                ct.reshape(tuple(1 if i in axis else d for i, d in enumerate(shape)))
+            return out
         if not keepdims:
             kept = tuple(1 if i in axis else d for i, d in enumerate(shape))
             ct = reshape(ct, kept)
@@ -193,6 +198,8 @@ def unbroadcast(ct, shape):
     lead = len(cs) - len(shape)
     axes = tuple(range(lead)) + tuple(
         i + lead for i, d in enumerate(shape) if d == 1 and cs[i + lead] != 1)
+    if type(ct) is np.ndarray:              # concrete: one NumPy reduction
+        return np.add.reduce(ct, axis=axes).reshape(shape)
     return reshape(reduce_sum(ct, axes), shape)
 
 
