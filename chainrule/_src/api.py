@@ -11,7 +11,7 @@ import numpy as np
 from .core import (Tracer, Zero, _state, shape_of, dtype_of, size_of,
                    TracerConversionError)
 from .tree_util import tree_flatten, tree_unflatten, tree_map
-from .interpreters.reverse import vjp_flat
+from .interpreters.reverse import vjp_flat, force
 from .interpreters.forward import jvp_flat
 from .prims.control import custom_jvp_call_p, custom_vjp_call_p, stop_gradient_p
 from .interpreters.reverse import ReverseTrace
@@ -72,8 +72,8 @@ def _lower(tree):
     """Auxiliary outputs leave the transformation that is running: replace the values
     it owns by their primal values (outer transformations keep theirs)."""
     trace = _state.trace
-    return tree_map(lambda v: v.primal if isinstance(v, Tracer) and v._trace is trace and
-                    hasattr(v, "primal") else v, tree)
+    return tree_map(lambda v: force(v.primal) if isinstance(v, Tracer) and
+                    v._trace is trace and hasattr(v, "primal") else v, tree)
 
 
 def _flat_fun(fun, args, argnums, has_aux, fname):
@@ -211,12 +211,15 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
 
 
 def _value_and_grad(fun, argnums, has_aux, holomorphic, fname):
+    # grad does not return the value: it need not be computed (reverse.Pending)
+    lazy = fname == "grad"
+
     @functools.wraps(fun)
     def value_and_grad_f(*args, **kwargs):
         f = functools.partial(fun, **kwargs) if kwargs else fun
         single, flat_fun, flat, in_tree, store = _prepare(f, args, argnums, has_aux,
                                                           holomorphic, fname)
-        outs, backward = vjp_flat(flat_fun, flat)
+        outs, backward = vjp_flat(flat_fun, flat, lazy)
         if store["out_tree"].num_leaves != 1:
             raise TypeError(f"{fname} requires a function returning a single array, got "
                             f"a {store['out_tree']}")

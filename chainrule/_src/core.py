@@ -97,6 +97,8 @@ class Primitive:
     scaled_tangents = False # jvp accepts tangents with pending factors (core.Scaled)
     vjp_uses_ans = True     # False: reverse mode need not keep the output for vjp
     vjp_uses_args = True    # False: vjp reads only its arguments' shapes and dtypes
+    defer = None            # "map" (elementwise) or "sum": reverse mode may evaluate a
+                            # large float64 application lazily (interpreters/reverse.py)
     differentiable = True   # False: outputs carry no derivative (comparisons, floor, ...)
     higher_order = False    # carries a user function in its params (see Trace.in_parent)
     fwd = None              # optional: fwd(*args, **params) -> (ans, res); reverse mode then
@@ -267,7 +269,8 @@ class Scaled:
         return f"Scaled({self.scale!r} * array{self.shape})"
 
 
-LAZY_SIZE = 4096
+LAZY_SIZE = 4096        # arrays from this size on carry pending scale factors
+DEFER_SIZE = 65536      # ... and from this size on may be evaluated lazily
 _F64 = np.dtype(np.float64)
 
 

@@ -10,11 +10,18 @@ differentiated again (higher order), batched and staged.
 Cotangents live on :class:`Node` objects, one per recorded value, not on tracers:
 an in-place update (``x[i] = v``) re-points a tracer to a new node, and earlier
 uses of the old value still receive their cotangents.
+
+Large float64 elementwise operations and sums are recorded with a :class:`Pending`
+value, evaluated when something first needs it (a later operation that is not
+deferred, a rule, Python control flow, the caller). What nothing needs is never
+computed: ``grad`` does not evaluate the loss at the end of the program (nor, inside
+``hvp``, its tangent).
 """
 import numpy as np
 
-from ..core import (new_trace_context, Trace, PrimalTracer, Zero, _state, is_inexact, Scaled,
-                    scaled, materialize, ShapeDtype)
+from ..core import (new_trace_context, Trace, PrimalTracer, Tracer, Zero, _state, is_inexact,
+                    Scaled, scaled, materialize, ShapeDtype)
+from .forward import JVPTrace, JVPTracer
 from .. import core
 
 
@@ -36,15 +43,119 @@ class ReverseTracer(PrimalTracer):
     def _describe(self):
         return "ReverseTracer (reverse-mode value)"
 
+    def _concrete(self):
+        p = self.primal
+        if type(p) is Pending:
+            p = p.value()
+        return p._concrete() if isinstance(p, Tracer) else p
+
+
+class Pending:
+    """The value of a deferred elementwise operation or sum: shape and dtype are known,
+    the array is computed (once, under the NumPy error state of the call) by
+    :meth:`value`. Chains are at most ``MAX_DEPTH`` deep, so forcing never recurses far."""
+    __slots__ = ("shape", "dtype", "prim", "args", "params", "parent", "err", "depth",
+                 "_value")
+
+    def __init__(self, shape, prim, args, params, parent, depth):
+        self.shape = shape
+        self.dtype = _F64
+        self.prim, self.args, self.params, self.parent = prim, args, params, parent
+        self.err = np.geterr()
+        self.depth = depth
+        self._value = None
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def value(self):
+        v = self._value
+        if v is None:
+            args = [a.value() if type(a) is Pending else a for a in self.args]
+            saved = _state.trace
+            _state.trace = parent = self.parent
+            try:
+                with np.errstate(**self.err):
+                    v = self.prim.impl(*args, **self.params) if parent is None else \
+                        parent.process(self.prim, args, self.params)
+            finally:
+                _state.trace = saved
+            self._value = v
+            self.args = None                    # the inputs may be freed now
+        return v
+
+    def __repr__(self):
+        return f"Pending({self.prim}, shape={self.shape})"
+
+
+MAX_DEPTH = 4
+_F64 = np.dtype(np.float64)
+
+
+def force(x):
+    """The value of ``x`` (evaluates a :class:`Pending`)."""
+    return x.value() if type(x) is Pending else x
+
+
+def _deferred_shape(prim, primals, params):
+    """The output shape if ``prim`` may be deferred on these arguments, else None:
+    float64 arrays of at least ``core.DEFER_SIZE`` elements (concrete, pending, or the
+    primal of a forward-mode value), Python/float64 scalars, one common shape."""
+    shape = None
+    for a in primals:
+        t = type(a)
+        if t is Pending:
+            if a.depth >= MAX_DEPTH:
+                return None
+            s = a.shape
+        elif t is float or t is int or t is np.float64:
+            continue
+        else:
+            if t is JVPTracer:
+                a = a.primal
+            if type(a) is not np.ndarray or a.dtype is not _F64 or a.size < core.DEFER_SIZE:
+                return None
+            s = a.shape
+        if shape is None:
+            shape = s
+        elif s != shape:
+            return None
+    if shape is None or prim.defer == "map":
+        return shape
+    axis, keepdims = params["axis"], params["keepdims"]
+    if keepdims:
+        return tuple(1 if i in axis else d for i, d in enumerate(shape))
+    return tuple(d for i, d in enumerate(shape) if i not in axis)
+
+
+class _Forcing:
+    """Tape entry of a deferred primitive whose rule reads its output or arguments:
+    evaluates them, then runs the rule."""
+    multiple_results = False
+
+    def __init__(self, prim):
+        self.prim, self.name = prim, prim.name
+
+    def vjp(self, ct, res, args, needs, **params):
+        return self.prim.vjp(ct, force(res), [force(a) for a in args], needs, **params)
+
+
+_FORCING = {}
+
 
 class ReverseTrace(Trace):
-    __slots__ = ("tape", "where")
+    __slots__ = ("tape", "where", "lazy", "defers")
 
     def __init__(self, parent):
         self.parent = parent
         self.tape = []
         # debug_nans on when this trace starts: tape index -> user source line
         self.where = {} if _state.nan_checks else None
+        self.lazy = False                       # some values are Pending
+        # deferral: values are checked as they are computed under debug_nans, and other
+        # parents (vmap, staging) keep their own order of operations
+        self.defers = self.where is None and (parent is None or type(parent) is JVPTrace)
 
     def new_input(self, x):
         return ReverseTracer(self, x, Node())
@@ -82,6 +193,12 @@ class ReverseTrace(Trace):
                     nodes.append(None)
             if not found:
                 return self.in_parent(prim, primals, params)
+        if prim.defer is not None and self.defers and prim.differentiable:
+            shape = _deferred_shape(prim, primals, params)
+            if shape is not None:
+                return self._defer(prim, primals, nodes, params, shape)
+        if self.lazy:
+            primals = [p.value() if type(p) is Pending else p for p in primals]
         if not prim.differentiable:
             return self.in_parent(prim, primals, params)
         parent = self.parent
@@ -119,6 +236,22 @@ class ReverseTrace(Trace):
         self.tape.append((prim, params, nodes, primals,
                           res if prim.vjp_uses_ans else None, out_nodes))
         return outs
+
+    def _defer(self, prim, primals, nodes, params, shape):
+        depth = 1 + max([p.depth for p in primals if type(p) is Pending], default=0)
+        pending = Pending(shape, prim, primals, params, self.parent, depth)
+        self.lazy = True
+        out = Node()
+        if not prim.vjp_uses_args:
+            primals = [ShapeDtype(p.shape, p.dtype) if type(p) is Pending or
+                       type(p) is np.ndarray else p for p in primals]
+        rule = prim
+        if prim.vjp_uses_ans or (prim.vjp_uses_args and
+                                 any(type(p) is Pending for p in primals)):
+            rule = _FORCING.get(prim) or _FORCING.setdefault(prim, _Forcing(prim))
+        self.tape.append((rule, params, nodes, primals,
+                          pending if prim.vjp_uses_ans else None, out))
+        return ReverseTracer(self, pending, out)
 
     def backward(self, out_nodes, cts, in_nodes, consume=False):
         """Run the backward pass; returns the cotangent of each input node (or None)."""
@@ -233,11 +366,12 @@ def res_outputs(prim, res):
     return prim.outputs_of(res) if prim.fwd is not None else res
 
 
-def vjp_flat(fun, primals):
+def vjp_flat(fun, primals, lazy_outputs=False):
     """Run ``fun(*primals)`` recording a tape; return (outs, backward).
 
     ``backward(cts, consume=False)`` maps a list of output cotangents to a list of
     input cotangents (``None`` where the input does not influence the outputs).
+    With ``lazy_outputs``, outputs may be :class:`Pending` (use :func:`force`).
     """
     trace = ReverseTrace(_state.trace)
     ins = [trace.new_input(p) if is_inexact(p) else p for p in primals]
@@ -247,7 +381,7 @@ def vjp_flat(fun, primals):
     outs_primal, out_nodes = [], []
     for o in outs:
         if type(o) is ReverseTracer and o._trace is trace:
-            outs_primal.append(o.primal)
+            outs_primal.append(o.primal if lazy_outputs else force(o.primal))
             out_nodes.append(o.node)
         else:
             outs_primal.append(o)

@@ -68,6 +68,7 @@ def safe_point(t, safe, *xs):
 
 class Unary(Primitive):
     """An elementwise function of one argument with derivative ``deriv(x, ans)``."""
+    defer = "map"
 
     def __init__(self, name, impl, deriv, singular=None, flops=1):
         super().__init__(name)
@@ -109,6 +110,7 @@ class Binary(Primitive):
     are: each partial keeps its factor and the sum combines them.
     """
     scaled_tangents = True
+    defer = "map"
 
     def __init__(self, name, impl, d_x, d_y, singular=False, flops=1):
         super().__init__(name)

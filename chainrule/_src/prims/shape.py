@@ -81,6 +81,7 @@ class Transpose(LinearUnary):
 class ReduceSum(LinearUnary):
     """np.sum over a tuple of axes (normalised, non-negative)."""
     vjp_uses_args = False
+    defer = "sum"
 
     def impl(self, x, *, axis, keepdims):
         return np.add.reduce(x, axis=axis, keepdims=keepdims)
