@@ -83,3 +83,57 @@ def test_tape_keeps_only_what_rules_read():
     finally:
         tracemalloc.stop()
     assert peak < 12.5 * n * 8, peak / (n * 8)
+
+
+BIG = 2 * 65536      # above core.DEFER_SIZE: reverse mode defers elementwise work
+
+
+def test_grad_does_not_evaluate_an_unused_loss():
+    """The loss sum(x**2) is never computed by grad (its rule needs only x): an
+    overflow that would raise under np.errstate(over='raise') does not happen, while
+    value_and_grad, which returns the value, computes it and raises like NumPy."""
+    x = np.full(BIG, 1e200)
+    f = lambda x: cnp.sum(x ** 2)
+    with np.errstate(over="raise"):
+        g = cr.grad(f)(x)
+        np.testing.assert_allclose(g, 2e200)
+        try:
+            cr.value_and_grad(f)(x)
+        except FloatingPointError:
+            pass
+        else:
+            raise AssertionError("value_and_grad should evaluate the loss")
+
+
+def test_deferred_values_match_eager_everywhere(monkeypatch):
+    from chainrule._src import core
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0.5, 1.5, BIG)
+
+    def f(x):
+        y = x
+        for _ in range(50):                       # a long chain: forced in short steps
+            y = cnp.sin(y) * 0.5 + y * 0.25
+        if cnp.sum(y) > 0:                        # Python control flow on a lazy value
+            y = y * 2.0
+        y[0] = 3.0                                # in-place update of a lazy value
+        return cnp.sum(cnp.tanh(y) ** 2), cnp.mean(y)
+
+    def results():
+        (v, aux), g = cr.value_and_grad(f, has_aux=True)(x)
+        h = cr.hvp(lambda x: f(x)[0], (x,), (np.ones(BIG),))
+        return v, aux, g, cr.grad(lambda x: f(x)[0])(x), h
+    got = results()
+    monkeypatch.setattr(core, "DEFER_SIZE", 10 ** 18)
+    want = results()
+    for a, b in zip(got, want):
+        assert type(a) in (np.ndarray, np.float64), type(a)
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
+
+
+def test_hvp_of_large_sum_of_squares_matches_closed_form():
+    rng = np.random.default_rng(1)
+    X, V = 0.7 * rng.standard_normal((300, 400)), rng.standard_normal((300, 400))
+    hv = cr.hvp(lambda X: cnp.sum(cnp.tanh(X) ** 2), (X,), (V,))
+    t = np.tanh(X)
+    np.testing.assert_allclose(hv, V * (2 - 6 * t * t) * (1 - t * t), rtol=1e-12, atol=1e-12)

@@ -243,11 +243,13 @@ def _scaled_around(f):
 
 
 @pytest.mark.parametrize("row,i", GRAD_CASES, ids=GRAD_IDS)
-def test_pending_scale_factors_match_eager(row, i, monkeypatch):
-    """Scalar factors of tangents and cotangents ride along unevaluated (core.Scaled)
-    for large arrays; with the size threshold at 1 every rule meets them, and vjp, jvp
-    and forward-over-reverse must equal the eager products."""
+def test_lazy_paths_match_eager(row, i, monkeypatch):
+    """Large arrays take lazy paths: scalar factors of tangents and cotangents ride
+    along unevaluated (core.Scaled), and reverse mode defers elementwise operations and
+    sums (reverse.Pending). With the size thresholds at 1 every rule meets them: values,
+    vjp, grad, jvp and forward-over-reverse must equal the eager results."""
     from chainrule._src import core
+    from chainrule._src.interpreters.reverse import Pending
     f, args = closure(row, row.samples[i])
     g = _scaled_around(f)
     rng = np.random.default_rng(3)
@@ -255,17 +257,29 @@ def test_pending_scale_factors_match_eager(row, i, monkeypatch):
     ts = _random_like(tuple(args), rng)
     fwd = "fwd" in row.modes
 
+    first = [k for k, o in enumerate(tree_flatten(g(*args))[0])
+             if np.asarray(o).dtype == np.float64][:1]
+
+    def loss(*a):                       # a scalar of the first float output, for grad
+        o = tree_flatten(g(*a))[0][first[0]]
+        return cr.numpy.sum(o * o)
+
     def run():
-        out = [cr.vjp(g, *args)[1](ct)]
+        out, f_vjp = cr.vjp(g, *args)
+        res = [out, f_vjp(ct)]
+        if first:
+            res.append(cr.grad(loss, argnums=tuple(range(len(args))))(*args))
         if fwd:
-            out.append(cr.jvp(g, args, ts)[1])
-            out.append(cr.jvp(lambda *a: cr.vjp(g, *a)[1](ct), args, ts)[1])
-        return out
+            res.append(cr.jvp(g, args, ts)[1])
+            res.append(cr.jvp(lambda *a: cr.vjp(g, *a)[1](ct), args, ts)[1])
+        return res
     monkeypatch.setattr(core, "LAZY_SIZE", 10 ** 18)
+    monkeypatch.setattr(core, "DEFER_SIZE", 10 ** 18)
     want = run()
     monkeypatch.setattr(core, "LAZY_SIZE", 1)
+    monkeypatch.setattr(core, "DEFER_SIZE", 1)
     got = run()
     for a, b in zip(tree_flatten(got)[0], tree_flatten(want)[0]):
-        assert type(a) is not core.Scaled
+        assert type(a) is not core.Scaled and type(a) is not Pending
         assert np.asarray(a).dtype == np.asarray(b).dtype
     assert_same(got, want, tol=1e-12)

@@ -110,6 +110,11 @@ class Primitive:
     def __repr__(self):
         return self.name
 
+    def reads_ans(self, args, needs):
+        """Whether ``vjp`` reads ``ans`` for these arguments (lets reverse mode skip
+        computing an output nothing else needs; see ``vjp_uses_ans``)."""
+        return self.vjp_uses_ans
+
     def outputs_of(self, res):
         """The outputs, given what ``fwd`` kept (only for primitives with ``fwd``)."""
         return res[0]

@@ -138,7 +138,10 @@ class _Forcing:
         self.prim, self.name = prim, prim.name
 
     def vjp(self, ct, res, args, needs, **params):
-        return self.prim.vjp(ct, force(res), [force(a) for a in args], needs, **params)
+        args = [force(a) for a in args]
+        if type(res) is Pending:
+            res = res.value() if self.prim.reads_ans(args, needs) else None
+        return self.prim.vjp(ct, res, args, needs, **params)
 
 
 _FORCING = {}

@@ -204,6 +204,10 @@ class Power(Binary):
             return scaled(_times(t, x), 2.0)
         return Binary._apply(self, t, d, x, y, ans, lazy)
 
+    def reads_ans(self, args, needs):
+        # d/dx = y x^(y-1) does not read x^y unless the safe path for y < 1 runs
+        return needs[1] or self.singular(*args)
+
 
 class Multiply(Binary):
     """x * y. A scalar times an array (a step size times a gradient) takes its
