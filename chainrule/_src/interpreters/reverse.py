@@ -61,7 +61,7 @@ class Pending:
         self.shape = shape
         self.dtype = _F64
         self.prim, self.args, self.params, self.parent = prim, args, params, parent
-        self.err = np.geterr()
+        self.err = _geterr()
         self.depth = depth
         self._value = None
 
@@ -75,12 +75,14 @@ class Pending:
             args = [a.value() if type(a) is Pending else a for a in self.args]
             saved = _state.trace
             _state.trace = parent = self.parent
+            token = _seterr(self.err)
             try:
-                with np.errstate(**self.err):
-                    v = self.prim.impl(*args, **self.params) if parent is None else \
-                        parent.process(self.prim, args, self.params)
+                v = self.prim.impl(*args, **self.params) if parent is None else \
+                    parent.process(self.prim, args, self.params)
             finally:
                 _state.trace = saved
+                if token is not None:
+                    _reseterr(token)
             self._value = v
             self.args = None                    # the inputs may be freed now
         return v
@@ -92,6 +94,28 @@ class Pending:
 MAX_DEPTH = 4
 _F64 = np.dtype(np.float64)
 
+# NumPy's floating-point error state (np.errstate) at the call, restored when a Pending
+# is evaluated later: NumPy 2 keeps it in a context variable (cheap to read and compare)
+try:
+    from numpy._core._ufunc_config import _extobj_contextvar as _ERRVAR
+    _geterr = _ERRVAR.get
+
+    def _seterr(state):
+        return None if _ERRVAR.get() is state else _ERRVAR.set(state)
+    _reseterr = _ERRVAR.reset
+except ImportError:                                     # pragma: no cover
+    _geterr = np.geterr
+
+    def _seterr(state):
+        if np.geterr() == state:
+            return None
+        ctx = np.errstate(**state)
+        ctx.__enter__()
+        return ctx
+
+    def _reseterr(ctx):
+        ctx.__exit__(None, None, None)
+
 
 def force(x):
     """The value of ``x`` (evaluates a :class:`Pending`)."""
@@ -99,16 +123,18 @@ def force(x):
 
 
 def _deferred_shape(prim, primals, params):
-    """The output shape if ``prim`` may be deferred on these arguments, else None:
+    """(output shape, depth) if ``prim`` may be deferred on these arguments, else None:
     float64 arrays of at least ``core.DEFER_SIZE`` elements (concrete, pending, or the
     primal of a forward-mode value), Python/float64 scalars, one common shape."""
-    shape = None
+    shape, depth = None, 1
     for a in primals:
         t = type(a)
         if t is Pending:
             if a.depth >= MAX_DEPTH:
                 return None
             s = a.shape
+            if a.depth >= depth:
+                depth = a.depth + 1
         elif t is float or t is int or t is np.float64:
             continue
         else:
@@ -121,12 +147,14 @@ def _deferred_shape(prim, primals, params):
             shape = s
         elif s != shape:
             return None
-    if shape is None or prim.defer == "map":
-        return shape
+    if shape is None:
+        return None
+    if prim.defer == "map":
+        return shape, depth
     axis, keepdims = params["axis"], params["keepdims"]
     if keepdims:
-        return tuple(1 if i in axis else d for i, d in enumerate(shape))
-    return tuple(d for i, d in enumerate(shape) if i not in axis)
+        return tuple(1 if i in axis else d for i, d in enumerate(shape)), depth
+    return tuple(d for i, d in enumerate(shape) if i not in axis), depth
 
 
 class _Forcing:
@@ -196,10 +224,10 @@ class ReverseTrace(Trace):
                     nodes.append(None)
             if not found:
                 return self.in_parent(prim, primals, params)
-        if prim.defer is not None and self.defers and prim.differentiable:
-            shape = _deferred_shape(prim, primals, params)
-            if shape is not None:
-                return self._defer(prim, primals, nodes, params, shape)
+        if prim.defer is not None and self.defers:
+            how = _deferred_shape(prim, primals, params)
+            if how is not None:
+                return self._defer(prim, primals, nodes, params, *how)
         if self.lazy:
             primals = [p.value() if type(p) is Pending else p for p in primals]
         if not prim.differentiable:
@@ -240,8 +268,7 @@ class ReverseTrace(Trace):
                           res if prim.vjp_uses_ans else None, out_nodes))
         return outs
 
-    def _defer(self, prim, primals, nodes, params, shape):
-        depth = 1 + max([p.depth for p in primals if type(p) is Pending], default=0)
+    def _defer(self, prim, primals, nodes, params, shape, depth):
         pending = Pending(shape, prim, primals, params, self.parent, depth)
         self.lazy = True
         out = Node()
@@ -249,8 +276,7 @@ class ReverseTrace(Trace):
             primals = [ShapeDtype(p.shape, p.dtype) if type(p) is Pending or
                        type(p) is np.ndarray else p for p in primals]
         rule = prim
-        if prim.vjp_uses_ans or (prim.vjp_uses_args and
-                                 any(type(p) is Pending for p in primals)):
+        if prim.vjp_uses_ans or (prim.vjp_uses_args and depth > 1):   # reads a Pending
             rule = _FORCING.get(prim) or _FORCING.setdefault(prim, _Forcing(prim))
         self.tape.append((rule, params, nodes, primals,
                           pending if prim.vjp_uses_ans else None, out))
