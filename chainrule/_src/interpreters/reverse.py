@@ -157,6 +157,14 @@ def _deferred_shape(prim, primals, params):
     return tuple(d for i, d in enumerate(shape) if i not in axis), depth
 
 
+def _large(x):
+    """Whether ``x`` is an array (or forward-mode value of one) that makes deferring
+    worth its cost: programs differentiated with respect to large arrays."""
+    if type(x) is JVPTracer:
+        x = x.primal
+    return type(x) is np.ndarray and x.size >= core.DEFER_SIZE
+
+
 class _Forcing:
     """Tape entry of a deferred primitive whose rule reads its output or arguments:
     evaluates them, then runs the rule."""
@@ -184,9 +192,10 @@ class ReverseTrace(Trace):
         # debug_nans on when this trace starts: tape index -> user source line
         self.where = {} if _state.nan_checks else None
         self.lazy = False                       # some values are Pending
-        # deferral: values are checked as they are computed under debug_nans, and other
-        # parents (vmap, staging) keep their own order of operations
-        self.defers = self.where is None and (parent is None or type(parent) is JVPTrace)
+        # deferral (set by vjp_flat when an input is large): not under debug_nans, where
+        # values are checked as they are computed, nor under vmap or staging, which keep
+        # their own order of operations
+        self.defers = False
 
     def new_input(self, x):
         return ReverseTracer(self, x, Node())
@@ -403,6 +412,9 @@ def vjp_flat(fun, primals, lazy_outputs=False):
     With ``lazy_outputs``, outputs may be :class:`Pending` (use :func:`force`).
     """
     trace = ReverseTrace(_state.trace)
+    trace.defers = trace.where is None and \
+        (trace.parent is None or type(trace.parent) is JVPTrace) and \
+        any(_large(p) for p in primals)
     ins = [trace.new_input(p) if is_inexact(p) else p for p in primals]
     in_nodes = [x.node if type(x) is ReverseTracer else _DEAD for x in ins]
     with new_trace_context(trace):
