@@ -3,6 +3,7 @@ tangents (core.Scaled: large float64 arrays multiplied by scalars are not multip
 until needed), and tapes that keep only what rules read. These tests use arrays
 above the size threshold, so the lazy paths run as they do in users' programs."""
 import numpy as np
+import pytest
 
 import chainrule as cr
 import chainrule.numpy as cnp
@@ -137,3 +138,38 @@ def test_hvp_of_large_sum_of_squares_matches_closed_form():
     hv = cr.hvp(lambda X: cnp.sum(cnp.tanh(X) ** 2), (X,), (V,))
     t = np.tanh(X)
     np.testing.assert_allclose(hv, V * (2 - 6 * t * t) * (1 - t * t), rtol=1e-12, atol=1e-12)
+
+
+def _f(x):
+    return cnp.sum(cnp.tanh(x) ** 2 * 0.5 + cnp.exp(-x * x))
+
+
+_V = np.random.default_rng(5).standard_normal(4000)
+COMPOSITIONS = {
+    "grad": lambda x: cr.grad(_f)(x),
+    "value_and_grad": lambda x: cr.value_and_grad(_f)(x),
+    "grad_of_vmap": lambda x: cr.grad(lambda x: cnp.sum(cr.vmap(lambda r: cnp.sin(r) * r)(
+        cnp.reshape(x, (2, 2000)))))(x),
+    "vmap_of_grad": lambda x: cr.vmap(cr.grad(_f))(cnp.stack([x, 2 * x])),
+    "jit_of_grad": lambda x: cr.jit(cr.grad(_f))(x),
+    "hvp": lambda x: cr.hvp(_f, (x,), (_V,)),
+    "grad_of_grad": lambda x: cr.grad(lambda x: cnp.sum(cr.grad(_f)(x) * _V))(x),
+    "checkpoint": lambda x: cr.grad(lambda x: cnp.sum(
+        cr.checkpoint(lambda y: cnp.sin(y) * 2.0)(x) ** 2))(x),
+    "linearize": lambda x: cr.linearize(cr.grad(_f), x)[1](_V),
+    "elementwise_grad": lambda x: cr.elementwise_grad(lambda x: cnp.tanh(x) ** 2)(x),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMPOSITIONS))
+def test_deferral_composes_with_every_transformation(name, monkeypatch):
+    from chainrule._src import core
+    x = np.random.default_rng(4).uniform(-1, 1, 4000)
+    monkeypatch.setattr(core, "DEFER_SIZE", 1000)
+    got = COMPOSITIONS[name](x)
+    monkeypatch.setattr(core, "DEFER_SIZE", 10 ** 18)
+    want = COMPOSITIONS[name](x)
+    for a, b in zip(np.atleast_1d(got) if not isinstance(got, tuple) else got,
+                    np.atleast_1d(want) if not isinstance(want, tuple) else want):
+        assert type(a) in (np.ndarray, np.float64), type(a)
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
