@@ -270,7 +270,8 @@ class ReverseTrace(Trace):
         if self.where is not None:
             from .debug import record_site
             record_site(self)
-        if not prim.vjp_uses_args:     # keep shapes only, so large arguments can be freed
+        if not prim.vjp_uses_args and type(ans) is not float:
+            # keep shapes only, so large arguments can be freed
             primals = [ShapeDtype(p.shape, p.dtype) if type(p) is np.ndarray and
                        p.size >= core.LAZY_SIZE else p for p in primals]
         self.tape.append((prim, params, nodes, primals,

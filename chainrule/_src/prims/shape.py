@@ -206,6 +206,8 @@ def unbroadcast(ct, shape):
 
 def fit_cotangent(ct, x):
     """Bring a cotangent to the shape and (real/complex) kind of argument ``x``."""
+    if type(ct) is float and type(x) is float:      # Python scalars: nothing to do
+        return ct
     xs = getattr(x, "shape", ())
     if getattr(ct, "shape", ()) != xs:
         if type(ct) is Scaled:
