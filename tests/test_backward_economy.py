@@ -173,3 +173,15 @@ def test_deferral_composes_with_every_transformation(name, monkeypatch):
                     np.atleast_1d(want) if not isinstance(want, tuple) else want):
         assert type(a) in (np.ndarray, np.float64), type(a)
         np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
+
+
+def test_gradients_are_fresh_writable_arrays():
+    """Shortcuts (a unit seed times an argument, a broadcast seed) never hand back the
+    user's own arrays or read-only views: in-place updates of a gradient are safe."""
+    x, c = np.arange(float(BIG)), np.ones(BIG)
+    for f in (lambda c: cnp.sum(c * x), lambda c: cnp.sum(x * c), lambda c: cnp.sum(c + x),
+              lambda c: cnp.sum(c), lambda c: cnp.dot(c, x)):
+        g = cr.grad(f)(c)
+        assert g.flags.writeable and not np.shares_memory(g, x) and not np.shares_memory(g, c)
+        g *= 2.0
+    np.testing.assert_array_equal(x, np.arange(float(BIG)))

@@ -134,13 +134,16 @@ def _fill(cts, primals):
 
 
 def _cast_like(ct, p):
-    """Cotangents keep the primal's dtype (float32 stays float32, real stays real)."""
+    """Cotangents keep the primal's dtype (float32 stays float32, real stays real), and
+    come back as writable arrays (a broadcast view of a seed is copied)."""
     pd = dtype_of(p)
     cd = dtype_of(ct)
     if cd != pd and pd.kind in "fc":
         if cd.kind == "c" and pd.kind == "f":
             ct = ct.real
         ct = ct.astype(pd) if hasattr(ct, "astype") else pd.type(ct)
+    elif type(ct) is np.ndarray and not ct.flags.writeable:
+        ct = ct.copy()
     return ct
 
 

@@ -127,7 +127,11 @@ class Binary(Primitive):
             return scaled(t, -1.0) if lazy else -t
         s = self.singular
         if s is False or (s is not True and not s(x, y)):
-            return _times(t, d(x, y, ans), lazy)
+            dv = d(x, y, ans)
+            if type(dv) is np.ndarray and (dv is x or dv is y):
+                # never hand an argument (perhaps the user's array) back as a result
+                return t * dv if type(t) is not Scaled else scaled(t.base * dv, t.scale)
+            return _times(t, dv, lazy)
         t = materialize(t)
         if _no_zeros(t):
             return _times(t, d(x, y, ans), lazy)
