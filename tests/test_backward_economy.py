@@ -185,3 +185,11 @@ def test_gradients_are_fresh_writable_arrays():
         assert g.flags.writeable and not np.shares_memory(g, x) and not np.shares_memory(g, c)
         g *= 2.0
     np.testing.assert_array_equal(x, np.arange(float(BIG)))
+
+
+def test_vjp_never_returns_the_callers_cotangent():
+    x, ct = np.arange(5.0), np.ones(5)
+    for f, c in ((lambda x: x + 1.0, ct), (lambda x: cnp.reshape(x, (5, 1)), ct.reshape(5, 1)),
+                 (lambda x: x, ct)):
+        (g,) = cr.vjp(f, x)[1](c)
+        assert not np.shares_memory(g, ct)

@@ -182,7 +182,12 @@ def vjp(fun, *primals, has_aux=False):
             if shape_of(c) != shape_of(o):
                 raise ValueError(f"vjp_fun: cotangent of shape {shape_of(c)} for an output "
                                  f"of shape {shape_of(o)}")
-        return tuple(tree_unflatten(in_tree, _fill(backward(ct_flat), flat)))
+        cts = _fill(backward(ct_flat), flat)
+        # a linear pass-through (x + 1, reshape) would hand back the caller's own array
+        given = [c for c in ct_flat if type(c) is np.ndarray]
+        cts = [c.copy() if type(c) is np.ndarray and
+               any(np.may_share_memory(c, g) for g in given) else c for c in cts]
+        return tuple(tree_unflatten(in_tree, cts))
     out = tree_unflatten(out_tree, outs)
     if has_aux:
         return out, vjp_fun, store["aux"]
