@@ -187,9 +187,12 @@ def test_gradients_are_fresh_writable_arrays():
     np.testing.assert_array_equal(x, np.arange(float(BIG)))
 
 
-def test_vjp_never_returns_the_callers_cotangent():
+def test_vjp_and_jvp_never_return_the_callers_arrays():
     x, ct = np.arange(5.0), np.ones(5)
     for f, c in ((lambda x: x + 1.0, ct), (lambda x: cnp.reshape(x, (5, 1)), ct.reshape(5, 1)),
                  (lambda x: x, ct)):
         (g,) = cr.vjp(f, x)[1](c)
         assert not np.shares_memory(g, ct)
+        t = cr.jvp(f, (x,), (ct,))[1]
+        assert not np.shares_memory(t, ct)
+        assert not np.shares_memory(cr.linearize(f, x)[1](ct), ct)

@@ -133,6 +133,17 @@ def _fill(cts, primals):
     return [(_zeros_like(p) if c is None else _cast_like(c, p)) for c, p in zip(cts, primals)]
 
 
+def _unaliased(results, given):
+    """``results`` with copies where an array may share memory with one the caller
+    passed in (a linear pass-through such as ``x + 1`` or a reshape would otherwise hand
+    back the caller's own tangent or cotangent)."""
+    given = [g for g in given if type(g) is np.ndarray]
+    if not given:
+        return results
+    return [r.copy() if type(r) is np.ndarray and
+            any(np.may_share_memory(r, g) for g in given) else r for r in results]
+
+
 def _cast_like(ct, p):
     """Cotangents keep the primal's dtype (float32 stays float32, real stays real), and
     come back as writable arrays (a broadcast view of a seed is copied)."""
@@ -182,12 +193,8 @@ def vjp(fun, *primals, has_aux=False):
             if shape_of(c) != shape_of(o):
                 raise ValueError(f"vjp_fun: cotangent of shape {shape_of(c)} for an output "
                                  f"of shape {shape_of(o)}")
-        cts = _fill(backward(ct_flat), flat)
-        # a linear pass-through (x + 1, reshape) would hand back the caller's own array
-        given = [c for c in ct_flat if type(c) is np.ndarray]
-        cts = [c.copy() if type(c) is np.ndarray and
-               any(np.may_share_memory(c, g) for g in given) else c for c in cts]
-        return tuple(tree_unflatten(in_tree, cts))
+        return tuple(tree_unflatten(in_tree, _unaliased(_fill(backward(ct_flat), flat),
+                                                        ct_flat)))
     out = tree_unflatten(out_tree, outs)
     if has_aux:
         return out, vjp_fun, store["aux"]
@@ -333,8 +340,8 @@ def jvp(fun, primals, tangents, has_aux=False):
     outs, t_outs = jvp_flat(flat_fun, flat, ts)
     out_tree = store["out_tree"]
     out = tree_unflatten(out_tree, outs)
-    t_out = tree_unflatten(out_tree, [_zeros_like(o) if type(t) is Zero else t
-                                      for o, t in zip(outs, t_outs)])
+    t_out = tree_unflatten(out_tree, _unaliased([_zeros_like(o) if type(t) is Zero else t
+                                                 for o, t in zip(outs, t_outs)], ts))
     if has_aux:
         return out, t_out, store["aux"]
     return out, t_out
@@ -372,7 +379,8 @@ def linearize(fun, *primals):
                                         dtype_of(t) == dtype_of(p)
                                         for t, p in zip(flat_t, flat_p)):
                 try:
-                    return tree_unflatten(graph.out_tree, compiled(*flat_t))
+                    return tree_unflatten(graph.out_tree,
+                                          _unaliased(compiled(*flat_t), flat_t))
                 except Retrace:
                     pass
         return slow(*tangents)
