@@ -11,7 +11,8 @@ import numpy as np
 from .core import (Tracer, Zero, _state, shape_of, dtype_of, size_of,
                    TracerConversionError)
 from .tree_util import tree_flatten, tree_unflatten, tree_map
-from .interpreters.reverse import vjp_flat, force
+from .interpreters.reverse import vjp_flat
+from .interpreters.deferred import force
 from .interpreters.forward import jvp_flat
 from .prims.control import custom_jvp_call_p, custom_vjp_call_p, stop_gradient_p
 from .interpreters.reverse import ReverseTrace

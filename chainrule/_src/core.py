@@ -98,7 +98,7 @@ class Primitive:
     vjp_uses_ans = True     # False: reverse mode need not keep the output for vjp
     vjp_uses_args = True    # False: vjp reads only its arguments' shapes and dtypes
     defer = None            # "map" (elementwise) or "sum": reverse mode may evaluate a
-                            # large float64 application lazily (interpreters/reverse.py)
+                            # large float64 application lazily (interpreters/deferred.py)
     differentiable = True   # False: outputs carry no derivative (comparisons, floor, ...)
     higher_order = False    # carries a user function in its params (see Trace.in_parent)
     fwd = None              # optional: fwd(*args, **params) -> (ans, res); reverse mode then

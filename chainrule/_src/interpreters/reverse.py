@@ -11,17 +11,16 @@ Cotangents live on :class:`Node` objects, one per recorded value, not on tracers
 an in-place update (``x[i] = v``) re-points a tracer to a new node, and earlier
 uses of the old value still receive their cotangents.
 
-Large float64 elementwise operations and sums are recorded with a :class:`Pending`
-value, evaluated when something first needs it (a later operation that is not
-deferred, a rule, Python control flow, the caller). What nothing needs is never
-computed: ``grad`` does not evaluate the loss at the end of the program (nor, inside
-``hvp``, its tangent).
+Large float64 elementwise operations and sums may be recorded with a
+:class:`~.deferred.Pending` value, evaluated when something first needs it (see
+``deferred.py``): what nothing needs is never computed.
 """
 import numpy as np
 
 from ..core import (new_trace_context, Trace, PrimalTracer, Tracer, Zero, _state, is_inexact,
                     Scaled, scaled, materialize, ShapeDtype)
-from .forward import JVPTrace, JVPTracer
+from .forward import JVPTrace
+from .deferred import Pending, force, deferred_shape, large, forcing_rule
 from .. import core
 
 
@@ -48,139 +47,6 @@ class ReverseTracer(PrimalTracer):
         if type(p) is Pending:
             p = p.value()
         return p._concrete() if isinstance(p, Tracer) else p
-
-
-class Pending:
-    """The value of a deferred elementwise operation or sum: shape and dtype are known,
-    the array is computed (once, under the NumPy error state of the call) by
-    :meth:`value`. Chains are at most ``MAX_DEPTH`` deep, so forcing never recurses far."""
-    __slots__ = ("shape", "dtype", "prim", "args", "params", "parent", "err", "depth",
-                 "_value")
-
-    def __init__(self, shape, prim, args, params, parent, depth):
-        self.shape = shape
-        self.dtype = _F64
-        self.prim, self.args, self.params, self.parent = prim, args, params, parent
-        self.err = _geterr()
-        self.depth = depth
-        self._value = None
-
-    @property
-    def ndim(self):
-        return len(self.shape)
-
-    def value(self):
-        v = self._value
-        if v is None:
-            args = [a.value() if type(a) is Pending else a for a in self.args]
-            saved = _state.trace
-            _state.trace = parent = self.parent
-            token = _seterr(self.err)
-            try:
-                v = self.prim.impl(*args, **self.params) if parent is None else \
-                    parent.process(self.prim, args, self.params)
-            finally:
-                _state.trace = saved
-                if token is not None:
-                    _reseterr(token)
-            self._value = v
-            self.args = None                    # the inputs may be freed now
-        return v
-
-    def __repr__(self):
-        return f"Pending({self.prim}, shape={self.shape})"
-
-
-MAX_DEPTH = 4
-_F64 = np.dtype(np.float64)
-
-# NumPy's floating-point error state (np.errstate) at the call, restored when a Pending
-# is evaluated later: NumPy 2 keeps it in a context variable (cheap to read and compare)
-try:
-    from numpy._core._ufunc_config import _extobj_contextvar as _ERRVAR
-    _geterr = _ERRVAR.get
-
-    def _seterr(state):
-        return None if _ERRVAR.get() is state else _ERRVAR.set(state)
-    _reseterr = _ERRVAR.reset
-except ImportError:                                     # pragma: no cover
-    _geterr = np.geterr
-
-    def _seterr(state):
-        if np.geterr() == state:
-            return None
-        ctx = np.errstate(**state)
-        ctx.__enter__()
-        return ctx
-
-    def _reseterr(ctx):
-        ctx.__exit__(None, None, None)
-
-
-def force(x):
-    """The value of ``x`` (evaluates a :class:`Pending`)."""
-    return x.value() if type(x) is Pending else x
-
-
-def _deferred_shape(prim, primals, params):
-    """(output shape, depth) if ``prim`` may be deferred on these arguments, else None:
-    float64 arrays of at least ``core.DEFER_SIZE`` elements (concrete, pending, or the
-    primal of a forward-mode value), Python/float64 scalars, one common shape."""
-    shape, depth = None, 1
-    for a in primals:
-        t = type(a)
-        if t is Pending:
-            if a.depth >= MAX_DEPTH:
-                return None
-            s = a.shape
-            if a.depth >= depth:
-                depth = a.depth + 1
-        elif t is float or t is int or t is np.float64:
-            continue
-        else:
-            if t is JVPTracer:
-                a = a.primal
-            if type(a) is not np.ndarray or a.dtype is not _F64 or a.size < core.DEFER_SIZE:
-                return None
-            s = a.shape
-        if shape is None:
-            shape = s
-        elif s != shape:
-            return None
-    if shape is None:
-        return None
-    if prim.defer == "map":
-        return shape, depth
-    axis, keepdims = params["axis"], params["keepdims"]
-    if keepdims:
-        return tuple(1 if i in axis else d for i, d in enumerate(shape)), depth
-    return tuple(d for i, d in enumerate(shape) if i not in axis), depth
-
-
-def _large(x):
-    """Whether ``x`` is an array (or forward-mode value of one) that makes deferring
-    worth its cost: programs differentiated with respect to large arrays."""
-    if type(x) is JVPTracer:
-        x = x.primal
-    return type(x) is np.ndarray and x.size >= core.DEFER_SIZE
-
-
-class _Forcing:
-    """Tape entry of a deferred primitive whose rule reads its output or arguments:
-    evaluates them, then runs the rule."""
-    multiple_results = False
-
-    def __init__(self, prim):
-        self.prim, self.name = prim, prim.name
-
-    def vjp(self, ct, res, args, needs, **params):
-        args = [force(a) for a in args]
-        if type(res) is Pending:
-            res = res.value() if self.prim.reads_ans(args, needs) else None
-        return self.prim.vjp(ct, res, args, needs, **params)
-
-
-_FORCING = {}
 
 
 class ReverseTrace(Trace):
@@ -234,7 +100,7 @@ class ReverseTrace(Trace):
             if not found:
                 return self.in_parent(prim, primals, params)
         if prim.defer is not None and self.defers:
-            how = _deferred_shape(prim, primals, params)
+            how = deferred_shape(prim, primals, params)
             if how is not None:
                 return self._defer(prim, primals, nodes, params, *how)
         if self.lazy:
@@ -287,7 +153,7 @@ class ReverseTrace(Trace):
                        type(p) is np.ndarray else p for p in primals]
         rule = prim
         if prim.vjp_uses_ans or (prim.vjp_uses_args and depth > 1):   # reads a Pending
-            rule = _FORCING.get(prim) or _FORCING.setdefault(prim, _Forcing(prim))
+            rule = forcing_rule(prim)
         self.tape.append((rule, params, nodes, primals,
                           pending if prim.vjp_uses_ans else None, out))
         return ReverseTracer(self, pending, out)
@@ -415,7 +281,7 @@ def vjp_flat(fun, primals, lazy_outputs=False):
     trace = ReverseTrace(_state.trace)
     trace.defers = trace.where is None and \
         (trace.parent is None or type(trace.parent) is JVPTrace) and \
-        any(_large(p) for p in primals)
+        any(large(p) for p in primals)
     ins = [trace.new_input(p) if is_inexact(p) else p for p in primals]
     in_nodes = [x.node if type(x) is ReverseTracer else _DEAD for x in ins]
     with new_trace_context(trace):
