@@ -227,7 +227,7 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
 
 
 def _value_and_grad(fun, argnums, has_aux, holomorphic, fname):
-    # grad does not return the value: it need not be computed (reverse.Pending)
+    # grad does not return the value: it need not be computed (deferred.Pending)
     lazy = fname == "grad"
 
     @functools.wraps(fun)
