@@ -249,7 +249,7 @@ def test_lazy_paths_match_eager(row, i, monkeypatch):
     sums (reverse.Pending). With the size thresholds at 1 every rule meets them: values,
     vjp, grad, jvp and forward-over-reverse must equal the eager results."""
     from chainrule._src import core
-    from chainrule._src.interpreters.reverse import Pending
+    from chainrule._src.interpreters.deferred import Pending
     f, args = closure(row, row.samples[i])
     g = _scaled_around(f)
     rng = np.random.default_rng(3)
