@@ -287,6 +287,8 @@ def scaled(t, s):
         base, s0 = t.base, t.scale
     elif type(t) is np.ndarray and t.dtype is _F64 and t.size >= LAZY_SIZE:
         base, s0 = t, 1.0
+    elif type(s) is float and s == -1.0:
+        return -t                           # a negation stays one (graphs read better)
     else:
         return t * s
     if type(s) is not float:

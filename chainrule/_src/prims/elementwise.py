@@ -28,18 +28,18 @@ def _size(x):
     return size_of(shape_of(x))
 
 
-def _times(ct, d, lazy=False):
-    """``ct * d``, skipping the product when ``ct`` is the broadcast 1.0 that seeds the
-    backward pass of a sum (the first rule of every ``grad(sum(...))`` would otherwise
-    multiply a whole array by ones). ``lazy`` (cotangents only): a scalar ``d`` is left
-    as a pending factor (:func:`~chainrule._src.core.scaled`); the traces take it out
-    of the next rule."""
+def _times(ct, d):
+    """``ct * d`` for a tangent or cotangent ``ct``. A scalar ``d`` is left as a pending
+    factor on a large array (:func:`~chainrule._src.core.scaled`; the traces take it out
+    of the next rule), and the product is skipped when ``ct`` is the broadcast 1.0 that
+    seeds the backward pass of a sum (the first rule of every ``grad(sum(...))`` would
+    otherwise multiply a whole array by ones)."""
     if type(ct) is Scaled:                  # a tangent whose factor is still pending
         if type(d) is float or type(d) is int or getattr(d, "shape", None) == ():
             return scaled(ct, d)
         return scaled(ct.base * d, ct.scale)
     if type(ct) is np.ndarray:
-        if lazy and (type(d) is float or type(d) is int or getattr(d, "shape", None) == ()):
+        if type(d) is float or type(d) is int or getattr(d, "shape", None) == ():
             return scaled(ct, d)
         if ct.size > 1 and not any(ct.strides) and ct.flat[0] == 1 and \
                 getattr(d, "shape", None) == ct.shape and dtype_of(d) == ct.dtype:
@@ -89,10 +89,10 @@ class Unary(Primitive):
         ans = self.bind(x)
         if type(t) is Zero:
             return ans, Zero.like(ans)
-        return ans, _times(t, self._d(t, x, ans), True)
+        return ans, _times(t, self._d(t, x, ans))
 
     def vjp(self, ct, ans, args, needs):
-        return [_times(ct, self._d(ct, args[0], ans), True)]
+        return [_times(ct, self._d(ct, args[0], ans))]
 
     def batch(self, args, dims):
         return self.bind(args[0]), dims[0]
@@ -120,21 +120,21 @@ class Binary(Primitive):
         self.d_x, self.d_y = d_x, d_y
         self.flops = flops
 
-    def _apply(self, t, d, x, y, ans, lazy=False):
+    def _apply(self, t, d, x, y, ans):
         if d is ONE:
             return t
         if d is NEG:
-            return scaled(t, -1.0) if lazy else -t
+            return scaled(t, -1.0)
         s = self.singular
         if s is False or (s is not True and not s(x, y)):
             dv = d(x, y, ans)
             if type(dv) is np.ndarray and (dv is x or dv is y):
                 # never hand an argument (perhaps the user's array) back as a result
                 return t * dv if type(t) is not Scaled else scaled(t.base * dv, t.scale)
-            return _times(t, dv, lazy)
+            return _times(t, dv)
         t = materialize(t)
         if _no_zeros(t):
-            return _times(t, d(x, y, ans), lazy)
+            return _times(t, d(x, y, ans))
         # move only the argument this derivative is taken in (the other may be a constant
         # such as an integer exponent that the rule looks at)
         if d is self.d_x:
@@ -149,9 +149,9 @@ class Binary(Primitive):
         ans = self.bind(x, y)
         out = None
         if type(tx) is not Zero:
-            out = self._apply(tx, self.d_x, x, y, ans, True)
+            out = self._apply(tx, self.d_x, x, y, ans)
         if type(ty) is not Zero:
-            ty = self._apply(ty, self.d_y, x, y, ans, True)
+            ty = self._apply(ty, self.d_y, x, y, ans)
             out = ty if out is None else ty + out if type(ty) is Scaled else out + ty
         if out is None:
             return ans, Zero.like(ans)
@@ -163,8 +163,8 @@ class Binary(Primitive):
 
     def vjp(self, ct, ans, args, needs):
         x, y = args
-        ct_x = fit_cotangent(self._apply(ct, self.d_x, x, y, ans, True), x) if needs[0] else None
-        ct_y = fit_cotangent(self._apply(ct, self.d_y, x, y, ans, True), y) if needs[1] else None
+        ct_x = fit_cotangent(self._apply(ct, self.d_x, x, y, ans), x) if needs[0] else None
+        ct_y = fit_cotangent(self._apply(ct, self.d_y, x, y, ans), y) if needs[1] else None
         return (ct_x, ct_y)
 
     def batch(self, args, dims):
@@ -203,10 +203,10 @@ class Power(Binary):
     """x ** y. A square (constant y == 2) has tangent and cotangent ``2 x t`` with the
     factor 2 left pending."""
 
-    def _apply(self, t, d, x, y, ans, lazy=False):
-        if lazy and d is self.d_x and (type(y) is int or type(y) is float) and y == 2:
+    def _apply(self, t, d, x, y, ans):
+        if d is self.d_x and (type(y) is int or type(y) is float) and y == 2:
             return scaled(_times(t, x), 2.0)
-        return Binary._apply(self, t, d, x, y, ans, lazy)
+        return Binary._apply(self, t, d, x, y, ans)
 
     def reads_ans(self, args, needs):
         # d/dx = y x^(y-1) does not read x^y unless the safe path for y < 1 runs
