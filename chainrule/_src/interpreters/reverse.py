@@ -99,7 +99,7 @@ class ReverseTrace(Trace):
                     nodes.append(None)
             if not found:
                 return self.in_parent(prim, primals, params)
-        if prim.defer is not None and self.defers:
+        if self.defers and prim.defer is not None:
             how = deferred_shape(prim, primals, params)
             if how is not None:
                 return self._defer(prim, primals, nodes, params, *how)
@@ -279,9 +279,11 @@ def vjp_flat(fun, primals, lazy_outputs=False):
     With ``lazy_outputs``, outputs may be :class:`Pending` (use :func:`force`).
     """
     trace = ReverseTrace(_state.trace)
-    trace.defers = trace.where is None and \
-        (trace.parent is None or type(trace.parent) is JVPTrace) and \
-        any(large(p) for p in primals)
+    if trace.where is None and (trace.parent is None or type(trace.parent) is JVPTrace):
+        for p in primals:
+            if large(p):
+                trace.defers = True
+                break
     ins = [trace.new_input(p) if is_inexact(p) else p for p in primals]
     in_nodes = [x.node if type(x) is ReverseTracer else _DEAD for x in ins]
     with new_trace_context(trace):
