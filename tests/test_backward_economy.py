@@ -196,3 +196,21 @@ def test_vjp_and_jvp_never_return_the_callers_arrays():
         t = cr.jvp(f, (x,), (ct,))[1]
         assert not np.shares_memory(t, ct)
         assert not np.shares_memory(cr.linearize(f, x)[1](ct), ct)
+
+
+def test_deferral_never_reads_a_numpy_buffer_after_it_changes():
+    """A plain NumPy array used inside the function and then modified in place (a reused
+    buffer) is read when the operation runs, as NumPy would: operations on arrays from
+    outside the trace are never deferred."""
+    w = np.linspace(0.5, 1.5, BIG)
+    buf = np.empty(BIG)
+
+    def f(w):
+        acc = 0.0 * w
+        for k in range(3):
+            buf[:] = k + 1.0                       # the buffer is reused
+            acc = acc + w * buf
+        return cnp.sum(acc * acc)
+
+    v, g = cr.value_and_grad(f)(w)
+    np.testing.assert_allclose(v, np.sum((6.0 * w) ** 2), rtol=1e-12)

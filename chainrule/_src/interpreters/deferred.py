@@ -91,12 +91,14 @@ def force(x):
     return x.value() if type(x) is Pending else x
 
 
-def deferred_shape(prim, primals, params):
+def deferred_shape(prim, primals, nodes, params):
     """(output shape, depth) if ``prim`` may be deferred on these arguments, else None:
     float64 arrays of at least ``core.DEFER_SIZE`` elements (concrete, pending, or the
-    primal of a forward-mode value), Python/float64 scalars, one common shape."""
+    primal of a forward-mode value) that the trace owns (``nodes[i]`` set: a NumPy
+    array from outside could be modified in place before the Pending is evaluated),
+    Python/float64 scalars, one common shape."""
     shape, depth = None, 1
-    for a in primals:
+    for a, n in zip(primals, nodes):
         t = type(a)
         if t is Pending:
             if a.depth >= MAX_DEPTH:
@@ -107,6 +109,8 @@ def deferred_shape(prim, primals, params):
         elif t is float or t is int or t is np.float64:
             continue
         else:
+            if n is None:
+                return None
             if t is JVPTracer:
                 a = a.primal
             if type(a) is not np.ndarray or a.dtype is not _F64 or a.size < core.DEFER_SIZE:

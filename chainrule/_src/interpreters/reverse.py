@@ -100,7 +100,7 @@ class ReverseTrace(Trace):
             if not found:
                 return self.in_parent(prim, primals, params)
         if self.defers and prim.defer is not None:
-            how = deferred_shape(prim, primals, params)
+            how = deferred_shape(prim, primals, nodes, params)
             if how is not None:
                 return self._defer(prim, primals, nodes, params, *how)
         if self.lazy:
