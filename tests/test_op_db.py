@@ -245,9 +245,10 @@ def _scaled_around(f):
 @pytest.mark.parametrize("row,i", GRAD_CASES, ids=GRAD_IDS)
 def test_lazy_paths_match_eager(row, i, monkeypatch):
     """Large arrays take lazy paths: scalar factors of tangents and cotangents ride
-    along unevaluated (core.Scaled), and reverse mode defers elementwise operations and
-    sums (reverse.Pending). With the size thresholds at 1 every rule meets them: values,
-    vjp, grad, jvp and forward-over-reverse must equal the eager results."""
+    along unevaluated (core.Scaled); reverse mode defers elementwise operations and
+    sums, and hvp leaves the gradient's unused values unevaluated (deferred.Pending).
+    With the size thresholds at 1 every rule meets them: values, vjp, grad, jvp,
+    forward-over-reverse and hvp must equal the eager results."""
     from chainrule._src import core
     from chainrule._src.interpreters.deferred import Pending
     f, args = closure(row, row.samples[i])
@@ -272,6 +273,8 @@ def test_lazy_paths_match_eager(row, i, monkeypatch):
         if fwd:
             res.append(cr.jvp(g, args, ts)[1])
             res.append(cr.jvp(lambda *a: cr.vjp(g, *a)[1](ct), args, ts)[1])
+            if first:
+                res.append(cr.hvp(loss, tuple(args), tuple(ts)))
         return res
     monkeypatch.setattr(core, "LAZY_SIZE", 10 ** 18)
     monkeypatch.setattr(core, "DEFER_SIZE", 10 ** 18)

@@ -318,13 +318,17 @@ def jvp(fun, primals, tangents, has_aux=False):
     ``primals`` and ``tangents`` are tuples (or lists) of equal structure; each
     tangent must have the shape and dtype of its primal.
     """
+    return _jvp(fun, primals, tangents, has_aux, "jvp")
+
+
+def _jvp(fun, primals, tangents, has_aux, fname, lazy_outputs=False):
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("jvp: primals and tangents must be tuples or lists, e.g. "
                         "jvp(f, (x,), (v,))")
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
     flat_fun, flat, in_tree, store = _flat_fun(fun, tuple(primals),
-                                               tuple(range(len(primals))), has_aux, "jvp")
+                                               tuple(range(len(primals))), has_aux, fname)
     t_flat, t_tree = tree_flatten(list(tangents))
     if t_tree != in_tree:
         raise ValueError(f"jvp: tangents have structure {t_tree} but primals have "
@@ -338,7 +342,7 @@ def jvp(fun, primals, tangents, has_aux=False):
         if (pd.kind in "fc" and td.kind not in "fc") or (pd.kind == "f" and td.kind == "c"):
             raise TypeError(f"jvp: tangent dtype {td} does not match primal dtype {pd}")
         ts.append(t if pd.kind in "fc" else Zero.like(p))
-    outs, t_outs = jvp_flat(flat_fun, flat, ts)
+    outs, t_outs = jvp_flat(flat_fun, flat, ts, lazy_outputs)
     out_tree = store["out_tree"]
     out = tree_unflatten(out_tree, outs)
     t_out = tree_unflatten(out_tree, _unaliased([_zeros_like(o) if type(t) is Zero else t
@@ -395,7 +399,9 @@ def hvp(fun, primals, tangents):
     ``hvp(f, (x,), (v,))`` returns ``H(x) @ v`` with the structure of ``x``.
     """
     argnums = 0 if len(primals) == 1 else tuple(range(len(primals)))
-    return jvp(grad(fun, argnums), tuple(primals), tuple(tangents))[1]
+    # the gradient's value is not returned: it may stay unevaluated (lazy_outputs)
+    return _jvp(grad(fun, argnums), tuple(primals), tuple(tangents), False, "hvp",
+                lazy_outputs=True)[1]
 
 
 # ------------------------------------------------------------------ Jacobians

@@ -97,6 +97,8 @@ class Primitive:
     scaled_tangents = False # jvp accepts tangents with pending factors (core.Scaled)
     vjp_uses_ans = True     # False: reverse mode need not keep the output for vjp
     vjp_uses_args = True    # False: vjp reads only its arguments' shapes and dtypes
+    jvp_lazy_ans = False    # True: jvp_with_ans(primals, tangents, ans) computes the
+                            # tangent without reading ans (its value may stay unevaluated)
     defer = None            # "map" (elementwise) or "sum": reverse mode may evaluate a
                             # large float64 application lazily (interpreters/deferred.py)
     differentiable = True   # False: outputs carry no derivative (comparisons, floor, ...)

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..core import _state
 from .. import core
-from .forward import JVPTracer
+from . import forward
 
 
 class Pending:
@@ -111,7 +111,7 @@ def deferred_shape(prim, primals, nodes, params):
         else:
             if n is None:
                 return None
-            if t is JVPTracer:
+            if t is forward.JVPTracer:
                 a = a.primal
             if type(a) is not np.ndarray or a.dtype is not _F64 or a.size < core.DEFER_SIZE:
                 return None
@@ -133,7 +133,7 @@ def deferred_shape(prim, primals, nodes, params):
 def large(x):
     """Whether ``x`` is an array (or forward-mode value of one) that makes deferring
     worth its cost: programs differentiated with respect to large arrays."""
-    if type(x) is JVPTracer:
+    if type(x) is forward.JVPTracer:
         x = x.primal
     return type(x) is np.ndarray and x.size >= core.DEFER_SIZE
 

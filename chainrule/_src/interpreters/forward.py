@@ -5,8 +5,9 @@ themselves be traced by an outer transformation (forward-over-reverse, jacfwd of
 jacrev, ...). A tangent that is symbolically zero is never materialised: an output
 whose tangent is :class:`Zero` is returned as a plain (constant) value.
 """
-from ..core import (new_trace_context, Trace, PrimalTracer, Zero, _state, instantiate,
-                    is_inexact, Scaled, scaled, materialize)
+from ..core import (new_trace_context, Trace, PrimalTracer, Tracer, Zero, _state,
+                    instantiate, is_inexact, Scaled, scaled, materialize)
+from .deferred import Pending, deferred_shape
 
 
 class JVPTracer(PrimalTracer):
@@ -20,9 +21,22 @@ class JVPTracer(PrimalTracer):
     def _describe(self):
         return "JVPTracer (forward-mode value)"
 
+    def _concrete(self):
+        p = self.primal
+        if type(p) is Pending:
+            p = p.value()
+        return p._concrete() if isinstance(p, Tracer) else p
+
 
 class JVPTrace(Trace):
-    __slots__ = ()
+    # lazy_ans (hvp): primal outputs of add/subtract/multiply on large arrays are left
+    # unevaluated (deferred.Pending) until something reads them; hvp discards the
+    # gradient's value and keeps only its tangent
+    __slots__ = ("lazy_ans",)
+
+    def __init__(self, parent):
+        self.parent = parent
+        self.lazy_ans = False
 
     def process(self, prim, args, params):
         primals = list(args)
@@ -31,7 +45,8 @@ class JVPTrace(Trace):
             if type(a) is JVPTracer and a._trace is self:
                 if tangents is None:
                     tangents = [None] * len(args)
-                primals[i] = a.primal
+                p = a.primal
+                primals[i] = p.value() if type(p) is Pending else p
                 tangents[i] = a.tangent
         if tangents is None or not prim.differentiable:
             return self.in_parent(prim, primals, params)
@@ -45,10 +60,19 @@ class JVPTrace(Trace):
                     tangents[i] = t.base
                 elif not prim.scaled_tangents:
                     tangents[i] = t.value()
+        lazy = None
+        if self.lazy_ans and prim.jvp_lazy_ans:
+            owned = [None if type(t) is Zero else True for t in tangents]
+            how = deferred_shape(prim, primals, owned, params)
+            if how is not None:
+                lazy = Pending(how[0], prim, primals, params, self.parent, 1)
         saved = _state.trace
         _state.trace = self.parent
         try:
-            ans, t_ans = prim.jvp(primals, tangents, **params)
+            if lazy is None:
+                ans, t_ans = prim.jvp(primals, tangents, **params)
+            else:
+                ans, t_ans = lazy, prim.jvp_with_ans(primals, tangents, lazy, **params)
             if _state.nan_checks:
                 from .debug import check_tangent
                 check_tangent(prim, tangents, t_ans)
@@ -85,13 +109,16 @@ def _common_scale(tangents):
     return scale
 
 
-def jvp_flat(fun, primals, tangents):
+def jvp_flat(fun, primals, tangents, lazy_outputs=False):
     """Push ``tangents`` through ``fun(*primals)``; returns (outs, out_tangents) lists.
 
     ``fun`` takes and returns flat lists of values. Output tangents that are
-    symbolically zero come back as :class:`Zero`.
+    symbolically zero come back as :class:`Zero`. With ``lazy_outputs`` (the caller
+    discards the primal outputs), large elementwise primal values may be left
+    unevaluated (``deferred.Pending``).
     """
     trace = JVPTrace(_state.trace)
+    trace.lazy_ans = lazy_outputs and trace.parent is None and not _state.nan_checks
     ins = [JVPTracer(trace, p, t) if type(t) is not Zero else p
            for p, t in zip(primals, tangents)]
     with new_trace_context(trace):

@@ -144,9 +144,14 @@ class Binary(Primitive):
         return t * d(x, y, select_p.bind(bad, self.impl(x, y), ans))
 
     def jvp(self, primals, tangents):
+        ans = self.bind(*primals)
+        return ans, self.jvp_with_ans(primals, tangents, ans)
+
+    def jvp_with_ans(self, primals, tangents, ans):
+        """The tangent, given the output ``ans`` (for rows whose derivatives do not read
+        it, ``jvp_lazy_ans``, a ``deferred.Pending`` that stays unevaluated)."""
         x, y = primals
         tx, ty = tangents
-        ans = self.bind(x, y)
         out = None
         if type(tx) is not Zero:
             out = self._apply(tx, self.d_x, x, y, ans)
@@ -154,12 +159,12 @@ class Binary(Primitive):
             ty = self._apply(ty, self.d_y, x, y, ans)
             out = ty if out is None else ty + out if type(ty) is Scaled else out + ty
         if out is None:
-            return ans, Zero.like(ans)
+            return Zero.like(ans)
         shape = shape_of(ans)
         if type(out) is Scaled:
-            return ans, out if out.shape == shape else \
+            return out if out.shape == shape else \
                 scaled(broadcast_to(out.base, shape), out.scale)
-        return ans, broadcast_to(out, shape)
+        return broadcast_to(out, shape)
 
     def vjp(self, ct, ans, args, needs):
         x, y = args
@@ -218,12 +223,12 @@ class Multiply(Binary):
     cotangent as one dot product instead of a product array and a sum; a square
     ``x * x`` has tangent ``2 x t`` (two passes, not three)."""
 
-    def jvp(self, primals, tangents):
+    def jvp_with_ans(self, primals, tangents, ans):
         x, y = primals
         tx, ty = tangents
         if x is y and tx is ty and type(tx) is not Zero:
-            return self.bind(x, x), scaled(x * tx, 2.0)
-        return Binary.jvp(self, primals, tangents)
+            return scaled(x * tx, 2.0)
+        return Binary.jvp_with_ans(self, primals, tangents, ans)
 
     def vjp(self, ct, ans, args, needs):
         x, y = args
@@ -510,6 +515,7 @@ for row in _BINARY:
                                                                           *row[4:])
 for name in ("add", "subtract", "multiply"):     # derivatives that do not read the output
     PRIMS[name].vjp_uses_ans = False
+    PRIMS[name].jvp_lazy_ans = True
 for name in ("add", "subtract"):                 # nor the arguments (only their shapes)
     PRIMS[name].vjp_uses_args = False
 for name in _NONDIFF:
