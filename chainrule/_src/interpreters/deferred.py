@@ -14,9 +14,8 @@ Pending restores the NumPy error state (``np.errstate``) of its call.
 """
 import numpy as np
 
-from ..core import _state
+from ..core import _state, PrimalTracer
 from .. import core
-from . import forward
 
 
 class Pending:
@@ -111,7 +110,7 @@ def deferred_shape(prim, primals, nodes, params):
         else:
             if n is None:
                 return None
-            if t is forward.JVPTracer:
+            if isinstance(a, PrimalTracer):     # a forward-mode value: look at its primal
                 a = a.primal
             if type(a) is not np.ndarray or a.dtype is not _F64 or a.size < core.DEFER_SIZE:
                 return None
@@ -133,7 +132,7 @@ def deferred_shape(prim, primals, nodes, params):
 def large(x):
     """Whether ``x`` is an array (or forward-mode value of one) that makes deferring
     worth its cost: programs differentiated with respect to large arrays."""
-    if type(x) is forward.JVPTracer:
+    if isinstance(x, PrimalTracer):
         x = x.primal
     return type(x) is np.ndarray and x.size >= core.DEFER_SIZE
 
