@@ -74,6 +74,35 @@ def test_concurrent_mixed_transformations(fast_switching):
             np.testing.assert_array_equal(r, serial[i])
 
 
+def test_concurrent_lazy_paths_on_large_arrays(fast_switching, monkeypatch):
+    """Pending scale factors and deferred evaluation (large arrays; thresholds lowered
+    so that 4096-element arrays take them) under threads: exactly the serial results,
+    and each thread's np.errstate stays its own."""
+    from chainrule._src import core
+    monkeypatch.setattr(core, "DEFER_SIZE", 1000)
+    x = np.linspace(-1.0, 1.0, 4096)
+    v = np.cos(x)
+
+    def descent(a):
+        y = x
+        for k in range(5):
+            y = y - a[k] * y
+        return 0.5 * cnp.dot(y, y)
+    alphas = np.linspace(0.1, 0.3, 5)
+    def under_errstate():
+        with np.errstate(over="raise"):       # this thread's state must not leak out
+            return cr.value_and_grad(FUNS[2])(x)[1]
+    jobs = [lambda: cr.grad(FUNS[1])(x),
+            lambda: cr.hvp(FUNS[3], (x,), (v,)),
+            lambda: cr.grad(descent)(alphas),
+            under_errstate]
+    serial = [job() for job in jobs]
+    results = _run_concurrently(jobs, 10)
+    for i, res in enumerate(results):
+        for r in res:
+            np.testing.assert_array_equal(r, serial[i])
+
+
 def test_debug_nans_in_one_thread_does_not_affect_another(fast_switching):
     started = threading.Event()
     done = threading.Event()
