@@ -228,14 +228,14 @@ class ShapeDtype:
 
 
 class Scaled:
-    """A cotangent ``scale * base`` left unevaluated during a backward pass.
+    """A cotangent or tangent ``scale * base`` left unevaluated.
 
-    Cotangents are linear, so a factor that is a real scalar (a step size, the -1 of a
-    subtraction, the 1/n of a mean) can ride along instead of costing a pass over a large
-    array: the reverse trace hands ``base`` to the next rule and scales its results
-    (still lazily), and two contributions with the same base add their factors. The
-    product is formed once, when a sum with a different array or the final gradient
-    needs it. Only float64 arrays of at least ``LAZY_SIZE`` elements are wrapped, and
+    Derivatives are linear, so a factor that is a real scalar (a step size, the -1 of a
+    subtraction, the 2 of a square, the 1/n of a mean) can ride along instead of costing a
+    pass over a large array: the reverse trace hands ``base`` to the next rule and scales
+    its results (still lazily), the forward trace takes a common factor out of a rule, and
+    two contributions with the same base add their factors. The product is formed once,
+    when a sum with a different array or the final result needs it. Only float64 arrays of at least ``LAZY_SIZE`` elements are wrapped, and
     only with a finite, non-zero factor, so the values equal the eager ones up to the
     order of scalar multiplications. Made by :func:`scaled`; never seen by users.
     """
@@ -282,7 +282,7 @@ _F64 = np.dtype(np.float64)
 
 
 def scaled(t, s):
-    """``t * s`` for a cotangent ``t`` and a scalar ``s``: a :class:`Scaled` when ``t``
+    """``t * s`` for a tangent or cotangent ``t`` and a scalar ``s``: a :class:`Scaled` when ``t``
     is a large float64 array (or already a Scaled) and ``s`` a finite non-zero real
     number, the product otherwise."""
     if type(t) is Scaled:
