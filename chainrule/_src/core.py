@@ -282,9 +282,9 @@ _F64 = np.dtype(np.float64)
 
 
 def scaled(t, s):
-    """``t * s`` for a tangent or cotangent ``t`` and a scalar ``s``: a :class:`Scaled` when ``t``
-    is a large float64 array (or already a Scaled) and ``s`` a finite non-zero real
-    number, the product otherwise."""
+    """``t * s`` for a tangent or cotangent ``t`` and a scalar ``s``: a :class:`Scaled`
+    when ``t`` is a large float64 array (or already a Scaled) and ``s`` a finite non-zero
+    real number, the product otherwise."""
     if type(t) is Scaled:
         base, s0 = t.base, t.scale
     elif type(t) is np.ndarray and t.dtype is _F64 and t.size >= LAZY_SIZE:
