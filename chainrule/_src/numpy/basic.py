@@ -21,6 +21,8 @@ def normalize_axis(axis, ndim, name="axis"):
     """A tuple of non-negative axes; raises numpy's AxisError when out of range."""
     if axis is None:
         return tuple(range(ndim))
+    if type(axis) is int and -ndim <= axis < ndim:      # the common case
+        return (axis % ndim,)
     axes = axis if isinstance(axis, (tuple, list)) else (axis,)
     out = []
     for a in axes:
@@ -147,6 +149,9 @@ def isrealobj(x):
 # ---------------------------------------------------------------- reductions
 
 def _reduce_args(fn_name, a, axis, dtype, out, keepdims, where=True, initial=None):
+    if out is None and initial is None and where is True and dtype is None and \
+            isinstance(a, Tracer):                      # the common case
+        return a, normalize_axis(axis, len(a.shape))
     no_kwargs(fn_name, out=out, initial=initial, where=None if where is True else where)
     a = asarray_like(a)
     if dtype is not None:
