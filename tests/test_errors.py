@@ -346,3 +346,15 @@ def test_custom_jvp_without_rule():
         return x
     with pytest.raises(AttributeError, match="defjvp"):
         cr.grad(f)(1.0)
+
+
+def test_tracers_print_their_kind_shape_and_dtype():
+    seen = []
+
+    def f(x):
+        seen.append(repr(cnp.sin(x)))
+        return cnp.sum(x)
+    cr.grad(f)(np.ones(3))
+    cr.vmap(lambda r: seen.append(str(r)) or r)(np.ones((2, 3)))
+    assert seen[0] == "<ReverseTracer (reverse-mode value): shape (3,), dtype float64>"
+    assert "shape (3,)" in seen[1] and "float64" in seen[1]

@@ -367,6 +367,9 @@ class Tracer:
     def _describe(self):
         return type(self).__name__
 
+    def __repr__(self):
+        return f"<{self._describe()}: shape {self.shape}, dtype {self.dtype}>"
+
 
 class PrimalTracer(Tracer):
     """A tracer that carries its value (concrete, or traced by an outer transformation)
