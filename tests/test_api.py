@@ -401,3 +401,22 @@ def test_stop_gradient_under_forward_mode_and_hessian():
     _, t = cr.jvp(f, (X,), (np.ones(3),))
     assert_allclose(t, np.sum(2 * X * X ** 2))
     assert_allclose(cr.hessian(f)(X), np.diag(2 * X ** 2))
+
+
+def test_vjp_accepts_python_int_cotangents():
+    assert cr.vjp(lambda x: x + 1.0, 3.0)[1](1) == (1.0,)
+    (g,) = cr.vjp(lambda x: x * 2.0, np.ones(3))[1](np.array([1, 2, 3]))
+    np.testing.assert_array_equal(g, [2.0, 4.0, 6.0])
+    assert g.dtype == np.float64
+
+
+def test_jacobian_of_a_wide_function_runs_it_once():
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return cnp.stack([cnp.sum(cnp.sin(x)), cnp.sum(x * x)])
+    x = np.linspace(0.0, 1.0, 5)
+    J = cr.jacobian(f)(x)
+    assert len(calls) == 1
+    assert_allclose(J, np.stack([np.cos(x), 2 * x]))

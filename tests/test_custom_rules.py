@@ -465,3 +465,29 @@ def test_checkpoint_pytree_and_static_argnums():
     g = cr.grad(lambda d: cf(d, 3)["y"])({"a": 2.0, "b": 5.0})
     assert_allclose(g["a"], 3 * 4.0 * 5.0)
     assert_allclose(g["b"], 8.0)
+
+
+def test_custom_rules_under_make_graph_and_jit():
+    """Staged programs record the function's own operations (they are not
+    differentiated further), so graphs count the body once and jit accepts closures
+    over its own arguments."""
+    @cr.custom_vjp
+    def sin2(x):
+        return cnp.sin(x) * 2.0
+    sin2.defvjp(lambda x: (sin2(x), cnp.cos(x)), lambda c, g: (2.0 * c * g,))
+    x = np.linspace(0.1, 1.0, 3)
+    for h in (log1pexp, sin2):
+        g = cr.make_graph(lambda x: h(x) + 1.0)(x)
+        names = [e.prim.name for e in g.eqns]
+        assert names[-1] == "add" and not any("custom" in n for n in names), names
+        assert_allclose(cr.jit(lambda x: h(x) + 1.0)(x), h(x) + 1.0)
+        assert_allclose(cr.jit(cr.grad(lambda x: cnp.sum(h(x))))(x),
+                        cr.grad(lambda x: cnp.sum(h(x)))(x))
+
+    def closes_over_argument(x):
+        @cr.custom_jvp
+        def scale(y):
+            return y * x
+        scale.defjvp(lambda p, t: (scale(p[0]), t[0] * x))
+        return cnp.sum(scale(x))
+    assert_allclose(cr.jit(closes_over_argument)(x), np.sum(x * x))

@@ -168,3 +168,24 @@ def test_config_flag_turns_nan_checks_on_and_off():
         assert np.isnan(cnp.sqrt(-1.0))
     with pytest.raises(AttributeError, match="no option"):
         cr.config.update("debug_infs", True)
+
+
+def _layer(z):
+    return cnp.tanh(z) * 2.0 + 1.0
+
+
+def f_sqrt_abs_then_checkpoint(x):
+    y = cnp.abs(x) ** 0.5                   # MARK-deriv-ck
+    z = y * 1.0
+    z = z * 1.0
+    return cnp.sum(cr.checkpoint(_layer)(z))
+
+
+def test_nan_site_is_right_when_a_checkpoint_follows():
+    # the checkpointed layer records (and recomputes) on side tapes: sites are keyed by
+    # the entry, not its position on a tape
+    with cr.debug_nans(), np.errstate(all="ignore"):
+        with pytest.raises(FloatingPointError,
+                           match=r"(?s)derivative.*'(absolute|power)'.*" +
+                           _site("MARK-deriv-ck")):
+            cr.grad(f_sqrt_abs_then_checkpoint)(np.array([0.0, 1.0]))

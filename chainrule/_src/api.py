@@ -226,9 +226,9 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
     return _value_and_grad(fun, argnums, has_aux, holomorphic, "value_and_grad")
 
 
-def _value_and_grad(fun, argnums, has_aux, holomorphic, fname):
-    # grad does not return the value: it need not be computed (deferred.Pending)
-    lazy = fname == "grad"
+def _value_and_grad(fun, argnums, has_aux, holomorphic, fname, lazy=False):
+    """value_and_grad; ``lazy``: the caller discards the value, which then need not be
+    computed (deferred.Pending)."""
 
     @functools.wraps(fun)
     def value_and_grad_f(*args, **kwargs):
@@ -281,7 +281,7 @@ def grad(fun, argnums=0, has_aux=False, holomorphic=False):
     callable
         Returns the gradient (and ``aux`` with ``has_aux=True``: ``(grad, aux)``).
     """
-    vg = _value_and_grad(fun, argnums, has_aux, holomorphic, "grad")
+    vg = _value_and_grad(fun, argnums, has_aux, holomorphic, "grad", lazy=True)
 
     @functools.wraps(fun)
     def grad_f(*args, **kwargs):
@@ -472,27 +472,32 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False):
         single, flat_fun, flat, in_tree, store = _prepare(fun, args, argnums, has_aux,
                                                           holomorphic, "jacrev")
         outs, backward = vjp_flat(flat_fun, flat)
-        if not holomorphic:
-            for o in outs:
-                if dtype_of(o).kind == "c":
-                    raise TypeError("jacrev requires real-valued outputs; for holomorphic "
-                                    "functions pass holomorphic=True")
-        basis, m = _basis(outs)
-
-        def pull(*cts):     # one vjp; vmap pulls the whole output basis back at once
-            return _fill(backward(list(cts)), flat)
-        rows = vmap_flat(pull, basis, [0] * len(basis), m)      # each (m,) + in.shape
-        from .numpy.basic import reshape
-        blocks = []
-        start = 0
-        for o in outs:
-            s = size_of(shape_of(o))
-            blocks.append([reshape(r[start:start + s], shape_of(o) + shape_of(x))
-                           for r, x in zip(rows, flat)])
-            start += s
-        return _with_aux(_jac_tree(blocks, store["out_tree"], in_tree, single), store,
-                         has_aux)
+        return _jacrev_from(outs, backward, single, flat, in_tree, store, has_aux,
+                            holomorphic)
     return jac_f
+
+
+def _jacrev_from(outs, backward, single, flat, in_tree, store, has_aux, holomorphic):
+    """The Jacobian from a recorded forward pass (``vjp_flat``'s outputs and backward)."""
+    if not holomorphic:
+        for o in outs:
+            if dtype_of(o).kind == "c":
+                raise TypeError("jacrev requires real-valued outputs; for holomorphic "
+                                "functions pass holomorphic=True")
+    basis, m = _basis(outs)
+
+    def pull(*cts):     # one vjp; vmap pulls the whole output basis back at once
+        return _fill(backward(list(cts)), flat)
+    rows = vmap_flat(pull, basis, [0] * len(basis), m)      # each (m,) + in.shape
+    from .numpy.basic import reshape
+    blocks = []
+    start = 0
+    for o in outs:
+        s = size_of(shape_of(o))
+        blocks.append([reshape(r[start:start + s], shape_of(o) + shape_of(x))
+                       for r, x in zip(rows, flat)])
+        start += s
+    return _with_aux(_jac_tree(blocks, store["out_tree"], in_tree, single), store, has_aux)
 
 
 def _to_front_last(part, in_shape, out_shape):
@@ -516,13 +521,14 @@ def jacobian(fun, argnums=0, has_aux=False, holomorphic=False):
     is the same as :func:`jacfwd` / :func:`jacrev`.
     """
     def jac_f(*args):
-        single, nums = _argnums_tuple(argnums, len(args), "jacobian")
-        n_in = sum(size_of(shape_of(x)) for i in nums for x in tree_flatten(args[i])[0])
-        out = fun(*args)
-        out = _split_aux(out, has_aux, "jacobian")[0]
-        n_out = sum(size_of(shape_of(x)) for x in tree_flatten(out)[0])
-        pick = jacfwd if n_in <= n_out else jacrev
-        return pick(fun, argnums, has_aux, holomorphic)(*args)
+        single, flat_fun, flat, in_tree, store = _prepare(fun, args, argnums, has_aux,
+                                                          holomorphic, "jacobian")
+        outs, backward = vjp_flat(flat_fun, flat)    # evaluated once: reused if wide
+        n_in = sum(size_of(shape_of(x)) for x in flat)
+        if n_in <= sum(size_of(shape_of(o)) for o in outs):
+            return jacfwd(fun, argnums, has_aux, holomorphic)(*args)
+        return _jacrev_from(outs, backward, single, flat, in_tree, store, has_aux,
+                            holomorphic)
     return jac_f
 
 

@@ -345,10 +345,7 @@ class Tracer:
 
     @property
     def size(self):
-        n = 1
-        for d in self.shape:
-            n *= d
-        return n
+        return size_of(self.shape)
 
     def __len__(self):
         if not self.shape:
@@ -386,7 +383,9 @@ class PrimalTracer(Tracer):
 
     def _concrete(self):
         p = self.primal
-        return p._concrete() if isinstance(p, Tracer) else p
+        # an outer transformation's tracer, or a value not computed yet (deferred.Pending)
+        concrete = getattr(p, "_concrete", None)
+        return p if concrete is None else concrete()
 
 
 def check_not_leaked(x):

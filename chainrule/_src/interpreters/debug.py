@@ -27,13 +27,14 @@ def user_site():
 
 
 def _has_nan(x):
-    from ..core import Zero, Tracer
+    from ..core import Zero, Tracer, materialize
     if isinstance(x, (list, tuple)):
         return any(_has_nan(a) for a in x)
     if isinstance(x, Zero) or x is None:
         return False
     while isinstance(x, Tracer):     # look at the underlying values (a whole vmap batch)
         x = x.primal if hasattr(x, "primal") else x.val
+    x = materialize(x)               # a cotangent with a pending scale factor
     try:
         return bool(np.any(np.isnan(x)))
     except TypeError:
@@ -51,12 +52,21 @@ class NaNCheckTrace(Trace):
         return ans
 
 
-def record_site(trace):
-    trace.where[len(trace.tape)] = user_site()
+def _site_key(out):
+    """A tape entry's key in ``trace.where``: its output node (the first one of a
+    multiple-result primitive). Nodes, not tape positions: checkpoint records and
+    recomputes on side tapes."""
+    if type(out) is list:
+        return next((n for n in out if n is not None), None)
+    return out
 
 
-def annotate(err, trace, tape, index, prim):
-    site = trace.where.get(index, "<unknown>") if tape is trace.tape else "<recomputed>"
+def record_site(trace, out):
+    trace.where[_site_key(out)] = user_site()
+
+
+def annotate(err, trace, out, prim):
+    site = trace.where.get(_site_key(out), "<unknown>")
     err.args = (f"debug_nans: the derivative (vjp) of primitive '{prim}' produced NaN; "
                 f"it was called in the forward pass at {site}",)
 

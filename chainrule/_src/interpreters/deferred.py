@@ -14,7 +14,7 @@ Pending restores the NumPy error state (``np.errstate``) of its call.
 """
 import numpy as np
 
-from ..core import _state, PrimalTracer
+from ..core import _state, _F64, PrimalTracer, ShapeDtype
 from .. import core
 
 
@@ -36,6 +36,11 @@ class Pending:
     @property
     def ndim(self):
         return len(self.shape)
+
+    def _concrete(self):
+        v = self.value()
+        concrete = getattr(v, "_concrete", None)
+        return v if concrete is None else concrete()
 
     def value(self):
         v = self._value
@@ -60,7 +65,6 @@ class Pending:
 
 
 MAX_DEPTH = 4
-_F64 = np.dtype(np.float64)
 
 # NumPy's floating-point error state (np.errstate) at the call, restored when a Pending
 # is evaluated later: NumPy 2 keeps it in a context variable (cheap to read and compare)
@@ -127,6 +131,13 @@ def deferred_shape(prim, primals, nodes, params):
     if keepdims:
         return tuple(1 if i in axis else d for i, d in enumerate(shape)), depth
     return tuple(d for i, d in enumerate(shape) if i not in axis), depth
+
+
+def shapes_only(primals, min_size=0):
+    """What a tape keeps of arguments whose values a rule does not read: the shape and
+    dtype of arrays (of at least ``min_size`` elements) and of Pending values."""
+    return [ShapeDtype(p.shape, p.dtype) if type(p) is Pending or
+            (type(p) is np.ndarray and p.size >= min_size) else p for p in primals]
 
 
 def large(x):

@@ -5,8 +5,8 @@ themselves be traced by an outer transformation (forward-over-reverse, jacfwd of
 jacrev, ...). A tangent that is symbolically zero is never materialised: an output
 whose tangent is :class:`Zero` is returned as a plain (constant) value.
 """
-from ..core import (new_trace_context, Trace, PrimalTracer, Tracer, Zero, _state,
-                    instantiate, is_inexact, Scaled, scaled, materialize)
+from ..core import (new_trace_context, Trace, PrimalTracer, Zero, _state, instantiate,
+                    is_inexact, Scaled, scaled, materialize)
 from .deferred import Pending, deferred_shape
 
 
@@ -20,12 +20,6 @@ class JVPTracer(PrimalTracer):
 
     def _describe(self):
         return "JVPTracer (forward-mode value)"
-
-    def _concrete(self):
-        p = self.primal
-        if type(p) is Pending:
-            p = p.value()
-        return p._concrete() if isinstance(p, Tracer) else p
 
 
 class JVPTrace(Trace):

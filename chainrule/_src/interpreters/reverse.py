@@ -15,12 +15,10 @@ Large float64 elementwise operations and sums may be recorded with a
 :class:`~.deferred.Pending` value, evaluated when something first needs it (see
 ``deferred.py``): what nothing needs is never computed.
 """
-import numpy as np
-
-from ..core import (new_trace_context, Trace, PrimalTracer, Tracer, Zero, _state, is_inexact,
-                    Scaled, scaled, materialize, ShapeDtype)
+from ..core import (new_trace_context, Trace, PrimalTracer, Zero, _state, is_inexact, Scaled,
+                    scaled, materialize, ShapeDtype, shape_of, dtype_of)
 from .forward import JVPTrace
-from .deferred import Pending, force, deferred_shape, large, forcing_rule
+from .deferred import Pending, force, deferred_shape, large, forcing_rule, shapes_only
 from .. import core
 
 
@@ -42,22 +40,15 @@ class ReverseTracer(PrimalTracer):
     def _describe(self):
         return "ReverseTracer (reverse-mode value)"
 
-    def _concrete(self):
-        p = self.primal
-        if type(p) is Pending:
-            p = p.value()
-        return p._concrete() if isinstance(p, Tracer) else p
-
 
 class ReverseTrace(Trace):
-    __slots__ = ("tape", "where", "lazy", "defers")
+    __slots__ = ("tape", "where", "defers")
 
     def __init__(self, parent):
         self.parent = parent
         self.tape = []
         # debug_nans on when this trace starts: tape index -> user source line
         self.where = {} if _state.nan_checks else None
-        self.lazy = False                       # some values are Pending
         # deferral (set by vjp_flat when an input is large): not under debug_nans, where
         # values are checked as they are computed, nor under vmap or staging, which keep
         # their own order of operations
@@ -103,7 +94,7 @@ class ReverseTrace(Trace):
             how = deferred_shape(prim, primals, nodes, params)
             if how is not None:
                 return self._defer(prim, primals, nodes, params, *how)
-        if self.lazy:
+        if self.defers:                         # arguments may be Pending
             primals = [p.value() if type(p) is Pending else p for p in primals]
         if not prim.differentiable:
             return self.in_parent(prim, primals, params)
@@ -135,22 +126,18 @@ class ReverseTrace(Trace):
             return ans
         if self.where is not None:
             from .debug import record_site
-            record_site(self)
+            record_site(self, out_nodes)
         if not prim.vjp_uses_args and type(ans) is not float:
-            # keep shapes only, so large arguments can be freed
-            primals = [ShapeDtype(p.shape, p.dtype) if type(p) is np.ndarray and
-                       p.size >= core.LAZY_SIZE else p for p in primals]
+            primals = shapes_only(primals, core.LAZY_SIZE)   # large arguments can be freed
         self.tape.append((prim, params, nodes, primals,
                           res if prim.vjp_uses_ans else None, out_nodes))
         return outs
 
     def _defer(self, prim, primals, nodes, params, shape, depth):
         pending = Pending(shape, prim, primals, params, self.parent, depth)
-        self.lazy = True
         out = Node()
         if not prim.vjp_uses_args:
-            primals = [ShapeDtype(p.shape, p.dtype) if type(p) is Pending or
-                       type(p) is np.ndarray else p for p in primals]
+            primals = shapes_only(primals)
         rule = prim
         if prim.vjp_uses_ans or (prim.vjp_uses_args and depth > 1):   # reads a Pending
             rule = forcing_rule(prim)
@@ -207,7 +194,7 @@ class ReverseTrace(Trace):
             except FloatingPointError as e:
                 if check:
                     from .debug import annotate
-                    annotate(e, self, tape, i, prim)
+                    annotate(e, self, out, prim)
                 raise
             for n, c in zip(nodes, in_cts):
                 if n is not None and c is not None:
@@ -220,21 +207,26 @@ class ReverseTrace(Trace):
         that re-runs ``fun`` under this trace in the backward pass. ``fun`` may close
         over values this trace owns (a layer's parameters): their cotangents are found
         when the recomputation walks its own short tape."""
-        saved = self.tape
-        self.tape = []                          # the forward's intermediates: dropped
-        try:
-            outs = fun(*args)
-        finally:
-            side, self.tape = self.tape, saved
+        outs, side = self.on_side_tape(fun, args)   # the forward's intermediates: dropped
         produced = {id(n) for e in side for n in (e[5] if e[0].multiple_results else [e[5]])
                     if n is not None}
         out_nodes = [o.node if type(o) is ReverseTracer and id(o.node) in produced else None
                      for o in outs]
-        primals = [o.primal if type(o) is ReverseTracer and o._trace is self else o
-                   for o in outs]
-        self.tape.append((remat_p, {"fun": fun, "trace": self}, [], list(args), primals,
+        shapes = [ShapeDtype(shape_of(o), dtype_of(o)) for o in outs]   # for Zero.like
+        self.tape.append((remat_p, {"fun": fun, "trace": self}, [], list(args), shapes,
                           out_nodes))
         return outs
+
+    def on_side_tape(self, fun, args):
+        """Run ``fun(*args)`` with this trace current, recording on a fresh tape;
+        returns ``(outs, side_tape)`` and leaves the tape as it was."""
+        saved_tape, saved = self.tape, _state.trace
+        self.tape, _state.trace = [], self
+        try:
+            outs = fun(*args)
+        finally:
+            side, self.tape, _state.trace = self.tape, saved_tape, saved
+        return outs, side
 
 
 class Remat:
@@ -244,13 +236,7 @@ class Remat:
     fwd = None
 
     def vjp(self, cts, res, args, needs, *, fun, trace):
-        saved_tape, saved = trace.tape, _state.trace
-        trace.tape = []
-        _state.trace = trace
-        try:
-            outs = fun(*args)
-        finally:
-            side, trace.tape, _state.trace = trace.tape, saved_tape, saved
+        outs, side = trace.on_side_tape(fun, args)
         _seed([o.node if type(o) is ReverseTracer and o._trace is trace else None
                for o in outs], cts)
         trace.walk(side)

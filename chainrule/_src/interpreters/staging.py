@@ -120,6 +120,11 @@ class StagingTrace(Trace):
         return StagingTracer(self, val, Var(shape_of(val), dtype_of(val)))
 
     def process(self, prim, args, params):
+        if prim.higher_order:
+            # custom_jvp/custom_vjp: a staged program is not differentiated further
+            # (jit runs inline under other transformations), so record the function's
+            # own operations; they may also use values of this trace it closes over
+            return prim.impl(*args, **params)
         vals, ins, found = [], [], False
         for a in args:
             if type(a) is StagingTracer and a._trace is self:
@@ -129,16 +134,12 @@ class StagingTrace(Trace):
             else:
                 vals.append(a)
                 ins.append(Literal(a))
-        if not found and self.fold_constants:
-            return self.in_parent(prim, vals, params)
         ans = self.in_parent(prim, vals, params)
-        if prim.multiple_results:
-            outs = [StagingTracer(self, a, Var(shape_of(a), dtype_of(a))) for a in ans]
-            self.eqns.append(Eqn(prim, ins, [o.var for o in outs], params))
-            return outs
-        out = StagingTracer(self, ans, Var(shape_of(ans), dtype_of(ans)))
-        self.eqns.append(Eqn(prim, ins, [out.var], params))
-        return out
+        if not found and self.fold_constants:
+            return ans
+        outs = [self.new_input(a) for a in (ans if prim.multiple_results else [ans])]
+        self.eqns.append(Eqn(prim, ins, [o.var for o in outs], params))
+        return outs if prim.multiple_results else outs[0]
 
 
 def stage_flat(fun, args, fold_constants=True):

@@ -10,9 +10,10 @@ Complex numbers follow JAX's convention: for holomorphic functions the vjp is th
 plain transpose ``ct * f'(x)`` (no conjugation).
 
 Rows marked ``singular`` have derivatives that are infinite somewhere (sqrt and log
-at 0, ...). Their rules multiply with :func:`safe_mul`, which gives 0 where the
-incoming tangent/cotangent is exactly 0 instead of ``0 * inf = nan``: this is what
-makes ``where(x > 0, sqrt(x), 0)`` differentiable at ``x = 0``.
+at 0, ...). Where the incoming tangent/cotangent is exactly 0, their rules evaluate the
+derivative at a point where it is finite (:func:`safe_point`), which gives 0 instead of
+``0 * inf = nan``: this is what makes ``where(x > 0, sqrt(x), 0)`` differentiable at
+``x = 0``.
 """
 import math
 import operator
@@ -21,36 +22,43 @@ import numpy as np
 
 from ..core import (Primitive, NonDiffPrimitive, Zero, shape_of, dtype_of, instantiate,
                     size_of, Scaled, scaled, materialize)
-from .shape import fit_cotangent, broadcast_to, unbroadcast  # noqa: F401
+from .shape import fit_cotangent, broadcast_to
 
 
 def _size(x):
     return size_of(shape_of(x))
 
 
-def _times(ct, d):
+def _times(ct, d, operands=()):
     """``ct * d`` for a tangent or cotangent ``ct``. A scalar ``d`` is left as a pending
     factor on a large array (:func:`~chainrule._src.core.scaled`; the traces take it out
     of the next rule), and the product is skipped when ``ct`` is the broadcast 1.0 that
     seeds the backward pass of a sum (the first rule of every ``grad(sum(...))`` would
-    otherwise multiply a whole array by ones)."""
+    otherwise multiply a whole array by ones), unless ``d`` is one of ``operands`` (the
+    rule's arguments and output, which may be the caller's arrays: a result is never
+    one of them)."""
+    scalar = type(d) is float or type(d) is int or getattr(d, "shape", None) == ()
     if type(ct) is Scaled:                  # a tangent whose factor is still pending
-        if type(d) is float or type(d) is int or getattr(d, "shape", None) == ():
-            return scaled(ct, d)
-        return scaled(ct.base * d, ct.scale)
+        return scaled(ct, d) if scalar else scaled(ct.base * d, ct.scale)
     if type(ct) is np.ndarray:
-        if type(d) is float or type(d) is int or getattr(d, "shape", None) == ():
+        if scalar:
             return scaled(ct, d)
         if ct.size > 1 and not any(ct.strides) and ct.flat[0] == 1 and \
-                getattr(d, "shape", None) == ct.shape and dtype_of(d) == ct.dtype:
+                getattr(d, "shape", None) == ct.shape and dtype_of(d) == ct.dtype and \
+                not any(d is o for o in operands):
             return d
     return ct * d
 
 
 def _no_zeros(t):
     """True when ``t`` is a concrete array (or float) without zeros: the safe-point
-    substitution would change nothing, so rules may skip it."""
+    substitution would change nothing, so rules may skip it. A pending factor is never
+    zero, so a Scaled has the zeros of its base."""
+    if type(t) is Scaled:
+        t = t.base
     if type(t) is np.ndarray:
+        if t.size and not any(t.strides):   # a broadcast seed: one value to look at
+            return bool(t.flat[0])
         return t.all()
     return type(t) is float and t != 0.0
 
@@ -75,7 +83,7 @@ class Unary(Primitive):
         self.impl = impl
         self.deriv = deriv
         # None, or a point where the derivative is finite (True: 1.0)
-        self.safe = 1.0 if singular is True else (None if singular is False else singular)
+        self.safe = 1.0 if singular is True else singular
         self.flops = flops
 
     def _d(self, t, x, ans):
@@ -89,10 +97,10 @@ class Unary(Primitive):
         ans = self.bind(x)
         if type(t) is Zero:
             return ans, Zero.like(ans)
-        return ans, _times(t, self._d(t, x, ans))
+        return ans, _times(t, self._d(t, x, ans), (x, ans))
 
     def vjp(self, ct, ans, args, needs):
-        return [_times(ct, self._d(ct, args[0], ans))]
+        return [_times(ct, self._d(ct, args[0], ans), (args[0], ans))]
 
     def batch(self, args, dims):
         return self.bind(args[0]), dims[0]
@@ -126,15 +134,9 @@ class Binary(Primitive):
         if d is NEG:
             return scaled(t, -1.0)
         s = self.singular
-        if s is False or (s is not True and not s(x, y)):
-            dv = d(x, y, ans)
-            if type(dv) is np.ndarray and (dv is x or dv is y):
-                # never hand an argument (perhaps the user's array) back as a result
-                return t * dv if type(t) is not Scaled else scaled(t.base * dv, t.scale)
-            return _times(t, dv)
+        if s is False or (s is not True and not s(x, y)) or _no_zeros(t):
+            return _times(t, d(x, y, ans), (x, y, ans))
         t = materialize(t)
-        if _no_zeros(t):
-            return _times(t, d(x, y, ans))
         # move only the argument this derivative is taken in (the other may be a constant
         # such as an integer exponent that the rule looks at)
         if d is self.d_x:
@@ -204,6 +206,14 @@ def _inner(a, b):
     return matmul_p.bind(a, b)
 
 
+class Linear(Binary):
+    """x + y, x - y: derivatives 1 and -1, read neither the output nor the arguments
+    (only their shapes)."""
+    vjp_uses_ans = False
+    vjp_uses_args = False
+    jvp_lazy_ans = True
+
+
 class Power(Binary):
     """x ** y. A square (constant y == 2) has tangent and cotangent ``2 x t`` with the
     factor 2 left pending."""
@@ -222,6 +232,8 @@ class Multiply(Binary):
     """x * y. A scalar times an array (a step size times a gradient) takes its
     cotangent as one dot product instead of a product array and a sum; a square
     ``x * x`` has tangent ``2 x t`` (two passes, not three)."""
+    vjp_uses_ans = False                    # the derivatives are the arguments
+    jvp_lazy_ans = True
 
     def jvp_with_ans(self, primals, tangents, ans):
         x, y = primals
@@ -357,13 +369,11 @@ _NONDIFF_OPS = {"equal": operator.eq, "not_equal": operator.ne, "less": operator
 
 def _power_dx(x, y):
     # y * x**(y-1), written so that x**0 has derivative 0 (not 0 * inf)
-    if type(y) in (int, float):
+    if type(y) in (int, float):             # (y == 2 is Power._apply's square)
         if y == 0:
             return 0.0 * x
         if y == 1:
             return 1.0 + 0.0 * x
-        if y == 2:
-            return 2.0 * x
     return y * power(x, y - 1)
 
 
@@ -511,13 +521,8 @@ for row in _UNARY:
     PRIMS[name] = Unary(name, fn, d, *row[3:])
 for row in _BINARY:
     name, fn, dx, dy = row[:4]
-    PRIMS[name] = {"multiply": Multiply, "power": Power}.get(name, Binary)(name, fn, dx, dy,
-                                                                          *row[4:])
-for name in ("add", "subtract", "multiply"):     # derivatives that do not read the output
-    PRIMS[name].vjp_uses_ans = False
-    PRIMS[name].jvp_lazy_ans = True
-for name in ("add", "subtract"):                 # nor the arguments (only their shapes)
-    PRIMS[name].vjp_uses_args = False
+    cls = {"add": Linear, "subtract": Linear, "multiply": Multiply, "power": Power}
+    PRIMS[name] = cls.get(name, Binary)(name, fn, dx, dy, *row[4:])
 for name in _NONDIFF:
     PRIMS[name] = NonDiffElementwise(name, _NONDIFF_OPS.get(name, getattr(np, name)))
 PRIMS["select"] = select_p = Select("select")

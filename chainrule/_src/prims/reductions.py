@@ -10,20 +10,16 @@ import numpy as np
 from ..core import Primitive, NonDiffPrimitive, Tracer, Zero, shape_of, dtype_of
 from ..core import size_of as _size
 from ..interpreters.batching import ConcretizationError
-from .shape import reshape, broadcast_to, reduce_sum, LinearUnary
+from .shape import reshape, broadcast_to, reduce_sum, LinearUnary, kept_shape
 from . import elementwise as ew
 
-
-
-def _kept_shape(shape, axis):
-    return tuple(1 if i in axis else d for i, d in enumerate(shape))
 
 
 def _keep(ans, x, axis, keepdims):
     """Reshape a reduced value so it broadcasts against ``x``."""
     if keepdims:
         return ans
-    return reshape(ans, tuple(1 if i in axis else d for i, d in enumerate(shape_of(x))))
+    return reshape(ans, kept_shape(shape_of(x), axis))
 
 
 class ReduceExtremum(Primitive):
@@ -53,8 +49,10 @@ class ReduceExtremum(Primitive):
         x = args[0]
         if type(x) is np.ndarray and type(ct) is np.ndarray and type(ans) is np.ndarray:
             # concrete: the same weights in four NumPy calls
-            hit = x == (ans if keepdims else ans.reshape(_kept_shape(x.shape, axis)))
-            ct = ct if keepdims else ct.reshape(_kept_shape(x.shape, axis))
+            if not keepdims:
+                kept = kept_shape(x.shape, axis)
+                ans, ct = ans.reshape(kept), ct.reshape(kept)
+            hit = x == ans
             return [ct * (hit / np.add.reduce(hit, axis=axis, keepdims=True))]
         w = self._weights(x, ans, axis, keepdims)
         return [_keep(ct, x, axis, keepdims) * w]     # w has x's shape

@@ -44,6 +44,11 @@ class Reshape(LinearUnary):
         return reshape(x, (shape_of(x)[0],) + shape), 0
 
 
+def kept_shape(shape, axis):
+    """``shape`` with the reduced ``axis`` (a tuple) kept as length-1 dimensions."""
+    return tuple(1 if i in axis else d for i, d in enumerate(shape))
+
+
 class BroadcastTo(LinearUnary):
     def impl(self, x, *, shape):
         if _size(shape) > 65536:             # large: a read-only view, no copy
@@ -88,14 +93,11 @@ class ReduceSum(LinearUnary):
 
     def transpose(self, ct, x, *, axis, keepdims):
         shape = shape_of(x)
-        if type(ct) is np.ndarray and _size(shape) <= 65536:   # concrete and small: a copy
-            out = np.empty(shape, ct.dtype)
-            out[...] = ct if keepdims else \
-                ct.reshape(tuple(1 if i in axis else d for i, d in enumerate(shape)))
-            return out
+        if type(ct) is np.ndarray:          # concrete: straight to NumPy
+            kept = ct if keepdims else ct.reshape(kept_shape(shape, axis))
+            return broadcast_to_p.impl(kept, shape=shape)
         if not keepdims:
-            kept = tuple(1 if i in axis else d for i, d in enumerate(shape))
-            ct = reshape(ct, kept)
+            ct = reshape(ct, kept_shape(shape, axis))
         return broadcast_to(ct, shape)
 
     def batch(self, args, dims, *, axis, keepdims):
@@ -208,13 +210,11 @@ def fit_cotangent(ct, x):
     """Bring a cotangent to the shape and (real/complex) kind of argument ``x``."""
     if type(ct) is float and type(x) is float:      # Python scalars: nothing to do
         return ct
-    xs = getattr(x, "shape", ())
-    if getattr(ct, "shape", ()) != xs:
+    xs = shape_of(x)
+    if shape_of(ct) != xs:
         if type(ct) is Scaled:
             return scaled(fit_cotangent(ct.base, x), ct.scale)
         ct = unbroadcast(ct, xs)
-    t = type(ct)
-    if (t is complex or (t is not float and ct.dtype.kind == "c")) and \
-            dtype_of(x).kind != "c":
+    if dtype_of(ct).kind == "c" and dtype_of(x).kind != "c":
         ct = real(ct)
     return ct
