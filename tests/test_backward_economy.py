@@ -12,17 +12,18 @@ from chainrule._src import core
 N = 2 * core.LAZY_SIZE
 
 
+def _descent_loss(alphas, x0):
+    """Half the squared norm after 10 descent steps x <- x - alphas[k] * x."""
+    x = x0
+    for k in range(10):
+        x = x - alphas[k] * x
+    return 0.5 * cnp.dot(x, x)
+
+
 def test_gradient_through_descent_steps_matches_closed_form():
     rng = np.random.default_rng(0)
     x0, alphas = rng.standard_normal(N), np.linspace(0.05, 0.15, 10)
-
-    def loss(alphas, x0):
-        x = x0
-        for k in range(10):
-            x = x - alphas[k] * x
-        return 0.5 * cnp.dot(x, x)
-
-    ga, gx = cr.grad(loss, argnums=(0, 1))(alphas, x0)
+    ga, gx = cr.grad(_descent_loss, argnums=(0, 1))(alphas, x0)
     p = np.prod(1.0 - alphas)
     np.testing.assert_allclose(ga, -(p * p) * (x0 @ x0) / (1.0 - alphas), rtol=1e-12)
     np.testing.assert_allclose(gx, p * p * x0, rtol=1e-12)
@@ -49,7 +50,9 @@ def test_float32_and_complex_cotangents_keep_their_kind():
     z = np.full(N, 1 + 2j)
     gz = cr.grad(lambda x: cnp.real(cnp.sum((2.0 - 1j) * x * 3.0)))(np.ones(N))
     np.testing.assert_allclose(gz, 6.0)
-    assert cr.grad(lambda z: cnp.sum(cnp.abs(-2.0 * z) ** 2))(z).dtype == np.complex128
+    gz = cr.grad(lambda z: cnp.sum(cnp.abs(-2.0 * z) ** 2))(z)
+    assert gz.dtype == np.complex128
+    np.testing.assert_allclose(gz, 8.0 * np.conj(z), rtol=1e-12)     # d 4|z|^2 = 8 conj(z)
 
 
 def test_higher_order_and_debug_nans_see_ordinary_values():
@@ -69,13 +72,7 @@ def test_tape_keeps_only_what_rules_read():
     import tracemalloc
     n = 200_000
     x0, alphas = np.random.default_rng(0).standard_normal(n), np.linspace(0.05, 0.15, 10)
-
-    def loss(alphas, x0):
-        x = x0
-        for k in range(10):
-            x = x - alphas[k] * x
-        return 0.5 * cnp.dot(x, x)
-    g = cr.grad(loss)
+    g = cr.grad(_descent_loss)
     g(alphas, x0)
     tracemalloc.start()
     try:
@@ -86,7 +83,7 @@ def test_tape_keeps_only_what_rules_read():
     assert peak < 12.5 * n * 8, peak / (n * 8)
 
 
-BIG = 2 * 65536      # above core.DEFER_SIZE: reverse mode defers elementwise work
+BIG = 2 * core.DEFER_SIZE      # above core.DEFER_SIZE: reverse mode defers elementwise work
 
 
 def test_grad_does_not_evaluate_an_unused_loss():
@@ -98,16 +95,11 @@ def test_grad_does_not_evaluate_an_unused_loss():
     with np.errstate(over="raise"):
         g = cr.grad(f)(x)
         np.testing.assert_allclose(g, 2e200)
-        try:
+        with pytest.raises(FloatingPointError):      # value_and_grad evaluates the loss
             cr.value_and_grad(f)(x)
-        except FloatingPointError:
-            pass
-        else:
-            raise AssertionError("value_and_grad should evaluate the loss")
 
 
 def test_deferred_values_match_eager_everywhere(monkeypatch):
-    from chainrule._src import core
     rng = np.random.default_rng(0)
     x = rng.uniform(0.5, 1.5, BIG)
 
@@ -163,14 +155,15 @@ COMPOSITIONS = {
 
 @pytest.mark.parametrize("name", sorted(COMPOSITIONS))
 def test_deferral_composes_with_every_transformation(name, monkeypatch):
-    from chainrule._src import core
     x = np.random.default_rng(4).uniform(-1, 1, 4000)
     monkeypatch.setattr(core, "DEFER_SIZE", 1000)
     got = COMPOSITIONS[name](x)
     monkeypatch.setattr(core, "DEFER_SIZE", 10 ** 18)
     want = COMPOSITIONS[name](x)
-    for a, b in zip(np.atleast_1d(got) if not isinstance(got, tuple) else got,
-                    np.atleast_1d(want) if not isinstance(want, tuple) else want):
+    got, want = (got if isinstance(got, tuple) else (got,)), \
+        (want if isinstance(want, tuple) else (want,))
+    assert len(got) == len(want)
+    for a, b in zip(got, want):
         assert type(a) in (np.ndarray, np.float64), type(a)
         np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
 
@@ -214,3 +207,7 @@ def test_deferral_never_reads_a_numpy_buffer_after_it_changes():
 
     v, g = cr.value_and_grad(f)(w)
     np.testing.assert_allclose(v, np.sum((6.0 * w) ** 2), rtol=1e-12)
+    # pins the documented behaviour (docs/transformations.md, "NumPy arrays modified in
+    # place"): the backward pass reads the buffer's new contents (3.0) for all three
+    # products, so the gradient is 3 * 2 * (6w) * 3 = 108w, not the true 72w
+    np.testing.assert_allclose(g, 108.0 * w, rtol=1e-12)

@@ -100,6 +100,8 @@ def test_forward_vs_reverse_main(fvr, fvr_main):
     assert res[fvr.CHAIN_GROWING]["backward"] == 300_898_000
     J_hand, J_jvp, J_vjp = res["jacobian"]
     np.testing.assert_array_equal(J_jvp, [[6, 4, 0], [0, 0, 4]])
+    np.testing.assert_array_equal(J_hand, J_jvp)
+    np.testing.assert_array_equal(J_vjp, J_jvp)
 
 
 # ====================================================================== autodiff_exercises

@@ -117,16 +117,6 @@ def test_repeated_indices_accumulate():
     np.testing.assert_allclose(g, [6.0, 6.0])
 
 
-def test_multiply_with_repeated_indices():
-    x, v = np.array([2.0, 3.0]), np.array([5.0, 7.0])
-
-    def f(x, v):
-        return (x * 1.0).at[np.array([0, 0])].multiply(v)
-    gx, gv = cr.jacrev(f, argnums=(0, 1))(x, v)
-    np.testing.assert_allclose(gx, [[35.0, 0.0], [0.0, 1.0]])
-    np.testing.assert_allclose(gv, [[14.0, 10.0], [0.0, 0.0]])
-
-
 # ------------------------------------------------------------------ zeros in products
 
 def test_prod_gradient_with_zeros():

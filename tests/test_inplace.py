@@ -152,16 +152,6 @@ def test_at_get_subtract_divide():
     assert_allclose(cr.grad(lambda x: cnp.sum(x.at[::2].get() ** 2))(X), [2.0, 0.0, 6.0])
 
 
-def test_at_traced_value_and_index_array():
-    def f(x, v):
-        return x.at[np.array([0, 2])].set(v * 2.0)
-    # (x.at only exists on traced arrays: differentiate w.r.t. x as well)
-    for jac in (cr.jacfwd, cr.jacrev):
-        Jx, Jv = jac(f, argnums=(0, 1))(X, np.array([1.0, 1.0]))
-        assert_allclose(Jx, np.diag([0.0, 1.0, 0.0]))
-        assert_allclose(Jv, [[2, 0], [0, 0], [0, 2]])
-
-
 def test_at_out_of_bounds_is_index_error():
     with pytest.raises(IndexError):
         cr.grad(lambda x: cnp.sum(x.at[5].set(1.0)))(X)
@@ -199,32 +189,37 @@ def test_fancy_iadd_with_repeated_indices_follows_numpy():
     assert_allclose(cr.jacrev(f)(X), np.eye(3))
 
 
-def test_at_set_repeated_indices_last_write_wins():
-    v = np.array([5.0, 7.0])
-    g = lambda x, v: x.at[np.array([0, 0])].set(v)
-    for jac in (cr.jacfwd, cr.jacrev):
-        Jx, Jv = jac(g, argnums=(0, 1))(X, v)
-        assert_allclose(Jx, np.diag([0.0, 1.0, 1.0]))
-        assert_allclose(Jv, [[0, 1], [0, 0], [0, 0]])
-
-
-def test_at_add_repeated_indices_accumulates():
-    v = np.array([5.0, 7.0])
-    g = lambda x, v: x.at[np.array([0, 0])].add(v)
-    for jac in (cr.jacfwd, cr.jacrev):
-        Jx, Jv = jac(g, argnums=(0, 1))(X, v)
-        assert_allclose(Jx, np.eye(3))
-        assert_allclose(Jv, [[1, 1], [0, 0], [0, 0]])
-
-
-def test_at_multiply_repeated_indices():
+# g(x, v), x, v, d g / d x, d g / d v. x.at only exists on traced arrays, so each
+# Jacobian is taken with respect to x as well as v.
+_V = np.array([5.0, 7.0])
+AT_JACOBIANS = {
+    "traced_value_and_index_array": (
+        lambda x, v: x.at[np.array([0, 2])].set(v * 2.0), X, np.array([1.0, 1.0]),
+        np.diag([0.0, 1.0, 0.0]), [[2, 0], [0, 0], [0, 2]]),
+    "set_repeated_indices_last_write_wins": (
+        lambda x, v: x.at[np.array([0, 0])].set(v), X, _V,
+        np.diag([0.0, 1.0, 1.0]), [[0, 1], [0, 0], [0, 0]]),
+    "add_repeated_indices_accumulates": (
+        lambda x, v: x.at[np.array([0, 0])].add(v), X, _V,
+        np.eye(3), [[1, 1], [0, 0], [0, 0]]),
     # out[0] = x0 * v0 * v1
-    v = np.array([5.0, 7.0])
-    g = lambda x, v: x.at[np.array([0, 0])].multiply(v)
-    for jac in (cr.jacfwd, cr.jacrev):
-        Jx, Jv = jac(g, argnums=(0, 1))(X, v)
-        assert_allclose(Jx, np.diag([35.0, 1.0, 1.0]))
-        assert_allclose(Jv, [[7.0, 5.0], [0, 0], [0, 0]])
+    "multiply_repeated_indices": (
+        lambda x, v: x.at[np.array([0, 0])].multiply(v), X, _V,
+        np.diag([35.0, 1.0, 1.0]), [[7.0, 5.0], [0, 0], [0, 0]]),
+    # (from test_indexing.py) x = [2, 3]: out[0] = x0 * v0 * v1
+    "multiply_repeated_indices_of_a_product": (
+        lambda x, v: (x * 1.0).at[np.array([0, 0])].multiply(v), np.array([2.0, 3.0]), _V,
+        [[35.0, 0.0], [0.0, 1.0]], [[14.0, 10.0], [0.0, 0.0]]),
+}
+
+
+@pytest.mark.parametrize("jac", [cr.jacfwd, cr.jacrev], ids=["jacfwd", "jacrev"])
+@pytest.mark.parametrize("name", list(AT_JACOBIANS))
+def test_at_jacobians(name, jac):
+    g, x, v, want_Jx, want_Jv = AT_JACOBIANS[name]
+    Jx, Jv = jac(g, argnums=(0, 1))(x, v)
+    assert_allclose(Jx, want_Jx)
+    assert_allclose(Jv, want_Jv)
 
 
 def test_gather_with_repeated_indices_accumulates():
