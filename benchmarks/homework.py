@@ -24,6 +24,7 @@ table gives the median over rounds and the interquartile range relative to it.
 The issue's target: chainrule at least 20x the homework's vectorised library.
 
 Run:  python benchmarks/homework.py [--quick] [--rounds N] [--min-time S] [--json PATH]
+      [--system-malloc]
 """
 import argparse
 import json
@@ -32,13 +33,25 @@ import pathlib
 import platform
 import statistics
 import sys
-import time
 
-import numpy as np
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+COURSE = ROOT / "examples" / "course"
+# As benchmarks/run.py: the benchmarks package from the repository root (benchmarks/
+# itself off the path), glibc's malloc thresholds fixed before NumPy is imported.
+sys.path[:] = [p for p in sys.path if pathlib.Path(p or ".").resolve() != ROOT / "benchmarks"]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
-COURSE = pathlib.Path(__file__).resolve().parents[1] / "examples" / "course"
+from benchmarks import malloc_env  # noqa: E402
+
+malloc_env.ensure()
+
+import numpy as np  # noqa: E402
+
+from benchmarks import peers  # noqa: E402
+
 sys.path.insert(0, str(COURSE))
-import _course  # noqa: E402,F401  (import paths; chainrule from the checkout if needed)
+import _course  # noqa: E402  (import paths; chainrule from the checkout if needed)
 import seed003_moons as moons  # noqa: E402
 
 TARGET = 20.0
@@ -96,46 +109,24 @@ def check(X, y, params):
 
 
 def measure(cols, rounds, min_time):
-    names = list(cols)
-    for name in names:                      # warm up (and compile the jit columns)
-        for _ in range(5):
-            cols[name]()
-    calls = {}
-    for name in names:                      # calibrate: a sample lasts >= min_time
-        n = 1
-        while True:
-            t0 = time.perf_counter()
-            for _ in range(n):
-                cols[name]()
-            dt = time.perf_counter() - t0
-            if dt >= min_time:
-                break
-            n = max(n + 1, int(n * min(10.0, 1.3 * min_time / max(dt, 1e-9))))
-        calls[name] = n
-    samples = {name: [] for name in names}
-    for r in range(rounds):
-        k = r % len(names)
-        for name in names[k:] + names[:k]:
-            f, n = cols[name], calls[name]
-            t0 = time.perf_counter()
-            for _ in range(n):
-                f()
-            samples[name].append(n / (time.perf_counter() - t0))
+    """_course.rates (warm-up, calibration, interleaved rounds) and, per column, the
+    median rate and the interquartile range relative to it."""
+    res = _course.rates(cols, rounds=rounds, min_time=min_time, warmup=5)
     out = {}
-    for name, s in samples.items():
+    for name, r in res.items():
+        s = r["rates"]
         q = statistics.quantiles(s, n=4) if len(s) >= 2 else [s[0]] * 3
-        med = statistics.median(s)
+        med = r["rate"]
         out[name] = {"steps_per_s": med, "us_per_step": 1e6 / med,
-                     "iqr_rel": (q[2] - q[0]) / med, "calls": calls[name], "rounds": len(s)}
+                     "iqr_rel": (q[2] - q[0]) / med, "calls": r["calls"], "rounds": len(s)}
     return out
 
 
 def limit_threads():
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
+    """One thread for BLAS (and PyTorch, XLA), as benchmarks/run.py's default."""
+    info = peers.configure_threads(1)
+    if "_limiter" not in info:
         return "default (threadpoolctl not installed)"
-    threadpool_limits(1)
     return "1 (threadpoolctl)"
 
 
@@ -146,6 +137,8 @@ def main(argv=None):
     ap.add_argument("--min-time", type=float, default=None,
                     help="seconds per sample (default 0.2; 0.02 with --quick)")
     ap.add_argument("--json", help="write the measurements there")
+    ap.add_argument(malloc_env.FLAG, action="store_true",
+                    help="keep glibc's adaptive malloc thresholds (see benchmarks/malloc_env.py)")
     args = ap.parse_args(argv)
     rounds = args.rounds or (5 if args.quick else 15)
     min_time = args.min_time or (0.02 if args.quick else 0.2)
@@ -157,7 +150,7 @@ def main(argv=None):
     print("One training step (loss + gradient + update) of the homework's 2-25-25-1 sigmoid")
     print(f"network on make_moons(100): Python {platform.python_version()}, NumPy "
           f"{np.__version__}, chainrule {getattr(chainrule, '__version__', '?')}, "
-          f"BLAS threads {threads}, {os.cpu_count()} CPUs")
+          f"BLAS threads {threads}, {os.cpu_count()} CPUs, {malloc_env.describe()}")
     ref, bad = check(X, y, params)
     print(f"check: every column's first three losses equal chainrule's {np.round(ref, 6)}: "
           + ("yes" if not bad else f"NO {bad}"))

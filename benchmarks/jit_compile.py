@@ -47,26 +47,10 @@ w = register(Workload(
     display="delta", derived=_derived))
 
 
-@w.impl("numpy")
-def _numpy(d):
-    params, x, Y = d["params"], d["x"], d["Y"]
-    return lambda: mlp.numpy_value_and_grad(params, x, Y)
-
-
-@w.impl("chainrule")
-def _chainrule(d):
-    cr, cnp = peers.chainrule()
-    vg = cr.value_and_grad(mlp.make_loss(cnp))
-    params, x, Y = d["params"], d["x"], d["Y"]
-    return lambda: vg(params, x, Y)
-
-
-@w.impl("chainrule-jit")
-def _chainrule_jit(d):
-    cr, cnp = peers.chainrule()
-    vg = cr.jit(cr.value_and_grad(mlp.make_loss(cnp)))
-    params, x, Y = d["params"], d["x"], d["Y"]
-    return lambda: vg(params, x, Y)
+# The numpy, eager and warm-jit rows are mlp.py's builders (the same loss and data).
+w.impl("numpy")(mlp.build_numpy)
+w.impl("chainrule")(mlp.build_chainrule)
+w.impl("chainrule-jit")(mlp.build_chainrule_jit)
 
 
 @w.impl("chainrule-jit-first")
@@ -82,22 +66,12 @@ def _chainrule_jit_first(d):
     return run
 
 
-def _jax_inputs(d):
-    jx, jnp = peers.jax()
-    params = [(jnp.asarray(W), jnp.asarray(b)) for W, b in d["params"]]
-    return jx, jnp, params, jnp.asarray(d["x"]), jnp.asarray(d["Y"])
-
-
-@w.impl("jax-jit")
-def _jax_jit(d):
-    jx, jnp, params, x, Y = _jax_inputs(d)
-    vg = jx.jit(jx.value_and_grad(mlp.make_loss(jnp)))
-    return lambda: jx.block_until_ready(vg(params, x, Y))
+w.impl("jax-jit")(mlp.build_jax_jit)
 
 
 @w.impl("jax-jit-first")
 def _jax_jit_first(d):
-    jx, jnp, params, x, Y = _jax_inputs(d)
+    jx, jnp, params, x, Y = mlp.jax_inputs(d)
 
     def run():
         # A new closure each call: JAX's caches are keyed on the function, so this traces,

@@ -67,6 +67,40 @@ def numpy_value_and_grad(params, x, Y):
     return value, grads
 
 
+# Builders ``builder(data) -> thunk`` shared with jit_compile.py (the same loss and data).
+
+def build_numpy(d):
+    params, x, Y = d["params"], d["x"], d["Y"]
+    return lambda: numpy_value_and_grad(params, x, Y)
+
+
+def build_chainrule(d):
+    cr, cnp = peers.chainrule()
+    vg = cr.value_and_grad(make_loss(cnp))
+    params, x, Y = d["params"], d["x"], d["Y"]
+    return lambda: vg(params, x, Y)
+
+
+def build_chainrule_jit(d):
+    cr, cnp = peers.chainrule()
+    vg = cr.jit(cr.value_and_grad(make_loss(cnp)))
+    params, x, Y = d["params"], d["x"], d["Y"]
+    return lambda: vg(params, x, Y)
+
+
+def jax_inputs(d):
+    """(jax, jax.numpy, params, x, Y) with the data as JAX arrays."""
+    jx, jnp = peers.jax()
+    params = [(jnp.asarray(W), jnp.asarray(b)) for W, b in d["params"]]
+    return jx, jnp, params, jnp.asarray(d["x"]), jnp.asarray(d["Y"])
+
+
+def build_jax_jit(d):
+    jx, jnp, params, x, Y = jax_inputs(d)
+    vg = jx.jit(jx.value_and_grad(make_loss(jnp)))
+    return lambda: jx.block_until_ready(vg(params, x, Y))
+
+
 def _add(name, sizes, batch, target, jit_target, reported):
     w = register(Workload(
         name=name, family="mlp",
@@ -75,25 +109,9 @@ def _add(name, sizes, batch, target, jit_target, reported):
         make_data=lambda: make_data(sizes, batch),
         target=(Target(ratio=target), Target(ratio=jit_target, impl="chainrule-jit")),
         reported=reported))
-
-    @w.impl("numpy")
-    def _numpy(d):
-        params, x, Y = d["params"], d["x"], d["Y"]
-        return lambda: numpy_value_and_grad(params, x, Y)
-
-    @w.impl("chainrule")
-    def _chainrule(d):
-        cr, cnp = peers.chainrule()
-        vg = cr.value_and_grad(make_loss(cnp))
-        params, x, Y = d["params"], d["x"], d["Y"]
-        return lambda: vg(params, x, Y)
-
-    @w.impl("chainrule-jit")
-    def _chainrule_jit(d):
-        cr, cnp = peers.chainrule()
-        vg = cr.jit(cr.value_and_grad(make_loss(cnp)))
-        params, x, Y = d["params"], d["x"], d["Y"]
-        return lambda: vg(params, x, Y)
+    w.impl("numpy")(build_numpy)
+    w.impl("chainrule")(build_chainrule)
+    w.impl("chainrule-jit")(build_chainrule_jit)
 
     @w.impl("autograd")
     def _autograd(d):
@@ -102,22 +120,13 @@ def _add(name, sizes, batch, target, jit_target, reported):
         params, x, Y = d["params"], d["x"], d["Y"]
         return lambda: vg(params, x, Y)
 
-    def _jax_inputs(d):
-        jx, jnp = peers.jax()
-        params = [(jnp.asarray(W), jnp.asarray(b)) for W, b in d["params"]]
-        return jx, jnp, params, jnp.asarray(d["x"]), jnp.asarray(d["Y"])
-
     @w.impl("jax")
     def _jax(d):
-        jx, jnp, params, x, Y = _jax_inputs(d)
+        jx, jnp, params, x, Y = jax_inputs(d)
         vg = jx.value_and_grad(make_loss(jnp))
         return lambda: jx.block_until_ready(vg(params, x, Y))
 
-    @w.impl("jax-jit")
-    def _jax_jit(d):
-        jx, jnp, params, x, Y = _jax_inputs(d)
-        vg = jx.jit(jx.value_and_grad(make_loss(jnp)))
-        return lambda: jx.block_until_ready(vg(params, x, Y))
+    w.impl("jax-jit")(build_jax_jit)
 
     @w.impl("torch")
     def _torch(d):

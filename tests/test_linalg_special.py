@@ -427,3 +427,24 @@ def test_lstsq_rank_deficient_matches_numpy_inside_transformation():
     assert got[1].shape == want[1].shape == (0,)
     assert int(got[2]) == int(want[2]) == 2
     np.testing.assert_allclose(got[3], want[3], atol=1e-10)
+
+
+# ------------------------------------------------------------- pad (traced constants)
+
+def test_pad_constant_values_list_with_traced_entries():
+    """``constant_values`` given as (nested) lists holding traced values, or as a
+    traced array, broadcasts to (ndim, 2) as NumPy's and is differentiable."""
+    x = randn(2, 3)
+    pw = ((1, 2), (0, 1))
+    c0 = np.array([1.5, -2.0, 3.0])
+    cases = [lambda c: c[0], lambda c: [c[0], c[1]], lambda c: [c[0], 5.0],
+             lambda c: [[c[0], c[1]], [c[2], 7.0]], lambda c: [[c[0]], [c[1]]],
+             lambda c: c[:2]]
+    for cv in cases:
+        f = lambda c: cnp.pad(x, pw, constant_values=cv(c))
+        ref = lambda c: np.pad(x, pw, constant_values=np.array(cv(c)))
+        np.testing.assert_allclose(cr.vjp(f, c0)[0], ref(c0))
+        np.testing.assert_allclose(cr.jacfwd(f)(c0), num_jac(ref, c0), atol=1e-8)
+        np.testing.assert_allclose(cr.jacrev(f)(c0), num_jac(ref, c0), atol=1e-8)
+    with pytest.raises(ValueError):     # NumPy's broadcast error
+        cr.jacfwd(lambda c: cnp.pad(x, pw, constant_values=[c[0], c[1], c[2]]))(c0)

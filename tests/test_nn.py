@@ -66,6 +66,35 @@ def test_activation_gradients_are_finite_and_right():
     assert_allclose(g, [[-1.0, 1.0, 0.0]], atol=1e-300)
 
 
+def test_softmax_family_on_fully_masked_rows():
+    # chainrule.scipy.special's fused primitives: a row that is entirely -inf has
+    # SciPy's value (-inf / nan) and derivative 0, never nan; nn keeps axis=-1
+    x = np.array([[1.0, 2.0, -np.inf], [-np.inf, -np.inf, -np.inf]])
+    with np.errstate(invalid="ignore"):           # -inf - -inf in the masked row
+        assert_allclose(nn.logsumexp(x), [scipy.special.logsumexp(x[0]), -np.inf])
+        assert nn.logsumexp(x, keepdims=True).shape == (2, 1)
+        assert np.all(np.isnan(nn.softmax(x)[1])) and np.all(np.isnan(nn.log_softmax(x)[1]))
+        assert_allclose(nn.softmax(x)[0], scipy.special.softmax(x[0]), rtol=1e-14)
+        for f in (lambda v: cnp.sum(nn.logsumexp(v)[1]),
+                  lambda v: cnp.sum(nn.softmax(v)[0] * np.array([1.0, 2.0, 3.0])),
+                  lambda v: nn.log_softmax(v)[0, 0]):
+            g = cr.grad(f)(x)
+            assert np.all(np.isfinite(g)) and np.all(g[1] == 0.0)
+        g = cr.grad(lambda v: nn.logsumexp(v)[0])(x)
+        assert_allclose(g[0], scipy.special.softmax(x[0]), rtol=1e-14)
+
+
+def test_piecewise_activations_under_vmap_of_grad():
+    # cnp.where with a condition batched by vmap: per-example derivatives
+    X = np.array([[-1.0, 0.0, 2.0], [3.0, -0.5, 0.0]])
+    w = np.array([1.0, 1.0, 1.0])
+    for f, df in [(nn.relu, lambda z: (z > 0) * 1.0),
+                  (lambda z: nn.leaky_relu(z, 0.1), lambda z: np.where(z > 0, 1.0, 0.1)),
+                  (nn.elu, lambda z: np.where(z > 0, 1.0, np.exp(z)))]:
+        pe = cr.vmap(cr.grad(lambda w, x: cnp.sum(f(w * x))), in_axes=(None, 0))(w, X)
+        assert_allclose(pe, df(X) * X, rtol=1e-14)
+
+
 # ------------------------------------------------------------------ initialisers
 
 def test_initializers_shapes_and_scales():
@@ -167,6 +196,13 @@ def test_cross_entropy_and_mse():
     assert_allclose(g, (scipy.special.softmax(logits, axis=1) - onehot) / 6, rtol=1e-12)
     assert_allclose(nn.cross_entropy(np.array([[1000.0, -1000.0]]), np.array([0])), 0.0,
                     atol=1e-300)
+    # traced integer labels: vmap(grad) over (logits, label) pairs, and over labels alone
+    pe = cr.vmap(cr.grad(nn.cross_entropy))(logits[:, None, :], labels[:, None])
+    assert_allclose(pe[:, 0, :], scipy.special.softmax(logits, axis=1) - onehot, rtol=1e-12)
+    pe = cr.vmap(cr.grad(lambda z, y: nn.cross_entropy(z, y, reduction="sum")),
+                 in_axes=(None, 0))(logits, np.stack([labels, labels[::-1]]))
+    assert_allclose(pe[1], scipy.special.softmax(logits, axis=1) - onehot[::-1], rtol=1e-12)
+    assert_allclose(nn.cross_entropy(logits.T, labels, axis=0), expected, rtol=1e-14)
     pred, target = rng.standard_normal((6, 1)), rng.standard_normal(6)
     assert_allclose(nn.mse(pred, target), np.mean((pred[:, 0] - target) ** 2), rtol=1e-14)
     assert_allclose(nn.mse(pred, target, reduction="sum"),

@@ -295,6 +295,31 @@ def test_cho_solve_roundtrip():
         np.testing.assert_allclose(g, np.linalg.solve(a, np.ones(3)))
 
 
+@pytest.mark.parametrize("assume_a", ["pos", "her", "sym"])
+@pytest.mark.parametrize("lower", [False, True])
+def test_solve_and_inv_complex_assume_a_match_scipy(assume_a, lower):
+    """SciPy's Hermitian drivers ("pos", "her") read one triangle, conjugate its mirror
+    and ignore the imaginary part of the diagonal; "sym" mirrors without conjugating.
+    The input is deliberately not Hermitian (and has an imaginary diagonal)."""
+    rng = np.random.default_rng(7)
+    n = 3
+    m = rng.standard_normal((n, n)) + 1j * rng.standard_normal((n, n))
+    a = m @ m.conj().T + 3 * np.eye(n)
+    a = a + 0.3 * (rng.standard_normal((n, n)) + 1j * rng.standard_normal((n, n)))
+    e = rng.standard_normal((n, n)) + 1j * rng.standard_normal((n, n))
+    b = rng.standard_normal(n) + 1j * rng.standard_normal(n)
+    h = 1e-6
+    cases = [(lambda a: cla.solve(a, b, assume_a=assume_a, lower=lower),
+              lambda a: sl.solve(a, b, assume_a=assume_a, lower=lower)),
+             (lambda a: cla.inv(a, assume_a=assume_a, lower=lower),
+              lambda a: sl.inv(a, assume_a=assume_a, lower=lower))]
+    for f, ref in cases:
+        v, t = cr.jvp(f, (a,), (e,))
+        np.testing.assert_allclose(v, ref(a), rtol=1e-12, atol=1e-12)
+        fd = (ref(a + h * e) - ref(a - h * e)) / (2 * h)
+        np.testing.assert_allclose(t, fd, rtol=1e-6, atol=1e-8)
+
+
 # ------------------------------------------------------------------ signal
 
 def test_convolve_gradient_is_correlation():

@@ -1,9 +1,8 @@
 """Activation functions, differentiable and numerically stable, on chainrule.numpy."""
 import math
 
-import chainrule as cr
 import chainrule.numpy as cnp
-from chainrule.scipy.special import expit as _expit
+from chainrule.scipy import special as _special
 
 __all__ = ["relu", "leaky_relu", "elu", "tanh", "sigmoid", "log_sigmoid", "softplus",
            "silu", "swish", "gelu", "softmax", "log_softmax", "logsumexp", "identity",
@@ -15,24 +14,20 @@ def identity(x):
     return x
 
 
-# The piecewise activations use cnp.select rather than cnp.where: select also works
-# under vmap with a batched condition (per-example gradients of ReLU networks).
-
-
 def relu(x):
     """Rectified linear unit ``max(x, 0)`` (derivative 0 at 0, as in JAX)."""
-    return cnp.select([x > 0], [x], 0.0)
+    return cnp.where(x > 0, x, 0.0)
 
 
 def leaky_relu(x, negative_slope=0.01):
     """``x`` for ``x > 0``, ``negative_slope * x`` otherwise."""
-    return cnp.select([x > 0], [x], negative_slope * x)
+    return cnp.where(x > 0, x, negative_slope * x)
 
 
 def elu(x, alpha=1.0):
     """Exponential linear unit: ``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` otherwise."""
-    negative_part = cnp.select([x > 0], [0.0], x)          # no overflow for large x
-    return cnp.select([x > 0], [x], alpha * cnp.expm1(negative_part))
+    negative_part = cnp.where(x > 0, 0.0, x)          # no overflow for large x
+    return cnp.where(x > 0, x, alpha * cnp.expm1(negative_part))
 
 
 def tanh(x):
@@ -43,17 +38,18 @@ def tanh(x):
 def sigmoid(x):
     """Logistic sigmoid ``1 / (1 + exp(-x))`` (SciPy's ``expit``: no overflow for any
     ``x``, full accuracy in both tails, one primitive with derivative ``s (1 - s)``)."""
-    return _expit(x)
+    return _special.expit(x)
 
 
 def softplus(x):
-    """``log(1 + exp(x))``, stable for large ``|x|`` (``logaddexp(0, x)``)."""
-    return cnp.logaddexp(0.0, x)
+    """``log(1 + exp(x))``, stable for large ``|x|`` (``scipy.special.softplus``)."""
+    return _special.softplus(x)
 
 
 def log_sigmoid(x):
-    """``log(sigmoid(x)) = -softplus(-x)``, stable for large ``|x|``."""
-    return -cnp.logaddexp(0.0, -x)
+    """``log(sigmoid(x)) = -softplus(-x)``, stable for large ``|x|`` (SciPy's
+    ``log_expit``, one primitive with derivative ``sigmoid(-x)``)."""
+    return _special.log_expit(x)
 
 
 def silu(x):
@@ -78,26 +74,27 @@ def gelu(x, approximate=True):
     if approximate:
         c = math.sqrt(2.0 / math.pi)
         return 0.5 * x * (1.0 + cnp.tanh(c * (x + 0.044715 * x ** 3)))
-    from chainrule.scipy.special import erf
-    return 0.5 * x * (1.0 + erf(x / math.sqrt(2.0)))
+    return 0.5 * x * (1.0 + _special.erf(x / math.sqrt(2.0)))
 
+
+# The softmax family is chainrule.scipy.special's (fused primitives: stable, and a row
+# that is entirely -inf has value -inf/nan as in SciPy but derivative 0, never nan),
+# with the last axis as the default.
 
 def logsumexp(x, axis=-1, keepdims=False):
-    """``log(sum(exp(x), axis))`` computed stably (the maximum is factored out)."""
-    m = cr.stop_gradient(cnp.max(x, axis=axis, keepdims=True))
-    m = cnp.select([cnp.isfinite(m)], [m], 0.0)
-    out = cnp.log(cnp.sum(cnp.exp(x - m), axis=axis, keepdims=True)) + m
-    return out if keepdims else cnp.squeeze(out, axis=axis)
+    """``log(sum(exp(x), axis))`` computed stably (``scipy.special.logsumexp``)."""
+    return _special.logsumexp(x, axis=axis, keepdims=keepdims)
 
 
 def log_softmax(x, axis=-1):
-    """``x - logsumexp(x, axis)``: log-probabilities from logits, stable."""
-    return x - logsumexp(x, axis=axis, keepdims=True)
+    """``x - logsumexp(x, axis)``: log-probabilities from logits, stable
+    (``scipy.special.log_softmax``)."""
+    return _special.log_softmax(x, axis=axis)
 
 
 def softmax(x, axis=-1):
-    """``exp(x) / sum(exp(x), axis)``, stable."""
-    return cnp.exp(log_softmax(x, axis=axis))
+    """``exp(x) / sum(exp(x), axis)``, stable (``scipy.special.softmax``)."""
+    return _special.softmax(x, axis=axis)
 
 
 _BY_NAME = {

@@ -132,7 +132,7 @@ class MLP:
         self.sizes = sizes
         self.activation = get_activation(activation)
         self.output_activation = get_activation(output_activation)
-        self.w_init = glorot_normal() if w_init is None else w_init
+        self.w_init = w_init                  # None: dense_init's default (Glorot normal)
         self.b_init = b_init
         self.dropout = float(dropout)
 

@@ -78,11 +78,8 @@ def cross_entropy(logits, labels, reduction="mean", axis=-1):
     logp = log_softmax(logits, axis=axis)
     labels_arr = _as_array(labels)
     if np.issubdtype(labels_arr.dtype, np.integer):
-        k = logits.shape[axis]
-        if isinstance(labels_arr, np.ndarray):
-            onehot = (labels_arr[..., None] == np.arange(k)).astype(np.float64)
-        else:                      # traced labels (e.g. per-example gradients under vmap)
-            onehot = cnp.select([labels_arr[..., None] == np.arange(k)], [1.0], 0.0)
+        # NumPy or traced labels (per-example gradients under vmap) alike
+        onehot = cnp.where(labels_arr[..., None] == np.arange(logits.shape[axis]), 1.0, 0.0)
         if axis not in (-1, logits.ndim - 1):
             onehot = cnp.moveaxis(onehot, -1, axis)
         per_example = -cnp.sum(onehot * logp, axis=axis)

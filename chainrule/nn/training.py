@@ -9,6 +9,7 @@ import numpy as np
 import chainrule as cr
 from chainrule import tree_util
 from chainrule import optim
+from chainrule.optim._tree import _scalar
 
 from .data import _length, batches, num_batches
 from .initializers import as_rng
@@ -16,13 +17,6 @@ from .losses import accuracy
 
 __all__ = ["fit", "History", "EarlyStopping", "Callback", "LambdaCallback",
            "per_example_grads", "accuracy_metric"]
-
-
-def _scalar(v, what="loss_fn"):
-    a = np.asarray(v, dtype=np.float64)
-    if a.size != 1:
-        raise TypeError(f"{what} must return a scalar, got shape {a.shape}")
-    return float(a.reshape(()))
 
 
 class History:
@@ -380,7 +374,7 @@ def fit(loss_fn, params, data, optimizer, *, epochs=None, steps=None, batch_size
 
     def call_loss(p, Xb, yb):
         out = loss_fn(p, Xb) if yb is None else loss_fn(p, Xb, yb)
-        return _scalar(out[0] if has_aux else out)
+        return _scalar(out[0] if has_aux else out, "loss_fn")
 
     hist = History()
     info = SimpleNamespace(epoch=0, step=0, params=params, opt_state=opt_state, loss=None,
@@ -419,7 +413,7 @@ def fit(loss_fn, params, data, optimizer, *, epochs=None, steps=None, batch_size
                     info.aux = aux
                 else:
                     value, grads = vg(*args)
-                value = _scalar(value)
+                value = _scalar(value, "loss_fn")
                 updates, opt_state = optimizer.update(grads, opt_state, params)
                 params = optim.apply_updates(params, updates)
                 step += 1

@@ -9,7 +9,7 @@ import numpy as np
 
 import chainrule as cr
 
-from ._tree import ravel_pytree
+from ._tree import _scalar, ravel_pytree
 
 __all__ = ["DescentResult", "DescentHistory", "gradient_descent", "newton"]
 
@@ -99,14 +99,6 @@ class DescentResult:
                 f"message={self.message!r})")
 
 
-def _scalar(v, name="f"):
-    a = np.asarray(v, dtype=np.float64)
-    if a.size != 1:
-        raise TypeError(f"{name} must return a scalar (an array with one element); "
-                        f"got shape {a.shape}")
-    return float(a.reshape(()))
-
-
 class _Problem:
     """f on a flat float64 vector, with evaluation counters."""
 
@@ -175,6 +167,11 @@ def _backtrack(prob, x, fx, gnorm, slope, d, alpha, c1, shrink, max_backtracks):
     return None, None, None
 
 
+_NO_DECREASE = ("line search found no decrease (gradient norm {gnorm:.3g}: "
+                "at the resolution of f in floating point, or tol too small)")
+_BY_CALLBACK = "stopped by callback"
+
+
 def _stop_reason(fx, gnorm, tol, nit, max_iter):
     """(converged, message) when a descent loop should stop, else None."""
     if not np.isfinite(fx):
@@ -192,6 +189,23 @@ def _start(prob, keep_path):
     if keep_path:
         hist.x.append(prob.unravel(x))
     return hist, x
+
+
+def _record(prob, hist, x, fx, g, step=None, direction=None, keep_path=False,
+            callback=None):
+    """Append the value and gradient norm at ``x`` to ``hist``; after an iteration
+    (``step`` given) also its step size, direction and (``keep_path``) the iterate, then
+    call ``callback``. Returns (gradient norm, True when the callback asks to stop)."""
+    gnorm = float(np.linalg.norm(g))
+    hist.f.append(fx)
+    hist.grad_norm.append(gnorm)
+    if step is None:
+        return gnorm, False
+    hist.step_size.append(step)
+    hist.direction.append(direction)
+    if keep_path:
+        hist.x.append(prob.unravel(x))
+    return gnorm, bool(callback is not None and callback(prob.unravel(x), fx))
 
 
 def _finish(prob, x, fx, g, nit, converged, message, hist):
@@ -259,9 +273,7 @@ def gradient_descent(f, x0, *, args=(), step_size=1.0, line_search=True, c1=1e-4
     prob = _Problem(f, x0, args)
     hist, x = _start(prob, keep_path)
     fx, g = prob.value_and_grad(x)
-    gnorm = float(np.linalg.norm(g))
-    hist.f.append(fx)
-    hist.grad_norm.append(gnorm)
+    gnorm, _ = _record(prob, hist, x, fx, g)
     alpha = float(step_size)
     nit, converged = 0, False
     while True:
@@ -273,8 +285,7 @@ def gradient_descent(f, x0, *, args=(), step_size=1.0, line_search=True, c1=1e-4
             a, f_new, x_new = _backtrack(prob, x, fx, gnorm, -gnorm ** 2, -g, alpha, c1,
                                          shrink, max_backtracks)
             if a is None:
-                message = (f"line search found no decrease (gradient norm {gnorm:.3g}: "
-                           "at the resolution of f in floating point, or tol too small)")
+                message = _NO_DECREASE.format(gnorm=gnorm)
                 break
             x = x_new
             # next trial step: grow after a step that delivered at least half the decrease
@@ -289,15 +300,9 @@ def gradient_descent(f, x0, *, args=(), step_size=1.0, line_search=True, c1=1e-4
             x = x - a * g
         nit += 1
         fx, g = prob.value_and_grad(x)
-        gnorm = float(np.linalg.norm(g))
-        hist.f.append(fx)
-        hist.grad_norm.append(gnorm)
-        hist.step_size.append(a)
-        hist.direction.append("gradient")
-        if keep_path:
-            hist.x.append(prob.unravel(x))
-        if callback is not None and callback(prob.unravel(x), fx):
-            message = "stopped by callback"
+        gnorm, stopped = _record(prob, hist, x, fx, g, a, "gradient", keep_path, callback)
+        if stopped:
+            message = _BY_CALLBACK
             break
     return _finish(prob, x, fx, g, nit, converged, message, hist)
 
@@ -412,9 +417,7 @@ def newton(f, x0, *, args=(), method="auto", line_search=True, step_size=1.0,
     fx, g, H = local_model(x)
     if fx is None:
         fx = prob.value(x)
-    gnorm = float(np.linalg.norm(g))
-    hist.f.append(fx)
-    hist.grad_norm.append(gnorm)
+    gnorm, _ = _record(prob, hist, x, fx, g)
     nit, converged = 0, False
     while True:
         stop = _stop_reason(fx, gnorm, tol, nit, max_iter)
@@ -442,8 +445,7 @@ def newton(f, x0, *, args=(), method="auto", line_search=True, step_size=1.0,
             a, f_new, x_new = _backtrack(prob, x, fx, gnorm, slope, d, float(step_size),
                                          c1, shrink, max_backtracks)
             if a is None:
-                message = (f"line search found no decrease (gradient norm {gnorm:.3g}: "
-                           "at the resolution of f in floating point, or tol too small)")
+                message = _NO_DECREASE.format(gnorm=gnorm)
                 break
             x = x_new
         else:
@@ -453,14 +455,8 @@ def newton(f, x0, *, args=(), method="auto", line_search=True, step_size=1.0,
         nit += 1
         fx_new, g, H = local_model(x)
         fx = fx_new if fx_new is not None else (f_new if f_new is not None else prob.value(x))
-        gnorm = float(np.linalg.norm(g))
-        hist.f.append(fx)
-        hist.grad_norm.append(gnorm)
-        hist.step_size.append(a)
-        hist.direction.append(kind)
-        if keep_path:
-            hist.x.append(prob.unravel(x))
-        if callback is not None and callback(prob.unravel(x), fx):
-            message = "stopped by callback"
+        gnorm, stopped = _record(prob, hist, x, fx, g, a, kind, keep_path, callback)
+        if stopped:
+            message = _BY_CALLBACK
             break
     return _finish(prob, x, fx, g, nit, converged, message, hist)

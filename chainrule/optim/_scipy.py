@@ -5,7 +5,7 @@ import numpy as np
 
 import chainrule as cr
 
-from ._tree import ravel_pytree
+from ._tree import _scalar, ravel_pytree
 
 __all__ = ["minimize"]
 
@@ -13,6 +13,7 @@ __all__ = ["minimize"]
 _NO_GRADIENT = {"nelder-mead", "powell", "cobyla", "cobyqa"}
 _HESS_FULL = {"dogleg", "trust-exact"}
 _HESS_EITHER = {"newton-cg", "trust-ncg", "trust-krylov", "trust-constr"}
+_OBJECTIVE = "minimize: the objective"      # names it in _scalar's error message
 
 
 class _Evaluator:
@@ -29,20 +30,13 @@ class _Evaluator:
         self.n_hess = 0
         self.n_hessp = 0
 
-    @staticmethod
-    def _scalar(v):
-        a = np.asarray(v, dtype=np.float64)
-        if a.size != 1:
-            raise TypeError(f"minimize: the objective must return a scalar, got shape {a.shape}")
-        return float(a.reshape(()))
-
     def _compute(self, x):
         x = np.asarray(x, dtype=np.float64)
         if self._x is None or self._x.shape != x.shape or not np.array_equal(self._x, x):
             v, g = self._vg(x.copy())
             self.n_value_and_grad += 1
             self._x = x.copy()
-            self._value = self._scalar(v)
+            self._value = _scalar(v, _OBJECTIVE)
             self._grad = np.asarray(g, dtype=np.float64).copy()
 
     def fun(self, x):
@@ -55,7 +49,7 @@ class _Evaluator:
 
     def value_only(self, x):
         self.n_value += 1
-        return self._scalar(self.f_flat(np.asarray(x, dtype=np.float64).copy()))
+        return _scalar(self.f_flat(np.asarray(x, dtype=np.float64).copy()), _OBJECTIVE)
 
     def hess(self, x):
         self.n_hess += 1

@@ -14,7 +14,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 import chainrule.numpy as cnp
-from chainrule import tree_util
+from chainrule.tree_util import tree_map
 
 from ._tree import global_norm, tree_zeros_like
 
@@ -74,10 +74,6 @@ class ScaleByAdagradState(NamedTuple):
     sum_of_squares: Any
 
 
-def _tmap(f, *trees):
-    return tree_util.tree_map(f, *trees)
-
-
 def apply_updates(params, updates):
     """Return ``params + updates`` leafwise.
 
@@ -93,7 +89,7 @@ def apply_updates(params, updates):
     def add(p, u):
         r = p + u
         return np.asarray(r, dtype=np.float64) if isinstance(r, (float, np.number)) else r
-    return _tmap(add, params, updates)
+    return tree_map(add, params, updates)
 
 
 def chain(*transforms):
@@ -145,7 +141,7 @@ def scale(step_size):
         return EmptyState()
 
     def update(updates, state, params=None):
-        return _tmap(lambda g: step_size * g, updates), state
+        return tree_map(lambda g: step_size * g, updates), state
     return GradientTransformation(init, update)
 
 
@@ -156,7 +152,7 @@ def scale_by_schedule(schedule):
 
     def update(updates, state, params=None):
         s = schedule(state.count)
-        return (_tmap(lambda g: s * g, updates),
+        return (tree_map(lambda g: s * g, updates),
                 ScaleByScheduleState(count=state.count + 1))
     return GradientTransformation(init, update)
 
@@ -190,9 +186,9 @@ def trace(decay, nesterov=False):
         return TraceState(trace=tree_zeros_like(params))
 
     def update(updates, state, params=None):
-        new_trace = _tmap(lambda g, t: g + decay * t, updates, state.trace)
+        new_trace = tree_map(lambda g, t: g + decay * t, updates, state.trace)
         if nesterov:
-            out = _tmap(lambda g, t: g + decay * t, updates, new_trace)
+            out = tree_map(lambda g, t: g + decay * t, updates, new_trace)
         else:
             out = new_trace
         return out, TraceState(trace=new_trace)
@@ -211,11 +207,11 @@ def scale_by_adam(b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0):
 
     def update(updates, state, params=None):
         count = state.count + 1
-        mu = _tmap(lambda g, m: b1 * m + (1.0 - b1) * g, updates, state.mu)
-        nu = _tmap(lambda g, v: b2 * v + (1.0 - b2) * g * g, updates, state.nu)
+        mu = tree_map(lambda g, m: b1 * m + (1.0 - b1) * g, updates, state.mu)
+        nu = tree_map(lambda g, v: b2 * v + (1.0 - b2) * g * g, updates, state.nu)
         c1 = 1.0 - b1 ** count
         c2 = 1.0 - b2 ** count
-        out = _tmap(lambda m, v: (m / c1) / (cnp.sqrt(v / c2 + eps_root) + eps), mu, nu)
+        out = tree_map(lambda m, v: (m / c1) / (cnp.sqrt(v / c2 + eps_root) + eps), mu, nu)
         return out, ScaleByAdamState(count=count, mu=mu, nu=nu)
     return GradientTransformation(init, update)
 
@@ -227,13 +223,13 @@ def scale_by_rms(decay=0.9, eps=1e-8, centered=False):
                                mu=tree_zeros_like(params) if centered else None)
 
     def update(updates, state, params=None):
-        nu = _tmap(lambda g, v: decay * v + (1.0 - decay) * g * g, updates, state.nu)
+        nu = tree_map(lambda g, v: decay * v + (1.0 - decay) * g * g, updates, state.nu)
         if centered:
-            mu = _tmap(lambda g, m: decay * m + (1.0 - decay) * g, updates, state.mu)
-            out = _tmap(lambda g, v, m: g / (cnp.sqrt(v - m * m) + eps), updates, nu, mu)
+            mu = tree_map(lambda g, m: decay * m + (1.0 - decay) * g, updates, state.mu)
+            out = tree_map(lambda g, v, m: g / (cnp.sqrt(v - m * m) + eps), updates, nu, mu)
         else:
             mu = None
-            out = _tmap(lambda g, v: g / (cnp.sqrt(v) + eps), updates, nu)
+            out = tree_map(lambda g, v: g / (cnp.sqrt(v) + eps), updates, nu)
         return out, ScaleByRmsState(nu=nu, mu=mu)
     return GradientTransformation(init, update)
 
@@ -241,13 +237,13 @@ def scale_by_rms(decay=0.9, eps=1e-8, centered=False):
 def scale_by_adagrad(initial_accumulator_value=0.1, eps=1e-7):
     """Adagrad's rescaling: ``g / sqrt(sum of g^2 + eps)``."""
     def init(params):
-        return ScaleByAdagradState(sum_of_squares=_tmap(
+        return ScaleByAdagradState(sum_of_squares=tree_map(
             lambda p: np.full(np.shape(p), initial_accumulator_value, dtype=np.float64),
             params))
 
     def update(updates, state, params=None):
-        s = _tmap(lambda g, a: a + g * g, updates, state.sum_of_squares)
-        out = _tmap(lambda g, a: g / cnp.sqrt(a + eps), updates, s)
+        s = tree_map(lambda g, a: a + g * g, updates, state.sum_of_squares)
+        out = tree_map(lambda g, a: g / cnp.sqrt(a + eps), updates, s)
         return out, ScaleByAdagradState(sum_of_squares=s)
     return GradientTransformation(init, update)
 
@@ -277,10 +273,10 @@ def add_decayed_weights(weight_decay=0.0, mask=None):
                              "call update(grads, state, params)")
         m = _resolve_mask(mask, params)
         if m is None:
-            out = _tmap(lambda g, p: g + weight_decay * p, updates, params)
+            out = tree_map(lambda g, p: g + weight_decay * p, updates, params)
         else:
-            out = _tmap(lambda g, p, keep: g + weight_decay * p if keep else g,
-                        updates, params, m)
+            out = tree_map(lambda g, p, keep: g + weight_decay * p if keep else g,
+                           updates, params, m)
         return out, state
     return GradientTransformation(init, update)
 
@@ -294,7 +290,7 @@ def clip(max_delta):
         return EmptyState()
 
     def update(updates, state, params=None):
-        return _tmap(lambda g: cnp.clip(g, -max_delta, max_delta), updates), state
+        return tree_map(lambda g: cnp.clip(g, -max_delta, max_delta), updates), state
     return GradientTransformation(init, update)
 
 
@@ -315,7 +311,7 @@ def clip_by_global_norm(max_norm):
     def update(updates, state, params=None):
         norm = global_norm(updates)
         factor = max_norm / cnp.maximum(norm, max_norm)
-        return _tmap(lambda g: g * factor, updates), state
+        return tree_map(lambda g: g * factor, updates), state
     return GradientTransformation(init, update)
 
 

@@ -7,6 +7,16 @@ from chainrule import tree_util
 __all__ = ["ravel_pytree", "global_norm", "tree_vdot", "tree_zeros_like"]
 
 
+def _scalar(v, what="f"):
+    """``v`` (an array with one element) as a Python float; ``what`` names the callable
+    that returned it in the error message."""
+    a = np.asarray(v, dtype=np.float64)
+    if a.size != 1:
+        raise TypeError(f"{what} must return a scalar (an array with one element); "
+                        f"got shape {a.shape}")
+    return float(a.reshape(()))
+
+
 def ravel_pytree(tree):
     """Flatten a pytree of arrays into one float64 vector.
 

@@ -11,11 +11,10 @@ import numpy as np
 
 from ..core import shape_of, dtype_of
 from ..prims.fft import fft_p, rfft_p, irfft_p, pad_axis, SWAP_NORM
-from ..prims.indexing import getitem_p
-from ..prims.structure import concatenate_p
 from ..prims import elementwise as ew
 from .basic import asarray_like, normalize_axis
 from .dispatch import numpy_function, no_kwargs
+from .shape import slice_axis, roll
 
 
 def _fft(np_fn, name=None):
@@ -35,16 +34,11 @@ def _axis(a, axis):
     return normalize_axis(axis, len(shape_of(a)))[0]
 
 
-def _slice(x, axis, start, stop):
-    spec = (("slice", None, None, None),) * axis + (("slice", start, stop, None),)
-    return getitem_p.bind(x, spec=spec)
-
-
 def _resize(x, axis, n):
     """Truncate or zero-pad ``x`` along ``axis`` to length ``n`` (NumPy's rule)."""
     cur = shape_of(x)[axis]
     if cur > n:
-        return _slice(x, axis, 0, n)
+        return slice_axis(x, axis, 0, n)
     if cur < n:
         return pad_axis(x, axis, n)
     return x
@@ -226,17 +220,6 @@ def irfft2(a, s=None, axes=(-2, -1), norm=None, out=None):
 
 # ------------------------------------------------------------------ shifts, frequencies
 
-def _roll(x, shifts, axes):
-    for k, ax in zip(shifts, axes):
-        ax = _axis(x, ax)
-        n = shape_of(x)[ax]
-        k = k % n if n else 0
-        if k:
-            x = concatenate_p.bind(_slice(x, ax, n - k, n), _slice(x, ax, 0, n - k),
-                                   axis=ax)
-    return x
-
-
 def _shift(x, axes, sign):
     x = asarray_like(x)
     shape = shape_of(x)
@@ -245,7 +228,7 @@ def _shift(x, axes, sign):
     elif isinstance(axes, (int, np.integer)):
         axes = (axes,)
     shifts = [sign * (shape[ax] // 2) for ax in axes]
-    return _roll(x, shifts, axes)
+    return roll(x, shifts, axes)
 
 
 @_fft(np.fft.fftshift)

@@ -28,10 +28,9 @@ from ..prims import shape as sp
 from ..prims import elementwise as ew
 from ..prims.products import matmul_p
 from ..prims.reductions import reduce_max_p, reduce_min_p
-from ..prims.indexing import getitem_p
 from ..prims.linalg import (inv_p, solve_p, det_p, slogdet_p, cholesky_p, eigh_p, svd_p,
                             qr_p, pinv_p, matrix_rank_p)
-from . import basic
+from . import basic, reductions as _reductions, shape as _shape
 from .basic import asarray_like, normalize_axis
 from .dispatch import numpy_function, no_kwargs
 
@@ -233,9 +232,7 @@ def tensorinv(a, ind=2):
     old = shape_of(a)
     if ind <= 0:
         raise ValueError("Invalid ind argument.")
-    prod = 1
-    for k in old[ind:]:
-        prod *= k
+    prod = _size(old[ind:])
     ia = inv(basic.reshape(a, (prod, -1)))
     return basic.reshape(ia, old[ind:] + old[:ind])
 
@@ -251,13 +248,8 @@ def tensorsolve(a, b, axes=None):
             allaxes.insert(an, k)
         a = basic.transpose(a, allaxes)
     old = shape_of(a)[-(an - _ndim(b)):]
-    prod = 1
-    for k in old:
-        prod *= k
-    size = 1
-    for k in shape_of(a):
-        size *= k
-    if size != prod ** 2:
+    prod = _size(old)
+    if _size(shape_of(a)) != prod ** 2:
         raise LinAlgError("Input arrays must satisfy the requirement "
                           "prod(a.shape[b.ndim:]) == prod(a.shape[:b.ndim])")
     res = solve(basic.reshape(a, (prod, prod)), basic.ravel(b))
@@ -575,40 +567,16 @@ def matrix_transpose(x, /):
     return basic.swapaxes(x, -1, -2)
 
 
-def _offset_square(x, offset):
-    """The square block of the last two axes whose main diagonal is x's
-    ``offset`` diagonal (for trace/diagonal)."""
-    m, n = shape_of(x)[-2:]
-    if offset >= 0:
-        k = max(0, min(m, n - offset))
-        rows, cols = (0, k), (offset, offset + k)
-    else:
-        k = max(0, min(m + offset, n))
-        rows, cols = (-offset, -offset + k), (0, k)
-    nd = _ndim(x)
-    spec = (("slice", None, None, None),) * (nd - 2) + (
-        ("slice", rows[0], rows[1], None), ("slice", cols[0], cols[1], None))
-    return getitem_p.bind(x, spec=spec)
-
-
 @_linalg(np.linalg.diagonal)
 def diagonal(x, /, *, offset=0):
-    x = asarray_like(x)
-    if _ndim(x) < 2:
-        raise ValueError("diag requires an array of at least two dimensions")
-    from ..prims.linalg import _diag
-    return _diag(_offset_square(x, operator.index(offset)))
+    """``numpy.diagonal`` of the last two axes."""
+    return _shape.diagonal(x, operator.index(offset), -2, -1)
 
 
 @_linalg(np.linalg.trace)
 def trace(x, /, *, offset=0, dtype=None):
-    x = asarray_like(x)
-    if _ndim(x) < 2:
-        raise ValueError("diag requires an array of at least two dimensions")
-    if dtype is not None:
-        x = basic.astype(x, dtype)
-    from ..prims.linalg import _trace
-    return _trace(_offset_square(x, operator.index(offset)))
+    """``numpy.trace`` of the last two axes."""
+    return _reductions.trace(x, operator.index(offset), -2, -1, dtype=dtype)
 
 
 @_linalg(np.linalg.outer)
@@ -617,8 +585,7 @@ def outer(x1, x2, /):
     if _ndim(x1) != 1 or _ndim(x2) != 1:
         raise ValueError("Input arrays must be one-dimensional, but they are "
                          f"x1.ndim={_ndim(x1)} and x2.ndim={_ndim(x2)}.")
-    return sp.reshape(x1, (shape_of(x1)[0], 1)) * \
-        sp.reshape(x2, (1, shape_of(x2)[0]))
+    return basic.outer(x1, x2)
 
 
 @_linalg(np.linalg.vecdot)
@@ -654,9 +621,4 @@ def cross(x1, x2, /, *, axis=-1):
     if n1 != 3 or n2 != 3:
         raise ValueError("Both input arrays must be (arrays of) 3-dimensional vectors, "
                          f"but they are {n1} and {n2} dimensional instead.")
-    a = basic.moveaxis(x1, axis, -1)
-    b = basic.moveaxis(x2, axis, -1)
-    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
-    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
-    c = basic.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
-    return basic.moveaxis(c, -1, axis)
+    return _reductions.cross(x1, x2, axis=axis)

@@ -22,7 +22,7 @@ from ..prims import elementwise as ew
 from ..prims.indexing import getitem_p, scatter_add_p, ARRAY
 from .dispatch import numpy_function, no_kwargs
 from .basic import (normalize_axis, asarray_like, concatenate, reshape, transpose, ravel,
-                    astype, _has_tracer, _concrete)
+                    astype, array, _has_tracer, _concrete)
 
 _NoValue = np._NoValue
 
@@ -324,7 +324,8 @@ _PAD_KWARGS = {"constant": {"constant_values"}, "empty": set(), "edge": set(),
                "minimum": {"stat_length"}}
 
 
-def _as_pairs(x, nd, name):
+def _as_pairs(x, nd):
+    """NumPy's ``np.pad`` rule: ``x`` as ``nd`` (before, after) pairs."""
     x = np.asarray(x)
     if x.size == 1:
         return ((x.ravel()[0], x.ravel()[0]),) * nd
@@ -332,6 +333,24 @@ def _as_pairs(x, nd, name):
         x = x.ravel()
         return ((x[0], x[1]),) * nd
     return tuple(tuple(p) for p in np.broadcast_to(x, (nd, 2)))
+
+
+def _traced_pairs(x, nd):
+    """:func:`_as_pairs` for a traced ``constant_values`` (a tracer, or a nested
+    list holding some): the same broadcasting, built from traced slices."""
+    x = array(x)
+    s = shape_of(x)
+    if not s:
+        return ((x, x),) * nd
+    if _prod(s) == 1:
+        x = sp.reshape(x, ())
+        return ((x, x),) * nd
+    if _prod(s) == 2 and s != (2, 1):
+        x = sp.reshape(x, (2,))
+        return ((x[0], x[1]),) * nd
+    np.broadcast_to(np.empty(s), (nd, 2))       # NumPy's error for a bad shape
+    x = sp.broadcast_to(x, (nd, 2))
+    return tuple((x[i, 0], x[i, 1]) for i in range(nd))
 
 
 @traced_numpy(np.pad)
@@ -353,7 +372,7 @@ def pad(array, pad_width, mode="constant", **kwargs):
     pw = np.asarray(_concrete(pad_width))
     if pw.dtype.kind not in "iu":
         raise TypeError("`pad_width` must be of integral type.")
-    pairs = [(int(b), int(e)) for b, e in _as_pairs(np.round(pw).astype(np.intp), nd, "pad_width")]
+    pairs = [(int(b), int(e)) for b, e in _as_pairs(pw.astype(np.intp), nd)]
     if builtins.any(b < 0 or e < 0 for b, e in pairs):
         raise ValueError("index can't contain negative values")
     if mode in ("linear_ramp", "maximum", "mean", "median", "minimum"):
@@ -362,11 +381,10 @@ def pad(array, pad_width, mode="constant", **kwargs):
                                   "'empty', 'edge', 'wrap', 'reflect', 'symmetric')")
     if mode in ("constant", "empty"):
         cv = kwargs.get("constant_values", 0)
-        if isinstance(cv, Tracer):
-            vals = [(cv, cv)] * nd
+        if _has_tracer(cv):
+            vals = _traced_pairs(cv, nd)
         else:
-            vals = _as_pairs(np.asarray(cv, dtype=dtype_of(a)) if not _has_tracer(cv)
-                             else cv, nd, "constant_values")
+            vals = _as_pairs(np.asarray(cv, dtype=dtype_of(a)), nd)
         for ax, ((b, e), (vb, ve)) in enumerate(zip(pairs, vals)):
             if not b and not e:
                 continue

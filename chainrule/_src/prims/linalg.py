@@ -60,8 +60,8 @@ import numpy as np
 
 from ..core import Primitive, NonDiffPrimitive, Zero, shape_of, dtype_of
 from ..core import size_of as _size
-from .shape import reshape, transpose, moveaxis, fit_cotangent
-from .products import matmul_p, einsum_p
+from .shape import reshape, moveaxis, fit_cotangent
+from .products import matmul_p, einsum_p, mT
 from .reductions import reduce_max_p
 from . import elementwise as ew
 
@@ -77,20 +77,12 @@ def _cplx(x):
     return dtype_of(x).kind == "c"
 
 
-def _T(x):
-    """Swap the last two axes."""
-    nd = len(shape_of(x))
-    axes = list(range(nd))
-    axes[-1], axes[-2] = axes[-2], axes[-1]
-    return transpose(x, axes)
-
-
 def _conj(x):
     return ew.conj_p.bind(x) if _cplx(x) else x
 
 
 def _H(x):
-    return _conj(_T(x))
+    return _conj(mT(x))
 
 
 def _real(x):
@@ -221,7 +213,7 @@ class Inv(_StackPrimitive):
         return ans, -_mm(_mm(ans, t), ans)
 
     def vjp(self, ct, ans, args, needs):
-        xt = _T(ans)
+        xt = mT(ans)
         return [fit_cotangent(-_mm(_mm(xt, ct), xt), args[0])]
 
     def cost(self, args, ans):
@@ -251,8 +243,8 @@ class Solve(Primitive):
 
     def vjp(self, ct, ans, args, needs):
         a, b = args
-        ct_b = self.bind(_T(a), ct)
-        return [fit_cotangent(-_mm(ct_b, _T(ans)), a) if needs[0] else None,
+        ct_b = self.bind(mT(a), ct)
+        return [fit_cotangent(-_mm(ct_b, mT(ans)), a) if needs[0] else None,
                 fit_cotangent(ct_b, b) if needs[1] else None]
 
     def batch(self, args, dims):
@@ -290,7 +282,7 @@ class Det(_StackPrimitive):
 
     def vjp(self, ct, ans, args, needs):
         a = args[0]
-        return [fit_cotangent(_mat(ct * ans) * _T(inv_p.bind(a)), a)]
+        return [fit_cotangent(_mat(ct * ans) * mT(inv_p.bind(a)), a)]
 
     def cost(self, args, ans):
         return _lu_cost(args)
@@ -324,7 +316,7 @@ class SlogDet(_StackPrimitive):
             coef = _add(coef, 1j * _imag(ct_s * sign))
         if coef is None:
             return [None]
-        return [fit_cotangent(_mat(coef) * _T(inv_p.bind(a)), a)]
+        return [fit_cotangent(_mat(coef) * mT(inv_p.bind(a)), a)]
 
     def cost(self, args, ans):
         return _lu_cost(args)
@@ -362,8 +354,8 @@ class Cholesky(_StackPrimitive):
         L = _H(ans) if upper else ans
         c = _H(ct) if upper else ct
         li = inv_p.bind(L)
-        xbar = _mm(_T(L), c) * _phi_mask(n)
-        sbar = _mm(_mm(_T(li), xbar), _conj(li))
+        xbar = _mm(mT(L), c) * _phi_mask(n)
+        sbar = _mm(_mm(mT(li), xbar), _conj(li))
         return [fit_cotangent(_sym_proj_T(sbar, upper), a)]
 
     def cost(self, args, ans, **params):
@@ -399,10 +391,10 @@ class Eigh(_StackPrimitive):
         ct_w, ct_v = ct
         inner = None if _is_zero(ct_w) else _diag_embed(_real(ct_w))
         if not _is_zero(ct_v):
-            inner = _add(inner, _mm(_T(v), ct_v) * _gap_inverse(w))
+            inner = _add(inner, _mm(mT(v), ct_v) * _gap_inverse(w))
         if inner is None:
             return [None]
-        sbar = _mm(_mm(_conj(v), inner), _T(v))
+        sbar = _mm(_mm(_conj(v), inner), mT(v))
         return [fit_cotangent(_sym_proj_T(sbar, UPLO == "U"), a)]
 
     def cost(self, args, ans, **params):
@@ -503,7 +495,7 @@ class SVD(_StackPrimitive):
         sinv = _safe_inv(s)
         extra = None
         if not _is_zero(ct_u):
-            xbar = _mm(_T(u), ct_u)
+            xbar = _mm(mT(u), ct_u)
             y = f * xbar
             sbar = _add(sbar, (y + _H(y)) * _row(s))
             if _cplx(u):
@@ -511,16 +503,16 @@ class SVD(_StackPrimitive):
                 sbar = _add(sbar, zb - _H(zb))
             if m > n:
                 e = ct_u * _row(sinv)
-                e = e - _mm(_conj(u), _mm(_T(u), e))
+                e = e - _mm(_conj(u), _mm(mT(u), e))
                 extra = _add(extra, _mm(e, _conj(vh)))
         if not _is_zero(ct_vh):
             v = _H(vh)
             ct_v = _H(ct_vh)
-            y2 = f * _mm(_T(v), ct_v)
+            y2 = f * _mm(mT(v), ct_v)
             sbar = _add(sbar, (y2 + _H(y2)) * _col(s))
             if n > m:
                 g = ct_v * _row(sinv)
-                g = g - _mm(_conj(v), _mm(_T(v), g))
+                g = g - _mm(_conj(v), _mm(mT(v), g))
                 extra = _add(extra, _mm(_conj(u), _H(g)))
         abar = extra
         if sbar is not None:
@@ -554,10 +546,10 @@ def _qr_square_vjp(q, r, ct_q, ct_r):
     n = shape_of(r)[-1]
     zbar = dobar = dxrbar = None
     if not _is_zero(ct_r):
-        w = _mm(ct_r, _T(r))
+        w = _mm(ct_r, mT(r))
         zbar, dobar = w, -w
     if not _is_zero(ct_q):
-        w2 = _mm(_T(q), ct_q)
+        w2 = _mm(mT(q), ct_q)
         dobar = _add(dobar, w2)
         zbar = _add(zbar, -w2)
         dxrbar = ct_q
@@ -566,7 +558,7 @@ def _qr_square_vjp(q, r, ct_q, ct_r):
     if _cplx(dobar):
         zbar = zbar + (dobar - _real(dobar)) * np.eye(n)
     dxrbar = _add(dxrbar, _mm(_conj(q), zbar))
-    return _mm(dxrbar, _T(inv_p.bind(r)))
+    return _mm(dxrbar, mT(inv_p.bind(r)))
 
 
 class QR(_StackPrimitive):
@@ -660,14 +652,14 @@ class PInv(_StackPrimitive):
         a = args[0]
         p = ans
         m, n = shape_of(a)[-2:]
-        pt = _T(p)
+        pt = mT(p)
         ph = _H(p)
         abar = -_mm(_mm(pt, ct), pt)
         # t -> M1 t^H N1 transposes to c -> (M1^T c N1^T)^H
         m1, n1 = _mm(p, ph), np.eye(m) - _mm(a, p)
-        abar = abar + _H(_mm(_mm(_T(m1), ct), _T(n1)))
+        abar = abar + _H(_mm(_mm(mT(m1), ct), mT(n1)))
         n2, m2 = np.eye(n) - _mm(p, a), _mm(ph, p)
-        abar = abar + _H(_mm(_mm(_T(n2), ct), _T(m2)))
+        abar = abar + _H(_mm(_mm(mT(n2), ct), mT(m2)))
         if hermitian:
             abar = _sym_proj_T(abar)
         return [fit_cotangent(abar, a)]

@@ -17,7 +17,9 @@ from .shape import (reshape, transpose, fit_cotangent, broadcast_to,
 
 
 
-def _swap(x):
+def mT(x):
+    """Swap the last two axes (arrays of fewer than two dimensions are returned as
+    they are)."""
     nd = len(shape_of(x))
     if nd < 2:
         return x
@@ -76,11 +78,11 @@ class MatMul(Primitive):
         ct2 = reshape(ct, cs)
         ct_x = ct_y = None
         if needs[0]:
-            ct_x = fit_cotangent(self.bind(ct2, _swap(y2)), x2)
+            ct_x = fit_cotangent(self.bind(ct2, mT(y2)), x2)
             ct_x = reshape(ct_x, xs)
             ct_x = _fix_kind(ct_x, x)
         if needs[1]:
-            ct_y = fit_cotangent(self.bind(_swap(x2), ct2), y2)
+            ct_y = fit_cotangent(self.bind(mT(x2), ct2), y2)
             ct_y = reshape(ct_y, ys)
             ct_y = _fix_kind(ct_y, y)
         return [ct_x, ct_y]

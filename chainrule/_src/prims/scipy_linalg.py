@@ -19,18 +19,11 @@ import scipy.linalg as sl
 
 from ..core import Primitive, Zero, shape_of, dtype_of
 from ..core import size_of as _size
-from .shape import transpose, moveaxis, broadcast_to, fit_cotangent
+from .shape import moveaxis, broadcast_to, fit_cotangent
 from .structure import concatenate_p
 from .indexing import getitem_p
+from .products import mT
 
-
-
-def mT(x):
-    """Swap the last two axes."""
-    nd = len(shape_of(x))
-    axes = list(range(nd))
-    axes[-1], axes[-2] = axes[-2], axes[-1]
-    return transpose(x, axes)
 
 
 def _front(args, dims):

@@ -13,8 +13,11 @@ from ..core import shape_of, dtype_of, is_inexact
 from ..prims import scipy_linalg as pl
 from ..prims.shape import reshape, broadcast_to
 from ..prims.elementwise import conj_p
+from ..prims.products import mT
+from ..prims.linalg import _sym_proj
+from ..numpy import linalg as nla
 from ..numpy.basic import asarray_like, astype
-from ..numpy.dispatch import numpy_function, PUBLIC
+from ..numpy.dispatch import numpy_function
 
 MODULE = "scipy.linalg"
 
@@ -30,23 +33,6 @@ def _square(a, name="a"):
         raise ValueError(f"expected square matrix (or a stack of them) for '{name}', "
                          f"got shape {s}")
     return s[-1]
-
-
-def _needs(*names):
-    """Register only when ``chainrule.numpy.linalg`` has ``names`` (otherwise the
-    public module falls back to SciPy's own function, which refuses traced values)."""
-    have = PUBLIC.get("numpy.linalg", {})
-    if all(n in have for n in names):
-        return lambda fn: numpy_function(getattr(sl, fn.__name__), module=MODULE)(fn)
-    return lambda fn: fn
-
-
-def _numpy_linalg(name):
-    fn = PUBLIC.get("numpy.linalg", {}).get(name)
-    if fn is None:
-        raise NotImplementedError(f"this function needs chainrule.numpy.linalg.{name}, "
-                                  "which is not available")
-    return fn
 
 
 _TRANS = {0: 0, 1: 1, 2: 2, "N": 0, "T": 1, "C": 2, "n": 0, "t": 1, "c": 2}
@@ -88,21 +74,15 @@ def _tri(x, lower, strict=False):
     return x * (np.tril(ones, k) if lower else np.triu(ones, -k))
 
 
-def _mT(x):
-    return pl.mT(x)
-
-
-@_needs("cholesky")
+@numpy_function(sl.cholesky, module=MODULE)
 def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
     """Reads the triangle ``lower`` selects (upper by default), as SciPy."""
     a = _f(a)
     _square(a)
-    if lower:
-        return _numpy_linalg("cholesky")(a)
-    return _mT(_numpy_linalg("cholesky")(_mT(a)))
+    return nla.cholesky(a, upper=not lower)
 
 
-@_needs("cholesky")
+@numpy_function(sl.cho_factor, module=MODULE)
 def cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
     """(c, lower): the factor in one triangle of ``c``, ``a``'s own entries in the
     other (as SciPy's LAPACK call leaves them)."""
@@ -111,7 +91,7 @@ def cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
     return _tri(factor, lower) + _tri(a, not lower, strict=True), lower
 
 
-@_needs("cholesky")
+@numpy_function(sl.cho_solve, module=MODULE)
 def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
     c, lower = c_and_lower
     if lower:      # A = L L^T: L y = b, L^T x = y
@@ -158,21 +138,23 @@ def solve_sylvester(a, b, q):
 
 # ---------------------------------------------------------------- passthroughs
 
-_SYM = ("sym", "symmetric", "pos", "positive definite", "her", "hermitian")
+_SYM = ("sym", "symmetric")
+_HERM = ("pos", "positive definite", "her", "hermitian")
 
 
 def _assumed(a, assume_a, lower, fname):
     """The matrix SciPy actually uses for ``assume_a``: symmetric/Hermitian kinds read
-    one triangle only (mirrored here, so derivatives see what SciPy sees)."""
+    one triangle only (mirrored here, so derivatives see what SciPy sees). The
+    Hermitian routines ("pos" and "her" call LAPACK's po*/he* drivers) conjugate the
+    mirror and ignore the imaginary part of the diagonal; "sym" mirrors it unchanged."""
     if assume_a in (None, "gen", "general"):
         return a
+    if assume_a in _HERM:
+        return _sym_proj(a, upper=not lower)
     if assume_a in _SYM:
         n = shape_of(a)[-1]
         part = _tri(a, lower, strict=True)
-        other = _mT(part)
-        if assume_a in ("her", "hermitian") and dtype_of(a).kind == "c":
-            other = conj_p.bind(other)
-        return part + other + a * np.eye(n)
+        return part + mT(part) + a * np.eye(n)
     if assume_a == "tridiagonal":
         n = shape_of(a)[-1]
         return a * (np.tri(n, n, 1) - np.tri(n, n, -2))
@@ -180,7 +162,7 @@ def _assumed(a, assume_a, lower, fname):
                               "is not supported inside a transformation")
 
 
-@_needs("solve")
+@numpy_function(sl.solve, module=MODULE)
 def solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, check_finite=True,
           assume_a=None, transposed=False):
     """Through ``chainrule.numpy.linalg.solve`` (triangular kinds through
@@ -199,11 +181,11 @@ def solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, check_finite=
         return b / d if len(bs) == 1 else b / reshape(d, shape_of(d) + (1,))
     a = _assumed(a, assume_a, lower, "solve")
     if transposed:
-        a = _mT(a)
+        a = mT(a)
     if len(bs) > 1:
         batch = np.broadcast_shapes(shape_of(a)[:-2], bs[:-2])
         a, b = broadcast_to(a, batch + (n, n)), broadcast_to(b, batch + bs[-2:])
-    return _numpy_linalg("solve")(a, b)
+    return nla.solve(a, b)
 
 
 def _diag_subscripts(a):
@@ -211,17 +193,17 @@ def _diag_subscripts(a):
     return f"{letters}ii->{letters}i"
 
 
-@_needs("inv")
+@numpy_function(sl.inv, module=MODULE)
 def inv(a, overwrite_a=False, check_finite=True, *, assume_a=None, lower=False):
     """Through ``chainrule.numpy.linalg.inv``."""
     a = _f(a)
     _square(a)
-    return _numpy_linalg("inv")(_assumed(a, assume_a, lower, "inv"))
+    return nla.inv(_assumed(a, assume_a, lower, "inv"))
 
 
-@_needs("det")
+@numpy_function(sl.det, module=MODULE)
 def det(a, overwrite_a=False, check_finite=True):
     """Through ``chainrule.numpy.linalg.det``."""
     a = _f(a)
     _square(a)
-    return _numpy_linalg("det")(a)
+    return nla.det(a)

@@ -16,12 +16,13 @@ import math
 import numpy as np
 import scipy.stats as sst
 
-from ..core import Tracer, shape_of, is_inexact
+from ..core import Tracer, shape_of, size_of, is_inexact
 from ..prims import special as ps
 from ..prims.elementwise import select_p, PRIMS as EW
 from ..prims.products import einsum_p
 from ..prims.shape import reshape, reduce_sum, broadcast_to
 from ..prims.scipy_linalg import solve_triangular_p
+from ..numpy import linalg as nla
 from ..numpy.basic import asarray_like, astype
 from ..numpy.dispatch import numpy_function, PUBLIC
 
@@ -262,26 +263,6 @@ def _squeeze(out):
     return reshape(out, tuple(d for d in s if d != 1))
 
 
-def _cholesky(a):
-    fn = PUBLIC.get("numpy.linalg", {}).get("cholesky")
-    if fn is None:
-        raise NotImplementedError("multivariate_normal with a full covariance matrix "
-                                  "needs chainrule.numpy.linalg.cholesky")
-    return fn(a)
-
-
-def symmetrize_lower(a):
-    """The symmetric matrix SciPy actually factors: the lower triangle of ``a``
-    mirrored (so derivatives match finite differences of SciPy's function)."""
-    n = shape_of(a)[-1]
-    low = np.tril(np.ones((n, n)), -1)
-    lower = a * low
-    nd = len(shape_of(a))
-    axes = tuple(range(nd - 2)) + (nd - 1, nd - 2)
-    from ..prims.shape import transpose
-    return lower + transpose(lower, axes) + a * np.eye(n)
-
-
 @_method("multivariate_normal", "logpdf")
 def mvn_logpdf(x, mean=None, cov=1, allow_singular=False):
     """Via a Cholesky factor of ``cov`` (its lower triangle is used, as SciPy's eigh
@@ -298,12 +279,9 @@ def mvn_logpdf(x, mean=None, cov=1, allow_singular=False):
         logdet = reduce_sum(log(var), (0,))
         maha = reduce_sum(dev * dev / var, (len(shape_of(dev)) - 1,))
     else:
-        chol = _cholesky(symmetrize_lower(cov))
+        chol = nla.cholesky(cov)     # reads (and differentiates) the lower triangle only
         logdet = 2.0 * reduce_sum(log(einsum_p.bind(chol, subscripts="ii->i")), (0,))
-        n = 1
-        for d in lead:
-            n *= d
-        cols = reshape(dev, (n, dim)).T
+        cols = reshape(dev, (size_of(lead), dim)).T
         z = solve_triangular_p.bind(chol, cols, lower=True, trans=0, unit_diagonal=False)
         maha = reshape(reduce_sum(z * z, (0,)), lead)
     return _squeeze(-0.5 * (dim * _LOG_2PI + logdet + maha))
