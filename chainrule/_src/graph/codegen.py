@@ -36,6 +36,20 @@ class Retrace(Exception):
     """A guard failed: the compiled graph does not apply to these arguments."""
 
 
+def _root_ids(outs, guards):
+    """Ids of the (non-literal) outputs and guarded values: what must survive (a new
+    set, so callers may add to it)."""
+    return {x.id for x in outs if not isinstance(x, Literal)} | \
+        {v.id for _, v in guards if not isinstance(v, Literal)}
+
+
+def _is_ufunc(e):
+    """Whether ``e`` is a single-output ufunc (it makes a fresh buffer and can write
+    into one with ``out=``)."""
+    return (isinstance(e.prim.impl, np.ufunc) or e.prim.name in _ARITH_UFUNCS) and \
+        not e.prim.multiple_results
+
+
 def _key(x):
     if isinstance(x, Literal):
         v = x.val
@@ -122,8 +136,7 @@ def optimize(graph):
     guards = [(g, sub(g.var)) for g in graph.guards]
     eqns = _fold_scales(eqns, outs, guards)
     _elide_broadcasts(eqns, outs, guards)
-    live = {x.id for x in outs if not isinstance(x, Literal)}
-    live |= {v.id for _, v in guards if not isinstance(v, Literal)}
+    live = _root_ids(outs, guards)
     kept = []
     for e, ins in reversed(eqns):
         if any(o.id in live for o in e.outs):
@@ -154,8 +167,7 @@ def _fold_scales(eqns, outs, guards):
     # defer a value only if every reader can absorb its factor (else it is written out
     # anyway, and carrying the factor further would cost a second multiply)
     absorbing = {"multiply", "add", "subtract", "negative"}
-    pinned = {x.id for x in outs if not isinstance(x, Literal)} | \
-        {v.id for _, v in guards if not isinstance(v, Literal)}
+    pinned = _root_ids(outs, guards)
     for e, ins in eqns:
         for x in ins:
             if not isinstance(x, Literal) and (e.prim.name not in absorbing or
@@ -236,8 +248,7 @@ def _fold_scales(eqns, outs, guards):
 def _elide_broadcasts(eqns, outs, guards):
     """Drop ``b = broadcast_to(x, S)`` when every use of ``b`` is elementwise arithmetic
     with an operand of shape ``S`` (NumPy then broadcasts ``x`` itself, for free)."""
-    pinned = {x.id for x in outs if not isinstance(x, Literal)} | \
-        {v.id for _, v in guards if not isinstance(v, Literal)}
+    pinned = _root_ids(outs, guards)
     uses = {}
     for k, (e, ins) in enumerate(eqns):
         for j, x in enumerate(ins):
@@ -301,21 +312,16 @@ def compile_graph(graph):
     # view of it, made by reshape/transpose/indexing, can outlive it)
     fresh, viewed = set(), set()
     for e, ins in eqns:
-        is_ufunc = (isinstance(e.prim.impl, np.ufunc) or e.prim.name in _ARITH_UFUNCS) \
-            and not e.prim.multiple_results
-        if is_ufunc:
+        if _is_ufunc(e):
             fresh.add(e.outs[0].id)
         else:
             viewed |= {x.id for x in ins if not isinstance(x, Literal)}
-    protected = inputs | viewed | (set(last_use) - fresh)
-    protected |= {x.id for x in outs if not isinstance(x, Literal)}
-    protected |= {v.id for _, v in guards if not isinstance(v, Literal)}
+    keep = _root_ids(outs, guards)      # outputs and guarded values: never freed
+    protected = inputs | viewed | (set(last_use) - fresh) | keep
     guard_at = {}
     for g, v in guards:
         guard_at.setdefault(v.id if not isinstance(v, Literal) else None, []).append(g)
 
-    keep = {x.id for x in outs if not isinstance(x, Literal)} | \
-        {v.id for _, v in guards if not isinstance(v, Literal)}
     args = ", ".join(name(v) for v in graph.in_vars)
     lines = [f"def compiled({args}):"]
     # (guards on constants, keyed None, always hold: nothing to emit)
@@ -393,9 +399,7 @@ _ARITH_UFUNCS = {"add": np.add, "subtract": np.subtract, "multiply": np.multiply
 
 def _reusable(e, ins, i, last_use, protected):
     """An operand buffer the ufunc ``e`` may overwrite (dies here, same shape/dtype)."""
-    impl = e.prim.impl
-    if not (isinstance(impl, np.ufunc) or e.prim.name in _ARITH_UFUNCS) or \
-            e.prim.multiple_results:
+    if not _is_ufunc(e):
         return None
     out = e.outs[0]
     if not out.shape:

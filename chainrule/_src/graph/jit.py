@@ -94,8 +94,8 @@ def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
 
     def split(args, kwargs):
         nums = tuple(i % len(args) for i in static_nums) if args else ()
-        static = tuple((i, args[i]) for i in nums) + \
-            tuple((k, kwargs[k]) for k in static_names if k in kwargs)
+        static_kw = {k: kwargs[k] for k in static_names if k in kwargs}
+        static = tuple((i, args[i]) for i in nums) + tuple(static_kw.items())
         dyn_args = [a for i, a in enumerate(args) if i not in nums] if nums else args
         dyn_kwargs = {k: v for k, v in kwargs.items() if k not in static_names} \
             if kwargs else kwargs
@@ -108,13 +108,13 @@ def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
             hash(key)
         except TypeError:
             raise TypeError("jit: static arguments must be hashable") from None
-        return key, flat, nums
+        return key, flat, nums, static_kw, dyn_kwargs
 
     @functools.wraps(fun)
     def jitted(*args, **kwargs):
         if _state.trace is not None:        # inside another transformation: run inline
             return fun(*args, **kwargs)
-        key, flat, nums = split(args, kwargs)
+        key, flat, nums, static_kw, dyn_kw = split(args, kwargs)
         variants = cache.get(key)
         if variants is not None:
             for compiled, graph in variants:
@@ -138,7 +138,7 @@ def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
             stats["misses"] += 1
             stats["reasons"].append("new argument structure, shapes, dtypes or static "
                                     "values" if cache else "first call")
-        graph, out = _trace(fun, args, kwargs, nums, static_names)
+        graph, out = _trace(fun, args, nums, static_kw, dyn_kw)
         compiled = compile_graph(graph)
         cache.setdefault(key, []).append((compiled, graph))
         cache.move_to_end(key)                  # eviction drops the oldest trace first
@@ -159,8 +159,8 @@ def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
 
     def lower(*args, **kwargs):
         """The Graph and generated source for these arguments (traces afresh)."""
-        _, _, nums = split(args, kwargs)
-        graph, _ = _trace(fun, args, kwargs, nums, static_names)
+        _, _, nums, static_kw, dyn_kw = split(args, kwargs)
+        graph, _ = _trace(fun, args, nums, static_kw, dyn_kw)
         return graph, compile_graph(graph).source
 
     jitted.cache_info = cache_info
@@ -169,9 +169,8 @@ def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
     return jitted
 
 
-def _trace(fun, args, kwargs, nums, static_names):
-    static_kw = {k: kwargs[k] for k in static_names if k in kwargs}
-    dyn_kw = {k: v for k, v in kwargs.items() if k not in static_names}
+def _trace(fun, args, nums, static_kw, dyn_kw):
+    """Stage ``fun`` with the static keywords baked in (``split`` separated them)."""
 
     def f(*a, **kw):
         return fun(*a, **kw, **static_kw)

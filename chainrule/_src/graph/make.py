@@ -45,7 +45,6 @@ def trace_to_graph(fun, args, kwargs, static, fold_constants=True):
         return out_flat
     values, in_vars, outs, eqns, guards = stage_flat(flat_fun, flat, fold_constants)
     graph = Graph(in_vars, eqns, outs, guards, store["out_tree"])
-    graph.in_tree = in_tree
     return graph, tree_unflatten(store["out_tree"], values)
 
 

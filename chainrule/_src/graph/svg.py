@@ -15,9 +15,11 @@ BOX_W, BOX_H, GAP_X, GAP_Y = 120, 34, 30, 46
 def to_svg(graph):
     name = graph._names()
     nodes, edges, level = [], [], {}
+    producer = {}                   # var id -> key of the node that makes it
     for v in graph.in_vars:
         key = ("v", v.id)
         level[v.id] = 0
+        producer[v.id] = key
         nodes.append((key, f"{name(v)}: {_short(v)}", 0, "input"))
     for i, e in enumerate(graph.eqns):
         deps = [level[x.id] for x in e.ins if not isinstance(x, Literal) and x.id in level]
@@ -30,15 +32,16 @@ def to_svg(graph):
         nodes.append((key, label, lv, "prim"))
         for x in e.ins:
             if not isinstance(x, Literal) and x.id in level:
-                edges.append((_producer(graph, x), key))
+                edges.append((producer[x.id], key))
         for o in e.outs:
             level[o.id] = lv
+            producer[o.id] = key
     bottom = max((n[2] for n in nodes), default=0) + 1
     for k, x in enumerate(graph.outs):
         key = ("o", k)
         nodes.append((key, f"output {k}", bottom, "output"))
         if not isinstance(x, Literal) and x.id in level:
-            edges.append((_producer(graph, x), key))
+            edges.append((producer[x.id], key))
     rows = {}
     for n in nodes:
         rows.setdefault(n[2], []).append(n)
@@ -70,13 +73,6 @@ def to_svg(graph):
                    f'text-anchor="middle">{escape(label)}</text>')
     out.append("</svg>")
     return "\n".join(out)
-
-
-def _producer(graph, v):
-    for i, e in enumerate(graph.eqns):
-        if any(o.id == v.id for o in e.outs):
-            return ("e", i)
-    return ("v", v.id)
 
 
 def _short(v):

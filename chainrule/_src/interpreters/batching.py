@@ -52,6 +52,12 @@ _WARNED = set()
 FALLBACK_USED = set()      # primitive names that hit the Python-loop fallback
 
 
+def axis_size(args, dims):
+    """The batch size of a ``batch(args, dims)`` call: the length of the batch axis
+    of the first batched argument."""
+    return next(shape_of(a)[d] for a, d in zip(args, dims) if d is not None)
+
+
 def register_fallback(fn):
     """Install ``fn(prim, args, dims, params, size) -> (ans, out_dim)`` as the loop."""
     _FALLBACK[0] = fn

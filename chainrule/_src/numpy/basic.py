@@ -83,6 +83,12 @@ def astype(x, dtype):
     return sp.convert_element_type_p.bind(x, dtype=dtype)
 
 
+def as_inexact(x):
+    """``x`` as an array, converted to float64 unless already floating or complex."""
+    x = asarray_like(x)
+    return x if is_inexact(x) else astype(x, np.float64)
+
+
 for _like in (np.zeros_like, np.ones_like, np.empty_like):
     def _make_like(np_fn):
         @numpy_function(np_fn, name=np_fn.__name__)

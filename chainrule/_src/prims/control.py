@@ -7,6 +7,7 @@ function and its rule, so ``grad(vmap(f))`` keeps the custom rule).
 import numpy as np
 
 from ..core import Primitive, NonDiffPrimitive, instantiate, shape_of, dtype_of
+from ..interpreters.batching import axis_size
 from ..interpreters.reverse import vjp_flat
 from ..tree_util import tree_flatten, tree_unflatten
 
@@ -18,7 +19,7 @@ def _zeros_like(x):
 def _front(args, dims):
     """Batched arguments with the batch axis first; (values, in_dims, size)."""
     from .shape import moveaxis
-    size = next(shape_of(a)[d] for a, d in zip(args, dims) if d is not None)
+    size = axis_size(args, dims)
     vals = [a if d is None else moveaxis(a, d, 0) for a, d in zip(args, dims)]
     return vals, [None if d is None else 0 for d in dims], size
 

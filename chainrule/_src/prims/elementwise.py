@@ -334,11 +334,12 @@ _BINARY = [
     ("divide", _py_or_np(operator.truediv, np.divide), lambda x, y, a: divide(1.0, y),
      lambda x, y, a: -divide(a, y)),
     ("power", _py_or_np(operator.pow, np.power), lambda x, y, a: _power_dx(x, y),
-     lambda x, y, a: select_p.bind(x == 0, 0.0 * a, a * log(_where_zero(x))),
+     lambda x, y, a: select_p.bind(x == 0, 0.0 * a, a * log(_safe(x, x == 0, like_x=True))),
      lambda x, y: not (type(y) in (int, float) and y >= 1)),
     ("arctan2", np.arctan2, lambda x, y, a: y / (x * x + y * y),
      lambda x, y, a: -x / (x * x + y * y)),
-    ("hypot", np.hypot, lambda x, y, a: x / _nonzero(a), lambda x, y, a: y / _nonzero(a)),
+    ("hypot", np.hypot, lambda x, y, a: x / _safe(a, a == 0),
+     lambda x, y, a: y / _safe(a, a == 0)),
     ("logaddexp", np.logaddexp, lambda x, y, a: exp(x - a), lambda x, y, a: exp(y - a)),
     ("logaddexp2", np.logaddexp2, lambda x, y, a: exp2(x - a), lambda x, y, a: exp2(y - a)),
     ("maximum", np.maximum, lambda x, y, a: _pick(x, y, greater_p),
@@ -377,13 +378,19 @@ def _power_dx(x, y):
     return y * power(x, y - 1)
 
 
-def _nonzero(a):
-    """``a`` with zeros replaced by 1 (a subgradient of 0 at the origin, as abs/norm)."""
-    return select_p.bind(a == 0, 1.0, a)
+def _safe(x, bad, fill=1.0, *, like_x=False):
+    """``x`` with ``fill`` where ``bad`` (a safe point, e.g. 1 for zeros): keeps the
+    unselected branch of a ``where`` finite so that neither it nor its derivative
+    turns into nan.
 
-
-def _where_zero(x):
-    return select_p.bind(x == 0, 1.0 + 0.0 * x, x)
+    By default the fill is the scalar ``fill``, which stays finite everywhere.
+    ``like_x=True`` fills with ``fill + 0 * x`` instead: that has the dtype of ``x``,
+    so higher derivatives of float32/complex64 inputs keep that precision (the zero
+    tangent of a scalar fill is float64), but it is nan where ``x`` is infinite, so
+    it only suits a ``bad`` that holds no infinities (such as ``x == 0``)."""
+    if like_x:
+        fill = fill + 0.0 * x
+    return select_p.bind(bad, fill, x)
 
 
 def _pick(x, y, cmp):
@@ -433,7 +440,7 @@ class Abs(Primitive):
     def _d(self, x, ans):
         if dtype_of(x).kind != "c":
             return sign(x)
-        safe = select_p.bind(ans == 0, 1.0 + 0.0 * ans, ans)
+        safe = _safe(ans, ans == 0, like_x=True)
         return select_p.bind(ans == 0, 0.0 * x, conj(x) / safe)
 
     def jvp(self, primals, tangents):
@@ -495,7 +502,7 @@ class Angle(Primitive):
         if dtype_of(x).kind != "c":
             return 0.0 * x
         r2 = real(x) * real(x) + imag(x) * imag(x)
-        safe = select_p.bind(r2 == 0, 1.0 + 0.0 * r2, r2)
+        safe = _safe(r2, r2 == 0, like_x=True)
         return select_p.bind(r2 == 0, 0.0 * x, -1j * conj(x) / safe)
 
     def jvp(self, primals, tangents):

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..core import Primitive, Zero, shape_of, dtype_of, instantiate
 from ..core import size_of as _size
+from ..interpreters.batching import axis_size
 from .shape import fit_cotangent, unbroadcast
 
 ARRAY = "<array>"     # placeholder for an integer index array in a spec
@@ -119,8 +120,6 @@ def _indexed_shape(shape, spec, arrays):
     return np.empty(shape, np.bool_)[join_index(spec, concrete)].shape
 
 
-def _axis_size(args, dims):
-    return next(shape_of(a)[d] for a, d in zip(args, dims) if d is not None)
 
 
 class GetItem(Primitive):
@@ -158,7 +157,7 @@ class GetItem(Primitive):
         if not _prefix_advanced(spec):
             raise NotImplementedError("batching rule of 'getitem' with batched index "
                                       "arrays after a slice is not implemented")
-        size = _axis_size(args, dims)
+        size = axis_size(args, dims)
         iota, arrs = _batched_arrays(arrays, dis, size)
         if dx is None:
             return self.bind(x, *arrs, spec=spec), 0
@@ -196,7 +195,7 @@ class ScatterAdd(Primitive):
         from .vmapping import bdim_to_front
         ct, *arrays = args
         dc, *dis = dims
-        size = _axis_size(args, dims)
+        size = axis_size(args, dims)
         if all(d is None for d in dis):
             spec2 = (FULL,) + spec
             ct = moveaxis(ct, dc, _gathered_bdim(spec2, arrays))
@@ -280,7 +279,7 @@ class Scatter(Primitive):
         from .vmapping import bdim_to_front
         x, v, *arrays = args
         dx, dv, *dis = dims
-        size = _axis_size(args, dims)
+        size = axis_size(args, dims)
         xb = bdim_to_front(x, dx, size)
         target = _indexed_shape(shape_of(xb)[1:], spec, arrays) if all(
             d is None for d in dis) else None

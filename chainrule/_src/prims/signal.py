@@ -19,6 +19,7 @@ import scipy.signal as ss
 
 from ..core import Primitive, Zero, shape_of, dtype_of
 from ..core import size_of as _size
+from ..interpreters.batching import axis_size
 from .shape import moveaxis, broadcast_to, fit_cotangent
 from .indexing import getitem_p, scatter_add_p
 
@@ -86,7 +87,7 @@ class Convolve(Primitive):
         return [ct_x, ct_y]
 
     def batch(self, args, dims, *, mode, method, nbatch):
-        n = next(shape_of(a)[d] for a, d in zip(args, dims) if d is not None)
+        n = axis_size(args, dims)
         x, y = [moveaxis(a, d, 0) if d is not None else broadcast_to(a, (n,) + shape_of(a))
                 for a, d in zip(args, dims)]
         return self.bind(x, y, mode=mode, method=method, nbatch=nbatch + 1), 0

@@ -17,7 +17,7 @@ import scipy.special as sps
 
 from ..core import Primitive, Zero, shape_of
 from ..core import size_of as _size
-from .elementwise import Unary, Binary, select_p, PRIMS as EW
+from .elementwise import Unary, Binary, select_p, _safe, PRIMS as EW
 from .shape import reshape, reduce_sum, broadcast_to, moveaxis, fit_cotangent
 
 _SQRT_PI = math.sqrt(math.pi)
@@ -31,13 +31,6 @@ sign, equal_p = EW["sign"].bind, EW["equal"]
 
 def _where(c, x, y):
     return select_p.bind(c, x, y)
-
-
-def _safe(x, bad, fill=1.0):
-    """``x`` with ``fill`` where ``bad``: keeps the unselected branch of a ``where``
-    finite so that neither it nor its derivative turns into nan. (The fill is a
-    scalar: ``fill + 0 * x`` would be nan where ``x`` is infinite.)"""
-    return _where(bad, fill, x)
 
 
 def _zero(*args):

@@ -7,6 +7,7 @@ import numpy as np
 
 from ..core import Primitive, NonDiffPrimitive, Zero, shape_of, instantiate
 from ..core import size_of as _size
+from ..interpreters.batching import axis_size
 from .indexing import getitem_p
 
 
@@ -37,7 +38,7 @@ class Concatenate(Primitive):
 
     def batch(self, args, dims, *, axis):
         from .shape import moveaxis, broadcast_to
-        size = next(shape_of(a)[d] for a, d in zip(args, dims) if d is not None)
+        size = axis_size(args, dims)
         moved = []
         for a, d in zip(args, dims):
             if d is None:
@@ -118,7 +119,7 @@ class Permute(Primitive):
 
     def batch(self, args, dims, *, axis, inverse):
         from .vmapping import bdim_to_front
-        size = next(shape_of(a)[d] for a, d in zip(args, dims) if d is not None)
+        size = axis_size(args, dims)
         x, perm = (bdim_to_front(a, d, size) for a, d in zip(args, dims))
         return self.bind(x, perm, axis=axis + 1, inverse=inverse), 0
 

@@ -9,22 +9,17 @@ solve_triangular, expm, sqrtm and solve_sylvester bind the primitives of
 import numpy as np
 import scipy.linalg as sl
 
-from ..core import shape_of, dtype_of, is_inexact
+from ..core import shape_of, dtype_of
 from ..prims import scipy_linalg as pl
 from ..prims.shape import reshape, broadcast_to
 from ..prims.elementwise import conj_p
 from ..prims.products import mT
 from ..prims.linalg import _sym_proj
 from ..numpy import linalg as nla
-from ..numpy.basic import asarray_like, astype
+from ..numpy.basic import as_inexact
 from ..numpy.dispatch import numpy_function
 
 MODULE = "scipy.linalg"
-
-
-def _f(x):
-    x = asarray_like(x)
-    return x if is_inexact(x) else astype(x, np.float64)
 
 
 def _square(a, name="a"):
@@ -43,7 +38,7 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_
                      check_finite=True):
     """Only the triangle of ``a`` that SciPy reads carries a derivative (its diagonal
     too unless ``unit_diagonal``)."""
-    a, b = _f(a), _f(b)
+    a, b = as_inexact(a), as_inexact(b)
     n = _square(a)
     if trans not in _TRANS:
         raise ValueError(f"Incorrect value for 'trans': {trans!r}")
@@ -77,7 +72,7 @@ def _tri(x, lower, strict=False):
 @numpy_function(sl.cholesky, module=MODULE)
 def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
     """Reads the triangle ``lower`` selects (upper by default), as SciPy."""
-    a = _f(a)
+    a = as_inexact(a)
     _square(a)
     return nla.cholesky(a, upper=not lower)
 
@@ -86,7 +81,7 @@ def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
 def cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
     """(c, lower): the factor in one triangle of ``c``, ``a``'s own entries in the
     other (as SciPy's LAPACK call leaves them)."""
-    a = _f(a)
+    a = as_inexact(a)
     factor = cholesky(a, lower=lower)
     return _tri(factor, lower) + _tri(a, not lower, strict=True), lower
 
@@ -104,7 +99,7 @@ def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
 @numpy_function(sl.expm, module=MODULE)
 def expm(A):
     """Derivative: the Frechet derivative from the block matrix [[A, E], [0, A]]."""
-    A = _f(A)
+    A = as_inexact(A)
     _square(A, "A")
     return pl.expm_p.bind(A)
 
@@ -116,7 +111,7 @@ def sqrtm(A, disp=None, blocksize=None):
     if disp is not None or blocksize is not None:
         raise NotImplementedError("chainrule.scipy.linalg.sqrtm: disp= and blocksize= "
                                   "are not supported inside a transformation")
-    A = _f(A)
+    A = as_inexact(A)
     _square(A, "A")
     return pl.sqrtm_p.bind(A)
 
@@ -124,7 +119,7 @@ def sqrtm(A, disp=None, blocksize=None):
 @numpy_function(sl.solve_sylvester, module=MODULE)
 def solve_sylvester(a, b, q):
     """X with a X + X b = q; differentiable in all three arguments."""
-    a, b, q = _f(a), _f(b), _f(q)
+    a, b, q = as_inexact(a), as_inexact(b), as_inexact(q)
     m, n = _square(a), _square(b, "b")
     qs = shape_of(q)
     if len(qs) < 2 or qs[-2:] != (m, n):
@@ -167,7 +162,7 @@ def solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, check_finite=
           assume_a=None, transposed=False):
     """Through ``chainrule.numpy.linalg.solve`` (triangular kinds through
     solve_triangular); only the entries SciPy reads for ``assume_a`` carry a derivative."""
-    a, b = _f(a), _f(b)
+    a, b = as_inexact(a), as_inexact(b)
     n = _square(a)
     bs = shape_of(b)
     if not bs or (bs[0] if len(bs) == 1 else bs[-2]) != n:
@@ -196,7 +191,7 @@ def _diag_subscripts(a):
 @numpy_function(sl.inv, module=MODULE)
 def inv(a, overwrite_a=False, check_finite=True, *, assume_a=None, lower=False):
     """Through ``chainrule.numpy.linalg.inv``."""
-    a = _f(a)
+    a = as_inexact(a)
     _square(a)
     return nla.inv(_assumed(a, assume_a, lower, "inv"))
 
@@ -204,6 +199,6 @@ def inv(a, overwrite_a=False, check_finite=True, *, assume_a=None, lower=False):
 @numpy_function(sl.det, module=MODULE)
 def det(a, overwrite_a=False, check_finite=True):
     """Through ``chainrule.numpy.linalg.det``."""
-    a = _f(a)
+    a = as_inexact(a)
     _square(a)
     return nla.det(a)

@@ -9,19 +9,14 @@ SciPy), and the derivatives are 0 (never nan).
 import numpy as np
 import scipy.special as sps
 
-from ..core import shape_of, is_inexact
+from ..core import shape_of
 from ..prims import special as ps
 from ..prims.shape import broadcast_to
 from ..prims.elementwise import select_p, PRIMS as EW
-from ..numpy.basic import asarray_like, astype, normalize_axis
+from ..numpy.basic import asarray_like, as_inexact, normalize_axis
 from ..numpy.dispatch import numpy_function
 
 MODULE = "scipy.special"
-
-
-def _float(x):
-    x = asarray_like(x)
-    return x if is_inexact(x) else astype(x, np.float64)
 
 
 def _check(name, args, kwargs):
@@ -75,12 +70,12 @@ def softplus(x, **kwargs):
 def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     """Derivative 0 (not nan) for slices whose value is -inf. ``return_sign=True``
     returns ``(log|sum|, sign)``; the sign carries no derivative."""
-    a = _float(a)
+    a = as_inexact(a)
     args = (a,)
     if b is not None:
         b = asarray_like(b)
         shape = np.broadcast_shapes(shape_of(a), shape_of(b))
-        a, b = broadcast_to(a, shape), broadcast_to(_float(b), shape)
+        a, b = broadcast_to(a, shape), broadcast_to(as_inexact(b), shape)
         args = (a, b)
     axes = normalize_axis(axis, len(shape_of(a)))
     out = ps.logsumexp_p.bind(*args, axis=axes, keepdims=keepdims, signed=return_sign)
@@ -101,14 +96,14 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
 @numpy_function(sps.softmax, module=MODULE)
 def softmax(x, axis=None):
     """A slice that is entirely -inf gives nan (as SciPy) with derivative 0."""
-    x = _float(x)
+    x = as_inexact(x)
     return ps.softmax_p.bind(x, axis=normalize_axis(axis, len(shape_of(x))))
 
 
 @numpy_function(sps.log_softmax, module=MODULE)
 def log_softmax(x, axis=None):
     """A slice that is entirely -inf gives nan (as SciPy) with finite derivative."""
-    x = _float(x)
+    x = as_inexact(x)
     axes = normalize_axis(axis, len(shape_of(x)))
     return x - ps.logsumexp_p.bind(x, axis=axes, keepdims=True, signed=False)
 

@@ -16,14 +16,14 @@ import math
 import numpy as np
 import scipy.stats as sst
 
-from ..core import Tracer, shape_of, size_of, is_inexact
+from ..core import Tracer, shape_of, size_of
 from ..prims import special as ps
 from ..prims.elementwise import select_p, PRIMS as EW
 from ..prims.products import einsum_p
 from ..prims.shape import reshape, reduce_sum, broadcast_to
 from ..prims.scipy_linalg import solve_triangular_p
 from ..numpy import linalg as nla
-from ..numpy.basic import asarray_like, astype
+from ..numpy.basic import asarray_like, as_inexact
 from ..numpy.dispatch import numpy_function, PUBLIC
 
 MODULE = "scipy.stats"
@@ -33,11 +33,6 @@ _LOG_PI = math.log(math.pi)
 exp, log, log1p, floor = EW["exp"].bind, EW["log"].bind, EW["log1p"].bind, EW["floor"].bind
 gammaln, xlogy, xlog1py = ps.gammaln_p.bind, ps.xlogy_p.bind, ps.xlog1py_p.bind
 betaln = ps.betaln_p.bind
-
-
-def _f(x):
-    x = asarray_like(x)
-    return x if is_inexact(x) else astype(x, np.float64)
 
 
 def _where(c, x, y):
@@ -85,12 +80,12 @@ def _exp_of(logfn, dist, method):
 # ---------------------------------------------------------------- norm
 
 def _z(x, loc, scale):
-    return (_f(x) - loc) / scale
+    return (as_inexact(x) - loc) / scale
 
 
 def _norm_logpdf(x, loc=0, scale=1):
     z = _z(x, loc, scale)
-    return _valid(scale > 0, -0.5 * z * z - 0.5 * _LOG_2PI - log(_f(scale)))
+    return _valid(scale > 0, -0.5 * z * z - 0.5 * _LOG_2PI - log(as_inexact(scale)))
 
 
 norm_logpdf = _method("norm", "logpdf")(_norm_logpdf)
@@ -119,12 +114,12 @@ def _norm_logsf(x, loc=0, scale=1):
 
 @_method("norm", "ppf")
 def _norm_ppf(q, loc=0, scale=1):
-    return _valid(scale > 0, loc + scale * ps.ndtri_p.bind(_f(q)))
+    return _valid(scale > 0, loc + scale * ps.ndtri_p.bind(as_inexact(q)))
 
 
 @_method("norm", "isf")
 def _norm_isf(q, loc=0, scale=1):
-    return _valid(scale > 0, loc - scale * ps.ndtri_p.bind(_f(q)))
+    return _valid(scale > 0, loc - scale * ps.ndtri_p.bind(as_inexact(q)))
 
 
 # ---------------------------------------------------------------- t
@@ -132,9 +127,9 @@ def _norm_isf(q, loc=0, scale=1):
 @_method("t", "logpdf")
 def t_logpdf(x, df, loc=0, scale=1):
     z = _z(x, loc, scale)
-    df = _f(df)
+    df = as_inexact(df)
     half = 0.5 * (df + 1.0)
-    val = (gammaln(half) - gammaln(0.5 * df) - 0.5 * (log(df) + _LOG_PI) - log(_f(scale))
+    val = (gammaln(half) - gammaln(0.5 * df) - 0.5 * (log(df) + _LOG_PI) - log(as_inexact(scale))
            - half * log1p(z * z / df))
     return _valid((scale > 0) & (df > 0), val)
 
@@ -147,10 +142,10 @@ t_pdf = _exp_of(t_logpdf, "t", "pdf")
 @_method("gamma", "logpdf")
 def gamma_logpdf(x, a, loc=0, scale=1):
     z = _z(x, loc, scale)
-    a = _f(a)
+    a = as_inexact(a)
     inside = z >= 0
     zs = _safe(z, ~inside, 1.0)
-    val = xlogy(a - 1.0, zs) - zs - gammaln(a) - log(_f(scale))
+    val = xlogy(a - 1.0, zs) - zs - gammaln(a) - log(as_inexact(scale))
     return _valid((scale > 0) & (a > 0), _support(inside, val))
 
 
@@ -162,10 +157,10 @@ gamma_pdf = _exp_of(gamma_logpdf, "gamma", "pdf")
 @_method("beta", "logpdf")
 def beta_logpdf(x, a, b, loc=0, scale=1):
     z = _z(x, loc, scale)
-    a, b = _f(a), _f(b)
+    a, b = as_inexact(a), as_inexact(b)
     inside = (z >= 0) & (z <= 1)
     zs = _safe(z, ~inside, 0.5)
-    val = xlogy(a - 1.0, zs) + xlog1py(b - 1.0, -zs) - betaln(a, b) - log(_f(scale))
+    val = xlogy(a - 1.0, zs) + xlog1py(b - 1.0, -zs) - betaln(a, b) - log(as_inexact(scale))
     return _valid((scale > 0) & (a > 0) & (b > 0), _support(inside, val))
 
 
@@ -178,9 +173,9 @@ beta_pdf = _exp_of(beta_logpdf, "beta", "pdf")
 def poisson_logpmf(k, mu, loc=0):
     """``k`` (counts) carries no derivative; ``mu`` does."""
     k = asarray_like(k) - loc
-    mu = _f(mu)
+    mu = as_inexact(mu)
     inside = (k >= 0) & (floor(k) == k)
-    ks = _safe(_f(k), ~inside, 0.0)
+    ks = _safe(as_inexact(k), ~inside, 0.0)
     val = xlogy(ks, mu) - gammaln(ks + 1.0) - mu
     return _valid(mu >= 0, _support(inside, val))
 
@@ -204,7 +199,7 @@ def dirichlet_logpdf(x, alpha):
     """``x`` has shape (K,) or (K, N) (or K-1 leading entries: the last one is
     ``1 - sum``); ``alpha`` has shape (K,). SciPy's input checks are applied to the
     concrete values."""
-    x, alpha = _f(x), _f(alpha)
+    x, alpha = as_inexact(x), as_inexact(alpha)
     if len(shape_of(alpha)) != 1:
         raise ValueError("Parameter vector 'a' must be one dimensional, but "
                          f"a.shape = {shape_of(alpha)}.")
@@ -233,12 +228,12 @@ dirichlet_pdf = _exp_of(dirichlet_logpdf, "dirichlet", "pdf")
 # ---------------------------------------------------------------- multivariate_normal
 
 def _mvn_params(x, mean, cov):
-    x = _f(x)
-    cov = _f(1.0 if cov is None else cov)
+    x = as_inexact(x)
+    cov = as_inexact(1.0 if cov is None else cov)
     if mean is None:
         dim = 1 if len(shape_of(cov)) < 2 else shape_of(cov)[0]
         mean = np.zeros(dim)
-    mean = _f(mean)
+    mean = as_inexact(mean)
     dim = 1
     for d in shape_of(mean):
         dim *= d
@@ -296,7 +291,7 @@ mvn_pdf = _exp_of(mvn_logpdf, "multivariate_normal", "pdf")
 def expon_logpdf(x, loc=0, scale=1):
     z = _z(x, loc, scale)
     inside = z >= 0
-    return _valid(scale > 0, _support(inside, -z - log(_f(scale))))
+    return _valid(scale > 0, _support(inside, -z - log(as_inexact(scale))))
 
 
 expon_pdf = _exp_of(expon_logpdf, "expon", "pdf")
@@ -305,7 +300,7 @@ expon_pdf = _exp_of(expon_logpdf, "expon", "pdf")
 @_method("laplace", "logpdf")
 def laplace_logpdf(x, loc=0, scale=1):
     z = _z(x, loc, scale)
-    return _valid(scale > 0, -abs(z) - log(2.0 * _f(scale)))
+    return _valid(scale > 0, -abs(z) - log(2.0 * as_inexact(scale)))
 
 
 laplace_pdf = _exp_of(laplace_logpdf, "laplace", "pdf")
@@ -314,7 +309,7 @@ laplace_pdf = _exp_of(laplace_logpdf, "laplace", "pdf")
 @_method("cauchy", "logpdf")
 def cauchy_logpdf(x, loc=0, scale=1):
     z = _z(x, loc, scale)
-    return _valid(scale > 0, -_LOG_PI - log(_f(scale)) - log1p(z * z))
+    return _valid(scale > 0, -_LOG_PI - log(as_inexact(scale)) - log1p(z * z))
 
 
 cauchy_pdf = _exp_of(cauchy_logpdf, "cauchy", "pdf")
@@ -325,7 +320,7 @@ def logistic_logpdf(x, loc=0, scale=1):
     z = _z(x, loc, scale)
     # log(e^-z / (1 + e^-z)^2) = -|z| - 2 log1p(e^-|z|)
     az = abs(z)
-    return _valid(scale > 0, -az - 2.0 * log1p(exp(-az)) - log(_f(scale)))
+    return _valid(scale > 0, -az - 2.0 * log1p(exp(-az)) - log(as_inexact(scale)))
 
 
 logistic_pdf = _exp_of(logistic_logpdf, "logistic", "pdf")
