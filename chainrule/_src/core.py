@@ -105,6 +105,8 @@ class Primitive:
     higher_order = False    # carries a user function in its params (see Trace.in_parent)
     fwd = None              # optional: fwd(*args, **params) -> (ans, res); reverse mode then
                             # hands ``res`` (not ``ans``) to vjp (custom_vjp, checkpoint)
+    lean = None             # set by reverse mode on first use: whether the short path of
+                            # ReverseTrace.process applies (none of the flags above is set)
 
     def __init__(self, name):
         self.name = name

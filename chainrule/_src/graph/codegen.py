@@ -91,8 +91,9 @@ def _scalar_literal(x, e):
     return Literal(float(first) if x.val.dtype.kind == "f" else int(first))
 
 
-def optimize(graph):
-    """Return (eqns, outs, guards) after CSE, identities and dead-code elimination."""
+def optimize(graph, reassociate=True):
+    """Return (eqns, outs, guards) after CSE, identities and dead-code elimination (and,
+    with ``reassociate``, scalar factors carried through products: _fold_scales)."""
     subst = {}
 
     def sub(x):
@@ -134,7 +135,8 @@ def optimize(graph):
         eqns.append((e, ins))
     outs = [sub(x) for x in graph.outs]
     guards = [(g, sub(g.var)) for g in graph.guards]
-    eqns = _fold_scales(eqns, outs, guards)
+    if reassociate:
+        eqns = _fold_scales(eqns, outs, guards)
     _elide_broadcasts(eqns, outs, guards)
     live = _root_ids(outs, guards)
     kept = []
@@ -274,10 +276,23 @@ def _elide_broadcasts(eqns, outs, guards):
                 eqns[k][1][j] = ins[0]
 
 
-def compile_graph(graph):
-    """Python function ``f(*flat_inputs) -> list of outputs`` replaying ``graph``."""
-    eqns, outs, guards = optimize(graph)
-    ns = {"np": np, "Retrace": Retrace}
+_FRESH = {"reduce_sum", "reduce_max", "reduce_min", "matmul"}
+
+
+def _own(x):
+    return x.copy() if type(x) is np.ndarray else x
+
+
+def compile_graph(graph, own_outputs=False, reassociate=True):
+    """Python function ``f(*flat_inputs) -> list of outputs`` replaying ``graph``.
+
+    With ``own_outputs``, an output that may be (a view of) an input or a constant of
+    the graph is copied, so every call returns arrays of its own. Without
+    ``reassociate``, the code computes what the graph says in its order (bit for bit
+    the eager results; see optimize).
+    """
+    eqns, outs, guards = optimize(graph, reassociate)
+    ns = {"np": np, "Retrace": Retrace, "_own": _own}
     names = {}
 
     def name(v):
@@ -366,7 +381,14 @@ def compile_graph(graph):
                        last_use.get(x.id) == i and x.id not in keep})
         if dead:
             lines.append(f"    del {', '.join(dead)}")
-    lines.append(f"    return [{', '.join(operand(x) for x in outs)}]")
+    made = {e.outs[0].id for e, _ in eqns if _is_ufunc(e) or e.prim.name in _FRESH}
+
+    def result(x):
+        s = operand(x)
+        if own_outputs and (isinstance(x, Literal) or x.id not in made):
+            return f"_own({s})"
+        return s
+    lines.append(f"    return [{', '.join(result(x) for x in outs)}]")
     src = "\n".join(lines)
     exec(compile(src, "<chainrule.jit>", "exec"), ns)
     fn = ns["compiled"]

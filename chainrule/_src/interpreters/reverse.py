@@ -19,14 +19,20 @@ from ..core import (new_trace_context, Trace, PrimalTracer, Zero, _state, is_ine
                     scaled, materialize, ShapeDtype, shape_of, dtype_of)
 from .forward import JVPTrace
 from .deferred import Pending, force, deferred_shape, large, forcing_rule, shapes_only
+import numpy as np
+
 from .. import core
+from ..graph import replay
 
 
 class Node:
-    __slots__ = ("ct",)
+    """Where a recorded value's cotangent accumulates. ``i`` names the value within its
+    tape (the entry that produced it; inputs are negative), for graph.replay's key."""
+    __slots__ = ("ct", "i")
 
-    def __init__(self):
+    def __init__(self, i=None):
         self.ct = None
+        self.i = i
 
 
 class ReverseTracer(PrimalTracer):
@@ -42,7 +48,7 @@ class ReverseTracer(PrimalTracer):
 
 
 class ReverseTrace(Trace):
-    __slots__ = ("tape", "where", "defers")
+    __slots__ = ("tape", "where", "defers", "lean")
 
     def __init__(self, parent):
         self.parent = parent
@@ -53,6 +59,9 @@ class ReverseTrace(Trace):
         # values are checked as they are computed, nor under vmap or staging, which keep
         # their own order of operations
         self.defers = False
+        # the common case (top level: no parent, no debug_nans, no deferral) takes a short
+        # path for primitives without special handling (Primitive.lean)
+        self.lean = parent is None and self.where is None
 
     def new_input(self, x):
         return ReverseTracer(self, x, Node())
@@ -90,6 +99,33 @@ class ReverseTrace(Trace):
                     nodes.append(None)
             if not found:
                 return self.in_parent(prim, primals, params)
+        if self.lean:
+            lean = prim.lean
+            if lean is None:
+                lean = prim.lean = (prim.differentiable and prim.fwd is None and not
+                                    prim.multiple_results and not prim.higher_order)
+            if lean:
+                # what the general path below does for these primitives, without the
+                # checks that cannot apply; the parent is None, so impl runs with this
+                # trace current (any primitive it binds sees no value of this trace
+                # and goes straight to NumPy)
+                ans = prim.impl(*primals, **params)
+                t = type(ans)
+                if t is np.ndarray:
+                    if ans.dtype.kind not in "fc":
+                        return ans
+                elif t is not float and not is_inexact(ans):
+                    return ans
+                tape = self.tape
+                out = Node(len(tape))
+                if not prim.vjp_uses_args and t is np.ndarray:
+                    for p in primals:
+                        if type(p) is np.ndarray and p.size >= core.LAZY_SIZE:
+                            primals = shapes_only(primals, core.LAZY_SIZE)
+                            break
+                tape.append((prim, params, nodes, primals,
+                             ans if prim.vjp_uses_ans else None, out))
+                return ReverseTracer(self, ans, out)
         if self.defers and prim.defer is not None:
             how = deferred_shape(prim, primals, nodes, params)
             if how is not None:
@@ -111,16 +147,17 @@ class ReverseTrace(Trace):
             _state.trace = self
         if prim.multiple_results:
             outs, out_nodes = [], []
-            for a in ans:
+            k = len(self.tape)
+            for j, a in enumerate(ans):
                 if is_inexact(a):
-                    n = Node()
+                    n = Node((k, j))
                     outs.append(ReverseTracer(self, a, n))
                 else:
                     n = None
                     outs.append(a)
                 out_nodes.append(n)
         elif type(ans) is float or is_inexact(ans):
-            out_nodes = Node()
+            out_nodes = Node(len(self.tape))
             outs = ReverseTracer(self, ans, out_nodes)
         else:
             return ans
@@ -135,7 +172,7 @@ class ReverseTrace(Trace):
 
     def _defer(self, prim, primals, nodes, params, shape, depth):
         pending = Pending(shape, prim, primals, params, self.parent, depth)
-        out = Node()
+        out = Node(len(self.tape))
         if not prim.vjp_uses_args:
             primals = shapes_only(primals)
         rule = prim
@@ -234,6 +271,7 @@ class Remat:
     name = "checkpoint"
     multiple_results = True
     fwd = None
+    higher_order = True     # runs a user function (graph.replay leaves such tapes alone)
 
     def vjp(self, cts, res, args, needs, *, fun, trace):
         outs, side = trace.on_side_tape(fun, args)
@@ -269,9 +307,13 @@ def vjp_flat(fun, primals, lazy_outputs=False):
         for p in primals:
             if large(p):
                 trace.defers = True
+                trace.lean = False
                 break
     ins = [trace.new_input(p) if is_inexact(p) else p for p in primals]
     in_nodes = [x.node if type(x) is ReverseTracer else _DEAD for x in ins]
+    for j, n in enumerate(in_nodes):
+        if n is not _DEAD:
+            n.i = -1 - j
     with new_trace_context(trace):
         outs = fun(*ins)
     outs_primal, out_nodes = [], []
@@ -283,7 +325,15 @@ def vjp_flat(fun, primals, lazy_outputs=False):
             outs_primal.append(o)
             out_nodes.append(None)
 
+    replayable = trace.parent is None and not trace.defers and trace.where is None
+
     def backward(cts, consume=False):
+        if replayable and _state.trace is None and replay.enabled:
+            result = replay.backward(trace, out_nodes, cts, in_nodes, primals)
+            if result is not None:
+                if consume:
+                    trace.tape.clear()
+                return result
         return trace.backward(out_nodes, cts, in_nodes, consume)
     return outs_primal, backward
 

@@ -1,0 +1,236 @@
+"""Compiled backward passes for tapes that recur.
+
+A training loop calls the same ``value_and_grad`` on arrays of the same shapes again
+and again. Each call runs the user's Python (the forward pass stays eager, so control
+flow, printing and in-place updates behave as always) and records a tape; the tapes
+of successive calls have the same *structure*: the same primitives with the same
+parameters, wired the same way, on inputs and constants of the same shapes and dtypes.
+The eager backward pass pays some Python per rule, which dominates on small arrays.
+
+So the backward pass is keyed by that structure (:func:`signature`). The first time a
+structure is seen it is walked eagerly; the second time the walk runs under the staging
+trace (the rules run exactly as under ``jit``) and the resulting graph is compiled to
+straight-line NumPy code by the jit's code generator; from then on a tape with that
+structure is handed to the compiled code, which reads the values it needs (arguments,
+outputs and seeds) from the new tape. Everything the generated code bakes in (shapes,
+parameters, constants a rule created) is a function of the key: shapes follow from the
+inputs' and constants' shapes, primitive by primitive. A rule that looked at a value
+while staging left a guard; a failed guard falls back to the eager walk.
+
+Only small programs are replayed: top-level reverse mode (not under another
+transformation, debug_nans or deferred evaluation), no checkpoint or custom rules on
+the tape, inputs and constant arrays below ``core.LAZY_SIZE`` elements, float64 /
+complex128 / int64 / bool values (whose promotion does not depend on Python scalars
+being weakly typed). Results agree with the eager walk's to rounding (the code
+generator reassociates scalar factors).
+"""
+import collections
+import threading
+
+import numpy as np
+
+from .. import core
+from ..core import Zero, ShapeDtype, materialize, _state
+from ..interpreters.staging import stage_flat, Literal
+from .codegen import compile_graph, Retrace
+from .ir import Graph
+
+MAX_ENTRIES = 2000      # longer tapes are walked eagerly (compiling costs ~0.1 ms per entry)
+MAXSIZE = 256           # structures remembered (least recently used dropped)
+enabled = True          # tests switch replay off to compare against the eager walk
+
+_OK = frozenset(np.dtype(t) for t in (np.float64, np.complex128, np.int64, np.bool_))
+_SCALARS = (float, int, complex, bool)
+_NEVER = "never"        # a structure that cannot be compiled (see _compile)
+_cache = collections.OrderedDict()   # signature -> times seen (int), compiled, or _NEVER
+_lock = threading.Lock()
+stats = {"compiled": 0, "replayed": 0, "fallbacks": 0}
+
+
+def _staged(n, a):
+    """Whether the tape value ``a`` (an argument, ``n`` its node) becomes an input of
+    the compiled code (True) or is baked into it and keyed by value (False)."""
+    if n is None:
+        return type(a) is np.ndarray or isinstance(a, np.generic)
+    return type(a) is not ShapeDtype
+
+
+def signature(tape, out_nodes, cts, in_vals):
+    """``(key, values)`` for a tape, or None when it is not replayed.
+
+    ``key`` is hashable and equal for two tapes exactly when one compiled backward pass
+    serves both; ``values`` are the tape's values the compiled code reads, in order.
+    Nodes are named by ``Node.i`` (the producing entry; inputs are negative).
+    """
+    if len(tape) > MAX_ENTRIES:
+        return None
+    key, values = [], []
+    app, put = key.append, values.append
+    limit = core.LAZY_SIZE
+    ndarray = np.ndarray
+    for v in in_vals:
+        t = type(v)
+        if t is ndarray:
+            if v.size >= limit:
+                return None
+            app(v.shape)
+            app(v.dtype)
+        else:
+            app(t)
+    for prim, params, nodes, args, res, out in tape:
+        if prim.higher_order or prim.fwd is not None:
+            return None
+        app(prim)
+        if params:
+            app(tuple(params.items()))
+        for n, a in zip(nodes, args):
+            if n is None:
+                t = type(a)
+                if t is ndarray:
+                    if a.size >= limit:
+                        return None
+                    app(a.shape)
+                    app(a.dtype)
+                    put(a)
+                elif isinstance(a, np.generic):
+                    app(t)
+                    put(a)
+                else:
+                    # baked: a Python scalar (rules may branch on its type and value;
+                    # 0.0 and -0.0 are equal keys but not the same constant)
+                    app(t)
+                    app(a)
+                    if a == 0 and t is float:
+                        app(str(a))
+            elif type(a) is ShapeDtype:
+                app((n.i, a.shape, a.dtype))
+            else:
+                app(n.i)
+                put(a)
+        if res is not None:
+            if prim.multiple_results:
+                values.extend(res)
+            else:
+                put(res)
+    app("seeds")
+    for n, c in zip(out_nodes, cts):
+        if n is None or c is None or type(c) is Zero:
+            app(None)
+            continue
+        t = type(c)
+        app(n.i)
+        if t is ndarray:
+            app(c.shape)
+            app(c.dtype)
+        elif t in _SCALARS or isinstance(c, np.generic):
+            app(t)
+        else:
+            return None
+        put(c)
+    key = tuple(key)
+    try:
+        hash(key)
+    except TypeError:               # a parameter or constant that is not hashable
+        return None
+    return key, values
+
+
+def backward(trace, out_nodes, cts, in_nodes, in_vals):
+    """The input cotangents by a compiled backward pass, or None (walk eagerly)."""
+    sig = signature(trace.tape, out_nodes, cts, in_vals)
+    if sig is None:
+        return None
+    key, values = sig
+    entry = _cache.get(key)
+    if type(entry) is tuple:
+        fn, mask = entry
+        try:
+            outs = fn(*values)
+        except (Retrace, FloatingPointError):
+            # a guard failed; or np.errstate(..., "raise") and the generic rules (which
+            # may evaluate both sides of a safe point) met what the eager walk might
+            # not: the eager walk decides
+            stats["fallbacks"] += 1
+            return None
+        stats["replayed"] += 1
+        if mask is None:
+            return outs
+        it = iter(outs)
+        return [next(it) if m else None for m in mask]
+    with _lock:
+        if entry is None:
+            _cache[key] = 1
+            while len(_cache) > MAXSIZE:
+                _cache.popitem(last=False)
+            return None
+    if entry is _NEVER:
+        return None
+    try:
+        compiled, result = _compile(trace.tape, out_nodes, cts, in_nodes, values)
+    except Exception:
+        # e.g. a missing rule, or np.errstate(..., "raise") tripping on the generic
+        # rules: the eager walk raises what it should (or succeeds); never compile this
+        compiled, result = _NEVER, None
+    with _lock:
+        _cache[key] = compiled
+        _cache.move_to_end(key)
+    return result
+
+
+def _compile(tape, out_nodes, cts, in_nodes, values):
+    """Stage the walk of ``tape`` with ``values`` as inputs; returns (compiled entry or
+    _NEVER, the input cotangents of this call)."""
+    from ..interpreters.reverse import ReverseTrace, Node
+    nin = len(in_nodes)
+    mask = []
+
+    def replay(*vals):
+        it = iter(vals)
+        new = {}
+
+        def node(n):
+            if n is None:
+                return None
+            m = new.get(id(n))
+            if m is None:
+                m = new[id(n)] = Node()
+            return m
+        fresh_in = [node(n) for n in in_nodes]
+        staged = []
+        for prim, params, nodes, args, res, out in tape:
+            args = [next(it) if _staged(n, a) else a for n, a in zip(nodes, args)]
+            if res is not None:
+                res = [next(it) for _ in res] if prim.multiple_results else next(it)
+            out = [node(o) for o in out] if prim.multiple_results else node(out)
+            staged.append((prim, params, [node(n) for n in nodes], args, res, out))
+        for n, c in zip(out_nodes, cts):
+            if n is not None and c is not None and type(c) is not Zero:
+                m = node(n)
+                c = next(it)
+                m.ct = c if m.ct is None else m.ct + c
+        ReverseTrace(None).walk(staged)
+        result = [materialize(n.ct) for n in fresh_in]
+        mask[:] = [r is not None and type(r) is not Zero for r in result]
+        return [r for r, m in zip(result, mask) if m]
+
+    outs, in_vars, operands, eqns, guards = stage_flat(replay, values)
+    it = iter(outs)
+    result = [next(it) if m else None for m in mask]
+    assert len(mask) == nin
+    # the eager walk makes no pending scale factors (core.Scaled) on arrays this small, so
+    # the code below computes what it computes, in the same order: the same bits
+    limit = core.LAZY_SIZE
+    ok = all(v.dtype in _OK for v in in_vars) and all(
+        o.dtype in _OK and core.size_of(o.shape) < limit for e in eqns for o in e.outs)
+    if not ok:
+        return _NEVER, result
+    fn = compile_graph(Graph(in_vars, eqns, operands, guards), own_outputs=True,
+                       reassociate=False)
+    stats["compiled"] += 1
+    return (fn, None if all(mask) else tuple(mask)), result
+
+
+def cache_clear():
+    """Forget every remembered structure and compiled backward pass."""
+    with _lock:
+        _cache.clear()

@@ -1,0 +1,202 @@
+"""Compiled backward passes for recurring tapes (graph/replay.py).
+
+The third and later calls with a tape structure already seen run generated code. Each
+test compares against the eager walk (``replay.enabled = False``) bit for bit, over
+enough calls that the compiled code runs, and checks that it did run (or did not,
+where it must not)."""
+import threading
+import warnings
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.numpy as cnp
+from chainrule._src.graph import replay
+from benchmarks.mlp import make_data, make_loss
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    replay.cache_clear()
+    yield
+    replay.cache_clear()
+
+
+def eager(fn, *args):
+    replay.enabled = False
+    try:
+        return fn(*args)
+    finally:
+        replay.enabled = True
+
+
+def replays():
+    return replay.stats["replayed"]
+
+
+def assert_bitwise(a, b):
+    fa, fb = cr.tree_util.tree_leaves(a), cr.tree_util.tree_leaves(b)
+    assert len(fa) == len(fb)
+    for x, y in zip(fa, fb):
+        assert type(x) is type(y)
+        assert np.asarray(x).dtype == np.asarray(y).dtype
+        np.testing.assert_array_equal(x, y)
+
+
+def test_mlp_value_and_grad_is_replayed_bit_for_bit():
+    d = make_data([2, 32, 32, 2], 16)
+    vg = cr.value_and_grad(make_loss(cnp))
+    want = eager(vg, d["params"], d["x"], d["Y"])
+    before = replays()
+    for _ in range(5):
+        assert_bitwise(vg(d["params"], d["x"], d["Y"]), want)
+    assert replays() - before == 3           # calls 3, 4, 5
+    # new data of the same shapes: the same compiled code, the eager answer
+    d2 = make_data([2, 32, 32, 2], 16, seed=1)
+    assert_bitwise(vg(d2["params"], d2["x"], d2["Y"]), eager(vg, d2["params"], d2["x"], d2["Y"]))
+    assert replays() - before == 4
+
+
+def test_results_are_fresh_writable_arrays():
+    c = np.arange(3.0)
+    g = cr.grad(lambda x: cnp.sum(x * c))
+    x = np.ones(3)
+    outs = [g(x) for _ in range(4)]
+    assert replays() >= 1
+    for o in outs:
+        assert o is not c and not np.may_share_memory(o, c) and o.flags.writeable
+    outs[-1][:] = 99.0                      # mutating a result changes nothing later
+    np.testing.assert_array_equal(g(x), c)
+    # a gradient that does not depend on the inputs' values (a constant of the code)
+    h = cr.grad(lambda x: cnp.sum(x))
+    a, b, c2 = h(x), h(x), h(x)
+    a[:] = 5.0
+    np.testing.assert_array_equal(h(x), np.ones(3))
+    assert not np.may_share_memory(b, c2)
+
+
+def test_control_flow_changes_structure():
+    def f(x):
+        y = cnp.sin(x)
+        if cnp.sum(x) > 0:                      # Python branch on a value
+            return cnp.sum(y * y)
+        return cnp.sum(cnp.exp(y))
+    g = cr.grad(f)
+    xs = [np.linspace(-1, 2, 5), -np.linspace(-1, 2, 5)]
+    for _ in range(4):
+        for x in xs:
+            assert_bitwise(g(x), eager(g, x))
+    assert replays() >= 4
+
+
+def test_shapes_dtypes_and_python_constants_are_part_of_the_key():
+    def f(x, k):
+        return cnp.sum(cnp.tanh(x) ** k) * 0.5
+    g = cr.grad(f)
+    for _ in range(3):
+        for shape in [(3,), (4,), (2, 3)]:
+            for k in (2, 3, 2.5):
+                x = np.linspace(0.1, 0.9, np.prod(shape)).reshape(shape)
+                assert_bitwise(g(x, k), eager(g, x, k))
+    assert replays() > 0
+
+
+def test_index_arrays_are_inputs_not_constants():
+    def f(x, idx):
+        return cnp.sum(x[idx] ** 2)
+    g = cr.grad(f)
+    x = np.arange(6.0)
+    for idx in [np.array([0, 1, 1]), np.array([5, 4, 3]), np.array([2, 2, 2])] * 2:
+        assert_bitwise(g(x, idx), eager(g, x, idx))
+    assert replays() >= 2
+    # a boolean mask selecting a different number of elements is another structure
+    for m in [x > 2, x > 4, x > 0] * 2:
+        assert_bitwise(g(x, m), eager(g, x, m))
+
+
+def test_not_replayed_where_it_must_not():
+    f = lambda x: cnp.sum(cnp.sin(x) * x)
+    before = replays()
+    x32 = np.linspace(0, 1, 5, dtype=np.float32)   # float32: Python scalars promote weakly
+    for _ in range(4):
+        assert cr.grad(f)(x32).dtype == np.float32
+    big = np.linspace(0, 1, 2 * replay.core.LAZY_SIZE)   # large: rules' own economies
+    for _ in range(4):
+        cr.grad(f)(big)
+    with cr.debug_nans():
+        for _ in range(4):
+            cr.grad(f)(np.ones(3))
+    assert replays() == before
+
+
+def test_nested_grad():
+    """The inner tape (recorded under the outer trace) is walked eagerly, by the outer
+    trace's rules; the outer tape, which recorded that walk, is replayed."""
+    f = lambda x: cnp.sum(cnp.sin(x) * x)
+    h = cr.grad(lambda x: cnp.sum(cr.grad(f)(x) ** 2))
+    x = np.linspace(0, 1, 3)
+    want = eager(h, x)
+    before = replays()
+    for _ in range(4):
+        assert_bitwise(h(x), want)
+    assert replays() - before == 2
+
+
+def test_vjp_called_many_times_and_jacrev():
+    f = lambda x: cnp.tanh(x) * cnp.sum(x)
+    x = np.linspace(-1, 1, 4)
+    out, f_vjp = cr.vjp(f, x)
+    cts = np.eye(4)
+    got = [f_vjp(c) for c in cts]
+    replay.enabled = False
+    try:
+        want = [f_vjp(c) for c in cts]
+    finally:
+        replay.enabled = True
+    assert_bitwise(got, want)
+    assert replays() >= 2
+    assert_bitwise(cr.jacrev(f)(x), eager(cr.jacrev(f), x))
+
+
+def test_errstate_raise_falls_back_to_the_eager_walk():
+    def taylor(x):
+        return sum((-1.0) ** k * x ** (2 * k) / float(np.prod(np.arange(1, 2 * k + 1)))
+                   for k in range(8))
+    g = cr.grad(taylor)
+    with np.errstate(all="raise"):
+        for _ in range(4):
+            assert float(g(0.0)) == 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")              # and no warning on the way
+        for _ in range(4):
+            assert float(g(0.0)) == 0.0
+
+
+def test_concurrent_replays_agree():
+    d = make_data([2, 8, 2], 4)
+    vg = cr.value_and_grad(make_loss(cnp))
+    want = eager(vg, d["params"], d["x"], d["Y"])
+    errors = []
+
+    def work():
+        try:
+            for _ in range(50):
+                assert_bitwise(vg(d["params"], d["x"], d["Y"]), want)
+        except Exception as e:      # pragma: no cover - reported below
+            errors.append(e)
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert replays() > 0
+
+
+def test_cache_is_bounded(monkeypatch):
+    monkeypatch.setattr(replay, "MAXSIZE", 8)
+    for n in range(1, 30):
+        for _ in range(3):
+            cr.grad(lambda x: cnp.sum(x ** 2))(np.ones(n))
+    assert len(replay._cache) <= 8
