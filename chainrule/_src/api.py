@@ -39,7 +39,7 @@ def _argnums_tuple(argnums, nargs, fname):
 def _check_flat_inputs(flat, args, nums, fname, holomorphic):
     """Validate the flattened differentiable inputs; find the argument only on error."""
     for leaf in flat:
-        kind = dtype_of(leaf).kind
+        kind = leaf.dtype.kind if type(leaf) is np.ndarray else dtype_of(leaf).kind
         if kind not in "fc" or (holomorphic and kind != "c"):
             for i in nums:
                 _check_diff_input(args[i], fname, holomorphic, i)
@@ -131,7 +131,14 @@ def _zeros_like(x):
 
 
 def _fill(cts, primals):
-    return [(_zeros_like(p) if c is None else _cast_like(c, p)) for c, p in zip(cts, primals)]
+    out = []
+    for c, p in zip(cts, primals):
+        if type(c) is np.ndarray and type(p) is np.ndarray and c.dtype is p.dtype and \
+                c.flags.writeable:
+            out.append(c)                   # the common case: nothing to convert
+        else:
+            out.append(_zeros_like(p) if c is None else _cast_like(c, p))
+    return out
 
 
 def _unaliased(results, given):

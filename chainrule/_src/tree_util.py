@@ -61,13 +61,14 @@ def _lookup(t):
 
 class PyTreeDef:
     """The structure of a pytree: hashable, comparable, able to rebuild the tree."""
-    __slots__ = ("node_type", "aux", "children", "num_leaves")
+    __slots__ = ("node_type", "aux", "children", "num_leaves", "flat")
 
-    def __init__(self, node_type, aux, children, num_leaves=None):
+    def __init__(self, node_type, aux, children, num_leaves=None, flat=False):
         self.node_type, self.aux, self.children = node_type, aux, tuple(children)
         if num_leaves is None:
             num_leaves = 1 if node_type is None else sum(c.num_leaves for c in children)
         self.num_leaves = num_leaves
+        self.flat = flat        # a tuple or list of leaves only (rebuilt without recursion)
 
     def _key(self):
         return (self.node_type, self.aux, self.children)
@@ -89,6 +90,7 @@ class PyTreeDef:
 
 
 _LEAF = PyTreeDef(None, None, ())
+_FLAT = {}      # (tuple or list, n) -> the PyTreeDef of n leaves in one
 _LEAF_TYPES = {float, int, complex, bool, np.ndarray, np.float64, np.float32,
                np.complex128, np.int64}
 
@@ -112,6 +114,17 @@ def _flatten(x, leaves, is_leaf):
         return _LEAF
     start = len(leaves)
     if t is tuple or t is list:                 # fast path for the common containers
+        if is_leaf is None:
+            for c in x:
+                if type(c) not in _LEAF_TYPES:
+                    break
+            else:                               # all leaves (a layer's (W, b)): shared def
+                leaves.extend(x)
+                n = len(x)
+                td = _FLAT.get((t, n))
+                if td is None:
+                    td = _FLAT[(t, n)] = PyTreeDef(t, None, [_LEAF] * n, n, True)
+                return td
         kids = [_flatten(c, leaves, is_leaf) for c in x]
         return PyTreeDef(t, None, kids, len(leaves) - start)
     entry = _lookup(t)
@@ -141,6 +154,11 @@ def _unflatten(td, it):
             return next(it)
         except StopIteration:
             raise ValueError("too few leaves for tree structure") from None
+    if td.flat:
+        if t is tuple:
+            return tuple([next(it) for _ in td.children])
+        if t is list:
+            return [next(it) for _ in td.children]
     if t is tuple:
         return tuple([_unflatten(c, it) for c in td.children])
     if t is list:

@@ -283,13 +283,14 @@ def _own(x):
     return x.copy() if type(x) is np.ndarray else x
 
 
-def compile_graph(graph, own_outputs=False, reassociate=True):
+def compile_graph(graph, own_outputs=False, reassociate=True, free=True):
     """Python function ``f(*flat_inputs) -> list of outputs`` replaying ``graph``.
 
     With ``own_outputs``, an output that may be (a view of) an input or a constant of
     the graph is copied, so every call returns arrays of its own. Without
     ``reassociate``, the code computes what the graph says in its order (bit for bit
-    the eager results; see optimize).
+    the eager results; see optimize). Without ``free``, no ``del`` statements (for
+    small arrays, where NumPy's memory reuse gains less than the statements cost).
     """
     eqns, outs, guards = optimize(graph, reassociate)
     ns = {"np": np, "Retrace": Retrace, "_own": _own}
@@ -379,7 +380,7 @@ def compile_graph(graph, own_outputs=False, reassociate=True):
         # free what dies here, so NumPy can recycle the memory for the next results
         dead = sorted({name(x) for x in ins if not isinstance(x, Literal) and
                        last_use.get(x.id) == i and x.id not in keep})
-        if dead:
+        if dead and free:
             lines.append(f"    del {', '.join(dead)}")
     made = {e.outs[0].id for e, _ in eqns if _is_ufunc(e) or e.prim.name in _FRESH}
 

@@ -55,12 +55,39 @@ def _staged(n, a):
     return type(a) is not ShapeDtype
 
 
+def _code(n, a, put):
+    """The key's code for argument ``a`` (``n`` its node), putting staged values."""
+    if n is not None:
+        if type(a) is ShapeDtype:
+            return ("shape", n.i, a.shape, a.dtype)
+        put(a)
+        return n.i
+    t = type(a)
+    if t is np.ndarray:
+        if a.size >= core.LAZY_SIZE:
+            raise _Large
+        put(a)
+        return ("array", a.shape, a.dtype)
+    if isinstance(a, np.generic):
+        put(a)
+        return ("scalar", t)
+    # baked: a Python scalar (rules may branch on its type and value; 0.0 and -0.0
+    # are equal keys but not the same constant) or another hashable constant
+    return ("const", t, a, str(a)) if t is float and a == 0 else ("const", t, a)
+
+
+class _Large(Exception):
+    pass
+
+
 def signature(tape, out_nodes, cts, in_vals):
     """``(key, values)`` for a tape, or None when it is not replayed.
 
     ``key`` is hashable and equal for two tapes exactly when one compiled backward pass
-    serves both; ``values`` are the tape's values the compiled code reads, in order.
-    Nodes are named by ``Node.i`` (the producing entry; inputs are negative).
+    serves both: one tuple per entry (primitive, parameters, one code per argument:
+    the producing entry's ``Node.i`` for traced values, shape and dtype for constant
+    arrays, type and value for Python scalars). ``values`` are the tape's values the
+    compiled code reads, in order.
     """
     if len(tape) > MAX_ENTRIES:
         return None
@@ -73,57 +100,52 @@ def signature(tape, out_nodes, cts, in_vals):
         if t is ndarray:
             if v.size >= limit:
                 return None
-            app(v.shape)
-            app(v.dtype)
+            app((v.shape, v.dtype))
         else:
             app(t)
-    for prim, params, nodes, args, res, out in tape:
-        if prim.higher_order or prim.fwd is not None:
-            return None
-        app(prim)
-        if params:
-            app(tuple(params.items()))
-        for n, a in zip(nodes, args):
-            if n is None:
-                t = type(a)
-                if t is ndarray:
-                    if a.size >= limit:
-                        return None
-                    app(a.shape)
-                    app(a.dtype)
-                    put(a)
-                elif isinstance(a, np.generic):
-                    app(t)
-                    put(a)
+    try:
+        for prim, params, nodes, args, res, out in tape:
+            if prim.lean is not True and (prim.higher_order or prim.fwd is not None):
+                return None
+            p = tuple(params.items()) if params else None
+            # the common cases written out: one or two traced array arguments
+            if len(nodes) == 2:
+                n0, n1 = nodes
+                a0, a1 = args
+                if n0 is not None and n1 is not None and type(a0) is ndarray and \
+                        type(a1) is ndarray:
+                    app((prim, p, n0.i, n1.i))
+                    put(a0)
+                    put(a1)
                 else:
-                    # baked: a Python scalar (rules may branch on its type and value;
-                    # 0.0 and -0.0 are equal keys but not the same constant)
-                    app(t)
-                    app(a)
-                    if a == 0 and t is float:
-                        app(str(a))
-            elif type(a) is ShapeDtype:
-                app((n.i, a.shape, a.dtype))
+                    app((prim, p, _code(n0, a0, put), _code(n1, a1, put)))
+            elif len(nodes) == 1:
+                n0 = nodes[0]
+                a0 = args[0]
+                if n0 is not None and type(a0) is ndarray:
+                    app((prim, p, n0.i))
+                    put(a0)
+                else:
+                    app((prim, p, _code(n0, a0, put)))
             else:
-                app(n.i)
-                put(a)
-        if res is not None:
-            if prim.multiple_results:
-                values.extend(res)
-            else:
-                put(res)
+                app((prim, p) + tuple([_code(n, a, put) for n, a in zip(nodes, args)]))
+            if res is not None:
+                if prim.multiple_results:
+                    values.extend(res)
+                else:
+                    put(res)
+    except _Large:
+        return None
     app("seeds")
     for n, c in zip(out_nodes, cts):
         if n is None or c is None or type(c) is Zero:
             app(None)
             continue
         t = type(c)
-        app(n.i)
         if t is ndarray:
-            app(c.shape)
-            app(c.dtype)
+            app((n.i, c.shape, c.dtype))
         elif t in _SCALARS or isinstance(c, np.generic):
-            app(t)
+            app((n.i, t))
         else:
             return None
         put(c)
@@ -225,7 +247,7 @@ def _compile(tape, out_nodes, cts, in_nodes, values):
     if not ok:
         return _NEVER, result
     fn = compile_graph(Graph(in_vars, eqns, operands, guards), own_outputs=True,
-                       reassociate=False)
+                       reassociate=False, free=False)
     stats["compiled"] += 1
     return (fn, None if all(mask) else tuple(mask)), result
 

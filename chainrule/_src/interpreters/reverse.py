@@ -272,6 +272,7 @@ class Remat:
     multiple_results = True
     fwd = None
     higher_order = True     # runs a user function (graph.replay leaves such tapes alone)
+    lean = False
 
     def vjp(self, cts, res, args, needs, *, fun, trace):
         outs, side = trace.on_side_tape(fun, args)
@@ -305,7 +306,7 @@ def vjp_flat(fun, primals, lazy_outputs=False):
     trace = ReverseTrace(_state.trace)
     if trace.where is None and (trace.parent is None or type(trace.parent) is JVPTrace):
         for p in primals:
-            if large(p):
+            if (p.size >= core.DEFER_SIZE if type(p) is np.ndarray else large(p)):
                 trace.defers = True
                 trace.lean = False
                 break
