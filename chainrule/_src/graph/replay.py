@@ -59,9 +59,9 @@ def _code(n, a, put):
     """The key's code for argument ``a`` (``n`` its node), putting staged values."""
     if n is not None:
         if type(a) is ShapeDtype:
-            return ("shape", n.i, a.shape, a.dtype)
+            return ("shape", n, a.shape, a.dtype)
         put(a)
-        return n.i
+        return n
     t = type(a)
     if t is np.ndarray:
         if a.size >= core.LAZY_SIZE:
@@ -85,7 +85,7 @@ def signature(tape, out_nodes, cts, in_vals):
 
     ``key`` is hashable and equal for two tapes exactly when one compiled backward pass
     serves both: one tuple per entry (primitive, parameters, one code per argument:
-    the producing entry's ``Node.i`` for traced values, shape and dtype for constant
+    the node for traced values, shape and dtype for constant
     arrays, type and value for Python scalars). ``values`` are the tape's values the
     compiled code reads, in order.
     """
@@ -114,7 +114,7 @@ def signature(tape, out_nodes, cts, in_vals):
                 a0, a1 = args
                 if n0 is not None and n1 is not None and type(a0) is ndarray and \
                         type(a1) is ndarray:
-                    app((prim, p, n0.i, n1.i))
+                    app((prim, p, n0, n1))
                     put(a0)
                     put(a1)
                 else:
@@ -123,7 +123,7 @@ def signature(tape, out_nodes, cts, in_vals):
                 n0 = nodes[0]
                 a0 = args[0]
                 if n0 is not None and type(a0) is ndarray:
-                    app((prim, p, n0.i))
+                    app((prim, p, n0))
                     put(a0)
                 else:
                     app((prim, p, _code(n0, a0, put)))
@@ -143,9 +143,9 @@ def signature(tape, out_nodes, cts, in_vals):
             continue
         t = type(c)
         if t is ndarray:
-            app((n.i, c.shape, c.dtype))
+            app((n, c.shape, c.dtype))
         elif t in _SCALARS or isinstance(c, np.generic):
-            app((n.i, t))
+            app((n, t))
         else:
             return None
         put(c)
@@ -202,43 +202,28 @@ def backward(trace, out_nodes, cts, in_nodes, in_vals):
 def _compile(tape, out_nodes, cts, in_nodes, values):
     """Stage the walk of ``tape`` with ``values`` as inputs; returns (compiled entry or
     _NEVER, the input cotangents of this call)."""
-    from ..interpreters.reverse import ReverseTrace, Node
-    nin = len(in_nodes)
+    from ..interpreters.reverse import ReverseTrace, seed
     mask = []
 
     def replay(*vals):
         it = iter(vals)
-        new = {}
-
-        def node(n):
-            if n is None:
-                return None
-            m = new.get(id(n))
-            if m is None:
-                m = new[id(n)] = Node()
-            return m
-        fresh_in = [node(n) for n in in_nodes]
         staged = []
         for prim, params, nodes, args, res, out in tape:
             args = [next(it) if _staged(n, a) else a for n, a in zip(nodes, args)]
             if res is not None:
                 res = [next(it) for _ in res] if prim.multiple_results else next(it)
-            out = [node(o) for o in out] if prim.multiple_results else node(out)
-            staged.append((prim, params, [node(n) for n in nodes], args, res, out))
-        for n, c in zip(out_nodes, cts):
-            if n is not None and c is not None and type(c) is not Zero:
-                m = node(n)
-                c = next(it)
-                m.ct = c if m.ct is None else m.ct + c
-        ReverseTrace(None).walk(staged)
-        result = [materialize(n.ct) for n in fresh_in]
+            staged.append((prim, params, nodes, args, res, out))
+        store = {}
+        seed(store, out_nodes, [None if n is None or c is None or type(c) is Zero
+                                else next(it) for n, c in zip(out_nodes, cts)])
+        ReverseTrace(None).walk(staged, store)
+        result = [materialize(store.get(n)) for n in in_nodes]
         mask[:] = [r is not None and type(r) is not Zero for r in result]
         return [r for r, m in zip(result, mask) if m]
 
     outs, in_vars, operands, eqns, guards = stage_flat(replay, values)
     it = iter(outs)
     result = [next(it) if m else None for m in mask]
-    assert len(mask) == nin
     # the eager walk makes no pending scale factors (core.Scaled) on arrays this small, so
     # the code below computes what it computes, in the same order: the same bits
     limit = core.LAZY_SIZE

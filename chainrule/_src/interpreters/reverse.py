@@ -7,9 +7,11 @@ it once from the end, handing each entry's output cotangent to the primitive's
 whatever trace is current when the backward pass runs, so the backward pass can be
 differentiated again (higher order), batched and staged.
 
-Cotangents live on :class:`Node` objects, one per recorded value, not on tracers:
-an in-place update (``x[i] = v``) re-points a tracer to a new node, and earlier
-uses of the old value still receive their cotangents.
+Each recorded value has a *node*: an integer, unique within its trace, under which
+its cotangent accumulates in the backward pass's store (a dict: node -> cotangent).
+Nodes belong to values, not to tracers: an in-place update (``x[i] = v``) re-points a
+tracer to the new value's node, and earlier uses of the old value still receive their
+cotangents.
 
 Large float64 elementwise operations and sums may be recorded with a
 :class:`~.deferred.Pending` value, evaluated when something first needs it (see
@@ -25,16 +27,6 @@ from .. import core
 from ..graph import replay
 
 
-class Node:
-    """Where a recorded value's cotangent accumulates. ``i`` names the value within its
-    tape (the entry that produced it; inputs are negative), for graph.replay's key."""
-    __slots__ = ("ct", "i")
-
-    def __init__(self, i=None):
-        self.ct = None
-        self.i = i
-
-
 class ReverseTracer(PrimalTracer):
     __slots__ = ("node",)
 
@@ -48,11 +40,14 @@ class ReverseTracer(PrimalTracer):
 
 
 class ReverseTrace(Trace):
-    __slots__ = ("tape", "where", "defers", "lean")
+    __slots__ = ("tape", "where", "defers", "lean", "count")
 
     def __init__(self, parent):
         self.parent = parent
         self.tape = []
+        # the next value's node: from 1, as rules read the nodes of their arguments as
+        # ``needs`` (truthy: the argument needs a cotangent)
+        self.count = 1
         # debug_nans on when this trace starts: tape index -> user source line
         self.where = {} if _state.nan_checks else None
         # deferral (set by vjp_flat when an input is large): not under debug_nans, where
@@ -64,7 +59,9 @@ class ReverseTrace(Trace):
         self.lean = parent is None and self.where is None
 
     def new_input(self, x):
-        return ReverseTracer(self, x, Node())
+        n = self.count
+        self.count = n + 1
+        return ReverseTracer(self, x, n)
 
     def process(self, prim, args, params):
         # unpack the tracers this trace owns (written out for one and two arguments,
@@ -116,15 +113,15 @@ class ReverseTrace(Trace):
                         return ans
                 elif t is not float and not is_inexact(ans):
                     return ans
-                tape = self.tape
-                out = Node(len(tape))
+                out = self.count
+                self.count = out + 1
                 if not prim.vjp_uses_args and t is np.ndarray:
                     for p in primals:
                         if type(p) is np.ndarray and p.size >= core.LAZY_SIZE:
                             primals = shapes_only(primals, core.LAZY_SIZE)
                             break
-                tape.append((prim, params, nodes, primals,
-                             ans if prim.vjp_uses_ans else None, out))
+                self.tape.append((prim, params, nodes, primals,
+                                  ans if prim.vjp_uses_ans else None, out))
                 return ReverseTracer(self, ans, out)
         if self.defers and prim.defer is not None:
             how = deferred_shape(prim, primals, nodes, params)
@@ -147,17 +144,18 @@ class ReverseTrace(Trace):
             _state.trace = self
         if prim.multiple_results:
             outs, out_nodes = [], []
-            k = len(self.tape)
-            for j, a in enumerate(ans):
+            for a in ans:
                 if is_inexact(a):
-                    n = Node((k, j))
+                    n = self.count
+                    self.count = n + 1
                     outs.append(ReverseTracer(self, a, n))
                 else:
                     n = None
                     outs.append(a)
                 out_nodes.append(n)
         elif type(ans) is float or is_inexact(ans):
-            out_nodes = Node(len(self.tape))
+            out_nodes = self.count
+            self.count = out_nodes + 1
             outs = ReverseTracer(self, ans, out_nodes)
         else:
             return ans
@@ -172,7 +170,8 @@ class ReverseTrace(Trace):
 
     def _defer(self, prim, primals, nodes, params, shape, depth):
         pending = Pending(shape, prim, primals, params, self.parent, depth)
-        out = Node(len(self.tape))
+        out = self.count
+        self.count = out + 1
         if not prim.vjp_uses_args:
             primals = shapes_only(primals)
         rule = prim
@@ -184,32 +183,30 @@ class ReverseTrace(Trace):
 
     def backward(self, out_nodes, cts, in_nodes, consume=False):
         """Run the backward pass; returns the cotangent of each input node (or None)."""
-        _seed(out_nodes, cts)
-        self.walk(self.tape, consume)
-        result = []
-        for n in in_nodes:
-            result.append(materialize(n.ct))
-            n.ct = None
-        return result
+        store = {}
+        seed(store, out_nodes, cts)
+        self.walk(self.tape, store, consume)
+        return [materialize(store.get(n)) for n in in_nodes]
 
-    def walk(self, tape, consume=False):
-        """Hand cotangents backwards through ``tape`` (a list of entries)."""
+    def walk(self, tape, store, consume=False):
+        """Hand cotangents backwards through ``tape`` (a list of entries), reading and
+        adding them in ``store`` (node -> cotangent)."""
         check = self.where is not None          # debug_nans was on in the forward pass
+        pop = store.pop
         for i in range(len(tape) - 1, -1, -1):
             prim, params, nodes, args, res, out = tape[i]
             if prim.multiple_results:
-                ct = [None if o is None else materialize(o.ct) for o in out]
+                ct = [None if o is None else materialize(pop(o, None)) for o in out]
                 if all(c is None for c in ct):
                     continue
-                for o in out:
-                    if o is not None:
-                        o.ct = None
                 ct = [Zero.like(a) if c is None else c for c, a in zip(ct, res_outputs(prim, res))]
+                if prim is remat_p:
+                    remat_p.rewalk(ct, args, store, **params)
+                    continue
             else:
-                ct = out.ct
+                ct = pop(out, None)
                 if ct is None:
                     continue
-                out.ct = None
             if consume:
                 tape[i] = None
             try:
@@ -235,7 +232,8 @@ class ReverseTrace(Trace):
                 raise
             for n, c in zip(nodes, in_cts):
                 if n is not None and c is not None:
-                    n.ct = c if n.ct is None else n.ct + c
+                    prev = store.get(n)
+                    store[n] = c if prev is None else prev + c
         if consume:
             tape.clear()
 
@@ -245,9 +243,9 @@ class ReverseTrace(Trace):
         over values this trace owns (a layer's parameters): their cotangents are found
         when the recomputation walks its own short tape."""
         outs, side = self.on_side_tape(fun, args)   # the forward's intermediates: dropped
-        produced = {id(n) for e in side for n in (e[5] if e[0].multiple_results else [e[5]])
+        produced = {n for e in side for n in (e[5] if e[0].multiple_results else [e[5]])
                     if n is not None}
-        out_nodes = [o.node if type(o) is ReverseTracer and id(o.node) in produced else None
+        out_nodes = [o.node if type(o) is ReverseTracer and o.node in produced else None
                      for o in outs]
         shapes = [ShapeDtype(shape_of(o), dtype_of(o)) for o in outs]   # for Zero.like
         self.tape.append((remat_p, {"fun": fun, "trace": self}, [], list(args), shapes,
@@ -267,28 +265,30 @@ class ReverseTrace(Trace):
 
 
 class Remat:
-    """The tape entry of a checkpointed function: its vjp recomputes and walks."""
+    """The tape entry of a checkpointed function: the walk recomputes it and walks the
+    recomputation's own tape (whose nodes are new, in the same trace and store)."""
     name = "checkpoint"
     multiple_results = True
     fwd = None
     higher_order = True     # runs a user function (graph.replay leaves such tapes alone)
     lean = False
 
-    def vjp(self, cts, res, args, needs, *, fun, trace):
+    def rewalk(self, cts, args, store, *, fun, trace):
         outs, side = trace.on_side_tape(fun, args)
-        _seed([o.node if type(o) is ReverseTracer and o._trace is trace else None
-               for o in outs], cts)
-        trace.walk(side)
-        return []
+        seed(store, [o.node if type(o) is ReverseTracer and o._trace is trace else None
+                     for o in outs], cts)
+        trace.walk(side, store)
 
 
 remat_p = Remat()
 
 
-def _seed(nodes, cts):
+def seed(store, nodes, cts):
+    """Add the cotangents ``cts`` of ``nodes`` to ``store``."""
     for n, ct in zip(nodes, cts):
         if n is not None and ct is not None and type(ct) is not Zero:
-            n.ct = ct if n.ct is None else n.ct + ct
+            prev = store.get(n)
+            store[n] = ct if prev is None else prev + ct
 
 
 def res_outputs(prim, res):
@@ -312,9 +312,6 @@ def vjp_flat(fun, primals, lazy_outputs=False):
                 break
     ins = [trace.new_input(p) if is_inexact(p) else p for p in primals]
     in_nodes = [x.node if type(x) is ReverseTracer else _DEAD for x in ins]
-    for j, n in enumerate(in_nodes):
-        if n is not _DEAD:
-            n.i = -1 - j
     with new_trace_context(trace):
         outs = fun(*ins)
     outs_primal, out_nodes = [], []
@@ -339,4 +336,4 @@ def vjp_flat(fun, primals, lazy_outputs=False):
     return outs_primal, backward
 
 
-_DEAD = Node()   # stands for inputs that cannot carry a derivative
+_DEAD = -1       # the node of inputs that cannot carry a derivative (never given out)

@@ -93,10 +93,12 @@ class ReduceSum(LinearUnary):
 
     def transpose(self, ct, x, *, axis, keepdims):
         shape = shape_of(x)
+        # summed leading axes come back by broadcasting; others need their 1s back
+        restore = not keepdims and axis != tuple(range(len(axis)))
         if type(ct) is np.ndarray:          # concrete: straight to NumPy
-            kept = ct if keepdims else ct.reshape(kept_shape(shape, axis))
+            kept = ct.reshape(kept_shape(shape, axis)) if restore else ct
             return broadcast_to_p.impl(kept, shape=shape)
-        if not keepdims:
+        if restore:
             ct = reshape(ct, kept_shape(shape, axis))
         return broadcast_to(ct, shape)
 
@@ -201,6 +203,10 @@ def unbroadcast(ct, shape):
     lead = len(cs) - len(shape)
     axes = tuple(range(lead)) + tuple(
         i + lead for i, d in enumerate(shape) if d == 1 and cs[i + lead] != 1)
+    if not lead:                            # only axes of length 1: keep them
+        if type(ct) is np.ndarray:
+            return np.add.reduce(ct, axis=axes, keepdims=True)
+        return reduce_sum(ct, axes, True)
     if type(ct) is np.ndarray:              # concrete: one NumPy reduction
         return np.add.reduce(ct, axis=axes).reshape(shape)
     return reshape(reduce_sum(ct, axes), shape)
