@@ -61,7 +61,7 @@ def _lookup(t):
 
 class PyTreeDef:
     """The structure of a pytree: hashable, comparable, able to rebuild the tree."""
-    __slots__ = ("node_type", "aux", "children", "num_leaves", "flat")
+    __slots__ = ("node_type", "aux", "children", "num_leaves", "flat", "shared")
 
     def __init__(self, node_type, aux, children, num_leaves=None, flat=False):
         self.node_type, self.aux, self.children = node_type, aux, tuple(children)
@@ -69,12 +69,13 @@ class PyTreeDef:
             num_leaves = 1 if node_type is None else sum(c.num_leaves for c in children)
         self.num_leaves = num_leaves
         self.flat = flat        # a tuple or list of leaves only (rebuilt without recursion)
+        self.shared = False     # one object for every tree of this structure (_SHARED)
 
     def _key(self):
         return (self.node_type, self.aux, self.children)
 
     def __eq__(self, other):
-        return isinstance(other, PyTreeDef) and self._key() == other._key()
+        return self is other or isinstance(other, PyTreeDef) and self._key() == other._key()
 
     def __hash__(self):
         return hash(self._key())
@@ -90,7 +91,13 @@ class PyTreeDef:
 
 
 _LEAF = PyTreeDef(None, None, ())
+_LEAF.shared = True
+# Tuples and lists of shared structures are made once: flattening the same parameters
+# every step of a training loop then allocates no PyTreeDef (ids of shared defs, which
+# are never freed, are stable keys)
 _FLAT = {}      # (tuple or list, n) -> the PyTreeDef of n leaves in one
+_SHARED = {}    # (tuple or list, ids of shared children) -> PyTreeDef
+_MAX_SHARED = 4096
 _LEAF_TYPES = {float, int, complex, bool, np.ndarray, np.float64, np.float32,
                np.complex128, np.int64}
 
@@ -124,9 +131,20 @@ def _flatten(x, leaves, is_leaf):
                 td = _FLAT.get((t, n))
                 if td is None:
                     td = _FLAT[(t, n)] = PyTreeDef(t, None, [_LEAF] * n, n, True)
+                    td.shared = True
                 return td
         kids = [_flatten(c, leaves, is_leaf) for c in x]
-        return PyTreeDef(t, None, kids, len(leaves) - start)
+        for k in kids:
+            if not k.shared:
+                return PyTreeDef(t, None, kids, len(leaves) - start)
+        key = (t, *map(id, kids))               # shared children: share this one too
+        td = _SHARED.get(key)
+        if td is None:
+            td = PyTreeDef(t, None, kids, len(leaves) - start)
+            if len(_SHARED) < _MAX_SHARED:
+                td.shared = True
+                _SHARED[key] = td
+        return td
     entry = _lookup(t)
     if entry is None:
         leaves.append(x)

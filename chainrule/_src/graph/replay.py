@@ -50,17 +50,13 @@ stats = {"compiled": 0, "replayed": 0, "fallbacks": 0}
 def _staged(n, a):
     """Whether the tape value ``a`` (an argument, ``n`` its node) becomes an input of
     the compiled code (True) or is baked into it and keyed by value (False)."""
-    if n is None:
-        return type(a) is np.ndarray or isinstance(a, np.generic)
-    return type(a) is not ShapeDtype
+    return n is not None or type(a) is np.ndarray or isinstance(a, np.generic)
 
 
 def _code(n, a, put):
     """The key's code for argument ``a`` (``n`` its node), putting staged values."""
     if n is not None:
-        if type(a) is ShapeDtype:
-            return ("shape", n, a.shape, a.dtype)
-        put(a)
+        put(a)      # a ShapeDtype too (the tape kept no array): _compile refuses those
         return n
     t = type(a)
     if t is np.ndarray:
@@ -108,27 +104,11 @@ def signature(tape, out_nodes, cts, in_vals):
             if prim.lean is not True and (prim.higher_order or prim.fwd is not None):
                 return None
             p = tuple(params.items()) if params else None
-            # the common cases written out: one or two traced array arguments
-            if len(nodes) == 2:
-                n0, n1 = nodes
-                a0, a1 = args
-                if n0 is not None and n1 is not None and type(a0) is ndarray and \
-                        type(a1) is ndarray:
-                    app((prim, p, n0, n1))
-                    put(a0)
-                    put(a1)
-                else:
-                    app((prim, p, _code(n0, a0, put), _code(n1, a1, put)))
-            elif len(nodes) == 1:
-                n0 = nodes[0]
-                a0 = args[0]
-                if n0 is not None and type(a0) is ndarray:
-                    app((prim, p, n0))
-                    put(a0)
-                else:
-                    app((prim, p, _code(n0, a0, put)))
-            else:
+            if None in nodes:               # constants: coded one by one
                 app((prim, p) + tuple([_code(n, a, put) for n, a in zip(nodes, args)]))
+            else:                           # all traced (the common case): their nodes
+                app((prim, p, *nodes))
+                values += args
             if res is not None:
                 if prim.multiple_results:
                     values.extend(res)
@@ -149,12 +129,7 @@ def signature(tape, out_nodes, cts, in_vals):
         else:
             return None
         put(c)
-    key = tuple(key)
-    try:
-        hash(key)
-    except TypeError:               # a parameter or constant that is not hashable
-        return None
-    return key, values
+    return tuple(key), values
 
 
 def backward(trace, out_nodes, cts, in_nodes, in_vals):
@@ -163,7 +138,10 @@ def backward(trace, out_nodes, cts, in_nodes, in_vals):
     if sig is None:
         return None
     key, values = sig
-    entry = _cache.get(key)
+    try:
+        entry = _cache.get(key)
+    except TypeError:               # a parameter or constant that is not hashable
+        return None
     if type(entry) is tuple:
         fn, mask = entry
         try:
@@ -196,13 +174,16 @@ def backward(trace, out_nodes, cts, in_nodes, in_vals):
     with _lock:
         _cache[key] = compiled
         _cache.move_to_end(key)
-    return result
+    # the staged values (the eager walk's, as the code's); none where it was refused
+    return None if compiled is _NEVER else result
 
 
 def _compile(tape, out_nodes, cts, in_nodes, values):
     """Stage the walk of ``tape`` with ``values`` as inputs; returns (compiled entry or
     _NEVER, the input cotangents of this call)."""
     from ..interpreters.reverse import ReverseTrace, seed
+    if any(type(v) is ShapeDtype for v in values):   # a large argument was not kept
+        return _NEVER, None
     mask = []
 
     def replay(*vals):
@@ -230,7 +211,7 @@ def _compile(tape, out_nodes, cts, in_nodes, values):
     ok = all(v.dtype in _OK for v in in_vars) and all(
         o.dtype in _OK and core.size_of(o.shape) < limit for e in eqns for o in e.outs)
     if not ok:
-        return _NEVER, result
+        return _NEVER, None
     fn = compile_graph(Graph(in_vars, eqns, operands, guards), own_outputs=True,
                        reassociate=False, free=False)
     stats["compiled"] += 1
