@@ -377,11 +377,13 @@ class PrimalTracer(Tracer):
 
     @property
     def shape(self):
-        return shape_of(self.primal)
+        p = self.primal
+        return p.shape if type(p) is np.ndarray else shape_of(p)
 
     @property
     def dtype(self):
-        return dtype_of(self.primal)
+        p = self.primal
+        return p.dtype if type(p) is np.ndarray else dtype_of(p)
 
     def _concrete(self):
         p = self.primal

@@ -106,18 +106,19 @@ class ReverseTrace(Trace):
                 # checks that cannot apply; the parent is None, so impl runs with this
                 # trace current (any primitive it binds sees no value of this trace
                 # and goes straight to NumPy)
-                ans = prim.impl(*primals, **params)
+                ans = prim.impl(*primals, **params) if params else prim.impl(*primals)
                 t = type(ans)
-                if t is np.ndarray:
-                    if ans.dtype.kind not in "fc":
-                        return ans
+                if t is _ndarray:
+                    if ans.dtype not in _INEXACT:
+                        if ans.dtype.kind not in "fc":
+                            return ans
                 elif t is not float and not is_inexact(ans):
                     return ans
                 out = self.count
                 self.count = out + 1
-                if not prim.vjp_uses_args and t is np.ndarray:
+                if not prim.vjp_uses_args and t is _ndarray:
                     for p in primals:
-                        if type(p) is np.ndarray and p.size >= core.LAZY_SIZE:
+                        if type(p) is _ndarray and p.size >= core.LAZY_SIZE:
                             primals = shapes_only(primals, core.LAZY_SIZE)
                             break
                 self.tape.append((prim, params, nodes, primals,
@@ -336,4 +337,6 @@ def vjp_flat(fun, primals, lazy_outputs=False):
     return outs_primal, backward
 
 
+_ndarray = np.ndarray
+_INEXACT = frozenset(np.dtype(t) for t in (np.float64, np.complex128, np.float32, np.complex64))
 _DEAD = -1       # the node of inputs that cannot carry a derivative (never given out)

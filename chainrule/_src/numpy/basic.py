@@ -168,7 +168,7 @@ def _reduce_args(fn_name, a, axis, dtype, out, keepdims, where=True, initial=Non
 @numpy_function(np.sum)
 def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
     a, axis = _reduce_args("sum", a, axis, dtype, out, keepdims, where, initial)
-    if dtype_of(a).kind in "biu" and dtype is None:
+    if a.dtype.kind in "biu" and dtype is None:
         return np.sum(_concrete(a), axis=axis, keepdims=keepdims)
     return sp.reduce_sum(a, axis, keepdims) if (axis or keepdims) else a
 
@@ -192,7 +192,8 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
 def _extremum(prim, name):
     def fn(a, axis=None, out=None, keepdims=False, initial=None, where=True):
         a, axes = _reduce_args(name, a, axis, None, out, keepdims, where, initial)
-        if builtins.any(shape_of(a)[i] == 0 for i in axes):
+        shape = a.shape
+        if 0 in shape and builtins.any(shape[i] == 0 for i in axes):
             raise ValueError(f"zero-size array to reduction operation {name} "
                              "which has no identity")
         if not axes and not keepdims:

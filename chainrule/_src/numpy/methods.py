@@ -17,7 +17,7 @@ from ..prims.indexing import getitem_p, scatter_p, split_index, join_index
 from ..prims.products import matmul_p
 from .dispatch import HANDLED_FUNCTIONS, HANDLED_UFUNCS, traced_only
 from . import basic
-from .ufuncs import UFUNCS
+from .ufuncs import UFUNCS, DIRECT
 
 
 def _ufunc_op(name, reflected=False):
@@ -158,8 +158,13 @@ _UFUNC_METHODS = {("add", "reduce"): "sum", ("multiply", "reduce"): "prod",
 
 
 def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
-    if _state.trace is None:
+    trace = _state.trace
+    if trace is None:
         check_not_leaked(self)
+    if not kwargs and method == "__call__":      # ndarray * tracer: straight to the trace
+        direct = DIRECT.get(HANDLED_UFUNCS.get(ufunc))
+        if direct is not None and len(inputs) == direct[1]:
+            return trace.process(direct[0], inputs, _NO_PARAMS)
     if ufunc is np.matmul and method == "__call__" and not kwargs and len(inputs) == 2:
         a, b = inputs                               # ndarray @ tracer
         return _rmatmul(b, a) if b is self else _matmul(a, b)
