@@ -311,8 +311,17 @@ def vjp_flat(fun, primals, lazy_outputs=False):
                 trace.defers = True
                 trace.lean = False
                 break
-    ins = [trace.new_input(p) if is_inexact(p) else p for p in primals]
-    in_nodes = [x.node if type(x) is ReverseTracer else _DEAD for x in ins]
+    ins, in_nodes = [], []
+    n = 1
+    for p in primals:
+        if (p.dtype.kind in "fc" if type(p) is _ndarray else is_inexact(p)):
+            ins.append(ReverseTracer(trace, p, n))
+            in_nodes.append(n)
+            n += 1
+        else:
+            ins.append(p)
+            in_nodes.append(_DEAD)
+    trace.count = n
     with new_trace_context(trace):
         outs = fun(*ins)
     outs_primal, out_nodes = [], []
