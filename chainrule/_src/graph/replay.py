@@ -122,6 +122,9 @@ def signature(tape, out_nodes, cts, in_vals):
             app(None)
             continue
         t = type(c)
+        if _unit_seed(c):                   # grad's seed: baked (its products fold)
+            app((n, "one", t, getattr(c, "shape", ()), getattr(c, "dtype", None)))
+            continue
         if t is ndarray:
             app((n, c.shape, c.dtype))
         elif t in _SCALARS or isinstance(c, np.generic):
@@ -130,6 +133,16 @@ def signature(tape, out_nodes, cts, in_vals):
             return None
         put(c)
     return tuple(key), values
+
+
+def _unit_seed(c):
+    """A seed that is the number 1 (grad's): the compiled code may take it as a constant
+    (the key says so), and the rules' products with it are computed once, while staging
+    (constant folding: the same operations, the same bits)."""
+    t = type(c)
+    if t is np.ndarray:
+        return c.size == 1 and c.dtype.kind in "fc" and c.flat[0] == 1
+    return (t is float or t is complex or isinstance(c, np.inexact)) and c == 1
 
 
 def backward(trace, out_nodes, cts, in_nodes, in_vals):
@@ -196,7 +209,8 @@ def _compile(tape, out_nodes, cts, in_nodes, values):
             staged.append((prim, params, nodes, args, res, out))
         store = {}
         seed(store, out_nodes, [None if n is None or c is None or type(c) is Zero
-                                else next(it) for n, c in zip(out_nodes, cts)])
+                                else c if _unit_seed(c) else next(it)
+                                for n, c in zip(out_nodes, cts)])
         ReverseTrace(None).walk(staged, store)
         result = [materialize(store.get(n)) for n in in_nodes]
         mask[:] = [r is not None and type(r) is not Zero for r in result]
