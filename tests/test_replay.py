@@ -48,10 +48,11 @@ def test_mlp_value_and_grad_is_replayed_bit_for_bit():
     d = make_data([2, 32, 32, 2], 16)
     vg = cr.value_and_grad(make_loss(cnp))
     want = eager(vg, d["params"], d["x"], d["Y"])
-    before = replays()
+    before, matched = replays(), replay.stats["matched"]
     for _ in range(5):
         assert_bitwise(vg(d["params"], d["x"], d["Y"]), want)
     assert replays() - before == 3           # calls 3, 4, 5
+    assert replay.stats["matched"] - matched == 3   # the structure remembered at call 2
     # new data of the same shapes: the same compiled code, the eager answer
     d2 = make_data([2, 32, 32, 2], 16, seed=1)
     assert_bitwise(vg(d2["params"], d2["x"], d2["Y"]), eager(vg, d2["params"], d2["x"], d2["Y"]))
@@ -200,3 +201,23 @@ def test_cache_is_bounded(monkeypatch):
         for _ in range(3):
             cr.grad(lambda x: cnp.sum(x ** 2))(np.ones(n))
     assert len(replay._cache) <= 8
+
+
+def test_remembered_structure_is_checked_in_full():
+    """A function's remembered structure is only a shortcut: a tape that differs in a
+    parameter, a constant's shape or value, an input's shape or the seed goes the long
+    way (and gets its own compiled code)."""
+    def f(x, c, axis, k):
+        return cnp.sum(cnp.sum(cnp.tanh(x) * c, axis=axis) ** k)
+    g = cr.grad(f)
+    x = np.linspace(0.1, 1.0, 6).reshape(2, 3)
+    cases = [(np.ones(3), 0, 2), (np.ones(3), 1, 2), (np.ones((2, 1)), 0, 2),
+             (np.ones(3), 0, 3), (2.0, 0, 2), (np.ones(3), 0, 2)]
+    for _ in range(3):
+        for c, axis, k in cases:
+            assert_bitwise(g(x, c, axis, k), eager(g, x, c, axis, k))
+        assert_bitwise(g(x[:, :2], np.ones(2), 0, 2), eager(g, x[:, :2], np.ones(2), 0, 2))
+    out, f_vjp = cr.vjp(lambda x: cnp.tanh(x) * 2.0, x)
+    for ct in [np.ones_like(x), 2 * np.ones_like(x), np.ones_like(x), x] * 2:
+        want = eager(f_vjp, ct)
+        assert_bitwise(f_vjp(ct), want)

@@ -189,7 +189,7 @@ def vjp(fun, *primals, has_aux=False):
     """
     flat_fun, flat, in_tree, store = _flat_fun(fun, primals, tuple(range(len(primals))),
                                                has_aux, "vjp")
-    outs, backward = vjp_flat(flat_fun, flat)
+    outs, backward = vjp_flat(flat_fun, flat, hint=fun)
     out_tree = store["out_tree"]
 
     def vjp_fun(ct):
@@ -242,7 +242,7 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, fname, lazy=False):
         f = functools.partial(fun, **kwargs) if kwargs else fun
         single, flat_fun, flat, in_tree, store = _prepare(f, args, argnums, has_aux,
                                                           holomorphic, fname)
-        outs, backward = vjp_flat(flat_fun, flat, lazy)
+        outs, backward = vjp_flat(flat_fun, flat, lazy, hint=fun)
         if store["out_tree"].num_leaves != 1:
             raise TypeError(f"{fname} requires a function returning a single array, got "
                             f"a {store['out_tree']}")

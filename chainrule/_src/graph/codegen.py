@@ -283,7 +283,7 @@ def _own(x):
     return x.copy() if type(x) is np.ndarray else x
 
 
-def compile_graph(graph, own_outputs=False, reassociate=True, free=True):
+def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=None):
     """Python function ``f(*flat_inputs) -> list of outputs`` replaying ``graph``.
 
     With ``own_outputs``, an output that may be (a view of) an input or a constant of
@@ -291,6 +291,9 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True):
     ``reassociate``, the code computes what the graph says in its order (bit for bit
     the eager results; see optimize). Without ``free``, no ``del`` statements (for
     small arrays, where NumPy's memory reuse gains less than the statements cost).
+    With ``reads`` (a ``(parameters, expressions)`` pair: one source expression per
+    input, in those parameters), the function takes the parameters and reads only the
+    inputs it uses (graph.replay reads them straight from a tape).
     """
     eqns, outs, guards = optimize(graph, reassociate)
     ns = {"np": np, "Retrace": Retrace, "_own": _own}
@@ -338,8 +341,15 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True):
     for g, v in guards:
         guard_at.setdefault(v.id if not isinstance(v, Literal) else None, []).append(g)
 
-    args = ", ".join(name(v) for v in graph.in_vars)
-    lines = [f"def compiled({args}):"]
+    if reads is None:
+        lines = [f"def compiled({', '.join(name(v) for v in graph.in_vars)}):"]
+    else:
+        params, exprs = reads
+        used = {x.id for _, ins in eqns for x in ins if not isinstance(x, Literal)} | \
+            _root_ids(outs, guards)
+        lines = [f"def compiled({', '.join(params)}):"]
+        lines += [f"    {name(v)} = {expr}" for v, expr in zip(graph.in_vars, exprs)
+                  if v.id in used]
     # (guards on constants, keyed None, always hold: nothing to emit)
     for v in graph.in_vars:
         lines.extend(_guard_lines(guard_at.get(v.id, []), name(v), ns))

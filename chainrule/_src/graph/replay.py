@@ -12,26 +12,34 @@ structure is seen it is walked eagerly; the second time the walk runs under the 
 trace (the rules run exactly as under ``jit``) and the resulting graph is compiled to
 straight-line NumPy code by the jit's code generator; from then on a tape with that
 structure is handed to the compiled code, which reads the values it needs (arguments,
-outputs and seeds) from the new tape. Everything the generated code bakes in (shapes,
-parameters, constants a rule created) is a function of the key: shapes follow from the
-inputs' and constants' shapes, primitive by primitive. A rule that looked at a value
-while staging left a guard; a failed guard falls back to the eager walk.
+outputs, seeds) straight from the new tape. Everything the generated code bakes in
+(shapes, parameters, constants a rule created, grad's unit seed) is a function of the
+key: shapes follow from the inputs' and constants' shapes, primitive by primitive. A
+rule that looked at a value while staging left a guard; a failed guard falls back to
+the eager walk.
+
+A function that is differentiated again and again (``hint``: the user's function)
+remembers the structure it last replayed (:class:`_Template`), and a tape is first
+compared with that: list comparisons in C instead of a key built entry by entry.
 
 Only small programs are replayed: top-level reverse mode (not under another
 transformation, debug_nans or deferred evaluation), no checkpoint or custom rules on
-the tape, inputs and constant arrays below ``core.LAZY_SIZE`` elements, float64 /
-complex128 / int64 / bool values (whose promotion does not depend on Python scalars
-being weakly typed). Results agree with the eager walk's to rounding (the code
-generator reassociates scalar factors).
+the tape, inputs, constants and intermediates below ``core.LAZY_SIZE`` elements,
+float64 / complex128 / int64 / bool values (whose promotion does not depend on Python
+scalars being weakly typed). The generated code computes what the eager walk computes,
+in its order (no reassociation; the eager walk makes no pending scale factors on
+arrays this small), so results are the same bits.
 """
 import collections
+import operator
 import threading
+import weakref
 
 import numpy as np
 
 from .. import core
-from ..core import Zero, ShapeDtype, materialize, _state
-from ..interpreters.staging import stage_flat, Literal
+from ..core import Zero, ShapeDtype, materialize
+from ..interpreters.staging import stage_flat
 from .codegen import compile_graph, Retrace
 from .ir import Graph
 
@@ -42,101 +50,41 @@ enabled = True          # tests switch replay off to compare against the eager w
 _OK = frozenset(np.dtype(t) for t in (np.float64, np.complex128, np.int64, np.bool_))
 _SCALARS = (float, int, complex, bool)
 _NEVER = "never"        # a structure that cannot be compiled (see _compile)
-_cache = collections.OrderedDict()   # signature -> times seen (int), compiled, or _NEVER
+_cache = collections.OrderedDict()   # key -> times seen (int), _Compiled, or _NEVER
+_recent = {}            # id(hint) -> _Template of the structure it last replayed
 _lock = threading.Lock()
-stats = {"compiled": 0, "replayed": 0, "fallbacks": 0}
-
-
-def _staged(n, a):
-    """Whether the tape value ``a`` (an argument, ``n`` its node) becomes an input of
-    the compiled code (True) or is baked into it and keyed by value (False)."""
-    return n is not None or type(a) is np.ndarray or isinstance(a, np.generic)
-
-
-def _code(n, a, put):
-    """The key's code for argument ``a`` (``n`` its node), putting staged values."""
-    if n is not None:
-        put(a)      # a ShapeDtype too (the tape kept no array): _compile refuses those
-        return n
-    t = type(a)
-    if t is np.ndarray:
-        if a.size >= core.LAZY_SIZE:
-            raise _Large
-        put(a)
-        return ("array", a.shape, a.dtype)
-    if isinstance(a, np.generic):
-        put(a)
-        return ("scalar", t)
-    # baked: a Python scalar (rules may branch on its type and value; 0.0 and -0.0
-    # are equal keys but not the same constant) or another hashable constant
-    return ("const", t, a, str(a)) if t is float and a == 0 else ("const", t, a)
+stats = {"compiled": 0, "replayed": 0, "matched": 0, "fallbacks": 0}
 
 
 class _Large(Exception):
     pass
 
 
-def signature(tape, out_nodes, cts, in_vals):
-    """``(key, values)`` for a tape, or None when it is not replayed.
+def _code(n, a):
+    """The key's code for argument ``a`` (``n`` its node): the node of a traced value,
+    shape and dtype of a constant array, type of a NumPy scalar (all read from the tape
+    by the compiled code), type and value of anything else (baked into the code)."""
+    if n is not None:
+        return n
+    t = type(a)
+    if t is np.ndarray:
+        if a.size >= core.LAZY_SIZE:
+            raise _Large
+        return ("array", a.shape, a.dtype)
+    if isinstance(a, np.generic):
+        return ("scalar", t)
+    # a Python scalar (rules may branch on its type and value; 0.0 and -0.0 are equal
+    # keys but not the same constant) or another hashable constant
+    return ("const", t, a, str(a)) if t is float and a == 0 else ("const", t, a)
 
-    ``key`` is hashable and equal for two tapes exactly when one compiled backward pass
-    serves both: one tuple per entry (primitive, parameters, one code per argument:
-    the node for traced values, shape and dtype for constant
-    arrays, type and value for Python scalars). ``values`` are the tape's values the
-    compiled code reads, in order.
-    """
-    if len(tape) > MAX_ENTRIES:
-        return None
-    key, values = [], []
-    app, put = key.append, values.append
-    limit = core.LAZY_SIZE
-    ndarray = np.ndarray
-    for v in in_vals:
-        t = type(v)
-        if t is ndarray:
-            if v.size >= limit:
-                return None
-            app((v.shape, v.dtype))
-        else:
-            app(t)
-    try:
-        for prim, params, nodes, args, res, out in tape:
-            if prim.lean is not True and (prim.higher_order or prim.fwd is not None):
-                return None
-            p = tuple(params.items()) if params else None
-            if None in nodes:               # constants: coded one by one
-                app((prim, p) + tuple([_code(n, a, put) for n, a in zip(nodes, args)]))
-            else:                           # all traced (the common case): their nodes
-                app((prim, p, *nodes))
-                values += args
-            if res is not None:
-                if prim.multiple_results:
-                    values.extend(res)
-                else:
-                    put(res)
-    except _Large:
-        return None
-    app("seeds")
-    for n, c in zip(out_nodes, cts):
-        if n is None or c is None or type(c) is Zero:
-            app(None)
-            continue
-        t = type(c)
-        if _unit_seed(c):                   # grad's seed: baked (its products fold)
-            app((n, "one", t, getattr(c, "shape", ()), getattr(c, "dtype", None)))
-            continue
-        if t is ndarray:
-            app((n, c.shape, c.dtype))
-        elif t in _SCALARS or isinstance(c, np.generic):
-            app((n, t))
-        else:
-            return None
-        put(c)
-    return tuple(key), values
+
+def _read(n, a):
+    """Whether the compiled code reads argument ``a`` from the tape (see _code)."""
+    return n is not None or type(a) is np.ndarray or isinstance(a, np.generic)
 
 
 def _unit_seed(c):
-    """A seed that is the number 1 (grad's): the compiled code may take it as a constant
+    """A seed that is the number 1 (grad's): the compiled code takes it as a constant
     (the key says so), and the rules' products with it are computed once, while staging
     (constant folding: the same operations, the same bits)."""
     t = type(c)
@@ -145,20 +93,71 @@ def _unit_seed(c):
     return (t is float or t is complex or isinstance(c, np.inexact)) and c == 1
 
 
-def backward(trace, out_nodes, cts, in_nodes, in_vals):
-    """The input cotangents by a compiled backward pass, or None (walk eagerly)."""
-    sig = signature(trace.tape, out_nodes, cts, in_vals)
-    if sig is None:
+def _input_codes(in_vals):
+    out = []
+    for v in in_vals:
+        if type(v) is np.ndarray:
+            if v.size >= core.LAZY_SIZE:
+                raise _Large
+            out.append((v.shape, v.dtype))
+        else:
+            out.append(type(v))
+    return out
+
+
+def _seed_codes(out_nodes, cts):
+    out = []
+    for n, c in zip(out_nodes, cts):
+        t = type(c)
+        if n is None or c is None or t is Zero:
+            out.append(None)
+        elif _unit_seed(c):
+            out.append((n, "one", t, getattr(c, "shape", ()), getattr(c, "dtype", None)))
+        elif t is np.ndarray:
+            out.append((n, c.shape, c.dtype))
+        elif t in _SCALARS or isinstance(c, np.generic):
+            out.append((n, t))
+        else:
+            raise _Large                    # (not replayed)
+    return out
+
+
+def signature(tape, out_nodes, cts, in_vals):
+    """The key of a tape (hashable unless a parameter or constant is not), or None
+    when it is not replayed: the inputs' shapes and dtypes, one tuple per entry
+    (primitive, parameters, one :func:`_code` per argument), the seeds'. Two tapes
+    with equal keys are served by one compiled backward pass."""
+    if len(tape) > MAX_ENTRIES:
         return None
-    key, values = sig
     try:
-        entry = _cache.get(key)
-    except TypeError:               # a parameter or constant that is not hashable
+        key = _input_codes(in_vals)
+        app = key.append
+        for prim, params, nodes, args, res, out in tape:
+            if prim.lean is not True and (prim.higher_order or prim.fwd is not None):
+                return None
+            p = tuple(params.items()) if params else None
+            if None in nodes:               # constants: coded one by one
+                app((prim, p) + tuple([_code(n, a) for n, a in zip(nodes, args)]))
+            else:                           # all traced (the common case): their nodes
+                app((prim, p, *nodes))
+        app("seeds")
+        key += _seed_codes(out_nodes, cts)
+    except _Large:
         return None
-    if type(entry) is tuple:
-        fn, mask = entry
+    return tuple(key)
+
+
+class _Compiled:
+    """A compiled backward pass: ``fn(tape, cts)`` -> the input cotangents that are
+    not None (``mask``: which)."""
+    __slots__ = ("fn", "mask")
+
+    def __init__(self, fn, mask):
+        self.fn, self.mask = fn, mask
+
+    def run(self, tape, cts):
         try:
-            outs = fn(*values)
+            outs = self.fn(tape, cts)
         except (Retrace, FloatingPointError):
             # a guard failed; or np.errstate(..., "raise") and the generic rules (which
             # may evaluate both sides of a safe point) met what the eager walk might
@@ -166,10 +165,68 @@ def backward(trace, out_nodes, cts, in_nodes, in_vals):
             stats["fallbacks"] += 1
             return None
         stats["replayed"] += 1
-        if mask is None:
+        if self.mask is None:
             return outs
         it = iter(outs)
-        return [next(it) if m else None for m in mask]
+        return [next(it) if m else None for m in self.mask]
+
+
+_first, _second, _third = (operator.itemgetter(i) for i in range(3))
+
+
+class _Template:
+    """A replayed structure, in a form a tape is compared with quickly: the entries'
+    primitives, parameters and nodes as lists (compared in C), the constants' codes of
+    the few entries that have constants, the inputs' and seeds' codes. A tape that
+    matches has the key ``key`` (the same facts, compared instead of collected)."""
+    __slots__ = ("ref", "prims", "params", "nodes", "consts", "inputs", "key", "compiled")
+
+    def __init__(self, hint, tape, in_vals, out_nodes, cts, key, compiled):
+        self.ref = weakref.ref(hint)
+        self.prims = list(map(_first, tape))
+        self.params = list(map(_second, tape))
+        self.nodes = list(map(_third, tape))
+        self.consts = [(k, [_code(n, a) for n, a in zip(e[2], e[3])])
+                       for k, e in enumerate(tape) if None in e[2]]
+        self.inputs = _input_codes(in_vals)
+        self.key, self.compiled = key, compiled
+
+    def matches(self, tape, in_vals, out_nodes, cts):
+        if len(tape) != len(self.prims) or list(map(_first, tape)) != self.prims or \
+                list(map(_third, tape)) != self.nodes:
+            return False
+        try:
+            if list(map(_second, tape)) != self.params:
+                return False
+            for k, codes in self.consts:
+                e = tape[k]
+                if [_code(n, a) for n, a in zip(e[2], e[3])] != codes:
+                    return False
+            if _input_codes(in_vals) != self.inputs:
+                return False
+            return not cts or _seed_codes(out_nodes, cts) == list(self.key[-len(cts):])
+        except (_Large, ValueError, TypeError):   # e.g. an array where a number was
+            return False
+
+
+def backward(trace, out_nodes, cts, in_nodes, in_vals, hint=None):
+    """The input cotangents by a compiled backward pass, or None (walk eagerly)."""
+    tape = trace.tape
+    if hint is not None:
+        t = _recent.get(id(hint))
+        if t is not None and t.ref() is hint and t.matches(tape, in_vals, out_nodes, cts):
+            stats["matched"] += 1
+            return t.compiled.run(tape, cts)
+    key = signature(tape, out_nodes, cts, in_vals)
+    if key is None:
+        return None
+    try:
+        entry = _cache.get(key)
+    except TypeError:               # a parameter or constant that is not hashable
+        return None
+    if type(entry) is _Compiled:
+        _remember(hint, tape, in_vals, out_nodes, cts, key, entry)
+        return entry.run(tape, cts)
     with _lock:
         if entry is None:
             _cache[key] = 1
@@ -179,7 +236,7 @@ def backward(trace, out_nodes, cts, in_nodes, in_vals):
     if entry is _NEVER:
         return None
     try:
-        compiled, result = _compile(trace.tape, out_nodes, cts, in_nodes, values)
+        compiled, result = _compile(tape, out_nodes, cts, in_nodes)
     except Exception:
         # e.g. a missing rule, or np.errstate(..., "raise") tripping on the generic
         # rules: the eager walk raises what it should (or succeeds); never compile this
@@ -187,23 +244,56 @@ def backward(trace, out_nodes, cts, in_nodes, in_vals):
     with _lock:
         _cache[key] = compiled
         _cache.move_to_end(key)
-    # the staged values (the eager walk's, as the code's); none where it was refused
-    return None if compiled is _NEVER else result
+    if compiled is _NEVER:
+        return None
+    _remember(hint, tape, in_vals, out_nodes, cts, key, compiled)
+    return result                   # the staged values: the eager walk's, as the code's
 
 
-def _compile(tape, out_nodes, cts, in_nodes, values):
-    """Stage the walk of ``tape`` with ``values`` as inputs; returns (compiled entry or
-    _NEVER, the input cotangents of this call)."""
+def _remember(hint, tape, in_vals, out_nodes, cts, key, compiled):
+    if hint is None:
+        return
+    try:
+        t = _Template(hint, tape, in_vals, out_nodes, cts, key, compiled)
+    except TypeError:               # a hint that cannot be weakly referenced
+        return
+    with _lock:
+        _recent[id(hint)] = t
+        while len(_recent) > MAXSIZE:
+            del _recent[next(iter(_recent))]
+
+
+def _compile(tape, out_nodes, cts, in_nodes):
+    """Stage the walk of ``tape``; returns (_Compiled or _NEVER, the input cotangents
+    of this call, or None where refused)."""
     from ..interpreters.reverse import ReverseTrace, seed
-    if any(type(v) is ShapeDtype for v in values):   # a large argument was not kept
-        return _NEVER, None
+    # what the code reads, and where it finds it in a tape ``t`` and the seeds ``s``
+    values, exprs = [], []
+    for k, (prim, params, nodes, args, res, out) in enumerate(tape):
+        for j, (n, a) in enumerate(zip(nodes, args)):
+            if _read(n, a):
+                if type(a) is ShapeDtype:   # a large argument was not kept
+                    return _NEVER, None
+                values.append(a)
+                exprs.append(f"t[{k}][3][{j}]")
+        if res is not None:
+            if prim.multiple_results:
+                values.extend(res)
+                exprs.extend(f"t[{k}][4][{m}]" for m in range(len(res)))
+            else:
+                values.append(res)
+                exprs.append(f"t[{k}][4]")
+    for i, (n, c) in enumerate(zip(out_nodes, cts)):
+        if n is not None and c is not None and type(c) is not Zero and not _unit_seed(c):
+            values.append(c)
+            exprs.append(f"s[{i}]")
     mask = []
 
     def replay(*vals):
         it = iter(vals)
         staged = []
         for prim, params, nodes, args, res, out in tape:
-            args = [next(it) if _staged(n, a) else a for n, a in zip(nodes, args)]
+            args = [next(it) if _read(n, a) else a for n, a in zip(nodes, args)]
             if res is not None:
                 res = [next(it) for _ in res] if prim.multiple_results else next(it)
             staged.append((prim, params, nodes, args, res, out))
@@ -217,22 +307,21 @@ def _compile(tape, out_nodes, cts, in_nodes, values):
         return [r for r, m in zip(result, mask) if m]
 
     outs, in_vars, operands, eqns, guards = stage_flat(replay, values)
-    it = iter(outs)
-    result = [next(it) if m else None for m in mask]
-    # the eager walk makes no pending scale factors (core.Scaled) on arrays this small, so
-    # the code below computes what it computes, in the same order: the same bits
     limit = core.LAZY_SIZE
     ok = all(v.dtype in _OK for v in in_vars) and all(
         o.dtype in _OK and core.size_of(o.shape) < limit for e in eqns for o in e.outs)
     if not ok:
         return _NEVER, None
     fn = compile_graph(Graph(in_vars, eqns, operands, guards), own_outputs=True,
-                       reassociate=False, free=False)
+                       reassociate=False, free=False, reads=(("t", "s"), exprs))
     stats["compiled"] += 1
-    return (fn, None if all(mask) else tuple(mask)), result
+    it = iter(outs)
+    return _Compiled(fn, None if all(mask) else tuple(mask)), \
+        [next(it) if m else None for m in mask]
 
 
 def cache_clear():
     """Forget every remembered structure and compiled backward pass."""
     with _lock:
         _cache.clear()
+        _recent.clear()

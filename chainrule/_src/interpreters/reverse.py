@@ -297,12 +297,13 @@ def res_outputs(prim, res):
     return prim.outputs_of(res) if prim.fwd is not None else res
 
 
-def vjp_flat(fun, primals, lazy_outputs=False):
+def vjp_flat(fun, primals, lazy_outputs=False, hint=None):
     """Run ``fun(*primals)`` recording a tape; return (outs, backward).
 
     ``backward(cts, consume=False)`` maps a list of output cotangents to a list of
     input cotangents (``None`` where the input does not influence the outputs).
     With ``lazy_outputs``, outputs may be :class:`Pending` (use :func:`force`).
+    ``hint``: the user's function, which graph.replay remembers the structure of.
     """
     trace = ReverseTrace(_state.trace)
     if trace.where is None and (trace.parent is None or type(trace.parent) is JVPTrace):
@@ -337,7 +338,7 @@ def vjp_flat(fun, primals, lazy_outputs=False):
 
     def backward(cts, consume=False):
         if replayable and _state.trace is None and replay.enabled:
-            result = replay.backward(trace, out_nodes, cts, in_nodes, primals)
+            result = replay.backward(trace, out_nodes, cts, in_nodes, primals, hint)
             if result is not None:
                 if consume:
                     trace.tape.clear()
