@@ -16,7 +16,8 @@ import warnings
 
 import numpy as np
 
-from ..core import _state, shape_of, dtype_of
+from .. import core
+from ..core import _state, shape_of, dtype_of, size_of
 from ..tree_util import tree_flatten, tree_unflatten
 from .codegen import compile_graph, Retrace
 from .make import trace_to_graph
@@ -139,7 +140,7 @@ def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
             stats["reasons"].append("new argument structure, shapes, dtypes or static "
                                     "values" if cache else "first call")
         graph, out = _trace(fun, args, nums, static_kw, dyn_kw)
-        compiled = compile_graph(graph)
+        compiled = _compile(graph)
         cache.setdefault(key, []).append((compiled, graph))
         cache.move_to_end(key)                  # eviction drops the oldest trace first
         while sum(len(v) for v in cache.values()) > maxsize:
@@ -161,12 +162,20 @@ def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
         """The Graph and generated source for these arguments (traces afresh)."""
         _, _, nums, static_kw, dyn_kw = split(args, kwargs)
         graph, _ = _trace(fun, args, nums, static_kw, dyn_kw)
-        return graph, compile_graph(graph).source
+        return graph, _compile(graph).source
 
     jitted.cache_info = cache_info
     jitted.cache_clear = cache_clear
     jitted.lower = lower
     return jitted
+
+
+def _compile(graph):
+    """compile_graph; without ``del`` statements when every array is small (freeing
+    early lets NumPy reuse memory, which only pays on large arrays)."""
+    small = all(size_of(v.shape) < core.LAZY_SIZE for v in graph.in_vars) and \
+        all(size_of(o.shape) < core.LAZY_SIZE for e in graph.eqns for o in e.outs)
+    return compile_graph(graph, free=not small)
 
 
 def _trace(fun, args, nums, static_kw, dyn_kw):
