@@ -27,6 +27,8 @@ __all__ = ["vmap", "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacfwd"
 # ------------------------------------------------------------------ argument plumbing
 
 def _argnums_tuple(argnums, nargs, fname):
+    if type(argnums) is int and -nargs <= argnums < nargs:     # the common case
+        return True, (argnums % nargs,)
     single = isinstance(argnums, (int, np.integer))
     nums = (int(argnums),) if single else tuple(int(a) for a in argnums)
     for a in nums:

@@ -40,7 +40,7 @@ import numpy as np
 from .. import core
 from ..core import Zero, ShapeDtype, materialize
 from ..interpreters.staging import stage_flat
-from .codegen import compile_graph, Retrace
+from .codegen import compile_graph
 from .ir import Graph
 
 MAX_ENTRIES = 2000      # longer tapes are walked eagerly (compiling costs ~0.1 ms per entry)
@@ -158,10 +158,11 @@ class _Compiled:
     def run(self, tape, cts):
         try:
             outs = self.fn(tape, cts)
-        except (Retrace, FloatingPointError):
-            # a guard failed; or np.errstate(..., "raise") and the generic rules (which
-            # may evaluate both sides of a safe point) met what the eager walk might
-            # not: the eager walk decides
+        except Exception:
+            # a guard failed (Retrace); or np.errstate(..., "raise") and the generic
+            # rules (which may evaluate both sides of a safe point) met what the eager
+            # walk's concrete fast paths avoid: the eager walk decides (and raises
+            # whatever it should)
             stats["fallbacks"] += 1
             return None
         stats["replayed"] += 1
