@@ -177,37 +177,50 @@ _first, _second, _third = (operator.itemgetter(i) for i in range(3))
 
 class _Template:
     """A replayed structure, in a form a tape is compared with quickly: the entries'
-    primitives, parameters and nodes as lists (compared in C), the constants' codes of
-    the few entries that have constants, the inputs' and seeds' codes. A tape that
-    matches has the key ``key`` (the same facts, compared instead of collected)."""
-    __slots__ = ("ref", "prims", "params", "nodes", "consts", "inputs", "key", "compiled")
+    primitives, parameters and nodes as lists (compared in C), the codes of the few
+    constant arguments, the inputs' types, shapes and dtypes, the seeds' codes. A tape
+    that matches has the key ``key`` (the same facts, compared instead of collected)."""
+    __slots__ = ("ref", "prims", "params", "nodes", "consts", "in_types", "in_shapes",
+                 "in_dtypes", "inputs", "seeds", "compiled")
 
     def __init__(self, hint, tape, in_vals, out_nodes, cts, key, compiled):
         self.ref = weakref.ref(hint)
         self.prims = list(map(_first, tape))
         self.params = list(map(_second, tape))
         self.nodes = list(map(_third, tape))
-        self.consts = [(k, [_code(n, a) for n, a in zip(e[2], e[3])])
-                       for k, e in enumerate(tape) if None in e[2]]
+        self.consts = [(k, j, _code(None, a)) for k, e in enumerate(tape) if None in e[2]
+                       for j, (n, a) in enumerate(zip(e[2], e[3])) if n is None]
+        self.in_types = list(map(type, in_vals))
         self.inputs = _input_codes(in_vals)
-        self.key, self.compiled = key, compiled
+        arrays = all(t is np.ndarray for t in self.in_types)
+        self.in_shapes = list(map(_shape, in_vals)) if arrays else None
+        self.in_dtypes = list(map(_dtype, in_vals)) if arrays else None
+        self.seeds = _seed_codes(out_nodes, cts)
+        self.compiled = compiled
 
     def matches(self, tape, in_vals, out_nodes, cts):
         if len(tape) != len(self.prims) or list(map(_first, tape)) != self.prims or \
-                list(map(_third, tape)) != self.nodes:
+                list(map(_third, tape)) != self.nodes or \
+                list(map(type, in_vals)) != self.in_types:
             return False
         try:
             if list(map(_second, tape)) != self.params:
                 return False
-            for k, codes in self.consts:
-                e = tape[k]
-                if [_code(n, a) for n, a in zip(e[2], e[3])] != codes:
+            if self.in_shapes is not None:   # all arrays (sizes follow from the shapes)
+                if list(map(_shape, in_vals)) != self.in_shapes or \
+                        list(map(_dtype, in_vals)) != self.in_dtypes:
                     return False
-            if _input_codes(in_vals) != self.inputs:
+            elif _input_codes(in_vals) != self.inputs:
                 return False
-            return not cts or _seed_codes(out_nodes, cts) == list(self.key[-len(cts):])
+            for k, j, code in self.consts:
+                if _code(None, tape[k][3][j]) != code:
+                    return False
+            return _seed_codes(out_nodes, cts) == self.seeds
         except (_Large, ValueError, TypeError):   # e.g. an array where a number was
             return False
+
+
+_shape, _dtype = operator.attrgetter("shape"), operator.attrgetter("dtype")
 
 
 def backward(trace, out_nodes, cts, in_nodes, in_vals, hint=None):
