@@ -221,3 +221,19 @@ def test_remembered_structure_is_checked_in_full():
     for ct in [np.ones_like(x), 2 * np.ones_like(x), np.ones_like(x), x] * 2:
         want = eager(f_vjp, ct)
         assert_bitwise(f_vjp(ct), want)
+
+
+def test_config_switch():
+    f = cr.grad(lambda x: cnp.sum(cnp.sin(x) * x))
+    x = np.linspace(0, 1, 5)
+    try:
+        cr.config.update("replay_backward", False)
+        before = replays()
+        for _ in range(4):
+            f(x)
+        assert replays() == before
+    finally:
+        cr.config.update("replay_backward", True)
+    for _ in range(3):
+        f(x)
+    assert replays() > before

@@ -13,11 +13,16 @@ class Config:
     debug_nans : bool
         Raise on the first primitive whose value or derivative is NaN, naming the
         primitive and the source line (the same as running inside ``debug_nans()``).
+    replay_backward : bool
+        Compile the backward pass of a reverse-mode tape whose structure recurs (a
+        training loop on small arrays) and run that code instead of the rules (the same
+        results, bit for bit; see docs/transformations.md). On by default, for every
+        thread.
     """
-    _names = ("debug_nans",)
+    _names = ("debug_nans", "replay_backward")
 
     def __init__(self):
-        object.__setattr__(self, "_values", {"debug_nans": False})
+        object.__setattr__(self, "_values", {"debug_nans": False, "replay_backward": True})
 
     def update(self, name, value):
         if name not in self._names:
@@ -27,6 +32,10 @@ class Config:
         if value == self._values[name]:
             return
         self._values[name] = value
+        if name == "replay_backward":
+            from .graph import replay
+            replay.enabled = value
+            return
         if value:
             _state.nan_checks += 1
             _state.trace = NaNCheckTrace(_state.trace)
