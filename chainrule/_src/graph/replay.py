@@ -38,7 +38,7 @@ import weakref
 import numpy as np
 
 from .. import core
-from ..core import Zero, ShapeDtype, materialize
+from ..core import Zero, ShapeDtype
 from ..interpreters.staging import stage_flat
 from .codegen import compile_graph
 from .ir import Graph
@@ -250,7 +250,7 @@ def backward(trace, out_nodes, cts, in_nodes, in_vals, hint=None):
     if entry is _NEVER:
         return None
     try:
-        compiled, result = _compile(tape, out_nodes, cts, in_nodes)
+        compiled, result = _compile(trace, out_nodes, cts, in_nodes)
     except Exception:
         # e.g. a missing rule, or np.errstate(..., "raise") tripping on the generic
         # rules: the eager walk raises what it should (or succeeds); never compile this
@@ -277,10 +277,10 @@ def _remember(hint, tape, in_vals, out_nodes, cts, key, compiled):
             del _recent[next(iter(_recent))]
 
 
-def _compile(tape, out_nodes, cts, in_nodes):
-    """Stage the walk of ``tape``; returns (_Compiled or _NEVER, the input cotangents
-    of this call, or None where refused)."""
-    from ..interpreters.reverse import ReverseTrace, seed
+def _compile(trace, out_nodes, cts, in_nodes):
+    """Stage the walk of ``trace``'s tape; returns (_Compiled or _NEVER, the input
+    cotangents of this call, or None where refused)."""
+    tape = trace.tape
     # what the code reads, and where it finds it in a tape ``t`` and the seeds ``s``
     values, exprs = [], []
     for k, (prim, params, nodes, args, res, out) in enumerate(tape):
@@ -311,12 +311,11 @@ def _compile(tape, out_nodes, cts, in_nodes):
             if res is not None:
                 res = [next(it) for _ in res] if prim.multiple_results else next(it)
             staged.append((prim, params, nodes, args, res, out))
-        store = {}
-        seed(store, out_nodes, [None if n is None or c is None or type(c) is Zero
-                                else c if _unit_seed(c) else next(it)
-                                for n, c in zip(out_nodes, cts)])
-        ReverseTrace(None).walk(staged, store)
-        result = [materialize(store.get(n)) for n in in_nodes]
+        fresh = type(trace)(None)               # a ReverseTrace walking the staged tape
+        fresh.tape = staged
+        result = fresh.backward(out_nodes, [
+            None if n is None or c is None or type(c) is Zero else c if _unit_seed(c)
+            else next(it) for n, c in zip(out_nodes, cts)], in_nodes)
         mask[:] = [r is not None and type(r) is not Zero for r in result]
         return [r for r, m in zip(result, mask) if m]
 
