@@ -133,13 +133,19 @@ def _zeros_like(x):
 
 
 def _fill(cts, primals):
-    out = []
+    """Cotangents for the caller: zeros for None, the primal's dtype, writable arrays of
+    their own (a linear rule may hand one cotangent to two arguments: the second gets a
+    copy, so updating one gradient in place leaves the other alone)."""
+    out, seen = [], []
     for c, p in zip(cts, primals):
-        if type(c) is np.ndarray and type(p) is np.ndarray and c.dtype is p.dtype and \
-                c.flags.writeable:
-            out.append(c)                   # the common case: nothing to convert
-        else:
-            out.append(_zeros_like(p) if c is None else _cast_like(c, p))
+        if type(c) is np.ndarray:
+            if any(c is s for s in seen):
+                c = c.copy()
+            seen.append(c)
+            if type(p) is np.ndarray and c.dtype is p.dtype and c.flags.writeable:
+                out.append(c)               # the common case: nothing to convert
+                continue
+        out.append(_zeros_like(p) if c is None else _cast_like(c, p))
     return out
 
 

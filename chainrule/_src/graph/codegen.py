@@ -101,9 +101,12 @@ def optimize(graph, reassociate=True):
     seen, eqns = {}, []
     for e in graph.eqns:
         ins = [_scalar_literal(sub(x), e) for x in e.ins]
-        # identities: x * 1, 1 * x, x + 0, x - 0 (when they change neither shape nor dtype)
+        # identities: x * 1, 1 * x, x + 0, x - 0 (when they change neither shape nor dtype;
+        # without ``reassociate``, only x * 1 on arrays: -0.0 + 0 is 0.0, and a 0-d array
+        # times 1 is a NumPy scalar)
         name = e.prim.name
-        if name in ("multiply", "add", "subtract") and not e.prim.multiple_results:
+        if name in ("multiply", "add", "subtract") and not e.prim.multiple_results and \
+                (reassociate or name == "multiply" and e.outs[0].shape):
             unit = 1 if name == "multiply" else 0
             for keep, other in ((0, 1), (1, 0)):
                 if name == "subtract" and keep == 1:
@@ -393,11 +396,14 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=N
         if dead and free:
             lines.append(f"    del {', '.join(dead)}")
     made = {e.outs[0].id for e, _ in eqns if _is_ufunc(e) or e.prim.name in _FRESH}
+    returned = set()
 
     def result(x):
         s = operand(x)
-        if own_outputs and (isinstance(x, Literal) or x.id not in made):
-            return f"_own({s})"
+        if own_outputs and (isinstance(x, Literal) or x.id not in made or x.id in returned):
+            return f"_own({s})"         # (an output given twice: the second is a copy)
+        if not isinstance(x, Literal):
+            returned.add(x.id)
         return s
     lines.append(f"    return [{', '.join(result(x) for x in outs)}]")
     src = "\n".join(lines)

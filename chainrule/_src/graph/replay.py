@@ -73,9 +73,14 @@ def _code(n, a):
         return ("array", a.shape, a.dtype)
     if isinstance(a, np.generic):
         return ("scalar", t)
-    # a Python scalar (rules may branch on its type and value; 0.0 and -0.0 are equal
-    # keys but not the same constant) or another hashable constant
-    return ("const", t, a, str(a)) if t is float and a == 0 else ("const", t, a)
+    # a Python scalar (rules may branch on its type and value) or another hashable
+    # constant; 0.0 and -0.0 are equal keys but not the same constant (str tells them
+    # apart, in complex numbers and tuples too)
+    if t is float:
+        return ("const", t, a, str(a)) if a == 0 else ("const", t, a)
+    if t is complex or t is tuple:
+        return ("const", t, a, str(a))
+    return ("const", t, a)
 
 
 def _read(n, a):
@@ -84,24 +89,25 @@ def _read(n, a):
 
 
 def _unit_seed(c):
-    """A seed that is the number 1 (grad's): the compiled code takes it as a constant
-    (the key says so), and the rules' products with it are computed once, while staging
-    (constant folding: the same operations, the same bits)."""
+    """A real seed that is the number 1 (grad's): the compiled code takes it as a
+    constant (the key says so), and the rules' products with it are computed once, while
+    staging (constant folding: the same operations, the same bits)."""
     t = type(c)
     if t is np.ndarray:
-        return c.size == 1 and c.dtype.kind in "fc" and c.flat[0] == 1
-    return (t is float or t is complex or isinstance(c, np.inexact)) and c == 1
+        return c.size == 1 and c.dtype.kind == "f" and c.flat[0] == 1
+    return (t is float or isinstance(c, np.floating)) and c == 1
 
 
 def _input_codes(in_vals):
+    """The inputs' shapes and dtypes. Only arrays of at least one dimension are
+    replayed: rules branch on the Python type of scalar values (``x ** p`` with a
+    Python float ``p`` takes shortcuts a staged value cannot), and the code generator
+    does not keep NumPy scalars apart from 0-d arrays."""
     out = []
     for v in in_vals:
-        if type(v) is np.ndarray:
-            if v.size >= core.LAZY_SIZE:
-                raise _Large
-            out.append((v.shape, v.dtype))
-        else:
-            out.append(type(v))
+        if type(v) is not np.ndarray or not v.shape or v.size >= core.LAZY_SIZE:
+            raise _Large
+        out.append((v.shape, v.dtype))
     return out
 
 
@@ -241,27 +247,30 @@ def backward(trace, out_nodes, cts, in_nodes, in_vals, hint=None):
     if type(entry) is _Compiled:
         _remember(hint, tape, in_vals, out_nodes, cts, key, entry)
         return entry.run(tape, cts)
+    if entry is _NEVER:
+        return None
     with _lock:
         if entry is None:
             _cache[key] = 1
             while len(_cache) > MAXSIZE:
                 _cache.popitem(last=False)
             return None
-    if entry is _NEVER:
-        return None
     try:
-        compiled, result = _compile(trace, out_nodes, cts, in_nodes)
+        # any floating-point event while staging refuses the structure: operations on
+        # constants are done once, now, and would not warn or raise when replayed
+        with np.errstate(all="raise"):
+            compiled = _compile(trace, out_nodes, cts, in_nodes)
     except Exception:
-        # e.g. a missing rule, or np.errstate(..., "raise") tripping on the generic
-        # rules: the eager walk raises what it should (or succeeds); never compile this
-        compiled, result = _NEVER, None
+        # that, or e.g. a missing rule: the eager walk raises what it should (or
+        # succeeds); this structure is never compiled
+        compiled = _NEVER
     with _lock:
         _cache[key] = compiled
         _cache.move_to_end(key)
     if compiled is _NEVER:
         return None
     _remember(hint, tape, in_vals, out_nodes, cts, key, compiled)
-    return result                   # the staged values: the eager walk's, as the code's
+    return compiled.run(tape, cts)  # (not the staged values: some are the code's constants)
 
 
 def _remember(hint, tape, in_vals, out_nodes, cts, key, compiled):
@@ -278,8 +287,7 @@ def _remember(hint, tape, in_vals, out_nodes, cts, key, compiled):
 
 
 def _compile(trace, out_nodes, cts, in_nodes):
-    """Stage the walk of ``trace``'s tape; returns (_Compiled or _NEVER, the input
-    cotangents of this call, or None where refused)."""
+    """Stage the walk of ``trace``'s tape; returns a _Compiled or _NEVER."""
     tape = trace.tape
     # what the code reads, and where it finds it in a tape ``t`` and the seeds ``s``
     values, exprs = [], []
@@ -287,7 +295,7 @@ def _compile(trace, out_nodes, cts, in_nodes):
         for j, (n, a) in enumerate(zip(nodes, args)):
             if _read(n, a):
                 if type(a) is ShapeDtype:   # a large argument was not kept
-                    return _NEVER, None
+                    return _NEVER
                 values.append(a)
                 exprs.append(f"t[{k}][3][{j}]")
         if res is not None:
@@ -314,23 +322,25 @@ def _compile(trace, out_nodes, cts, in_nodes):
         fresh = type(trace)(None)               # a ReverseTrace walking the staged tape
         fresh.tape = staged
         result = fresh.backward(out_nodes, [
-            None if n is None or c is None or type(c) is Zero else c if _unit_seed(c)
+            None if n is None or c is None or type(c) is Zero else
+            (c.copy() if type(c) is np.ndarray else c) if _unit_seed(c)   # not the caller's
             else next(it) for n, c in zip(out_nodes, cts)], in_nodes)
         mask[:] = [r is not None and type(r) is not Zero for r in result]
         return [r for r, m in zip(result, mask) if m]
 
-    outs, in_vars, operands, eqns, guards = stage_flat(replay, values)
+    _, in_vars, operands, eqns, guards = stage_flat(replay, values)
+    # arrays this small get no pending scale factors in the eager walk (core.Scaled), so
+    # the code computes what it computes, in its order
     limit = core.LAZY_SIZE
     ok = all(v.dtype in _OK for v in in_vars) and all(
-        o.dtype in _OK and core.size_of(o.shape) < limit for e in eqns for o in e.outs)
+        o.dtype in _OK and core.size_of(o.shape) < limit for e in eqns for o in e.outs) \
+        and all(core.size_of(x.shape) < limit for e in eqns for x in e.ins)
     if not ok:
-        return _NEVER, None
+        return _NEVER
     fn = compile_graph(Graph(in_vars, eqns, operands, guards), own_outputs=True,
                        reassociate=False, free=False, reads=(("t", "s"), exprs))
     stats["compiled"] += 1
-    it = iter(outs)
-    return _Compiled(fn, None if all(mask) else tuple(mask)), \
-        [next(it) if m else None for m in mask]
+    return _Compiled(fn, None if all(mask) else tuple(mask))
 
 
 def cache_clear():
