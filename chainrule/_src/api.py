@@ -136,12 +136,12 @@ def _fill(cts, primals):
     """Cotangents for the caller: zeros for None, the primal's dtype, writable arrays of
     their own (a linear rule may hand one cotangent to two arguments: the second gets a
     copy, so updating one gradient in place leaves the other alone)."""
-    out, seen = [], []
+    out, seen = [], set()
     for c, p in zip(cts, primals):
         if type(c) is np.ndarray:
-            if any(c is s for s in seen):
+            if id(c) in seen:
                 c = c.copy()
-            seen.append(c)
+            seen.add(id(c))
             if type(p) is np.ndarray and c.dtype is p.dtype and c.flags.writeable:
                 out.append(c)               # the common case: nothing to convert
                 continue
