@@ -296,8 +296,9 @@ REPLAYED = {}           # row id -> whether its backward pass was compiled and r
 
 @pytest.mark.parametrize("row,i", GRAD_CASES, ids=GRAD_IDS)
 def test_replayed_backward_matches_eager(row, i, monkeypatch):
-    """A backward pass whose tape structure recurs is compiled (graph/replay.py): the
-    third and later calls of vjp and grad run generated code. It must give the eager
+    """A backward pass whose tape structure recurs is compiled (graph/replay.py): with
+    compiling on the second sighting, the second and later calls of vjp and grad run
+    generated code. It must give the eager
     walk's results bit for bit, every time, and arrays of its own."""
     from chainrule._src.graph import replay
     f, args = closure(row, row.samples[i])
@@ -318,6 +319,7 @@ def test_replayed_backward_matches_eager(row, i, monkeypatch):
     monkeypatch.setattr(replay, "enabled", False)
     want = tree_flatten(run())[0]
     monkeypatch.setattr(replay, "enabled", True)
+    monkeypatch.setattr(replay, "COMPILE_AFTER", 2)     # (the default waits for 8 calls)
     replay.cache_clear()
     before = replay.stats["replayed"]
     for _ in range(4):

@@ -17,7 +17,10 @@ from benchmarks.mlp import make_data, make_loss
 
 
 @pytest.fixture(autouse=True)
-def fresh_cache():
+def fresh_cache(monkeypatch):
+    """Compile on the second sighting (the library waits for the eighth), from empty
+    caches."""
+    monkeypatch.setattr(replay, "COMPILE_AFTER", 2)
     replay.cache_clear()
     yield
     replay.cache_clear()
@@ -321,3 +324,17 @@ def test_errstate_applies_to_what_the_code_computes_once():
     with np.errstate(all="raise"):
         with pytest.raises(FloatingPointError):
             g(x)
+
+
+def test_a_structure_is_compiled_once_it_recurs(monkeypatch):
+    """By default a structure is compiled the COMPILE_AFTER-th time it is seen: a
+    program run only a few times never pays for compiling."""
+    monkeypatch.setattr(replay, "COMPILE_AFTER", 8)
+    g = cr.grad(lambda x: cnp.sum(cnp.tanh(x) ** 2))
+    x = np.linspace(-1, 1, 5)
+    want = eager(g, x)
+    compiled, before = replay.stats["compiled"], replays()
+    for k in range(1, 11):
+        assert_bitwise(g(x), want)
+        assert replay.stats["compiled"] - compiled == (k >= 8)
+        assert replays() - before == max(0, k - 7)

@@ -7,11 +7,12 @@ of successive calls have the same *structure*: the same primitives with the same
 parameters, wired the same way, on inputs and constants of the same shapes and dtypes.
 The eager backward pass pays some Python per rule, which dominates on small arrays.
 
-So the backward pass is keyed by that structure (:func:`signature`). The first time a
-structure is seen it is walked eagerly; the second time the walk runs under the staging
-trace (the rules run exactly as under ``jit``) and the resulting graph is compiled to
-straight-line NumPy code by the jit's code generator; from then on a tape with that
-structure is handed to the compiled code, which reads the values it needs (arguments,
+So the backward pass is keyed by that structure (:func:`signature`). The first
+``COMPILE_AFTER - 1`` times a structure is seen it is walked eagerly; the next time the
+walk runs under the staging trace (the rules run exactly as under ``jit``) and the
+resulting graph is compiled to straight-line NumPy code by the jit's code generator
+(about 15 eager backward passes' worth of time); from then on a tape with that structure
+is handed to the compiled code, which reads the values it needs (arguments,
 outputs, seeds) straight from the new tape. Everything the generated code bakes in
 (shapes, parameters, constants a rule created, grad's unit seed) is a function of the
 key: shapes follow from the inputs' and constants' shapes, primitive by primitive. A
@@ -43,7 +44,9 @@ from ..interpreters.staging import stage_flat
 from .codegen import compile_graph
 from .ir import Graph
 
-MAX_ENTRIES = 2000      # longer tapes are walked eagerly (compiling costs ~0.1 ms per entry)
+MAX_ENTRIES = 2000      # longer tapes are walked eagerly (compiling costs ~0.05 ms per entry)
+COMPILE_AFTER = 8       # compile a structure the 8th time it is seen (compiling costs about
+                        # 15 eager backward passes: a program run a few times never pays it)
 MAXSIZE = 256           # structures remembered (least recently used dropped)
 enabled = True          # tests switch replay off to compare against the eager walk
 
@@ -250,10 +253,12 @@ def backward(trace, out_nodes, cts, in_nodes, in_vals, hint=None):
     if entry is _NEVER:
         return None
     with _lock:
-        if entry is None:
-            _cache[key] = 1
-            while len(_cache) > MAXSIZE:
-                _cache.popitem(last=False)
+        seen = (entry or 0) + 1
+        if seen < COMPILE_AFTER:
+            _cache[key] = seen
+            if entry is None:
+                while len(_cache) > MAXSIZE:
+                    _cache.popitem(last=False)
             return None
     try:
         # any floating-point event while staging refuses the structure: operations on
