@@ -11,7 +11,7 @@ _p, _q = pos(3, 4), pos(3, 4)
 UNARY = {
     "negative": randn, "positive": randn, "sin": randn, "cos": randn, "tan": unit,
     "arcsin": unit, "arccos": unit, "arctan": randn, "sinh": randn, "cosh": randn,
-    "tanh": randn, "arcsinh": randn, "arccosh": lambda *s: pos(*s, low=1.5, high=3.0),
+    "tanh": randn, "arcsinh": randn, "arccosh": lambda *s: pos(*s, low=2.5, high=4.0),
     "arctanh": unit, "exp": randn, "exp2": randn, "expm1": randn, "log": pos,
     "log2": pos, "log10": pos, "log1p": pos, "sqrt": pos, "cbrt": pos, "square": randn,
     "reciprocal": pos, "deg2rad": randn, "rad2deg": randn, "fabs": pos,
