@@ -264,3 +264,26 @@ def test_hvp_pytree():
     out = cr.hvp(f, ({"x": a, "y": 2.0},), ({"x": np.ones(3), "y": 1.0},))
     assert_allclose(out["x"], 6 * a + np.array([1.0, 0.0, 0.0]))
     assert_allclose(out["y"], 1.0)
+
+
+def test_shared_structures_rebuild_exactly():
+    """Tuples and lists of leaves share one PyTreeDef per structure and rebuild with
+    generated code: the same trees as the general path, new containers each time, deep
+    nesting falls back to the general path."""
+    from chainrule._src import tree_util as tu
+    a = np.ones(2)
+    deep = 1.0
+    for _ in range(300):
+        deep = [deep]
+    trees = [[(a, a), (a, a)], [[(a, 1.0), (2, a)]], (a,), [a], (), [], ((), []),
+             [(a,), [a, (a, a)]], deep]
+    for tree in trees:
+        leaves, td = tu.tree_flatten(tree)
+        assert tu.tree_flatten(tree)[1] is td                     # shared
+        for _ in range(2):
+            back = tu.tree_unflatten(td, leaves)
+            assert tu.tree_structure(back) == td
+            assert tu.tree_leaves(back) == leaves or not leaves
+            assert back is not tree or tree == ()
+        with pytest.raises(ValueError):
+            tu.tree_unflatten(td, leaves + [a])

@@ -61,7 +61,7 @@ def _lookup(t):
 
 class PyTreeDef:
     """The structure of a pytree: hashable, comparable, able to rebuild the tree."""
-    __slots__ = ("node_type", "aux", "children", "num_leaves", "flat", "shared")
+    __slots__ = ("node_type", "aux", "children", "num_leaves", "flat", "shared", "rebuild")
 
     def __init__(self, node_type, aux, children, num_leaves=None, flat=False):
         self.node_type, self.aux, self.children = node_type, aux, tuple(children)
@@ -70,6 +70,7 @@ class PyTreeDef:
         self.num_leaves = num_leaves
         self.flat = flat        # a tuple or list of leaves only (rebuilt without recursion)
         self.shared = False     # one object for every tree of this structure (_SHARED)
+        self.rebuild = None     # shared defs of tuples and lists: generated unflatten
 
     def _key(self):
         return (self.node_type, self.aux, self.children)
@@ -156,6 +157,12 @@ def _flatten(x, leaves, is_leaf):
 
 def tree_unflatten(treedef, leaves):
     """Rebuild a pytree of structure ``treedef`` from a sequence of leaves."""
+    if treedef.shared and (type(leaves) is list or type(leaves) is tuple) and \
+            len(leaves) == treedef.num_leaves and treedef.node_type is not None:
+        rebuild = treedef.rebuild
+        if rebuild is None:
+            rebuild = treedef.rebuild = _rebuilder(treedef)
+        return rebuild(leaves)
     it = iter(leaves)
     out = _unflatten(treedef, it)
     try:
@@ -163,6 +170,28 @@ def tree_unflatten(treedef, leaves):
     except StopIteration:
         return out
     raise ValueError(f"too many leaves for tree structure {treedef}")
+
+
+def _rebuilder(td):
+    """``leaves -> tree`` for a shared structure of tuples, lists and leaves, as one
+    generated expression (a training step rebuilds the same parameters twice a call)."""
+    count = iter(range(td.num_leaves))
+
+    def expr(d):
+        if d.node_type is None:
+            return f"l[{next(count)}]"
+        inner = ", ".join(expr(c) for c in d.children)
+        if d.node_type is tuple:
+            return f"({inner},)" if len(d.children) == 1 else f"({inner})"
+        return f"[{inner}]"
+    if td.num_leaves <= 4096:
+        try:
+            ns = {}
+            exec(f"def rebuild(l):\n    return {expr(td)}", ns)
+            return ns["rebuild"]
+        except (SyntaxError, RecursionError, MemoryError):   # nested too deeply
+            pass
+    return lambda leaves: _unflatten(td, iter(leaves))
 
 
 def _unflatten(td, it):
