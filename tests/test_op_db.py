@@ -336,12 +336,12 @@ def test_replayed_backward_matches_eager(row, i, monkeypatch):
 
 
 def test_most_rows_replay():
-    """Rows are replayed unless an input is a scalar or a large array, or a value is
-    float32/complex64, or staging meets a floating-point event (the column above records
-    which were): a regression that stopped replay everywhere would still pass it, but
-    not this."""
+    """Rows are replayed unless an input is a scalar or a large array, a value is
+    float32/complex64 or not C-contiguous (a transpose, a strided slice), or staging
+    meets a floating-point event (the column above records which were): a regression
+    that stopped replay everywhere would still pass it, but not this."""
     if len(REPLAYED) < len(GRAD_CASES):
         pytest.skip("runs after the whole replay column (not selected)")
     share = sum(REPLAYED.values()) / len(REPLAYED)
     print(f"replayed: {share:.0%} of {len(REPLAYED)} cases")
-    assert share > 0.8, share
+    assert share > 0.7, share

@@ -93,20 +93,24 @@ def _scalar_literal(x, e):
 
 def optimize(graph, reassociate=True):
     """Return (eqns, outs, guards) after CSE, identities and dead-code elimination (and,
-    with ``reassociate``, scalar factors carried through products: _fold_scales)."""
+    with ``reassociate``, scalar factors carried through products: _fold_scales).
+
+    Without ``reassociate`` (graph.replay's exact mode) only CSE and dead-code
+    elimination run: every rewrite that hands an operation's input on as its output
+    (``x * 1``, a uniform constant as a scalar, ``where`` with a constant condition, an
+    elided broadcast) can change a result's memory layout, and NumPy's reductions add in
+    memory order, so the last bits could differ from the program as written."""
     subst = {}
 
     def sub(x):
         return subst.get(x.id, x) if not isinstance(x, Literal) else x
     seen, eqns = {}, []
     for e in graph.eqns:
-        ins = [_scalar_literal(sub(x), e) for x in e.ins]
-        # identities: x * 1, 1 * x, x + 0, x - 0 (when they change neither shape nor dtype;
-        # without ``reassociate``, only x * 1 on arrays: -0.0 + 0 is 0.0, and a 0-d array
-        # times 1 is a NumPy scalar)
+        ins = [_scalar_literal(sub(x), e) if reassociate else sub(x) for x in e.ins]
+        # identities: x * 1, 1 * x, x + 0, x - 0 (when they change neither shape nor dtype)
         name = e.prim.name
         if name in ("multiply", "add", "subtract") and not e.prim.multiple_results and \
-                (reassociate or name == "multiply" and e.outs[0].shape):
+                reassociate:
             unit = 1 if name == "multiply" else 0
             for keep, other in ((0, 1), (1, 0)):
                 if name == "subtract" and keep == 1:
@@ -119,7 +123,7 @@ def optimize(graph, reassociate=True):
             if e.outs[0].id in subst:
                 continue
         # where(c, x, y) with a constant, uniform condition is one of its operands
-        if name == "select" and isinstance(ins[0], Literal):
+        if name == "select" and isinstance(ins[0], Literal) and reassociate:
             c = np.asarray(ins[0].val)
             if c.size and (c.all() or not c.any()):
                 pick = ins[1] if c.all() else ins[2]
@@ -140,7 +144,8 @@ def optimize(graph, reassociate=True):
     guards = [(g, sub(g.var)) for g in graph.guards]
     if reassociate:
         eqns = _fold_scales(eqns, outs, guards)
-    _elide_broadcasts(eqns, outs, guards)
+    if reassociate:
+        _elide_broadcasts(eqns, outs, guards)
     live = _root_ids(outs, guards)
     kept = []
     for e, ins in reversed(eqns):
@@ -291,8 +296,8 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=N
 
     With ``own_outputs``, an output that may be (a view of) an input or a constant of
     the graph is copied, so every call returns arrays of its own. Without
-    ``reassociate``, the code computes what the graph says in its order (bit for bit
-    the eager results; see optimize). Without ``free``, no ``del`` statements (for
+    ``reassociate``, the code computes what the graph says in its order, into fresh
+    arrays (bit for bit the eager results; see optimize). Without ``free``, no ``del`` statements (for
     small arrays, where NumPy's memory reuse gains less than the statements cost).
     With ``reads`` (a ``(parameters, expressions)`` pair: one source expression per
     input, in those parameters), the function takes the parameters and reads only the
@@ -371,7 +376,7 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=N
             expr = f"-{ops[0]}"
         elif sym is not None and len(ops) == 2:
             expr = f"{ops[0]} {sym} {ops[1]}"
-            buf = _reusable(e, ins, i, last_use, protected)
+            buf = _reusable(e, ins, i, last_use, protected) if reassociate else None
             if buf is not None:         # write into an operand that dies here
                 expr = f"np.{_ARITH_UFUNCS[e.prim.name].__name__}({ops[0]}, {ops[1]}, " \
                        f"out={name(buf)})"
@@ -384,7 +389,7 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=N
             ns[fname] = functools.partial(e.prim.impl, **e.params) if e.params else \
                 e.prim.impl
             expr = f"{fname}({', '.join(ops)})"
-            buf = _reusable(e, ins, i, last_use, protected)
+            buf = _reusable(e, ins, i, last_use, protected) if reassociate else None
             if buf is not None:
                 expr = f"{fname}({', '.join(ops)}, out={name(buf)})"
         lines.append(f"    {outs_s} = {expr}")

@@ -73,7 +73,7 @@ def _code(n, a):
     if t is np.ndarray:
         if a.size >= core.LAZY_SIZE:
             raise _Large
-        return ("array", a.shape, a.dtype)
+        return ("array", a.shape, a.dtype, a.flags.c_contiguous)
     if isinstance(a, np.generic):
         return ("scalar", t)
     # a Python scalar (rules may branch on its type and value) or another hashable
@@ -102,15 +102,17 @@ def _unit_seed(c):
 
 
 def _input_codes(in_vals):
-    """The inputs' shapes and dtypes. Only arrays of at least one dimension are
-    replayed: rules branch on the Python type of scalar values (``x ** p`` with a
+    """The inputs' shapes, dtypes and layouts. Only arrays of at least one dimension
+    are replayed: rules branch on the Python type of scalar values (``x ** p`` with a
     Python float ``p`` takes shortcuts a staged value cannot), and the code generator
-    does not keep NumPy scalars apart from 0-d arrays."""
+    does not keep NumPy scalars apart from 0-d arrays. (Layouts: NumPy's reductions add
+    in memory order, and the layouts of every value in the tape follow from the inputs'
+    and the constants'.)"""
     out = []
     for v in in_vals:
         if type(v) is not np.ndarray or not v.shape or v.size >= core.LAZY_SIZE:
             raise _Large
-        out.append((v.shape, v.dtype))
+        out.append((v.shape, v.dtype, v.flags.c_contiguous))
     return out
 
 
@@ -190,7 +192,7 @@ class _Template:
     constant arguments, the inputs' types, shapes and dtypes, the seeds' codes. A tape
     that matches has the key ``key`` (the same facts, compared instead of collected)."""
     __slots__ = ("ref", "prims", "params", "nodes", "consts", "in_types", "in_shapes",
-                 "in_dtypes", "inputs", "seeds", "compiled")
+                 "in_dtypes", "in_layouts", "seeds", "compiled")
 
     def __init__(self, hint, tape, in_vals, out_nodes, cts, key, compiled):
         self.ref = weakref.ref(hint)
@@ -200,10 +202,9 @@ class _Template:
         self.consts = [(k, j, _code(None, a)) for k, e in enumerate(tape) if None in e[2]
                        for j, (n, a) in enumerate(zip(e[2], e[3])) if n is None]
         self.in_types = list(map(type, in_vals))
-        self.inputs = _input_codes(in_vals)
-        arrays = all(t is np.ndarray for t in self.in_types)
-        self.in_shapes = list(map(_shape, in_vals)) if arrays else None
-        self.in_dtypes = list(map(_dtype, in_vals)) if arrays else None
+        self.in_shapes = list(map(_shape, in_vals))
+        self.in_dtypes = list(map(_dtype, in_vals))
+        self.in_layouts = list(map(_layout, in_vals))
         self.seeds = _seed_codes(out_nodes, cts)
         self.compiled = compiled
 
@@ -215,11 +216,10 @@ class _Template:
         try:
             if list(map(_second, tape)) != self.params:
                 return False
-            if self.in_shapes is not None:   # all arrays (sizes follow from the shapes)
-                if list(map(_shape, in_vals)) != self.in_shapes or \
-                        list(map(_dtype, in_vals)) != self.in_dtypes:
-                    return False
-            elif _input_codes(in_vals) != self.inputs:
+            # (all arrays, as _input_codes requires; sizes follow from the shapes)
+            if list(map(_shape, in_vals)) != self.in_shapes or \
+                    list(map(_dtype, in_vals)) != self.in_dtypes or \
+                    list(map(_layout, in_vals)) != self.in_layouts:
                 return False
             for k, j, code in self.consts:
                 if _code(None, tape[k][3][j]) != code:
@@ -230,6 +230,7 @@ class _Template:
 
 
 _shape, _dtype = operator.attrgetter("shape"), operator.attrgetter("dtype")
+_layout = operator.attrgetter("flags.c_contiguous")
 
 
 def backward(trace, out_nodes, cts, in_nodes, in_vals, hint=None):
@@ -301,9 +302,14 @@ def _compile(trace, out_nodes, cts, in_nodes):
             if _read(n, a):
                 if type(a) is ShapeDtype:   # a large argument was not kept
                     return _NEVER
+                if type(a) is np.ndarray and not a.flags.c_contiguous:
+                    return _NEVER           # (see _input_codes: layouts)
                 values.append(a)
                 exprs.append(f"t[{k}][3][{j}]")
         if res is not None:
+            outs = res if prim.multiple_results else [res]
+            if any(type(r) is np.ndarray and not r.flags.c_contiguous for r in outs):
+                return _NEVER
             if prim.multiple_results:
                 values.extend(res)
                 exprs.extend(f"t[{k}][4][{m}]" for m in range(len(res)))
