@@ -25,11 +25,13 @@ compared with that: list comparisons in C instead of a key built entry by entry.
 
 Only small programs are replayed: top-level reverse mode (not under another
 transformation, debug_nans or deferred evaluation), no checkpoint or custom rules on
-the tape, inputs, constants and intermediates below ``core.LAZY_SIZE`` elements,
-float64 / complex128 / int64 / bool values (whose promotion does not depend on Python
-scalars being weakly typed). The generated code computes what the eager walk computes,
-in its order (no reassociation; the eager walk makes no pending scale factors on
-arrays this small), so results are the same bits.
+the tape, array inputs of at least one dimension, C-contiguous values, inputs, constants
+and intermediates below ``core.LAZY_SIZE`` elements, float64 / complex128 / int64 / bool
+values (whose promotion does not depend on Python scalars being weakly typed). The
+generated code computes what the eager walk computes, in its order, on the same memory
+layouts (the code generator's exact mode: no reassociation, no rewrite that hands an input
+on as an output, no buffer reuse; the eager walk makes no pending scale factors on arrays
+this small), so results are the same bits.
 """
 import collections
 import operator
