@@ -17,7 +17,7 @@ Large float64 elementwise operations and sums may be recorded with a
 :class:`~.deferred.Pending` value, evaluated when something first needs it (see
 ``deferred.py``): what nothing needs is never computed.
 """
-from ..core import (new_trace_context, Trace, PrimalTracer, Zero, _state, is_inexact, Scaled,
+from ..core import (Trace, PrimalTracer, Zero, _state, is_inexact, Scaled,
                     scaled, materialize, ShapeDtype, shape_of, dtype_of)
 from .forward import JVPTrace
 from .deferred import Pending, force, deferred_shape, large, forcing_rule, shapes_only
@@ -323,12 +323,16 @@ def vjp_flat(fun, primals, lazy_outputs=False, hint=None):
             ins.append(p)
             in_nodes.append(_DEAD)
     trace.count = n
-    with new_trace_context(trace):
+    saved, _state.trace = _state.trace, trace
+    try:
         outs = fun(*ins)
+    finally:
+        _state.trace = saved
     outs_primal, out_nodes = [], []
+    lazy = lazy_outputs or not trace.defers       # (only deferring traces make Pending)
     for o in outs:
         if type(o) is ReverseTracer and o._trace is trace:
-            outs_primal.append(o.primal if lazy_outputs else force(o.primal))
+            outs_primal.append(o.primal if lazy else force(o.primal))
             out_nodes.append(o.node)
         else:
             outs_primal.append(o)
