@@ -211,3 +211,20 @@ def test_deferral_never_reads_a_numpy_buffer_after_it_changes():
     # place"): the backward pass reads the buffer's new contents (3.0) for all three
     # products, so the gradient is 3 * 2 * (6w) * 3 = 108w, not the true 72w
     np.testing.assert_allclose(g, 108.0 * w, rtol=1e-12)
+
+
+def test_a_full_sum_keeps_only_the_shape_of_a_large_argument():
+    """Below the deferral size too (the short path of ReverseTrace.process): a sum whose
+    rule reads only its argument's shape does not keep the array, even when its result
+    is a NumPy scalar."""
+    from chainrule._src.interpreters.reverse import ReverseTrace
+    x = np.linspace(0.0, 1.0, 2 * core.LAZY_SIZE)
+    assert x.size < core.DEFER_SIZE
+    trace = ReverseTrace(None)
+    t = trace.new_input(x)
+    with core.new_trace_context(trace):
+        out = cnp.sum(cnp.sin(t))
+    kept = [e[3][0] for e in trace.tape if e[0].name == "reduce_sum"]
+    assert kept and all(type(a) is core.ShapeDtype for a in kept)
+    np.testing.assert_allclose(trace.backward([out.node], [1.0], [t.node])[0], np.cos(x),
+                               rtol=1e-15)

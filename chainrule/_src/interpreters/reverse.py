@@ -116,7 +116,7 @@ class ReverseTrace(Trace):
                     return ans
                 out = self.count
                 self.count = out + 1
-                if not prim.vjp_uses_args and t is _ndarray:
+                if not prim.vjp_uses_args and t is not float:
                     for p in primals:
                         if type(p) is _ndarray and p.size >= core.LAZY_SIZE:
                             primals = shapes_only(primals, core.LAZY_SIZE)
