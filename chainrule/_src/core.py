@@ -106,7 +106,8 @@ class Primitive:
     fwd = None              # optional: fwd(*args, **params) -> (ans, res); reverse mode then
                             # hands ``res`` (not ``ans``) to vjp (custom_vjp, checkpoint)
     lean = None             # set by reverse mode on first use: whether the short path of
-                            # ReverseTrace.process applies (none of the flags above is set)
+                            # ReverseTrace.process applies (differentiable, no fwd, one
+                            # result, not higher order)
 
     def __init__(self, name):
         self.name = name
@@ -191,6 +192,8 @@ def dtype_of(x):
 def is_inexact(x):
     """True for float and complex values (the ones that carry derivatives)."""
     t = type(x)
+    if t is np.ndarray:
+        return x.dtype.kind in "fc"
     if t is float or t is complex:
         return True
     if t is int or t is bool:

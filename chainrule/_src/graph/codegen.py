@@ -144,7 +144,6 @@ def optimize(graph, reassociate=True):
     guards = [(g, sub(g.var)) for g in graph.guards]
     if reassociate:
         eqns = _fold_scales(eqns, outs, guards)
-    if reassociate:
         _elide_broadcasts(eqns, outs, guards)
     live = _root_ids(outs, guards)
     kept = []
@@ -344,7 +343,8 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=N
         else:
             viewed |= {x.id for x in ins if not isinstance(x, Literal)}
     keep = _root_ids(outs, guards)      # outputs and guarded values: never freed
-    protected = inputs | viewed | (set(last_use) - fresh) | keep
+    # buffers a ufunc may write into (none in exact mode: layouts stay NumPy's)
+    protected = inputs | viewed | (set(last_use) - fresh) | keep if reassociate else None
     guard_at = {}
     for g, v in guards:
         guard_at.setdefault(v.id if not isinstance(v, Literal) else None, []).append(g)
@@ -353,8 +353,7 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=N
         lines = [f"def compiled({', '.join(name(v) for v in graph.in_vars)}):"]
     else:
         params, exprs = reads
-        used = {x.id for _, ins in eqns for x in ins if not isinstance(x, Literal)} | \
-            _root_ids(outs, guards)
+        used = {x.id for _, ins in eqns for x in ins if not isinstance(x, Literal)} | keep
         lines = [f"def compiled({', '.join(params)}):"]
         lines += [f"    {name(v)} = {expr}" for v, expr in zip(graph.in_vars, exprs)
                   if v.id in used]
@@ -376,7 +375,7 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=N
             expr = f"-{ops[0]}"
         elif sym is not None and len(ops) == 2:
             expr = f"{ops[0]} {sym} {ops[1]}"
-            buf = _reusable(e, ins, i, last_use, protected) if reassociate else None
+            buf = _reusable(e, ins, i, last_use, protected)
             if buf is not None:         # write into an operand that dies here
                 expr = f"np.{_ARITH_UFUNCS[e.prim.name].__name__}({ops[0]}, {ops[1]}, " \
                        f"out={name(buf)})"
@@ -389,7 +388,7 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=N
             ns[fname] = functools.partial(e.prim.impl, **e.params) if e.params else \
                 e.prim.impl
             expr = f"{fname}({', '.join(ops)})"
-            buf = _reusable(e, ins, i, last_use, protected) if reassociate else None
+            buf = _reusable(e, ins, i, last_use, protected)
             if buf is not None:
                 expr = f"{fname}({', '.join(ops)}, out={name(buf)})"
         lines.append(f"    {outs_s} = {expr}")
@@ -442,8 +441,9 @@ _ARITH_UFUNCS = {"add": np.add, "subtract": np.subtract, "multiply": np.multiply
 
 
 def _reusable(e, ins, i, last_use, protected):
-    """An operand buffer the ufunc ``e`` may overwrite (dies here, same shape/dtype)."""
-    if not _is_ufunc(e):
+    """An operand buffer the ufunc ``e`` may overwrite (dies here, same shape/dtype);
+    ``protected`` None: none may be."""
+    if protected is None or not _is_ufunc(e):
         return None
     out = e.outs[0]
     if not out.shape:

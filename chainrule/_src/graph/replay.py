@@ -61,8 +61,8 @@ _lock = threading.Lock()
 stats = {"compiled": 0, "replayed": 0, "matched": 0, "fallbacks": 0}
 
 
-class _Large(Exception):
-    pass
+class _NotReplayed(Exception):
+    """A value that takes a tape out of replay (too large, a scalar input, ...)."""
 
 
 def _code(n, a):
@@ -74,7 +74,7 @@ def _code(n, a):
     t = type(a)
     if t is np.ndarray:
         if a.size >= core.LAZY_SIZE:
-            raise _Large
+            raise _NotReplayed
         return ("array", a.shape, a.dtype, a.flags.c_contiguous)
     if isinstance(a, np.generic):
         return ("scalar", t)
@@ -113,7 +113,7 @@ def _input_codes(in_vals):
     out = []
     for v in in_vals:
         if type(v) is not np.ndarray or not v.shape or v.size >= core.LAZY_SIZE:
-            raise _Large
+            raise _NotReplayed
         out.append((v.shape, v.dtype, v.flags.c_contiguous))
     return out
 
@@ -131,7 +131,7 @@ def _seed_codes(out_nodes, cts):
         elif t in _SCALARS or isinstance(c, np.generic):
             out.append((n, t))
         else:
-            raise _Large                    # (not replayed)
+            raise _NotReplayed                    # (not replayed)
     return out
 
 
@@ -155,7 +155,7 @@ def signature(tape, out_nodes, cts, in_vals):
                 app((prim, p, *nodes))
         app("seeds")
         key += _seed_codes(out_nodes, cts)
-    except _Large:
+    except _NotReplayed:
         return None
     return tuple(key)
 
@@ -192,11 +192,12 @@ class _Template:
     """A replayed structure, in a form a tape is compared with quickly: the entries'
     primitives, parameters and nodes as lists (compared in C), the codes of the few
     constant arguments, the inputs' types, shapes and dtypes, the seeds' codes. A tape
-    that matches has the key ``key`` (the same facts, compared instead of collected)."""
+    that matches has this structure's key (the same facts, compared instead of
+    collected)."""
     __slots__ = ("ref", "prims", "params", "nodes", "consts", "in_types", "in_shapes",
                  "in_dtypes", "in_layouts", "seeds", "compiled")
 
-    def __init__(self, hint, tape, in_vals, out_nodes, cts, key, compiled):
+    def __init__(self, hint, tape, in_vals, out_nodes, cts, compiled):
         self.ref = weakref.ref(hint)
         self.prims = list(map(_first, tape))
         self.params = list(map(_second, tape))
@@ -227,7 +228,7 @@ class _Template:
                 if _code(None, tape[k][3][j]) != code:
                     return False
             return _seed_codes(out_nodes, cts) == self.seeds
-        except (_Large, ValueError, TypeError):   # e.g. an array where a number was
+        except (_NotReplayed, ValueError, TypeError):   # e.g. an array where a number was
             return False
 
 
@@ -251,7 +252,7 @@ def backward(trace, out_nodes, cts, in_nodes, in_vals, hint=None):
     except TypeError:               # a parameter or constant that is not hashable
         return None
     if type(entry) is _Compiled:
-        _remember(hint, tape, in_vals, out_nodes, cts, key, entry)
+        _remember(hint, tape, in_vals, out_nodes, cts, entry)
         return entry.run(tape, cts)
     if entry is _NEVER:
         return None
@@ -277,15 +278,15 @@ def backward(trace, out_nodes, cts, in_nodes, in_vals, hint=None):
         _cache.move_to_end(key)
     if compiled is _NEVER:
         return None
-    _remember(hint, tape, in_vals, out_nodes, cts, key, compiled)
+    _remember(hint, tape, in_vals, out_nodes, cts, compiled)
     return compiled.run(tape, cts)  # (not the staged values: some are the code's constants)
 
 
-def _remember(hint, tape, in_vals, out_nodes, cts, key, compiled):
+def _remember(hint, tape, in_vals, out_nodes, cts, compiled):
     if hint is None:
         return
     try:
-        t = _Template(hint, tape, in_vals, out_nodes, cts, key, compiled)
+        t = _Template(hint, tape, in_vals, out_nodes, cts, compiled)
     except TypeError:               # a hint that cannot be weakly referenced
         return
     with _lock:

@@ -135,15 +135,19 @@ def deferred_shape(prim, primals, nodes, params):
 
 def shapes_only(primals, min_size=0):
     """What a tape keeps of arguments whose values a rule does not read: the shape and
-    dtype of arrays (of at least ``min_size`` elements) and of Pending values."""
-    return [ShapeDtype(p.shape, p.dtype) if type(p) is Pending or
-            (type(p) is np.ndarray and p.size >= min_size) else p for p in primals]
+    dtype of arrays (of at least ``min_size`` elements) and of Pending values (the same
+    list when there are none)."""
+    for p in primals:
+        if type(p) is Pending or (type(p) is np.ndarray and p.size >= min_size):
+            return [ShapeDtype(p.shape, p.dtype) if type(p) is Pending or
+                    (type(p) is np.ndarray and p.size >= min_size) else p for p in primals]
+    return primals
 
 
 def large(x):
     """Whether ``x`` is an array (or forward-mode value of one) that makes deferring
     worth its cost: programs differentiated with respect to large arrays."""
-    if isinstance(x, PrimalTracer):
+    if type(x) is not np.ndarray and isinstance(x, PrimalTracer):
         x = x.primal
     return type(x) is np.ndarray and x.size >= core.DEFER_SIZE
 

@@ -21,7 +21,6 @@ from ..core import (Trace, PrimalTracer, Zero, _state, is_inexact, Scaled,
                     scaled, materialize, ShapeDtype, shape_of, dtype_of)
 from .forward import JVPTrace
 from .deferred import Pending, force, deferred_shape, large, forcing_rule, shapes_only
-import numpy as np
 
 from .. import core
 from ..graph import replay
@@ -107,20 +106,12 @@ class ReverseTrace(Trace):
                 # trace current (any primitive it binds sees no value of this trace
                 # and goes straight to NumPy)
                 ans = prim.impl(*primals, **params) if params else prim.impl(*primals)
-                t = type(ans)
-                if t is _ndarray:
-                    if ans.dtype not in _INEXACT:
-                        if ans.dtype.kind not in "fc":
-                            return ans
-                elif t is not float and not is_inexact(ans):
+                if not is_inexact(ans):
                     return ans
                 out = self.count
                 self.count = out + 1
-                if not prim.vjp_uses_args and t is not float:
-                    for p in primals:
-                        if type(p) is _ndarray and p.size >= core.LAZY_SIZE:
-                            primals = shapes_only(primals, core.LAZY_SIZE)
-                            break
+                if not prim.vjp_uses_args and type(ans) is not float:
+                    primals = shapes_only(primals, core.LAZY_SIZE)
                 self.tape.append((prim, params, nodes, primals,
                                   ans if prim.vjp_uses_ans else None, out))
                 return ReverseTracer(self, ans, out)
@@ -154,7 +145,7 @@ class ReverseTrace(Trace):
                     n = None
                     outs.append(a)
                 out_nodes.append(n)
-        elif type(ans) is float or is_inexact(ans):
+        elif is_inexact(ans):
             out_nodes = self.count
             self.count = out_nodes + 1
             outs = ReverseTracer(self, ans, out_nodes)
@@ -308,21 +299,12 @@ def vjp_flat(fun, primals, lazy_outputs=False, hint=None):
     trace = ReverseTrace(_state.trace)
     if trace.where is None and (trace.parent is None or type(trace.parent) is JVPTrace):
         for p in primals:
-            if (p.size >= core.DEFER_SIZE if type(p) is np.ndarray else large(p)):
+            if large(p):
                 trace.defers = True
                 trace.lean = False
                 break
-    ins, in_nodes = [], []
-    n = 1
-    for p in primals:
-        if (p.dtype.kind in "fc" if type(p) is _ndarray else is_inexact(p)):
-            ins.append(ReverseTracer(trace, p, n))
-            in_nodes.append(n)
-            n += 1
-        else:
-            ins.append(p)
-            in_nodes.append(_DEAD)
-    trace.count = n
+    ins = [trace.new_input(p) if is_inexact(p) else p for p in primals]
+    in_nodes = [x.node if type(x) is ReverseTracer else _DEAD for x in ins]
     saved, _state.trace = _state.trace, trace
     try:
         outs = fun(*ins)
@@ -338,10 +320,9 @@ def vjp_flat(fun, primals, lazy_outputs=False, hint=None):
             outs_primal.append(o)
             out_nodes.append(None)
 
-    replayable = trace.parent is None and not trace.defers and trace.where is None
-
     def backward(cts, consume=False):
-        if replayable and _state.trace is None and replay.enabled:
+        # (a lean trace: no parent, no debug_nans, no deferral)
+        if trace.lean and _state.trace is None and replay.enabled:
             result = replay.backward(trace, out_nodes, cts, in_nodes, primals, hint)
             if result is not None:
                 if consume:
@@ -351,6 +332,4 @@ def vjp_flat(fun, primals, lazy_outputs=False, hint=None):
     return outs_primal, backward
 
 
-_ndarray = np.ndarray
-_INEXACT = frozenset(np.dtype(t) for t in (np.float64, np.complex128, np.float32, np.complex64))
 _DEAD = -1       # the node of inputs that cannot carry a derivative (never given out)

@@ -180,8 +180,7 @@ def _concrete(a):
 @numpy_function(np.mean)
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
     a, axes = _reduce_args("mean", a, axis, dtype, out, keepdims, where)
-    if not is_inexact(a):
-        a = astype(a, np.float64)
+    a = as_inexact(a)
     n = 1
     for i in axes:
         n *= shape_of(a)[i]
@@ -354,6 +353,11 @@ def where(condition, x=None, y=None, /):
 
 @numpy_function(np.matmul)
 def matmul(x1, x2, /, out=None, **kwargs):
+    if out is None and not kwargs and (type(x1) is np.ndarray or isinstance(x1, Tracer)) \
+            and (type(x2) is np.ndarray or isinstance(x2, Tracer)):
+        s1, s2 = x1.shape, x2.shape
+        if len(s1) == 2 and len(s2) == 2 and s1[1] == s2[0]:   # two matrices (h @ W)
+            return matmul_p.bind(x1, x2)
     no_kwargs("matmul", out=out)
     x1, x2 = asarray_like(x1), asarray_like(x2)
     s1, s2 = shape_of(x1), shape_of(x2)

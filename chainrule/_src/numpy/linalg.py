@@ -31,7 +31,7 @@ from ..prims.reductions import reduce_max_p, reduce_min_p
 from ..prims.linalg import (inv_p, solve_p, det_p, slogdet_p, cholesky_p, eigh_p, svd_p,
                             qr_p, pinv_p, matrix_rank_p)
 from . import basic, reductions as _reductions, shape as _shape
-from .basic import asarray_like, normalize_axis
+from .basic import asarray_like, normalize_axis, as_inexact
 from .dispatch import numpy_function, no_kwargs
 
 LinAlgError = np.linalg.LinAlgError
@@ -67,12 +67,7 @@ def _check_square(*arrays):
             raise LinAlgError("Last 2 dimensions of the array must be square")
 
 
-def _inexact(a):
-    """NumPy's linalg computes in floating point: integer/bool constants become float."""
-    a = asarray_like(a)
-    if dtype_of(a).kind not in "fc":
-        a = np.asarray(a, dtype=np.float64)
-    return a
+_inexact = as_inexact     # NumPy's linalg computes in floating point
 
 
 def _concrete(x):

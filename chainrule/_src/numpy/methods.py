@@ -14,7 +14,6 @@ import numpy as np
 from ..core import Tracer, _state, check_not_leaked, TracerConversionError
 from ..prims import elementwise as ew
 from ..prims.indexing import getitem_p, scatter_p, split_index, join_index
-from ..prims.products import matmul_p
 from .dispatch import HANDLED_FUNCTIONS, HANDLED_UFUNCS, traced_only
 from . import basic
 from .ufuncs import UFUNCS, DIRECT
@@ -66,22 +65,8 @@ Tracer.__neg__ = lambda self: UFUNCS["negative"](self)
 Tracer.__pos__ = lambda self: self
 Tracer.__abs__ = lambda self: UFUNCS["absolute"](self)
 Tracer.__invert__ = lambda self: UFUNCS["invert"](self)
-def _matmul_op(reflected):
-    """``@``: two matrices go straight to the trace (a layer's ``h @ W``); anything else
-    through chainrule.numpy.matmul (promotion, batching, NumPy's errors)."""
-    def op(self, other):
-        trace = _state.trace
-        if trace is not None and (type(other) is np.ndarray or isinstance(other, Tracer)):
-            a, b = (other, self) if reflected else (self, other)
-            sa, sb = a.shape, b.shape
-            if len(sa) == 2 and len(sb) == 2 and sa[1] == sb[0]:
-                return trace.process(matmul_p, (a, b), _NO_PARAMS)
-        return basic.matmul(other, self) if reflected else basic.matmul(self, other)
-    return op
-
-
-Tracer.__matmul__ = _matmul = _matmul_op(False)
-Tracer.__rmatmul__ = _rmatmul = _matmul_op(True)
+Tracer.__matmul__ = lambda self, other: basic.matmul(self, other)
+Tracer.__rmatmul__ = lambda self, other: basic.matmul(other, self)
 Tracer.__imatmul__ = lambda self, other: self._assign(basic.matmul(self, other))
 Tracer.__divmod__ = lambda self, other: (self // other, self % other)
 
@@ -165,9 +150,6 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
         direct = DIRECT.get(HANDLED_UFUNCS.get(ufunc))
         if direct is not None and len(inputs) == direct[1]:
             return trace.process(direct[0], inputs, _NO_PARAMS)
-    if ufunc is np.matmul and method == "__call__" and not kwargs and len(inputs) == 2:
-        a, b = inputs                               # ndarray @ tracer
-        return _rmatmul(b, a) if b is self else _matmul(a, b)
     if method == "__call__":
         fn = HANDLED_UFUNCS.get(ufunc)
         if fn is None:

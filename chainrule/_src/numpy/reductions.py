@@ -21,8 +21,8 @@ from ..prims.reductions import reduce_prod_p, cumsum_p, cumprod_p, argmax_p, arg
 from ..prims.structure import round_p, argsort_p, permute_p
 from ..interpreters.batching import ConcretizationError
 from .dispatch import numpy_function, no_kwargs
-from .basic import (normalize_axis, asarray_like, _reduce_args, _concrete, astype, ravel,
-                    reshape, transpose, concatenate, stack, mean, sum as _sum,
+from .basic import (normalize_axis, asarray_like, as_inexact, _reduce_args, _concrete,
+                    astype, ravel, reshape, transpose, concatenate, stack, mean, sum as _sum,
                     max as _max, min as _min, moveaxis)
 from .shape import traced_numpy, take_along_axis, take_axis, slice_axis, diagonal, _prod
 
@@ -56,8 +56,7 @@ def _moments(name, a, axis, dtype, out, ddof, keepdims, where, mean_, correction
         ddof = correction
     a, axes = _reduce_args(name, a, axis, dtype, out, keepdims,
                            True if where is _NoValue else where)
-    if dtype_of(a).kind not in "fc":
-        a = astype(a, np.float64)
+    a = as_inexact(a)
     if nan:
         a0, mask = _nan_fill(a, 0.0)
         n = _count_valid(mask, axes, True)
