@@ -61,14 +61,13 @@ def _lookup(t):
 
 class PyTreeDef:
     """The structure of a pytree: hashable, comparable, able to rebuild the tree."""
-    __slots__ = ("node_type", "aux", "children", "num_leaves", "flat", "shared", "rebuild")
+    __slots__ = ("node_type", "aux", "children", "num_leaves", "shared", "rebuild")
 
-    def __init__(self, node_type, aux, children, num_leaves=None, flat=False):
+    def __init__(self, node_type, aux, children, num_leaves=None):
         self.node_type, self.aux, self.children = node_type, aux, tuple(children)
         if num_leaves is None:
             num_leaves = 1 if node_type is None else sum(c.num_leaves for c in children)
         self.num_leaves = num_leaves
-        self.flat = flat        # a tuple or list of leaves only (rebuilt without recursion)
         self.shared = False     # one object for every tree of this structure (_SHARED)
         self.rebuild = None     # shared defs of tuples and lists: generated unflatten
 
@@ -96,7 +95,7 @@ _LEAF.shared = True
 # Tuples and lists of shared structures are made once: flattening the same parameters
 # every step of a training loop then allocates no PyTreeDef (ids of shared defs, which
 # are never freed, are stable keys)
-_FLAT = {}      # (tuple or list, n) -> the PyTreeDef of n leaves in one
+_FLAT = {}      # (tuple or list, n) -> the PyTreeDef of n leaves (no key of ids to build)
 _SHARED = {}    # (tuple or list, ids of shared children) -> PyTreeDef
 _MAX_SHARED = 4096
 _LEAF_TYPES = {float, int, complex, bool, np.ndarray, np.float64, np.float32,
@@ -131,7 +130,7 @@ def _flatten(x, leaves, is_leaf):
                 n = len(x)
                 td = _FLAT.get((t, n))
                 if td is None:
-                    td = _FLAT[(t, n)] = PyTreeDef(t, None, [_LEAF] * n, n, True)
+                    td = _FLAT[(t, n)] = PyTreeDef(t, None, [_LEAF] * n, n)
                     td.shared = True
                 return td
         kids = [_flatten(c, leaves, is_leaf) for c in x]
@@ -201,11 +200,6 @@ def _unflatten(td, it):
             return next(it)
         except StopIteration:
             raise ValueError("too few leaves for tree structure") from None
-    if td.flat:
-        if t is tuple:
-            return tuple([next(it) for _ in td.children])
-        if t is list:
-            return [next(it) for _ in td.children]
     if t is tuple:
         return tuple([_unflatten(c, it) for c in td.children])
     if t is list:

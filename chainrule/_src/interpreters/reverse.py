@@ -22,6 +22,8 @@ from ..core import (Trace, PrimalTracer, Zero, _state, is_inexact, Scaled,
 from .forward import JVPTrace
 from .deferred import Pending, force, deferred_shape, large, forcing_rule, shapes_only
 
+import numpy as np
+
 from .. import core
 from ..graph import replay
 
@@ -106,11 +108,15 @@ class ReverseTrace(Trace):
                 # trace current (any primitive it binds sees no value of this trace
                 # and goes straight to NumPy)
                 ans = prim.impl(*primals, **params) if params else prim.impl(*primals)
-                if not is_inexact(ans):
+                t = type(ans)
+                if t is _ndarray:               # (is_inexact, written out: once per op)
+                    if ans.dtype.kind not in "fc":
+                        return ans
+                elif t is not float and not is_inexact(ans):
                     return ans
                 out = self.count
                 self.count = out + 1
-                if not prim.vjp_uses_args and type(ans) is not float:
+                if not prim.vjp_uses_args and t is not float:
                     primals = shapes_only(primals, core.LAZY_SIZE)
                 self.tape.append((prim, params, nodes, primals,
                                   ans if prim.vjp_uses_ans else None, out))
@@ -332,4 +338,5 @@ def vjp_flat(fun, primals, lazy_outputs=False, hint=None):
     return outs_primal, backward
 
 
+_ndarray = np.ndarray
 _DEAD = -1       # the node of inputs that cannot carry a derivative (never given out)

@@ -16,7 +16,7 @@ from ..prims import elementwise as ew
 from ..prims.indexing import getitem_p, scatter_p, split_index, join_index
 from .dispatch import HANDLED_FUNCTIONS, HANDLED_UFUNCS, traced_only
 from . import basic
-from .ufuncs import UFUNCS, DIRECT
+from .ufuncs import UFUNCS
 
 
 def _ufunc_op(name, reflected=False):
@@ -143,13 +143,8 @@ _UFUNC_METHODS = {("add", "reduce"): "sum", ("multiply", "reduce"): "prod",
 
 
 def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
-    trace = _state.trace
-    if trace is None:
+    if _state.trace is None:
         check_not_leaked(self)
-    if not kwargs and method == "__call__":      # ndarray * tracer: straight to the trace
-        direct = DIRECT.get(HANDLED_UFUNCS.get(ufunc))
-        if direct is not None and len(inputs) == direct[1]:
-            return trace.process(direct[0], inputs, _NO_PARAMS)
     if method == "__call__":
         fn = HANDLED_UFUNCS.get(ufunc)
         if fn is None:

@@ -337,20 +337,13 @@ def _as_pairs(x, nd):
 
 def _traced_pairs(x, nd):
     """:func:`_as_pairs` for a traced ``constant_values`` (a tracer, or a nested
-    list holding some): the same broadcasting, built from traced slices."""
+    list holding some): NumPy's rule (and errors) applied to the positions of the
+    entries, which then pick traced values."""
     x = array(x)
     s = shape_of(x)
-    if not s:
-        return ((x, x),) * nd
-    if _prod(s) == 1:
-        x = sp.reshape(x, ())
-        return ((x, x),) * nd
-    if _prod(s) == 2 and s != (2, 1):
-        x = sp.reshape(x, (2,))
-        return ((x[0], x[1]),) * nd
-    np.broadcast_to(np.empty(s), (nd, 2))       # NumPy's error for a bad shape
-    x = sp.broadcast_to(x, (nd, 2))
-    return tuple((x[i, 0], x[i, 1]) for i in range(nd))
+    where = _as_pairs(np.arange(_prod(s)).reshape(s), nd)
+    flat = sp.reshape(x, (-1,))
+    return tuple((flat[int(i)], flat[int(j)]) for i, j in where)
 
 
 @traced_numpy(np.pad)

@@ -31,13 +31,10 @@ def _make(name, np_fn, prim):
                   f"only supported outside transformations).\n\nSee NumPy's "
                   f"documentation of ``numpy.{name}``.")
     fn.numpy_function = np_fn
-    DIRECT[fn] = (prim, nargs)
     return fn
 
 
 _NO_PARAMS = {}
-DIRECT = {}     # generated wrapper -> (primitive, number of inputs): called without
-                # keywords, the wrapper is trace.process(primitive, inputs, {})
 
 
 def _check(name, args, kwargs):

@@ -19,18 +19,13 @@ import scipy.linalg as sl
 
 from ..core import Primitive, Zero, shape_of, dtype_of
 from ..core import size_of as _size
-from .shape import moveaxis, broadcast_to, fit_cotangent
+from .shape import moveaxis, fit_cotangent, batch_to_front as _front
 from .structure import concatenate_p
 from .indexing import getitem_p
 from .products import mT
 
 
 
-def _front(args, dims):
-    """Move every batch axis to the front; broadcast unbatched arguments along it."""
-    n = next(shape_of(x)[d] for x, d in zip(args, dims) if d is not None)
-    return [moveaxis(x, d, 0) if d is not None else broadcast_to(x, (n,) + shape_of(x))
-            for x, d in zip(args, dims)]
 
 
 def _tri_mask(n, lower, unit_diagonal):

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..core import Primitive, Zero, shape_of, dtype_of, Scaled, scaled
 from ..core import size_of as _size
+from ..interpreters.batching import axis_size
 
 
 
@@ -195,6 +196,14 @@ def real(x):
     return real_p.bind(x)
 
 
+def batch_to_front(args, dims):
+    """vmap rules: every batch axis moved to the front, unbatched arguments broadcast
+    along it (``dims[i]`` is the batch axis of ``args[i]`` or None)."""
+    n = axis_size(args, dims)
+    return [moveaxis(x, d, 0) if d is not None else broadcast_to(x, (n,) + shape_of(x))
+            for x, d in zip(args, dims)]
+
+
 def unbroadcast(ct, shape):
     """Sum ``ct`` down to ``shape`` (the transpose of NumPy broadcasting)."""
     cs = shape_of(ct)
@@ -203,13 +212,12 @@ def unbroadcast(ct, shape):
     lead = len(cs) - len(shape)
     axes = tuple(range(lead)) + tuple(
         i + lead for i, d in enumerate(shape) if d == 1 and cs[i + lead] != 1)
-    if not lead:                            # only axes of length 1: keep them
-        if type(ct) is np.ndarray:
-            return np.add.reduce(ct, axis=axes, keepdims=True)
-        return reduce_sum(ct, axes, True)
+    keep = not lead                         # only axes of length 1: keep them
     if type(ct) is np.ndarray:              # concrete: one NumPy reduction
-        return np.add.reduce(ct, axis=axes).reshape(shape)
-    return reshape(reduce_sum(ct, axes), shape)
+        r = np.add.reduce(ct, axis=axes, keepdims=keep)
+        return r if keep else r.reshape(shape)
+    r = reduce_sum(ct, axes, keep)
+    return r if keep else reshape(r, shape)
 
 
 def fit_cotangent(ct, x):

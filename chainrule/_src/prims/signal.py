@@ -19,8 +19,7 @@ import scipy.signal as ss
 
 from ..core import Primitive, Zero, shape_of, dtype_of
 from ..core import size_of as _size
-from ..interpreters.batching import axis_size
-from .shape import moveaxis, broadcast_to, fit_cotangent
+from .shape import fit_cotangent, batch_to_front
 from .indexing import getitem_p, scatter_add_p
 
 
@@ -87,9 +86,7 @@ class Convolve(Primitive):
         return [ct_x, ct_y]
 
     def batch(self, args, dims, *, mode, method, nbatch):
-        n = axis_size(args, dims)
-        x, y = [moveaxis(a, d, 0) if d is not None else broadcast_to(a, (n,) + shape_of(a))
-                for a, d in zip(args, dims)]
+        x, y = batch_to_front(args, dims)
         return self.bind(x, y, mode=mode, method=method, nbatch=nbatch + 1), 0
 
     def cost(self, args, ans, *, mode, method, nbatch):

@@ -18,7 +18,8 @@ import scipy.special as sps
 from ..core import Primitive, Zero, shape_of
 from ..core import size_of as _size
 from .elementwise import Unary, Binary, select_p, _safe, PRIMS as EW
-from .shape import reshape, reduce_sum, broadcast_to, moveaxis, fit_cotangent
+from .shape import (reshape, reduce_sum, broadcast_to, moveaxis, fit_cotangent, kept_shape,
+                    batch_to_front)
 
 _SQRT_PI = math.sqrt(math.pi)
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
@@ -135,9 +136,7 @@ i0e, i1e = PRIMS["i0e"].bind, PRIMS["i1e"].bind
 
 def _keep(v, x_shape, axis, keepdims):
     """Reshape a reduced value so that it broadcasts against the input."""
-    if keepdims:
-        return v
-    return reshape(v, tuple(1 if i in axis else d for i, d in enumerate(x_shape)))
+    return v if keepdims else reshape(v, kept_shape(x_shape, axis))
 
 
 class LogSumExp(Primitive):
@@ -194,10 +193,7 @@ class LogSumExp(Primitive):
         return out
 
     def batch(self, args, dims, *, axis, keepdims, signed):
-        n = next(shape_of(x)[d] for x, d in zip(args, dims) if d is not None)
-        moved = [moveaxis(x, d, 0) if d is not None else broadcast_to(x, (n,) + shape_of(x))
-                 for x, d in zip(args, dims)]
-        return self.bind(*moved, axis=tuple(i + 1 for i in axis), keepdims=keepdims,
+        return self.bind(*batch_to_front(args, dims), axis=tuple(i + 1 for i in axis), keepdims=keepdims,
                          signed=signed), 0
 
     def cost(self, args, ans, **params):

@@ -234,9 +234,7 @@ def _mvn_params(x, mean, cov):
         dim = 1 if len(shape_of(cov)) < 2 else shape_of(cov)[0]
         mean = np.zeros(dim)
     mean = as_inexact(mean)
-    dim = 1
-    for d in shape_of(mean):
-        dim *= d
+    dim = size_of(shape_of(mean))
     mean = reshape(mean, (dim,))
     cs = shape_of(cov)
     if len(cs) > 2 or (len(cs) == 1 and cs[0] != dim) or \
