@@ -142,6 +142,9 @@ def _fill(cts, primals):
             if id(c) in seen:
                 c = c.copy()
             seen.add(id(c))
+            if type(p) is np.ndarray and c.dtype is p.dtype and c.flags.writeable:
+                out.append(c)               # the common case (_cast_like would keep it)
+                continue
         out.append(_zeros_like(p) if c is None else _cast_like(c, p))
     return out
 
@@ -160,8 +163,6 @@ def _unaliased(results, given):
 def _cast_like(ct, p):
     """Cotangents keep the primal's dtype (float32 stays float32, real stays real), and
     come back as writable arrays (a broadcast view of a seed is copied)."""
-    if type(ct) is np.ndarray and type(p) is np.ndarray and ct.dtype is p.dtype:
-        return ct if ct.flags.writeable else ct.copy()    # the common case
     pd = dtype_of(p)
     cd = dtype_of(ct)
     if cd != pd and pd.kind in "fc":

@@ -351,13 +351,20 @@ def where(condition, x=None, y=None, /):
 
 # ---------------------------------------------------------------- products
 
+def two_matrices(x1, x2):
+    """Whether ``x1 @ x2`` is a product of two conforming matrices (arrays or tracers):
+    no promotion, broadcasting or error to handle (a layer's ``h @ W``)."""
+    if (type(x1) is np.ndarray or isinstance(x1, Tracer)) and \
+            (type(x2) is np.ndarray or isinstance(x2, Tracer)):
+        s1, s2 = x1.shape, x2.shape
+        return len(s1) == 2 and len(s2) == 2 and s1[1] == s2[0]
+    return False
+
+
 @numpy_function(np.matmul)
 def matmul(x1, x2, /, out=None, **kwargs):
-    if out is None and not kwargs and (type(x1) is np.ndarray or isinstance(x1, Tracer)) \
-            and (type(x2) is np.ndarray or isinstance(x2, Tracer)):
-        s1, s2 = x1.shape, x2.shape
-        if len(s1) == 2 and len(s2) == 2 and s1[1] == s2[0]:   # two matrices (h @ W)
-            return matmul_p.bind(x1, x2)
+    if out is None and not kwargs and two_matrices(x1, x2):
+        return matmul_p.bind(x1, x2)
     no_kwargs("matmul", out=out)
     x1, x2 = asarray_like(x1), asarray_like(x2)
     s1, s2 = shape_of(x1), shape_of(x2)

@@ -14,6 +14,7 @@ import numpy as np
 from ..core import Tracer, _state, check_not_leaked, TracerConversionError
 from ..prims import elementwise as ew
 from ..prims.indexing import getitem_p, scatter_p, split_index, join_index
+from ..prims.products import matmul_p
 from .dispatch import HANDLED_FUNCTIONS, HANDLED_UFUNCS, traced_only
 from . import basic
 from .ufuncs import UFUNCS
@@ -65,8 +66,20 @@ Tracer.__neg__ = lambda self: UFUNCS["negative"](self)
 Tracer.__pos__ = lambda self: self
 Tracer.__abs__ = lambda self: UFUNCS["absolute"](self)
 Tracer.__invert__ = lambda self: UFUNCS["invert"](self)
-Tracer.__matmul__ = lambda self, other: basic.matmul(self, other)
-Tracer.__rmatmul__ = lambda self, other: basic.matmul(other, self)
+def _matmul_op(reflected):
+    """``@``: two matrices go straight to the trace (the operator is a layer's hot path:
+    no wrapper or bind in between); anything else through chainrule.numpy.matmul."""
+    def op(self, other):
+        a, b = (other, self) if reflected else (self, other)
+        trace = _state.trace
+        if trace is not None and basic.two_matrices(a, b):
+            return trace.process(matmul_p, (a, b), _NO_PARAMS)
+        return basic.matmul(a, b)
+    return op
+
+
+Tracer.__matmul__ = _matmul_op(False)
+Tracer.__rmatmul__ = _matmul_op(True)
 Tracer.__imatmul__ = lambda self, other: self._assign(basic.matmul(self, other))
 Tracer.__divmod__ = lambda self, other: (self // other, self % other)
 
