@@ -6,12 +6,18 @@ whose guards fail re-traces (and the new variant is cached beside the old one). 
 cache is bounded (the oldest variants are dropped first); ``cache_info()`` says
 what happened and why each miss occurred.
 
+Threads may call one jitted function at once. Each key's variants are an immutable
+tuple, replaced (never changed in place) under the function's lock, so a call reads the
+cache without locking and never sees a half-made change; tracing and compiling run
+outside the lock (they run the user's code).
+
 Under another transformation (``grad(jit(f))``, ``vmap(jit(f))``) the function runs
 inline, so the outer transformation sees its primitives; ``jit(grad(f))`` and
 ``jit(vmap(f))`` stage the transformed program.
 """
 import collections
 import functools
+import threading
 import warnings
 
 import numpy as np
@@ -90,8 +96,10 @@ def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
         tuple(static_argnums)
     static_names = (static_argnames,) if isinstance(static_argnames, str) else \
         tuple(static_argnames)
-    cache = collections.OrderedDict()      # key -> list of (compiled, graph)
-    stats = {"hits": 0, "misses": 0, "retraces": 0, "reasons": collections.deque(maxlen=20)}
+    cache = collections.OrderedDict()      # key -> tuple of (compiled, graph)
+    stats = {"hits": 0, "misses": 0, "retraces": 0, "size": 0,
+             "reasons": collections.deque(maxlen=20)}
+    lock = threading.Lock()                 # every change of cache and stats
 
     def split(args, kwargs):
         nums = tuple(i % len(args) for i in static_nums) if args else ()
@@ -116,19 +124,22 @@ def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
         if _state.trace is not None:        # inside another transformation: run inline
             return fun(*args, **kwargs)
         key, flat, nums, static_kw, dyn_kw = split(args, kwargs)
-        variants = cache.get(key)
+        variants = cache.get(key)           # (a tuple: never changed in place)
         if variants is not None:
             for compiled, graph in variants:
                 try:
                     outs = compiled(*flat)
                 except Retrace:
                     continue
-                stats["hits"] += 1
+                with lock:
+                    stats["hits"] += 1
                 return tree_unflatten(graph.out_tree, outs)
-            stats["retraces"] += 1
-            stats["reasons"].append("a guard failed (Python control flow took another "
-                                    "branch): traced again")
-            if stats["retraces"] == 10:
+            with lock:
+                stats["retraces"] += 1
+                retraces = stats["retraces"]
+                stats["reasons"].append("a guard failed (Python control flow took another "
+                                        "branch): traced again")
+            if retraces == 10:
                 warnings.warn(
                     f"jit({getattr(fun, '__name__', 'fun')}) has re-traced 10 times because "
                     "Python control flow read traced values that changed (if/while/float() "
@@ -136,27 +147,37 @@ def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
                     "call, move it outside the jitted function or express the branch with "
                     "cnp.where.", RuntimeWarning, stacklevel=2)
         else:
-            stats["misses"] += 1
-            stats["reasons"].append("new argument structure, shapes, dtypes or static "
-                                    "values" if cache else "first call")
+            with lock:
+                stats["misses"] += 1
+                stats["reasons"].append("new argument structure, shapes, dtypes or static "
+                                        "values" if cache else "first call")
         graph, out = _trace(fun, args, nums, static_kw, dyn_kw)
         compiled = _compile(graph)
-        cache.setdefault(key, []).append((compiled, graph))
-        cache.move_to_end(key)                  # eviction drops the oldest trace first
-        while sum(len(v) for v in cache.values()) > maxsize:
-            oldest = next(iter(cache))
-            cache[oldest].pop(0)
-            if not cache[oldest]:
-                del cache[oldest]
+        with lock:
+            now = cache.get(key)
+            if now is None or now is variants:  # (else another thread has just added a
+                # variant for this key: that one serves it, or a later call re-traces)
+                cache[key] = (now or ()) + ((compiled, graph),)
+                cache.move_to_end(key)          # eviction drops the oldest trace first
+                stats["size"] += 1
+                while stats["size"] > maxsize:
+                    oldest, old = next(iter(cache.items()))
+                    if len(old) > 1:
+                        cache[oldest] = old[1:]
+                    else:
+                        del cache[oldest]
+                    stats["size"] -= 1
         return out
 
     def cache_info():
-        return CacheInfo(stats["hits"], stats["misses"], stats["retraces"],
-                         sum(len(v) for v in cache.values()), maxsize,
-                         list(stats["reasons"]))
+        with lock:
+            return CacheInfo(stats["hits"], stats["misses"], stats["retraces"],
+                             stats["size"], maxsize, list(stats["reasons"]))
 
     def cache_clear():
-        cache.clear()
+        with lock:
+            cache.clear()
+            stats["size"] = 0
 
     def lower(*args, **kwargs):
         """The Graph and generated source for these arguments (traces afresh)."""
