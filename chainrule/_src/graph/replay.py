@@ -32,6 +32,12 @@ generated code computes what the eager walk computes, in its order, on the same 
 layouts (the code generator's exact mode: no reassociation, no rewrite that hands an input
 on as an output, no buffer reuse; the eager walk makes no pending scale factors on arrays
 this small), so results are the same bits.
+
+Threads share the cache. Reads take no lock (a dict lookup, a template compared); every
+change (a count, a compiled pass, an eviction, the memo, the counters in ``stats``)
+happens under ``_lock``, re-reading the entry there. One thread compiles a structure
+(the entry says ``_COMPILING`` meanwhile) while the others walk their tapes eagerly,
+with the same results.
 """
 import collections
 import operator
@@ -55,9 +61,11 @@ enabled = True          # tests switch replay off to compare against the eager w
 _OK = frozenset(np.dtype(t) for t in (np.float64, np.complex128, np.int64, np.bool_))
 _SCALARS = (float, int, complex, bool)
 _NEVER = "never"        # a structure that cannot be compiled (see _compile)
-_cache = collections.OrderedDict()   # key -> times seen (int), _Compiled, or _NEVER
+_COMPILING = "compiling"    # a structure another thread is compiling (walk eagerly)
+_cache = collections.OrderedDict()   # key -> times seen (int), _Compiled, _COMPILING
+                                     # or _NEVER
 _recent = {}            # id(hint) -> _Template of the structure it last replayed
-_lock = threading.Lock()
+_lock = threading.Lock()    # every change of _cache, _recent and stats
 stats = {"compiled": 0, "replayed": 0, "matched": 0, "fallbacks": 0}
 
 
@@ -168,7 +176,7 @@ class _Compiled:
     def __init__(self, fn, mask):
         self.fn, self.mask = fn, mask
 
-    def run(self, tape, cts):
+    def run(self, tape, cts, matched=0):
         try:
             outs = self.fn(tape, cts)
         except Exception:
@@ -176,9 +184,13 @@ class _Compiled:
             # rules (which may evaluate both sides of a safe point) met what the eager
             # walk's concrete fast paths avoid: the eager walk decides (and raises
             # whatever it should)
-            stats["fallbacks"] += 1
+            with _lock:
+                stats["fallbacks"] += 1
+                stats["matched"] += matched
             return None
-        stats["replayed"] += 1
+        with _lock:
+            stats["replayed"] += 1
+            stats["matched"] += matched
         if self.mask is None:
             return outs
         it = iter(outs)
@@ -242,8 +254,7 @@ def backward(trace, out_nodes, cts, in_nodes, in_vals, hint=None):
     if hint is not None:
         t = _recent.get(id(hint))
         if t is not None and t.ref() is hint and t.matches(tape, in_vals, out_nodes, cts):
-            stats["matched"] += 1
-            return t.compiled.run(tape, cts)
+            return t.compiled.run(tape, cts, 1)
     key = signature(tape, out_nodes, cts, in_vals)
     if key is None:
         return None
@@ -251,19 +262,38 @@ def backward(trace, out_nodes, cts, in_nodes, in_vals, hint=None):
         entry = _cache.get(key)
     except TypeError:               # a parameter or constant that is not hashable
         return None
-    if type(entry) is _Compiled:
-        _remember(hint, tape, in_vals, out_nodes, cts, entry)
-        return entry.run(tape, cts)
-    if entry is _NEVER:
-        return None
-    with _lock:
-        seen = (entry or 0) + 1
-        if seen < COMPILE_AFTER:
-            _cache[key] = seen
-            if entry is None:
-                while len(_cache) > MAXSIZE:
-                    _cache.popitem(last=False)
+    if type(entry) is not _Compiled:
+        if entry is _NEVER or entry is _COMPILING:
             return None
+        with _lock:
+            entry = _cache.get(key)     # (again: another thread may have changed it)
+            count = entry is None or type(entry) is int
+            if count:
+                seen = (entry or 0) + 1
+                if seen < COMPILE_AFTER:
+                    _cache[key] = seen
+                    if entry is None:
+                        _evict()
+                    return None
+                _cache[key] = _COMPILING    # this thread compiles it, the others walk
+        if count:
+            return _compile_and_run(key, trace, out_nodes, cts, in_nodes, hint, in_vals)
+        if type(entry) is not _Compiled:
+            return None                 # _NEVER, or another thread compiles it
+    _remember(hint, tape, in_vals, out_nodes, cts, entry)
+    return entry.run(tape, cts)
+
+
+def _evict():
+    """Drop the least recently stored structures beyond MAXSIZE (holding _lock)."""
+    while len(_cache) > MAXSIZE:
+        _cache.popitem(last=False)
+
+
+def _compile_and_run(key, trace, out_nodes, cts, in_nodes, hint, in_vals):
+    """Compile the structure ``key`` (this thread marked it _COMPILING), store it and
+    run it on ``trace``'s tape (None: walk eagerly)."""
+    tape = trace.tape
     try:
         # any floating-point event while staging refuses the structure: operations on
         # constants are done once, now, and would not warn or raise when replayed
@@ -273,9 +303,17 @@ def backward(trace, out_nodes, cts, in_nodes, in_vals, hint=None):
         # that, or e.g. a missing rule: the eager walk raises what it should (or
         # succeeds); this structure is never compiled
         compiled = _NEVER
+    except BaseException:               # (KeyboardInterrupt: let a later call compile)
+        with _lock:
+            if _cache.get(key) is _COMPILING:
+                del _cache[key]
+        raise
     with _lock:
         _cache[key] = compiled
         _cache.move_to_end(key)
+        _evict()
+        if compiled is not _NEVER:
+            stats["compiled"] += 1
     if compiled is _NEVER:
         return None
     _remember(hint, tape, in_vals, out_nodes, cts, compiled)
@@ -353,7 +391,6 @@ def _compile(trace, out_nodes, cts, in_nodes):
         return _NEVER
     fn = compile_graph(Graph(in_vars, eqns, operands, guards), own_outputs=True,
                        reassociate=False, free=False, reads=(("t", "s"), exprs))
-    stats["compiled"] += 1
     return _Compiled(fn, None if all(mask) else tuple(mask))
 
 
