@@ -406,6 +406,10 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=N
         s = operand(x)
         if own_outputs and (isinstance(x, Literal) or x.id not in made or x.id in returned):
             return f"_own({s})"         # (an output given twice: the second is a copy)
+        if isinstance(x, Literal) and type(x.val) is np.ndarray:
+            # a constant array is a new array on every call (as NumPy makes it): never
+            # one object shared by every caller (and every thread) that one could write to
+            return f"_own({s})"
         if not isinstance(x, Literal):
             returned.add(x.id)
         return s
