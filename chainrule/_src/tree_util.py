@@ -129,9 +129,10 @@ def _flatten(x, leaves, is_leaf):
                 leaves.extend(x)
                 n = len(x)
                 td = _FLAT.get((t, n))
-                if td is None:
-                    td = _FLAT[(t, n)] = PyTreeDef(t, None, [_LEAF] * n, n)
+                if td is None:              # (setdefault: threads agree on one def)
+                    td = PyTreeDef(t, None, [_LEAF] * n, n)
                     td.shared = True
+                    td = _FLAT.setdefault((t, n), td)
                 return td
         kids = [_flatten(c, leaves, is_leaf) for c in x]
         for k in kids:
@@ -143,7 +144,7 @@ def _flatten(x, leaves, is_leaf):
             td = PyTreeDef(t, None, kids, len(leaves) - start)
             if len(_SHARED) < _MAX_SHARED:
                 td.shared = True
-                _SHARED[key] = td
+                td = _SHARED.setdefault(key, td)
         return td
     entry = _lookup(t)
     if entry is None:
