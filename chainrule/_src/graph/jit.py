@@ -25,6 +25,7 @@ import numpy as np
 from .. import core
 from ..core import _state, shape_of, dtype_of, size_of
 from ..tree_util import tree_flatten, tree_unflatten
+from ..interpreters.staging import Literal
 from .codegen import compile_graph, Retrace
 from .make import trace_to_graph
 
@@ -153,6 +154,7 @@ def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
                                         "values" if cache else "first call")
         graph, out = _trace(fun, args, nums, static_kw, dyn_kw)
         compiled = _compile(graph)
+        out = _unshared(graph, out)
         with lock:
             now = cache.get(key)
             if now is None or now is variants:  # (else another thread has just added a
@@ -189,6 +191,19 @@ def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
     jitted.cache_clear = cache_clear
     jitted.lower = lower
     return jitted
+
+
+def _unshared(graph, out):
+    """``out`` (the traced call's results) with copies of the arrays that the graph
+    keeps as constants: the caller may write to its result, and every later call
+    returns (or computes with) the graph's constant."""
+    consts = {id(o.val) for o in graph.outs
+              if isinstance(o, Literal) and type(o.val) is np.ndarray}
+    if not consts:
+        return out
+    leaves = tree_flatten(out)[0]
+    return tree_unflatten(graph.out_tree, [x.copy() if id(x) in consts else x
+                                           for x in leaves])
 
 
 def _compile(graph):
