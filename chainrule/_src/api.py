@@ -18,6 +18,8 @@ from .prims.control import custom_jvp_call_p, custom_vjp_call_p, stop_gradient_p
 from .interpreters.reverse import ReverseTrace
 from .prims.vmapping import vmap_flat
 from .tree_util import broadcast_prefix
+from .argcheck import (check_callable, index_tuple, check_indices_in_range,
+                       static_argnums_tuple, static_positions)
 
 __all__ = ["vmap", "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacfwd", "jacrev",
            "jacobian", "hessian", "hvp", "elementwise_grad", "stop_gradient",
@@ -26,15 +28,24 @@ __all__ = ["vmap", "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacfwd"
 
 # ------------------------------------------------------------------ argument plumbing
 
+def _made(fun, argnums, fname, argname="argnums"):
+    """Checks when a transformation is made: ``fun`` callable, ``argnums`` an int or a
+    tuple of distinct ints. Returns argnums as an int or a tuple of ints."""
+    check_callable(fun, fname)
+    nums = index_tuple(argnums, fname, argname)
+    return nums[0] if isinstance(argnums, (int, np.integer)) else nums
+
+
 def _argnums_tuple(argnums, nargs, fname):
     if type(argnums) is int and -nargs <= argnums < nargs:     # the common case
         return True, (argnums % nargs,)
     single = isinstance(argnums, (int, np.integer))
     nums = (int(argnums),) if single else tuple(int(a) for a in argnums)
-    for a in nums:
-        if not -nargs <= a < nargs:
-            raise ValueError(f"{fname}: argnums={argnums!r} is out of range for a function "
-                             f"called with {nargs} positional argument(s)")
+    if nargs == 0:
+        raise ValueError(f"{fname}: argnums={argnums!r} is out of range for a function "
+                         f"called with 0 positional argument(s) (keyword arguments are "
+                         f"not differentiated: pass the argument positionally)")
+    check_indices_in_range(nums, nargs, fname, "argnums")
     return single, tuple(a % nargs for a in nums)
 
 
@@ -115,6 +126,11 @@ def _prepare(fun, args, argnums, has_aux, holomorphic, fname):
     Returns ``(single, flat_fun, flat, in_tree, store)``.
     """
     single, nums = _argnums_tuple(argnums, len(args), fname)
+    for i in nums:
+        if args[i] is None:
+            raise TypeError(f"{fname}: argument {i} is None: there is nothing to "
+                            f"differentiate with respect to. Pass an array or a float (or "
+                            f"choose other arguments with argnums=)")
     flat_fun, flat, in_tree, store = _flat_fun(fun, args, nums, has_aux, fname)
     _check_flat_inputs(flat, args, nums, fname, holomorphic)
     return single, flat_fun, flat, in_tree, store
@@ -195,6 +211,7 @@ def vjp(fun, *primals, has_aux=False):
         and returns a tuple with one cotangent per primal. It may be called
         many times.
     """
+    check_callable(fun, "vjp")
     flat_fun, flat, in_tree, store = _flat_fun(fun, primals, tuple(range(len(primals))),
                                                has_aux, "vjp")
     outs, backward = vjp_flat(flat_fun, flat, hint=fun)
@@ -209,6 +226,14 @@ def vjp(fun, *primals, has_aux=False):
             if shape_of(c) != shape_of(o):
                 raise ValueError(f"vjp_fun: cotangent of shape {shape_of(c)} for an output "
                                  f"of shape {shape_of(o)}")
+            ck, ok = dtype_of(c).kind, dtype_of(o).kind
+            if ck not in "iufc" or (ck == "c" and ok != "c"):
+                raise TypeError(f"vjp_fun: cotangent of dtype {dtype_of(c)} for an output "
+                                f"of dtype {dtype_of(o)}: "
+                                + ("the function's output is real, so its cotangent must "
+                                   "be real (the imaginary part would be dropped); take "
+                                   ".real, or make the function complex-valued"
+                                   if ck == "c" else "cotangents must be numbers"))
         return tuple(tree_unflatten(in_tree, _unaliased(_fill(backward(ct_flat), flat),
                                                         ct_flat)))
     out = tree_unflatten(out_tree, outs)
@@ -244,6 +269,7 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
 def _value_and_grad(fun, argnums, has_aux, holomorphic, fname, lazy=False):
     """value_and_grad; ``lazy``: the caller discards the value, which then need not be
     computed (deferred.Pending)."""
+    argnums = _made(fun, argnums, fname)
 
     @functools.wraps(fun)
     def value_and_grad_f(*args, **kwargs):
@@ -252,8 +278,11 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, fname, lazy=False):
                                                           holomorphic, fname)
         outs, backward = vjp_flat(flat_fun, flat, lazy, hint=fun)
         if store["out_tree"].num_leaves != 1:
-            raise TypeError(f"{fname} requires a function returning a single array, got "
-                            f"a {store['out_tree']}")
+            got = ("None (is a return statement missing?)"
+                   if store["out_tree"].node_type is type(None) else
+                   f"a {store['out_tree']}")
+            raise TypeError(f"{fname} requires a function returning a single array (a "
+                            f"scalar), but it returned {got}")
         ans = outs[0]
         dt = dtype_of(ans)
         if size_of(shape_of(ans)) != 1:
@@ -312,8 +341,13 @@ def elementwise_grad(fun, argnum=0):
 
     For an elementwise function this is the derivative at every element.
     """
+    argnum = _made(fun, argnum, "elementwise_grad", "argnum")
+    if not isinstance(argnum, int):
+        raise TypeError(f"elementwise_grad: argnum must be one int, got {argnum!r}")
+
     def egrad(*args, **kwargs):
         f = functools.partial(fun, **kwargs) if kwargs else fun
+        _argnums_tuple(argnum, len(args), "elementwise_grad")
         _check_diff_input(args[argnum], "elementwise_grad", False, argnum)
 
         def g(x):
@@ -331,32 +365,37 @@ def jvp(fun, primals, tangents, has_aux=False):
     """Jacobian-vector product: ``(fun(*primals), J @ tangents)``.
 
     ``primals`` and ``tangents`` are tuples (or lists) of equal structure; each
-    tangent must have the shape and dtype of its primal.
+    tangent must have the shape and dtype of its primal. Integer and boolean primals
+    have no tangent (JAX's float0): they raise TypeError; close over them instead
+    (``jvp(lambda x: f(x, n), (x,), (t,))``).
     """
+    check_callable(fun, "jvp")
     return _jvp(fun, primals, tangents, has_aux, "jvp")
 
 
 def _jvp(fun, primals, tangents, has_aux, fname, lazy_outputs=False):
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
-        raise TypeError("jvp: primals and tangents must be tuples or lists, e.g. "
-                        "jvp(f, (x,), (v,))")
+        raise TypeError(f"{fname}: primals and tangents must be tuples or lists, e.g. "
+                        f"{fname}(f, (x,), (v,))")
     if len(primals) != len(tangents):
-        raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
+        raise ValueError(f"{fname}: {len(primals)} primals but {len(tangents)} tangents")
     flat_fun, flat, in_tree, store = _flat_fun(fun, tuple(primals),
                                                tuple(range(len(primals))), has_aux, fname)
     t_flat, t_tree = tree_flatten(list(tangents))
     if t_tree != in_tree:
-        raise ValueError(f"jvp: tangents have structure {t_tree} but primals have "
+        raise ValueError(f"{fname}: tangents have structure {t_tree} but primals have "
                          f"structure {in_tree}")
     ts = []
     for p, t in zip(flat, t_flat):
         if shape_of(p) != shape_of(t):
-            raise ValueError(f"jvp: tangent of shape {shape_of(t)} for a primal of shape "
-                             f"{shape_of(p)}; they must match")
+            raise ValueError(f"{fname}: tangent of shape {shape_of(t)} for a primal of "
+                             f"shape {shape_of(p)}; they must match")
         pd, td = dtype_of(p), dtype_of(t)
-        if (pd.kind in "fc" and td.kind not in "fc") or (pd.kind == "f" and td.kind == "c"):
-            raise TypeError(f"jvp: tangent dtype {td} does not match primal dtype {pd}")
-        ts.append(t if pd.kind in "fc" else Zero.like(p))
+        if pd.kind not in "fc":
+            _check_has_tangents(primals, fname)
+        if td.kind not in "fc" or (pd.kind == "f" and td.kind == "c"):
+            raise TypeError(f"{fname}: tangent dtype {td} does not match primal dtype {pd}")
+        ts.append(t)
     outs, t_outs = jvp_flat(flat_fun, flat, ts, lazy_outputs)
     out_tree = store["out_tree"]
     out = tree_unflatten(out_tree, outs)
@@ -365,6 +404,19 @@ def _jvp(fun, primals, tangents, has_aux, fname, lazy_outputs=False):
     if has_aux:
         return out, t_out, store["aux"]
     return out, t_out
+
+
+def _check_has_tangents(primals, fname):
+    """TypeError naming the first primal without a tangent space (integers, booleans)."""
+    for i, x in enumerate(primals):
+        for leaf in tree_flatten(x)[0]:
+            dt = dtype_of(leaf)
+            if dt.kind not in "fc":
+                raise TypeError(
+                    f"{fname}: primal {i} has dtype {dt}; integer and boolean inputs have "
+                    f"no tangent (JAX would ask for a float0 tangent). Pass it as a float "
+                    f"(x.astype(float)), or close over it: {fname}(lambda x: f(x, n), "
+                    f"(x,), (t,))")
 
 
 def linearize(fun, *primals):
@@ -378,10 +430,12 @@ def linearize(fun, *primals):
     """
     from .graph.make import trace_to_graph
     from .graph.codegen import compile_graph, Retrace
+    check_callable(fun, "linearize")
+    _check_has_tangents(primals, "linearize")
     out = fun(*primals)
 
     def slow(*tangents):
-        return jvp(fun, primals, tangents)[1]
+        return _jvp(fun, primals, tangents, False, "linearize")[1]
     if _state.trace is not None:            # primals may be traced: nothing to fold
         return out, slow
     flat_p, p_tree = tree_flatten(list(primals))
@@ -413,6 +467,11 @@ def hvp(fun, primals, tangents):
 
     ``hvp(f, (x,), (v,))`` returns ``H(x) @ v`` with the structure of ``x``.
     """
+    check_callable(fun, "hvp")
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError(f"hvp: primals and tangents must be tuples or lists, e.g. "
+                        f"hvp(f, (x,), (v,)), got {type(primals).__name__} and "
+                        f"{type(tangents).__name__}")
     argnums = 0 if len(primals) == 1 else tuple(range(len(primals)))
     # the gradient's value is not returned: it may stay unevaluated (lazy_outputs)
     return _jvp(grad(fun, argnums), tuple(primals), tuple(tangents), False, "hvp",
@@ -452,6 +511,8 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
     output of shape ``S`` and an input of shape ``T`` has shape ``S + T``; with
     pytrees, the output pytree holds input pytrees (as in JAX).
     """
+    argnums = _made(fun, argnums, "jacfwd")
+
     def jac_f(*args):
         single, flat_fun, flat, in_tree, store = _prepare(fun, args, argnums, has_aux,
                                                           holomorphic, "jacfwd")
@@ -483,6 +544,8 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False):
     Efficient for "wide" Jacobians (many inputs, few outputs). Layout as
     :func:`jacfwd`.
     """
+    argnums = _made(fun, argnums, "jacrev")
+
     def jac_f(*args):
         single, flat_fun, flat, in_tree, store = _prepare(fun, args, argnums, has_aux,
                                                           holomorphic, "jacrev")
@@ -535,6 +598,8 @@ def jacobian(fun, argnums=0, has_aux=False, holomorphic=False):
     :func:`jacrev` otherwise ("wide" ones, such as gradients of losses). The layout
     is the same as :func:`jacfwd` / :func:`jacrev`.
     """
+    argnums = _made(fun, argnums, "jacobian")
+
     def jac_f(*args):
         single, flat_fun, flat, in_tree, store = _prepare(fun, args, argnums, has_aux,
                                                           holomorphic, "jacobian")
@@ -549,6 +614,7 @@ def jacobian(fun, argnums=0, has_aux=False, holomorphic=False):
 
 def hessian(fun, argnums=0, has_aux=False, holomorphic=False):
     """Hessian of scalar ``fun``: ``jacfwd(jacrev(fun))`` (forward-over-reverse)."""
+    argnums = _made(fun, argnums, "hessian")
     return jacfwd(jacrev(fun, argnums, has_aux, holomorphic), argnums, has_aux, holomorphic)
 
 
@@ -576,9 +642,20 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
         Computes the outputs of ``fun`` for every example at once; each primitive
         runs once on the whole batch (no Python loop).
     """
+    check_callable(fun, "vmap")
     if not (in_axes is None or isinstance(in_axes, (int, np.integer, tuple, list, dict))):
         raise TypeError(f"vmap in_axes must be an int, None, or a tuple of entries "
                         f"corresponding to the positional arguments, got {in_axes!r}")
+    for name, axes in (("in_axes", in_axes), ("out_axes", out_axes)):
+        for a in tree_flatten(axes, is_leaf=lambda x: x is None)[0]:
+            if not (a is None or isinstance(a, (int, np.integer))) or isinstance(a, bool):
+                raise TypeError(f"vmap {name} must be an int, None, or a pytree of them "
+                                f"(one entry per argument or output), got {axes!r} (entry "
+                                f"{a!r} of type {type(a).__name__})")
+    if axis_size is not None and (not isinstance(axis_size, (int, np.integer)) or
+                                  isinstance(axis_size, bool) or axis_size < 0):
+        raise TypeError(f"vmap axis_size must be a non-negative int or None, got "
+                        f"{axis_size!r}")
 
     @functools.wraps(fun)
     def vmapped(*args, **kwargs):
@@ -631,11 +708,23 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
         def flat_fun(*xs):
             a, kw = tree_unflatten(in_tree, xs)
             out_flat, store["out_tree"] = tree_flatten(fun(*a, **kw))
+            store["outs"] = out_flat
             return out_flat
 
         def out_dims():
             out = tree_unflatten(store["out_tree"], [0] * store["out_tree"].num_leaves)
-            return broadcast_prefix(out_axes, out, is_leaf=lambda x: x is None)
+            try:
+                dims = broadcast_prefix(out_axes, out, is_leaf=lambda x: x is None)
+            except ValueError as e:
+                raise ValueError(f"vmap out_axes {out_axes!r} does not match the "
+                                 f"structure of the output: {e}") from None
+            for i, (o, d) in enumerate(zip(store["outs"], dims)):
+                nd = len(shape_of(o)) + 1       # the output's rank with its batch axis
+                if d is not None and not -nd <= d < nd:
+                    raise ValueError(f"vmap out_axes={out_axes!r}: output {i} has "
+                                     f"per-example shape {shape_of(o)}, so its batch axis "
+                                     f"can go at positions {-nd} to {nd - 1}, not {d}")
+            return dims
         outs = vmap_flat(flat_fun, flat, dims, size, out_dims)
         return tree_unflatten(store["out_tree"], outs)
     return vmapped
@@ -669,20 +758,30 @@ class custom_jvp:
 
     Reverse mode (grad) transposes the rule, so one rule serves both modes.
     ``nondiff_argnums`` name arguments that are passed to the rule first, untouched.
+    The rule must return ``(primal_out, tangent_out)`` of equal structure, each tangent
+    with the shape of its output and a float dtype (complex only for complex outputs):
+    anything else raises, naming the function and the output.
     """
 
     def __init__(self, fun, nondiff_argnums=()):
+        check_callable(fun, "custom_jvp")
         functools.update_wrapper(self, fun)
         self.fun = fun
-        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.nondiff_argnums = index_tuple(nondiff_argnums, "custom_jvp", "nondiff_argnums",
+                                           allow_negative=False)
         self.jvp_rule = None
 
     def defjvp(self, jvp_rule):
+        check_callable(jvp_rule, f"custom_jvp {_name(self.fun)}.defjvp", "jvp_rule")
         self.jvp_rule = jvp_rule
         return jvp_rule
 
     def defjvps(self, *rules):
         """One rule per argument: ``rule(t_i, ans, *primals)``, summed."""
+        for r in rules:
+            if r is not None:
+                check_callable(r, f"custom_jvp {_name(self.fun)}.defjvps", "each rule")
+
         def jvp_rule(primals, tangents):
             ans = self.fun(*primals)
             out = None
@@ -699,10 +798,12 @@ class custom_jvp:
             raise AttributeError(f"No JVP defined for custom_jvp function "
                                  f"{self.fun.__name__} using defjvp.")
         nd = self.nondiff_argnums
-        static = {i: args[i] for i in nd}
-        dyn = [a for i, a in enumerate(args) if i not in nd]
+        if nd:
+            _check_nondiff(nd, args, "custom_jvp", self.fun)
         if _state.trace is None:
             return self.fun(*args)
+        static = {i: args[i] for i in nd}
+        dyn = [a for i, a in enumerate(args) if i not in nd]
         flat, in_tree = tree_flatten(dyn)
         store = {}
 
@@ -719,15 +820,62 @@ class custom_jvp:
             p_tree = tree_unflatten(in_tree, ps)
             t_tree = tree_unflatten(in_tree, ts)
             s_args = [static[i] for i in nd]
-            out, t_out = self.jvp_rule(*s_args, tuple(p_tree), tuple(t_tree))
+            pair = self.jvp_rule(*s_args, tuple(p_tree), tuple(t_tree))
+            if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+                raise TypeError(f"custom_jvp function {_name(self.fun)}: the jvp rule must "
+                                f"return a pair (primal_out, tangent_out), got "
+                                f"{_describe(pair)}")
+            out, t_out = pair
             out_flat, store["out_tree"] = tree_flatten(out)
             t_flat, t_tree2 = tree_flatten(t_out)
             if t_tree2 != store["out_tree"]:
-                raise TypeError("custom_jvp rule must return (primal_out, tangent_out) "
-                                f"of equal structure, got {store['out_tree']} and {t_tree2}")
+                raise TypeError(f"custom_jvp function {_name(self.fun)}: the jvp rule must "
+                                f"return (primal_out, tangent_out) of equal structure, got "
+                                f"{store['out_tree']} and {t_tree2}")
+            _check_rule_outputs(t_flat, out_flat, f"custom_jvp function "
+                                f"{_name(self.fun)}: the jvp rule returned a tangent",
+                                "output", range(len(out_flat)))
             return out_flat, t_flat
         outs = custom_jvp_call_p.bind(*flat, fun=fun_flat, jvp_rule=rule_flat)
         return tree_unflatten(store["out_tree"], outs)
+
+
+def _name(fun):
+    return getattr(fun, "__name__", None) or repr(fun)
+
+
+def _describe(x):
+    if isinstance(x, (tuple, list)):
+        return f"a {type(x).__name__} of length {len(x)}"
+    return f"{type(x).__name__}"
+
+
+def _check_nondiff(nd, args, kind, fun):
+    """nondiff_argnums must name positions that the call has."""
+    if max(nd) >= len(args):
+        raise ValueError(f"{kind} function {_name(fun)}: nondiff_argnums={nd} but it was "
+                         f"called with {len(args)} positional argument(s)")
+
+
+def _check_rule_outputs(got, want, what, of, positions):
+    """A custom rule's tangents or cotangents ``got`` against the values ``want`` they
+    belong to: the same shape, and a float dtype (complex only where ``want`` is
+    complex). ``what`` starts the message; ``positions[k]`` names leaf k's ``of``."""
+    for c, w, pos in zip(got, want, positions):
+        if c is None or type(c) is Zero:
+            continue
+        wk = dtype_of(w).kind
+        if wk not in "fc":
+            continue                            # integer values have no derivative
+        if shape_of(c) != shape_of(w):
+            raise ValueError(f"{what} of shape {shape_of(c)} for {of} {pos} of shape "
+                             f"{shape_of(w)}; they must have the same shape")
+        ck = dtype_of(c).kind
+        if ck != "f" and not (ck == "c" and wk == "c"):
+            why = ("a real value's derivative must be real (the imaginary part would be "
+                   "dropped)" if ck == "c" else "derivatives of float values must be floats")
+            raise TypeError(f"{what} of dtype {dtype_of(c)} for {of} {pos} of dtype "
+                            f"{dtype_of(w)}: {why}")
 
 
 class custom_vjp:
@@ -735,29 +883,50 @@ class custom_vjp:
 
     ``f.defvjp(fwd, bwd)``: ``fwd(*args) -> (out, residuals)``,
     ``bwd(*nondiff_args, residuals, ct) -> tuple of cotangents`` (one per
-    differentiable argument).
+    differentiable argument, each with its argument's structure and shape and a float
+    dtype, or None for no derivative); anything else raises, naming the function and
+    the argument. ``nondiff_argnums`` name arguments that are Python values (functions,
+    shapes, flags): a traced value there raises TypeError, as in JAX; pass arrays as
+    ordinary arguments (their cotangent may be None).
     """
 
     def __init__(self, fun, nondiff_argnums=()):
+        check_callable(fun, "custom_vjp")
         functools.update_wrapper(self, fun)
         self.fun = fun
-        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.nondiff_argnums = index_tuple(nondiff_argnums, "custom_vjp", "nondiff_argnums",
+                                           allow_negative=False)
         self.fwd = self.bwd = None
 
     def defvjp(self, fwd, bwd):
+        check_callable(fwd, f"custom_vjp {_name(self.fun)}.defvjp", "fwd")
+        check_callable(bwd, f"custom_vjp {_name(self.fun)}.defvjp", "bwd")
         self.fwd, self.bwd = fwd, bwd
 
     def __call__(self, *args):
         if self.fwd is None:
             raise AttributeError(f"No VJP defined for custom_vjp function "
                                  f"{self.fun.__name__} using defvjp.")
+        nd = self.nondiff_argnums
+        if nd:
+            _check_nondiff(nd, args, "custom_vjp", self.fun)
         if _state.trace is None:
             return self.fun(*args)
-        nd = self.nondiff_argnums
+        for i in nd:
+            for leaf in tree_flatten(args[i])[0]:
+                if isinstance(leaf, Tracer):
+                    raise TypeError(
+                        f"custom_vjp function {_name(self.fun)}: argument {i} is in "
+                        f"nondiff_argnums but received a traced value ({leaf!r}); "
+                        f"nondiff_argnums are for Python values (functions, shapes, "
+                        f"flags). Pass arrays as ordinary arguments (bwd may return None "
+                        f"as their cotangent)")
         static = {i: args[i] for i in nd}
         dyn = [a for i, a in enumerate(args) if i not in nd]
+        positions = [i for i in range(len(args)) if i not in static]
         flat, in_tree = tree_flatten(dyn)
         store = {}
+        name = _name(self.fun)
 
         def full(xs):
             it = iter(tree_unflatten(in_tree, xs))
@@ -768,7 +937,11 @@ class custom_vjp:
             return out_flat
 
         def fwd_flat(*xs):
-            out, res = self.fwd(*full(xs))
+            pair = self.fwd(*full(xs))
+            if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+                raise TypeError(f"custom_vjp function {name}: fwd must return a pair "
+                                f"(output, residuals), got {_describe(pair)}")
+            out, res = pair
             out_flat, store["out_tree"] = tree_flatten(out)
             return out_flat, res
 
@@ -776,22 +949,25 @@ class custom_vjp:
             ct = tree_unflatten(store["out_tree"], cts)
             in_cts = self.bwd(*[static[i] for i in nd], res, ct)
             if not isinstance(in_cts, (tuple, list)):
-                raise TypeError("custom_vjp bwd must return a tuple with one cotangent per "
-                                "differentiable argument")
+                raise TypeError(f"custom_vjp function {name}: bwd must return a tuple with "
+                                f"one cotangent per differentiable argument, got "
+                                f"{_describe(in_cts)}")
             if len(in_cts) != len(dyn):
-                raise TypeError(f"custom_vjp bwd returned {len(in_cts)} cotangent(s) for "
-                                f"{len(dyn)} differentiable argument(s)")
+                raise TypeError(f"custom_vjp function {name}: bwd returned {len(in_cts)} "
+                                f"cotangent(s) for {len(dyn)} differentiable argument(s)")
             flat_cts = []
-            for c, d in zip(in_cts, dyn):
-                n = len(tree_flatten(d)[0])
+            for c, d, pos in zip(in_cts, dyn, positions):
+                d_leaves, d_tree = tree_flatten(d)
                 if c is None:                   # None: no derivative for this argument
-                    flat_cts.extend([None] * n)
+                    flat_cts.extend([None] * len(d_leaves))
                     continue
                 leaves, tree = tree_flatten(c)
-                if tree != tree_flatten(d)[1]:
-                    raise TypeError(f"custom_vjp bwd returned a cotangent of structure "
-                                    f"{tree} for an argument of structure "
-                                    f"{tree_flatten(d)[1]}")
+                if tree != d_tree:
+                    raise TypeError(f"custom_vjp function {name}: bwd returned a "
+                                    f"cotangent of structure {tree} for argument {pos} of "
+                                    f"structure {d_tree}")
+                _check_rule_outputs(leaves, d_leaves, f"custom_vjp function {name}: bwd "
+                                    f"returned a cotangent", "argument", [pos] * len(leaves))
                 flat_cts.extend(leaves)
             return flat_cts
         outs = custom_vjp_call_p.bind(*flat, fun=fun_flat, fwd_fn=fwd_flat, bwd_fn=bwd_flat)
@@ -802,11 +978,15 @@ def checkpoint(fun, *, static_argnums=()):
     """Rematerialisation: the tape keeps only ``fun``'s inputs, and its intermediates
     are recomputed during the backward pass (less memory, one more forward pass).
     """
+    check_callable(fun, "checkpoint")
+    static_argnums = static_argnums_tuple(fun, static_argnums, "checkpoint")
+
     @functools.wraps(fun)
     def wrapped(*args):
         if _state.trace is None:
             return fun(*args)
-        static = {i: args[i] for i in static_argnums}
+        nums = static_positions(static_argnums, len(args), "checkpoint")
+        static = {i: args[i] for i in nums}
         dyn = [a for i, a in enumerate(args) if i not in static]
         flat, in_tree = tree_flatten(dyn)
         store = {}

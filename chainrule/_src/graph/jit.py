@@ -25,6 +25,8 @@ import numpy as np
 from .. import core
 from ..core import _state, shape_of, dtype_of, size_of
 from ..tree_util import tree_flatten, tree_unflatten
+from ..argcheck import (check_callable, static_argnums_tuple, static_positions,
+                        check_static_argnames)
 from ..interpreters.staging import Literal
 from .codegen import compile_graph, Retrace
 from .make import trace_to_graph
@@ -74,9 +76,11 @@ def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
     fun : callable
     static_argnums : int or tuple of ints
         Positional arguments treated as compile-time constants (hashable; a new
-        value traces again).
+        value traces again). Positions ``fun``'s signature does not have raise
+        ValueError here; a static argument a call leaves out keeps its default.
     static_argnames : str or tuple of str
-        Keyword arguments treated the same way.
+        Keyword arguments treated the same way (names ``fun`` does not take raise
+        ValueError).
     maxsize : int
         Number of compiled variants kept (the oldest are dropped first).
 
@@ -93,17 +97,16 @@ def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
     (Python control flow reading a value that changes on every call) re-traces every
     time; after 10 such re-traces a warning says so.
     """
-    static_nums = (static_argnums,) if isinstance(static_argnums, int) else \
-        tuple(static_argnums)
-    static_names = (static_argnames,) if isinstance(static_argnames, str) else \
-        tuple(static_argnames)
+    check_callable(fun, "jit")
+    static_nums = static_argnums_tuple(fun, static_argnums, "jit")
+    static_names = check_static_argnames(fun, static_argnames, "jit")
     cache = collections.OrderedDict()      # key -> tuple of (compiled, graph)
     stats = {"hits": 0, "misses": 0, "retraces": 0, "size": 0,
              "reasons": collections.deque(maxlen=20)}
     lock = threading.Lock()                 # every change of cache and stats
 
     def split(args, kwargs):
-        nums = tuple(i % len(args) for i in static_nums) if args else ()
+        nums = static_positions(static_nums, len(args), "jit") if static_nums else ()
         static_kw = {k: kwargs[k] for k in static_names if k in kwargs}
         static = tuple((i, args[i]) for i in nums) + tuple(static_kw.items())
         dyn_args = [a for i, a in enumerate(args) if i not in nums] if nums else args

@@ -2,6 +2,7 @@
 strategies (jacfwd vs jacrev, the orders of a matrix chain) by FLOPs."""
 import functools
 
+from ..argcheck import check_callable, static_argnums_tuple, static_positions
 from ..interpreters.staging import stage_flat
 from ..tree_util import tree_flatten, tree_unflatten
 from .ir import Graph
@@ -21,11 +22,13 @@ def make_graph(fun, *, static_argnums=()):
     static_argnums : int or tuple of ints
         Arguments that are not staged (Python values baked into the program).
     """
-    static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    check_callable(fun, "make_graph")
+    static = static_argnums_tuple(fun, static_argnums, "make_graph")
 
     @functools.wraps(fun)
     def staged(*args, **kwargs):
-        graph, _ = trace_to_graph(fun, args, kwargs, static, fold_constants=False)
+        nums = static_positions(static, len(args), "make_graph") if static else ()
+        graph, _ = trace_to_graph(fun, args, kwargs, nums, fold_constants=False)
         return graph
     return staged
 

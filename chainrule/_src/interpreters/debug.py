@@ -5,6 +5,7 @@ Forward values are checked as they are computed. Derivatives are checked when th
 backward pass runs under the same trace; the reverse trace then reports the source
 line where the offending primitive was called in the forward pass.
 """
+import functools
 import os
 import sys
 
@@ -85,16 +86,47 @@ def check_tangent(prim, tangents, t_ans):
 
 
 class debug_nans:
-    """Context manager: raise on the first primitive whose value or derivative is NaN.
+    """Raise on the first primitive whose value or derivative is NaN: a context manager
+    and a decorator (``@debug_nans`` or ``@debug_nans()``: every call of the function
+    runs with the checks on).
+
+    Parameters
+    ----------
+    enabled : bool
+        False turns the checks off (a context that changes nothing).
 
     Examples
     --------
     >>> with cr.debug_nans():                            # doctest: +SKIP
     ...     cr.grad(lambda x: cnp.sqrt(x) * 0.0)(0.0)
+    >>> @cr.debug_nans                                   # doctest: +SKIP
+    ... def loss(x):
+    ...     return cnp.sum(cnp.log(x))
     """
 
+    def __new__(cls, enabled=True):
+        if callable(enabled):               # @debug_nans without parentheses
+            return cls()(enabled)
+        return super().__new__(cls)
+
     def __init__(self, enabled=True):
+        if not isinstance(enabled, (bool, int)):
+            raise TypeError(f"debug_nans: enabled must be a bool, got {enabled!r}")
         self.enabled = enabled
+
+    def __call__(self, fun):
+        """Decorate ``fun``: each call runs inside its own ``debug_nans`` context (so
+        the decorated function may be called recursively or from several threads)."""
+        if not callable(fun):
+            raise TypeError(f"debug_nans()(fun): fun must be a callable, got "
+                            f"{type(fun).__name__}")
+        enabled = self.enabled
+
+        @functools.wraps(fun)
+        def checked(*args, **kwargs):
+            with debug_nans(enabled):
+                return fun(*args, **kwargs)
+        return checked
 
     def __enter__(self):
         self.saved = _state.trace
