@@ -26,6 +26,7 @@ UNARY = {
     "log_expit": randn, "logit": between(0.1, 0.9), "softplus": randn, "gamma": pos,
     "gammaln": pos, "digamma": pos, "psi": pos, "i0": randn, "i1": randn,
     "i0e": lambda *s: pos(*s) * RNG.choice([-1.0, 1.0], s), "i1e": randn, "entr": pos,
+    "rgamma": between(-2.9, 3.0), "j0": randn, "j1": randn, "y0": pos, "y1": pos,
 }
 for _name, _dom in UNARY.items():
     ROWS.append(Row("scipy.special." + _name, getattr(csp, _name), getattr(sps, _name),
@@ -40,6 +41,39 @@ BINARY = {
 for _name, (_d1, _d2) in BINARY.items():
     ROWS.append(Row("scipy.special." + _name, getattr(csp, _name), getattr(sps, _name),
                     [S(_d1(3, 4), _d2(3, 4)), S(_d1(3, 1), _d2(4)), S(_d1(), _d2(2, 3))]))
+ROWS.append(Row("scipy.special.gammasgn", csp.gammasgn, sps.gammasgn,
+                [S(np.array([-2.5, -1.5, -0.5, 0.5, 3.0]))], grad=False))
+ROWS.append(Row("scipy.special.rgamma[zeros]", csp.rgamma, sps.rgamma,
+                [S(np.array([-2.0, -1.0, 0.0, 0.4, 0.6]))]))
+
+# Bessel functions: differentiated in x (the order v is held fixed: diff=(1,))
+_V, _VN = np.array([0.0, 0.5, 1.0, 2.5]), np.array([0, 1, 2, 3])
+for _name, _xs in {"jv": randn, "yv": pos, "iv": randn, "ive": randn}.items():
+    _v = _V if _name != "yv" else _V + 0.3
+    if _name in ("iv", "ive"):          # non-integer orders need x > 0
+        _xs = pos
+    ROWS.append(Row("scipy.special." + _name, getattr(csp, _name), getattr(sps, _name),
+                    [S(_v, _xs(3, 4), diff=(1,)), S(_VN, _xs(4)), S(1.5, _xs(2, 3), diff=(1,))]))
+ROWS.append(Row("scipy.special.iv[negative x]", csp.iv, sps.iv, [S(_VN, randn(3, 4))]))
+ROWS.append(Row("scipy.special.ive[negative x]", csp.ive, sps.ive, [S(_VN, randn(3, 4))]))
+ROWS.append(Row("scipy.special.jn", csp.jn, sps.jn, [S(_VN, randn(4)), S(2, randn(3))]))
+ROWS.append(Row("scipy.special.yn", csp.yn, sps.yn, [S(_VN, pos(4)), S(2, pos(3))]))
+
+# incomplete gamma and beta functions: every argument, second order
+_A, _X = pos(3, 4, low=0.5, high=4.0), pos(3, 4, low=0.2, high=6.0)
+ROWS += [
+    Row("scipy.special.gammainc", csp.gammainc, sps.gammainc, [
+        S(_A, _X), S(pos(4, low=0.5, high=3.0), pos(3, 1, low=0.1, high=5.0)),
+        S(2.5, pos(3, low=0.2, high=8.0)), S(np.array([2, 5]), pos(2))]),
+    Row("scipy.special.gammaincc", csp.gammaincc, sps.gammaincc, [
+        S(_A, _X), S(pos(3, 1, low=0.5, high=3.0), pos(4, low=0.1, high=5.0))]),
+    Row("scipy.special.betainc", csp.betainc, sps.betainc, [
+        S(pos(3, 4, low=0.5, high=4.0), pos(3, 4, low=0.5, high=4.0), between(0.05, 0.95)(3, 4)),
+        S(pos(3, 1, low=0.5, high=3.0), 1.5, between(0.05, 0.95)(4)),
+        S(2.0, pos(2), np.array([0.3, 0.8]))]),
+    Row("scipy.special.multigammaln", csp.multigammaln, sps.multigammaln,
+        [S(pos(3, low=2.0, high=4.0), 3), S(2.7, 1), S(pos(2, 2, low=1.5, high=3.0), 2)]),
+]
 ROWS.append(Row("scipy.special.polygamma", csp.polygamma, sps.polygamma,
                 [S(np.array([0, 1, 2, 3]), pos(4)), S(1, pos(2, 3)), S(np.arange(3)[:, None],
                                                                       pos(4))]))

@@ -4,7 +4,9 @@ reductions of the softmax family (logsumexp, softmax).
 The elementwise ones are rows for the ``Unary``/``Binary`` factories of
 ``prims/elementwise.py``: name, SciPy implementation, derivative written with
 chainrule operations (so it differentiates again). Arguments that carry no
-derivative (the order ``n`` of ``polygamma``) get a zero partial.
+derivative (the order ``n`` of ``polygamma``) get a zero partial. Bessel functions
+are in ``prims/bessel.py``, the incomplete gamma and beta functions (derivatives in
+their shape parameters too) in ``prims/incomplete.py``.
 
 ``logsumexp`` and ``softmax`` are primitives rather than compositions so that
 rows that are entirely ``-inf`` (fully masked) have value ``-inf`` / ``nan`` (as
@@ -17,7 +19,7 @@ import scipy.special as sps
 
 from ..core import Primitive, Zero, shape_of
 from ..core import size_of as _size
-from .elementwise import Unary, Binary, select_p, _safe, PRIMS as EW
+from .elementwise import Unary, Binary, NonDiffElementwise, select_p, _safe, PRIMS as EW
 from .shape import (reshape, reduce_sum, broadcast_to, moveaxis, fit_cotangent, kept_shape,
                     batch_to_front)
 
@@ -48,6 +50,19 @@ def _i1e_d(x, a):
     # i1e = exp(-|x|) i1: i1e' = i0e - i1e/x - sign(x) i1e (limit 1/2 at 0)
     at0 = x == 0
     return _where(at0, 0.5, i0e(x) - a / _safe(x, at0) - sign(x) * a)
+
+
+def _rgamma_d(x, a):
+    # -rgamma(x) digamma(x) for x >= 1/2; below, from 1/Gamma(x) = sin(pi x) Gamma(1-x) / pi:
+    # Gamma(1-x) (cos(pi x) - sin(pi x) digamma(1-x) / pi), finite at the zeros
+    # x = 0, -1, ... of rgamma (where digamma(x) is infinite). Each branch is
+    # evaluated at a point where it is finite, so neither leaks nan into the other.
+    low = x < 0.5
+    xl, xh = _where(low, x, 0.0), _where(low, 1.0, x)
+    pi_x = math.pi * xl
+    left = PRIMS["gamma"].bind(1.0 - xl) * (EW["cos"].bind(pi_x) - EW["sin"].bind(pi_x) *
+                                            digamma(1.0 - xl) / math.pi)
+    return _where(low, left, -PRIMS["rgamma"].bind(xh) * digamma(xh))
 
 
 def _xlogy_dx(x, y, a):
@@ -103,6 +118,7 @@ _UNARY = [
     ("i0e", sps.i0e, lambda x, a: i1e(x) - sign(x) * a),
     ("i1e", sps.i1e, _i1e_d),
     ("entr", sps.entr, lambda x, a: -(log(x) + 1.0), True),
+    ("rgamma", sps.rgamma, _rgamma_d),
 ]
 
 _BINARY = [
@@ -123,6 +139,9 @@ for _row in _UNARY:
     PRIMS[_row[0]] = Unary(_row[0], _row[1], _row[2], *_row[3:], flops=20)
 for _row in _BINARY:
     PRIMS[_row[0]] = Binary(_row[0], _row[1], _row[2], _row[3], *_row[4:], flops=20)
+
+# the sign of Gamma(x): piecewise constant, no derivative (as sign)
+PRIMS["gammasgn"] = NonDiffElementwise("gammasgn", sps.gammasgn)
 
 globals().update({f"{_k}_p": _v for _k, _v in PRIMS.items()})
 

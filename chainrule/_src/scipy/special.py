@@ -1,6 +1,14 @@
 """chainrule.scipy.special: differentiable special functions with SciPy's names and
 signatures. Outside transformations each is SciPy's own function; inside one it
-binds the primitives of ``prims/special.py``.
+binds the primitives of ``prims/special.py``, ``prims/bessel.py`` and
+``prims/incomplete.py``.
+
+Derivatives are taken in every argument SciPy's function is differentiable in:
+``gammainc``/``gammaincc`` in ``a`` and ``x``, ``betainc`` in ``a``, ``b`` and ``x`` (to
+any order; in the shape parameters by series and continued fractions, see
+``prims/incomplete.py``). Bessel functions are differentiated in ``x``; asking for the
+derivative in the order ``v`` raises NotImplementedError. Integer arguments
+(``polygamma``'s and ``yn``'s order, ``multigammaln``'s ``d``) carry no derivative.
 
 The softmax family is safe for fully masked rows: where every entry along ``axis``
 is ``-inf``, ``logsumexp`` is ``-inf``, ``softmax``/``log_softmax`` are nan (as
@@ -10,7 +18,7 @@ import numpy as np
 import scipy.special as sps
 
 from ..core import shape_of
-from ..prims import special as ps
+from ..prims import special as ps, bessel as pb, incomplete as pi
 from ..prims.shape import broadcast_to
 from ..prims.elementwise import select_p, PRIMS as EW
 from ..numpy.basic import asarray_like, as_inexact, normalize_axis
@@ -27,10 +35,10 @@ def _check(name, args, kwargs):
             "arguments are not supported inside a transformation")
 
 
-def _ufunc(name, prim_name=None):
+def _ufunc(name, prim_name=None, prims=ps.PRIMS):
     """Register the SciPy ufunc ``name`` as a binding of the primitive ``prim_name``."""
     sp_fn = getattr(sps, name)
-    prim = ps.PRIMS[prim_name or name]
+    prim = prims[prim_name or name]
     if getattr(sp_fn, "nin", 1) == 1:
         def traced(x, /, *args, **kwargs):
             _check(name, args, kwargs)
@@ -47,9 +55,63 @@ def _ufunc(name, prim_name=None):
 
 for _name in ["erf", "erfc", "erfinv", "erfcinv", "ndtr", "log_ndtr", "ndtri", "expit",
               "log_expit", "logit", "gamma", "gammaln", "digamma", "i0", "i1", "i0e",
-              "i1e", "entr", "xlogy", "xlog1py", "betaln", "beta", "rel_entr", "kl_div"]:
+              "i1e", "entr", "xlogy", "xlog1py", "betaln", "beta", "rel_entr", "kl_div",
+              "rgamma", "gammasgn"]:
     globals()[_name] = _ufunc(_name)
 psi = _ufunc("psi", "digamma")
+for _name in ["jv", "yv", "iv", "ive", "yn", "j0", "j1", "y0", "y1"]:
+    globals()[_name] = _ufunc(_name, prims=pb.PRIMS)
+jn = _ufunc("jn", "jv", pb.PRIMS)       # SciPy's jn is jv
+
+
+@numpy_function(sps.gammainc, module=MODULE)
+def gammainc(a, x, /, *args, **kwargs):
+    """Differentiable in ``x`` (the gamma density) and in ``a`` (to any order, by the
+    series or continued fraction that evaluates it; see ``prims/incomplete.py``)."""
+    _check("gammainc", args, kwargs)
+    return pi.gammainc_p.bind(a, x, n=0)
+
+
+@numpy_function(sps.gammaincc, module=MODULE)
+def gammaincc(a, x, /, *args, **kwargs):
+    """Differentiable in ``a`` and ``x`` (see ``gammainc``)."""
+    _check("gammaincc", args, kwargs)
+    return pi.gammaincc_p.bind(a, x)
+
+
+@numpy_function(sps.betainc, module=MODULE)
+def betainc(a, b, x, /, *args, **kwargs):
+    """Differentiable in ``x`` (the beta density) and in ``a`` and ``b`` (to any order,
+    by the continued fraction that evaluates it; see ``prims/incomplete.py``)."""
+    _check("betainc", args, kwargs)
+    return pi.betainc_p.bind(a, b, x, i=0, j=0)
+
+
+def _concrete(x):
+    """The value of ``x`` where one is known (None under vmap)."""
+    from ..core import Tracer
+    if isinstance(x, Tracer):
+        try:
+            return x._concrete()
+        except TypeError:
+            return None
+    return np.asarray(x)
+
+
+@numpy_function(sps.multigammaln, module=MODULE)
+def multigammaln(a, d):
+    """``d`` (an integer) carries no derivative; differentiable in ``a``."""
+    d = np.asarray(d)[()]
+    if not np.isscalar(d) or (np.floor(d) != d):
+        raise ValueError("d should be a positive integer (dimension)")
+    ca = _concrete(a)
+    if ca is not None and np.any(ca <= 0.5 * (d - 1)):
+        raise ValueError(f"condition a ({ca}) > 0.5 * (d-1) ({0.5 * (d - 1)}) not met")
+    a = as_inexact(a)
+    out = (d * (d - 1) * 0.25) * np.log(np.pi)
+    for j in range(int(d)):
+        out = out + ps.gammaln_p.bind(a - 0.5 * j)
+    return out
 
 
 @numpy_function(sps.polygamma, module=MODULE)
@@ -108,4 +170,5 @@ def log_softmax(x, axis=None):
     return x - ps.logsumexp_p.bind(x, axis=axes, keepdims=True, signed=False)
 
 
-__all__ = ["polygamma", "softplus", "logsumexp", "softmax", "log_softmax", "psi"]
+__all__ = ["polygamma", "softplus", "logsumexp", "softmax", "log_softmax", "psi", "jn",
+           "gammainc", "gammaincc", "betainc", "multigammaln"]
