@@ -64,8 +64,8 @@ def cross_entropy(logits, labels, reduction="mean", axis=-1):
     ----------
     logits : array, shape (N, K)
     labels : array
-        Integer class indices of shape (N,), or one-hot / probability vectors of
-        shape (N, K).
+        Integer class indices of shape (N,) in ``[0, K)`` (IndexError otherwise,
+        negative labels included), or one-hot / probability vectors of shape (N, K).
     reduction : {"mean", "sum", "none"}
     axis : int, optional
         Class axis of ``logits``.
@@ -79,10 +79,14 @@ def cross_entropy(logits, labels, reduction="mean", axis=-1):
     labels_arr = _as_array(labels)
     if np.issubdtype(labels_arr.dtype, np.integer):
         # NumPy or traced labels (per-example gradients under vmap) alike
-        onehot = cnp.where(labels_arr[..., None] == np.arange(logits.shape[axis]), 1.0, 0.0)
+        classes = logits.shape[axis]
+        bad = _check_labels(labels_arr, classes)
+        onehot = cnp.where(labels_arr[..., None] == np.arange(classes), 1.0, 0.0)
         if axis not in (-1, logits.ndim - 1):
             onehot = cnp.moveaxis(onehot, -1, axis)
         per_example = -cnp.sum(onehot * logp, axis=axis)
+        if bad is not None:      # under vmap: a bad label's example (and its gradient)
+            per_example = per_example * cnp.where(bad, np.nan, 1.0)      # is NaN, never 0
     else:
         if tuple(labels_arr.shape) != tuple(logits.shape):
             raise ValueError(f"cross_entropy: one-hot labels of shape {tuple(labels_arr.shape)} "
@@ -92,6 +96,30 @@ def cross_entropy(logits, labels, reduction="mean", axis=-1):
 
 
 softmax_cross_entropy = cross_entropy
+
+
+def _check_labels(labels, classes):
+    """Raise IndexError for an integer label outside ``[0, classes)`` (a negative one
+    included: NumPy indexing would wrap it around, a one-hot comparison would count
+    the example as 0). Under vmap, where a batched label has no single value to
+    test, returns the mask of bad labels instead (their losses become NaN)."""
+    bad = (labels < 0) | (labels >= classes)
+    try:
+        any_bad = bool(cnp.any(bad))
+    except TypeError:           # vmap: the labels are batched
+        return bad
+    if any_bad:
+        try:
+            values = np.asarray(labels)
+        except TypeError:       # a traced label: name the rule without its value
+            raise IndexError(f"cross_entropy: a label is out of range for {classes} "
+                             f"classes (labels must be integers in [0, {classes}))") \
+                from None
+        where = tuple(int(i) for i in np.argwhere((values < 0) | (values >= classes))[0])
+        raise IndexError(f"cross_entropy: label {int(values[where])} at index {where} is "
+                         f"out of range for {classes} classes (labels must be integers in "
+                         f"[0, {classes}))")
+    return None
 
 
 def binary_nll(logits, y, reduction="mean"):

