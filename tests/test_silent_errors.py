@@ -70,3 +70,58 @@ def test_cross_entropy_bad_label_under_vmap_is_nan_never_zero():
     assert np.isnan(values[2]) and np.all(np.isnan(grads[2]))
     assert np.all(np.isfinite(np.delete(values, 2))) and np.all(np.isfinite(np.delete(grads, 2, 0)))
     np.testing.assert_allclose(values[0], nn.cross_entropy(LOGITS[:1], labels[:1]))
+
+
+# ------------------------------------------------------------- checkpoint and np.random
+
+def _noisy(x):
+    """Draws from NumPy's global generator (a dropout-like mask and noise)."""
+    mask = np.random.rand(*x.shape) < 0.5
+    return cnp.sum(cnp.sin(x * np.random.standard_normal(x.shape)) * mask)
+
+
+def _noisy_np(x, seed):
+    np.random.seed(seed)
+    mask = np.random.rand(*x.shape) < 0.5
+    return np.sum(np.sin(x * np.random.standard_normal(x.shape)) * mask)
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_checkpoint_redraws_the_same_random_numbers(nested):
+    x = randn(6)
+    f = cr.checkpoint(_noisy)
+    if nested:
+        g = cr.checkpoint(lambda x: f(x) + cnp.sum(x * np.random.standard_normal(6)))
+        plain = lambda x: _noisy(x) + cnp.sum(x * np.random.standard_normal(6))  # noqa: E731
+    else:
+        g, plain = f, _noisy
+    np.random.seed(5)
+    want = cr.grad(plain)(x)
+    after_plain = np.random.rand(3)
+    np.random.seed(5)
+    got = cr.grad(g)(x)
+    after = np.random.rand(3)
+    np.testing.assert_array_equal(got, want)
+    # the generator is left where the program without checkpoint leaves it
+    np.testing.assert_array_equal(after, after_plain)
+    if not nested:
+        np.testing.assert_allclose(got, num_grad(lambda z: _noisy_np(z, 5), x), rtol=1e-6,
+                                   atol=1e-8)
+
+
+def test_checkpoint_vjp_called_twice_and_value_and_grad():
+    x = randn(4)
+    np.random.seed(1)
+    out, back = cr.vjp(cr.checkpoint(_noisy), x)
+    np.random.rand(10)                      # the caller draws between the two passes
+    g1, = back(1.0)
+    g2, = back(1.0)
+    np.testing.assert_array_equal(g1, g2)
+    np.testing.assert_allclose(out, _noisy_np(x, 1), rtol=1e-12)
+    np.testing.assert_allclose(g1, num_grad(lambda z: _noisy_np(z, 1), x), rtol=1e-6,
+                               atol=1e-8)
+    np.random.seed(2)
+    v, g = cr.value_and_grad(cr.checkpoint(_noisy))(x)
+    np.testing.assert_allclose(v, _noisy_np(x, 2), rtol=1e-12)
+    np.testing.assert_allclose(g, num_grad(lambda z: _noisy_np(z, 2), x), rtol=1e-6,
+                               atol=1e-8)

@@ -977,6 +977,12 @@ class custom_vjp:
 def checkpoint(fun, *, static_argnums=()):
     """Rematerialisation: the tape keeps only ``fun``'s inputs, and its intermediates
     are recomputed during the backward pass (less memory, one more forward pass).
+
+    NumPy's global random generator is saved before the forward run and restored
+    around the recomputation, so ``fun`` draws the same ``np.random.*`` numbers both
+    times; the generator is then put back, so the caller's stream is unaffected. A
+    ``np.random.Generator`` that ``fun`` closes over is not restored: pass its draws
+    as arguments.
     """
     check_callable(fun, "checkpoint")
     static_argnums = static_argnums_tuple(fun, static_argnums, "checkpoint")

@@ -239,15 +239,21 @@ class ReverseTrace(Trace):
         """``fun(*args)`` whose intermediates are not kept: the tape records one entry
         that re-runs ``fun`` under this trace in the backward pass. ``fun`` may close
         over values this trace owns (a layer's parameters): their cotangents are found
-        when the recomputation walks its own short tape."""
+        when the recomputation walks its own short tape.
+
+        NumPy's global random generator (``np.random.*``) is saved before the forward
+        run and restored around the re-run, so the recomputation draws the same numbers
+        (as PyTorch's checkpoint does); the generator is then put back, so the
+        user's stream goes on as if nothing had been re-run."""
+        rng = np.random.get_state()
         outs, side = self.on_side_tape(fun, args)   # the forward's intermediates: dropped
         produced = {n for e in side for n in (e[5] if e[0].multiple_results else [e[5]])
                     if n is not None}
         out_nodes = [o.node if type(o) is ReverseTracer and o.node in produced else None
                      for o in outs]
         shapes = [ShapeDtype(shape_of(o), dtype_of(o)) for o in outs]   # for Zero.like
-        self.tape.append((remat_p, {"fun": fun, "trace": self}, [], list(args), shapes,
-                          out_nodes))
+        self.tape.append((remat_p, {"fun": fun, "trace": self, "rng": rng}, [], list(args),
+                          shapes, out_nodes))
         return outs
 
     def on_side_tape(self, fun, args):
@@ -271,8 +277,13 @@ class Remat:
     higher_order = True     # runs a user function (graph.replay leaves such tapes alone)
     lean = False
 
-    def rewalk(self, cts, args, store, *, fun, trace):
-        outs, side = trace.on_side_tape(fun, args)
+    def rewalk(self, cts, args, store, *, fun, trace, rng):
+        now = np.random.get_state()
+        np.random.set_state(rng)        # the numbers the forward run drew
+        try:
+            outs, side = trace.on_side_tape(fun, args)
+        finally:
+            np.random.set_state(now)
         seed(store, [o.node if type(o) is ReverseTracer and o._trace is trace else None
                      for o in outs], cts)
         trace.walk(side, store)
