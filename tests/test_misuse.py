@@ -421,7 +421,128 @@ ARGS = [
 ]
 
 
-CATALOGUE = CUSTOM + JVP_VJP + NOT_CALLABLE + ARGS
+# ------------------------------------------------------------------ optimisers
+
+def _update(opt, grads=P, state="init", params=None):
+    state = opt.init(P) if state == "init" else state
+    return lambda: opt.update(grads, state, params)
+
+
+_STATE = r"pass the state its init\(params\) returned"
+OPTIM = [
+    ("adam.update with sgd's state",
+     _update(optim.adam(0.1), state=optim.sgd(0.1).init(P)), TypeError,
+     rf"adam\.update: got a state of type EmptyState, but adam's state is a tuple of 2 "
+     rf"states.*{_STATE}.*not another optimiser's"),
+    ("adam.update with sgd-with-momentum's state (same length)",
+     _update(optim.adam(0.1), state=optim.sgd(0.1, momentum=0.9).init(P)), TypeError,
+     r"adam\.update: got a state of type TraceState, but adam's state is a "
+     r"ScaleByAdamState"),
+    ("sgd.update with adam's state",
+     _update(optim.sgd(0.1), state=optim.adam(0.1).init(P)), TypeError,
+     r"sgd\.update: got a state of type tuple, but sgd's state is an EmptyState"),
+    ("adam.update with None state", _update(optim.adam(0.1), state=None), TypeError,
+     r"adam\.update: got a state of type NoneType.*call state = opt\.init\(params\) "
+     r"first"),
+    ("sgd.update with None state", _update(optim.sgd(0.1), state=None), TypeError,
+     r"sgd\.update: got a state of type NoneType"),
+    ("rmsprop.update with adagrad's state",
+     _update(optim.rmsprop(0.1), state=optim.adagrad(0.1).init(P)), TypeError,
+     r"rmsprop\.update: got a state of type ScaleByAdagradState, but rmsprop's state is "
+     r"a ScaleByRmsState"),
+    ("clip_by_global_norm.update with None state",
+     _update(optim.clip_by_global_norm(1.0), state=None), TypeError,
+     r"clip_by_global_norm\.update: got a state of type NoneType"),
+    ("sgd: a string learning rate", lambda: optim.sgd("0.1"), TypeError,
+     r"sgd: learning_rate must be a real number or a schedule .*got str '0\.1'"),
+    ("adam: a string learning rate", lambda: optim.adam("1e-3"), TypeError,
+     r"adam: learning_rate must be a real number or a schedule"),
+    ("adam: a None learning rate", lambda: optim.adam(None), TypeError,
+     r"adam: learning_rate must be .*got NoneType None"),
+    ("adam: a complex b1", lambda: optim.adam(0.1, b1=0.9j), TypeError,
+     r"adam: b1 must be a real number, got complex"),
+    ("sgd: a string momentum", lambda: optim.sgd(0.1, momentum="0.9"), TypeError,
+     r"sgd: momentum must be a real number, got str"),
+    ("rmsprop: a list decay", lambda: optim.rmsprop(0.1, decay=[0.9]), TypeError,
+     r"rmsprop: decay must be a real number, got list"),
+    ("clip_by_global_norm: a string max_norm",
+     lambda: optim.clip_by_global_norm("1"), TypeError,
+     r"clip_by_global_norm: max_norm must be a real number"),
+    ("scale_by_schedule: not a callable", lambda: optim.scale_by_schedule(0.1), TypeError,
+     r"scale_by_schedule: schedule must be a callable"),
+    ("chain of something that is not a transformation",
+     lambda: optim.chain(optim.adam(0.1), 0.5), TypeError,
+     r"chain: expected GradientTransformations .*got float"),
+    ("adam.update: gradients of the wrong shape",
+     _update(optim.adam(0.1), grads={"w": np.ones(2), "b": np.zeros(2)}), ValueError,
+     r"adam\.update: the gradient at \['w'\] has shape \(2,\) but the parameter the "
+     r"state was made for \(by init\(params\)\) has shape \(3,\)"),
+    ("sgd with momentum: a scalar gradient would broadcast",
+     _update(optim.sgd(0.1, momentum=0.9), grads={"w": 1.0, "b": np.zeros(2)}), ValueError,
+     r"sgd\.update: the gradient at \['w'\] has shape \(\) but the parameter .*\(3,\)"),
+    ("adagrad.update: gradients with other keys",
+     _update(optim.adagrad(0.1), grads={"w": X, "c": np.zeros(2)}), ValueError,
+     r"adagrad\.update: the gradients do not have the structure of the parameters the "
+     r"state was made for .*keys \['c', 'w'\], the parameters keys \['b', 'w'\]"),
+    ("adamw.update: gradients as a list for dict parameters",
+     _update(optim.adamw(0.1), grads=[X, np.zeros(2)], params=P), ValueError,
+     r"adamw\.update: the gradients do not have the structure .*the gradients have a list "
+     r"of length 2, the parameters a dict"),
+    ("apply_updates: updates of the wrong shape",
+     lambda: optim.apply_updates(P, {"w": np.ones(1), "b": np.zeros(2)}), ValueError,
+     r"apply_updates: the update at \['w'\] has shape \(1,\) but the parameter has "
+     r"shape \(3,\)"),
+    ("apply_updates: updates of another structure",
+     lambda: optim.apply_updates([P, P], [P]), ValueError,
+     r"apply_updates: the updates do not have the structure of the parameters: at the top "
+     r"level the updates have a list of length 1, the parameters a list of length 2"),
+]
+
+
+# ------------------------------------------------------------------ nn
+
+MODEL = nn.mlp([2, 3, 1])
+
+
+def _params_with(layer, key, value):
+    params = MODEL.init(0)
+    params[layer][key] = value
+    return params
+
+
+NN = [
+    ("nn.mlp: inputs with the wrong number of features",
+     lambda: MODEL.apply(MODEL.init(0), np.ones((4, 3))), ValueError,
+     r"MLP\.apply: x has shape \(4, 3\), but this MLP takes 2 input features"),
+    ("nn.mlp: a layer's W of the wrong shape",
+     lambda: MODEL.apply(_params_with(1, "W", np.ones((4, 1))), np.ones((4, 2))),
+     ValueError, r"MLP\.apply: layer 1's W has shape \(4, 1\), but sizes \[2, 3, 1\] "
+     r"give it shape \(3, 1\)"),
+    ("nn.mlp: a bias that would broadcast",
+     lambda: MODEL.apply(_params_with(0, "b", np.zeros(1)), np.ones((4, 2))), ValueError,
+     r"MLP\.apply: layer 0's b has shape \(1,\), but sizes .* give it shape \(3,\)"),
+    ("nn.mlp: a layer without W",
+     lambda: MODEL.apply([{"w": 1.0}, {"w": 1.0}], np.ones((4, 2))), ValueError,
+     r"MLP\.apply: layer 0 must be a dict with 'W'"),
+    ("nn.mlp: too few layers of parameters",
+     lambda: MODEL.apply(MODEL.init(0)[:1], np.ones((4, 2))), ValueError,
+     r"MLP\.apply: expected 2 layers of parameters, got 1"),
+    ("nn.mlp: a zero width", lambda: nn.mlp([2, 0, 1]), ValueError,
+     r"MLP: sizes must be positive"),
+    ("nn.accuracy: more labels than examples",
+     lambda: nn.accuracy(np.ones((4, 3)), np.arange(5)), ValueError,
+     r"accuracy: labels of shape \(5,\) do not fit outputs of shape \(4, 3\) "
+     r"\(3 classes\)"),
+    ("nn.accuracy: one-hot labels with another number of classes",
+     lambda: nn.accuracy(np.ones((4, 3)), np.eye(2)[[0, 1, 0, 1]]), ValueError,
+     r"accuracy: labels of shape \(4, 2\) do not fit outputs of shape \(4, 3\)"),
+    ("nn.accuracy: binary outputs and too few labels",
+     lambda: nn.accuracy(np.ones(4), np.ones(3)), ValueError,
+     r"accuracy: 3 labels for 4 binary outputs"),
+]
+
+
+CATALOGUE = CUSTOM + JVP_VJP + NOT_CALLABLE + ARGS + OPTIM + NN
 
 
 def _check_row(trigger, exc, pattern):

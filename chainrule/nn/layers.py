@@ -129,7 +129,10 @@ class MLP:
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2:
             raise ValueError("MLP: sizes needs at least an input and an output size")
+        if any(s < 1 for s in sizes):
+            raise ValueError(f"MLP: sizes must be positive, got {sizes}")
         self.sizes = sizes
+        self._shapes = [((i, o), (o,)) for i, o in zip(sizes[:-1], sizes[1:])]
         self.activation = get_activation(activation)
         self.output_activation = get_activation(output_activation)
         self.w_init = w_init                  # None: dense_init's default (Glorot normal)
@@ -161,6 +164,7 @@ class MLP:
         if len(params) != len(self.sizes) - 1:
             raise ValueError(f"MLP.apply: expected {len(self.sizes) - 1} layers of "
                              f"parameters, got {len(params)}")
+        self._check(params, x)
         h = x
         for layer in params[:-1]:
             h = self.activation(dense(layer, h))
@@ -169,6 +173,28 @@ class MLP:
         return self.output_activation(dense(params[-1], h))
 
     __call__ = apply
+
+    def _check(self, params, x):
+        """ValueError naming the layer whose parameters, or the input whose last axis,
+        do not fit ``sizes`` (a bias of the wrong shape would broadcast silently)."""
+        xs = x.shape if hasattr(x, "shape") else np.shape(x)
+        if not xs or xs[-1] != self.sizes[0]:
+            raise ValueError(f"MLP.apply: x has shape {tuple(xs)}, but this MLP takes "
+                             f"{self.sizes[0]} input features (x.shape[-1] must be "
+                             f"sizes[0] = {self.sizes[0]})")
+        for k, (layer, (w_shape, b_shape)) in enumerate(zip(params, self._shapes)):
+            W = layer["W"] if isinstance(layer, dict) and "W" in layer else None
+            if W is None:
+                raise ValueError(f"MLP.apply: layer {k} must be a dict with 'W' (and 'b'), "
+                                 f"got {type(layer).__name__}")
+            if (W.shape if hasattr(W, "shape") else np.shape(W)) != w_shape:
+                raise ValueError(f"MLP.apply: layer {k}'s W has shape {np.shape(W)}, but "
+                                 f"sizes {self.sizes} give it shape {w_shape}")
+            b = layer.get("b")
+            if b is not None and (b.shape if hasattr(b, "shape") else
+                                  np.shape(b)) != b_shape:
+                raise ValueError(f"MLP.apply: layer {k}'s b has shape {np.shape(b)}, but "
+                                 f"sizes {self.sizes} give it shape {b_shape}")
 
     def __iter__(self):
         return iter((self.init, self.apply))

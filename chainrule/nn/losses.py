@@ -188,8 +188,17 @@ def accuracy(outputs, labels, threshold=0.0):
         pred = np.argmax(out, axis=-1)
         if lab.ndim == out.ndim and lab.shape[-1] == out.shape[-1]:
             lab = np.argmax(lab, axis=-1)
+        elif lab.shape != pred.shape and lab.shape != pred.shape + (1,):
+            raise ValueError(f"accuracy: labels of shape {lab.shape} do not fit outputs of "
+                             f"shape {out.shape} ({out.shape[-1]} classes): pass integer "
+                             f"labels of shape {pred.shape} or one-hot labels of shape "
+                             f"{out.shape}")
     else:
         pred = (out.reshape(-1) > threshold).astype(int)
         lab = lab.reshape(-1)
+        if lab.size != pred.size:
+            raise ValueError(f"accuracy: {lab.size} labels for {pred.size} binary outputs "
+                             f"(outputs of shape {out.shape}, labels of shape "
+                             f"{np.shape(labels)}): pass one label per example")
     lab = lab.reshape(pred.shape)
     return float(np.mean(pred == lab))

@@ -16,7 +16,7 @@ import numpy as np
 import chainrule.numpy as cnp
 from chainrule.tree_util import tree_map
 
-from ._tree import global_norm, tree_zeros_like
+from ._tree import global_norm, tree_zeros_like, check_numbers, map_like, wrong_state
 
 __all__ = ["GradientTransformation", "EmptyState", "ScaleByScheduleState", "TraceState",
            "ScaleByAdamState", "ScaleByRmsState", "ScaleByAdagradState",
@@ -79,17 +79,24 @@ def apply_updates(params, updates):
 
     Parameters
     ----------
-    params, updates : pytrees with the same structure
+    params, updates : pytrees with the same structure and leaf shapes
 
     Returns
     -------
     new_params : pytree
         Plain float64 ndarrays outside transformations (the inputs are never modified).
+
+    Raises
+    ------
+    ValueError
+        If the structures or a leaf's shapes differ (broadcasting would silently change
+        a parameter's shape).
     """
     def add(p, u):
         r = p + u
         return np.asarray(r, dtype=np.float64) if isinstance(r, (float, np.number)) else r
-    return tree_map(add, params, updates)
+    return map_like("apply_updates", lambda u, p: add(p, u), updates, params,
+                    what="update", made_for=False)
 
 
 def chain(*transforms):
@@ -108,14 +115,23 @@ def chain(*transforms):
     --------
     >>> opt = chain(clip_by_global_norm(1.0), adam(1e-3))
     """
+    return _chain("chain", transforms)
+
+
+def _chain(name, transforms):
     transforms = tuple(transforms)
+    for t in transforms:
+        if not isinstance(t, GradientTransformation):
+            raise TypeError(f"{name}: expected GradientTransformations (e.g. adam(1e-3)), "
+                            f"got {type(t).__name__}")
 
     def init(params):
         return tuple(t.init(params) for t in transforms)
 
     def update(updates, state, params=None):
-        if len(state) != len(transforms):
-            raise ValueError("chain: state does not match the chained transformations")
+        if type(state) is not tuple or len(state) != len(transforms):
+            raise wrong_state(name, state, f"tuple of {len(transforms)} states (one per "
+                              f"chained transformation)")
         new_states = []
         for t, s in zip(transforms, state):
             updates, s = t.update(updates, s, params)
@@ -137,20 +153,36 @@ def identity():
 
 def scale(step_size):
     """Multiply the updates by a constant ``step_size``."""
+    check_numbers("scale", step_size=step_size)
+    return _scale("scale", step_size)
+
+
+def _scale(name, step_size):
     def init(params):
         return EmptyState()
 
     def update(updates, state, params=None):
+        if type(state) is not EmptyState:
+            raise wrong_state(name, state, "EmptyState")
         return tree_map(lambda g: step_size * g, updates), state
     return GradientTransformation(init, update)
 
 
 def scale_by_schedule(schedule):
     """Multiply the updates by ``schedule(count)``, counting calls from 0."""
+    if not callable(schedule):
+        raise TypeError(f"scale_by_schedule: schedule must be a callable count -> value, "
+                        f"got {type(schedule).__name__}")
+    return _scale_by_schedule("scale_by_schedule", schedule)
+
+
+def _scale_by_schedule(name, schedule):
     def init(params):
         return ScaleByScheduleState(count=0)
 
     def update(updates, state, params=None):
+        if type(state) is not ScaleByScheduleState:
+            raise wrong_state(name, state, "ScaleByScheduleState (a step count)")
         s = schedule(state.count)
         return (tree_map(lambda g: s * g, updates),
                 ScaleByScheduleState(count=state.count + 1))
@@ -166,10 +198,15 @@ def scale_by_learning_rate(learning_rate, *, flip_sign=True):
     flip_sign : bool, optional
         If True (default), descend: the updates are ``-learning_rate * g``.
     """
+    check_numbers("scale_by_learning_rate", learning_rate=learning_rate)
+    return _scale_by_learning_rate("scale_by_learning_rate", learning_rate, flip_sign)
+
+
+def _scale_by_learning_rate(name, learning_rate, flip_sign=True):
     sign = -1.0 if flip_sign else 1.0
     if callable(learning_rate):
-        return scale_by_schedule(lambda count: sign * learning_rate(count))
-    return scale(sign * learning_rate)
+        return _scale_by_schedule(name, lambda count: sign * learning_rate(count))
+    return _scale(name, sign * learning_rate)
 
 
 def trace(decay, nesterov=False):
@@ -182,11 +219,19 @@ def trace(decay, nesterov=False):
     nesterov : bool, optional
         Nesterov's accelerated variant.
     """
+    check_numbers("trace", decay=decay)
+    return _trace("trace", decay, nesterov)
+
+
+def _trace(name, decay, nesterov):
     def init(params):
         return TraceState(trace=tree_zeros_like(params))
 
     def update(updates, state, params=None):
-        new_trace = tree_map(lambda g, t: g + decay * t, updates, state.trace)
+        if type(state) is not TraceState:
+            raise wrong_state(name, state, "TraceState (a momentum buffer)")
+        new_trace = map_like(f"{name}.update", lambda g, t: g + decay * t, updates,
+                             state.trace)
         if nesterov:
             out = tree_map(lambda g, t: g + decay * t, updates, new_trace)
         else:
@@ -201,13 +246,21 @@ def scale_by_adam(b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0):
     ``m = b1 m + (1-b1) g``, ``v = b2 v + (1-b2) g^2``,
     update ``= m_hat / (sqrt(v_hat + eps_root) + eps)``.
     """
+    check_numbers("scale_by_adam", b1=b1, b2=b2, eps=eps, eps_root=eps_root)
+    return _scale_by_adam("scale_by_adam", b1, b2, eps, eps_root)
+
+
+def _scale_by_adam(name, b1, b2, eps, eps_root):
     def init(params):
         return ScaleByAdamState(count=0, mu=tree_zeros_like(params),
                                 nu=tree_zeros_like(params))
 
     def update(updates, state, params=None):
+        if type(state) is not ScaleByAdamState:
+            raise wrong_state(name, state, "ScaleByAdamState (a step count and moments)")
         count = state.count + 1
-        mu = tree_map(lambda g, m: b1 * m + (1.0 - b1) * g, updates, state.mu)
+        mu = map_like(f"{name}.update", lambda g, m: b1 * m + (1.0 - b1) * g, updates,
+                      state.mu)
         nu = tree_map(lambda g, v: b2 * v + (1.0 - b2) * g * g, updates, state.nu)
         c1 = 1.0 - b1 ** count
         c2 = 1.0 - b2 ** count
@@ -218,12 +271,20 @@ def scale_by_adam(b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0):
 
 def scale_by_rms(decay=0.9, eps=1e-8, centered=False):
     """RMSProp's rescaling: ``g / (sqrt(E[g^2] (- E[g]^2 if centred)) + eps)``."""
+    check_numbers("scale_by_rms", decay=decay, eps=eps)
+    return _scale_by_rms("scale_by_rms", decay, eps, centered)
+
+
+def _scale_by_rms(name, decay, eps, centered):
     def init(params):
         return ScaleByRmsState(nu=tree_zeros_like(params),
                                mu=tree_zeros_like(params) if centered else None)
 
     def update(updates, state, params=None):
-        nu = tree_map(lambda g, v: decay * v + (1.0 - decay) * g * g, updates, state.nu)
+        if type(state) is not ScaleByRmsState:
+            raise wrong_state(name, state, "ScaleByRmsState (running mean squares)")
+        nu = map_like(f"{name}.update", lambda g, v: decay * v + (1.0 - decay) * g * g,
+                      updates, state.nu)
         if centered:
             mu = tree_map(lambda g, m: decay * m + (1.0 - decay) * g, updates, state.mu)
             out = tree_map(lambda g, v, m: g / (cnp.sqrt(v - m * m) + eps), updates, nu, mu)
@@ -236,13 +297,22 @@ def scale_by_rms(decay=0.9, eps=1e-8, centered=False):
 
 def scale_by_adagrad(initial_accumulator_value=0.1, eps=1e-7):
     """Adagrad's rescaling: ``g / sqrt(sum of g^2 + eps)``."""
+    check_numbers("scale_by_adagrad", initial_accumulator_value=initial_accumulator_value,
+                  eps=eps)
+    return _scale_by_adagrad("scale_by_adagrad", initial_accumulator_value, eps)
+
+
+def _scale_by_adagrad(name, initial_accumulator_value, eps):
     def init(params):
         return ScaleByAdagradState(sum_of_squares=tree_map(
             lambda p: np.full(np.shape(p), initial_accumulator_value, dtype=np.float64),
             params))
 
     def update(updates, state, params=None):
-        s = tree_map(lambda g, a: a + g * g, updates, state.sum_of_squares)
+        if type(state) is not ScaleByAdagradState:
+            raise wrong_state(name, state, "ScaleByAdagradState (sums of squares)")
+        s = map_like(f"{name}.update", lambda g, a: a + g * g, updates,
+                     state.sum_of_squares)
         out = tree_map(lambda g, a: g / cnp.sqrt(a + eps), updates, s)
         return out, ScaleByAdagradState(sum_of_squares=s)
     return GradientTransformation(init, update)
@@ -264,25 +334,35 @@ def add_decayed_weights(weight_decay=0.0, mask=None):
         Decay only the leaves where the mask is True (e.g. skip biases with
         ``mask=lambda p: tree_map(lambda x: np.ndim(x) > 1, p)``).
     """
+    check_numbers("add_decayed_weights", weight_decay=weight_decay)
+    return _add_decayed_weights("add_decayed_weights", weight_decay, mask)
+
+
+def _add_decayed_weights(name, weight_decay, mask):
     def init(params):
         return EmptyState()
 
     def update(updates, state, params=None):
+        if type(state) is not EmptyState:
+            raise wrong_state(name, state, "EmptyState")
         if params is None:
-            raise ValueError("add_decayed_weights (AdamW, weight decay) needs params: "
-                             "call update(grads, state, params)")
+            raise ValueError(f"{name} (weight decay) needs params: call "
+                             f"update(grads, state, params)")
         m = _resolve_mask(mask, params)
         if m is None:
-            out = tree_map(lambda g, p: g + weight_decay * p, updates, params)
+            out = map_like(f"{name}.update", lambda g, p: g + weight_decay * p, updates,
+                           params, made_for=False)
         else:
-            out = tree_map(lambda g, p, keep: g + weight_decay * p if keep else g,
-                           updates, params, m)
+            out = map_like(f"{name}.update",
+                           lambda g, p, keep: g + weight_decay * p if keep else g,
+                           updates, params, m, made_for=False)
         return out, state
     return GradientTransformation(init, update)
 
 
 def clip(max_delta):
     """Clip every update entry to ``[-max_delta, max_delta]`` (clipping by value)."""
+    check_numbers("clip", max_delta=max_delta)
     if max_delta <= 0:
         raise ValueError("clip: max_delta must be positive")
 
@@ -290,6 +370,8 @@ def clip(max_delta):
         return EmptyState()
 
     def update(updates, state, params=None):
+        if type(state) is not EmptyState:
+            raise wrong_state("clip", state, "EmptyState")
         return tree_map(lambda g: cnp.clip(g, -max_delta, max_delta), updates), state
     return GradientTransformation(init, update)
 
@@ -302,6 +384,7 @@ def clip_by_global_norm(max_norm):
 
     ``g * max_norm / max(global_norm(g), max_norm)``: unchanged when already small.
     """
+    check_numbers("clip_by_global_norm", max_norm=max_norm)
     if max_norm <= 0:
         raise ValueError("clip_by_global_norm: max_norm must be positive")
 
@@ -309,6 +392,8 @@ def clip_by_global_norm(max_norm):
         return EmptyState()
 
     def update(updates, state, params=None):
+        if type(state) is not EmptyState:
+            raise wrong_state("clip_by_global_norm", state, "EmptyState")
         norm = global_norm(updates)
         factor = max_norm / cnp.maximum(norm, max_norm)
         return tree_map(lambda g: g * factor, updates), state
@@ -341,15 +426,17 @@ def sgd(learning_rate, momentum=None, nesterov=False, weight_decay=0.0):
     >>> updates, state = opt.update(grads, state)
     >>> params = apply_updates(params, updates)
     """
+    check_numbers("sgd", learning_rate=learning_rate, momentum=momentum,
+                  weight_decay=weight_decay)
     parts = []
     if weight_decay:
-        parts.append(add_decayed_weights(weight_decay))
+        parts.append(_add_decayed_weights("sgd", weight_decay, None))
     if momentum:
-        parts.append(trace(momentum, nesterov=nesterov))
+        parts.append(_trace("sgd", momentum, nesterov))
     elif nesterov:
         raise ValueError("sgd: nesterov=True needs a momentum")
-    parts.append(scale_by_learning_rate(learning_rate))
-    return chain(*parts) if len(parts) > 1 else parts[0]
+    parts.append(_scale_by_learning_rate("sgd", learning_rate))
+    return _chain("sgd", parts) if len(parts) > 1 else parts[0]
 
 
 def momentum(learning_rate, beta=0.9):
@@ -377,7 +464,10 @@ def adam(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0):
     -------
     GradientTransformation
     """
-    return chain(scale_by_adam(b1, b2, eps, eps_root), scale_by_learning_rate(learning_rate))
+    check_numbers("adam", learning_rate=learning_rate, b1=b1, b2=b2, eps=eps,
+                  eps_root=eps_root)
+    return _chain("adam", (_scale_by_adam("adam", b1, b2, eps, eps_root),
+                           _scale_by_learning_rate("adam", learning_rate)))
 
 
 def adamw(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8, weight_decay=1e-4, mask=None):
@@ -399,8 +489,11 @@ def adamw(learning_rate=1e-3, b1=0.9, b2=0.999, eps=1e-8, weight_decay=1e-4, mas
     -------
     GradientTransformation
     """
-    return chain(scale_by_adam(b1, b2, eps), add_decayed_weights(weight_decay, mask),
-                 scale_by_learning_rate(learning_rate))
+    check_numbers("adamw", learning_rate=learning_rate, b1=b1, b2=b2, eps=eps,
+                  weight_decay=weight_decay)
+    return _chain("adamw", (_scale_by_adam("adamw", b1, b2, eps, 0.0),
+                            _add_decayed_weights("adamw", weight_decay, mask),
+                            _scale_by_learning_rate("adamw", learning_rate)))
 
 
 def rmsprop(learning_rate=1e-2, decay=0.9, eps=1e-8, momentum=None, centered=False,
@@ -422,11 +515,13 @@ def rmsprop(learning_rate=1e-2, decay=0.9, eps=1e-8, momentum=None, centered=Fal
     -------
     GradientTransformation
     """
-    parts = [scale_by_rms(decay, eps, centered)]
+    check_numbers("rmsprop", learning_rate=learning_rate, decay=decay, eps=eps,
+                  momentum=momentum)
+    parts = [_scale_by_rms("rmsprop", decay, eps, centered)]
     if momentum:
-        parts.append(trace(momentum, nesterov=nesterov))
-    parts.append(scale_by_learning_rate(learning_rate))
-    return chain(*parts)
+        parts.append(_trace("rmsprop", momentum, nesterov))
+    parts.append(_scale_by_learning_rate("rmsprop", learning_rate))
+    return _chain("rmsprop", parts)
 
 
 def adagrad(learning_rate=1e-1, initial_accumulator_value=0.1, eps=1e-7):
@@ -441,5 +536,7 @@ def adagrad(learning_rate=1e-1, initial_accumulator_value=0.1, eps=1e-7):
     -------
     GradientTransformation
     """
-    return chain(scale_by_adagrad(initial_accumulator_value, eps),
-                 scale_by_learning_rate(learning_rate))
+    check_numbers("adagrad", learning_rate=learning_rate,
+                  initial_accumulator_value=initial_accumulator_value, eps=eps)
+    return _chain("adagrad", (_scale_by_adagrad("adagrad", initial_accumulator_value, eps),
+                              _scale_by_learning_rate("adagrad", learning_rate)))

@@ -1,4 +1,7 @@
-"""Pytree helpers shared by the optimisers (public API only)."""
+"""Pytree helpers shared by the optimisers (public API only), and their argument
+checks."""
+import numbers
+
 import numpy as np
 
 import chainrule.numpy as cnp
@@ -111,3 +114,113 @@ def tree_vdot(a, b):
 def tree_zeros_like(tree):
     """A pytree of float64 zeros shaped like ``tree``."""
     return tree_util.tree_map(lambda x: np.zeros(np.shape(x), dtype=np.float64), tree)
+
+
+# ------------------------------------------------------------------ argument checks
+# (used by the optimisers; each names the optimiser the user called)
+
+def check_numbers(fname, **values):
+    """TypeError unless each value is a real number (a Python or NumPy number, a real
+    array or a traced value); ``learning_rate`` may also be a schedule (a callable),
+    and ``momentum`` None."""
+    for argname, v in values.items():
+        if argname == "learning_rate" and callable(v) or argname == "momentum" and v is None:
+            continue
+        if isinstance(v, bool) or not (isinstance(v, numbers.Real) or
+                                       getattr(getattr(v, "dtype", None), "kind", "") in "iuf"
+                                       and hasattr(v, "shape")):
+            what = ("a real number or a schedule (a callable count -> value)"
+                    if argname == "learning_rate" else "a real number")
+            raise TypeError(f"{fname}: {argname} must be {what}, got "
+                            f"{type(v).__name__} {v!r}")
+
+
+def wrong_state(fname, state, expected):
+    """The TypeError for an ``update`` given a state its ``init`` did not make."""
+    hint = (" (call state = opt.init(params) first)" if state is None else
+            ", not another optimiser's")
+    article = "an" if expected[0] in "AEIOU" else "a"
+    return TypeError(f"{fname}.update: got a state of type {type(state).__name__}, but "
+                     f"{fname}'s state is {article} {expected}: pass the state its "
+                     f"init(params) returned (or its last update){hint}")
+
+
+def map_like(fname, f, updates, ref, *rest, what="gradient", made_for=True):
+    """``tree_map(f, updates, ref, *rest)``, where ``updates`` (gradients) must have the
+    structure and leaf shapes of ``ref`` (the parameters, or a state buffer that
+    ``init(params)`` shaped like them): broadcasting would silently give every parameter
+    the wrong update. ``fname`` starts the messages; ``made_for``: ``ref`` is state."""
+    leaves, td = tree_util.tree_flatten(updates)
+    ref_leaves, ref_td = tree_util.tree_flatten(ref)
+    note = " the state was made for (by init(params))" if made_for else ""
+    if td != ref_td:
+        raise ValueError(f"{fname}: the {what}s do not have the structure of the "
+                         f"parameters{note}: {_difference(updates, ref, what)}")
+    others = [tree_util.tree_leaves(r) for r in rest]
+    out = []
+    for i, xs in enumerate(zip(leaves, ref_leaves, *others)):
+        if getattr(xs[0], "shape", ()) != getattr(xs[1], "shape", ()):
+            raise ValueError(f"{fname}: the {what} at {_leaf_path(ref, i)} has shape "
+                             f"{tuple(np.shape(xs[0]))} but the parameter{note} has shape "
+                             f"{tuple(np.shape(xs[1]))}")
+        out.append(f(*xs))
+    return tree_util.tree_unflatten(td, out)
+
+
+def _leaf_path(tree, index):
+    """The path (``[0]['W']``) of the leaf ``index`` of ``tree``, in tree_flatten order."""
+    paths = []
+
+    def walk(x, prefix):
+        if isinstance(x, dict):
+            for k in sorted(x):
+                walk(x[k], f"{prefix}[{k!r}]")
+        elif isinstance(x, (list, tuple)):
+            fields = getattr(x, "_fields", None)
+            for i, c in enumerate(x):
+                walk(c, f"{prefix}.{fields[i]}" if fields else f"{prefix}[{i}]")
+        elif x is not None:
+            leaves = tree_util.tree_leaves(x)
+            if len(leaves) == 1 and leaves[0] is x:
+                paths.append(prefix or "the top level")
+            else:
+                paths.extend(f"{prefix}<leaf {j}>" for j in range(len(leaves)))
+    walk(tree, "")
+    return paths[index] if index < len(paths) else f"leaf {index}"
+
+
+def _kind(x):
+    if isinstance(x, dict):
+        return f"a dict with keys {sorted(x)}"
+    if isinstance(x, (list, tuple)):
+        return f"a {type(x).__name__} of length {len(x)}"
+    if x is None:
+        return "None"
+    return f"a {type(x).__name__}"
+
+
+def _difference(a, b, what, path=""):
+    """Where the pytrees ``a`` (gradients or updates) and ``b`` (parameters) first differ."""
+    where = path or "the top level"
+    if tree_util.tree_structure(a) == tree_util.tree_structure(b):
+        return None
+    differs = f"at {where} the {what}s have {{}}, the parameters {{}}"
+    if type(a) is not type(b):
+        return differs.format(_kind(a), _kind(b))
+    if isinstance(a, dict):
+        if sorted(a) != sorted(b):
+            return differs.format(f"keys {sorted(a)}", f"keys {sorted(b)}")
+        for k in sorted(a):
+            d = _difference(a[k], b[k], what, f"{path}[{k!r}]")
+            if d:
+                return d
+        return None
+    if isinstance(a, (list, tuple)):
+        if len(a) != len(b):
+            return differs.format(_kind(a), _kind(b))
+        for i, (x, y) in enumerate(zip(a, b)):
+            d = _difference(x, y, what, f"{path}[{i}]")
+            if d:
+                return d
+        return None
+    return differs.format(_kind(a), _kind(b))
