@@ -125,3 +125,59 @@ def test_checkpoint_vjp_called_twice_and_value_and_grad():
     np.testing.assert_allclose(v, _noisy_np(x, 2), rtol=1e-12)
     np.testing.assert_allclose(g, num_grad(lambda z: _noisy_np(z, 2), x), rtol=1e-6,
                                atol=1e-8)
+
+
+# ------------------------------------------------------------- unique
+
+X_TIES = np.array([3.0, 1.0, 3.0, 2.0, 1.0, 0.5])
+W6 = randn(6)
+
+
+def _tie_preserving(x):
+    """A direction that moves equal elements together (np.unique keeps its shape)."""
+    _, inv = np.unique(x, return_inverse=True)
+    return randn(inv.max() + 1)[inv.ravel()].reshape(x.shape)
+
+
+@pytest.mark.parametrize("fn", [cnp.unique, np.unique])
+def test_unique_values_carry_the_derivative(fn):
+    loss = lambda x: cnp.sum(cnp.sin(fn(x)) * W6[:4])                  # noqa: E731
+    loss_np = lambda x: np.sum(np.sin(np.unique(x)) * W6[:4])          # noqa: E731
+    g = cr.grad(loss)(X_TIES)
+    u, first = np.unique(X_TIES, return_index=True)
+    want = np.zeros(6)
+    want[first] = np.cos(u) * W6[:4]            # each value's first occurrence
+    np.testing.assert_allclose(g, want, rtol=1e-12)
+    assert np.count_nonzero(g) == 4             # was all zeros
+    for _ in range(3):                          # finite differences along ties
+        t = _tie_preserving(X_TIES)
+        fd = (loss_np(X_TIES + 1e-6 * t) - loss_np(X_TIES - 1e-6 * t)) / 2e-6
+        np.testing.assert_allclose(g @ t, fd, rtol=1e-6)
+        _, jt = cr.jvp(loss, (X_TIES,), (t,))
+        np.testing.assert_allclose(jt, fd, rtol=1e-6)
+
+
+def test_unique_distinct_values_second_order_and_jit():
+    x = randn(5)
+    f = lambda x: cnp.sum(cnp.unique(x) ** 3 * np.arange(1.0, 6.0))   # noqa: E731
+    check_grads(f, (x,), order=2)
+    np.testing.assert_allclose(cr.grad(f)(x), num_grad(
+        lambda z: np.sum(np.unique(z) ** 3 * np.arange(1.0, 6.0)), x), rtol=1e-6)
+    np.testing.assert_allclose(cr.jit(cr.grad(f))(x), cr.grad(f)(x), rtol=1e-12)
+
+
+def test_unique_return_tuples_and_axis():
+    flags = dict(return_index=True, return_inverse=True, return_counts=True)
+    out = cr.jvp(lambda x: cnp.unique(x, **flags), (X_TIES,), (np.arange(6.0),))
+    (u, idx, inv, cnt), (du, *_) = out
+    for got, want in zip((u, idx, inv, cnt), np.unique(X_TIES, **flags)):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(du, np.arange(6.0)[idx])
+    g = cr.grad(lambda x: cnp.sum(cnp.unique(x, return_counts=True)[0] * W6[:4]))(X_TIES)
+    assert np.count_nonzero(g) == 4
+    X = np.array([[1.0, 2.0], [3.0, 4.0], [1.0, 2.0]])
+    C = randn(2, 2)
+    g = cr.grad(lambda X: cnp.sum(cnp.unique(X, axis=0) ** 2 * C))(X)
+    np.testing.assert_allclose(g, np.vstack([2 * X[0] * C[0], 2 * X[1] * C[1], [0, 0]]))
+    with pytest.raises(TypeError, match="unique under vmap"):
+        cr.vmap(cnp.unique)(X)

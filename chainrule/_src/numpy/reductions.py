@@ -1,6 +1,6 @@
 """Reductions and order statistics of chainrule.numpy: prod, var/std, ptp, average,
 cumulative sums and products, median/quantile, the nan-ignoring family, clip, sort,
-round, diff, trace, cross and kron.
+unique, round, diff, trace, cross and kron.
 
 Primitives: ``reduce_prod`` and ``cumprod`` (zero-safe derivatives), ``cumsum``,
 ``round``, ``argsort`` and ``permute``; the rest are compositions. Order statistics
@@ -282,6 +282,32 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
         a, axis = ravel(a), -1
     (axis,) = normalize_axis(axis, len(shape_of(a)))
     return permute_p.bind(a, argsort_p.bind(a, axis=axis), axis=axis, inverse=False)
+
+
+@traced_numpy(np.unique)
+def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None,
+           *, equal_nan=True, sorted=True):
+    """The unique values are a gather of their first occurrences, ``x[first_index]``
+    (along ``axis``), so the derivative flows to those elements; the indices, inverse
+    and counts are NumPy's own (computed on the concrete values, like the output's
+    shape). Under ``jit`` the compiled program is specialised on the values."""
+    a = asarray_like(ar)
+    try:
+        concrete = _concrete(a)
+    except ConcretizationError:
+        raise ConcretizationError(
+            "chainrule.numpy.unique under vmap: each example would have its own number "
+            "of unique values (an output of data-dependent shape); call it per example "
+            "outside vmap") from None
+    kw = {} if sorted else {"sorted": False}       # NumPy < 2.3 has no sorted=
+    _, first, *rest = np.unique(concrete, return_index=True,
+                                return_inverse=return_inverse, return_counts=return_counts,
+                                axis=axis, equal_nan=equal_nan, **kw)
+    values = take_axis(ravel(a), first, 0) if axis is None else \
+        take_axis(a, first, normalize_axis(axis, len(shape_of(a)))[0])
+    if not (return_index or return_inverse or return_counts):
+        return values
+    return (values,) + ((first,) if return_index else ()) + tuple(rest)
 
 
 def _to_last(a, axis):
