@@ -181,3 +181,83 @@ def test_unique_return_tuples_and_axis():
     np.testing.assert_allclose(g, np.vstack([2 * X[0] * C[0], 2 * X[1] * C[1], [0, 0]]))
     with pytest.raises(TypeError, match="unique under vmap"):
         cr.vmap(cnp.unique)(X)
+
+
+# ------------------------------------------------------------- at[idx].multiply, repeats
+
+def test_at_multiply_repeated_index_zero_factor_reproducer():
+    f = lambda v: cnp.sum(cnp.at(np.full(2, 2.0))[[0, 0]].multiply(v))     # noqa: E731
+    v = np.array([0.0, 3.0])
+    np.testing.assert_array_equal(cr.grad(f)(v), [6.0, 0.0])               # was [2, 0]
+    np.testing.assert_array_equal(cr.jvp(f, (v,), (np.array([1.0, 0.0]),))[1], 6.0)
+    np.testing.assert_array_equal(cr.jacfwd(f)(v), [6.0, 0.0])
+
+
+IDX = np.array([0, 2, 0, 0, 1, 2, 0])
+X3 = np.array([2.0, -1.0, 3.0])
+FACTORS = [np.array([1.5, 2.0, 0.0, 0.5, 3.0, 0.7, -1.2]),     # one zero at a repeated index
+           np.array([0.0, 2.0, 0.0, 0.5, 3.0, 0.0, -1.2]),     # two zeros at one index
+           np.array([1.5, 2.0, 0.7, 0.5, 3.0, 0.7, 0.0])]      # zero last
+
+
+def _mul_at(x, v, idx):
+    return cnp.sum(cnp.sin(cnp.at(x)[idx].multiply(v)))
+
+
+def _mul_at_np(x, v, idx):
+    y = np.array(x, copy=True)
+    np.multiply.at(y, idx, v)
+    return np.sum(np.sin(y))
+
+
+@pytest.mark.parametrize("k", range(3))
+def test_at_multiply_repeated_indices_match_finite_differences(k):
+    v = FACTORS[k]
+    gx, gv = cr.grad(_mul_at, argnums=(0, 1))(X3, v, IDX)
+    np.testing.assert_allclose(gv, num_grad(lambda z: _mul_at_np(X3, z, IDX), v), atol=1e-8)
+    np.testing.assert_allclose(gx, num_grad(lambda z: _mul_at_np(z, v, IDX), X3), atol=1e-8)
+    check_grads(lambda x, v: _mul_at(x, v, IDX), (X3, v), order=2)    # hessian at zeros
+    # np.multiply.at on a traced array, forward and reverse
+    def inplace(v):
+        y = v[:3] * 0.0 + X3
+        np.multiply.at(y, IDX, v)
+        return cnp.sum(cnp.sin(y))
+    want = num_grad(lambda z: _mul_at_np(X3, z, IDX), v)
+    np.testing.assert_allclose(cr.grad(inplace)(v), want, atol=1e-8)
+    np.testing.assert_allclose(cr.jacfwd(inplace)(v), want, atol=1e-8)
+
+
+def test_at_multiply_batched_repeated_indices():
+    # index arrays batched under vmap: the runs of equal positions are found with traced
+    # comparisons; each example against its own finite differences
+    idxs = np.stack([IDX, np.array([1, 1, 1, 0, 2, 2, 1]), np.array([0, 1, 2, 0, 1, 2, 2])])
+    vs = np.stack(FACTORS)
+    gx, gv = cr.vmap(cr.grad(_mul_at, argnums=(0, 1)), in_axes=(None, 0, 0))(X3, vs, idxs)
+    tv = cr.vmap(lambda v, i: cr.jvp(lambda v: _mul_at(X3, v, i), (v,), (np.ones(7),))[1])(
+        vs, idxs)
+    for k in range(3):
+        want = num_grad(lambda z: _mul_at_np(X3, z, idxs[k]), vs[k])
+        np.testing.assert_allclose(gv[k], want, atol=1e-8)
+        np.testing.assert_allclose(tv[k], want.sum(), atol=1e-8)
+        np.testing.assert_allclose(gx[k], num_grad(lambda z: _mul_at_np(z, vs[k], idxs[k]),
+                                                   X3), atol=1e-8)
+    jg = cr.jit(cr.grad(_mul_at, argnums=1))
+    for k in range(3):
+        np.testing.assert_allclose(jg(X3, vs[k], idxs[k]), gv[k], rtol=1e-12, atol=1e-15)
+
+
+def test_at_multiply_broadcast_factor_over_repeated_rows():
+    X = np.arange(1.0, 7.0).reshape(2, 3)
+    rows = np.array([0, 1, 0])          # row 0 is multiplied by v twice: v**2
+    v = np.array([0.0, 2.0, -1.0])
+
+    def f(X, v):
+        return cnp.sum(cnp.at(X)[rows].multiply(v) ** 2)
+
+    def f_np(X, v):
+        Y = X.copy()
+        np.multiply.at(Y, rows, v)
+        return np.sum(Y ** 2)
+    np.testing.assert_allclose(cr.grad(f, argnums=1)(X, v), num_grad(lambda z: f_np(X, z), v),
+                               atol=1e-6)
+    check_grads(f, (X, v), order=2)

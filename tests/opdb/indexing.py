@@ -121,7 +121,11 @@ ROWS = [
     Row("at.multiply", lambda x, v, idx: at(x, v)[idx].multiply(v),
         lambda x, v, idx: at(x, v)[idx].multiply(v),
         [S(_v, pos(2), np.array([1, 3])), S(_x, randn(4), 2),
-         S(_x, randn(3), (np.array([0, 1, 2]), np.array([3, 0, 1])))]),
+         S(_x, randn(3), (np.array([0, 1, 2]), np.array([3, 0, 1]))),
+         # repeated indices, one factor exactly 0 (its derivative is the product of the
+         # others, which dividing the output by the factor could not give)
+         S(_v, np.array([0.0, 1.5, -0.7, 2.0]), np.array([1, 1, 3, 1])),
+         S(_x, np.array([[0.0, 1.2, -0.5, 2.0]]), (np.array([2, 0, 2]),))]),
     Row("setitem[slice]", _setitem_slice, _setitem_slice, [S(_x, randn(2, 4)), S(_x, randn(4))]),
     Row("setitem[fancy]", _setitem_fancy, _setitem_fancy, [S(_x, randn(2, 3)), S(_x, 0.5)]),
     Row("iadd", _iadd, _iadd, [S(_x, randn(4)), S(_v, 1.5)]),

@@ -239,7 +239,7 @@ class Scatter(Primitive):
             tx = instantiate(tx) if type(tx) is not Zero else 0.0 * x
             t = self.bind(tx, v, *arrays, spec=spec, mode="multiply")
             if type(tv) is not Zero:
-                t = self.bind(t, _other_factors(x, v, ans, spec, arrays) * tv, *arrays,
+                t = self.bind(t, _other_factors(x, v, spec, arrays) * tv, *arrays,
                               spec=spec, mode="add")
             return ans, t
         tx = 0.0 * ans if type(tx) is Zero else tx
@@ -266,8 +266,8 @@ class Scatter(Primitive):
             if needs[0]:
                 ct_x = self.bind(ct, v, *arrays, spec=spec, mode="multiply")
             if needs[1]:
-                ct_v = getitem_p.bind(ct, *arrays, spec=spec) * _other_factors(x, v, ans,
-                                                                              spec, arrays)
+                ct_v = getitem_p.bind(ct, *arrays, spec=spec) * _other_factors(x, v, spec,
+                                                                              arrays)
         if ct_x is not None:
             ct_x = fit_cotangent(ct_x, x)
         if ct_v is not None:
@@ -321,17 +321,63 @@ def _last_write_mask(x, spec, arrays):
                          1.0, 0.0)
 
 
-def _other_factors(x, v, ans, spec, arrays):
-    """d out[idx_k] / d v_k for x.at[idx].multiply(v): x times the other factors that
-    landed on the same position, i.e. out / v_k (x[idx] where v_k == 0, exact when
-    that index is not repeated)."""
-    from .elementwise import equal_p, select_p
-    xs = getitem_p.bind(x, *arrays, spec=spec)
-    outs = getitem_p.bind(ans, *arrays, spec=spec)
-    zero = equal_p.bind(v, 0)
-    safe_v = select_p.bind(zero, 1.0, v)
-    return select_p.bind(zero, xs + 0.0 * outs, outs / safe_v)
+def _other_factors(x, v, spec, arrays):
+    """d out[idx_k] / d v_k for x.at[idx].multiply(v): ``x[idx_k]`` times the product
+    of the *other* factors that land on the same position (np.multiply.at multiplies
+    every factor of a repeated index in). Never divides by a factor, so a zero factor
+    gives the exact derivative (to any order).
 
+    Basic indices, and concrete index arrays that hit no position twice: ``x[idx]``.
+    Otherwise the factors are sorted by the position they land on, and each one's
+    others are the exclusive prefix times the exclusive suffix product of its run of
+    equal positions: segmented scans (Hillis-Steele) of log2(longest run) steps of
+    chainrule operations, so they differentiate again and batch (with traced index
+    arrays, batched under vmap, the runs are found with traced comparisons and the
+    scans take log2(len(v)) steps)."""
+    from .elementwise import equal_p, select_p, logical_and_p
+    from .shape import broadcast_to, reshape
+    from .structure import argsort_p, permute_p
+    xs = getitem_p.bind(x, *arrays, spec=spec)
+    target = shape_of(xs)
+    n = _size(target)
+    if _basic(spec) or n < 2:
+        return xs
+    where = np.arange(_size(shape_of(x))).reshape(shape_of(x))
+    i = np.arange(n)
+    if all(type(a) is np.ndarray for a in arrays):
+        p = np.broadcast_to(where[join_index(spec, arrays)], target).ravel()
+        order = np.argsort(p, kind="stable")
+        ps = p[order]
+        first = np.r_[True, ps[1:] != ps[:-1]]
+        if first.all():
+            return xs
+        starts = np.flatnonzero(first)
+        steps = int(np.max(np.diff(np.r_[starts, n])))      # the longest run
+
+        def same(d):          # is i + d in i's run? (constant masks)
+            j = i + d
+            return (j >= 0) & (j < n) & (ps[np.clip(j, 0, n - 1)] == ps)
+    else:
+        p = reshape(broadcast_to(getitem_p.bind(where, *arrays, spec=spec), target), (n,))
+        order = argsort_p.bind(p, axis=0)
+        ps = permute_p.bind(p, order, axis=0, inverse=False)
+        steps = n
+
+        def same(d):
+            j = i + d
+            near = getitem_p.bind(ps, np.clip(j, 0, n - 1), spec=(ARRAY,))
+            return logical_and_p.bind((j >= 0) & (j < n), equal_p.bind(near, ps))
+
+    def shifted(a, d):        # a[i + d] where that is in i's run, else 1
+        return select_p.bind(same(d), getitem_p.bind(a, np.clip(i + d, 0, n - 1),
+                                                     spec=(ARRAY,)), 1.0)
+
+    fs = permute_p.bind(reshape(broadcast_to(v, target), (n,)), order, axis=0, inverse=False)
+    pre, suf, d = fs, fs, 1              # inclusive products along each run
+    while d < steps:
+        pre, suf, d = pre * shifted(pre, -d), suf * shifted(suf, d), 2 * d
+    others = shifted(pre, -1) * shifted(suf, 1)
+    return xs * reshape(permute_p.bind(others, order, axis=0, inverse=True), target)
 
 
 getitem_p = GetItem("getitem")
