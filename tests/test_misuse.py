@@ -375,7 +375,7 @@ ARGS = [
      r"vmap in_axes \(\{'b': 0\},\) does not match the structure of the arguments"),
     ("vmap: in_axes beyond the argument's rank",
      lambda: _vmap(in_axes=1)(X), ValueError,
-     r"vmap was requested to map its argument along axis 1, .*rank should be at least 2, "
+     r"vmap was requested to map argument 0 along axis 1, .*rank should be at least 2, "
      r"but is only 1"),
     ("vmap: mapped axes of different sizes",
      lambda: cr.vmap(lambda x, y: x * y)(X, np.ones(2)), ValueError,
@@ -418,6 +418,42 @@ ARGS = [
      r"checkpoint: static_argnums=\(4,\) is out of range: <lambda> takes 1 positional"),
     ("debug_nans: enabled not a bool", lambda: cr.debug_nans("yes"), TypeError,
      r"debug_nans: enabled must be a bool, got 'yes'"),
+    ("grad: empty argnums", lambda: cr.grad(_sum, argnums=()), ValueError,
+     r"grad: argnums=\(\) is empty: there is nothing to differentiate"),
+    ("value_and_grad of a (value, aux) pair without has_aux",
+     lambda: cr.value_and_grad(lambda x: (_sum(x), x))(X), TypeError,
+     r"value_and_grad requires a function returning a single array .*pass has_aux=True"),
+    ("jacrev of an integer output",
+     lambda: cr.jacrev(lambda x: (x > 1.0).astype(int))(X), TypeError,
+     r"jacrev requires float outputs, but an output has dtype int64"),
+    ("hessian of an integer argument names hessian",
+     lambda: cr.hessian(lambda x: cnp.sum(x * 1.0))(np.arange(3)), TypeError,
+     r"^hessian requires real- or complex-valued inputs .*argument 0 has dtype int64"),
+    ("hessian(f)(None)", lambda: cr.hessian(_sum)(None), TypeError,
+     r"hessian: argument 0 is None"),
+    ("hvp of a vector-valued function names hvp",
+     lambda: cr.hvp(lambda x: x * x, (X,), (X,)), TypeError,
+     r"^hvp requires a scalar output .*shape \(3,\)"),
+    ("hvp with no primals", lambda: cr.hvp(_sum, (), ()), ValueError,
+     r"hvp: no primals"),
+    ("hvp with an integer primal",
+     lambda: cr.hvp(_sum, (np.arange(3),), (X,)), TypeError,
+     r"hvp: primal 0 has dtype int64; integer and boolean inputs have no tangent"),
+    ("vmap: an unbatchable keyword argument is named",
+     lambda: cr.vmap(lambda x, y: x * y, in_axes=(0,))(X, y=2.0), ValueError,
+     r"vmap was requested to map keyword argument 'y' \(keyword arguments are mapped "
+     r"along axis 0\) along axis 0"),
+    ("vmap: a scalar leaf inside a pytree argument is named",
+     lambda: cr.vmap(lambda p: p[0] * p[1])((X, 1.0)), ValueError,
+     r"vmap was requested to map argument 0 \(leaf 1\) along axis 0"),
+    ("vmap: inconsistent sizes name the arguments",
+     lambda: cr.vmap(lambda x, y: x * y)(X, {"a": np.ones(2)}), ValueError,
+     r"argument 0 has size 3 along its mapped axis; argument 1 has size 2"),
+    ("custom_vjp bwd: a cotangent for a nondiff argument too",
+     lambda: cr.grad(lambda x: cnp.sum(_cvjp(lambda s, r, g: (None, g),
+                                              nondiff_argnums=(0,))(2.0, x)))(X),
+     TypeError, r"bwd returned 2 cotangent\(s\) for 1 differentiable argument\(s\) \(the "
+     r"arguments in nondiff_argnums=\(0,\) get none\)"),
 ]
 
 
@@ -539,6 +575,12 @@ NN = [
     ("nn.accuracy: binary outputs and too few labels",
      lambda: nn.accuracy(np.ones(4), np.ones(3)), ValueError,
      r"accuracy: 3 labels for 4 binary outputs"),
+    ("nn.fit: an optimiser's name instead of the optimiser",
+     lambda: nn.fit(lambda p, x, y: _sum(p), X, (X, X), "adam", epochs=1), TypeError,
+     r"fit: optimizer must be a chainrule\.optim transformation such as optim\.adam"),
+    ("nn.fit: a loss value instead of the loss function",
+     lambda: nn.fit(1.0, X, (X, X), optim.sgd(0.1), epochs=1), TypeError,
+     r"fit: loss_fn must be a callable"),
 ]
 
 
@@ -562,3 +604,85 @@ def test_misuse(name, trigger, exc, pattern):
 def test_catalogue_size():
     assert len(CATALOGUE) >= 60
     assert len({row[0] for row in CATALOGUE}) == len(CATALOGUE), "duplicate row names"
+
+
+# ------------------------------------------------------------------ what the checks allow
+
+def test_debug_nans_as_a_decorator():
+    @cr.debug_nans
+    def bare(x):
+        return cnp.log(x)
+
+    @cr.debug_nans()
+    def called(x):
+        return cnp.log(x)
+
+    @cr.debug_nans(False)
+    def off(x):
+        return cnp.log(x)
+
+    for f in (bare, called):
+        assert f.__name__ in ("bare", "called")
+        np.testing.assert_allclose(f(2.0), np.log(2.0))
+        with np.errstate(invalid="ignore"):
+            with pytest.raises(FloatingPointError, match=r"debug_nans: primitive 'log' "
+                                                         r"produced NaN"):
+                f(-1.0)
+            with pytest.raises(FloatingPointError, match="log"):
+                cr.grad(f)(-1.0)
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(off(-1.0))
+    # the checks end with the call
+    with np.errstate(invalid="ignore"):
+        assert np.isnan(cnp.log(-1.0))
+
+
+def test_jvp_closes_over_integer_arguments():
+    out, t = cr.jvp(lambda x: x ** 3, (2.0,), (1.0,))
+    assert (out, t) == (8.0, 12.0)
+    n = 3
+    out, t = cr.jvp(lambda x: x ** n, (2.0,), (1.0,))
+    assert t == 12.0
+
+
+def test_jit_static_argument_left_to_its_default_and_by_name():
+    def f(x, n=2, scale=1.0):
+        return x * n * scale if n > 1 else x
+    j = cr.jit(f, static_argnums=1)
+    np.testing.assert_allclose(j(X), X * 2)          # n not passed: its default
+    np.testing.assert_allclose(j(X, 3), X * 3)
+    np.testing.assert_allclose(j(X, n=4), X * 4)     # static by name too (as JAX)
+    k = cr.jit(f, static_argnames="n")
+    np.testing.assert_allclose(k(X, 5), X * 5)       # static by position too
+    assert k.cache_info().misses == 1
+    g = cr.jit(lambda *a: a[0] * 2.0, static_argnums=3)   # *args: no signature check
+    np.testing.assert_allclose(g(X), X * 2)
+
+
+def test_custom_vjp_rules_that_are_right_still_work():
+    @cr.custom_vjp
+    def f(x, d):
+        return cnp.sin(x) * d["s"]
+
+    f.defvjp(lambda x, d: (f(x, d), (x, d)),
+             lambda r, g: (g * cnp.cos(r[0]) * r[1]["s"], {"s": cnp.sum(g * cnp.sin(r[0]))}))
+    gx, gd = cr.grad(lambda x, d: cnp.sum(f(x, d)), argnums=(0, 1))(X, {"s": 2.0})
+    np.testing.assert_allclose(gx, 2.0 * np.cos(X))
+    np.testing.assert_allclose(gd["s"], np.sum(np.sin(X)))
+    # None: no derivative for that argument; real cotangents for complex arguments
+    g = cr.custom_vjp(lambda x, y: x * y)
+    g.defvjp(lambda x, y: (x * y, (x, y)), lambda r, ct: (ct * r[1], None))
+    np.testing.assert_allclose(cr.grad(lambda x: cnp.sum(g(x, X)))(X), X)
+
+
+def test_optimisers_accept_traced_hyperparameters_and_scalar_parameters():
+    # a learning rate that is differentiated (hypergradients) passes the checks
+    def after_step(lr):
+        opt = optim.sgd(lr, momentum=0.9)
+        p = {"w": X}
+        u, _ = opt.update({"w": 2.0 * X}, opt.init(p))
+        return cnp.sum(optim.apply_updates(p, u)["w"])
+    np.testing.assert_allclose(cr.grad(after_step)(0.1), -2.0 * np.sum(X))
+    opt = optim.adam(np.float64(0.1))
+    u, _ = opt.update(1.0, opt.init(0.5))                # a scalar parameter
+    assert np.shape(u) == ()

@@ -33,6 +33,9 @@ def _made(fun, argnums, fname, argname="argnums"):
     tuple of distinct ints. Returns argnums as an int or a tuple of ints."""
     check_callable(fun, fname)
     nums = index_tuple(argnums, fname, argname)
+    if not nums:
+        raise ValueError(f"{fname}: {argname}=() is empty: there is nothing to "
+                         f"differentiate with respect to")
     return nums[0] if isinstance(argnums, (int, np.integer)) else nums
 
 
@@ -280,7 +283,8 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, fname, lazy=False):
         if store["out_tree"].num_leaves != 1:
             got = ("None (is a return statement missing?)"
                    if store["out_tree"].node_type is type(None) else
-                   f"a {store['out_tree']}")
+                   f"a {store['out_tree']}" + ("" if has_aux else
+                                               " (for (value, aux), pass has_aux=True)"))
             raise TypeError(f"{fname} requires a function returning a single array (a "
                             f"scalar), but it returned {got}")
         ans = outs[0]
@@ -325,7 +329,11 @@ def grad(fun, argnums=0, has_aux=False, holomorphic=False):
     callable
         Returns the gradient (and ``aux`` with ``has_aux=True``: ``(grad, aux)``).
     """
-    vg = _value_and_grad(fun, argnums, has_aux, holomorphic, "grad", lazy=True)
+    return _grad(fun, argnums, has_aux, holomorphic, "grad")
+
+
+def _grad(fun, argnums, has_aux, holomorphic, fname):
+    vg = _value_and_grad(fun, argnums, has_aux, holomorphic, fname, lazy=True)
 
     @functools.wraps(fun)
     def grad_f(*args, **kwargs):
@@ -472,10 +480,12 @@ def hvp(fun, primals, tangents):
         raise TypeError(f"hvp: primals and tangents must be tuples or lists, e.g. "
                         f"hvp(f, (x,), (v,)), got {type(primals).__name__} and "
                         f"{type(tangents).__name__}")
+    if not primals:
+        raise ValueError("hvp: no primals: pass the point as a tuple, hvp(f, (x,), (v,))")
     argnums = 0 if len(primals) == 1 else tuple(range(len(primals)))
     # the gradient's value is not returned: it may stay unevaluated (lazy_outputs)
-    return _jvp(grad(fun, argnums), tuple(primals), tuple(tangents), False, "hvp",
-                lazy_outputs=True)[1]
+    return _jvp(_grad(fun, argnums, False, False, "hvp"), tuple(primals), tuple(tangents),
+                False, "hvp", lazy_outputs=True)[1]
 
 
 # ------------------------------------------------------------------ Jacobians
@@ -557,11 +567,15 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False):
 
 def _jacrev_from(outs, backward, single, flat, in_tree, store, has_aux, holomorphic):
     """The Jacobian from a recorded forward pass (``vjp_flat``'s outputs and backward)."""
-    if not holomorphic:
-        for o in outs:
-            if dtype_of(o).kind == "c":
-                raise TypeError("jacrev requires real-valued outputs; for holomorphic "
-                                "functions pass holomorphic=True")
+    for o in outs:
+        kind = dtype_of(o).kind
+        if kind == "c" and not holomorphic:
+            raise TypeError("jacrev requires real-valued outputs; for holomorphic "
+                            "functions pass holomorphic=True")
+        if kind not in "fc":
+            raise TypeError(f"jacrev requires float outputs, but an output has dtype "
+                            f"{dtype_of(o)} (integer and boolean values have no "
+                            f"derivative; use jacfwd, or cast the output to float)")
     basis, m = _basis(outs)
 
     def pull(*cts):     # one vjp; vmap pulls the whole output basis back at once
@@ -615,7 +629,18 @@ def jacobian(fun, argnums=0, has_aux=False, holomorphic=False):
 def hessian(fun, argnums=0, has_aux=False, holomorphic=False):
     """Hessian of scalar ``fun``: ``jacfwd(jacrev(fun))`` (forward-over-reverse)."""
     argnums = _made(fun, argnums, "hessian")
-    return jacfwd(jacrev(fun, argnums, has_aux, holomorphic), argnums, has_aux, holomorphic)
+    hess = jacfwd(jacrev(fun, argnums, has_aux, holomorphic), argnums, has_aux, holomorphic)
+
+    @functools.wraps(fun)
+    def hessian_f(*args):
+        _, nums = _argnums_tuple(argnums, len(args), "hessian")   # errors name hessian
+        for i in nums:
+            if args[i] is None:
+                raise TypeError(f"hessian: argument {i} is None: there is nothing to "
+                                f"differentiate with respect to")
+            _check_diff_input(args[i], "hessian", holomorphic, i)
+        return hess(*args)
+    return hessian_f
 
 
 # ------------------------------------------------------------------ vmap
@@ -683,15 +708,15 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
                 continue
             nd = len(shape_of(x))
             if not -nd <= ax < nd:
-                raise ValueError(f"vmap was requested to map its argument along axis "
-                                 f"{ax}, which implies that its rank should be at least "
-                                 f"{ax + 1 if ax >= 0 else -ax}, but is only {nd} (its "
-                                 f"shape is {shape_of(x)})")
+                raise ValueError(f"vmap was requested to map {_owner(args, kwargs, i)} "
+                                 f"along axis {ax}, which implies that its rank should be "
+                                 f"at least {ax + 1 if ax >= 0 else -ax}, but is only {nd} "
+                                 f"(its shape is {shape_of(x)})")
             dims.append(ax % nd)
             sizes.append((i, shape_of(x)[ax % nd]))
         if len({s for _, s in sizes}) > 1:
-            desc = "; ".join(f"leaf {i} has size {s} along its mapped axis"
-                             for i, s in sizes)
+            desc = "; ".join(f"{_owner(args, kwargs, i)} has size {s} along its mapped "
+                             f"axis" for i, s in sizes)
             raise ValueError(f"vmap got inconsistent sizes for array axes to be mapped: "
                              f"{desc}")
         size = sizes[0][1] if sizes else axis_size
@@ -728,6 +753,22 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
         outs = vmap_flat(flat_fun, flat, dims, size, out_dims)
         return tree_unflatten(store["out_tree"], outs)
     return vmapped
+
+
+def _owner(args, kwargs, leaf):
+    """Which argument holds leaf number ``leaf`` of ``tree_flatten((args, kwargs))``, in
+    words (for error messages)."""
+    for i, a in enumerate(args):
+        n = len(tree_flatten(a)[0])
+        if leaf < n:
+            return f"argument {i}" + (f" (leaf {leaf})" if n > 1 else "")
+        leaf -= n
+    for k in sorted(kwargs):
+        n = len(tree_flatten(kwargs[k])[0])
+        if leaf < n:
+            return f"keyword argument {k!r} (keyword arguments are mapped along axis 0)"
+        leaf -= n
+    return f"leaf {leaf}"
 
 
 # ------------------------------------------------------------------ stop_gradient
@@ -954,7 +995,9 @@ class custom_vjp:
                                 f"{_describe(in_cts)}")
             if len(in_cts) != len(dyn):
                 raise TypeError(f"custom_vjp function {name}: bwd returned {len(in_cts)} "
-                                f"cotangent(s) for {len(dyn)} differentiable argument(s)")
+                                f"cotangent(s) for {len(dyn)} differentiable argument(s)"
+                                + (f" (the arguments in nondiff_argnums={nd} get none)"
+                                   if nd else ""))
             flat_cts = []
             for c, d, pos in zip(in_cts, dyn, positions):
                 d_leaves, d_tree = tree_flatten(d)

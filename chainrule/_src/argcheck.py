@@ -9,7 +9,8 @@ import inspect
 import operator
 
 __all__ = ["check_callable", "index_tuple", "check_indices_in_range", "positional_count",
-           "static_argnums_tuple", "static_positions", "check_static_argnames"]
+           "static_argnums_tuple", "static_positions", "check_static_argnames",
+           "reconcile_static"]
 
 
 def check_callable(fun, fname, argname="fun"):
@@ -152,6 +153,27 @@ def check_static_argnames(fun, static_argnames, fname):
                                  f"{_name(fun)} has no parameter named {k!r} (it takes "
                                  f"{sorted(accepted)})")
     return names
+
+
+def reconcile_static(fun, nums, names):
+    """As JAX: a static parameter is static whether it is passed by position or by name,
+    so ``static_argnums`` gain the positions of ``static_argnames`` and the names of
+    ``static_argnums`` join ``static_argnames`` (where ``fun`` has a signature)."""
+    if not nums and not names:
+        return nums, names
+    try:
+        params = list(inspect.signature(fun).parameters.values())
+    except (TypeError, ValueError):
+        return nums, names
+    nums, names = list(nums), list(names)
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    for i, p in enumerate(q for q in params if q.kind in kinds):
+        if i in nums and p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD and \
+                p.name not in names:
+            names.append(p.name)
+        if p.name in names and i not in nums:
+            nums.append(i)
+    return tuple(nums), tuple(names)
 
 
 def _name(fun):

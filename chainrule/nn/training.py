@@ -335,6 +335,12 @@ def fit(loss_fn, params, data, optimizer, *, epochs=None, steps=None, batch_size
     ...               predict_fn=model.apply)
     >>> params = hist.params
     """
+    if not callable(loss_fn):
+        raise TypeError(f"fit: loss_fn must be a callable loss_fn(params, X, y), got "
+                        f"{type(loss_fn).__name__}")
+    if not (hasattr(optimizer, "init") and hasattr(optimizer, "update")):
+        raise TypeError(f"fit: optimizer must be a chainrule.optim transformation such as "
+                        f"optim.adam(1e-2), got {type(optimizer).__name__} {optimizer!r}")
     if (epochs is None) == (steps is None):
         raise ValueError("fit: give exactly one of epochs= or steps=")
     if not isinstance(data, (tuple, list)) or len(data) not in (1, 2):

@@ -26,7 +26,7 @@ from .. import core
 from ..core import _state, shape_of, dtype_of, size_of
 from ..tree_util import tree_flatten, tree_unflatten
 from ..argcheck import (check_callable, static_argnums_tuple, static_positions,
-                        check_static_argnames)
+                        check_static_argnames, reconcile_static)
 from ..interpreters.staging import Literal
 from .codegen import compile_graph, Retrace
 from .make import trace_to_graph
@@ -80,7 +80,8 @@ def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
         ValueError here; a static argument a call leaves out keeps its default.
     static_argnames : str or tuple of str
         Keyword arguments treated the same way (names ``fun`` does not take raise
-        ValueError).
+        ValueError). As in JAX, a static parameter is static whether it is passed by
+        position or by name.
     maxsize : int
         Number of compiled variants kept (the oldest are dropped first).
 
@@ -98,8 +99,9 @@ def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
     time; after 10 such re-traces a warning says so.
     """
     check_callable(fun, "jit")
-    static_nums = static_argnums_tuple(fun, static_argnums, "jit")
-    static_names = check_static_argnames(fun, static_argnames, "jit")
+    static_nums, static_names = reconcile_static(
+        fun, static_argnums_tuple(fun, static_argnums, "jit"),
+        check_static_argnames(fun, static_argnames, "jit"))
     cache = collections.OrderedDict()      # key -> tuple of (compiled, graph)
     stats = {"hits": 0, "misses": 0, "retraces": 0, "size": 0,
              "reasons": collections.deque(maxlen=20)}
