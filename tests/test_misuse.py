@@ -60,6 +60,14 @@ def _dict_cvjp(bwd):
     return lambda: cr.grad(lambda d: cnp.sum(f(d)))({"a": X})
 
 
+def _defjvps_one_rule_two_args():
+    def prod_rule(x, y):
+        return x * y
+    f = cr.custom_jvp(prod_rule)
+    f.defjvps(lambda t, ans, x, y: t * y)
+    return cr.jvp(f, (X, X), (X, X))
+
+
 def _traced_nondiff():
     def scale_rule(s, x):
         return x * s
@@ -449,6 +457,21 @@ ARGS = [
     ("vmap: inconsistent sizes name the arguments",
      lambda: cr.vmap(lambda x, y: x * y)(X, {"a": np.ones(2)}), ValueError,
      r"argument 0 has size 3 along its mapped axis; argument 1 has size 2"),
+    ("vmap over a Python list of floats (a pytree of scalars)",
+     lambda: cr.vmap(cnp.sin)([1.0, 2.0]), ValueError,
+     r"vmap was requested to map argument 0 \(leaf 0; a list is a pytree of its items: to "
+     r"map over its entries pass np\.asarray\(\.\.\.\)\)"),
+    ("custom_jvp defjvps: fewer rules than arguments",
+     lambda: _defjvps_one_rule_two_args(), TypeError,
+     r"custom_jvp prod_rule\.defjvps: 1 rule\(s\) for 2 differentiable argument\(s\)"),
+    ("jit: maxsize zero", lambda: cr.jit(_sum, maxsize=0), ValueError,
+     r"jit: maxsize must be a positive int, got 0"),
+    ("config.update with a string value",
+     lambda: cr.config.update("debug_nans", "no"), TypeError,
+     r"chainrule\.config\.update\('debug_nans', value\): value must be a bool, got str"),
+    ("config.update of an unknown option",
+     lambda: cr.config.update("debug_nan", True), AttributeError,
+     r"chainrule\.config has no option 'debug_nan'; options: debug_nans"),
     ("custom_vjp bwd: a cotangent for a nondiff argument too",
      lambda: cr.grad(lambda x: cnp.sum(_cvjp(lambda s, r, g: (None, g),
                                               nondiff_argnums=(0,))(2.0, x)))(X),
@@ -528,6 +551,10 @@ OPTIM = [
      lambda: optim.apply_updates(P, {"w": np.ones(1), "b": np.zeros(2)}), ValueError,
      r"apply_updates: the update at \['w'\] has shape \(1,\) but the parameter has "
      r"shape \(3,\)"),
+    ("apply_updates given update()'s (updates, state) pair",
+     lambda: optim.apply_updates(P, optim.sgd(0.1).update(P, optim.sgd(0.1).init(P))),
+     ValueError, r"apply_updates: the updates do not have the structure of the parameters.*"
+     r"update\(\) returns a pair: write updates, state = opt\.update"),
     ("apply_updates: updates of another structure",
      lambda: optim.apply_updates([P, P], [P]), ValueError,
      r"apply_updates: the updates do not have the structure of the parameters: at the top "

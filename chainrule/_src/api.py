@@ -761,6 +761,10 @@ def _owner(args, kwargs, leaf):
     for i, a in enumerate(args):
         n = len(tree_flatten(a)[0])
         if leaf < n:
+            if type(a) in (list, tuple) and all(
+                    type(v) in (float, int, complex) for v in a):     # numbers
+                return (f"argument {i} (leaf {leaf}; a {type(a).__name__} is a pytree of "
+                        f"its items: to map over its entries pass np.asarray(...))")
             return f"argument {i}" + (f" (leaf {leaf})" if n > 1 else "")
         leaf -= n
     for k in sorted(kwargs):
@@ -824,6 +828,10 @@ class custom_jvp:
                 check_callable(r, f"custom_jvp {_name(self.fun)}.defjvps", "each rule")
 
         def jvp_rule(primals, tangents):
+            if len(rules) != len(tangents):
+                raise TypeError(f"custom_jvp {_name(self.fun)}.defjvps: {len(rules)} "
+                                f"rule(s) for {len(tangents)} differentiable argument(s): "
+                                f"give one per argument (None for no derivative)")
             ans = self.fun(*primals)
             out = None
             for r, t in zip(rules, tangents):

@@ -3,6 +3,8 @@
 A switch applies to the calling thread at once and to threads started afterwards (the
 current-trace slot is per thread).
 """
+import numpy as np
+
 from .core import _State, _state
 from .interpreters.debug import NaNCheckTrace
 
@@ -28,6 +30,9 @@ class Config:
         if name not in self._names:
             raise AttributeError(f"chainrule.config has no option {name!r}; options: "
                                  f"{', '.join(self._names)}")
+        if not isinstance(value, (bool, int, np.bool_)):
+            raise TypeError(f"chainrule.config.update({name!r}, value): value must be a "
+                            f"bool, got {type(value).__name__} {value!r}")
         value = bool(value)
         if value == self._values[name]:
             return

@@ -14,7 +14,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 import chainrule.numpy as cnp
-from chainrule.tree_util import tree_map
+from chainrule.tree_util import tree_map, tree_structure
 
 from ._tree import global_norm, tree_zeros_like, check_numbers, map_like, wrong_state
 
@@ -95,8 +95,15 @@ def apply_updates(params, updates):
     def add(p, u):
         r = p + u
         return np.asarray(r, dtype=np.float64) if isinstance(r, (float, np.number)) else r
-    return map_like("apply_updates", lambda u, p: add(p, u), updates, params,
-                    what="update", made_for=False)
+    try:
+        return map_like("apply_updates", lambda u, p: add(p, u), updates, params,
+                        what="update", made_for=False)
+    except ValueError as e:
+        if type(updates) is tuple and len(updates) == 2 and \
+                tree_structure(updates[0]) == tree_structure(params):
+            raise ValueError(f"{e}. update() returns a pair: write updates, state = "
+                             f"opt.update(grads, state, params)") from None
+        raise
 
 
 def chain(*transforms):

@@ -99,6 +99,9 @@ def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
     time; after 10 such re-traces a warning says so.
     """
     check_callable(fun, "jit")
+    if isinstance(maxsize, bool) or not isinstance(maxsize, (int, np.integer)) or \
+            maxsize < 1:
+        raise ValueError(f"jit: maxsize must be a positive int, got {maxsize!r}")
     static_nums, static_names = reconcile_static(
         fun, static_argnums_tuple(fun, static_argnums, "jit"),
         check_static_argnames(fun, static_argnames, "jit"))
