@@ -261,3 +261,153 @@ def test_at_multiply_broadcast_factor_over_repeated_rows():
     np.testing.assert_allclose(cr.grad(f, argnums=1)(X, v), num_grad(lambda z: f_np(X, z), v),
                                atol=1e-6)
     check_grads(f, (X, v), order=2)
+
+
+# ------------------------------------------------------------- eigh / svd, repeated values
+
+W9 = np.arange(9.0).reshape(3, 3)
+D225 = np.diag([2.0, 2.0, 5.0])
+
+
+def lower_grad(f, A, eps=1e-6):
+    """Finite differences in the entries NumPy's eigh reads (the lower triangle)."""
+    g = np.zeros(A.shape)
+    for i in range(A.shape[0]):
+        for j in range(i + 1):
+            E = np.zeros(A.shape)
+            E[i, j] = eps
+            g[i, j] = (f(A + E) - f(A - E)) / (2 * eps)
+    return g
+
+
+def _rotated(ws):
+    q, _ = np.linalg.qr(randn(len(ws), len(ws)))
+    return (q * np.asarray(ws)) @ q.T
+
+
+def _recon(mod, g, C):
+    def f(a):
+        w, v = mod.linalg.eigh(a)
+        return mod.sum(C * ((v * g(w)) @ v.T))
+    return f
+
+
+def test_eigh_reproducer_is_an_error_not_a_wrong_gradient():
+    # sum(W * V diag(w) V^T) = sum(W * A): exact gradient entry (1, 0) is 4; it was 0
+    f, f_np = _recon(cnp, lambda w: w, W9), _recon(np, lambda w: w, W9)
+    assert lower_grad(f_np, D225)[1, 0] == pytest.approx(4.0)
+    with pytest.raises(NotImplementedError, match="repeated eigenvalue"):
+        cr.grad(f)(D225)
+    # forward mode cannot know whether V is used: NaN where the tangent couples the pair
+    T = np.zeros((3, 3))
+    T[1, 0] = T[0, 1] = 1.0
+    assert np.isnan(cr.jvp(f, (D225,), (T,))[1])
+    # ... and exact where it does not
+    T = np.diag([1.0, -2.0, 0.5]) + np.outer([0, 0, 1.0], [1.0, 1.0, 0]) * 0.3
+    T = T + T.T
+    np.testing.assert_allclose(cr.jvp(f, (D225,), (T,))[1],
+                               np.sum(lower_grad(f_np, D225) * np.tril(T)), rtol=1e-6)
+    # vmap and jit do not read values: NaN for the degenerate example only
+    B = np.diag([1.0, 2.0, 3.0])
+    g = cr.vmap(cr.grad(f))(np.stack([D225, B]))
+    assert np.all(np.isnan(g[0]))
+    np.testing.assert_allclose(g[1], lower_grad(f_np, B), atol=1e-6)
+    assert np.all(np.isnan(cr.jit(cr.grad(f))(D225)))
+    np.testing.assert_allclose(cr.jit(cr.grad(f))(B), lower_grad(f_np, B), atol=1e-6)
+
+
+def test_eigh_cotangents_cannot_determine_the_repeated_block():
+    # why the rule raises: g(w) = w and g(w) = w^2 / 2 agree in g(2) and give eigh the
+    # same cotangents at diag(2, 2, 5), but g'(2) differs and so do the exact gradients
+    C = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    w, v = np.linalg.eigh(D225)
+    cts, exact = [], []
+    for g in (lambda w: w, lambda w: w * w / 2):
+        cts.append(cr.grad(lambda w, v: cnp.sum(C * ((v * g(w)) @ v.T)), argnums=(0, 1))(w, v))
+        exact.append(lower_grad(_recon(np, g, C), D225)[1, 0])
+    np.testing.assert_array_equal(cts[0][0], cts[1][0])
+    np.testing.assert_array_equal(cts[0][1], cts[1][1])
+    np.testing.assert_allclose(exact, [2.0, 4.0], rtol=1e-6)
+
+
+EXACT_AT_TIES = {
+    # functions of the eigenvalues alone
+    "sum exp(w)": lambda m: lambda a: m.sum(m.exp(m.linalg.eigh(a)[0])),
+    "eigvalsh": lambda m: lambda a: m.sum(m.linalg.eigvalsh(a) ** 3),
+    # the eigenvector of the eigenvalue that is not repeated
+    "top vector": lambda m: lambda a: m.sum(W9 * m.outer(m.linalg.eigh(a)[1][:, 2],
+                                                          m.linalg.eigh(a)[1][:, 2])),
+    # the projector on the repeated eigenspace written as I - v3 v3^T, plus sum f(w)
+    "projector": lambda m: lambda a: m.sum(W9 * (np.eye(3) - m.outer(
+        m.linalg.eigh(a)[1][:, 2], m.linalg.eigh(a)[1][:, 2]))) + m.sum(
+        m.cos(m.linalg.eigh(a)[0])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXACT_AT_TIES))
+@pytest.mark.parametrize("A", [D225, _rotated([-1.0, -1.0, 2.0])], ids=["diag", "rotated"])
+def test_eigh_basis_free_losses_at_repeated_eigenvalues_are_exact(name, A):
+    f, f_np = EXACT_AT_TIES[name](cnp), EXACT_AT_TIES[name](np)
+    want = lower_grad(f_np, A)
+    np.testing.assert_allclose(cr.grad(f)(A), want, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(cr.jit(cr.grad(f))(A), want, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(cr.vmap(cr.grad(f))(np.stack([A, A + np.diag([0, 1.0, 0])]))[0],
+                               want, rtol=1e-6, atol=1e-6)
+    T = randn(3, 3)
+    T = T + T.T
+    np.testing.assert_allclose(cr.jvp(f, (A,), (T,))[1], np.sum(want * np.tril(T)),
+                               rtol=1e-6, atol=1e-6)
+
+
+def test_eigh_hessian_at_a_tie_is_nan_where_it_is_undetermined():
+    # d^2 tr exp(A) couples the tied pair with exp''(1) = e; the rule cannot see it,
+    # so those entries are NaN (they were 0); the others are exact
+    f = lambda a: cnp.sum(cnp.exp(cnp.linalg.eigvalsh(a)))      # noqa: E731
+    H = cr.hessian(f)(np.eye(2)).reshape(4, 4)
+    g = cr.grad(f)
+    Hfd = np.array([((g(np.eye(2) + 1e-6 * E) - g(np.eye(2) - 1e-6 * E)) / 2e-6).ravel()
+                    for E in np.eye(4).reshape(4, 2, 2)])
+    known = ~np.isnan(H)
+    assert np.isnan(H[2, 2]) and known.sum() >= 12
+    np.testing.assert_allclose(H[known], Hfd[known], atol=1e-6)
+
+
+def _svd_loss(mod, body):
+    return lambda a: body(mod, *mod.linalg.svd(a, full_matrices=False))
+
+
+Q2 = 2.0 * np.linalg.qr(randn(3, 3))[0]          # every singular value is 2
+C33 = randn(3, 3)
+
+
+def test_svd_repeated_singular_values():
+    exact = {
+        "sum s^2": lambda m, u, s, vh: m.sum(s ** 2),
+        "svdvals": lambda m, u, s, vh: m.sum(m.sin(s)),
+        "sum (U S Vh)^2": lambda m, u, s, vh: m.sum(((u * s) @ vh) ** 2),
+    }
+    for name, body in exact.items():
+        f, f_np = _svd_loss(cnp, body), _svd_loss(np, body)
+        np.testing.assert_allclose(cr.grad(f)(Q2), num_grad(f_np, Q2), atol=1e-6,
+                                   err_msg=name)
+    # U diag(g(s)) Vh through the repeated singular vectors: undetermined
+    f = _svd_loss(cnp, lambda m, u, s, vh: m.sum(C33 * ((u * s) @ vh)))
+    with pytest.raises(NotImplementedError, match="repeated singular value"):
+        cr.grad(f)(Q2)
+    assert np.isnan(cr.jvp(f, (Q2,), (randn(3, 3),))[1])
+    assert np.all(np.isnan(cr.jit(cr.grad(f))(Q2)))
+
+
+def test_svd_repeated_singular_values_skew_coupling_is_exact():
+    # U and V turn in opposite directions at rate A_ij / (s_i + s_j) (A the skew part of
+    # U^H dA V), which stays finite at s_i == s_j: a loss that sees only that turn (the
+    # polar factor U Vh against a cotangent skew in the singular bases) is exact; it
+    # was dropped with the tied pair
+    u, s, vh = np.linalg.svd(Q2)
+    M = randn(3, 3)
+    C = u @ (M - M.T) @ vh
+    body = lambda m, u, s, vh: m.sum(C * (u @ vh))               # noqa: E731
+    f, f_np = _svd_loss(cnp, body), _svd_loss(np, body)
+    want = num_grad(f_np, Q2)
+    assert np.abs(want).max() > 0.1
+    np.testing.assert_allclose(cr.grad(f)(Q2), want, atol=1e-6)

@@ -328,9 +328,11 @@ def _uplo(UPLO):
 
 @_linalg(np.linalg.eigh)
 def eigh(a, UPLO="L"):
-    """Derivatives at repeated eigenvalues: see ``chainrule._src.prims.linalg``
-    (exact for losses invariant to the basis of each degenerate eigenspace and
-    smooth in the eigenvalues, e.g. ``sum(f(w))``)."""
+    """Derivatives at repeated eigenvalues (see ``chainrule._src.prims.linalg``): exact
+    when no cotangent reaches the repeated eigenvectors (``sum(f(w))``, the other
+    eigenvectors); where one does (``V @ diag(g(w)) @ V.T``), the derivative needs
+    ``g'`` there, which no rule of eigh sees: ``grad`` raises NotImplementedError and
+    forward mode, vmap and jit give NaN."""
     UPLO = _uplo(UPLO)
     a = _inexact(a)
     _check_square(a)

@@ -37,17 +37,39 @@ only one triangle of the input is meaningful; to keep gradient-descent iterates 
 symmetric matrix symmetric, step with the Hermitian part of the gradient (or
 parametrise the matrix, e.g. ``A = X X^T``).
 
-Degenerate spectra
-------------------
-eigh uses ``F_ij = 1 / (w_j - w_i)`` off the diagonal and 0 where
-``|w_i - w_j| <= 8 n eps max|w|`` (eigenvalues equal up to rounding); svd the same with
-``1 / (s_j^2 - s_i^2)``. When the eigenvector cotangent is symbolically zero the F term
-is skipped entirely. The result is exact for losses that depend on the eigenvectors only
-through the spectral projectors of degenerate clusters (and on the eigenvalues through
-any function), e.g. ``sum(f(w))`` or ``V[:, :k] @ V[:, :k].T`` when ``w[k-1] < w[k]``.
-It is *not* exact for ``V diag(g(w)) V^T`` with a non-constant ``g`` across an exactly
-degenerate cluster: the exact derivative there needs ``g'`` inside the cluster, which
-no rule of eigh sees (it is finite, without NaN, but misses that term).
+Repeated eigenvalues and singular values
+----------------------------------------
+eigh uses ``F_ij = 1 / (w_j - w_i)`` off the diagonal. Where ``w_i == w_j`` (up to
+rounding: ``|w_i - w_j| <= 8 n eps max|w|``) the eigenvectors of that eigenvalue are
+any basis of its eigenspace, and their derivative does not exist. For a loss that does
+not depend on the basis the derivative of the loss exists, but eigh's rule cannot know
+it: ``V diag(g(w)) V^T`` needs ``g'(w_i)`` in the coupling of the pair (Daleckii-Krein),
+and ``g(w) = w`` and ``g(w) = w^2 / 2`` at ``diag(2, 2, 5)`` hand eigh the *same*
+cotangents with different exact gradients (``tests/test_silent_errors.py``). So:
+
+- where the eigenvectors of a repeated eigenvalue get no cotangent above rounding
+  (``sum(f(w))``, eigvalsh, losses through the eigenvectors of the other eigenvalues,
+  the projector on a repeated eigenspace written as ``I - V_rest V_rest^T``) the rule
+  is exact: the coupling term is 0;
+- where they do, reverse mode raises NotImplementedError in an eager backward pass,
+  and gives NaN under vmap, jit and higher-order derivatives (rules there do not read
+  values); forward mode gives NaN in the eigenvector tangent wherever the tangent
+  couples the pair (``V^H dA V`` non-zero there), since it cannot know whether V is
+  used, and is exact where it does not (a tangent diagonal in the eigenbasis).
+  Never a finite wrong number, with one exception that no rule can see: a loss that
+  depends on those eigenvectors only through a factor that vanishes there (``V
+  diag(g(w)) V^T`` with ``g(w_i) = 0``, e.g. ``V diag(w) V^T`` at a repeated 0) gives
+  them a zero cotangent, and reverse mode returns the coupling term 0.
+
+svd: with ``P = U^H dA V`` split into its Hermitian part ``S`` and skew part ``K``, U
+turns by ``S_ij / (s_j - s_i) + K_ij / (s_j + s_i)`` and V by the difference. The skew
+term stays finite at ``s_i == s_j > 0`` and is kept (exact); the Hermitian term at a
+repeated singular value, the skew term at a pair of zeros, the phase of a complex
+``u_k`` at ``s_k == 0`` and the complement rotation of a non-square matrix at an exact
+``s_k == 0`` follow the eigh convention above (raise / NaN / exact when no cotangent
+reaches them). ``sum(f(s))``, svdvals and norms are exact. For matrix functions of a
+symmetric matrix with repeated eigenvalues, ``chainrule.scipy.linalg.expm``/``sqrtm``
+have exact (Frechet) derivatives.
 
 Cost conventions (FLOPs of one application, times the number of matrices in the stack;
 n x n matrices unless stated; complex counted as real):
@@ -133,6 +155,11 @@ def _diag_embed(v):
     return _row(v) * np.eye(shape_of(v)[-1])
 
 
+def _diag_mask(v):
+    """(..., n) bool -> (..., n, n) bool, v on the diagonal."""
+    return ew.logical_and_p.bind(_row(v), np.eye(shape_of(v)[-1], dtype=bool))
+
+
 def _strict(n, upper):
     return np.triu(np.ones((n, n)), 1) if upper else np.tril(np.ones((n, n)), -1)
 
@@ -158,20 +185,86 @@ def _safe_inv(s):
     return ew.select_p.bind(zero, 0.0, 1.0 / safe)
 
 
-def _gap_inverse(x, square=False):
-    """F_ij = 1 / (x_j - x_i) (``square``: 1 / (x_j^2 - x_i^2)) for i != j, 0 on the
-    diagonal and where x_i, x_j are equal up to rounding."""
+def _tol(x):
+    """Rounding level of the values ``x`` (..., n): 8 n eps max|x|, shaped (..., 1, 1)."""
     n = shape_of(x)[-1]
     nd = len(shape_of(x))
-    diff = _row(x) - _col(x)
     scale = reduce_max_p.bind(ew.abs_p.bind(x), axis=(nd - 1,), keepdims=True) if n else x
-    tol = _col(scale) * (8.0 * max(n, 1) * np.finfo(np.float64).eps)
-    degenerate = ew.less_equal_p.bind(ew.abs_p.bind(diff), tol)
-    if square:
-        diff = diff * (_row(x) + _col(x))
-        degenerate = ew.logical_or_p.bind(degenerate, ew.equal_p.bind(diff, 0.0))
-    safe = ew.select_p.bind(degenerate, 1.0, diff)
-    return ew.select_p.bind(degenerate, 0.0, 1.0 / safe)
+    return _col(scale) * (8.0 * max(n, 1) * np.finfo(np.float64).eps)
+
+
+def _pair_inverse(d, singular, n):
+    """(1 / d off the diagonal and off ``singular``, 0 there; the off-diagonal pairs
+    where ``singular`` holds)."""
+    off = ~np.eye(n, dtype=bool)
+    zero = ew.logical_or_p.bind(singular, ~off)
+    safe = ew.select_p.bind(zero, 1.0, d)
+    return ew.select_p.bind(zero, 0.0, 1.0 / safe), ew.logical_and_p.bind(singular, off)
+
+
+def _gap_inverse(x):
+    """F_ij = 1 / (x_j - x_i) for i != j, 0 on the diagonal and where x_i, x_j are equal
+    up to rounding; and the mask of those tied pairs (i != j)."""
+    diff = _row(x) - _col(x)
+    return _pair_inverse(diff, ew.less_equal_p.bind(ew.abs_p.bind(diff), _tol(x)),
+                         shape_of(x)[-1])
+
+
+def _sum_inverse(s):
+    """1 / (s_j + s_i) for i != j, 0 on the diagonal and where both singular values are
+    0 up to rounding; and the mask of those pairs (i != j)."""
+    total = _row(s) + _col(s)
+    return _pair_inverse(total, ew.less_equal_p.bind(total, _tol(s)), shape_of(s)[-1])
+
+
+def _significant(t, ref):
+    """|t| above the rounding level of ``ref``, the (co)tangent it was computed from
+    (8 n eps max|ref| over the last two axes): the entries that are not zero but for
+    rounding."""
+    nd = len(shape_of(ref))
+    top = reduce_max_p.bind(ew.abs_p.bind(ref), axis=(nd - 2, nd - 1), keepdims=True) \
+        if _size(shape_of(ref)) else ew.abs_p.bind(ref)
+    return ew.greater_p.bind(ew.abs_p.bind(t), top * (
+        8.0 * max(shape_of(ref)[-1], 1) * np.finfo(np.float64).eps))
+
+
+def _nan_where(value, mask, t, ref=None):
+    """``value`` with NaN where ``mask`` holds and ``t`` is significant (relative to
+    ``ref``, default ``t``): a derivative that the rule cannot determine is NaN, never a
+    wrong number."""
+    bad = ew.logical_and_p.bind(mask, _significant(t, t if ref is None else ref))
+    return ew.select_p.bind(bad, np.nan, value)
+
+
+def _undetermined(value, mask, ct, message, ref=None):
+    """The reverse-mode counterpart of :func:`_nan_where`: with concrete values (an
+    eager backward pass) a cotangent that reaches an undetermined coupling raises
+    NotImplementedError(message); under vmap, jit and higher-order derivatives, where
+    the rule does not read values, those entries are NaN."""
+    ref = ct if ref is None else ref
+    if type(ct) is np.ndarray and type(mask) is np.ndarray and type(ref) is np.ndarray:
+        if mask.any() and np.any(mask & _significant(ct, ref)):
+            raise NotImplementedError(message)
+        return value
+    return _nan_where(value, mask, ct, ref)
+
+
+_TIED = ("chainrule.numpy.linalg.{fn}: the {what} of a repeated {value} (equal up to "
+         "rounding) get a non-zero cotangent, and there the derivative is not determined "
+         "by the cotangents: the {what} of a repeated {value} are any basis of its space, "
+         "and even for a loss that does not depend on that basis ({example}) the exact "
+         "derivative needs g' at the repeated value, which no rule of {fn} sees (two such "
+         "losses with different g' give {fn} the same cotangents). Exact alternatives: "
+         "functions of the {value}s alone ({alone}), losses through the other {what} "
+         "only ({rest}), chainrule.scipy.linalg.expm/sqrtm for matrix functions, or "
+         "{value}s that are not repeated.")
+_EIGH_TIED = _TIED.format(fn="eigh", what="eigenvectors", value="eigenvalue",
+                          example="V @ diag(g(w)) @ V.T", alone="eigvalsh, sum(f(w))",
+                          rest="a projector on the repeated eigenspace as I - V_rest @ "
+                          "V_rest.T")
+_SVD_TIED = _TIED.format(fn="svd", what="singular vectors", value="singular value",
+                         example="U @ diag(g(s)) @ Vh", alone="svdvals, sum(f(s))",
+                         rest="U_rest, Vh_rest")
 
 
 def _is_zero(t):
@@ -367,8 +460,8 @@ class Cholesky(_StackPrimitive):
 
 class Eigh(_StackPrimitive):
     """np.linalg.eigh(a, UPLO) -> [w, V]. With Z = V^H dS V: dw = Re diag(Z),
-    dV = V (F o Z), F_ij = 1/(w_j - w_i) (0 on degenerate pairs; see the module
-    docstring)."""
+    dV = V (F o Z), F_ij = 1/(w_j - w_i) (undetermined on repeated eigenvalues: see
+    the module docstring)."""
     multiple_results = True
 
     def impl(self, a, *, UPLO):
@@ -382,7 +475,8 @@ class Eigh(_StackPrimitive):
             return [w, v], [Zero.like(w), Zero.like(v)]
         z = _mm(_mm(_H(v), _sym_proj(t, UPLO == "U")), v)
         dw = _real(_diag(z))
-        dv = _mm(v, z * _gap_inverse(w))
+        f, tied = _gap_inverse(w)
+        dv = _mm(v, _nan_where(z * f, tied, z))
         return [w, v], [dw, dv]
 
     def vjp(self, ct, ans, args, needs, *, UPLO):
@@ -391,7 +485,9 @@ class Eigh(_StackPrimitive):
         ct_w, ct_v = ct
         inner = None if _is_zero(ct_w) else _diag_embed(_real(ct_w))
         if not _is_zero(ct_v):
-            inner = _add(inner, _mm(mT(v), ct_v) * _gap_inverse(w))
+            k = _mm(mT(v), ct_v)
+            f, tied = _gap_inverse(w)
+            inner = _add(inner, _undetermined(k * f, tied, k, _EIGH_TIED))
         if inner is None:
             return [None]
         sbar = _mm(_mm(_conj(v), inner), mT(v))
@@ -456,22 +552,31 @@ class SVD(_StackPrimitive):
         if not compute_uv:
             return out, [ds]
         m, n = shape_of(a)[-2:]
-        f = _gap_inverse(s, square=True)
-        s_row, s_col = _row(s), _col(s)
+        # with P = U^H dA V = S + A (Hermitian and skew parts), U rotates by
+        # F- o S + F+ o A and V by F- o S - F+ o A (F-_ij = 1/(s_j - s_i),
+        # F+_ij = 1/(s_j + s_i)): S couples a repeated pair (undetermined: NaN), A only a
+        # pair of zeros
+        fm, tied = _gap_inverse(s)
+        fp, zeros = _sum_inverse(s)
         sinv = _safe_inv(s)
-        dss = ds_mat * s_row
-        sds = ds_mat * s_col
-        x = f * (dss + _H(dss))
-        if _cplx(ds_mat):
-            x = x + 0.5 * (ds_mat - _H(ds_mat)) * _diag_embed(sinv)
+        sym = 0.5 * (ds_mat + _H(ds_mat))
+        skew = 0.5 * (ds_mat - _H(ds_mat))
+        rot = _nan_where(fm * sym, tied, sym, ds_mat)
+        twist = _nan_where(fp * skew, zeros, skew, ds_mat)
+        x, y = rot + twist, rot - twist
+        if _cplx(ds_mat):         # the phase of u_k (V's fixed by LAPACK's convention)
+            x = x + _nan_where(skew * _diag_embed(sinv), _diag_mask(ew.equal_p.bind(s, 0.0)),
+                               skew, ds_mat)
         du = _mm(u, x)
-        dv = _mm(v, f * (sds + _H(sds)))
+        dv = _mm(v, y)
         if m > n:
             dav = _mm(t, v)
-            du = du + (dav - _mm(u, _mm(_H(u), dav))) * _row(sinv)
+            comp = dav - _mm(u, _mm(_H(u), dav))
+            du = du + _nan_where(comp * _row(sinv), _row(ew.equal_p.bind(s, 0.0)), comp)
         if n > m:
             dahu = _mm(_H(t), u)
-            dv = dv + (dahu - _mm(v, _mm(vh, dahu))) * _row(sinv)
+            comp = dahu - _mm(v, _mm(vh, dahu))
+            dv = dv + _nan_where(comp * _row(sinv), _row(ew.equal_p.bind(s, 0.0)), comp)
         return out, [du, ds, _H(dv)]
 
     def vjp(self, ct, ans, args, needs, *, full_matrices, compute_uv, hermitian):
@@ -490,30 +595,41 @@ class SVD(_StackPrimitive):
             u, s, vh = self.bind(a, full_matrices=False, compute_uv=True,
                                  hermitian=hermitian)
         sbar = None if _is_zero(ct_s) else _diag_embed(_real(ct_s))
-        f = _gap_inverse(s, square=True) if not (_is_zero(ct_u) and _is_zero(ct_vh)) \
-            else None
-        sinv = _safe_inv(s)
-        extra = None
+        # the transpose of the jvp: xbar, ybar pull back U's and V's rotations
+        extra = xbar = ybar = None
+        if not _is_zero(ct_u) or not _is_zero(ct_vh):
+            sinv = _safe_inv(s)
+            zero_s = ew.equal_p.bind(s, 0.0)
         if not _is_zero(ct_u):
             xbar = _mm(mT(u), ct_u)
-            y = f * xbar
-            sbar = _add(sbar, (y + _H(y)) * _row(s))
-            if _cplx(u):
-                zb = 0.5 * xbar * _diag_embed(sinv)
-                sbar = _add(sbar, zb - _H(zb))
             if m > n:
-                e = ct_u * _row(sinv)
-                e = e - _mm(_conj(u), _mm(mT(u), e))
+                e = ct_u - _mm(_conj(u), _mm(mT(u), ct_u))
+                e = _undetermined(e * _row(sinv), _row(zero_s), e, _SVD_TIED)
                 extra = _add(extra, _mm(e, _conj(vh)))
         if not _is_zero(ct_vh):
             v = _H(vh)
             ct_v = _H(ct_vh)
-            y2 = f * _mm(mT(v), ct_v)
-            sbar = _add(sbar, (y2 + _H(y2)) * _col(s))
+            ybar = _mm(mT(v), ct_v)
             if n > m:
-                g = ct_v * _row(sinv)
-                g = g - _mm(_conj(v), _mm(mT(v), g))
+                g = ct_v - _mm(_conj(v), _mm(mT(v), ct_v))
+                g = _undetermined(g * _row(sinv), _row(zero_s), g, _SVD_TIED)
                 extra = _add(extra, _mm(_conj(u), _H(g)))
+        if xbar is not None or ybar is not None:
+            fm, tied = _gap_inverse(s)
+            fp, zeros = _sum_inverse(s)
+            if ybar is None:
+                rot, twist, ref = xbar, xbar, xbar
+            elif xbar is None:
+                rot, twist, ref = ybar, -ybar, ybar
+            else:
+                rot, twist = xbar + ybar, xbar - ybar
+                ref = ew.abs_p.bind(xbar) + ew.abs_p.bind(ybar)
+            sym = _undetermined(fm * rot, tied, rot, _SVD_TIED, ref)
+            skew = _undetermined(fp * twist, zeros, twist, _SVD_TIED, ref)
+            if xbar is not None and _cplx(xbar):      # the phase of u_k
+                skew = skew + _undetermined(xbar * _diag_embed(sinv), _diag_mask(zero_s),
+                                            xbar, _SVD_TIED)
+            sbar = _add(sbar, 0.5 * (sym + _H(sym)) + 0.5 * (skew - _H(skew)))
         abar = extra
         if sbar is not None:
             abar = _add(_mm(_mm(_conj(u), sbar), _conj(vh)), abar)
