@@ -341,7 +341,9 @@ class Tracer:
     Operators, NumPy protocol hooks and ndarray methods are installed by
     ``chainrule._src.numpy.methods``.
     """
-    __slots__ = ("_trace",)
+    # _alias: None/unset for an array without views, else the record of its views or
+    # of the base it is a view of (numpy/aliasing.py); weak references find live views
+    __slots__ = ("_trace", "_alias", "__weakref__")
     __array_priority__ = 1000
 
     @property
@@ -358,12 +360,18 @@ class Tracer:
         return self.shape[0]
 
     def _assign(self, other):
-        """Make this tracer stand for ``other`` (in-place updates: ``x[i] = v``)."""
+        """Make this tracer stand for ``other``'s value (in-place updates: ``x[i] = v``).
+        The tracer keeps its identity and its aliasing record."""
         if type(other) is not type(self) or other._trace is not self._trace:
             raise TypeError("in-place update mixes values of different transformations")
-        for cls in type(self).__mro__:
-            for slot in cls.__dict__.get("__slots__", ()):
-                setattr(self, slot, getattr(other, slot))
+        slots = _VALUE_SLOTS.get(type(self))
+        if slots is None:
+            slots = _VALUE_SLOTS[type(self)] = tuple(
+                slot for cls in type(self).__mro__
+                for slot in cls.__dict__.get("__slots__", ())
+                if slot not in ("_trace", "_alias", "__weakref__"))
+        for slot in slots:
+            setattr(self, slot, getattr(other, slot))
         return self
 
     def _describe(self):
@@ -371,6 +379,9 @@ class Tracer:
 
     def __repr__(self):
         return f"<{self._describe()}: shape {self.shape}, dtype {self.dtype}>"
+
+
+_VALUE_SLOTS = {}      # tracer class -> the slots that hold its value (Tracer._assign)
 
 
 class PrimalTracer(Tracer):

@@ -151,6 +151,7 @@ def stage_flat(fun, args, fold_constants=True):
     """
     trace = StagingTrace(_state.trace, fold_constants)
     ins = [trace.new_input(a) for a in args]
+    in_vars = [t.var for t in ins]      # before the function runs: it may write into them
     with new_trace_context(trace):
         outs = fun(*ins)
     values, operands = [], []
@@ -161,4 +162,4 @@ def stage_flat(fun, args, fold_constants=True):
         else:
             values.append(o)
             operands.append(Literal(o))
-    return values, [t.var for t in ins], operands, trace.eqns, trace.guards
+    return values, in_vars, operands, trace.eqns, trace.guards

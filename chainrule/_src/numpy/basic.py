@@ -50,11 +50,13 @@ def _has_tracer(obj):
 
 # ---------------------------------------------------------------- array creation
 
-@numpy_function(np.array)
+@numpy_function(np.array, view="identity")
 def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, like=None):
     """Builds arrays from nested lists that may contain traced values (stacks them)."""
     if isinstance(object, Tracer):
         out = object
+        if copy and (dtype is None or np.dtype(dtype) == out.dtype):
+            out = sp.copy_p.bind(out, order=order)
     elif isinstance(object, (list, tuple)) and _has_tracer(object):
         out = stack([array(o) for o in object])
     else:
@@ -66,14 +68,14 @@ def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, lik
     return out
 
 
-@numpy_function(np.asarray)
+@numpy_function(np.asarray, view="identity")
 def asarray(a, dtype=None, order=None, *, like=None, copy=None):
-    return array(a, dtype=dtype)
+    return array(a, dtype=dtype, copy=bool(copy))
 
 
-@numpy_function(np.asanyarray)
+@numpy_function(np.asanyarray, view="identity")
 def asanyarray(a, dtype=None, order=None, *, like=None):
-    return array(a, dtype=dtype)
+    return array(a, dtype=dtype, copy=False)
 
 
 def astype(x, dtype):
@@ -210,7 +212,7 @@ amin = numpy_function(np.amin, name="amin")(_extremum(reduce_min_p, "amin"))
 
 # ---------------------------------------------------------------- shape functions
 
-@numpy_function(np.reshape)
+@numpy_function(np.reshape, view="maybe")
 def reshape(a, /, shape=None, order="C", *, newshape=None, copy=None):
     if order != "C":
         raise NotImplementedError("chainrule.numpy.reshape: only order='C' is supported")
@@ -222,12 +224,12 @@ def reshape(a, /, shape=None, order="C", *, newshape=None, copy=None):
     return sp.reshape(a, shape)
 
 
-@numpy_function(np.ravel)
+@numpy_function(np.ravel, view="maybe")
 def ravel(a, order="C"):
     return reshape(a, (-1,), order=order)
 
 
-@numpy_function(np.transpose)
+@numpy_function(np.transpose, view="always")
 def transpose(a, axes=None):
     a = asarray_like(a)
     nd = len(shape_of(a))
@@ -240,7 +242,7 @@ def transpose(a, axes=None):
     return sp.transpose(a, axes)
 
 
-@numpy_function(np.moveaxis)
+@numpy_function(np.moveaxis, view="always")
 def moveaxis(a, source, destination):
     a = asarray_like(a)
     nd = len(shape_of(a))
@@ -255,7 +257,7 @@ def moveaxis(a, source, destination):
     return sp.transpose(a, order)
 
 
-@numpy_function(np.swapaxes)
+@numpy_function(np.swapaxes, view="always")
 def swapaxes(a, axis1, axis2):
     a = asarray_like(a)
     nd = len(shape_of(a))
@@ -265,7 +267,7 @@ def swapaxes(a, axis1, axis2):
     return sp.transpose(a, axes)
 
 
-@numpy_function(np.broadcast_to)
+@numpy_function(np.broadcast_to, view="readonly")
 def broadcast_to(array, shape, subok=False):
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
     np.broadcast_shapes(shape_of(array), shape)   # NumPy's error for bad shapes
@@ -275,7 +277,7 @@ def broadcast_to(array, shape, subok=False):
     return sp.broadcast_to(asarray_like(array), shape)
 
 
-@numpy_function(np.expand_dims)
+@numpy_function(np.expand_dims, view="always")
 def expand_dims(a, axis):
     a = asarray_like(a)
     s = shape_of(a)
@@ -287,7 +289,7 @@ def expand_dims(a, axis):
     return sp.reshape(a, tuple(new))
 
 
-@numpy_function(np.squeeze)
+@numpy_function(np.squeeze, view="always")
 def squeeze(a, axis=None):
     a = asarray_like(a)
     s = shape_of(a)

@@ -11,27 +11,63 @@ import functools
 
 import numpy as np
 
-from ..core import _state
+from ..core import _state, Tracer
+from . import aliasing
 
 HANDLED_FUNCTIONS = {}    # numpy function -> chainrule wrapper (__array_function__)
 HANDLED_UFUNCS = {}       # numpy ufunc -> chainrule wrapper (__array_ufunc__)
 PUBLIC = {}               # module name ("numpy", "numpy.linalg", ...) -> {name: fn}
 
 
-def numpy_function(np_fn, module="numpy", name=None):
+def numpy_function(np_fn, module="numpy", name=None, view=None):
     """Decorator: make ``traced`` the in-transformation version of ``np_fn``.
 
     The returned function calls ``np_fn`` directly when no transformation is active,
     so a user who never differentiates pays one thread-local read per call.
+
+    ``view`` says what NumPy's function returns, for the aliasing of traced arrays
+    (``aliasing.py``): None, a new array (a result that is one of the arguments is
+    copied); ``"always"`` / ``"readonly"``, a view of the first argument; ``"maybe"``,
+    a view when NumPy can avoid a copy (reshape, ravel); ``"split"``, a list of views
+    of the first argument; ``"each"``, output k a view of argument k; ``"real"`` /
+    ``"imag"``, the parts of a complex array; ``"identity"``, possibly the argument
+    itself (asarray). A traced ``out=`` argument is written in place.
     """
     def deco(traced):
         fname = name or traced.__name__
 
-        @functools.wraps(traced)
-        def wrapper(*args, **kwargs):
-            if _state.trace is None:
-                return np_fn(*args, **kwargs)
-            return traced(*args, **kwargs)
+        if view is None:
+            @functools.wraps(traced)
+            def wrapper(*args, **kwargs):
+                if _state.trace is None:
+                    return np_fn(*args, **kwargs)
+                if aliasing._local.depth:
+                    return traced(*args, **kwargs)
+                if "out" in kwargs and kwargs["out"] is not None:
+                    return aliasing.write_out(kwargs.pop("out"), wrapper(*args, **kwargs))
+                aliasing._local.depth = 1
+                try:
+                    out = traced(*args, **kwargs)
+                finally:
+                    aliasing._local.depth = 0
+                if isinstance(out, Tracer):
+                    for a in args:
+                        if a is out:             # NumPy returns a new array
+                            return aliasing.copy_of(out)
+                return out
+        else:
+            @functools.wraps(traced)
+            def wrapper(*args, **kwargs):
+                if _state.trace is None:
+                    return np_fn(*args, **kwargs)
+                if aliasing._local.depth:
+                    return traced(*args, **kwargs)
+                aliasing._local.depth = 1
+                try:
+                    out = traced(*args, **kwargs)
+                finally:
+                    aliasing._local.depth = 0
+                return aliasing.register(view, wrapper, args, kwargs, out)
         wrapper.__doc__ = _doc(np_fn, traced, module, fname)
         wrapper.traced = traced
         wrapper.numpy_function = np_fn

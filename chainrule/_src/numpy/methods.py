@@ -15,8 +15,9 @@ from ..core import Tracer, _state, check_not_leaked, TracerConversionError
 from ..prims import elementwise as ew
 from ..prims.indexing import getitem_p, scatter_p, split_index, join_index
 from ..prims.products import matmul_p
+from ..prims.shape import reshape as sp_reshape
 from .dispatch import HANDLED_FUNCTIONS, HANDLED_UFUNCS, traced_only
-from . import basic
+from . import basic, aliasing
 from .ufuncs import UFUNCS
 
 
@@ -54,7 +55,7 @@ for _op, _name in _BINOPS.items():
     setattr(Tracer, f"__r{_op}__", _ufunc_op(_name, reflected=True))
 
     def _inplace(self, other, _fn=UFUNCS[_name]):
-        return self._assign(_fn(self, other))
+        return aliasing.assign(self, _fn(self, other))
     setattr(Tracer, f"__i{_op}__", _inplace)
 
 for _op, _name in {"eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal",
@@ -63,7 +64,7 @@ for _op, _name in {"eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_e
 Tracer.__hash__ = None
 
 Tracer.__neg__ = lambda self: UFUNCS["negative"](self)
-Tracer.__pos__ = lambda self: self
+Tracer.__pos__ = lambda self: aliasing.copy_of(self)   # np.positive: a new array
 Tracer.__abs__ = lambda self: UFUNCS["absolute"](self)
 Tracer.__invert__ = lambda self: UFUNCS["invert"](self)
 def _matmul_op(reflected):
@@ -80,7 +81,7 @@ def _matmul_op(reflected):
 
 Tracer.__matmul__ = _matmul_op(False)
 Tracer.__rmatmul__ = _matmul_op(True)
-Tracer.__imatmul__ = lambda self, other: self._assign(basic.matmul(self, other))
+Tracer.__imatmul__ = lambda self, other: aliasing.assign(self, basic.matmul(self, other))
 Tracer.__divmod__ = lambda self, other: (self // other, self % other)
 
 
@@ -165,6 +166,8 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
                 f"numpy.{ufunc.__name__} has no differentiable version in chainrule: "
                 "it cannot be applied to a traced value")
         return fn(*inputs, **kwargs)
+    if method == "at":
+        return _ufunc_at(ufunc, *inputs)
     name = _UFUNC_METHODS.get((ufunc.__name__, method))
     if name is not None and name in _namespace():
         return _namespace()[name](*inputs, **kwargs)
@@ -185,6 +188,23 @@ def _array_function(self, func, types, args, kwargs):
     return fn(*args, **kwargs)
 
 
+_AT_MODES = {"add": "add", "multiply": "multiply", "subtract": "add", "divide": "multiply"}
+
+
+def _ufunc_at(ufunc, a, indices, b=None):
+    """``np.add.at(a, idx, b)`` (and multiply, subtract, divide): unbuffered in-place
+    updates of a traced ``a``, repeated indices accumulating."""
+    mode = _AT_MODES.get(ufunc.__name__)
+    if mode is None or b is None:
+        raise NotImplementedError(f"numpy.{ufunc.__name__}.at is not supported on traced "
+                                  "values (add, subtract, multiply and divide are)")
+    if ufunc.__name__ == "subtract":
+        b = -b
+    elif ufunc.__name__ == "divide":
+        b = 1.0 / b
+    aliasing.write(a, indices, b, mode)
+
+
 Tracer.__array_ufunc__ = _array_ufunc
 Tracer.__array_function__ = _array_function
 
@@ -200,20 +220,21 @@ def _getitem(self, idx):
     if _state.trace is None:
         check_not_leaked(self)
     spec, arrays = split_index(idx)
-    return getitem_p.bind(self, *arrays, spec=spec)
+    out = getitem_p.bind(self, *arrays, spec=spec)
+    if not aliasing._local.depth and aliasing.is_basic_view(spec, len(self.shape)):
+        return aliasing.make_view(self, out, aliasing.Step(
+            aliasing._index, (join_index(spec, ()),)))
+    return out
 
 
 def _setitem(self, idx, value):
     if _state.trace is None:
         check_not_leaked(self)
-    new = _update(self, idx, value, "set")
-    if type(new) is not type(self) or new._trace is not self._trace:
-        raise TypeError("x[i] = v cannot update a traced array with a value from an "
-                        "inner transformation; write x = x.at[i].set(v) instead")
-    self._assign(new)
+    aliasing.write(self, idx, value, "set")
 
 
-def _update(x, idx, value, mode):
+def update(x, idx, value, mode):
+    """``x.at[idx].<mode>(value)``: a new array (validated like NumPy)."""
     spec, arrays = split_index(idx)
     concrete = _probe(arrays)
     if concrete is not None:
@@ -262,22 +283,22 @@ class _IndexUpdateRef:
         return self.x[self.idx]
 
     def set(self, v):
-        return _update(self.x, self.idx, v, "set")
+        return update(self.x, self.idx, v, "set")
 
     # (on a plain ndarray x with plain values these run NumPy directly: _update binds
     # the scatter primitive, which evaluates when no transformation is active)
 
     def add(self, v):
-        return _update(self.x, self.idx, v, "add")
+        return update(self.x, self.idx, v, "add")
 
     def multiply(self, v):
-        return _update(self.x, self.idx, v, "multiply")
+        return update(self.x, self.idx, v, "multiply")
 
     def subtract(self, v):
-        return _update(self.x, self.idx, -v, "add")
+        return update(self.x, self.idx, -v, "add")
 
     def divide(self, v):
-        return _update(self.x, self.idx, 1.0 / v, "multiply")
+        return update(self.x, self.idx, 1.0 / v, "multiply")
 
 
 Tracer.at = property(lambda self: _IndexUpdateHelper(self))
@@ -325,11 +346,99 @@ def _transpose(self, *axes):
 
 Tracer.reshape = _reshape
 Tracer.transpose = _transpose
-Tracer.flatten = lambda self, order="C": basic.ravel(self, order)
-Tracer.astype = lambda self, dtype, **kw: basic.astype(self, dtype)
-Tracer.copy = lambda self, order="C": self
+Tracer.flatten = lambda self, order="C": aliasing.copy_of(
+    aliasing._inner(basic.ravel, self, order))
+Tracer.copy = lambda self, order="C": aliasing.copy_of(self, order)
 Tracer.T = property(lambda self: basic.transpose(self))
 Tracer.mT = property(lambda self: basic.swapaxes(self, -1, -2))
-Tracer.real = property(lambda self: UFUNCS["real"](self))
-Tracer.imag = property(lambda self: UFUNCS["imag"](self))
+Tracer.real = property(lambda self: _namespace()["real"](self))
+Tracer.imag = property(lambda self: _namespace()["imag"](self))
+
+
+def _astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
+    """``x.astype(dtype)``: a new array unless ``copy=False`` and the dtype is the same."""
+    if not np.can_cast(self.dtype, dtype, casting):
+        raise TypeError(f"Cannot cast array data from {self.dtype!r} to "
+                        f"{np.dtype(dtype)!r} according to the rule {casting!r}")
+    out = basic.astype(self, dtype)
+    if out is self and copy:
+        return aliasing.copy_of(self, order)
+    return out
+
+
+def _view(self, dtype=None, type=None):
+    """``x.view()``: a new array object sharing ``x``'s data."""
+    if (dtype is not None and np.dtype(dtype) != self.dtype) or type is not None:
+        raise NotImplementedError("x.view(dtype) reinterprets memory: not supported on "
+                                  "traced values (use x.astype(dtype))")
+    return aliasing.make_view(self, aliasing.copy_of(self), aliasing.Step(_same))
+
+
+def _same(v):
+    return aliasing.copy_of(v) if isinstance(v, Tracer) else v.view()
+
+
+Tracer.astype = _astype
+Tracer.view = _view
+
+
+# ------------------------------------------------------------------ in-place methods
+
+def _fill(self, value):
+    """``x.fill(value)``."""
+    aliasing.write(self, None, value, "set")
+
+
+def _sort(self, axis=-1, kind=None, order=None, *, stable=None):
+    """``x.sort()``: sorts in place."""
+    aliasing.assign(self, _namespace()["sort"](self, axis=axis, kind=kind, order=order,
+                                               stable=stable))
+
+
+def _put(self, indices, values, mode="raise"):
+    """``x.put(indices, values)``: flat positions, values repeated as NumPy does."""
+    put(self, indices, values, mode)
+
+
+def put(a, ind, v, mode="raise"):
+    """``np.put(a, ind, v)`` on a traced array: writes in place, returns None."""
+    n = a.size
+    ind = np.asarray(ind).reshape(-1)
+    if mode == "raise":
+        if ind.size and (ind.max() >= n or ind.min() < -n):
+            raise IndexError(f"index {ind.max() if ind.max() >= n else ind.min()} is out "
+                             f"of bounds for axis 0 with size {n}")
+        ind = ind % n if n else ind
+    elif mode == "wrap":
+        ind = ind % n
+    elif mode == "clip":
+        ind = np.clip(ind, 0, n - 1)
+    else:
+        raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
+    if ind.size == 0:
+        return None
+    v = aliasing._inner(basic.ravel, v if isinstance(v, Tracer) else np.asarray(v))
+    if v.shape[0] != ind.size:
+        if v.shape[0] == 0:
+            return None
+        v = _namespace()["resize"](v, (ind.size,))
+    new = update(sp_reshape(a, (-1,)), ind, v, "set")
+    aliasing.assign(a, sp_reshape(new, a.shape))
+    return None
+
+
+def _not_supported(name, instead):
+    def m(self, *args, **kwargs):
+        raise NotImplementedError(f"x.{name}() is not supported on traced values: "
+                                  f"{instead}")
+    m.__name__ = name
+    return m
+
+
+Tracer.fill = _fill
+Tracer.sort = _sort
+Tracer.put = _put
+Tracer.partition = _not_supported("partition", "use x.sort() or cnp.sort")
+Tracer.resize = _not_supported("resize", "use cnp.resize(x, shape), which returns a new "
+                                         "array")
 Tracer.__round__ = lambda self, ndigits=0: _namespace()["round"](self, ndigits)

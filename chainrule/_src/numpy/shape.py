@@ -91,17 +91,17 @@ def _atleast(arys, nd):
     return out[0] if len(out) == 1 else tuple(out)
 
 
-@traced_numpy(np.atleast_1d)
+@traced_numpy(np.atleast_1d, view="each")
 def atleast_1d(*arys):
     return _atleast(arys, 1)
 
 
-@traced_numpy(np.atleast_2d)
+@traced_numpy(np.atleast_2d, view="each")
 def atleast_2d(*arys):
     return _atleast(arys, 2)
 
 
-@traced_numpy(np.atleast_3d)
+@traced_numpy(np.atleast_3d, view="each")
 def atleast_3d(*arys):
     return _atleast(arys, 3)
 
@@ -174,17 +174,17 @@ def _split(ary, indices_or_sections, axis, equal):
     return [slice_axis(ary, axis, points[i], points[i + 1]) for i in range(len(points) - 1)]
 
 
-@traced_numpy(np.split)
+@traced_numpy(np.split, view="split")
 def split(ary, indices_or_sections, axis=0):
     return _split(ary, indices_or_sections, axis, True)
 
 
-@traced_numpy(np.array_split)
+@traced_numpy(np.array_split, view="split")
 def array_split(ary, indices_or_sections, axis=0):
     return _split(ary, indices_or_sections, axis, False)
 
 
-@traced_numpy(np.hsplit)
+@traced_numpy(np.hsplit, view="split")
 def hsplit(ary, indices_or_sections):
     nd = len(shape_of(ary))
     if nd == 0:
@@ -192,14 +192,14 @@ def hsplit(ary, indices_or_sections):
     return _split(ary, indices_or_sections, 1 if nd > 1 else 0, True)
 
 
-@traced_numpy(np.vsplit)
+@traced_numpy(np.vsplit, view="split")
 def vsplit(ary, indices_or_sections):
     if len(shape_of(ary)) < 2:
         raise ValueError("vsplit only works on arrays of 2 or more dimensions")
     return _split(ary, indices_or_sections, 0, True)
 
 
-@traced_numpy(np.dsplit)
+@traced_numpy(np.dsplit, view="split")
 def dsplit(ary, indices_or_sections):
     if len(shape_of(ary)) < 3:
         raise ValueError("dsplit only works on arrays of 3 or more dimensions")
@@ -246,7 +246,7 @@ def repeat(a, repeats, axis=None):
 
 # ---------------------------------------------------------------- flips and rolls
 
-@traced_numpy(np.flip)
+@traced_numpy(np.flip, view="always")
 def flip(m, axis=None):
     m = asarray_like(m)
     nd = len(shape_of(m))
@@ -258,14 +258,14 @@ def flip(m, axis=None):
     return getitem_p.bind(m, spec=spec)
 
 
-@traced_numpy(np.fliplr)
+@traced_numpy(np.fliplr, view="always")
 def fliplr(m):
     if len(shape_of(m)) < 2:
         raise ValueError("Input must be >= 2-d.")
     return flip(m, 1)
 
 
-@traced_numpy(np.flipud)
+@traced_numpy(np.flipud, view="always")
 def flipud(m):
     if len(shape_of(m)) < 1:
         raise ValueError("Input must be >= 1-d.")
@@ -292,7 +292,7 @@ def roll(a, shift, axis=None):
     return a
 
 
-@traced_numpy(np.rot90)
+@traced_numpy(np.rot90, view="always")
 def rot90(m, k=1, axes=(0, 1)):
     axes = tuple(axes)
     if len(axes) != 2:
@@ -550,7 +550,7 @@ def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
     return tuple(out)
 
 
-@traced_numpy(np.broadcast_arrays)
+@traced_numpy(np.broadcast_arrays, view="each")
 def broadcast_arrays(*args, subok=False):
     args = [asarray_like(a) for a in args]
     shape = np.broadcast_shapes(*[shape_of(a) for a in args])
@@ -565,7 +565,7 @@ def _diag_index(n1, n2, offset):
     return i, i + offset
 
 
-@traced_numpy(np.diagonal)
+@traced_numpy(np.diagonal, view="readonly")
 def diagonal(a, offset=0, axis1=0, axis2=1):
     a = asarray_like(a)
     s = shape_of(a)
@@ -580,7 +580,7 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
     return getitem_p.bind(a, rows, cols, spec=(Ellipsis, ARRAY, ARRAY))
 
 
-@traced_numpy(np.diag)
+@traced_numpy(np.diag, view="diag")
 def diag(v, k=0):
     v = asarray_like(v)
     s = shape_of(v)

@@ -2,9 +2,10 @@
 the tables in ``prims/elementwise.py``, plus the NumPy aliases (abs, conj, ...)."""
 import numpy as np
 
-from ..core import _state
+from ..core import _state, Tracer
 from ..prims import elementwise as ew
 from .dispatch import HANDLED_UFUNCS, PUBLIC
+from . import aliasing
 
 
 def _make(name, np_fn, prim):
@@ -16,16 +17,18 @@ def _make(name, np_fn, prim):
             if trace is None:
                 return np_fn(x, *args, **kwargs)
             if args or kwargs:
-                _check(name, args, kwargs)
-            return trace.process(prim, (x,), _NO_PARAMS)
+                return _with_options(fn, name, (x,), args, kwargs)
+            out = trace.process(prim, (x,), _NO_PARAMS)
+            return out if out is not x else aliasing.copy_of(out)
     else:
         def fn(x, y, /, *args, **kwargs):
             trace = _state.trace
             if trace is None:
                 return np_fn(x, y, *args, **kwargs)
             if args or kwargs:
-                _check(name, args, kwargs)
-            return trace.process(prim, (x, y), _NO_PARAMS)
+                return _with_options(fn, name, (x, y), args, kwargs)
+            out = trace.process(prim, (x, y), _NO_PARAMS)
+            return out if out is not x and out is not y else aliasing.copy_of(out)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = (f"Differentiable ``numpy.{name}`` (a ufunc; ``out=``/``where=`` are "
                   f"only supported outside transformations).\n\nSee NumPy's "
@@ -35,6 +38,39 @@ def _make(name, np_fn, prim):
 
 
 _NO_PARAMS = {}
+
+
+def _with_options(fn, name, inputs, args, kwargs):
+    """A ufunc call with out= (a traced array written in place, or positional),
+    where= (only together with out=) and dtype=."""
+    kwargs = dict(kwargs)
+    out = kwargs.pop("out", None)
+    if args:
+        if out is not None or len(args) > 1:
+            raise TypeError(f"{name}() got too many output arguments")
+        out = args[0]
+    where = kwargs.pop("where", True)
+    dtype = kwargs.pop("dtype", None)
+    casting = kwargs.pop("casting", "same_kind")
+    if kwargs or casting != "same_kind":
+        raise NotImplementedError(
+            f"chainrule.numpy.{name}: the arguments {sorted(kwargs) or ['casting']} are not "
+            "supported inside a transformation")
+    res = fn(*inputs)
+    if dtype is not None:
+        from ..prims.shape import convert_element_type_p
+        res = convert_element_type_p.bind(res, dtype=np.dtype(dtype))
+    if isinstance(out, tuple):
+        out = out[0] if len(out) == 1 else out
+    if where is not True:
+        if out is None:
+            raise NotImplementedError(
+                f"chainrule.numpy.{name}: where= without out= leaves NumPy's result "
+                "uninitialised where the condition is False; pass out= as well")
+        res = PUBLIC["numpy"]["where"](where, res, out)
+    if out is None:
+        return res
+    return aliasing.write_out(out, res)
 
 
 def _check(name, args, kwargs):
@@ -85,5 +121,26 @@ PUBLIC.setdefault("numpy", {}).update(UFUNCS)
 
 # np.real / np.imag / np.conj are plain functions (not ufuncs) on ndarrays: route them too
 from .dispatch import HANDLED_FUNCTIONS  # noqa: E402
-HANDLED_FUNCTIONS[np.real] = UFUNCS["real"]
-HANDLED_FUNCTIONS[np.imag] = UFUNCS["imag"]
+def _part(kind):
+    ufunc = UFUNCS[kind]
+
+    def part(val, /):
+        if _state.trace is None:
+            return getattr(np, kind)(val)
+        if kind == "real" and isinstance(val, Tracer) and val.dtype.kind != "c":
+            return val                           # NumPy: x.real is x for real x
+        out = ufunc(val)
+        if aliasing._local.depth:
+            return out
+        return aliasing.register(kind, part, (val,), {}, out)
+    part.__name__ = part.__qualname__ = kind
+    part.__doc__ = (f"Differentiable ``numpy.{kind}``: for a complex array, a view of "
+                    f"its {kind} part (writes through it reach the array), as in NumPy.")
+    part.numpy_function = getattr(np, kind)
+    return part
+
+
+for _kind in ("real", "imag"):
+    UFUNCS[_kind] = _part(_kind)
+    HANDLED_FUNCTIONS[getattr(np, _kind)] = UFUNCS[_kind]
+PUBLIC["numpy"].update({"real": UFUNCS["real"], "imag": UFUNCS["imag"]})

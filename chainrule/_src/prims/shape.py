@@ -153,7 +153,22 @@ class ConvertElementType(Primitive):
         return 0
 
 
+class Copy(LinearUnary):
+    """A new array with ``x``'s values (``x.copy()``, ``np.copy``, ``+x``): the identity,
+    as a separate value, so that writing to one never changes the other."""
+
+    def impl(self, x, *, order):
+        return np.array(x, copy=True, order=order)
+
+    def transpose(self, ct, x, *, order):
+        return ct
+
+    def batch(self, args, dims, *, order):
+        return self.bind(args[0], order=order), dims[0]
+
+
 reshape_p = Reshape("reshape")
+copy_p = Copy("copy")
 broadcast_to_p = BroadcastTo("broadcast_to")
 transpose_p = Transpose("transpose")
 reduce_sum_p = ReduceSum("reduce_sum")

@@ -1,0 +1,440 @@
+"""Copies, views and in-place writes with NumPy's semantics, on traced arrays.
+
+NumPy programs write into arrays: ``y[0] = 0``, ``c = X[:, 0]; c *= 3``, ``X.T[0] = 0``,
+``np.add(a, b, out=y)``. A traced array is immutable underneath (each primitive makes a
+new value, which is what derivatives need), so chainrule follows PyTorch's model of views:
+
+* A tracer is either a **base** (it owns its data) or a **view** of a base: the view
+  records its base and the *steps* that derive it (``transpose``, a basic index, a
+  ``reshape`` NumPy could do without copying, ...). Views of views record the steps from
+  the first base, so every view of one base knows the same root. A copy is a new base.
+* A **write** (``x[i] = v``, ``x += v``, ``out=``, ``np.add.at``, ``x.sort()``, ...)
+  through a view becomes a functional update of its base: the positions of the view in
+  the base are NumPy's own answer (the steps applied to ``arange(base.size)``), and the
+  base is re-pointed to a scatter into those positions. Then every live view of that
+  base is re-derived from the new base. Derivatives follow this functional program, so
+  they are exact.
+* Whether a function returns a view or a copy is NumPy's decision: for ``reshape`` and
+  ``ravel`` NumPy is asked, on the concrete arrays (the base's memory layout and the
+  steps), whether it could avoid a copy. ``diagonal``, ``broadcast_to`` and the
+  imaginary part of a real array are read-only, as in NumPy.
+
+Functions of the numpy layer declare their kind (``numpy_function(..., view=...)``);
+inner calls made by chainrule's own implementations make no views (``_local.depth``),
+so only what the user's program sees follows NumPy's aliasing. Tracer slots:
+``_alias`` is ``None`` (unset) for an array without views, a :class:`Base` record for
+a base with views, or a :class:`View` record for a view.
+"""
+import threading
+import weakref
+
+import numpy as np
+
+from ..core import Tracer, _state, shape_of, dtype_of, TracerConversionError
+from ..prims import elementwise as ew
+from ..prims import shape as sp
+from ..prims.indexing import scatter_p, split_index, join_index, ARRAY
+
+
+class _Local(threading.local):
+    depth = 0       # > 0 while a chainrule.numpy function runs: its inner calls make no views
+
+
+_local = _Local()
+
+
+class Base:
+    """Alias record of a base array that has (or had) views: weak references to them."""
+    __slots__ = ("views", "writeable")
+
+    def __init__(self, writeable=True):
+        self.views = []
+        self.writeable = writeable
+
+
+class View:
+    """Alias record of a view: its base tracer, the steps from the base, writeability."""
+    __slots__ = ("base", "steps", "writeable")
+
+    def __init__(self, base, steps, writeable):
+        self.base = base
+        self.steps = steps
+        self.writeable = writeable
+
+
+class Step:
+    """One view function applied to an array: ``fn(v, *args, **kwargs)``.
+
+    ``kind`` is ``"pos"`` for views that select elements of their input (their positions
+    in it are the step applied to an index array), ``"real"`` / ``"imag"`` for the parts
+    of a complex array."""
+    __slots__ = ("fn", "args", "kwargs", "kind")
+
+    def __init__(self, fn, args=(), kwargs=None, kind="pos"):
+        self.fn, self.args, self.kwargs, self.kind = fn, args, kwargs or {}, kind
+
+    def __call__(self, v):
+        return self.fn(v, *self.args, **self.kwargs)
+
+
+def _alias(x):
+    return getattr(x, "_alias", None)
+
+
+def _inner(fn, *args, **kwargs):
+    """Run ``fn`` as an inner call (it makes no views)."""
+    saved = _local.depth
+    _local.depth = saved + 1
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        _local.depth = saved
+
+
+def _numpy(fn, *args, **kwargs):
+    """Run ``fn`` on plain arrays with no transformation current (NumPy itself)."""
+    saved, _state.trace = _state.trace, None
+    try:
+        return _inner(fn, *args, **kwargs)
+    finally:
+        _state.trace = saved
+
+
+# ------------------------------------------------------------------ making views
+
+def make_view(base, out, step, writeable=True):
+    """Record ``out`` (a tracer) as a view of ``base`` made by ``step``; returns ``out``."""
+    if not isinstance(out, Tracer) or out is base or not isinstance(base, Tracer) or \
+            out._trace is not base._trace:
+        return out
+    info = _alias(base)
+    if type(info) is View:
+        root, steps = info.base, info.steps + (step,)
+        writeable = writeable and info.writeable
+    else:
+        root, steps = base, (step,)
+        if info is None:
+            info = base._alias = Base()
+        writeable = writeable and info.writeable
+    views = root._alias.views
+    if len(views) >= 16:                 # drop the views that died since
+        views[:] = [r for r in views if r() is not None]
+    views.append(weakref.ref(out))
+    out._alias = View(root, steps, writeable)
+    return out
+
+
+def read_only(out):
+    """Mark a fresh traced array read-only (``x.imag`` of a real ``x``)."""
+    if isinstance(out, Tracer):
+        out._alias = Base(writeable=False)
+    return out
+
+
+def numpy_makes_view(a, step):
+    """Whether NumPy's function (``step``) returns a view of ``a``: asked of NumPy, on
+    an array with ``a``'s memory layout (its base's concrete value and the view steps
+    that lead to ``a``). None when that layout is not known: under vmap, where a batch
+    is laid out differently from one example, and the two candidates disagree."""
+    info = _alias(a)
+    root, steps = (info.base, info.steps) if type(info) is View else (a, ())
+    answers = set()
+    for v in _layouts(root):
+        for s in steps:
+            v = _numpy(s, v)
+        answers.add(bool(np.may_share_memory(_numpy(step, v), v)))
+    return answers.pop() if len(answers) == 1 else None
+
+
+def _layouts(x):
+    """Arrays with the memory layout of ``x``'s value: its concrete value (read without a
+    guard); under vmap, one example of the batch and a C-contiguous array (a batch need
+    not be laid out as NumPy lays out one example)."""
+    v = x
+    for _ in range(64):
+        if type(v) is np.ndarray:
+            return [v]
+        if hasattr(v, "primal"):                 # reverse, forward, staging tracers
+            v = v.primal
+        elif hasattr(v, "bdim"):                 # vmap
+            if type(v.val) is not np.ndarray:
+                v = v.val
+                continue
+            one = v.val[(slice(None),) * v.bdim + (0,)]
+            return [one, np.empty(one.shape, one.dtype)]
+        elif hasattr(v, "value") and callable(v.value):      # deferred.Pending
+            v = v.value()
+        else:
+            break
+    return [np.empty(shape_of(x), dtype_of(x))]
+
+
+def register(kind, fn, args, kwargs, out):
+    """The aliasing of a public function's result (``numpy_function(view=kind)``)."""
+    if kind == "identity":
+        return out
+    if kind == "diag":                           # np.diag of a matrix: its diagonal
+        if len(shape_of(args[0] if args else kwargs["v"])) != 2:
+            return out if out is not (args[0] if args else None) else copy_of(out)
+        kind = "readonly"
+    if kind in ("split", "each"):
+        return _several(kind, fn, args, kwargs, out)
+    base = args[0] if args else next(iter(kwargs.values()))
+    if not isinstance(base, Tracer) or not isinstance(out, Tracer):
+        return out
+    step = Step(fn, args[1:], kwargs)
+    if out is base:             # an unchanged shape: the same array, unless NumPy copies
+        if kind == "maybe" and (kwargs.get("copy") or not numpy_makes_view(base, step)):
+            return _maybe_view(base, copy_of(out), step, kwargs)
+        return out
+    if kind == "always":
+        return make_view(base, out, step)
+    if kind == "readonly":
+        return make_view(base, out, step, writeable=False)
+    if kind == "maybe":                          # reshape/ravel: NumPy decides
+        return _maybe_view(base, out, step, kwargs)
+    if kind in ("real", "imag"):
+        if dtype_of(base).kind == "c":
+            return make_view(base, out, Step(fn, args[1:], kwargs, kind))
+        return out if kind == "real" else read_only(out)
+    raise ValueError(f"unknown view kind {kind!r}")
+
+
+def _maybe_view(base, out, step, kwargs):
+    """reshape/ravel: a view when NumPy's would be one (``copy=`` as NumPy's)."""
+    copy = kwargs.get("copy")
+    if copy:
+        return copy_of(out) if out is base else out
+    view = numpy_makes_view(base, step)
+    if view is None:                             # unknown under vmap: writes raise
+        make_view(base, out, step)
+        out._alias.writeable = None
+        return out
+    if view:
+        return make_view(base, out, step)
+    if copy is False:
+        raise ValueError("Unable to avoid creating a copy while reshaping.")
+    return copy_of(out) if out is base else out
+
+
+def _several(kind, fn, args, kwargs, out):
+    """Functions returning several views: ``split`` (each output a view of the first
+    argument) and ``each`` (output k a view of argument k: broadcast_arrays,
+    atleast_1d(a, b))."""
+    if not isinstance(out, (list, tuple)):
+        return register("always", fn, args, kwargs, out)
+    if kind == "split":
+        for k, o in enumerate(out):
+            make_view(args[0], o, Step(_nth_split, (fn, k, args[1:], kwargs)))
+        return out
+    shapes = [shape_of(a) for a in args]
+    for k, (a, o) in enumerate(zip(args, out)):
+        make_view(a, o, Step(_nth_each, (fn, k, shapes, kwargs)))
+    return out
+
+
+def _nth_split(v, fn, k, rest, kwargs):
+    return fn(v, *rest, **kwargs)[k]
+
+
+def _nth_each(v, fn, k, shapes, kwargs):
+    """Output ``k`` of ``fn`` with ``v`` as argument ``k`` (the others only lend their
+    shapes: broadcast_arrays)."""
+    args = [v if i == k else np.empty(s) for i, s in enumerate(shapes)]
+    return fn(*args, **kwargs)[k]
+
+
+def getitem_view(x, idx, out):
+    """``x[idx]``: basic indexing that does not pick a single element is a view."""
+    if not isinstance(out, Tracer) or _local.depth:
+        return out
+    return make_view(x, out, Step(_index, (idx,)))
+
+
+def _index(v, idx):
+    return v[idx]
+
+
+def is_basic_view(spec, ndim):
+    """Whether ``x[spec]`` is a view in NumPy (basic indexing, not one element)."""
+    if ARRAY in spec:
+        return False
+    return not (len(spec) == ndim and all(type(s) is int for s in spec))
+
+
+def copy_of(x, order="K"):
+    """A new base with ``x``'s values (``x.copy()``, ``np.copy``, ``+x``, ...)."""
+    if not isinstance(x, Tracer):
+        return np.array(x, copy=True, order=order)
+    return sp.copy_p.bind(x, order=order)
+
+
+# ------------------------------------------------------------------ writing
+
+def write(target, idx, value, mode="set"):
+    """``target[idx] = value`` (mode ``"set"``), ``np.add.at(target, idx, value)``
+    (``"add"``) or ``np.multiply.at`` (``"multiply"``), in place with NumPy's
+    aliasing: the base of ``target`` is updated and every live view of it re-derived.
+    ``idx`` None means the whole array."""
+    if not isinstance(target, Tracer):
+        raise TracerConversionError(
+            "a traced value was written into a NumPy array (an in-place update of an "
+            "ndarray with a traced value). That would drop its derivative: make the "
+            "array traced first (y = cnp.array(y) * 1.0, or build it with cnp.zeros_like "
+            "of a traced value), or use y = cnp.at(y)[i].set(v)")
+    info = _alias(target)
+    if info is not None and not info.writeable:
+        if info.writeable is None:
+            raise NotImplementedError(_AMBIGUOUS)
+        raise ValueError("assignment destination is read-only")
+    if mode == "set" and _is_mask(idx, target) and not shape_of(value):
+        # x[mask] = scalar: a select, with no data-dependent shape (vmap, jit)
+        from .dispatch import PUBLIC
+        value = PUBLIC["numpy"]["where"](idx, value, target)
+        if dtype_of(value) != dtype_of(target):
+            value = sp.convert_element_type_p.bind(value, dtype=dtype_of(target))
+        idx = None
+    if type(info) is View:
+        root = info.base
+        new = _write_through(root, info.steps, idx, value, mode)
+    else:
+        root = target
+        new = _update(target, Ellipsis if idx is None else idx, value, mode)
+    _repoint(root, new)
+    return target
+
+
+def assign(target, value):
+    """``target[...] = value`` for the result of an in-place operator (``x += v``):
+    ``value`` is cast to ``target``'s dtype where NumPy's ``same_kind`` rule allows it."""
+    td, vd = dtype_of(target), dtype_of(value)
+    if td != vd:
+        if not np.can_cast(vd, td, "same_kind"):
+            # NumPy's own error (numpy._core._exceptions._UFuncOutputCastingError)
+            np.add(np.zeros(1, td), np.zeros(1, vd), out=np.zeros(1, td))
+        value = sp.convert_element_type_p.bind(value, dtype=td)
+    if shape_of(value) != shape_of(target):
+        np.broadcast_shapes(shape_of(value), shape_of(target))
+        if np.broadcast_shapes(shape_of(value), shape_of(target)) != shape_of(target):
+            raise ValueError(f"non-broadcastable output operand with shape "
+                             f"{shape_of(target)} doesn't match the broadcast shape "
+                             f"{np.broadcast_shapes(shape_of(value), shape_of(target))}")
+    info = _alias(target)
+    if info is None and shape_of(value) == shape_of(target) and \
+            isinstance(value, Tracer) and value._trace is target._trace and \
+            type(value) is type(target):
+        target._assign(value)           # a base without views: no scatter needed
+        return target
+    return write(target, None, value, "set")
+
+
+def _repoint(root, new):
+    if type(new) is not type(root) or new._trace is not root._trace:
+        raise TypeError("x[i] = v cannot update a traced array with a value from an "
+                        "inner transformation; write x = x.at[i].set(v) instead")
+    root._assign(new)
+    info = _alias(root)
+    if info is None:
+        return
+    live = []
+    for ref in info.views:
+        v = ref()
+        if v is None:
+            continue
+        if v._alias.writeable is None:
+            raise NotImplementedError(_AMBIGUOUS)
+        live.append(ref)
+        val = root
+        for s in v._alias.steps:
+            val = _inner(s, val)
+        v._assign(val)
+    info.views[:] = live
+
+
+def _update(x, idx, value, mode):
+    """The functional update ``x.at[idx].<mode>(value)`` (validated like NumPy)."""
+    from .methods import update
+    return update(x, idx, value, mode)
+
+
+def _write_through(base, steps, idx, value, mode):
+    """The new value of ``base`` after writing ``value`` at ``idx`` of the view that
+    ``steps`` derive from it."""
+    k = 0
+    while k < len(steps) and steps[k].kind == "pos":
+        k += 1
+    if k == len(steps):                          # all steps select elements
+        pos = _numpy(_positions, shape_of(base), steps)
+        sub = pos if idx is None else pos[_concrete_index(idx)]
+        flat = sp.reshape(base, (-1,))
+        if shape_of(value) != shape_of(sub):
+            np.broadcast_shapes(shape_of(value), shape_of(sub))    # NumPy's error
+            value = sp.broadcast_to(value, shape_of(sub))
+        new = _update(flat, sub.reshape(-1), sp.reshape(value, (-1,))
+                      if shape_of(value) else value, mode)
+        return sp.reshape(new, shape_of(base))
+    if k == 0:                                   # a complex part
+        part = _inner(steps[0], base)
+        new_part = _write_through(part, steps[1:], idx, value, mode) if len(steps) > 1 \
+            else _update(part, Ellipsis if idx is None else idx, value, mode)
+        re, im = ew.real_p.bind(base), ew.imag_p.bind(base)
+        if steps[0].kind == "real":
+            re = new_part
+        else:
+            im = new_part
+        return ew.add_p.bind(re, ew.multiply_p.bind(1j, im))
+    mid = _inner(_derive, base, steps[:k])
+    new_mid = _write_through(mid, steps[k:], idx, value, mode)
+    return _write_through(base, steps[:k], None, new_mid, "set")
+
+
+_AMBIGUOUS = (
+    "vmap: this array was made by reshape or ravel under vmap, where NumPy returns a view "
+    "or a copy depending on the memory layout of each example, which a batch does not "
+    "reproduce. Writing to it or to the array it came from could give a wrong value, so "
+    "chainrule refuses: write .copy() after the reshape (a copy), or reshape after the "
+    "write.")
+
+
+def _is_mask(idx, target):
+    return (isinstance(idx, (np.ndarray, Tracer)) and dtype_of(idx) == np.bool_ and
+            shape_of(idx) == shape_of(target))
+
+
+def _concrete_index(idx):
+    """``idx`` with traced index arrays replaced by their values (positions are
+    concrete: a data-dependent write needs its indices' values)."""
+    spec, arrays = split_index(idx)
+    return join_index(spec, [a._concrete() if isinstance(a, Tracer) else a
+                             for a in arrays])
+
+
+def _derive(v, steps):
+    for s in steps:
+        v = s(v)
+    return v
+
+
+def _positions(shape, steps):
+    """Where each element of the view lies in its base (flat C-order positions)."""
+    return _derive(np.arange(int(np.prod(shape, dtype=np.int64))).reshape(shape), steps)
+
+
+# ------------------------------------------------------------------ out= arguments
+
+def write_out(out, result):
+    """Write ``result`` into ``out=`` (an ndarray, a tracer, or a 1-tuple of one)."""
+    if isinstance(out, tuple):
+        if len(out) != 1:
+            raise NotImplementedError("out= with several arrays is not supported on "
+                                      "traced values")
+        out = out[0]
+    if isinstance(out, Tracer):
+        return assign(out, result)
+    if isinstance(result, Tracer):
+        raise TracerConversionError(
+            "a traced result was written into a NumPy array with out=: that would drop "
+            "its derivative. Make the output array traced (out = x * 0.0) or use the "
+            "returned value instead of out=")
+    np.copyto(out, result, casting="same_kind")
+    return out
