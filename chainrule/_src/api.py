@@ -265,6 +265,15 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
     callable
         ``(value, grad)``, with ``grad`` shaped like the chosen argument(s) (a tuple
         when ``argnums`` is a tuple).
+
+    Raises
+    ------
+    TypeError, ValueError
+        When made: ``fun`` not callable, ``argnums`` not an int or a non-empty tuple of
+        distinct ints. When called: argnums beyond the positional arguments, a
+        differentiated argument that is None or not float/complex, an output that is not
+        one real (or, with ``holomorphic``, complex) element. See
+        docs/transformations.md, "Errors".
     """
     return _value_and_grad(fun, argnums, has_aux, holomorphic, "value_and_grad")
 
