@@ -19,6 +19,27 @@ def _put(mod):
     return f
 
 
+def _in_place(name, *extra):
+    """A row for an in-place NumPy function (it returns None): write into a buffer
+    that is traced whenever x or v is, and return the buffer."""
+    def make(mod):
+        def f(x, v, *args):
+            x = x + 0.0 * mod.sum(v)
+            getattr(mod, name)(x, *args[:1], v, *args[1:]) if name != "copyto" else \
+                mod.copyto(x, v, *args)
+            return x
+        return f
+    return make
+
+
+def _fill_diagonal(mod):
+    def f(x, v, wrap=False):
+        x = x + 0.0 * mod.sum(v)
+        mod.fill_diagonal(x, v, wrap=wrap)
+        return x
+    return f
+
+
 def _padc(mod):
     return lambda x, c, **kw: mod.pad(x, ((1, 2), (0, 1)), constant_values=c, **kw)
 
@@ -79,6 +100,17 @@ ROWS = [
     Row("put_along_axis", _put(cnp), _put(np),
         [S(_x, randn(3, 1), np.array([[1], [3], [0]]), 1),
          S(_x, randn(1, 4), np.array([[2, 0, 1, 1]]), 0), S(_x, 2.5, np.array([[0]]), 1)]),
+    Row("put", _in_place("put")(cnp), _in_place("put")(np),
+        [S(_x, randn(3), np.array([0, 5, 11])), S(_x, randn(2), np.array([1, 1, 7, 2])),
+         S(_x, 2.5, np.array([-1]))]),
+    Row("putmask", _in_place("putmask")(cnp), _in_place("putmask")(np),
+        [S(_x, randn(3), _x > 0), S(_x, randn(3, 4), _x < 0.5)]),
+    Row("place", _in_place("place")(cnp), _in_place("place")(np),
+        [S(_x, randn(2), _x > 0), S(_v, randn(5), _v < 10)]),
+    Row("fill_diagonal", _fill_diagonal(cnp), _fill_diagonal(np),
+        [S(_x, 1.5), S(_x, randn(2)), S(randn(7, 3), randn(3), wrap=True)]),
+    Row("copyto", _in_place("copyto")(cnp), _in_place("copyto")(np),
+        [S(_x, randn(3, 4)), S(_x, randn(4)), S(_x, randn(3, 4), "same_kind", _x > 0)]),
     Row("select", cnp.select, np.select,
         [S([_x > 0, _x < -1], [_x, _x ** 2], 0.5),
          S([_v > 0.5], [randn(5)], randn(5)), S([_x > 0, _x > 1], [_x, randn(4)])]),

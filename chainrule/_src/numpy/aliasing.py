@@ -277,6 +277,13 @@ def write(target, idx, value, mode="set"):
     aliasing: the base of ``target`` is updated and every live view of it re-derived.
     ``idx`` None means the whole array."""
     if not isinstance(target, Tracer):
+        if not isinstance(value, Tracer) and not _traced_index(idx):
+            idx = Ellipsis if idx is None else idx       # plain arrays: NumPy itself
+            if mode == "set":
+                target[idx] = value
+            else:
+                getattr(np, mode).at(target, idx, value)
+            return target
         raise TracerConversionError(
             "a traced value was written into a NumPy array (an in-place update of an "
             "ndarray with a traced value). That would drop its derivative: make the "
@@ -319,6 +326,8 @@ def assign(target, value):
             raise ValueError(f"non-broadcastable output operand with shape "
                              f"{shape_of(target)} doesn't match the broadcast shape "
                              f"{np.broadcast_shapes(shape_of(value), shape_of(target))}")
+    if not isinstance(target, Tracer):
+        return write(target, None, value, "set")
     info = _alias(target)
     if info is None and shape_of(value) == shape_of(target) and \
             isinstance(value, Tracer) and value._trace is target._trace and \
@@ -394,6 +403,10 @@ _AMBIGUOUS = (
     "reproduce. Writing to it or to the array it came from could give a wrong value, so "
     "chainrule refuses: write .copy() after the reshape (a copy), or reshape after the "
     "write.")
+
+
+def _traced_index(idx):
+    return any(isinstance(i, Tracer) for i in (idx if isinstance(idx, tuple) else (idx,)))
 
 
 def _is_mask(idx, target):

@@ -13,10 +13,10 @@ import numpy as np
 
 from ..core import Tracer, _state, check_not_leaked, TracerConversionError
 from ..prims import elementwise as ew
-from ..prims.indexing import getitem_p, scatter_p, split_index, join_index
+from ..prims.indexing import getitem_p, scatter_p, split_index, join_index, ARRAY
 from ..prims.products import matmul_p
 from ..prims.shape import reshape as sp_reshape
-from .dispatch import HANDLED_FUNCTIONS, HANDLED_UFUNCS, traced_only
+from .dispatch import HANDLED_FUNCTIONS, HANDLED_UFUNCS, traced_only, numpy_function
 from . import basic, aliasing
 from .ufuncs import UFUNCS
 
@@ -400,8 +400,9 @@ def _put(self, indices, values, mode="raise"):
     put(self, indices, values, mode)
 
 
+@numpy_function(np.put)
 def put(a, ind, v, mode="raise"):
-    """``np.put(a, ind, v)`` on a traced array: writes in place, returns None."""
+    """Writes ``v`` at the flat positions ``ind`` of a traced ``a``, in place."""
     n = a.size
     ind = np.asarray(ind).reshape(-1)
     if mode == "raise":
@@ -415,16 +416,71 @@ def put(a, ind, v, mode="raise"):
         ind = np.clip(ind, 0, n - 1)
     else:
         raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
-    if ind.size == 0:
+    _write_flat(a, ind, v)
+
+
+def _write_flat(a, pos, v):
+    """``a.flat[pos] = v`` with ``v`` repeated to ``len(pos)`` as NumPy does."""
+    if pos.size == 0:
         return None
-    v = aliasing._inner(basic.ravel, v if isinstance(v, Tracer) else np.asarray(v))
-    if v.shape[0] != ind.size:
+    v = sp_reshape(v, (-1,)) if isinstance(v, Tracer) else np.asarray(v).reshape(-1)
+    if v.shape[0] != pos.size:
         if v.shape[0] == 0:
             return None
-        v = _namespace()["resize"](v, (ind.size,))
-    new = update(sp_reshape(a, (-1,)), ind, v, "set")
+        v = aliasing._inner(_namespace()["resize"], v, (pos.size,))
+    new = update(sp_reshape(a, (-1,)), pos, v, "set")
     aliasing.assign(a, sp_reshape(new, a.shape))
     return None
+
+
+@numpy_function(np.putmask)
+def putmask(a, mask, values):
+    """``a.flat[n] = values.flat[n % len(values)]`` where ``mask.flat[n]``, in place."""
+    mask = np.broadcast_to(_concrete_mask(mask), a.shape).reshape(-1)
+    pos = np.flatnonzero(mask)
+    v = sp_reshape(values, (-1,)) if isinstance(values, Tracer) else \
+        np.asarray(values).reshape(-1)
+    if v.shape[0] == 0:
+        return None
+    _write_flat(a, pos, getitem_p.bind(v, pos % v.shape[0], spec=(ARRAY,))
+                if isinstance(v, Tracer) else v[pos % v.shape[0]])
+
+
+@numpy_function(np.place)
+def place(arr, mask, vals):
+    """``arr[mask] = vals``, ``vals`` repeated over the selected positions, in place."""
+    pos = np.flatnonzero(np.broadcast_to(_concrete_mask(mask), arr.shape))
+    _write_flat(arr, pos, vals)
+
+
+@numpy_function(np.fill_diagonal)
+def fill_diagonal(a, val, wrap=False):
+    """Writes ``val`` (repeated) on the main diagonal of a traced ``a``, in place."""
+    marker = np.zeros(a.shape, np.bool_)
+    np.fill_diagonal(marker, True, wrap=wrap)
+    _write_flat(a, np.flatnonzero(marker), val)
+
+
+@numpy_function(np.copyto)
+def copyto(dst, src, casting="same_kind", where=True):
+    """``dst[...] = src`` where ``where``: a traced ``dst`` is written in place."""
+    src_dtype = src.dtype if isinstance(src, Tracer) else np.result_type(src)
+    if not np.can_cast(src_dtype, dst.dtype, casting):
+        np.copyto(np.empty(0, dst.dtype), np.empty(0, src_dtype), casting=casting)  # its error
+    if where is not True:
+        src = _namespace()["where"](where, src, dst)
+    if isinstance(dst, Tracer):
+        if src_dtype != dst.dtype:
+            src = basic.astype(src, dst.dtype)
+        aliasing.write(dst, None, src, "set")
+    else:
+        aliasing.write_out(dst, src)
+
+
+def _concrete_mask(mask):
+    if isinstance(mask, Tracer):
+        mask = mask._concrete()
+    return np.asarray(mask, dtype=np.bool_)
 
 
 def _not_supported(name, instead):
