@@ -331,8 +331,8 @@ def eigh(a, UPLO="L"):
     """Derivatives at repeated eigenvalues (see ``chainrule._src.prims.linalg``): exact
     when no cotangent reaches the repeated eigenvectors (``sum(f(w))``, the other
     eigenvectors); where one does (``V @ diag(g(w)) @ V.T``), the derivative needs
-    ``g'`` there, which no rule of eigh sees: ``grad`` raises NotImplementedError and
-    forward mode, vmap and jit give NaN."""
+    ``g'`` there, which no rule of eigh sees: ``grad`` raises NotImplementedError (also
+    under jit), forward mode and vmap give NaN."""
     UPLO = _uplo(UPLO)
     a = _inexact(a)
     _check_square(a)

@@ -51,9 +51,10 @@ cotangents with different exact gradients (``tests/test_silent_errors.py``). So:
   (``sum(f(w))``, eigvalsh, losses through the eigenvectors of the other eigenvalues,
   the projector on a repeated eigenspace written as ``I - V_rest V_rest^T``) the rule
   is exact: the coupling term is 0;
-- where they do, reverse mode raises NotImplementedError in an eager backward pass,
-  and gives NaN under vmap, jit and higher-order derivatives (rules there do not read
-  values); forward mode gives NaN in the eigenvector tangent wherever the tangent
+- where they do, reverse mode raises NotImplementedError (under jit the test is a
+  guard), and gives NaN under vmap (where each example has its own answer, e.g.
+  per-example gradients and jacrev); forward mode (jvp, jacfwd, the forward half of
+  hessian) gives NaN in the eigenvector tangent wherever the tangent
   couples the pair (``V^H dA V`` non-zero there), since it cannot know whether V is
   used, and is exact where it does not (a tangent diagonal in the eigenbasis).
   Never a finite wrong number, with one exception that no rule can see: a loss that
@@ -85,6 +86,7 @@ from ..core import size_of as _size
 from .shape import reshape, moveaxis, fit_cotangent
 from .products import matmul_p, einsum_p, mT
 from .reductions import reduce_max_p
+from ..interpreters.batching import ConcretizationError
 from . import elementwise as ew
 
 
@@ -237,16 +239,24 @@ def _nan_where(value, mask, t, ref=None):
 
 
 def _undetermined(value, mask, ct, message, ref=None):
-    """The reverse-mode counterpart of :func:`_nan_where`: with concrete values (an
-    eager backward pass) a cotangent that reaches an undetermined coupling raises
-    NotImplementedError(message); under vmap, jit and higher-order derivatives, where
-    the rule does not read values, those entries are NaN."""
+    """The reverse-mode counterpart of :func:`_nan_where`: a cotangent that reaches an
+    undetermined coupling raises NotImplementedError(message). The test reads values:
+    under jit (and the compiled replay of recurring backward passes) it is a guard, so
+    the compiled code runs only where nothing is undetermined; under vmap, where each
+    example has its own answer, those entries are NaN instead."""
     ref = ct if ref is None else ref
     if type(ct) is np.ndarray and type(mask) is np.ndarray and type(ref) is np.ndarray:
         if mask.any() and np.any(mask & _significant(ct, ref)):
             raise NotImplementedError(message)
         return value
-    return _nan_where(value, mask, ct, ref)
+    bad = ew.logical_and_p.bind(mask, _significant(ct, ref))
+    try:
+        if bool(reduce_max_p.bind(bad, axis=tuple(range(len(shape_of(bad)))),
+                                  keepdims=False)):
+            raise NotImplementedError(message)
+    except ConcretizationError:
+        return ew.select_p.bind(bad, np.nan, value)
+    return value
 
 
 _TIED = ("chainrule.numpy.linalg.{fn}: the {what} of a repeated {value} (equal up to "
