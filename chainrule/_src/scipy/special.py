@@ -17,9 +17,10 @@ SciPy), and the derivatives are 0 (never nan).
 import numpy as np
 import scipy.special as sps
 
-from ..core import shape_of
+from ..core import shape_of, Tracer
 from ..prims import special as ps, bessel as pb, incomplete as pi
-from ..prims.shape import broadcast_to
+from ..prims.shape import broadcast_to, reshape
+from ..prims.reductions import reduce_min_p
 from ..prims.elementwise import select_p, PRIMS as EW
 from ..numpy.basic import asarray_like, as_inexact, normalize_axis
 from ..numpy.dispatch import numpy_function
@@ -87,27 +88,21 @@ def betainc(a, b, x, /, *args, **kwargs):
     return pi.betainc_p.bind(a, b, x, i=0, j=0)
 
 
-def _concrete(x):
-    """The value of ``x`` where one is known (None under vmap)."""
-    from ..core import Tracer
-    if isinstance(x, Tracer):
-        try:
-            return x._concrete()
-        except TypeError:
-            return None
-    return np.asarray(x)
-
-
 @numpy_function(sps.multigammaln, module=MODULE)
 def multigammaln(a, d):
     """``d`` (an integer) carries no derivative; differentiable in ``a``."""
     d = np.asarray(d)[()]
     if not np.isscalar(d) or (np.floor(d) != d):
         raise ValueError("d should be a positive integer (dimension)")
-    ca = _concrete(a)
-    if ca is not None and np.any(ca <= 0.5 * (d - 1)):
-        raise ValueError(f"condition a ({ca}) > 0.5 * (d-1) ({0.5 * (d - 1)}) not met")
     a = as_inexact(a)
+    low = reduce_min_p.bind(reshape(a, (-1,)), axis=(0,), keepdims=False) <= 0.5 * (d - 1)
+    try:
+        low = bool(low)             # under jit: a guard on this truth value
+    except TypeError:               # under vmap: no single answer, no check
+        low = False
+    if low:
+        value = a._concrete() if isinstance(a, Tracer) else a
+        raise ValueError(f"condition a ({value}) > 0.5 * (d-1) ({0.5 * (d - 1)}) not met")
     out = (d * (d - 1) * 0.25) * np.log(np.pi)
     for j in range(int(d)):
         out = out + ps.gammaln_p.bind(a - 0.5 * j)

@@ -8,7 +8,10 @@ into namespaces that fall back to SciPy's own distribution object for every othe
 method (``rvs``, ``mean``, ``fit``, ...).
 
 Conventions as SciPy: -inf outside the support, nan for invalid parameters
-(``scale <= 0``, ``df <= 0``, ...).
+(``scale <= 0``, ``df <= 0``, ...). Distribution functions (``cdf``, ``sf`` and
+their logs) are differentiable in ``x``, ``loc``, ``scale`` and the shape parameters
+(through ``gammainc`` and ``betainc``, whose derivatives in ``a`` and ``b`` are computed
+by series; see ``prims/incomplete.py``); counts (``poisson``'s ``k``) are held fixed.
 """
 import functools
 import math
@@ -17,10 +20,11 @@ import numpy as np
 import scipy.stats as sst
 
 from ..core import Tracer, shape_of, size_of
-from ..prims import special as ps
+from ..prims import special as ps, incomplete as pinc
 from ..prims.elementwise import select_p, PRIMS as EW
 from ..prims.products import einsum_p
-from ..prims.shape import reshape, reduce_sum, broadcast_to
+from ..prims.shape import reshape, reduce_sum, broadcast_to, transpose
+from ..prims.control import stop_gradient_p
 from ..prims.scipy_linalg import solve_triangular_p
 from ..numpy import linalg as nla
 from ..numpy.basic import asarray_like, as_inexact
@@ -33,6 +37,18 @@ _LOG_PI = math.log(math.pi)
 exp, log, log1p, floor = EW["exp"].bind, EW["log"].bind, EW["log1p"].bind, EW["floor"].bind
 gammaln, xlogy, xlog1py = ps.gammaln_p.bind, ps.xlogy_p.bind, ps.xlog1py_p.bind
 betaln = ps.betaln_p.bind
+
+
+def gammainc(a, x):
+    return pinc.gammainc_p.bind(a, x, n=0)
+
+
+def gammaincc(a, x):
+    return pinc.gammaincc_p.bind(a, x)
+
+
+def betainc(a, b, x):
+    return pinc.betainc_p.bind(a, b, x, i=0, j=0)
 
 
 def _where(c, x, y):
@@ -75,6 +91,17 @@ def _exp_of(logfn, dist, method):
         return exp(logfn.traced(*args, **kwargs))
     fn.__doc__ = f"``exp`` of ``{dist}.{logfn.__name__}``."
     return _method(dist, method)(fn)
+
+
+def _log_of(fn, dist, method):
+    @functools.wraps(fn.traced)
+    def logfn(*args, **kwargs):
+        p = fn.traced(*args, **kwargs)
+        zero = p == 0
+        return _where(zero, -np.inf, log(_safe(p, zero, 1.0)))
+    logfn.__doc__ = f"``log`` of ``{dist}.{fn.__name__}`` (-inf, with derivative 0, where " \
+                    "that is 0)."
+    return _method(dist, method)(logfn)
 
 
 # ---------------------------------------------------------------- norm
@@ -137,6 +164,38 @@ def t_logpdf(x, df, loc=0, scale=1):
 t_pdf = _exp_of(t_logpdf, "t", "pdf")
 
 
+def _t_cdf(z, df):
+    """P(T <= z). For z^2 < df, 1/2 + sign(z) betainc(1/2, df/2, z^2 / (df + z^2)) / 2
+    (no cancellation in 1 - x near z = 0); beyond, the tail I/2 or 1 - I/2 with
+    I = betainc(df/2, 1/2, df / (df + z^2)). Within 1e-8 of 0 it is its Taylor polynomial
+    1/2 + pdf(0) z (exact to rounding: the next term is O(z^3)), whose derivatives are
+    finite where the betainc forms' are 0 * inf."""
+    small = abs(z) < 1e-8
+    zs = _safe(z, small, 1.0)
+    z2 = zs * zs
+    central = 0.5 + (0.5 * EW["sign"].bind(zs)) * betainc(0.5, 0.5 * df, z2 / (df + z2))
+    i = betainc(0.5 * df, 0.5, df / (df + z2))
+    tail = _where(zs < 0, 0.5 * i, 1.0 - 0.5 * i)
+    pdf0 = exp(gammaln(0.5 * (df + 1.0)) - gammaln(0.5 * df) - 0.5 * (log(df) + _LOG_PI))
+    return _where(small, 0.5 + pdf0 * z, _where(z2 < df, central, tail))
+
+
+@_method("t", "cdf")
+def t_cdf(x, df, loc=0, scale=1):
+    df = as_inexact(df)
+    return _valid((scale > 0) & (df > 0), _t_cdf(_z(x, loc, scale), df))
+
+
+@_method("t", "sf")
+def t_sf(x, df, loc=0, scale=1):
+    df = as_inexact(df)
+    return _valid((scale > 0) & (df > 0), _t_cdf(-_z(x, loc, scale), df))
+
+
+t_logcdf = _log_of(t_cdf, "t", "logcdf")
+t_logsf = _log_of(t_sf, "t", "logsf")
+
+
 # ---------------------------------------------------------------- gamma
 
 @_method("gamma", "logpdf")
@@ -152,6 +211,65 @@ def gamma_logpdf(x, a, loc=0, scale=1):
 gamma_pdf = _exp_of(gamma_logpdf, "gamma", "pdf")
 
 
+def _gamma_cdf(z, a, upper):
+    """gammainc(a, z) (gammaincc for ``upper``), 0 (1) for z < 0."""
+    inside = z >= 0
+    zs = _safe(z, ~inside, 1.0)
+    return _support(inside, (gammaincc if upper else gammainc)(a, zs), 1.0 if upper else 0.0)
+
+
+@_method("gamma", "cdf")
+def gamma_cdf(x, a, loc=0, scale=1):
+    a = as_inexact(a)
+    return _valid((scale > 0) & (a > 0), _gamma_cdf(_z(x, loc, scale), a, False))
+
+
+@_method("gamma", "sf")
+def gamma_sf(x, a, loc=0, scale=1):
+    a = as_inexact(a)
+    return _valid((scale > 0) & (a > 0), _gamma_cdf(_z(x, loc, scale), a, True))
+
+
+gamma_logcdf = _log_of(gamma_cdf, "gamma", "logcdf")
+gamma_logsf = _log_of(gamma_sf, "gamma", "logsf")
+
+
+# ---------------------------------------------------------------- chi2
+
+_LOG_2 = math.log(2.0)
+
+
+@_method("chi2", "logpdf")
+def chi2_logpdf(x, df, loc=0, scale=1):
+    z = _z(x, loc, scale)
+    df = as_inexact(df)
+    inside = z >= 0
+    zs = _safe(z, ~inside, 1.0)
+    half = 0.5 * df
+    val = xlogy(half - 1.0, zs) - 0.5 * zs - gammaln(half) - _LOG_2 * half \
+        - log(as_inexact(scale))
+    return _valid((scale > 0) & (df > 0), _support(inside, val))
+
+
+chi2_pdf = _exp_of(chi2_logpdf, "chi2", "pdf")
+
+
+@_method("chi2", "cdf")
+def chi2_cdf(x, df, loc=0, scale=1):
+    df = as_inexact(df)
+    return _valid((scale > 0) & (df > 0), _gamma_cdf(0.5 * _z(x, loc, scale), 0.5 * df, False))
+
+
+@_method("chi2", "sf")
+def chi2_sf(x, df, loc=0, scale=1):
+    df = as_inexact(df)
+    return _valid((scale > 0) & (df > 0), _gamma_cdf(0.5 * _z(x, loc, scale), 0.5 * df, True))
+
+
+chi2_logcdf = _log_of(chi2_cdf, "chi2", "logcdf")
+chi2_logsf = _log_of(chi2_sf, "chi2", "logsf")
+
+
 # ---------------------------------------------------------------- beta
 
 @_method("beta", "logpdf")
@@ -165,6 +283,31 @@ def beta_logpdf(x, a, b, loc=0, scale=1):
 
 
 beta_pdf = _exp_of(beta_logpdf, "beta", "pdf")
+
+
+def _beta_cdf(z, a, b, upper):
+    """betainc(a, b, z) (for ``upper``: betainc(b, a, 1 - z)), 0 or 1 outside [0, 1]."""
+    inside = (z >= 0) & (z <= 1)
+    zs = _safe(z, ~inside, 0.5)
+    val = betainc(b, a, 1.0 - zs) if upper else betainc(a, b, zs)
+    below, above = (1.0, 0.0) if upper else (0.0, 1.0)
+    return _where(z < 0, below, _where(z > 1, above, val))
+
+
+@_method("beta", "cdf")
+def beta_cdf(x, a, b, loc=0, scale=1):
+    a, b = as_inexact(a), as_inexact(b)
+    return _valid((scale > 0) & (a > 0) & (b > 0), _beta_cdf(_z(x, loc, scale), a, b, False))
+
+
+@_method("beta", "sf")
+def beta_sf(x, a, b, loc=0, scale=1):
+    a, b = as_inexact(a), as_inexact(b)
+    return _valid((scale > 0) & (a > 0) & (b > 0), _beta_cdf(_z(x, loc, scale), a, b, True))
+
+
+beta_logcdf = _log_of(beta_cdf, "beta", "logcdf")
+beta_logsf = _log_of(beta_sf, "beta", "logsf")
 
 
 # ---------------------------------------------------------------- poisson
@@ -183,7 +326,44 @@ def poisson_logpmf(k, mu, loc=0):
 poisson_pmf = _exp_of(poisson_logpmf, "poisson", "pmf")
 
 
+def _poisson_cdf(k, mu, loc, upper):
+    """P(K <= k) = gammaincc(floor(k) + 1, mu) (P(K > k) = gammainc(...) for ``upper``),
+    with SciPy's values below the support (0 or 1) and at k = inf (1 or 0)."""
+    k = floor(asarray_like(k) - loc)
+    mu = as_inexact(mu)
+    inside = (k >= 0) & (k < np.inf)
+    ks = _safe(as_inexact(k), ~inside, 0.0)
+    val = (gammainc if upper else gammaincc)(ks + 1.0, mu)
+    below, above = (1.0, 0.0) if upper else (0.0, 1.0)
+    return _valid(mu >= 0, _where(k < 0, below, _where(k == np.inf, above, val)))
+
+
+@_method("poisson", "cdf")
+def poisson_cdf(k, mu, loc=0):
+    """``k`` (counts) carries no derivative; ``mu`` does."""
+    return _poisson_cdf(k, mu, loc, False)
+
+
+@_method("poisson", "sf")
+def poisson_sf(k, mu, loc=0):
+    """``k`` (counts) carries no derivative; ``mu`` does."""
+    return _poisson_cdf(k, mu, loc, True)
+
+
+poisson_logcdf = _log_of(poisson_cdf, "poisson", "logcdf")
+poisson_logsf = _log_of(poisson_sf, "poisson", "logsf")
+
+
 # ---------------------------------------------------------------- dirichlet
+
+def _flag(cond):
+    """The Python truth of a traced condition (under jit a guard on it, not on the
+    values), or None under vmap, where each example may differ."""
+    try:
+        return bool(cond)
+    except TypeError:
+        return None
+
 
 def _concrete(x):
     if isinstance(x, Tracer):
@@ -227,8 +407,7 @@ dirichlet_pdf = _exp_of(dirichlet_logpdf, "dirichlet", "pdf")
 
 # ---------------------------------------------------------------- multivariate_normal
 
-def _mvn_params(x, mean, cov):
-    x = as_inexact(x)
+def _mvn_mean_cov(mean, cov):
     cov = as_inexact(1.0 if cov is None else cov)
     if mean is None:
         dim = 1 if len(shape_of(cov)) < 2 else shape_of(cov)[0]
@@ -241,6 +420,12 @@ def _mvn_params(x, mean, cov):
             (len(cs) == 2 and cs != (dim, dim)):
         raise ValueError(f"Array 'cov' must be of shape ({dim}, {dim}), but it has "
                          f"shape {cs}.")
+    return mean, cov, dim
+
+
+def _mvn_params(x, mean, cov):
+    x = as_inexact(x)
+    mean, cov, dim = _mvn_mean_cov(mean, cov)
     xs = shape_of(x)
     if not xs:
         x = reshape(x, (1,))
@@ -256,28 +441,112 @@ def _squeeze(out):
     return reshape(out, tuple(d for d in s if d != 1))
 
 
+def _chol_logdet(chol):
+    return 2.0 * reduce_sum(log(einsum_p.bind(chol, subscripts="ii->i")), (0,))
+
+
+def _maha(chol, dev, dim):
+    """sum over the last axis of (L^-1 dev)^2, for dev of shape (..., dim)."""
+    lead = shape_of(dev)[:-1]
+    cols = transpose(reshape(dev, (size_of(lead), dim)), (1, 0))
+    z = solve_triangular_p.bind(chol, cols, lower=True, trans=0, unit_diagonal=False)
+    return reshape(reduce_sum(z * z, (0,)), lead)
+
+
+def _cho_solve(chol, b):
+    """(L L')^-1 b for a lower Cholesky factor L and a matrix b."""
+    y = solve_triangular_p.bind(chol, b, lower=True, trans=0, unit_diagonal=False)
+    return solve_triangular_p.bind(chol, y, lower=True, trans=1, unit_diagonal=False)
+
+
+class _PSD:
+    """SciPy's ``_PSD`` (``allow_singular=True``): pseudo-determinant and pseudo-inverse
+    of ``cov`` (its lower triangle, as SciPy's eigh reads it), on the eigenvectors whose
+    eigenvalues pass SciPy's cutoff ``1e6 * eps * max |w|``.
+
+    The eigenvectors ``u`` are those of ``stop_gradient(cov)``: no eigenvector
+    derivative (whose 1 / (w_i - w_j) repeated eigenvalues, cov = I for one, would make
+    infinite). In their basis ``u' cov u = [[P, Q], [Q', R]]`` (kept / null directions),
+    and a matrix of the same rank is ``X P X'`` with ``X = [I; K']``, ``K = P^-1 Q``. So
+
+        pdet = det(P) det(I + K K'),  pinv = X (X'X)^-1 P^-1 (X'X)^-1 X',
+
+    which are SciPy's values at ``cov`` (where Q = 0) and exact to every order along
+    matrices of the same rank, whose support turns with Q. Perturbations that change
+    the rank (R) have no effect: SciPy's pseudo-determinant jumps there. For a
+    nonsingular ``cov`` nothing is null and this is logdet(cov) and cov^-1: then (when
+    that is known, i.e. not under vmap) the regular density's Cholesky form is used."""
+
+    def __init__(self, cov, dim):
+        eye = np.eye(dim)
+        if len(shape_of(cov)) < 2:
+            cov = eye * broadcast_to(cov, (dim,))      # scalar * I or diag(cov)
+        else:
+            cov = _where(np.tri(dim, dtype=bool), cov, transpose(cov, (1, 0)))
+        w, u = nla.eigh(stop_gradient_p.bind(cov) if isinstance(cov, Tracer) else cov)
+        eps = 1e6 * np.finfo(np.float64).eps * EW["maximum"].bind(abs(w[0]), abs(w[-1]))
+        if _flag(w[0] < -eps):
+            raise ValueError("The input matrix must be symmetric positive semidefinite.")
+        self.dim, self.eps = dim, eps
+        # nonsingular (a guard under jit): the regular density, the same function
+        self.regular = _flag(w[0] > eps)
+        if self.regular:
+            self.lp = nla.cholesky(cov)
+            self.log_pdet, self.rank = _chol_logdet(self.lp), float(dim)
+            return
+        keep = w > eps
+        c = transpose(u, (1, 0)) @ cov @ u
+        self.lp = nla.cholesky(_where(keep[:, None] & keep[None, :], c, eye))
+        self.k = _cho_solve(self.lp, _where(keep[:, None] & ~keep[None, :], c, 0.0))
+        self.lg = nla.cholesky(eye + self.k @ transpose(self.k, (1, 0)))
+        self.log_pdet = _chol_logdet(self.lp) + _chol_logdet(self.lg)
+        self.rank = reduce_sum(_where(keep, 1.0, 0.0), (0,))
+        self.keep, self.u = keep[:, None], u
+
+    def logpdf(self, dev):
+        if self.regular:
+            return -0.5 * (self.rank * _LOG_2PI + self.log_pdet + _maha(self.lp, dev, self.dim))
+        lead = shape_of(dev)[:-1]
+        y = transpose(reshape(dev, (size_of(lead), self.dim)) @ self.u, (1, 0))   # (dim, m)
+        y_keep, y_null = _where(self.keep, y, 0.0), _where(self.keep, 0.0, y)
+        v = _cho_solve(self.lg, y_keep + self.k @ y_null)          # (X'X)^-1 X' y
+        z = solve_triangular_p.bind(self.lp, v, lower=True, trans=0, unit_diagonal=False)
+        maha = reshape(reduce_sum(z * z, (0,)), lead)
+        out = -0.5 * (self.rank * _LOG_2PI + self.log_pdet + maha)
+        off = y_null - transpose(self.k, (1, 0)) @ y_keep           # off the support
+        residual = reshape(EW["sqrt"].bind(reduce_sum(off * off, (0,))), lead)
+        return _where(residual < 1e3 * self.eps, out, -np.inf)
+
+
 @_method("multivariate_normal", "logpdf")
 def mvn_logpdf(x, mean=None, cov=1, allow_singular=False):
     """Via a Cholesky factor of ``cov`` (its lower triangle is used, as SciPy's eigh
-    does); a scalar or 1-D ``cov`` is a (diagonal) variance. ``allow_singular=True``
-    is not supported inside transformations."""
-    if allow_singular:
-        raise NotImplementedError("multivariate_normal.logpdf(allow_singular=True) is "
-                                  "not supported inside a transformation")
+    does); a scalar or 1-D ``cov`` is a (diagonal) variance. With
+    ``allow_singular=True``, SciPy's pseudo-determinant and pseudo-inverse, -inf off
+    the support; derivatives in a singular ``cov`` hold its rank fixed."""
     x, mean, cov, dim = _mvn_params(x, mean, cov)
     dev = x - mean
-    lead = shape_of(dev)[:-1]
+    if allow_singular:
+        return _squeeze(_PSD(cov, dim).logpdf(dev))
     if len(shape_of(cov)) < 2:
         var = broadcast_to(cov, (dim,))
         logdet = reduce_sum(log(var), (0,))
         maha = reduce_sum(dev * dev / var, (len(shape_of(dev)) - 1,))
     else:
         chol = nla.cholesky(cov)     # reads (and differentiates) the lower triangle only
-        logdet = 2.0 * reduce_sum(log(einsum_p.bind(chol, subscripts="ii->i")), (0,))
-        cols = reshape(dev, (size_of(lead), dim)).T
-        z = solve_triangular_p.bind(chol, cols, lower=True, trans=0, unit_diagonal=False)
-        maha = reshape(reduce_sum(z * z, (0,)), lead)
+        logdet = _chol_logdet(chol)
+        maha = _maha(chol, dev, dim)
     return _squeeze(-0.5 * (dim * _LOG_2PI + logdet + maha))
+
+
+@_method("multivariate_normal", "entropy")
+def mvn_entropy(mean=None, cov=1):
+    """0.5 (rank (log(2 pi) + 1) + log pdet(cov)), with SciPy's pseudo-determinant
+    (a singular ``cov`` is allowed, as in SciPy; see ``logpdf(allow_singular=True)``
+    for its derivatives)."""
+    mean, cov, dim = _mvn_mean_cov(mean, cov)
+    psd = _PSD(cov, dim)
+    return 0.5 * (psd.rank * (_LOG_2PI + 1.0) + psd.log_pdet)
 
 
 mvn_pdf = _exp_of(mvn_logpdf, "multivariate_normal", "pdf")
@@ -324,7 +593,7 @@ def logistic_logpdf(x, loc=0, scale=1):
 logistic_pdf = _exp_of(logistic_logpdf, "logistic", "pdf")
 
 
-DISTRIBUTIONS = ("norm", "t", "gamma", "beta", "poisson", "dirichlet",
+DISTRIBUTIONS = ("norm", "t", "gamma", "chi2", "beta", "poisson", "dirichlet",
                  "multivariate_normal", "expon", "laplace", "cauchy", "logistic")
 
 
