@@ -582,11 +582,13 @@ class SVD(_StackPrimitive):
         if m > n:
             dav = _mm(t, v)
             comp = dav - _mm(u, _mm(_H(u), dav))
-            du = du + _nan_where(comp * _row(sinv), _row(ew.equal_p.bind(s, 0.0)), comp)
+            du = du + _nan_where(comp * _row(sinv), _row(ew.equal_p.bind(s, 0.0)), comp,
+                                 dav)
         if n > m:
             dahu = _mm(_H(t), u)
             comp = dahu - _mm(v, _mm(vh, dahu))
-            dv = dv + _nan_where(comp * _row(sinv), _row(ew.equal_p.bind(s, 0.0)), comp)
+            dv = dv + _nan_where(comp * _row(sinv), _row(ew.equal_p.bind(s, 0.0)), comp,
+                                 dahu)
         return out, [du, ds, _H(dv)]
 
     def vjp(self, ct, ans, args, needs, *, full_matrices, compute_uv, hermitian):
@@ -614,7 +616,7 @@ class SVD(_StackPrimitive):
             xbar = _mm(mT(u), ct_u)
             if m > n:
                 e = ct_u - _mm(_conj(u), _mm(mT(u), ct_u))
-                e = _undetermined(e * _row(sinv), _row(zero_s), e, _SVD_TIED)
+                e = _undetermined(e * _row(sinv), _row(zero_s), e, _SVD_TIED, ct_u)
                 extra = _add(extra, _mm(e, _conj(vh)))
         if not _is_zero(ct_vh):
             v = _H(vh)
@@ -622,7 +624,7 @@ class SVD(_StackPrimitive):
             ybar = _mm(mT(v), ct_v)
             if n > m:
                 g = ct_v - _mm(_conj(v), _mm(mT(v), ct_v))
-                g = _undetermined(g * _row(sinv), _row(zero_s), g, _SVD_TIED)
+                g = _undetermined(g * _row(sinv), _row(zero_s), g, _SVD_TIED, ct_v)
                 extra = _add(extra, _mm(_conj(u), _H(g)))
         if xbar is not None or ybar is not None:
             fm, tied = _gap_inverse(s)
