@@ -161,10 +161,9 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
         check_not_leaked(self)
     if method == "__call__":
         fn = HANDLED_UFUNCS.get(ufunc)
-        if fn is None:
-            raise NotImplementedError(
-                f"numpy.{ufunc.__name__} has no differentiable version in chainrule: "
-                "it cannot be applied to a traced value")
+        if fn is None:       # SciPy's ufuncs (loads the scipy layer), or an error naming it
+            from ..scipy.api import traced_ufunc
+            fn = traced_ufunc(ufunc)
         return fn(*inputs, **kwargs)
     if method == "at":
         return _ufunc_at(ufunc, *inputs)
