@@ -106,13 +106,23 @@ def _log_of(fn, dist, method):
 
 # ---------------------------------------------------------------- norm
 
+def _scale(scale):
+    """``scale`` where it is valid (> 0) and 1 elsewhere: the result there is nan
+    (``_valid``), and computing it raises no floating-point warning."""
+    scale = as_inexact(scale)
+    bad = scale <= 0
+    if isinstance(bad, (bool, np.bool_)):
+        return 1.0 if bad else scale
+    return select_p.bind(bad, 1.0, scale)
+
+
 def _z(x, loc, scale):
-    return (as_inexact(x) - loc) / scale
+    return (as_inexact(x) - loc) / _scale(scale)
 
 
 def _norm_logpdf(x, loc=0, scale=1):
     z = _z(x, loc, scale)
-    return _valid(scale > 0, -0.5 * z * z - 0.5 * _LOG_2PI - log(as_inexact(scale)))
+    return _valid(scale > 0, -0.5 * z * z - 0.5 * _LOG_2PI - log(_scale(scale)))
 
 
 norm_logpdf = _method("norm", "logpdf")(_norm_logpdf)
@@ -156,7 +166,7 @@ def t_logpdf(x, df, loc=0, scale=1):
     z = _z(x, loc, scale)
     df = as_inexact(df)
     half = 0.5 * (df + 1.0)
-    val = (gammaln(half) - gammaln(0.5 * df) - 0.5 * (log(df) + _LOG_PI) - log(as_inexact(scale))
+    val = (gammaln(half) - gammaln(0.5 * df) - 0.5 * (log(df) + _LOG_PI) - log(_scale(scale))
            - half * log1p(z * z / df))
     return _valid((scale > 0) & (df > 0), val)
 
@@ -204,7 +214,7 @@ def gamma_logpdf(x, a, loc=0, scale=1):
     a = as_inexact(a)
     inside = z >= 0
     zs = _safe(z, ~inside, 1.0)
-    val = xlogy(a - 1.0, zs) - zs - gammaln(a) - log(as_inexact(scale))
+    val = xlogy(a - 1.0, zs) - zs - gammaln(a) - log(_scale(scale))
     return _valid((scale > 0) & (a > 0), _support(inside, val))
 
 
@@ -247,7 +257,7 @@ def chi2_logpdf(x, df, loc=0, scale=1):
     zs = _safe(z, ~inside, 1.0)
     half = 0.5 * df
     val = xlogy(half - 1.0, zs) - 0.5 * zs - gammaln(half) - _LOG_2 * half \
-        - log(as_inexact(scale))
+        - log(_scale(scale))
     return _valid((scale > 0) & (df > 0), _support(inside, val))
 
 
@@ -278,7 +288,7 @@ def beta_logpdf(x, a, b, loc=0, scale=1):
     a, b = as_inexact(a), as_inexact(b)
     inside = (z >= 0) & (z <= 1)
     zs = _safe(z, ~inside, 0.5)
-    val = xlogy(a - 1.0, zs) + xlog1py(b - 1.0, -zs) - betaln(a, b) - log(as_inexact(scale))
+    val = xlogy(a - 1.0, zs) + xlog1py(b - 1.0, -zs) - betaln(a, b) - log(_scale(scale))
     return _valid((scale > 0) & (a > 0) & (b > 0), _support(inside, val))
 
 
@@ -558,7 +568,7 @@ mvn_pdf = _exp_of(mvn_logpdf, "multivariate_normal", "pdf")
 def expon_logpdf(x, loc=0, scale=1):
     z = _z(x, loc, scale)
     inside = z >= 0
-    return _valid(scale > 0, _support(inside, -z - log(as_inexact(scale))))
+    return _valid(scale > 0, _support(inside, -z - log(_scale(scale))))
 
 
 expon_pdf = _exp_of(expon_logpdf, "expon", "pdf")
@@ -567,7 +577,7 @@ expon_pdf = _exp_of(expon_logpdf, "expon", "pdf")
 @_method("laplace", "logpdf")
 def laplace_logpdf(x, loc=0, scale=1):
     z = _z(x, loc, scale)
-    return _valid(scale > 0, -abs(z) - log(2.0 * as_inexact(scale)))
+    return _valid(scale > 0, -abs(z) - log(2.0 * _scale(scale)))
 
 
 laplace_pdf = _exp_of(laplace_logpdf, "laplace", "pdf")
@@ -576,7 +586,7 @@ laplace_pdf = _exp_of(laplace_logpdf, "laplace", "pdf")
 @_method("cauchy", "logpdf")
 def cauchy_logpdf(x, loc=0, scale=1):
     z = _z(x, loc, scale)
-    return _valid(scale > 0, -_LOG_PI - log(as_inexact(scale)) - log1p(z * z))
+    return _valid(scale > 0, -_LOG_PI - log(_scale(scale)) - log1p(z * z))
 
 
 cauchy_pdf = _exp_of(cauchy_logpdf, "cauchy", "pdf")
@@ -587,7 +597,7 @@ def logistic_logpdf(x, loc=0, scale=1):
     z = _z(x, loc, scale)
     # log(e^-z / (1 + e^-z)^2) = -|z| - 2 log1p(e^-|z|)
     az = abs(z)
-    return _valid(scale > 0, -az - 2.0 * log1p(exp(-az)) - log(as_inexact(scale)))
+    return _valid(scale > 0, -az - 2.0 * log1p(exp(-az)) - log(_scale(scale)))
 
 
 logistic_pdf = _exp_of(logistic_logpdf, "logistic", "pdf")
