@@ -212,8 +212,8 @@ class LogSumExp(Primitive):
         return out
 
     def batch(self, args, dims, *, axis, keepdims, signed):
-        return self.bind(*batch_to_front(args, dims), axis=tuple(i + 1 for i in axis), keepdims=keepdims,
-                         signed=signed), 0
+        return self.bind(*batch_to_front(args, dims), axis=tuple(i + 1 for i in axis),
+                         keepdims=keepdims, signed=signed), 0
 
     def cost(self, args, ans, **params):
         return 4 * _size(shape_of(args[0]))
