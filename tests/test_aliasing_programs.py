@@ -2,10 +2,12 @@
 in-place writes (tests/aliasing_programs.py), each checked under chainrule against
 NumPy's own values and central finite differences of the NumPy program.
 
-For every program: the values of every array it made (eager, under ``jit`` and, for a
-batch of inputs, under ``vmap`` against a loop); the gradient of a weighted sum of them
-(``grad``, and ``jit(grad)``), the tangent of every output (``jvp``) and the cotangent
-pulled back (``vjp``), each against finite differences along a random direction.
+For every program: the values of every array it made (reverse and forward mode, ``jit``'s
+tracing and compiled calls and, for a batch of inputs, ``vmap`` against a loop); the
+gradient of a weighted sum of them (``grad``, and ``jit(grad)``'s two calls), the tangent
+of every output (``jvp``) and the cotangent pulled back (``vjp``), each against finite
+differences along a random direction; for every tenth program a Hessian-vector product
+(forward over reverse) against differences of gradients.
 ``PROGRAMS`` programs in ``CHUNKS`` chunks (a failure names the seed and prints the
 program).
 """
@@ -52,14 +54,23 @@ def check_program(seed):
             if np.shape(g) != np.shape(r) or not np.allclose(g, r, rtol=1e-12, atol=1e-12):
                 fail(f"{what}: output {p.outputs[k]}", g, r)
 
-    close_values("jit value", [np.asarray(o) for o in cr.jit(prog)(x.copy())])
+    jitted = cr.jit(prog)
+    close_values("jit value (tracing call)", [np.asarray(o) for o in jitted(x.copy())])
+    close_values("jit value (compiled call)", [np.asarray(o) for o in jitted(x.copy())])
     tol = 1e-5 * (1 + abs(fd_loss))
     g = cr.grad(loss)(x)
     if abs(float(np.sum(g * u)) - fd_loss) > tol:
         fail("grad . u", float(np.sum(g * u)), fd_loss)
-    gj = cr.jit(cr.grad(loss))(x)
-    if not np.allclose(gj, g, rtol=1e-9, atol=1e-12):
-        fail("jit(grad)", gj, g)
+    jgrad = cr.jit(cr.grad(loss))
+    for call in ("tracing", "compiled"):
+        gj = jgrad(x)
+        if not np.allclose(gj, g, rtol=1e-9, atol=1e-12):
+            fail(f"jit(grad) ({call} call)", gj, g)
+    if seed % 10 == 0:          # second order: forward-over-reverse against differences
+        _, hu = cr.jvp(cr.grad(loss), (x,), (u,))
+        want = (cr.grad(loss)(x + H * u) - cr.grad(loss)(x - H * u)) / (2 * H)
+        if not np.allclose(hu, want, rtol=1e-4, atol=1e-5):
+            fail("hessian-vector product", hu, want)
     vals, tans = cr.jvp(prog, (x,), (u,))
     close_values("jvp value", [np.asarray(v) for v in vals])
     for k, (t, d) in enumerate(zip(tans, fd)):

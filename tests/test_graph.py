@@ -243,3 +243,17 @@ def test_linearize_replays_only_the_linear_part():
     # under another transformation it runs forward mode afresh: same numbers
     np.testing.assert_allclose(cr.vmap(f_jvp)(np.stack([v, 2 * v])),
                                np.stack([f_jvp(v), f_jvp(2 * v)]), rtol=1e-12)
+
+
+def test_jit_keeps_a_broadcast_whose_every_operand_is_broadcast():
+    """codegen dropped broadcast_to(x, S) feeding `b * b` (or two broadcasts added),
+    so the compiled call computed on x's smaller shape (found by the aliasing programs)."""
+    def f(x):
+        b = cnp.broadcast_to(x * 1.0, (2,) + x.shape)
+        c = cnp.broadcast_to(cnp.sin(x), (2,) + x.shape)
+        return b * b, b + c, cnp.sum(b * b)
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    jf = cr.jit(f)
+    for _ in range(2):                   # the tracing call and the compiled call
+        for got, want in zip(jf(x), f(x)):
+            np.testing.assert_allclose(got, want, rtol=1e-14)

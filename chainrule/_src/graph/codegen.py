@@ -263,6 +263,8 @@ def _elide_broadcasts(eqns, outs, guards):
         for j, x in enumerate(ins):
             if not isinstance(x, Literal):
                 uses.setdefault(x.id, []).append((k, j))
+    # the other operand keeps the shape only if it is not itself an elided broadcast
+    broadcasts = {e.outs[0].id for e, _ in eqns if e.prim.name == "broadcast_to"}
     for e, ins in eqns:
         if e.prim.name != "broadcast_to" or isinstance(ins[0], Literal):
             continue
@@ -275,6 +277,7 @@ def _elide_broadcasts(eqns, outs, guards):
             other = cins[1 - j] if len(cins) == 2 else None
             if ce.prim.name not in ("add", "subtract", "multiply", "divide") or \
                     other is None or other.shape != b.shape or \
+                    (not isinstance(other, Literal) and other.id in broadcasts) or \
                     ce.outs[0].shape != b.shape:
                 ok = False
                 break
