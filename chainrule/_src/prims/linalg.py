@@ -562,9 +562,9 @@ class SVD(_StackPrimitive):
         if not compute_uv:
             return out, [ds]
         m, n = shape_of(a)[-2:]
-        # with P = U^H dA V = S + A (Hermitian and skew parts), U rotates by
-        # F- o S + F+ o A and V by F- o S - F+ o A (F-_ij = 1/(s_j - s_i),
-        # F+_ij = 1/(s_j + s_i)): S couples a repeated pair (undetermined: NaN), A only a
+        # with P = U^H dA V = S + K (Hermitian and skew parts), U rotates by
+        # F- o S + F+ o K and V by F- o S - F+ o K (F-_ij = 1/(s_j - s_i),
+        # F+_ij = 1/(s_j + s_i)): S couples a repeated pair (undetermined: NaN), K only a
         # pair of zeros
         fm, tied = _gap_inverse(s)
         fp, zeros = _sum_inverse(s)
