@@ -171,6 +171,12 @@ def _layouts(x):
 
 def register(kind, fn, args, kwargs, out):
     """The aliasing of a public function's result (``numpy_function(view=kind)``)."""
+    if kind is None:                             # a new array, never an argument itself
+        if isinstance(out, Tracer):
+            for a in args:
+                if a is out:
+                    return copy_of(out)
+        return out
     if kind == "identity":
         return out
     if kind == "diag":                           # np.diag of a matrix: its diagonal

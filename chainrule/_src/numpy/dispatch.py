@@ -11,7 +11,7 @@ import functools
 
 import numpy as np
 
-from ..core import _state, Tracer
+from ..core import _state
 from . import aliasing
 
 HANDLED_FUNCTIONS = {}    # numpy function -> chainrule wrapper (__array_function__)
@@ -36,38 +36,20 @@ def numpy_function(np_fn, module="numpy", name=None, view=None):
     def deco(traced):
         fname = name or traced.__name__
 
-        if view is None:
-            @functools.wraps(traced)
-            def wrapper(*args, **kwargs):
-                if _state.trace is None:
-                    return np_fn(*args, **kwargs)
-                if aliasing._local.depth:
-                    return traced(*args, **kwargs)
-                if "out" in kwargs and kwargs["out"] is not None:
-                    return aliasing.write_out(kwargs.pop("out"), wrapper(*args, **kwargs))
-                aliasing._local.depth = 1
-                try:
-                    out = traced(*args, **kwargs)
-                finally:
-                    aliasing._local.depth = 0
-                if isinstance(out, Tracer):
-                    for a in args:
-                        if a is out:             # NumPy returns a new array
-                            return aliasing.copy_of(out)
-                return out
-        else:
-            @functools.wraps(traced)
-            def wrapper(*args, **kwargs):
-                if _state.trace is None:
-                    return np_fn(*args, **kwargs)
-                if aliasing._local.depth:
-                    return traced(*args, **kwargs)
-                aliasing._local.depth = 1
-                try:
-                    out = traced(*args, **kwargs)
-                finally:
-                    aliasing._local.depth = 0
-                return aliasing.register(view, wrapper, args, kwargs, out)
+        @functools.wraps(traced)
+        def wrapper(*args, **kwargs):
+            if _state.trace is None:
+                return np_fn(*args, **kwargs)
+            if aliasing._local.depth:            # called by chainrule's own code
+                return traced(*args, **kwargs)
+            if view is None and kwargs.get("out") is not None:
+                return aliasing.write_out(kwargs.pop("out"), wrapper(*args, **kwargs))
+            aliasing._local.depth = 1
+            try:
+                out = traced(*args, **kwargs)
+            finally:
+                aliasing._local.depth = 0
+            return aliasing.register(view, wrapper, args, kwargs, out)
         wrapper.__doc__ = _doc(np_fn, traced, module, fname)
         wrapper.traced = traced
         wrapper.numpy_function = np_fn
