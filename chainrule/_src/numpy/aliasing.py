@@ -189,16 +189,14 @@ def register(kind, fn, args, kwargs, out):
     if not isinstance(base, Tracer) or not isinstance(out, Tracer):
         return out
     step = Step(fn, args[1:], kwargs)
-    if out is base:             # an unchanged shape: the same array, unless NumPy copies
-        if kind == "maybe" and (kwargs.get("copy") or not numpy_makes_view(base, step)):
-            return _maybe_view(base, copy_of(out), step, kwargs)
+    if kind == "maybe":                          # reshape/ravel: NumPy decides
+        return _maybe_view(base, out, step, kwargs)
+    if out is base:                              # an unchanged shape: the same array
         return out
     if kind == "always":
         return make_view(base, out, step)
     if kind == "readonly":
         return make_view(base, out, step, writeable=False)
-    if kind == "maybe":                          # reshape/ravel: NumPy decides
-        return _maybe_view(base, out, step, kwargs)
     if kind in ("real", "imag"):
         if dtype_of(base).kind == "c":
             return make_view(base, out, Step(fn, args[1:], kwargs, kind))
@@ -207,20 +205,22 @@ def register(kind, fn, args, kwargs, out):
 
 
 def _maybe_view(base, out, step, kwargs):
-    """reshape/ravel: a view when NumPy's would be one (``copy=`` as NumPy's)."""
+    """reshape/ravel: a view when NumPy's would be one (``copy=`` as NumPy's). ``out``
+    may be ``base`` itself (an unchanged shape)."""
     copy = kwargs.get("copy")
-    if copy:
+    view = False if copy else numpy_makes_view(base, step)
+    if view is False:
+        if copy is False:
+            raise ValueError("Unable to avoid creating a copy while reshaping.")
         return copy_of(out) if out is base else out
-    view = numpy_makes_view(base, step)
+    if out is base:
+        if view:
+            return out
+        out = copy_of(out)
+    make_view(base, out, step)
     if view is None:                             # unknown under vmap: writes raise
-        make_view(base, out, step)
         out._alias.writeable = None
-        return out
-    if view:
-        return make_view(base, out, step)
-    if copy is False:
-        raise ValueError("Unable to avoid creating a copy while reshaping.")
-    return copy_of(out) if out is base else out
+    return out
 
 
 def _several(kind, fn, args, kwargs, out):
@@ -250,22 +250,16 @@ def _nth_each(v, fn, k, shapes, kwargs):
     return fn(*args, **kwargs)[k]
 
 
-def getitem_view(x, idx, out):
-    """``x[idx]``: basic indexing that does not pick a single element is a view."""
-    if not isinstance(out, Tracer) or _local.depth:
+def getitem_view(x, spec, out):
+    """``x[spec]``: basic indexing that does not pick a single element is a view."""
+    if _local.depth or ARRAY in spec or (len(spec) == len(shape_of(x)) and
+                                         all(type(s) is int for s in spec)):
         return out
-    return make_view(x, out, Step(_index, (idx,)))
+    return make_view(x, out, Step(_index, (join_index(spec, ()),)))
 
 
 def _index(v, idx):
     return v[idx]
-
-
-def is_basic_view(spec, ndim):
-    """Whether ``x[spec]`` is a view in NumPy (basic indexing, not one element)."""
-    if ARRAY in spec:
-        return False
-    return not (len(spec) == ndim and all(type(s) is int for s in spec))
 
 
 def copy_of(x, order="K"):

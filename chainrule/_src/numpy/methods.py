@@ -219,11 +219,7 @@ def _getitem(self, idx):
     if _state.trace is None:
         check_not_leaked(self)
     spec, arrays = split_index(idx)
-    out = getitem_p.bind(self, *arrays, spec=spec)
-    if not aliasing._local.depth and aliasing.is_basic_view(spec, len(self.shape)):
-        return aliasing.make_view(self, out, aliasing.Step(
-            aliasing._index, (join_index(spec, ()),)))
-    return out
+    return aliasing.getitem_view(self, spec, getitem_p.bind(self, *arrays, spec=spec))
 
 
 def _setitem(self, idx, value):
