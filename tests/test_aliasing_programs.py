@@ -29,8 +29,10 @@ def _outputs(prog, x):
         return [np.asarray(o, dtype=np.float64) for o in prog(x.copy())]
 
 
-def check_program(seed):
-    """Raise AssertionError (with the program) on any mismatch."""
+def check_program(seed, lazy=False):
+    """Raise AssertionError (with the program) on any mismatch. ``lazy``: only the eager
+    reverse and forward modes (with the size thresholds of pending factors and deferred
+    evaluation at 1, so that every value takes those paths)."""
     p = generate(seed)
     prog = p.function()
     x = generate_input(p)
@@ -54,13 +56,21 @@ def check_program(seed):
             if np.shape(g) != np.shape(r) or not np.allclose(g, r, rtol=1e-12, atol=1e-12):
                 fail(f"{what}: output {p.outputs[k]}", g, r)
 
-    jitted = cr.jit(prog)
-    close_values("jit value (tracing call)", [np.asarray(o) for o in jitted(x.copy())])
-    close_values("jit value (compiled call)", [np.asarray(o) for o in jitted(x.copy())])
     tol = 1e-5 * (1 + abs(fd_loss))
     g = cr.grad(loss)(x)
     if abs(float(np.sum(g * u)) - fd_loss) > tol:
         fail("grad . u", float(np.sum(g * u)), fd_loss)
+    if lazy:
+        vals, pullback = cr.vjp(prog, x)
+        close_values("vjp (reverse-mode) value", [np.asarray(v) for v in vals])
+        vals, tans = cr.jvp(prog, (x,), (u,))
+        for k, (t, d) in enumerate(zip(tans, fd)):
+            if not np.allclose(t, d, rtol=1e-5, atol=1e-5):
+                fail(f"jvp tangent of {p.outputs[k]}", t, d)
+        return None
+    jitted = cr.jit(prog)
+    close_values("jit value (tracing call)", [np.asarray(o) for o in jitted(x.copy())])
+    close_values("jit value (compiled call)", [np.asarray(o) for o in jitted(x.copy())])
     jgrad = cr.jit(cr.grad(loss))
     for call in ("tracing", "compiled"):
         gj = jgrad(x)
@@ -106,6 +116,17 @@ def test_random_programs(chunk):
     per = PROGRAMS // CHUNKS
     for seed in range(chunk * per, (chunk + 1) * per):
         check_program(seed)
+
+
+@pytest.mark.parametrize("chunk", range(4))
+def test_random_programs_on_the_lazy_paths(chunk, monkeypatch):
+    """Large arrays take pending scale factors and deferred evaluation in reverse mode;
+    with the size thresholds at 1 every value does."""
+    from chainrule._src import core
+    monkeypatch.setattr(core, "LAZY_SIZE", 1)
+    monkeypatch.setattr(core, "DEFER_SIZE", 1)
+    for seed in range(5000 + chunk * 100, 5000 + (chunk + 1) * 100):
+        check_program(seed, lazy=True)
 
 
 def test_programs_exercise_every_kind_of_statement():
