@@ -31,6 +31,10 @@ from numpy import (  # noqa: E402,F401
 
 
 def __getattr__(name):
+    # A function registered after this import (an elementwise row added at run time)
+    fn = _dispatch.PUBLIC["numpy"].get(name)
+    if fn is not None:
+        return fn
     # Every other NumPy name: NumPy's own object. Called on a traced value it raises
     # an error naming the function (see Tracer.__array_function__).
     try:

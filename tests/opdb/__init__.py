@@ -15,6 +15,10 @@ Row(name, fn, ref, samples, ...):
     order     derivative order to check (2 by default; 1 for expensive rules)
     grad      False for non-differentiable functions (values are still checked)
     tol       tolerance for finite-difference checks
+
+A row of a function whose primitive declares removable singularities
+(prims/elementwise.py ``Removable``: sinc at 0) gets, automatically, a sample at each
+declared point (:func:`singular_samples`).
 """
 import dataclasses
 
@@ -91,5 +95,27 @@ def all_rows():
                 raise
     rows = []
     for m in mods:
-        rows.extend(m.ROWS)
+        rows.extend(with_singular_samples(r) for r in m.ROWS)
     return rows
+
+
+def singular_samples(row):
+    """Samples of a unary row at each removable singular point its primitive declares
+    (``fn.primitive.removable``): the row's first sample with every other element moved
+    to the point (the point among ordinary values), and the point alone, in the
+    sample's dtype (a complex row gets complex points)."""
+    removable = getattr(getattr(row.fn, "primitive", None), "removable", None)
+    if removable is None or not row.samples:
+        return []
+    first = np.asarray(row.samples[0].args[0])
+    out = []
+    for p in removable.limits:
+        mixed = first.copy()
+        mixed.flat[::2] = p
+        out += [S(mixed), S(np.array(p, dtype=first.dtype))]
+    return out
+
+
+def with_singular_samples(row):
+    extra = singular_samples(row)
+    return dataclasses.replace(row, samples=row.samples + extra) if extra else row

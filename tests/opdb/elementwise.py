@@ -16,9 +16,10 @@ UNARY = {
     "log2": pos, "log10": pos, "log1p": pos, "sqrt": pos, "cbrt": pos, "square": randn,
     "reciprocal": pos, "deg2rad": randn, "rad2deg": randn, "fabs": pos,
     "absolute": randn, "real": randn, "imag": randn, "conjugate": randn, "angle": cplx,
+    "sinc": randn,
 }
 HOLOMORPHIC = ["negative", "sin", "cos", "tan", "sinh", "cosh", "tanh", "exp", "log",
-               "sqrt", "square", "reciprocal", "expm1", "log1p", "arctan", "arcsinh"]
+               "sqrt", "square", "reciprocal", "expm1", "log1p", "arctan", "arcsinh", "sinc"]
 BINARY = {
     "add": (randn, randn), "subtract": (randn, randn), "multiply": (randn, randn),
     "divide": (randn, pos), "power": (pos, randn), "arctan2": (randn, pos),

@@ -1,10 +1,12 @@
-"""chainrule.numpy's ufuncs: one wrapper per elementwise primitive, generated from
-the tables in ``prims/elementwise.py``, plus the NumPy aliases (abs, conj, ...)."""
+"""chainrule.numpy's elementwise functions: one wrapper per primitive of the tables in
+``prims/elementwise.py`` (:func:`expose`: the wrapper, its entry in chainrule.numpy and
+the routing of ``np.<name>(tracer)``, for ufuncs and plain NumPy functions alike), plus
+the NumPy aliases (abs, conj, ...). A table row is all it takes."""
 import numpy as np
 
 from ..core import _state, Tracer
 from ..prims import elementwise as ew
-from .dispatch import HANDLED_UFUNCS, PUBLIC
+from .dispatch import HANDLED_UFUNCS, HANDLED_FUNCTIONS, PUBLIC
 from . import aliasing
 
 
@@ -30,10 +32,12 @@ def _make(name, np_fn, prim):
             out = trace.process(prim, (x, y), _NO_PARAMS)
             return out if out is not x and out is not y else aliasing.copy_of(out)
     fn.__name__ = fn.__qualname__ = name
-    fn.__doc__ = (f"Differentiable ``numpy.{name}`` (a ufunc; ``out=``/``where=`` are "
+    kind = "a ufunc" if isinstance(np_fn, np.ufunc) else "elementwise"
+    fn.__doc__ = (f"Differentiable ``numpy.{name}`` ({kind}; ``out=``/``where=`` are "
                   f"only supported outside transformations).\n\nSee NumPy's "
                   f"documentation of ``numpy.{name}``.")
     fn.numpy_function = np_fn
+    fn.primitive = prim
     return fn
 
 
@@ -84,13 +88,24 @@ def _check(name, args, kwargs):
 
 
 UFUNCS = {}
-for _name, _prim in ew.PRIMS.items():
-    if _name == "select":
-        continue
-    _np = getattr(np, _name)
-    UFUNCS[_name] = _make(_name, _np, _prim)
-    if isinstance(_np, np.ufunc):
-        HANDLED_UFUNCS[_np] = UFUNCS[_name]
+
+
+def expose(prim):
+    """Make the elementwise primitive ``prim`` (a row of prims/elementwise.py) the
+    function ``chainrule.numpy.<name>``, and route NumPy's own ``np.<name>`` on traced
+    values to it (``__array_ufunc__`` for a ufunc, ``__array_function__`` otherwise).
+    A row whose name NumPy lacks stands for its implementation."""
+    name = prim.name
+    np_fn = getattr(np, name, None) or prim.impl
+    fn = _make(name, np_fn, prim)
+    UFUNCS[name] = PUBLIC.setdefault("numpy", {})[name] = fn
+    (HANDLED_UFUNCS if isinstance(np_fn, np.ufunc) else HANDLED_FUNCTIONS)[np_fn] = fn
+    return fn
+
+
+for _prim in ew.PRIMS.values():
+    if _prim.name != "select":              # numpy.where (basic.py)
+        expose(_prim)
 
 # NumPy's aliases and the few ufuncs that are compositions
 _ALIASES = {"abs": "absolute", "conj": "conjugate", "true_divide": "divide",
@@ -117,10 +132,11 @@ def float_power(x, y, /, *args, **kwargs):
 
 UFUNCS["float_power"] = float_power
 HANDLED_UFUNCS[np.float_power] = float_power
-PUBLIC.setdefault("numpy", {}).update(UFUNCS)
+PUBLIC["numpy"].update(UFUNCS)
 
-# np.real / np.imag / np.conj are plain functions (not ufuncs) on ndarrays: route them too
-from .dispatch import HANDLED_FUNCTIONS  # noqa: E402
+
+# np.real / np.imag are plain functions (not ufuncs) that return views: their wrappers
+# replace the ones expose() made
 def _part(kind):
     ufunc = UFUNCS[kind]
 

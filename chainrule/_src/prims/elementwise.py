@@ -14,6 +14,14 @@ at 0, ...). Where the incoming tangent/cotangent is exactly 0, their rules evalu
 derivative at a point where it is finite (:func:`safe_point`), which gives 0 instead of
 ``0 * inf = nan``: this is what makes ``where(x > 0, sqrt(x), 0)`` differentiable at
 ``x = 0``.
+
+A unary row whose formula is 0/0 at a point where the function is smooth (sinc at 0)
+declares a :class:`Removable` singularity instead: the limits of the function and of
+its first two derivatives there, which the rules use at that point.
+
+Each row becomes a primitive in ``PRIMS`` (:func:`add_row`); ``numpy/ufuncs.py`` makes
+every primitive of ``PRIMS`` a chainrule.numpy function, routes ``np.<name>(tracer)`` to
+it, and the docs' function lists are generated from that registry.
 """
 import math
 import operator
@@ -107,6 +115,51 @@ class Unary(Primitive):
 
     def cost(self, args, ans):
         return self.flops * _size(ans)
+
+
+class Removable:
+    """Points where a unary row's derivative formula is 0/0 although the function is
+    smooth there, each with the limits of the function and of its first and second
+    derivatives: ``Removable({0.0: (1.0, 0.0, -math.pi ** 2 / 3)})`` for sinc.
+
+    At such a point ``x0`` the rules take the derivative to be ``d1 + d2 * (x - x0)``:
+    its value is ``d1`` and its own derivative ``d2``, so first and second derivatives
+    are exact there in forward and reverse mode (third ones are not). Elsewhere the
+    formula runs with the points replaced by ``safe`` (a point where it is finite), so
+    the unselected branch and its derivatives never turn into nan. The op database
+    adds a sample at every declared point (tests/opdb/__init__.py).
+    """
+
+    def __init__(self, limits, safe=None):
+        self.limits = {p: tuple(v) for p, v in limits.items()}
+        if any(len(v) != 3 for v in self.limits.values()):
+            raise ValueError("Removable: give (f, f', f'') at each point")
+        self.safe = max(self.limits) + 1.0 if safe is None else safe
+        if self.safe in self.limits:
+            raise ValueError(f"Removable: the safe point {self.safe} is a declared point")
+
+    def __repr__(self):
+        return f"Removable({self.limits})"
+
+
+class RemovableUnary(Unary):
+    """A unary row with a :class:`Removable` singularity (``removable``)."""
+
+    def __init__(self, name, impl, deriv, removable, flops=1):
+        super().__init__(name, impl, deriv, flops=flops)
+        self.removable = removable
+
+    def _d(self, t, x, ans):
+        r = self.removable
+        at = [equal_p.bind(x, p) for p in r.limits]
+        hit = at[0]
+        for m in at[1:]:
+            hit = logical_or_p.bind(hit, m)
+        d = self.deriv(select_p.bind(hit, r.safe, x),
+                       select_p.bind(hit, self.impl(r.safe), ans))
+        for m, (p, (_, d1, d2)) in zip(at, r.limits.items()):
+            d = select_p.bind(m, d1 + d2 * (x - p), d)
+        return d
 
 
 class Binary(Primitive):
@@ -294,7 +347,7 @@ def _py_or_np(py_op, np_op):
 
 
 # ------------------------------------------------------------------ unary table
-# name, numpy implementation, derivative(x, ans) [, singular]
+# name, numpy implementation, derivative(x, ans) [, singular: a safe point or Removable]
 _UNARY = [
     ("negative", operator.neg, lambda x, a: -1.0),
     ("positive", np.positive, lambda x, a: 1.0),
@@ -324,6 +377,8 @@ _UNARY = [
     ("deg2rad", np.deg2rad, lambda x, a: math.pi / 180.0),
     ("rad2deg", np.rad2deg, lambda x, a: 180.0 / math.pi),
     ("fabs", np.fabs, lambda x, a: sign(x)),
+    ("sinc", np.sinc, lambda x, a: (cos(math.pi * x) - a) / x,
+     Removable({0.0: (1.0, 0.0, -math.pi ** 2 / 3)})),
 ]
 
 _BINARY = [
@@ -523,13 +578,29 @@ class Angle(Primitive):
 # ------------------------------------------------------------------ build tables
 
 PRIMS = {}
+_BINARY_CLASSES = {"add": Linear, "subtract": Linear, "multiply": Multiply, "power": Power}
+
+
+def add_row(row, binary=False):
+    """The primitive of one row of ``_UNARY`` (``binary``: of ``_BINARY``), added to
+    ``PRIMS``. The tables below are built with it."""
+    if binary:
+        name, fn, dx, dy = row[:4]
+        prim = _BINARY_CLASSES.get(name, Binary)(name, fn, dx, dy, *row[4:])
+    else:
+        name, fn, d = row[:3]
+        if len(row) > 3 and isinstance(row[3], Removable):
+            prim = RemovableUnary(name, fn, d, *row[3:])
+        else:
+            prim = Unary(name, fn, d, *row[3:])
+    PRIMS[name] = prim
+    return prim
+
+
 for row in _UNARY:
-    name, fn, d = row[:3]
-    PRIMS[name] = Unary(name, fn, d, *row[3:])
+    add_row(row)
 for row in _BINARY:
-    name, fn, dx, dy = row[:4]
-    cls = {"add": Linear, "subtract": Linear, "multiply": Multiply, "power": Power}
-    PRIMS[name] = cls.get(name, Binary)(name, fn, dx, dy, *row[4:])
+    add_row(row, binary=True)
 for name in _NONDIFF:
     PRIMS[name] = NonDiffElementwise(name, _NONDIFF_OPS.get(name, getattr(np, name)))
 PRIMS["select"] = select_p = Select("select")
