@@ -236,12 +236,21 @@ class _Gen:
             b = rng.choice(others)
             fn = rng.choice(["add", "multiply", "subtract"])
             line = f"np.{fn}({b}, {self.value_for(ns, s)}, out={a})"
-        elif r < 0.95:
+        elif r < 0.93:
             fn = rng.choice(["sin", "tanh", "cos"])
             line = f"np.{fn}({a}, out={a})"
         else:
-            line = rng.choice([f"{a}.fill({round(rng.uniform(-1, 1), 2)})",
-                               f"{a}.sort(axis=-1)"])
+            n = ns[a].size
+            pos = [rng.randrange(n) for _ in range(rng.randrange(1, 4))]
+            line = rng.choice([
+                f"{a}.fill({round(rng.uniform(-1, 1), 2)})", f"{a}.sort(axis=-1)",
+                f"np.copyto({a}, {self.value_for(ns, s)})",
+                f"np.copyto({a}, {self.value_for(ns, s)}, where={a} > 0)",
+                f"np.put({a}, {pos}, {self.value_for(ns, (len(pos),))})",
+                f"np.putmask({a}, {a} < 0, {self.value_for(ns, s)})",
+                f"np.fill_diagonal({a}, {self.value_for(ns, ())})" if len(s) >= 2
+                else f"{a}[...] = {self.value_for(ns, s)}",
+                f"np.clip({a}, -10.0, 10.0, out={a})"])
         return self.accept(line)
 
 

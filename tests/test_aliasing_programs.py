@@ -136,5 +136,6 @@ def test_programs_exercise_every_kind_of_statement():
                    "np.swapaxes", "np.moveaxis", "np.expand_dims", "np.diagonal",
                    "np.broadcast_to", ".copy()", "np.copy(", ".astype(", ".flatten()",
                    "+=", "*=", "-=", "/=", "out=", "np.add.at", "np.multiply.at", "> ",
-                   ".fill(", ".sort(", "np.split("]:
+                   ".fill(", ".sort(", "np.split(", "np.copyto(", "np.put(",
+                   "np.putmask(", "np.fill_diagonal(", "np.clip("]:
         assert needle in text, needle

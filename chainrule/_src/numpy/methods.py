@@ -430,15 +430,19 @@ def _write_flat(a, pos, v):
 
 @numpy_function(np.putmask)
 def putmask(a, mask, values):
-    """``a.flat[n] = values.flat[n % len(values)]`` where ``mask.flat[n]``, in place."""
-    mask = np.broadcast_to(_concrete_mask(mask), a.shape).reshape(-1)
-    pos = np.flatnonzero(mask)
+    """``a.flat[n] = values.flat[n % len(values)]`` where ``mask.flat[n]``, in place: a
+    select, so a traced mask's values are never needed (vmap, jit)."""
+    size = int(np.prod(a.shape, dtype=np.int64))
     v = sp_reshape(values, (-1,)) if isinstance(values, Tracer) else \
         np.asarray(values).reshape(-1)
-    if v.shape[0] == 0:
+    if v.shape[0] == 0 or size == 0:
         return None
-    _write_flat(a, pos, getitem_p.bind(v, pos % v.shape[0], spec=(ARRAY,))
-                if isinstance(v, Tracer) else v[pos % v.shape[0]])
+    if v.shape[0] != size:
+        v = aliasing._inner(_namespace()["resize"], v, (size,))
+    new = _namespace()["where"](mask, sp_reshape(v, a.shape) if isinstance(v, Tracer)
+                                else v.reshape(a.shape), a)
+    aliasing.write(a, None, basic.astype(new, a.dtype) if isinstance(new, Tracer) else
+                   new, "set")
 
 
 @numpy_function(np.place)
