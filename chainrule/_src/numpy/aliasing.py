@@ -296,8 +296,7 @@ def write(target, idx, value, mode="set"):
         raise ValueError("assignment destination is read-only")
     if mode == "set" and _is_mask(idx, target) and not shape_of(value):
         # x[mask] = scalar: a select, with no data-dependent shape (vmap, jit)
-        from .dispatch import PUBLIC
-        value = PUBLIC["numpy"]["where"](idx, value, target)
+        value = ew.select_p.bind(idx, value, target)
         if dtype_of(value) != dtype_of(target):
             value = sp.convert_element_type_p.bind(value, dtype=dtype_of(target))
         idx = None
@@ -306,7 +305,7 @@ def write(target, idx, value, mode="set"):
         new = _write_through(root, info.steps, idx, value, mode)
     else:
         root = target
-        new = _update(target, Ellipsis if idx is None else idx, value, mode)
+        new = update(target, Ellipsis if idx is None else idx, value, mode)
     _repoint(root, new)
     return target
 
@@ -360,10 +359,29 @@ def _repoint(root, new):
     info.views[:] = live
 
 
-def _update(x, idx, value, mode):
-    """The functional update ``x.at[idx].<mode>(value)`` (validated like NumPy)."""
-    from .methods import update
-    return update(x, idx, value, mode)
+def update(x, idx, value, mode):
+    """``x.at[idx].<mode>(value)``: a new array (validated like NumPy)."""
+    spec, arrays = split_index(idx)
+    concrete = _probe(arrays)
+    if concrete is not None:
+        # validate like NumPy (IndexError for out-of-bounds, broadcasting errors)
+        probe = np.empty(shape_of(x), dtype=np.bool_)[join_index(spec, concrete)]
+        np.broadcast_to(np.empty(shape_of(value), np.bool_), probe.shape)
+    return scatter_p.bind(x, value, *arrays, spec=spec, mode=mode)
+
+
+
+def _probe(arrays):
+    """Concrete index arrays, or None when some are batched (vmap): not checkable."""
+    out = []
+    for a in arrays:
+        if isinstance(a, Tracer):
+            try:
+                a = a._concrete()
+            except TypeError:
+                return None
+        out.append(a)
+    return out
 
 
 def _write_through(base, steps, idx, value, mode):
@@ -379,13 +397,13 @@ def _write_through(base, steps, idx, value, mode):
         if shape_of(value) != shape_of(sub):
             np.broadcast_shapes(shape_of(value), shape_of(sub))    # NumPy's error
             value = sp.broadcast_to(value, shape_of(sub))
-        new = _update(flat, sub.reshape(-1), sp.reshape(value, (-1,))
+        new = update(flat, sub.reshape(-1), sp.reshape(value, (-1,))
                       if shape_of(value) else value, mode)
         return sp.reshape(new, shape_of(base))
     if k == 0:                                   # a complex part
         part = _inner(steps[0], base)
         new_part = _write_through(part, steps[1:], idx, value, mode) if len(steps) > 1 \
-            else _update(part, Ellipsis if idx is None else idx, value, mode)
+            else update(part, Ellipsis if idx is None else idx, value, mode)
         re, im = ew.real_p.bind(base), ew.imag_p.bind(base)
         if steps[0].kind == "real":
             re = new_part

@@ -13,11 +13,12 @@ import numpy as np
 
 from ..core import Tracer, _state, check_not_leaked, TracerConversionError
 from ..prims import elementwise as ew
-from ..prims.indexing import getitem_p, scatter_p, split_index, join_index, ARRAY
+from ..prims.indexing import getitem_p, split_index, ARRAY
 from ..prims.products import matmul_p
 from ..prims.shape import reshape as sp_reshape
 from .dispatch import HANDLED_FUNCTIONS, HANDLED_UFUNCS, traced_only, numpy_function
 from . import basic, aliasing
+from .aliasing import update
 from .ufuncs import UFUNCS
 
 
@@ -226,31 +227,6 @@ def _setitem(self, idx, value):
     if _state.trace is None:
         check_not_leaked(self)
     aliasing.write(self, idx, value, "set")
-
-
-def update(x, idx, value, mode):
-    """``x.at[idx].<mode>(value)``: a new array (validated like NumPy)."""
-    spec, arrays = split_index(idx)
-    concrete = _probe(arrays)
-    if concrete is not None:
-        # validate like NumPy (IndexError for out-of-bounds, broadcasting errors)
-        probe = np.empty(x.shape, dtype=np.bool_)[join_index(spec, concrete)]
-        np.broadcast_to(np.empty(np.shape(value) if not isinstance(value, Tracer)
-                                 else value.shape, np.bool_), probe.shape)
-    return scatter_p.bind(x, value, *arrays, spec=spec, mode=mode)
-
-
-def _probe(arrays):
-    """Concrete index arrays, or None when some are batched (vmap): not checkable."""
-    out = []
-    for a in arrays:
-        if isinstance(a, Tracer):
-            try:
-                a = a._concrete()
-            except TypeError:
-                return None
-        out.append(a)
-    return out
 
 
 Tracer.__getitem__ = _getitem
