@@ -16,7 +16,7 @@ from .interpreters.deferred import force
 from .interpreters.forward import jvp_flat
 from .prims.control import custom_jvp_call_p, custom_vjp_call_p, stop_gradient_p
 from .interpreters.reverse import ReverseTrace
-from .prims.vmapping import vmap_flat
+from .prims.shape import vmap_flat
 from .tree_util import broadcast_prefix
 from .argcheck import (check_callable, index_tuple, check_indices_in_range,
                        static_argnums_tuple, static_positions)

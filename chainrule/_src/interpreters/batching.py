@@ -5,13 +5,17 @@ axis in it (``bdim``); its ``shape`` is the per-example shape. Each primitive's
 ``batch(args, dims, **params) -> (ans, out_dim)`` rule applies the primitive once to
 the whole batch, usually by moving the batch axis and shifting axis parameters.
 
-A primitive without a batching rule falls back to a Python loop over the batch
-(registered by the primitives layer, which knows how to slice and stack); the loop
-warns once per primitive. The op database fails for any primitive that reaches it.
+A primitive without a batching rule (its class defines none, or the rule raises
+:class:`NoBatchRule` for a case it does not handle) falls back to a Python loop over the
+batch, which slices and stacks with NumPy's functions and warns once per primitive. The
+op database fails for any primitive that reaches it.
 """
 import warnings
 
-from ..core import Trace, Tracer, _state, shape_of, dtype_of
+import numpy as np
+
+from ..core import (Trace, Tracer, Primitive, _state, shape_of, dtype_of,
+                    new_trace_context)
 
 
 class BatchTracer(Tracer):
@@ -47,7 +51,11 @@ class ConcretizationError(TypeError):
     pass
 
 
-_FALLBACK = [None]
+class NoBatchRule(NotImplementedError):
+    """Raised by a batching rule for a case it does not handle: vmap then loops over the
+    batch in Python (a primitive whose class defines no ``batch`` rule does the same)."""
+
+
 _WARNED = set()
 FALLBACK_USED = set()      # primitive names that hit the Python-loop fallback
 
@@ -56,11 +64,6 @@ def axis_size(args, dims):
     """The batch size of a ``batch(args, dims)`` call: the length of the batch axis
     of the first batched argument."""
     return next(shape_of(a)[d] for a, d in zip(args, dims) if d is not None)
-
-
-def register_fallback(fn):
-    """Install ``fn(prim, args, dims, params, size) -> (ans, out_dim)`` as the loop."""
-    _FALLBACK[0] = fn
 
 
 class BatchTrace(Trace):
@@ -86,17 +89,17 @@ class BatchTrace(Trace):
         _state.trace = self.parent
         try:
             try:
+                if type(prim).batch is Primitive.batch:
+                    raise NoBatchRule(prim.name)
                 ans, out_dim = prim.batch(vals, dims, **params)
-            except NotImplementedError as e:
-                if "batching rule" not in str(e) or _FALLBACK[0] is None:
-                    raise
+            except NoBatchRule:
                 if prim.name not in _WARNED:
                     _WARNED.add(prim.name)
                     warnings.warn(f"vmap: primitive '{prim.name}' has no batching rule; "
                                   f"looping over the batch in Python (slow)",
                                   RuntimeWarning, stacklevel=3)
                 FALLBACK_USED.add(prim.name)
-                ans, out_dim = _FALLBACK[0](prim, vals, dims, params, self.axis_size)
+                ans, out_dim = loop_batch(prim, vals, dims, params, self.axis_size)
         finally:
             _state.trace = saved
         if prim.multiple_results:
@@ -105,3 +108,30 @@ class BatchTrace(Trace):
 
     def wrap(self, val, dim):
         return val if dim is None else BatchTracer(self, val, dim)
+
+
+def loop_batch(prim, args, dims, params, size):
+    """Apply ``prim`` example by example and stack the results (the slow fallback). The
+    values are sliced and stacked with NumPy's own functions, which reach chainrule's
+    for traced values of outer transformations."""
+    results = []
+    for i in range(size):
+        ex = [a if d is None else np.moveaxis(a, d, 0)[i] for a, d in zip(args, dims)]
+        results.append(prim.bind(*ex, **params))
+    if prim.multiple_results:
+        outs = [np.stack([r[k] for r in results]) for k in range(len(results[0]))]
+        return outs, [0] * len(outs)
+    return np.stack(results), 0
+
+
+def batch_flat(fun, args, in_dims, axis_size):
+    """Run ``fun(*args)`` with ``args[i]`` batched along ``in_dims[i]`` (None: not
+    batched). Returns one ``(value, batch_axis)`` pair per output, ``batch_axis`` None
+    for an output that does not depend on a batched input (``shape.move_batch_axis``
+    puts the axis where the caller wants it)."""
+    trace = BatchTrace(_state.trace, axis_size)
+    ins = [a if d is None else BatchTracer(trace, a, d) for a, d in zip(args, in_dims)]
+    with new_trace_context(trace):
+        outs = fun(*ins)
+    return [(o.val, o.bdim) if type(o) is BatchTracer and o._trace is trace else (o, None)
+            for o in outs]

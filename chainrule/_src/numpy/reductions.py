@@ -18,7 +18,8 @@ from ..core import shape_of, dtype_of
 from ..prims import shape as sp
 from ..prims import elementwise as ew
 from ..prims.reductions import reduce_prod_p, cumsum_p, cumprod_p, argmax_p, argmin_p
-from ..prims.structure import round_p, argsort_p, permute_p
+from ..prims.structure import round_p
+from ..prims.indexing import argsort_p, permute_p
 from ..interpreters.batching import ConcretizationError
 from .dispatch import numpy_function, no_kwargs
 from .basic import (normalize_axis, asarray_like, as_inexact, _reduce_args, _concrete,

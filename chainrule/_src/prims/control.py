@@ -49,7 +49,7 @@ class CustomJVPCall(Primitive):
         return back(ct)
 
     def batch(self, args, dims, *, fun, jvp_rule):
-        from .vmapping import vmap_flat
+        from .shape import vmap_flat
         vals, in_dims, size = _front(args, dims)
         n = len(vals)
 
@@ -87,7 +87,7 @@ class CustomVJPCall(Primitive):
         return list(cts)
 
     def batch(self, args, dims, *, fun, fwd_fn, bwd_fn):
-        from .vmapping import vmap_flat
+        from .shape import vmap_flat
         from .shape import reduce_sum
         vals, in_dims, size = _front(args, dims)
         store = {}

@@ -1,4 +1,5 @@
-"""Indexing: ``x[idx]`` (gather) and functional updates ``x.at[idx].set/add/multiply``.
+"""Indexing: ``x[idx]`` (gather), functional updates ``x.at[idx].set/add/multiply``,
+and the permutations sorting gathers with (``argsort``, ``permute``).
 
 An index is split into a hashable ``spec`` (slices, ints, None, Ellipsis, and a
 placeholder for each integer array) and the integer arrays themselves, which are
@@ -7,9 +8,9 @@ masks are turned into integer arrays by ``np.nonzero`` before binding.
 """
 import numpy as np
 
-from ..core import Primitive, Zero, shape_of, dtype_of, instantiate
+from ..core import Primitive, NonDiffPrimitive, Zero, shape_of, dtype_of, instantiate
 from ..core import size_of as _size
-from ..interpreters.batching import axis_size
+from ..interpreters.batching import axis_size, NoBatchRule
 from .shape import fit_cotangent, unbroadcast
 
 ARRAY = "<array>"     # placeholder for an integer index array in a spec
@@ -155,7 +156,7 @@ class GetItem(Primitive):
             return self.bind(moveaxis(x, dx, 0), *arrays, spec=spec2), \
                 _gathered_bdim(spec2, arrays)
         if not _prefix_advanced(spec):
-            raise NotImplementedError("batching rule of 'getitem' with batched index "
+            raise NoBatchRule("batching rule of 'getitem' with batched index "
                                       "arrays after a slice is not implemented")
         size = axis_size(args, dims)
         iota, arrs = _batched_arrays(arrays, dis, size)
@@ -192,7 +193,7 @@ class ScatterAdd(Primitive):
 
     def batch(self, args, dims, *, spec, shape, dtype):
         from .shape import moveaxis
-        from .vmapping import bdim_to_front
+        from .shape import bdim_to_front
         ct, *arrays = args
         dc, *dis = dims
         size = axis_size(args, dims)
@@ -202,7 +203,7 @@ class ScatterAdd(Primitive):
             return self.bind(ct, *arrays, spec=spec2, shape=(size,) + shape,
                              dtype=dtype), 0
         if not _prefix_advanced(spec):
-            raise NotImplementedError("batching rule of 'scatter_add' with batched index "
+            raise NoBatchRule("batching rule of 'scatter_add' with batched index "
                                       "arrays after a slice is not implemented")
         iota, arrs = _batched_arrays(arrays, dis, size)
         return self.bind(bdim_to_front(ct, dc, size), iota, *arrs, spec=(ARRAY,) + spec,
@@ -276,7 +277,7 @@ class Scatter(Primitive):
 
     def batch(self, args, dims, *, spec, mode):
         from .shape import moveaxis, reshape
-        from .vmapping import bdim_to_front
+        from .shape import bdim_to_front
         x, v, *arrays = args
         dx, dv, *dis = dims
         size = axis_size(args, dims)
@@ -293,7 +294,7 @@ class Scatter(Primitive):
             pos = 0
             target = _indexed_shape(shape_of(xb), spec2, arrays)[1:]
         else:
-            raise NotImplementedError("batching rule of 'scatter' with batched index "
+            raise NoBatchRule("batching rule of 'scatter' with batched index "
                                       "arrays after a slice is not implemented")
         vb = bdim_to_front(v, dv, size)
         vs = shape_of(vb)
@@ -336,7 +337,6 @@ def _other_factors(x, v, spec, arrays):
     scans take log2(len(v)) steps)."""
     from .elementwise import equal_p, select_p, logical_and_p
     from .shape import broadcast_to, reshape
-    from .structure import argsort_p, permute_p
     xs = getitem_p.bind(x, *arrays, spec=spec)
     target = shape_of(xs)
     n = _size(target)
@@ -380,9 +380,68 @@ def _other_factors(x, v, spec, arrays):
     return xs * reshape(permute_p.bind(others, order, axis=0, inverse=True), target)
 
 
+class ArgSort(NonDiffPrimitive):
+    """np.argsort(x, axis): the permutation that sort, median and quantile gather
+    with (a primitive so that it batches under vmap). NumPy's default kind: ties are
+    ordered arbitrarily, which moves derivatives between equal values only."""
+
+    def impl(self, x, *, axis):
+        return np.argsort(x, axis=axis)
+
+    def batch(self, args, dims, *, axis):
+        from .shape import moveaxis
+        return self.bind(moveaxis(args[0], dims[0], 0), axis=axis + 1), 0
+
+    def cost(self, args, ans, *, axis):
+        n = shape_of(args[0])[axis] if shape_of(args[0]) else 1
+        return _size(shape_of(ans)) * max(int(np.ceil(np.log2(max(n, 2)))), 1)
+
+
+argsort_p = ArgSort("argsort")
+
+
+class Permute(Primitive):
+    """take_along_axis(x, perm, axis) for a permutation ``perm`` along ``axis`` (what
+    sort gathers with); ``inverse=True`` scatters instead (``out[perm] = x``). Linear
+    in x, and the two directions are each other's transpose, so neither derivative
+    needs ``np.add.at``."""
+
+    def impl(self, x, perm, *, axis, inverse):
+        if not inverse:
+            return np.take_along_axis(x, perm, axis)
+        out = np.empty(np.shape(x), np.result_type(x))
+        np.put_along_axis(out, perm, x, axis)
+        return out
+
+    def jvp(self, primals, tangents, *, axis, inverse):
+        x, perm = primals
+        ans = self.bind(x, perm, axis=axis, inverse=inverse)
+        t = tangents[0]
+        if type(t) is Zero:
+            return ans, Zero.like(ans)
+        return ans, self.bind(t, perm, axis=axis, inverse=inverse)
+
+    def vjp(self, ct, ans, args, needs, *, axis, inverse):
+        from .shape import fit_cotangent
+        ct_x = self.bind(ct, args[1], axis=axis, inverse=not inverse)
+        return [fit_cotangent(ct_x, args[0]), None]
+
+    def batch(self, args, dims, *, axis, inverse):
+        from .shape import bdim_to_front
+        size = axis_size(args, dims)
+        x, perm = (bdim_to_front(a, d, size) for a, d in zip(args, dims))
+        return self.bind(x, perm, axis=axis + 1, inverse=inverse), 0
+
+    def cost(self, args, ans, **params):
+        return 0
+
+
+permute_p = Permute("permute")
+
+
 getitem_p = GetItem("getitem")
 scatter_add_p = ScatterAdd("scatter_add")
 scatter_p = Scatter("scatter")
 
-__all__ = ["getitem_p", "scatter_add_p", "scatter_p", "split_index", "join_index",
-           "unbroadcast"]
+__all__ = ["getitem_p", "scatter_add_p", "scatter_p", "argsort_p", "permute_p", "split_index",
+           "join_index"]

@@ -1,8 +1,8 @@
-"""Structural primitives beyond the basic shape ones: concatenate (linear), round
-(piecewise constant) and argsort (no derivative: the permutation sorting gathers
-with). Flip, roll, pad, tile, repeat, take, sort, diagonal, ... are compositions of
-these with ``getitem``/``scatter_add`` (``numpy/shape.py``, ``numpy/reductions.py``),
-so they need no rules of their own."""
+"""Structural primitives beyond the basic shape ones: concatenate (linear) and round
+(piecewise constant). Flip, roll, pad, tile, repeat, take, sort, diagonal, ... are
+compositions of these with ``getitem``/``scatter_add`` and the permutations of
+``indexing.py`` (``numpy/shape.py``, ``numpy/reductions.py``), so they need no rules of
+their own."""
 import numpy as np
 
 from ..core import Primitive, NonDiffPrimitive, Zero, shape_of, instantiate
@@ -69,62 +69,3 @@ class Round(NonDiffPrimitive):
 
 
 round_p = Round("round")
-
-
-class ArgSort(NonDiffPrimitive):
-    """np.argsort(x, axis): the permutation that sort, median and quantile gather
-    with (a primitive so that it batches under vmap). NumPy's default kind: ties are
-    ordered arbitrarily, which moves derivatives between equal values only."""
-
-    def impl(self, x, *, axis):
-        return np.argsort(x, axis=axis)
-
-    def batch(self, args, dims, *, axis):
-        from .shape import moveaxis
-        return self.bind(moveaxis(args[0], dims[0], 0), axis=axis + 1), 0
-
-    def cost(self, args, ans, *, axis):
-        n = shape_of(args[0])[axis] if shape_of(args[0]) else 1
-        return _size(shape_of(ans)) * max(int(np.ceil(np.log2(max(n, 2)))), 1)
-
-
-argsort_p = ArgSort("argsort")
-
-
-class Permute(Primitive):
-    """take_along_axis(x, perm, axis) for a permutation ``perm`` along ``axis`` (what
-    sort gathers with); ``inverse=True`` scatters instead (``out[perm] = x``). Linear
-    in x, and the two directions are each other's transpose, so neither derivative
-    needs ``np.add.at``."""
-
-    def impl(self, x, perm, *, axis, inverse):
-        if not inverse:
-            return np.take_along_axis(x, perm, axis)
-        out = np.empty(np.shape(x), np.result_type(x))
-        np.put_along_axis(out, perm, x, axis)
-        return out
-
-    def jvp(self, primals, tangents, *, axis, inverse):
-        x, perm = primals
-        ans = self.bind(x, perm, axis=axis, inverse=inverse)
-        t = tangents[0]
-        if type(t) is Zero:
-            return ans, Zero.like(ans)
-        return ans, self.bind(t, perm, axis=axis, inverse=inverse)
-
-    def vjp(self, ct, ans, args, needs, *, axis, inverse):
-        from .shape import fit_cotangent
-        ct_x = self.bind(ct, args[1], axis=axis, inverse=not inverse)
-        return [fit_cotangent(ct_x, args[0]), None]
-
-    def batch(self, args, dims, *, axis, inverse):
-        from .vmapping import bdim_to_front
-        size = axis_size(args, dims)
-        x, perm = (bdim_to_front(a, d, size) for a, d in zip(args, dims))
-        return self.bind(x, perm, axis=axis + 1, inverse=inverse), 0
-
-    def cost(self, args, ans, **params):
-        return 0
-
-
-permute_p = Permute("permute")
