@@ -98,6 +98,23 @@ def test_the_table_row_makes_the_public_function_and_routes_numpy(table_row):
     np.testing.assert_allclose(d2, 1.0 / 3.0, rtol=1e-14)
 
 
+def test_every_table_row_is_routed_from_numpy():
+    """Dispatch is derived from the table for every row: ufuncs through
+    ``__array_ufunc__``, plain NumPy functions (sinc, angle) through
+    ``__array_function__``."""
+    for name, prim in ew.PRIMS.items():
+        if name == "select":                # numpy.where, a function of basic.py
+            continue
+        np_fn = getattr(np, name)
+        handled = dispatch.HANDLED_UFUNCS if isinstance(np_fn, np.ufunc) else \
+            dispatch.HANDLED_FUNCTIONS
+        fn = handled[np_fn]         # (np.invert is np.bitwise_not: one of the two rows)
+        assert fn.numpy_function is np_fn and fn is getattr(cnp, fn.__name__), name
+    z = np.array([1.0 + 1.0j, -2.0 + 0.5j])
+    np.testing.assert_allclose(cr.grad(lambda v: np.sum(np.angle(v)))(z),
+                               cr.grad(lambda v: cnp.sum(cnp.angle(v)))(z))
+
+
 def test_the_docs_generator_lists_it(table_row):
     gen = db._docs_lists()
     assert "`exprel`" in gen.lists()
