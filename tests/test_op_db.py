@@ -334,12 +334,12 @@ def test_replayed_backward_matches_eager(row, i, monkeypatch):
     walk's results bit for bit, every time, and arrays of its own."""
     from chainrule._src.graph import replay
     args, run = _replay_case(row, i)
-    monkeypatch.setattr(replay, "enabled", False)
+    monkeypatch.setattr(cr.config, "replay_backward", False)
     want = tree_flatten(run())[0]
-    monkeypatch.setattr(replay, "enabled", True)
+    monkeypatch.setattr(cr.config, "replay_backward", True)
     monkeypatch.setattr(replay, "COMPILE_AFTER", 2)     # (the default waits for 8 calls)
     replay.cache_clear()
-    before = replay.stats["replayed"]
+    before = replay.cache_info().hits
     for _ in range(4):
         got = tree_flatten(run())[0]
         assert len(got) == len(want)
@@ -350,7 +350,7 @@ def test_replayed_backward_matches_eager(row, i, monkeypatch):
             assert not any(a is x for x in args)
     for a, b in zip(tree_flatten(run())[0], got):
         assert not (isinstance(a, np.ndarray) and np.may_share_memory(a, b))
-    REPLAYED[f"{row.name}-{i}"] = replay.stats["replayed"] > before
+    REPLAYED[f"{row.name}-{i}"] = replay.cache_info().hits > before
 
 
 def test_most_rows_replay(monkeypatch):
@@ -360,21 +360,21 @@ def test_most_rows_replay(monkeypatch):
     run in this process, e.g. under pytest -n or -k, are tried here): a regression that
     stopped replay everywhere would still pass it, but not this."""
     from chainrule._src.graph import replay
-    monkeypatch.setattr(replay, "enabled", True)
+    monkeypatch.setattr(cr.config, "replay_backward", True)
     monkeypatch.setattr(replay, "COMPILE_AFTER", 2)
     replayed = {}
     for row, i in GRAD_CASES:
         name = f"{row.name}-{i}"
         if name not in REPLAYED:
             replay.cache_clear()
-            before = replay.stats["replayed"]
+            before = replay.cache_info().hits
             try:
                 _, run = _replay_case(row, i)
                 for _ in range(3):
                     run()
             except Exception:       # noqa: BLE001 - the column reports the row's error
                 pass
-            REPLAYED[name] = replay.stats["replayed"] > before
+            REPLAYED[name] = replay.cache_info().hits > before
         replayed[name] = REPLAYED[name]
     share = sum(replayed.values()) / len(replayed)
     print(f"replayed: {share:.0%} of {len(replayed)} cases")

@@ -1,7 +1,8 @@
 """Compiled backward passes for recurring tapes (graph/replay.py).
 
-The third and later calls with a tape structure already seen run generated code. Each
-test compares against the eager walk (``replay.enabled = False``) bit for bit, over
+The second and later calls with a tape structure already seen run generated code here
+(``COMPILE_AFTER = 2``). Each test compares against the eager walk
+(``config.replay_backward = False``) bit for bit, over
 enough calls that the compiled code runs, and checks that it did run (or did not,
 where it must not)."""
 import threading
@@ -27,15 +28,15 @@ def fresh_cache(monkeypatch):
 
 
 def eager(fn, *args):
-    replay.enabled = False
+    cr.config.update("replay_backward", False)
     try:
         return fn(*args)
     finally:
-        replay.enabled = True
+        cr.config.update("replay_backward", True)
 
 
 def replays():
-    return replay.stats["replayed"]
+    return replay.cache_info().hits
 
 
 def assert_bitwise(a, b):
@@ -49,13 +50,17 @@ def assert_bitwise(a, b):
 
 def test_mlp_value_and_grad_is_replayed_bit_for_bit():
     d = make_data([2, 32, 32, 2], 16)
-    vg = cr.value_and_grad(make_loss(cnp))
+    loss = make_loss(cnp)
+    vg = cr.value_and_grad(loss)
     want = eager(vg, d["params"], d["x"], d["Y"])
-    before, matched = replays(), replay.stats["matched"]
+    before = replays()
     for _ in range(5):
         assert_bitwise(vg(d["params"], d["x"], d["Y"]), want)
     assert replays() - before == 4           # calls 2 (compiles, then runs), 3, 4, 5
-    assert replay.stats["matched"] - matched == 3   # the structure remembered at call 2
+    assert replay.cache_info().compiled >= 1
+    # the function remembers the structure it last replayed (compared before hashing)
+    ref, key, compiled = replay._recent[id(loss)]
+    assert ref() is loss and replay.cache.get(key) is compiled
     # new data of the same shapes: the same compiled code, the eager answer
     d2 = make_data([2, 32, 32, 2], 16, seed=1)
     assert_bitwise(vg(d2["params"], d2["x"], d2["Y"]), eager(vg, d2["params"], d2["x"], d2["Y"]))
@@ -153,11 +158,11 @@ def test_vjp_called_many_times_and_jacrev():
     out, f_vjp = cr.vjp(f, x)
     cts = np.eye(4)
     got = [f_vjp(c) for c in cts]
-    replay.enabled = False
+    cr.config.update("replay_backward", False)
     try:
         want = [f_vjp(c) for c in cts]
     finally:
-        replay.enabled = True
+        cr.config.update("replay_backward", True)
     assert_bitwise(got, want)
     assert replays() >= 2
     assert_bitwise(cr.jacrev(f)(x), eager(cr.jacrev(f), x))
@@ -199,11 +204,11 @@ def test_concurrent_replays_agree():
 
 
 def test_cache_is_bounded(monkeypatch):
-    monkeypatch.setattr(replay, "MAXSIZE", 8)
+    monkeypatch.setattr(replay.cache, "maxsize", 8)
     for n in range(1, 30):
         for _ in range(3):
             cr.grad(lambda x: cnp.sum(x ** 2))(np.ones(n))
-    assert len(replay._cache) <= 8
+    assert len(replay.cache) <= 8 and replay.cache_info().size <= 8
 
 
 def test_remembered_structure_is_checked_in_full():
@@ -333,10 +338,10 @@ def test_a_structure_is_compiled_once_it_recurs(monkeypatch):
     g = cr.grad(lambda x: cnp.sum(cnp.tanh(x) ** 2))
     x = np.linspace(-1, 1, 5)
     want = eager(g, x)
-    compiled, before = replay.stats["compiled"], replays()
+    compiled, before = replay.cache_info().compiled, replays()
     for k in range(1, 11):
         assert_bitwise(g(x), want)
-        assert replay.stats["compiled"] - compiled == (k >= 8)
+        assert replay.cache_info().compiled - compiled == (k >= 8)
         assert replays() - before == max(0, k - 7)
 
 
@@ -392,7 +397,7 @@ def test_random_programs_replay_bit_for_bit():
     def data():
         return [rng.random(s) * 10.0 ** rng.integers(-2, 2, s) - 0.3
                 for s in ((17, 23), (17, 23), (1, 1))]
-    compiled = replay.stats["compiled"]
+    compiled = replay.cache_info().compiled
     with np.errstate(all="ignore"):
         for _ in range(12):
             g = cr.grad(program(), argnums=(0, 1, 2))
@@ -400,4 +405,4 @@ def test_random_programs_replay_bit_for_bit():
                 want = eager(g, *args)
                 for _ in range(2):
                     assert_bitwise(g(*args), want)
-    assert replay.stats["compiled"] - compiled >= 10
+    assert replay.cache_info().compiled - compiled >= 10

@@ -140,9 +140,9 @@ def _hammer_replay(monkeypatch, n_iter, pick):
     """value_and_grad of each job from 4 threads (job ``pick(t, i)``), against the
     eager walk computed single-threaded."""
     jobs, funs = _replay_jobs()
-    monkeypatch.setattr(replay, "enabled", False)
+    monkeypatch.setattr(cr.config, "replay_backward", False)
     want = [_copy(cr.value_and_grad(f)(*d)) for f, d in jobs]
-    monkeypatch.setattr(replay, "enabled", True)
+    monkeypatch.setattr(cr.config, "replay_backward", True)
     vgs = {id(f): cr.value_and_grad(f) for f in funs}
 
     def call(t, i):
@@ -160,33 +160,35 @@ def test_replay_compiles_each_recurring_tape_once_from_4_threads(switch_often,
     once (one thread compiles while the others walk eagerly), then replayed; every
     gradient is the eager walk's, bit for bit."""
     replay.cache_clear()
-    before = dict(replay.stats)
+    before = replay.cache_info()._asdict()
     n_iter = 150
     (errors, wrong), n_jobs = _hammer_replay(monkeypatch, n_iter,
                                              lambda t, i: (i // 2) + t)
     assert errors == [] and wrong == []
-    delta = {k: replay.stats[k] - before[k] for k in before}
+    after = replay.cache_info()._asdict()
+    delta = {k: after[k] - before[k] for k in ("hits", "misses", "retraces", "compiled",
+                                               "failures", "fallbacks")}
     assert delta["compiled"] == n_jobs, delta
-    assert delta["fallbacks"] == 0
+    assert delta["fallbacks"] == delta["retraces"] == delta["failures"] == 0
     # the first COMPILE_AFTER - 1 sightings of each structure walk eagerly (and those
     # while another thread compiles it); the rest are replayed
-    assert 0 < delta["replayed"] <= N_THREADS * n_iter - n_jobs * (replay.COMPILE_AFTER - 1)
-    assert delta["matched"] <= delta["replayed"]
+    assert 0 < delta["hits"] <= N_THREADS * n_iter - n_jobs * (replay.COMPILE_AFTER - 1)
+    assert delta["hits"] + delta["misses"] == N_THREADS * n_iter
 
 
 def test_replay_cache_churning_from_4_threads(switch_often, monkeypatch):
     """9 structures (3 functions) through a cache and a memo of 2, compiling at the
     2nd sighting: counts, compiles, evictions and the memo of each function's last
     structure change under 4 threads (600 calls)."""
-    monkeypatch.setattr(replay, "MAXSIZE", 2)
+    monkeypatch.setattr(replay.cache, "maxsize", 2)
     monkeypatch.setattr(replay, "COMPILE_AFTER", 2)
     replay.cache_clear()
-    before = replay.stats["replayed"]
+    before = replay.cache_info().hits
     (errors, wrong), _ = _hammer_replay(
         monkeypatch, 150, lambda t, i: t if i % 2 else 7 * i + t)
     assert errors == [] and wrong == []
-    assert replay.stats["replayed"] > before
-    assert len(replay._cache) <= 2 and len(replay._recent) <= 2
+    assert replay.cache_info().hits > before
+    assert len(replay.cache) <= 2 and len(replay._recent) <= 2
     replay.cache_clear()
 
 

@@ -18,6 +18,8 @@ from .prims.control import custom_jvp_call_p, custom_vjp_call_p, stop_gradient_p
 from .interpreters.reverse import ReverseTrace
 from .prims.shape import vmap_flat
 from .tree_util import broadcast_prefix
+from .graph import replay
+from .graph.jit import Staged
 from .argcheck import (check_callable, index_tuple, check_indices_in_range,
                        static_argnums_tuple, static_positions)
 
@@ -217,7 +219,8 @@ def vjp(fun, *primals, has_aux=False):
     check_callable(fun, "vjp")
     flat_fun, flat, in_tree, store = _flat_fun(fun, primals, tuple(range(len(primals))),
                                                has_aux, "vjp")
-    outs, backward = vjp_flat(flat_fun, flat, hint=fun)
+    outs, pullback = vjp_flat(flat_fun, flat)
+    backward = replay.recurring(pullback, hint=fun)     # compiled where it recurs
     out_tree = store["out_tree"]
 
     def vjp_fun(ct):
@@ -288,7 +291,8 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, fname, lazy=False):
         f = functools.partial(fun, **kwargs) if kwargs else fun
         single, flat_fun, flat, in_tree, store = _prepare(f, args, argnums, has_aux,
                                                           holomorphic, fname)
-        outs, backward = vjp_flat(flat_fun, flat, lazy, hint=fun)
+        outs, pullback = vjp_flat(flat_fun, flat, lazy)
+        backward = replay.recurring(pullback, hint=fun)     # compiled where it recurs
         if store["out_tree"].num_leaves != 1:
             got = ("None (is a return statement missing?)"
                    if store["out_tree"].node_type is type(None) else
@@ -441,12 +445,10 @@ def linearize(fun, *primals):
 
     The tangent map is staged once with everything that depends only on the primals
     folded to constants, so each ``f_jvp`` call replays just the linear part (what JAX's
-    linearize does). Called under another transformation, or if the staged program does
-    not apply (its guards fail), ``f_jvp`` runs forward mode afresh instead, with the
-    same result.
+    linearize does; jit's machinery, graph/jit.py). Called under another transformation
+    it runs forward mode afresh; tangents of other shapes, or whose values a guard
+    rejects, are traced again: the same results.
     """
-    from .graph.make import trace_to_graph
-    from .graph.codegen import compile_graph, Retrace
     check_callable(fun, "linearize")
     _check_has_tangents(primals, "linearize")
     out = fun(*primals)
@@ -459,23 +461,15 @@ def linearize(fun, *primals):
     if not all(dtype_of(p).kind in "fc" for p in flat_p):
         return out, slow
     zeros = tree_unflatten(p_tree, [np.zeros(shape_of(p), dtype_of(p)) for p in flat_p])
-    graph, _ = trace_to_graph(lambda *ts: slow(*ts), tuple(zeros), {}, (),
-                              fold_constants=True)
-    compiled = compile_graph(graph)
+    staged = Staged(slow, "linearize", maxsize=8, own_outputs=True)
+    graph, _ = staged.trace(tuple(zeros))
 
     def f_jvp(*tangents):
-        if _state.trace is None:
-            flat_t, t_tree = tree_flatten(list(tangents))
-            if t_tree == p_tree and all(shape_of(t) == shape_of(p) and
-                                        dtype_of(t) == dtype_of(p)
-                                        for t, p in zip(flat_t, flat_p)):
-                try:
-                    return tree_unflatten(graph.out_tree,
-                                          _unaliased(compiled(*flat_t), flat_t))
-                except Retrace:
-                    pass
-        return slow(*tangents)
+        if _state.trace is not None:
+            return slow(*tangents)
+        return staged(tangents, {})
     f_jvp.graph = graph
+    f_jvp.cache_info = staged.cache.info
     return out, f_jvp
 
 

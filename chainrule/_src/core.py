@@ -76,15 +76,16 @@ class Trace:
 
 
 class Primitive:
-    """One operation and all of its rules.
+    """One operation and all of its rules, and the one place its flags are documented.
 
-    Rules (override in subclasses or factories):
+    Rules (methods; override in subclasses or factories). Rules other than ``impl`` run
+    with the parent trace current and are written with chainrule's own operations, so
+    they can be differentiated, batched and staged in turn.
 
     ``impl(*args, **params)``
-        Evaluate with NumPy on plain values.
+        Evaluate with NumPy on plain values. ``params`` are keyword-only and hashable.
     ``jvp(primals, tangents, **params) -> (ans, t_ans)``
         Forward mode. ``tangents`` holds :class:`Zero` for constant arguments.
-        Runs with the parent trace current, so it may call any chainrule function.
     ``vjp(ct, ans, args, needs, **params) -> sequence of cotangents``
         Reverse mode: one entry per argument (``None`` for no contribution). Only the
         arguments whose ``needs[i]`` is true must be computed.
@@ -92,22 +93,55 @@ class Primitive:
         vmap: ``dims[i]`` is the batch axis of ``args[i]`` or ``None``.
     ``cost(args, ans, **params) -> flops``
         Floating point operations of one application.
+
+    What every rule author decides (class attributes):
+
+    ``multiple_results``
+        ``impl`` returns a list of outputs (``jvp``/``batch`` return lists too, and
+        ``vjp`` receives a list of output cotangents).
+    ``differentiable``
+        False: outputs carry no derivative (comparisons, floor, argmax): every
+        transformation but vmap evaluates the primitive on its arguments' values.
+        :class:`NonDiffPrimitive` sets it.
+    ``higher_order``
+        The parameters carry a user function (custom_jvp, custom_vjp): a trace that owns
+        none of the arguments still runs ``impl`` with itself current (the function may
+        close over its values), and compiled backward passes leave such tapes alone.
+    ``fwd(*args, **params) -> (ans, res)``, ``outputs_of(res)``
+        Only for a rule that keeps something other than its outputs for ``vjp``
+        (custom_vjp): reverse mode calls ``fwd`` instead of ``impl`` and hands ``res``
+        to ``vjp`` as ``ans``. None for every other primitive.
+
+    Economies (the defaults are always right; a rule that sets one promises what it
+    says; the op database's lazy-paths column runs every row with them in force):
+
+    ``vjp_uses_ans``
+        False: ``vjp`` never reads ``ans`` (the tape keeps no output). ``reads_ans``
+        may refine it per call.
+    ``vjp_uses_args``
+        False: ``vjp`` reads only its arguments' shapes and dtypes (the tape keeps
+        :class:`ShapeDtype` of large arguments).
+    ``defer``
+        ``"map"`` (elementwise) or ``"sum"``: reverse mode may leave a large float64
+        application unevaluated until something needs it (interpreters/deferred.py).
+    ``scaled_tangents``
+        ``jvp`` accepts tangents with differing pending factors (:class:`Scaled`).
+    ``jvp_lazy_ans``
+        ``jvp_with_ans(primals, tangents, ans)`` computes the tangent without reading
+        ``ans``, whose value may then stay unevaluated (hvp).
+
+    A primitive object is shared by every thread and every trace: no trace writes
+    to it (what a trace derives from the flags it keeps in its own tables).
     """
     multiple_results = False
-    scaled_tangents = False # jvp accepts tangents with pending factors (core.Scaled)
-    vjp_uses_ans = True     # False: reverse mode need not keep the output for vjp
-    vjp_uses_args = True    # False: vjp reads only its arguments' shapes and dtypes
-    jvp_lazy_ans = False    # True: jvp_with_ans(primals, tangents, ans) computes the
-                            # tangent without reading ans (its value may stay unevaluated)
-    defer = None            # "map" (elementwise) or "sum": reverse mode may evaluate a
-                            # large float64 application lazily (interpreters/deferred.py)
-    differentiable = True   # False: outputs carry no derivative (comparisons, floor, ...)
-    higher_order = False    # carries a user function in its params (see Trace.in_parent)
-    fwd = None              # optional: fwd(*args, **params) -> (ans, res); reverse mode then
-                            # hands ``res`` (not ``ans``) to vjp (custom_vjp, checkpoint)
-    lean = None             # set by reverse mode on first use: whether the short path of
-                            # ReverseTrace.process applies (differentiable, no fwd, one
-                            # result, not higher order)
+    differentiable = True
+    higher_order = False
+    fwd = None
+    vjp_uses_ans = True
+    vjp_uses_args = True
+    defer = None
+    scaled_tangents = False
+    jvp_lazy_ans = False
 
     def __init__(self, name):
         self.name = name

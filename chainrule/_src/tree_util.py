@@ -61,10 +61,11 @@ def _lookup(t):
 
 class PyTreeDef:
     """The structure of a pytree: hashable, comparable, able to rebuild the tree."""
-    __slots__ = ("node_type", "aux", "children", "num_leaves", "shared", "rebuild")
+    __slots__ = ("node_type", "aux", "children", "num_leaves", "shared", "rebuild", "_hash")
 
     def __init__(self, node_type, aux, children, num_leaves=None):
         self.node_type, self.aux, self.children = node_type, aux, tuple(children)
+        self._hash = None       # computed once (compile caches hash a structure per call)
         if num_leaves is None:
             num_leaves = 1 if node_type is None else sum(c.num_leaves for c in children)
         self.num_leaves = num_leaves
@@ -78,7 +79,10 @@ class PyTreeDef:
         return self is other or isinstance(other, PyTreeDef) and self._key() == other._key()
 
     def __hash__(self):
-        return hash(self._key())
+        h = self._hash
+        if h is None:
+            h = self._hash = hash(self._key())
+        return h
 
     def __repr__(self):
         if self.node_type is None:

@@ -3,11 +3,13 @@ replay the compiled Graph.
 
 Python control flow that read a traced value while tracing became guards; a call
 whose guards fail re-traces (and the new variant is cached beside the old one). The
-cache is bounded (the oldest variants are dropped first); ``cache_info()`` says
-what happened and why each miss occurred.
+variants live in a :class:`~.cache.CompileCache` under the key of the call's arguments
+(:func:`~.cache.signature`): bounded, the least recently used dropped first;
+``cache_info()`` says what happened and why each miss occurred. :class:`Staged` is the
+machinery, which ``linearize`` shares.
 
 Threads may call one jitted function at once. Each key's variants are an immutable
-tuple, replaced (never changed in place) under the function's lock, so a call reads the
+tuple, replaced (never changed in place) under the cache's lock, so a call reads the
 cache without locking and never sees a half-made change; tracing and compiling run
 outside the lock (they run the user's code).
 
@@ -15,57 +17,20 @@ Under another transformation (``grad(jit(f))``, ``vmap(jit(f))``) the function r
 inline, so the outer transformation sees its primitives; ``jit(grad(f))`` and
 ``jit(vmap(f))`` stage the transformed program.
 """
-import collections
 import functools
-import threading
 import warnings
 
 import numpy as np
 
 from .. import core
-from ..core import _state, shape_of, dtype_of, size_of
+from ..core import _state, size_of
 from ..tree_util import tree_flatten, tree_unflatten
 from ..argcheck import (check_callable, static_argnums_tuple, static_positions,
                         check_static_argnames, reconcile_static)
 from ..interpreters.staging import Literal
+from .cache import CompileCache, signature
 from .codegen import compile_graph, Retrace
 from .make import trace_to_graph
-
-CacheInfo = collections.namedtuple(
-    "CacheInfo", "hits misses retraces size maxsize miss_reasons")
-
-
-_SCALARS = (float, int, complex, bool)
-
-
-def _signature(x, leaves, sig):
-    """Flatten ``x`` (in tree_flatten's leaf order) and describe it as a flat list of
-    hashable items: container kinds and sizes, leaf shapes and dtypes. One pass, and
-    the resulting tuple hashes at C speed (a PyTreeDef hashes recursively in Python)."""
-    t = type(x)
-    if t is np.ndarray:
-        leaves.append(x)
-        sig.append(x.shape)
-        sig.append(x.dtype)
-    elif t in _SCALARS:
-        leaves.append(x)
-        sig.append(t)
-    elif t is list or t is tuple:
-        sig.append((t, len(x)))
-        for c in x:
-            _signature(c, leaves, sig)
-    elif t is dict:
-        keys = sorted(x)
-        sig.append((dict, tuple(keys)))
-        for k in keys:
-            _signature(x[k], leaves, sig)
-    else:
-        sub, td = tree_flatten(x)
-        sig.append(td)
-        for leaf in sub:
-            leaves.append(leaf)
-            sig.append((shape_of(leaf), dtype_of(leaf)) if type(leaf) not in _SCALARS
-                       else type(leaf))
 
 
 def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
@@ -83,7 +48,7 @@ def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
         ValueError). As in JAX, a static parameter is static whether it is passed by
         position or by name.
     maxsize : int
-        Number of compiled variants kept (the oldest are dropped first).
+        Number of compiled variants kept (the least recently used are dropped first).
 
     Returns
     -------
@@ -96,7 +61,9 @@ def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
     Side effects of ``fun`` (printing, NumPy random numbers, appending to lists) happen
     while tracing; a replay reuses what they produced then. A guard that keeps failing
     (Python control flow reading a value that changes on every call) re-traces every
-    time; after 10 such re-traces a warning says so.
+    time; after 10 such re-traces a warning says so. A program that fails to compile
+    runs uncompiled (counted in ``cache_info().failures``; raised under
+    ``chainrule.config.update("compile_errors", "raise")``).
     """
     check_callable(fun, "jit")
     if isinstance(maxsize, bool) or not isinstance(maxsize, (int, np.integer)) or \
@@ -105,100 +72,116 @@ def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
     static_nums, static_names = reconcile_static(
         fun, static_argnums_tuple(fun, static_argnums, "jit"),
         check_static_argnames(fun, static_argnames, "jit"))
-    cache = collections.OrderedDict()      # key -> tuple of (compiled, graph)
-    stats = {"hits": 0, "misses": 0, "retraces": 0, "size": 0,
-             "reasons": collections.deque(maxlen=20)}
-    lock = threading.Lock()                 # every change of cache and stats
-
-    def split(args, kwargs):
-        nums = static_positions(static_nums, len(args), "jit") if static_nums else ()
-        static_kw = {k: kwargs[k] for k in static_names if k in kwargs}
-        static = tuple((i, args[i]) for i in nums) + tuple(static_kw.items())
-        dyn_args = [a for i, a in enumerate(args) if i not in nums] if nums else args
-        dyn_kwargs = {k: v for k, v in kwargs.items() if k not in static_names} \
-            if kwargs else kwargs
-        flat, sig = [], [static]
-        _signature(list(dyn_args), flat, sig)
-        if dyn_kwargs:
-            _signature(dyn_kwargs, flat, sig)
-        try:
-            key = tuple(sig)
-            hash(key)
-        except TypeError:
-            raise TypeError("jit: static arguments must be hashable") from None
-        return key, flat, nums, static_kw, dyn_kwargs
+    staged = Staged(fun, "jit", maxsize, static_nums, static_names)
 
     @functools.wraps(fun)
     def jitted(*args, **kwargs):
         if _state.trace is not None:        # inside another transformation: run inline
             return fun(*args, **kwargs)
-        key, flat, nums, static_kw, dyn_kw = split(args, kwargs)
-        variants = cache.get(key)           # (a tuple: never changed in place)
+        return staged(args, kwargs)
+
+    jitted.cache_info = staged.cache.info
+    jitted.cache_clear = staged.cache.clear
+    jitted.lower = staged.lower
+    return jitted
+
+
+class _Variant:
+    """A compiled program and its Graph; ``fn`` None where compiling it failed (calls
+    then run the function uncompiled)."""
+    __slots__ = ("fn", "graph")
+
+    def __init__(self, fn, graph):
+        self.fn, self.graph = fn, graph
+
+
+class Staged:
+    """``fun`` compiled per argument signature (graph/cache.py): the machinery of jit,
+    which linearize shares. Each key of the cache holds a tuple of variants (one per
+    set of guards that held while tracing), replaced whole, never changed in place, so
+    a call reads it without locking."""
+
+    def __init__(self, fun, name, maxsize, static_nums=(), static_names=(),
+                 own_outputs=False):
+        self.fun, self.name, self.own_outputs = fun, name, own_outputs
+        self.label = f"{name}({getattr(fun, '__name__', 'fun')})"     # (in messages)
+        self.static_nums, self.static_names = static_nums, static_names
+        self.cache = CompileCache(maxsize, weight=len)
+
+    def split(self, args, kwargs):
+        """(key, flat dynamic leaves, static positions, static keywords, dynamic
+        keywords) of a call."""
+        nums = static_positions(self.static_nums, len(args), "jit") if self.static_nums \
+            else ()
+        static_kw = {k: kwargs[k] for k in self.static_names if k in kwargs}
+        static = tuple((i, args[i]) for i in nums) + tuple(static_kw.items())
+        dyn_args = [a for i, a in enumerate(args) if i not in nums] if nums else list(args)
+        dyn_kwargs = {k: v for k, v in kwargs.items() if k not in self.static_names} \
+            if kwargs else kwargs
+        key, flat = signature(dyn_args, dyn_kwargs, static)
+        return key, flat, nums, static_kw, dyn_kwargs
+
+    def __call__(self, args, kwargs):
+        key, flat, nums, static_kw, dyn_kw = self.split(args, kwargs)
+        cache = self.cache
+        try:
+            variants = cache.get(key)       # (a tuple: never changed in place)
+        except TypeError:
+            raise TypeError(f"{self.name}: static arguments must be hashable") from None
         if variants is not None:
-            for compiled, graph in variants:
+            for v in variants:
+                if v.fn is None:            # failed to compile: run uncompiled
+                    cache.hit(key, "fallbacks")
+                    return self.fun(*args, **kwargs)
                 try:
-                    outs = compiled(*flat)
+                    outs = v.fn(*flat)
                 except Retrace:
                     continue
-                with lock:
-                    stats["hits"] += 1
-                return tree_unflatten(graph.out_tree, outs)
-            with lock:
-                stats["retraces"] += 1
-                retraces = stats["retraces"]
-                stats["reasons"].append("a guard failed (Python control flow took another "
-                                        "branch): traced again")
+                cache.hit(key)
+                return tree_unflatten(v.graph.out_tree, outs)
+            retraces = cache.count("retraces", "a guard failed (Python control flow took "
+                                               "another branch): traced again")
             if retraces == 10:
                 warnings.warn(
-                    f"jit({getattr(fun, '__name__', 'fun')}) has re-traced 10 times because "
-                    "Python control flow read traced values that changed (if/while/float() "
-                    "on them become guards). If that is a loss printed or compared every "
-                    "call, move it outside the jitted function or express the branch with "
-                    "cnp.where.", RuntimeWarning, stacklevel=2)
+                    f"{self.label} has re-traced 10 times because Python control flow "
+                    "read traced values that changed (if/while/float() on them become "
+                    "guards). If that is a loss printed or compared every call, move it "
+                    "outside the jitted function or express the branch with cnp.where.",
+                    RuntimeWarning, stacklevel=3)
         else:
-            with lock:
-                stats["misses"] += 1
-                stats["reasons"].append("new argument structure, shapes, dtypes or static "
-                                        "values" if cache else "first call")
-        graph, out = _trace(fun, args, nums, static_kw, dyn_kw)
-        compiled = _compile(graph)
-        out = _unshared(graph, out)
-        with lock:
-            now = cache.get(key)
-            if now is None or now is variants:  # (else another thread has just added a
-                # variant for this key: that one serves it, or a later call re-traces)
-                cache[key] = (now or ()) + ((compiled, graph),)
-                cache.move_to_end(key)          # eviction drops the oldest trace first
-                stats["size"] += 1
-                while stats["size"] > maxsize:
-                    oldest, old = next(iter(cache.items()))
-                    if len(old) > 1:
-                        cache[oldest] = old[1:]
-                    else:
-                        del cache[oldest]
-                    stats["size"] -= 1
-        return out
+            cache.count("misses", "new argument structure, shapes, dtypes or static "
+                                  "values" if len(cache) else "first call")
+        return self.trace(args, key, variants, nums, static_kw, dyn_kw)[1]
 
-    def cache_info():
-        with lock:
-            return CacheInfo(stats["hits"], stats["misses"], stats["retraces"],
-                             stats["size"], maxsize, list(stats["reasons"]))
+    def trace(self, args, key=None, seen=None, nums=None, static_kw=None, dyn_kw=None):
+        """Trace and compile a variant for ``args`` and add it to the cache (after
+        ``seen``, the variants the caller tried); returns (Graph, outputs)."""
+        if key is None:
+            key, _, nums, static_kw, dyn_kw = self.split(args, {})
+        graph, out = _trace(self.fun, args, nums, static_kw, dyn_kw)
+        try:
+            fn = _compile(graph, self.own_outputs)
+        except Exception as e:          # noqa: BLE001 - counted (raised if so configured)
+            self.cache.failed(f"compiling {self.label}", e)
+            fn = None
+        else:
+            self.cache.count("compiled")
+        variant = _Variant(fn, graph)
+        maxsize = self.cache.maxsize
 
-    def cache_clear():
-        with lock:
-            cache.clear()
-            stats["size"] = 0
+        def add(now):
+            if now is None or now is seen:
+                return ((now or ()) + (variant,))[-maxsize:]
+            return now              # another thread has just added a variant for this
+            # key: that one serves it, or a later call re-traces
+        self.cache.update(key, add)
+        return graph, _unshared(graph, out)
 
-    def lower(*args, **kwargs):
+    def lower(self, *args, **kwargs):
         """The Graph and generated source for these arguments (traces afresh)."""
-        _, _, nums, static_kw, dyn_kw = split(args, kwargs)
-        graph, _ = _trace(fun, args, nums, static_kw, dyn_kw)
-        return graph, _compile(graph).source
-
-    jitted.cache_info = cache_info
-    jitted.cache_clear = cache_clear
-    jitted.lower = lower
-    return jitted
+        _, _, nums, static_kw, dyn_kw = self.split(args, kwargs)
+        graph, _ = _trace(self.fun, args, nums, static_kw, dyn_kw)
+        return graph, _compile(graph, self.own_outputs).source
 
 
 def _unshared(graph, out):
@@ -214,12 +197,12 @@ def _unshared(graph, out):
                                            for x in leaves])
 
 
-def _compile(graph):
+def _compile(graph, own_outputs=False):
     """compile_graph; without ``del`` statements when every array is small (freeing
     early lets NumPy reuse memory, which only pays on large arrays)."""
     small = all(size_of(v.shape) < core.LAZY_SIZE for v in graph.in_vars) and \
         all(size_of(o.shape) < core.LAZY_SIZE for e in graph.eqns for o in e.outs)
-    return compile_graph(graph, free=not small)
+    return compile_graph(graph, own_outputs=own_outputs, free=not small)
 
 
 def _trace(fun, args, nums, static_kw, dyn_kw):

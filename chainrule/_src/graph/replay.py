@@ -7,21 +7,23 @@ of successive calls have the same *structure*: the same primitives with the same
 parameters, wired the same way, on inputs and constants of the same shapes and dtypes.
 The eager backward pass pays some Python per rule, which dominates on small arrays.
 
-So the backward pass is keyed by that structure (:func:`signature`). The first
-``COMPILE_AFTER - 1`` times a structure is seen it is walked eagerly; the next time the
-walk runs under the staging trace (the rules run exactly as under ``jit``) and the
-resulting graph is compiled to straight-line NumPy code by the jit's code generator
-(about 15 eager backward passes' worth of time); from then on a tape with that structure
-is handed to the compiled code, which reads the values it needs (arguments,
-outputs, seeds) straight from the new tape. Everything the generated code bakes in
-(shapes, parameters, constants a rule created, grad's unit seed) is a function of the
-key: shapes follow from the inputs' and constants' shapes, primitive by primitive. A
-rule that looked at a value while staging left a guard; a failed guard falls back to
-the eager walk.
+The API layer hands each top-level pullback to :func:`recurring`, which keys the tape by
+its structure (:func:`tape_key`). The first ``COMPILE_AFTER - 1`` times a structure is
+seen it is walked eagerly; the next time the walk runs under the staging trace (the
+rules run exactly as under ``jit``) and the resulting graph is compiled to
+straight-line NumPy code by the jit's code generator (about 15 eager backward passes'
+worth of time); from then on a tape with that structure is handed to the compiled
+code, which reads the values it needs (arguments, outputs, seeds) from the new tape's
+records by name. Everything the generated code bakes in (shapes, parameters, constants
+a rule created, grad's unit seed) is a function of the key: shapes follow from the
+inputs' and constants' shapes, primitive by primitive. A rule that looked at a value
+while staging left a guard; a failed guard falls back to the eager walk.
 
-A function that is differentiated again and again (``hint``: the user's function)
-remembers the structure it last replayed (:class:`_Template`), and a tape is first
-compared with that: list comparisons in C instead of a key built entry by entry.
+The key is built from the tape in a few passes in C (the records' primitives,
+parameters and nodes, the inputs' types, shapes, dtypes and layouts) plus the codes of
+the few constant arguments. A function that is differentiated again and again
+(``hint``: the user's function) remembers the key it last replayed; a new tape's key is
+compared with it (tuples compared in C) before the cache is asked (which hashes it).
 
 Only small programs are replayed: top-level reverse mode (not under another
 transformation, debug_nans or deferred evaluation), no checkpoint or custom rules on
@@ -33,56 +35,154 @@ layouts (the code generator's exact mode: no reassociation, no rewrite that hand
 on as an output, no buffer reuse; the eager walk makes no pending scale factors on arrays
 this small), so results are the same bits.
 
-Threads share the cache. Reads take no lock (a dict lookup, a template compared); every
-change (a count, a compiled pass, an eviction, the memo, the counters in ``stats``)
-happens under ``_lock``, re-reading the entry there. One thread compiles a structure
-(the entry says ``_COMPILING`` meanwhile) while the others walk their tapes eagerly,
-with the same results.
+What does not apply is counted in ``cache_info()`` with its reason: a structure that
+is not compiled (and why), a guard that failed, a floating-point error under
+``np.errstate`` (the eager walk decides what to raise). Where staging, code generation
+or the compiled code raises and the eager walk does not, that is a failure: counted,
+the eager result returned, and raised under ``config.update("compile_errors",
+"raise")`` (the test suite's setting).
+
+Threads share the cache (graph/cache.py): lookups take no lock, every change is made
+under its lock re-reading the entry there. One thread compiles a structure (the entry
+says ``_COMPILING`` meanwhile) while the others walk their tapes eagerly, with the same
+results.
 """
-import collections
 import operator
-import threading
 import weakref
+from itertools import compress, count, repeat
 
 import numpy as np
 
 from .. import core
-from ..core import Zero, ShapeDtype
+from ..config import config
+from ..core import Zero, ShapeDtype, _state
+from ..interpreters.reverse import ReverseTrace, Record
 from ..interpreters.staging import stage_flat
-from .codegen import compile_graph
+from .cache import CompileCache
+from .codegen import compile_graph, Retrace
 from .ir import Graph
 
 MAX_ENTRIES = 2000      # longer tapes are walked eagerly (compiling costs ~0.05 ms per entry)
 COMPILE_AFTER = 8       # compile a structure the 8th time it is seen (compiling costs about
                         # 15 eager backward passes: a program run a few times never pays it)
-MAXSIZE = 256           # structures remembered (least recently used dropped)
-enabled = True          # tests switch replay off to compare against the eager walk
+
+# key -> times seen (int), a _Compiled, _COMPILING or a _Never
+cache = CompileCache(256)
+_recent = {}            # id(hint) -> (weakref to hint, key, _Compiled): the structure the
+                        # function last replayed (at most cache.maxsize; changed under
+                        # cache.lock)
 
 _OK = frozenset(np.dtype(t) for t in (np.float64, np.complex128, np.int64, np.bool_))
 _SCALARS = (float, int, complex, bool)
-_NEVER = "never"        # a structure that cannot be compiled (see _compile)
 _COMPILING = "compiling"    # a structure another thread is compiling (walk eagerly)
-_cache = collections.OrderedDict()   # key -> times seen (int), _Compiled, _COMPILING
-                                     # or _NEVER
-_recent = {}            # id(hint) -> _Template of the structure it last replayed
-_lock = threading.Lock()    # every change of _cache, _recent and stats
-stats = {"compiled": 0, "replayed": 0, "matched": 0, "fallbacks": 0}
+
+
+class _Never:
+    """The entry of a structure that is not compiled, and why."""
+    __slots__ = ("reason",)
+
+    def __init__(self, reason):
+        self.reason = reason
+
+
+def cache_info():
+    """The compiled backward passes' :class:`~.cache.CacheInfo`."""
+    return cache.info()
+
+
+def cache_clear():
+    """Forget every structure seen and compiled backward pass (the counts stay)."""
+    cache.clear()
+    with cache.lock:
+        _recent.clear()
+
+
+def recurring(pullback, hint=None):
+    """``backward(cts, consume=False)``: the backward pass of ``pullback`` (a
+    :class:`~..interpreters.reverse.Pullback`), run by compiled code when its tape's
+    structure recurs. ``hint`` is the user's function (whose last structure is
+    remembered). Pullbacks recorded under another transformation, debug_nans or
+    deferral are returned as they are."""
+    if not pullback.trace.lean:
+        return pullback
+
+    def backward(cts, consume=False):
+        if _state.trace is None and config.replay_backward:
+            result = _replayed(pullback, cts, hint)
+            if result is not None:
+                if consume:
+                    pullback.trace.tape.clear()
+                return result
+        return pullback(cts, consume)
+    return backward
+
+
+# ------------------------------------------------------------------ the key
+
+class _Key:
+    """The structure of a tape: a tuple of parts compared in C; hashed (once) only when
+    the cache is asked. ``consts_at`` lists the (record, argument) positions of the
+    constant arguments (a function of the nodes, which are part of the key)."""
+    __slots__ = ("parts", "consts_at", "_hash")
+
+    def __init__(self, parts, consts_at):
+        self.parts, self.consts_at = parts, consts_at
+        self._hash = None
+
+    def __eq__(self, other):
+        return self.parts == other.parts
+
+    def __hash__(self):
+        h = self._hash
+        if h is None:
+            prims, params, *rest = self.parts
+            h = self._hash = hash((prims, tuple(map(frozenset, map(dict.items, params))),
+                                   *rest))
+        return h
+
+
+_prim, _params, _nodes = (operator.attrgetter(n) for n in ("prim", "params", "nodes"))
+_shape, _dtype = operator.attrgetter("shape"), operator.attrgetter("dtype")
+_layout = operator.attrgetter("flags.c_contiguous")
+
+
+def tape_key(tape, in_vals, out_nodes, cts, like=None):
+    """The key of a tape, or None when it is not replayed: its records' primitives,
+    parameters and argument nodes, the code of each constant argument
+    (:func:`_const_code`), the inputs' types, shapes, dtypes and layouts, the seeds'
+    codes. Two tapes with equal keys are served by one compiled backward pass. (Whether
+    a key's structure can be compiled at all is decided once, when it is first seen:
+    :func:`_refusal`.) ``like``: a key whose constants' positions are reused when the
+    nodes are the same (a function remembers the key it last replayed)."""
+    if len(tape) > MAX_ENTRIES:
+        return None
+    try:
+        prims = tuple(map(_prim, tape))     # (a checkpoint's record has no primitive)
+        nodes = tuple(map(_nodes, tape))
+        ins = (tuple(map(type, in_vals)), tuple(map(_shape, in_vals)),
+               tuple(map(_dtype, in_vals)), tuple(map(_layout, in_vals)))
+        seeds = _seed_codes(out_nodes, cts)
+    except (AttributeError, _NotReplayed):  # (a Python scalar input has no shape)
+        return None
+    if like is not None and like.parts[2] == nodes:
+        at = like.consts_at
+    else:
+        at = [(k, j) for k in compress(count(), map(operator.contains, nodes, repeat(None)))
+              for j, n in enumerate(nodes[k]) if n is None]
+    consts = tuple([_const_code(tape[k].args[j]) for k, j in at])
+    return _Key((prims, tuple(map(_params, tape)), nodes, consts, ins, seeds), at)
 
 
 class _NotReplayed(Exception):
-    """A value that takes a tape out of replay (too large, a scalar input, ...)."""
+    """A value that takes a tape out of replay (a seed of an unknown type)."""
 
 
-def _code(n, a):
-    """The key's code for argument ``a`` (``n`` its node): the node of a traced value,
-    shape and dtype of a constant array, type of a NumPy scalar (all read from the tape
-    by the compiled code), type and value of anything else (baked into the code)."""
-    if n is not None:
-        return n
+def _const_code(a):
+    """The key's code of a constant argument: shape, dtype and layout of an array and
+    type of a NumPy scalar (the compiled code reads them from the tape), type and value
+    of anything else (baked into the code)."""
     t = type(a)
     if t is np.ndarray:
-        if a.size >= core.LAZY_SIZE:
-            raise _NotReplayed
         return ("array", a.shape, a.dtype, a.flags.c_contiguous)
     if isinstance(a, np.generic):
         return ("scalar", t)
@@ -97,7 +197,7 @@ def _code(n, a):
 
 
 def _read(n, a):
-    """Whether the compiled code reads argument ``a`` from the tape (see _code)."""
+    """Whether the compiled code reads argument ``a`` from the tape (see _const_code)."""
     return n is not None or type(a) is np.ndarray or isinstance(a, np.generic)
 
 
@@ -109,21 +209,6 @@ def _unit_seed(c):
     if t is np.ndarray:
         return c.size == 1 and c.dtype.kind == "f" and c.flat[0] == 1
     return (t is float or isinstance(c, np.floating)) and c == 1
-
-
-def _input_codes(in_vals):
-    """The inputs' shapes, dtypes and layouts. Only arrays of at least one dimension
-    are replayed: rules branch on the Python type of scalar values (``x ** p`` with a
-    Python float ``p`` takes shortcuts a staged value cannot), and the code generator
-    does not keep NumPy scalars apart from 0-d arrays. (Layouts: NumPy's reductions add
-    in memory order, and the layouts of every value in the tape follow from the inputs'
-    and the constants'.)"""
-    out = []
-    for v in in_vals:
-        if type(v) is not np.ndarray or not v.shape or v.size >= core.LAZY_SIZE:
-            raise _NotReplayed
-        out.append((v.shape, v.dtype, v.flags.c_contiguous))
-    return out
 
 
 def _seed_codes(out_nodes, cts):
@@ -139,33 +224,112 @@ def _seed_codes(out_nodes, cts):
         elif t in _SCALARS or isinstance(c, np.generic):
             out.append((n, t))
         else:
-            raise _NotReplayed                    # (not replayed)
-    return out
+            raise _NotReplayed
+    return tuple(out)
 
 
-def signature(tape, out_nodes, cts, in_vals):
-    """The key of a tape (hashable unless a parameter or constant is not), or None
-    when it is not replayed: the inputs' shapes and dtypes, one tuple per entry
-    (primitive, parameters, one :func:`_code` per argument), the seeds'. Two tapes
-    with equal keys are served by one compiled backward pass."""
-    if len(tape) > MAX_ENTRIES:
+def _refusal(key):
+    """Why a tape of structure ``key`` is never compiled, or None. Only arrays of at
+    least one dimension are replayed as inputs: rules branch on the Python type of
+    scalar values (``x ** p`` with a Python float ``p`` takes shortcuts a staged value
+    cannot), and the code generator does not keep NumPy scalars apart from 0-d arrays.
+    (Layouts: NumPy's reductions add in memory order, and the layouts of every value in
+    the tape follow from the inputs' and the constants'.)"""
+    prims, _, _, consts, (types, shapes, _, _), _ = key.parts
+    if any(p.higher_order or p.fwd is not None for p in set(prims)):
+        return "custom rules (a user function) on the tape"
+    if any(t is not np.ndarray for t in types) or () in shapes:
+        return "an input that is not an array of at least one dimension"
+    limit = core.LAZY_SIZE
+    if any(core.size_of(s) >= limit for s in shapes) or \
+            any(c[0] == "array" and core.size_of(c[1]) >= limit for c in consts):
+        return f"an input or constant of at least core.LAZY_SIZE ({limit}) elements"
+    return None
+
+
+# ------------------------------------------------------------------ lookup and run
+
+def _replayed(pullback, cts, hint):
+    """The input cotangents by a compiled backward pass, or None (walk eagerly)."""
+    memo = _recent.get(id(hint)) if hint is not None else None
+    if memo is not None and memo[0]() is not hint:
+        memo = None
+    key = tape_key(pullback.trace.tape, pullback.primals, pullback.out_nodes, cts,
+                   memo[1] if memo is not None else None)
+    if key is None:
         return None
+    if memo is not None:
+        try:
+            same = memo[1].parts == key.parts
+        except (ValueError, TypeError):         # e.g. an array where a number was
+            same = False
+        if same:
+            return _run(memo[2], memo[1], pullback, cts)
     try:
-        key = _input_codes(in_vals)
-        app = key.append
-        for prim, params, nodes, args, res, out in tape:
-            if prim.lean is not True and (prim.higher_order or prim.fwd is not None):
-                return None
-            p = tuple(params.items()) if params else None
-            if None in nodes:               # constants: coded one by one
-                app((prim, p) + tuple([_code(n, a) for n, a in zip(nodes, args)]))
-            else:                           # all traced (the common case): their nodes
-                app((prim, p, *nodes))
-        app("seeds")
-        key += _seed_codes(out_nodes, cts)
-    except _NotReplayed:
+        entry = cache.get(key)
+    except TypeError:               # a parameter that is not hashable
         return None
-    return tuple(key)
+    if type(entry) is _Compiled:
+        _remember(hint, key, entry)
+        return _run(entry, key, pullback, cts)
+    if entry is _COMPILING or type(entry) is _Never:
+        cache.count("misses")
+        return None
+    mine = []                       # whether this thread is to compile it
+
+    def seen(now):                  # (under the lock: another thread may have changed it)
+        if now is None:
+            refused = _refusal(key)     # (decided once, at the first sighting)
+            if refused is not None:
+                return _Never(refused)
+        elif type(now) is not int:
+            return now
+        n = (now or 0) + 1
+        if n < COMPILE_AFTER:
+            return n
+        mine.append(True)
+        return _COMPILING
+    now = cache.update(key, seen)
+    if mine:
+        return _compile_and_run(key, pullback, cts, hint)
+    if type(now) is _Compiled:
+        return _run(now, key, pullback, cts)
+    cache.count("misses", f"a tape structure seen {now} time(s): compiled when seen "
+                          f"{COMPILE_AFTER} times" if type(now) is int else
+                          f"not compiled: {now.reason}" if type(now) is _Never else
+                          "another thread compiles this structure")
+    return None
+
+
+def _run(compiled, key, pullback, cts):
+    try:
+        outs = compiled.fn(pullback.trace.tape, cts)
+    except Retrace:
+        cache.count("retraces", "a guard failed (a rule read a value): walked eagerly")
+        return None
+    except FloatingPointError:
+        # np.errstate(..., "raise") and the generic rules (which may evaluate both sides
+        # of a safe point) met what the eager walk's concrete fast paths avoid: the
+        # eager walk decides (and raises whatever it should)
+        cache.count("fallbacks", "a floating-point error under np.errstate: walked "
+                                 "eagerly")
+        return None
+    except Exception as e:          # noqa: BLE001 - the eager walk decides: see _failed
+        return _failed(pullback, cts, "running a compiled backward pass", e)
+    cache.hit(key)
+    if compiled.mask is None:
+        return outs
+    it = iter(outs)
+    return [next(it) if m else None for m in compiled.mask]
+
+
+def _failed(pullback, cts, what, exc):
+    """Compiled code (or compiling) raised ``exc``: the eager walk's result, or what it
+    raises. Only where the eager walk succeeds is it a failure (counted, and raised
+    under ``compile_errors="raise"``)."""
+    result = pullback(cts)
+    cache.failed(what, exc)
+    return result
 
 
 class _Compiled:
@@ -176,187 +340,71 @@ class _Compiled:
     def __init__(self, fn, mask):
         self.fn, self.mask = fn, mask
 
-    def run(self, tape, cts, matched=0):
-        try:
-            outs = self.fn(tape, cts)
-        except Exception:
-            # a guard failed (Retrace); or np.errstate(..., "raise") and the generic
-            # rules (which may evaluate both sides of a safe point) met what the eager
-            # walk's concrete fast paths avoid: the eager walk decides (and raises
-            # whatever it should)
-            with _lock:
-                stats["fallbacks"] += 1
-                stats["matched"] += matched
-            return None
-        with _lock:
-            stats["replayed"] += 1
-            stats["matched"] += matched
-        if self.mask is None:
-            return outs
-        it = iter(outs)
-        return [next(it) if m else None for m in self.mask]
 
-
-_first, _second, _third = (operator.itemgetter(i) for i in range(3))
-
-
-class _Template:
-    """A replayed structure, in a form a tape is compared with quickly: the entries'
-    primitives, parameters and nodes as lists (compared in C), the codes of the few
-    constant arguments, the inputs' types, shapes and dtypes, the seeds' codes. A tape
-    that matches has this structure's key (the same facts, compared instead of
-    collected)."""
-    __slots__ = ("ref", "prims", "params", "nodes", "consts", "in_types", "in_shapes",
-                 "in_dtypes", "in_layouts", "seeds", "compiled")
-
-    def __init__(self, hint, tape, in_vals, out_nodes, cts, compiled):
-        self.ref = weakref.ref(hint)
-        self.prims = list(map(_first, tape))
-        self.params = list(map(_second, tape))
-        self.nodes = list(map(_third, tape))
-        self.consts = [(k, j, _code(None, a)) for k, e in enumerate(tape) if None in e[2]
-                       for j, (n, a) in enumerate(zip(e[2], e[3])) if n is None]
-        self.in_types = list(map(type, in_vals))
-        self.in_shapes = list(map(_shape, in_vals))
-        self.in_dtypes = list(map(_dtype, in_vals))
-        self.in_layouts = list(map(_layout, in_vals))
-        self.seeds = _seed_codes(out_nodes, cts)
-        self.compiled = compiled
-
-    def matches(self, tape, in_vals, out_nodes, cts):
-        if len(tape) != len(self.prims) or list(map(_first, tape)) != self.prims or \
-                list(map(_third, tape)) != self.nodes or \
-                list(map(type, in_vals)) != self.in_types:
-            return False
-        try:
-            if list(map(_second, tape)) != self.params:
-                return False
-            # (all arrays, as _input_codes requires; sizes follow from the shapes)
-            if list(map(_shape, in_vals)) != self.in_shapes or \
-                    list(map(_dtype, in_vals)) != self.in_dtypes or \
-                    list(map(_layout, in_vals)) != self.in_layouts:
-                return False
-            for k, j, code in self.consts:
-                if _code(None, tape[k][3][j]) != code:
-                    return False
-            return _seed_codes(out_nodes, cts) == self.seeds
-        except (_NotReplayed, ValueError, TypeError):   # e.g. an array where a number was
-            return False
-
-
-_shape, _dtype = operator.attrgetter("shape"), operator.attrgetter("dtype")
-_layout = operator.attrgetter("flags.c_contiguous")
-
-
-def backward(trace, out_nodes, cts, in_nodes, in_vals, hint=None):
-    """The input cotangents by a compiled backward pass, or None (walk eagerly)."""
-    tape = trace.tape
-    if hint is not None:
-        t = _recent.get(id(hint))
-        if t is not None and t.ref() is hint and t.matches(tape, in_vals, out_nodes, cts):
-            return t.compiled.run(tape, cts, 1)
-    key = signature(tape, out_nodes, cts, in_vals)
-    if key is None:
-        return None
+def _remember(hint, key, compiled):
+    if hint is None:
+        return
     try:
-        entry = _cache.get(key)
-    except TypeError:               # a parameter or constant that is not hashable
-        return None
-    if type(entry) is not _Compiled:
-        if entry is _NEVER or entry is _COMPILING:
-            return None
-        with _lock:
-            entry = _cache.get(key)     # (again: another thread may have changed it)
-            count = entry is None or type(entry) is int
-            if count:
-                seen = (entry or 0) + 1
-                if seen < COMPILE_AFTER:
-                    _cache[key] = seen
-                    if entry is None:
-                        _evict()
-                    return None
-                _cache[key] = _COMPILING    # this thread compiles it, the others walk
-        if count:
-            return _compile_and_run(key, trace, out_nodes, cts, in_nodes, hint, in_vals)
-        if type(entry) is not _Compiled:
-            return None                 # _NEVER, or another thread compiles it
-    _remember(hint, tape, in_vals, out_nodes, cts, entry)
-    return entry.run(tape, cts)
+        ref = weakref.ref(hint)
+    except TypeError:               # a hint that cannot be weakly referenced
+        return
+    with cache.lock:
+        _recent[id(hint)] = (ref, key, compiled)
+        while len(_recent) > cache.maxsize:
+            del _recent[next(iter(_recent))]
 
 
-def _evict():
-    """Drop the least recently stored structures beyond MAXSIZE (holding _lock)."""
-    while len(_cache) > MAXSIZE:
-        _cache.popitem(last=False)
-
-
-def _compile_and_run(key, trace, out_nodes, cts, in_nodes, hint, in_vals):
+def _compile_and_run(key, pullback, cts, hint):
     """Compile the structure ``key`` (this thread marked it _COMPILING), store it and
-    run it on ``trace``'s tape (None: walk eagerly)."""
-    tape = trace.tape
+    run it on ``pullback``'s tape (None: walk eagerly)."""
     try:
         # any floating-point event while staging refuses the structure: operations on
         # constants are done once, now, and would not warn or raise when replayed
         with np.errstate(all="raise"):
-            compiled = _compile(trace, out_nodes, cts, in_nodes)
-    except Exception:
-        # that, or e.g. a missing rule: the eager walk raises what it should (or
-        # succeeds); this structure is never compiled
-        compiled = _NEVER
-    except BaseException:               # (KeyboardInterrupt: let a later call compile)
-        with _lock:
-            if _cache.get(key) is _COMPILING:
-                del _cache[key]
+            compiled = _compile(pullback, cts)
+    except FloatingPointError:
+        compiled = _Never("a floating-point event while staging (constants are folded "
+                          "then)")
+    except Exception as e:          # noqa: BLE001 - the eager walk decides: see _failed
+        cache.update(key, lambda now: _Never(f"staging or compiling raised {e!r}"))
+        return _failed(pullback, cts, "compiling a backward pass", e)
+    except BaseException:           # (KeyboardInterrupt: let a later call compile)
+        cache.update(key, lambda now: None if now is _COMPILING else now)
         raise
-    with _lock:
-        _cache[key] = compiled
-        _cache.move_to_end(key)
-        _evict()
-        if compiled is not _NEVER:
-            stats["compiled"] += 1
-    if compiled is _NEVER:
+    cache.update(key, lambda now: compiled)
+    if type(compiled) is _Never:
+        cache.count("misses", f"not compiled: {compiled.reason}")
         return None
-    _remember(hint, tape, in_vals, out_nodes, cts, compiled)
-    return compiled.run(tape, cts)  # (not the staged values: some are the code's constants)
+    cache.count("compiled")
+    _remember(hint, key, compiled)
+    return _run(compiled, key, pullback, cts)  # (not the staged values: some are constants)
 
 
-def _remember(hint, tape, in_vals, out_nodes, cts, compiled):
-    if hint is None:
-        return
-    try:
-        t = _Template(hint, tape, in_vals, out_nodes, cts, compiled)
-    except TypeError:               # a hint that cannot be weakly referenced
-        return
-    with _lock:
-        _recent[id(hint)] = t
-        while len(_recent) > MAXSIZE:
-            del _recent[next(iter(_recent))]
-
-
-def _compile(trace, out_nodes, cts, in_nodes):
-    """Stage the walk of ``trace``'s tape; returns a _Compiled or _NEVER."""
-    tape = trace.tape
+def _compile(pullback, cts):
+    """Stage the walk of ``pullback``'s tape; returns a _Compiled or a _Never."""
+    tape, out_nodes, in_nodes = pullback.trace.tape, pullback.out_nodes, pullback.in_nodes
     # what the code reads, and where it finds it in a tape ``t`` and the seeds ``s``
     values, exprs = [], []
-    for k, (prim, params, nodes, args, res, out) in enumerate(tape):
-        for j, (n, a) in enumerate(zip(nodes, args)):
+    for k, rec in enumerate(tape):
+        for j, (n, a) in enumerate(zip(rec.nodes, rec.args)):
             if _read(n, a):
                 if type(a) is ShapeDtype:   # a large argument was not kept
-                    return _NEVER
+                    return _Never("a large argument whose value the tape does not keep")
                 if type(a) is np.ndarray and not a.flags.c_contiguous:
-                    return _NEVER           # (see _input_codes: layouts)
+                    return _Never("a value that is not C-contiguous")
                 values.append(a)
-                exprs.append(f"t[{k}][3][{j}]")
+                exprs.append(f"t[{k}].args[{j}]")
+        res = rec.res
         if res is not None:
-            outs = res if prim.multiple_results else [res]
+            outs = res if rec.prim.multiple_results else [res]
             if any(type(r) is np.ndarray and not r.flags.c_contiguous for r in outs):
-                return _NEVER
-            if prim.multiple_results:
+                return _Never("a value that is not C-contiguous")
+            if rec.prim.multiple_results:
                 values.extend(res)
-                exprs.extend(f"t[{k}][4][{m}]" for m in range(len(res)))
+                exprs.extend(f"t[{k}].res[{m}]" for m in range(len(res)))
             else:
                 values.append(res)
-                exprs.append(f"t[{k}][4]")
+                exprs.append(f"t[{k}].res")
     for i, (n, c) in enumerate(zip(out_nodes, cts)):
         if n is not None and c is not None and type(c) is not Zero and not _unit_seed(c):
             values.append(c)
@@ -366,12 +414,13 @@ def _compile(trace, out_nodes, cts, in_nodes):
     def replay(*vals):
         it = iter(vals)
         staged = []
-        for prim, params, nodes, args, res, out in tape:
-            args = [next(it) if _read(n, a) else a for n, a in zip(nodes, args)]
+        for rec in tape:
+            args = [next(it) if _read(n, a) else a for n, a in zip(rec.nodes, rec.args)]
+            res = rec.res
             if res is not None:
-                res = [next(it) for _ in res] if prim.multiple_results else next(it)
-            staged.append((prim, params, nodes, args, res, out))
-        fresh = type(trace)(None)               # a ReverseTrace walking the staged tape
+                res = [next(it) for _ in res] if rec.prim.multiple_results else next(it)
+            staged.append(Record(rec.prim, rec.params, rec.nodes, args, res, rec.out))
+        fresh = ReverseTrace(None)              # a trace walking the staged tape
         fresh.tape = staged
         result = fresh.backward(out_nodes, [
             None if n is None or c is None or type(c) is Zero else
@@ -384,18 +433,12 @@ def _compile(trace, out_nodes, cts, in_nodes):
     # arrays this small get no pending scale factors in the eager walk (core.Scaled), so
     # the code computes what it computes, in its order
     limit = core.LAZY_SIZE
-    ok = all(v.dtype in _OK for v in in_vars) and all(
-        o.dtype in _OK and core.size_of(o.shape) < limit for e in eqns for o in e.outs) \
-        and all(core.size_of(x.shape) < limit for e in eqns for x in e.ins)
-    if not ok:
-        return _NEVER
+    if not all(v.dtype in _OK for v in in_vars) or not all(
+            o.dtype in _OK for e in eqns for o in e.outs):
+        return _Never("a value of a dtype other than float64, complex128, int64, bool")
+    if not all(core.size_of(o.shape) < limit for e in eqns for o in e.outs) or \
+            not all(core.size_of(x.shape) < limit for e in eqns for x in e.ins):
+        return _Never(f"an intermediate of at least core.LAZY_SIZE ({limit}) elements")
     fn = compile_graph(Graph(in_vars, eqns, operands, guards), own_outputs=True,
                        reassociate=False, free=False, reads=(("t", "s"), exprs))
     return _Compiled(fn, None if all(mask) else tuple(mask))
-
-
-def cache_clear():
-    """Forget every remembered structure and compiled backward pass."""
-    with _lock:
-        _cache.clear()
-        _recent.clear()

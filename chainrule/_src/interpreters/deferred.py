@@ -152,27 +152,11 @@ def large(x):
     return type(x) is np.ndarray and x.size >= core.DEFER_SIZE
 
 
-class _Forcing:
-    """Tape entry of a deferred primitive whose rule reads its output or arguments:
-    evaluates them, then runs the rule."""
-    multiple_results = False
-
-    def __init__(self, prim):
-        self.prim, self.name = prim, prim.name
-
-    def vjp(self, ct, res, args, needs, **params):
-        args = [force(a) for a in args]
-        if type(res) is Pending:
-            res = res.value() if self.prim.reads_ans(args, needs) else None
-        return self.prim.vjp(ct, res, args, needs, **params)
-
-
-_FORCING = {}
-
-
-def forcing_rule(prim):
-    """The tape rule of a deferred ``prim`` whose vjp reads its output or arguments."""
-    rule = _FORCING.get(prim)
-    if rule is None:
-        rule = _FORCING.setdefault(prim, _Forcing(prim))
-    return rule
+def forced(prim, args, res, needs):
+    """The arguments and output of a :class:`~.reverse.Deferred` record as its rule
+    reads them: Pending arguments computed, and the output too where the rule reads
+    it for these arguments (``reads_ans``), else None."""
+    args = [force(a) for a in args]
+    if type(res) is Pending:
+        res = res.value() if prim.reads_ans(args, needs) else None
+    return args, res

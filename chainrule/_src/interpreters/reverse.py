@@ -1,11 +1,15 @@
 """Reverse mode: a trace that records a tape while the forward pass runs (vjp).
 
-The tape is a list of entries ``(prim, params, in_nodes, args, res, out_nodes)`` in
-the order the primitives ran, which is a topological order. The backward pass walks
-it once from the end, handing each entry's output cotangent to the primitive's
-``vjp`` rule. Rules are written with chainrule's own operations and run with
-whatever trace is current when the backward pass runs, so the backward pass can be
-differentiated again (higher order), batched and staged.
+The tape is a list of records in the order the primitives ran, which is a topological
+order: a :class:`Record` per primitive application (``prim``, ``params``, the
+argument ``nodes``, the ``args`` and ``res`` its rule reads, the ``out`` node or
+nodes), a :class:`Deferred` record where a deferred value must be computed first, and
+a :class:`Remat` record per checkpointed call. The backward pass walks it once from
+the end, handing each record's output cotangent to the primitive's ``vjp`` rule.
+Rules are written with chainrule's own operations and run with whatever trace is
+current when the backward pass runs, so the backward pass can be differentiated again
+(higher order), batched and staged. Nothing here compiles: the API layer hands
+recurring top-level pullbacks to graph/replay.py.
 
 Each recorded value has a *node*: an integer, unique within its trace, under which
 its cotangent accumulates in the backward pass's store (a dict: node -> cotangent).
@@ -20,12 +24,11 @@ Large float64 elementwise operations and sums may be recorded with a
 from ..core import (Trace, PrimalTracer, Zero, _state, is_inexact, Scaled,
                     scaled, materialize, ShapeDtype, shape_of, dtype_of)
 from .forward import JVPTrace
-from .deferred import Pending, force, deferred_shape, large, forcing_rule, shapes_only
+from .deferred import Pending, force, forced, deferred_shape, large, shapes_only
 
 import numpy as np
 
 from .. import core
-from ..graph import replay
 
 
 class ReverseTracer(PrimalTracer):
@@ -56,7 +59,7 @@ class ReverseTrace(Trace):
         # their own order of operations
         self.defers = False
         # the common case (top level: no parent, no debug_nans, no deferral) takes a short
-        # path for primitives without special handling (Primitive.lean)
+        # path for primitives without special handling (_lean)
         self.lean = parent is None and self.where is None
 
     def new_input(self, x):
@@ -79,12 +82,12 @@ class ReverseTrace(Trace):
                 pb, nb = b, None
             if na is None and nb is None:
                 return self.in_parent(prim, args, params)
-            primals, nodes = [pa, pb], [na, nb]
+            primals, nodes = [pa, pb], (na, nb)
         elif len(args) == 1:
             a = args[0]
             if type(a) is not ReverseTracer or a._trace is not self:
                 return self.in_parent(prim, args, params)
-            primals, nodes = [a.primal], [a.node]
+            primals, nodes = [a.primal], (a.node,)
         else:
             primals, nodes, found = [], [], False
             for a in args:
@@ -97,11 +100,13 @@ class ReverseTrace(Trace):
                     nodes.append(None)
             if not found:
                 return self.in_parent(prim, primals, params)
+            nodes = tuple(nodes)
         if self.lean:
-            lean = prim.lean
-            if lean is None:
-                lean = prim.lean = (prim.differentiable and prim.fwd is None and not
-                                    prim.multiple_results and not prim.higher_order)
+            try:
+                lean = _lean[prim]
+            except KeyError:
+                lean = _lean[prim] = (prim.differentiable and prim.fwd is None and not
+                                      prim.multiple_results and not prim.higher_order)
             if lean:
                 # what the general path below does for these primitives, without the
                 # checks that cannot apply; the parent is None, so impl runs with this
@@ -117,9 +122,13 @@ class ReverseTrace(Trace):
                 out = self.count
                 self.count = out + 1
                 if not prim.vjp_uses_args and t is not float:
-                    primals = shapes_only(primals, core.LAZY_SIZE)
-                self.tape.append((prim, params, nodes, primals,
-                                  ans if prim.vjp_uses_ans else None, out))
+                    limit = core.LAZY_SIZE      # (no Pending here: a lean trace defers none)
+                    for p in primals:
+                        if type(p) is _ndarray and p.size >= limit:
+                            primals = shapes_only(primals, limit)
+                            break
+                self.tape.append(Record(prim, params, nodes, primals,
+                                        ans if prim.vjp_uses_ans else None, out))
                 return ReverseTracer(self, ans, out)
         if self.defers and prim.defer is not None:
             how = deferred_shape(prim, primals, nodes, params)
@@ -162,8 +171,8 @@ class ReverseTrace(Trace):
             record_site(self, out_nodes)
         if not prim.vjp_uses_args and type(ans) is not float:
             primals = shapes_only(primals, core.LAZY_SIZE)   # large arguments can be freed
-        self.tape.append((prim, params, nodes, primals,
-                          res if prim.vjp_uses_ans else None, out_nodes))
+        self.tape.append(Record(prim, params, nodes, primals,
+                                res if prim.vjp_uses_ans else None, out_nodes))
         return outs
 
     def _defer(self, prim, primals, nodes, params, shape, depth):
@@ -172,11 +181,12 @@ class ReverseTrace(Trace):
         self.count = out + 1
         if not prim.vjp_uses_args:
             primals = shapes_only(primals)
-        rule = prim
-        if prim.vjp_uses_ans or (prim.vjp_uses_args and depth > 1):   # reads a Pending
-            rule = forcing_rule(prim)
-        self.tape.append((rule, params, nodes, primals,
-                          pending if prim.vjp_uses_ans else None, out))
+        # a rule that reads a Pending (its output, or arguments deferred before) has
+        # them computed first
+        kind = Deferred if prim.vjp_uses_ans or (prim.vjp_uses_args and depth > 1) \
+            else Record
+        self.tape.append(kind(prim, params, nodes, primals,
+                              pending if prim.vjp_uses_ans else None, out))
         return ReverseTracer(self, pending, out)
 
     def backward(self, out_nodes, cts, in_nodes, consume=False):
@@ -187,26 +197,32 @@ class ReverseTrace(Trace):
         return [materialize(store.get(n)) for n in in_nodes]
 
     def walk(self, tape, store, consume=False):
-        """Hand cotangents backwards through ``tape`` (a list of entries), reading and
+        """Hand cotangents backwards through ``tape`` (a list of records), reading and
         adding them in ``store`` (node -> cotangent)."""
         check = self.where is not None          # debug_nans was on in the forward pass
         pop = store.pop
         for i in range(len(tape) - 1, -1, -1):
-            prim, params, nodes, args, res, out = tape[i]
+            rec = tape[i]
+            kind = type(rec)
+            if kind is Remat:
+                rec.rewalk(self, store)
+                continue
+            prim, out = rec.prim, rec.out
             if prim.multiple_results:
                 ct = [None if o is None else materialize(pop(o, None)) for o in out]
                 if all(c is None for c in ct):
                     continue
-                ct = [Zero.like(a) if c is None else c for c, a in zip(ct, res_outputs(prim, res))]
-                if prim is remat_p:
-                    remat_p.rewalk(ct, args, store, **params)
-                    continue
+                ct = [Zero.like(a) if c is None else c
+                      for c, a in zip(ct, res_outputs(prim, rec.res))]
             else:
                 ct = pop(out, None)
                 if ct is None:
                     continue
             if consume:
                 tape[i] = None
+            nodes, args, res = rec.nodes, rec.args, rec.res
+            if kind is Deferred:
+                args, res = forced(prim, args, res, nodes)
             try:
                 lazy = None
                 if type(ct) is Scaled:
@@ -214,7 +230,7 @@ class ReverseTrace(Trace):
                         ct = ct.value()
                     else:
                         lazy, ct = ct, ct.base
-                in_cts = prim.vjp(ct, res, args, nodes, **params)
+                in_cts = prim.vjp(ct, res, args, nodes, **rec.params)
                 if lazy is not None:
                     # rules are linear in the cotangent: they ran on the base; scale their
                     # results (lazily; a base passed through keeps the same Scaled)
@@ -247,13 +263,11 @@ class ReverseTrace(Trace):
         user's stream goes on as if nothing had been re-run."""
         rng = np.random.get_state()
         outs, side = self.on_side_tape(fun, args)   # the forward's intermediates: dropped
-        produced = {n for e in side for n in (e[5] if e[0].multiple_results else [e[5]])
-                    if n is not None}
+        produced = {n for r in side for n in _out_nodes(r) if n is not None}
         out_nodes = [o.node if type(o) is ReverseTracer and o.node in produced else None
                      for o in outs]
         shapes = [ShapeDtype(shape_of(o), dtype_of(o)) for o in outs]   # for Zero.like
-        self.tape.append((remat_p, {"fun": fun, "trace": self, "rng": rng}, [], list(args),
-                          shapes, out_nodes))
+        self.tape.append(Remat(fun, rng, list(args), shapes, out_nodes))
         return outs
 
     def on_side_tape(self, fun, args):
@@ -268,28 +282,74 @@ class ReverseTrace(Trace):
         return outs, side
 
 
-class Remat:
-    """The tape entry of a checkpointed function: the walk recomputes it and walks the
-    recomputation's own tape (whose nodes are new, in the same trace and store)."""
-    name = "checkpoint"
-    multiple_results = True
-    fwd = None
-    higher_order = True     # runs a user function (graph.replay leaves such tapes alone)
-    lean = False
+class Record:
+    """One primitive application on the tape: ``out = prim(*args, **params)``.
 
-    def rewalk(self, cts, args, store, *, fun, trace, rng):
+    ``nodes[i]`` is the node of argument ``i`` (None for a constant); ``args`` what the
+    rule reads of them (the values, or :class:`~..core.ShapeDtype` where it reads only
+    shapes); ``res`` the output the rule reads (None where it reads none; what ``fwd``
+    kept for a primitive with ``fwd``); ``out`` the output's node, or a list of nodes
+    for a primitive with several results (None for one that carries no derivative)."""
+    __slots__ = ("prim", "params", "nodes", "args", "res", "out")
+
+    def __init__(self, prim, params, nodes, args, res, out):
+        self.prim = prim
+        self.params = params
+        self.nodes = nodes
+        self.args = args
+        self.res = res
+        self.out = out
+
+    def __repr__(self):
+        return f"Record({self.prim}, nodes={self.nodes}, out={self.out})"
+
+
+class Deferred(Record):
+    """A deferred primitive whose rule reads its output or arguments, some of them
+    :class:`~.deferred.Pending`: the walk computes them before running the rule."""
+    __slots__ = ()
+
+
+class Remat:
+    """A checkpointed call ``fun(*args)`` (:meth:`ReverseTrace.checkpointed`): the walk
+    re-runs it on a side tape (drawing the random numbers the forward run drew, from
+    ``rng``) and walks that tape with the same store, so values ``fun`` closes over get
+    their cotangents. ``shapes`` gives the outputs' shapes and dtypes, ``out`` their
+    nodes (None for an output that is an input or a constant)."""
+    __slots__ = ("fun", "rng", "args", "shapes", "out")
+
+    def __init__(self, fun, rng, args, shapes, out):
+        self.fun, self.rng, self.args, self.shapes, self.out = fun, rng, args, shapes, out
+
+    def rewalk(self, trace, store):
+        cts = [None if o is None else materialize(store.pop(o, None)) for o in self.out]
+        if all(c is None for c in cts):
+            return
+        cts = [Zero.like(s) if c is None else c for c, s in zip(cts, self.shapes)]
         now = np.random.get_state()
-        np.random.set_state(rng)        # the numbers the forward run drew
+        np.random.set_state(self.rng)   # the numbers the forward run drew
         try:
-            outs, side = trace.on_side_tape(fun, args)
+            outs, side = trace.on_side_tape(self.fun, self.args)
         finally:
             np.random.set_state(now)
         seed(store, [o.node if type(o) is ReverseTracer and o._trace is trace else None
                      for o in outs], cts)
         trace.walk(side, store)
 
+    def __repr__(self):
+        return f"Remat({getattr(self.fun, '__name__', 'fun')}, out={self.out})"
 
-remat_p = Remat()
+
+def _out_nodes(rec):
+    """The output nodes of a record, as a list."""
+    out = rec.out
+    return out if type(out) is list else [out]
+
+
+# primitive -> whether ReverseTrace.process's short path applies (differentiable, one
+# result, no fwd, not higher order); computed once per primitive, kept here (not on the
+# primitive, which every thread and trace shares)
+_lean = {}
 
 
 def seed(store, nodes, cts):
@@ -305,23 +365,44 @@ def res_outputs(prim, res):
     return prim.outputs_of(res) if prim.fwd is not None else res
 
 
-def vjp_flat(fun, primals, lazy_outputs=False, hint=None):
-    """Run ``fun(*primals)`` recording a tape; return (outs, backward).
+class Pullback:
+    """The backward pass of a recorded forward pass: ``pullback(cts, consume=False)``
+    maps a list of output cotangents to a list of input cotangents (None where an
+    input does not influence the outputs) by walking the tape; with ``consume`` the
+    tape is freed as the walk goes (the pullback is then spent). It may be called many
+    times otherwise. graph/replay.py compiles recurring ones from ``trace.tape``, the
+    nodes and the inputs (``primals``)."""
+    __slots__ = ("trace", "out_nodes", "in_nodes", "primals")
 
-    ``backward(cts, consume=False)`` maps a list of output cotangents to a list of
-    input cotangents (``None`` where the input does not influence the outputs).
-    With ``lazy_outputs``, outputs may be :class:`Pending` (use :func:`force`).
-    ``hint``: the user's function, which graph.replay remembers the structure of.
-    """
+    def __init__(self, trace, out_nodes, in_nodes, primals):
+        self.trace, self.out_nodes, self.in_nodes = trace, out_nodes, in_nodes
+        self.primals = primals
+
+    def __call__(self, cts, consume=False):
+        return self.trace.backward(self.out_nodes, cts, self.in_nodes, consume)
+
+
+def vjp_flat(fun, primals, lazy_outputs=False):
+    """Run ``fun(*primals)`` recording a tape; return ``(outs, pullback)`` (a
+    :class:`Pullback`). With ``lazy_outputs``, outputs may be :class:`Pending` (use
+    :func:`force`)."""
     trace = ReverseTrace(_state.trace)
     if trace.where is None and (trace.parent is None or type(trace.parent) is JVPTrace):
+        limit = core.DEFER_SIZE
         for p in primals:
-            if large(p):
+            if (p.size >= limit) if type(p) is _ndarray else large(p):
                 trace.defers = True
                 trace.lean = False
                 break
-    ins = [trace.new_input(p) if is_inexact(p) else p for p in primals]
-    in_nodes = [x.node if type(x) is ReverseTracer else _DEAD for x in ins]
+    ins, in_nodes = [], []
+    for p in primals:       # (is_inexact written out for arrays: a training step's inputs)
+        if p.dtype.kind in "fc" if type(p) is _ndarray else is_inexact(p):
+            x = trace.new_input(p)
+            ins.append(x)
+            in_nodes.append(x.node)
+        else:
+            ins.append(p)
+            in_nodes.append(_DEAD)
     saved, _state.trace = _state.trace, trace
     try:
         outs = fun(*ins)
@@ -336,17 +417,7 @@ def vjp_flat(fun, primals, lazy_outputs=False, hint=None):
         else:
             outs_primal.append(o)
             out_nodes.append(None)
-
-    def backward(cts, consume=False):
-        # (a lean trace: no parent, no debug_nans, no deferral)
-        if trace.lean and _state.trace is None and replay.enabled:
-            result = replay.backward(trace, out_nodes, cts, in_nodes, primals, hint)
-            if result is not None:
-                if consume:
-                    trace.tape.clear()
-                return result
-        return trace.backward(out_nodes, cts, in_nodes, consume)
-    return outs_primal, backward
+    return outs_primal, Pullback(trace, out_nodes, in_nodes, primals)
 
 
 _ndarray = np.ndarray
