@@ -171,12 +171,19 @@ def _reduce_args(fn_name, a, axis, dtype, out, keepdims, where=True, initial=Non
 def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
     a, axis = _reduce_args("sum", a, axis, dtype, out, keepdims, where, initial)
     if a.dtype.kind in "biu" and dtype is None:
-        return np.sum(_concrete(a), axis=axis, keepdims=keepdims)
+        return np.sum(concrete(a), axis=axis, keepdims=keepdims)
     return sp.reduce_sum(a, axis, keepdims) if (axis or keepdims) else a
 
 
-def _concrete(a):
-    return a._concrete() if isinstance(a, Tracer) else a
+def concrete(x):
+    """The value of ``x`` where chainrule needs it to decide something (an axis, a
+    shape, a branch): a tracer's concrete value (under jit through a guard; under vmap
+    a ConcretizationError), lists and tuples elementwise, anything else as it is."""
+    if isinstance(x, Tracer):
+        return x._concrete()
+    if isinstance(x, (list, tuple)):
+        return type(x)(concrete(v) for v in x)
+    return x
 
 
 @numpy_function(np.mean)
@@ -345,7 +352,7 @@ def where(condition, x=None, y=None, /):
     derivative even where it is inf or nan (so ``where(x > 0, sqrt(x), 0)`` has
     derivative 0 at 0)."""
     if x is None and y is None:
-        return np.where(_concrete(condition))
+        return np.where(concrete(condition))
     if x is None or y is None:
         raise ValueError("either both or neither of x and y should be given")
     return ew.select_p.bind(condition, x, y)

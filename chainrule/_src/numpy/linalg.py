@@ -27,6 +27,7 @@ from ..core import size_of as _size
 from ..prims import shape as sp
 from ..prims import elementwise as ew
 from ..prims.products import matmul_p
+from .basic import concrete
 from ..prims.reductions import reduce_max_p, reduce_min_p
 from ..prims.linalg import (inv_p, solve_p, det_p, slogdet_p, cholesky_p, eigh_p, svd_p,
                             qr_p, pinv_p, matrix_rank_p)
@@ -68,10 +69,6 @@ def _check_square(*arrays):
 
 
 _inexact = as_inexact     # NumPy's linalg computes in floating point
-
-
-def _concrete(x):
-    return x._concrete() if isinstance(x, Tracer) else x
 
 
 def _ndim(a):
@@ -142,7 +139,7 @@ def pinv(a, rcond=None, hermitian=False, *, rtol=_NoValue):
             rcond = rtol
     elif rtol is not _NoValue:
         raise ValueError("`rtol` and `rcond` can't be both set.")
-    rcond = _concrete(rcond)
+    rcond = concrete(rcond)
     if np.ndim(rcond) != 0:
         raise NotImplementedError("chainrule.numpy.linalg.pinv: an array rcond/rtol is "
                                   "not supported inside transformations")
@@ -170,7 +167,7 @@ def lstsq(a, b, rcond=None):
         raise LinAlgError("Incompatible dimensions")
     if rcond is None:
         rcond = np.finfo(np.float64).eps * max(n, m)
-    rcond = float(_concrete(rcond))
+    rcond = float(concrete(rcond))
     real_t = np.result_type(dtype_of(a), dtype_of(b), np.float64)
     real_t = np.dtype(real_t.char.lower()) if real_t.kind == "c" else real_t
     if m == 0 or n == 0:
@@ -179,7 +176,7 @@ def lstsq(a, b, rcond=None):
     s = svd_p.bind(a, full_matrices=False, compute_uv=False, hermitian=False)[0]
     rank = matrix_rank_p.bind(a, tol=None, hermitian=False, rtol=rcond)
     try:
-        full = int(_concrete(rank)) == n
+        full = int(concrete(rank)) == n
     except TypeError:       # under vmap: no single Python answer
         full = True
     if full and m > n:
@@ -395,8 +392,8 @@ def matrix_rank(A, tol=None, hermitian=False, *, rtol=None):
         raise ValueError("`tol` and `rtol` can't be both set.")
     A = asarray_like(A)
     if _ndim(A) < 2:
-        return np.linalg.matrix_rank(_concrete(A))
-    tol, rtol = _concrete(tol), _concrete(rtol)
+        return np.linalg.matrix_rank(concrete(A))
+    tol, rtol = concrete(tol), concrete(rtol)
     if (tol is not None and np.ndim(tol)) or (rtol is not None and np.ndim(rtol)):
         raise NotImplementedError("chainrule.numpy.linalg.matrix_rank: array tol/rtol "
                                   "are not supported inside transformations")

@@ -453,9 +453,7 @@ def copyto(dst, src, casting="same_kind", where=True):
 
 
 def _concrete_mask(mask):
-    if isinstance(mask, Tracer):
-        mask = mask._concrete()
-    return np.asarray(mask, dtype=np.bool_)
+    return np.asarray(basic.concrete(mask), dtype=np.bool_)
 
 
 def _not_supported(name, instead):

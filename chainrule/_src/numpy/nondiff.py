@@ -5,14 +5,9 @@ import numpy as np
 
 from ..core import Tracer
 from .dispatch import numpy_function
+from .basic import concrete
 
 
-def _concrete(x):
-    if isinstance(x, Tracer):
-        return x._concrete()
-    if isinstance(x, (list, tuple)):
-        return type(x)(_concrete(v) for v in x)
-    return x
 
 
 NONDIFF_FUNCTIONS = [
@@ -28,7 +23,7 @@ NONDIFF_FUNCTIONS = [
 def _make(np_fn):
     @numpy_function(np_fn, name=np_fn.__name__)
     def fn(*args, **kwargs):
-        return np_fn(*_concrete(args), **{k: _concrete(v) for k, v in kwargs.items()})
+        return np_fn(*concrete(args), **{k: concrete(v) for k, v in kwargs.items()})
     fn.__doc__ = (f"``numpy.{np_fn.__name__}``: not differentiable (its result carries no "
                   "derivative); works on traced values through their concrete values.")
     return fn

@@ -22,7 +22,7 @@ from ..prims.structure import round_p
 from ..prims.indexing import argsort_p, permute_p
 from ..interpreters.batching import ConcretizationError
 from .dispatch import numpy_function, no_kwargs
-from .basic import (normalize_axis, asarray_like, as_inexact, _reduce_args, _concrete,
+from .basic import (normalize_axis, asarray_like, as_inexact, _reduce_args, concrete,
                     astype, ravel, reshape, transpose, concatenate, stack, mean, sum as _sum,
                     max as _max, min as _min, moveaxis)
 from .shape import traced_numpy, take_along_axis, take_axis, slice_axis, diagonal, _prod
@@ -219,7 +219,7 @@ def _count_valid(mask, axis, keepdims):
 def _maybe_concrete(x):
     """The concrete value of ``x``, or NaN where it has none (batched under vmap)."""
     try:
-        return _concrete(x)
+        return concrete(x)
     except ConcretizationError:
         return np.nan
 
@@ -294,14 +294,14 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
     shape). Under ``jit`` the compiled program is specialised on the values."""
     a = asarray_like(ar)
     try:
-        concrete = _concrete(a)
+        values = concrete(a)
     except ConcretizationError:
         raise ConcretizationError(
             "chainrule.numpy.unique under vmap: each example would have its own number "
             "of unique values (an output of data-dependent shape); call it per example "
             "outside vmap") from None
     kw = {} if sorted else {"sorted": False}       # NumPy < 2.3 has no sorted=
-    _, first, *rest = np.unique(concrete, return_index=True,
+    _, first, *rest = np.unique(values, return_index=True,
                                 return_inverse=return_inverse, return_counts=return_counts,
                                 axis=axis, equal_nan=equal_nan, **kw)
     values = take_axis(ravel(a), first, 0) if axis is None else \
@@ -393,7 +393,7 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
              keepdims=False, *, weights=None, interpolation=None):
     """Only ``method='linear'``; ``q`` is not differentiated."""
     no_kwargs("quantile", out=out, interpolation=interpolation)
-    qc = np.asarray(_concrete(q))
+    qc = np.asarray(concrete(q))
     if not (np.all(qc >= 0) and np.all(qc <= 1)):
         raise ValueError("Quantiles must be in the range [0, 1]")
     return _quantile("quantile", a, qc, axis, method, keepdims, weights)
@@ -404,7 +404,7 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
                keepdims=False, *, weights=None, interpolation=None):
     """Only ``method='linear'``; ``q`` is not differentiated."""
     no_kwargs("percentile", out=out, interpolation=interpolation)
-    qc = np.true_divide(np.asarray(_concrete(q)), 100)
+    qc = np.true_divide(np.asarray(concrete(q)), 100)
     if not (np.all(qc >= 0) and np.all(qc <= 1)):
         raise ValueError("Percentiles must be in the range [0, 100]")
     return _quantile("percentile", a, qc, axis, method, keepdims, weights)

@@ -22,7 +22,7 @@ from ..prims import elementwise as ew
 from ..prims.indexing import getitem_p, scatter_add_p, ARRAY
 from .dispatch import numpy_function, no_kwargs
 from .basic import (normalize_axis, asarray_like, concatenate, reshape, transpose, ravel,
-                    astype, array, _has_tracer, _concrete)
+                    astype, array, _has_tracer, concrete)
 
 _NoValue = np._NoValue
 
@@ -160,8 +160,8 @@ def _split(ary, indices_or_sections, axis, equal):
     (axis,) = normalize_axis(axis, len(s))
     n = s[axis]
     if isinstance(indices_or_sections, (int, np.integer)) or \
-            np.ndim(_concrete(indices_or_sections)) == 0:
-        sections = int(_concrete(indices_or_sections))
+            np.ndim(concrete(indices_or_sections)) == 0:
+        sections = int(concrete(indices_or_sections))
         if sections <= 0:
             raise ValueError("number sections must be larger than 0.")
         if equal and n % sections:
@@ -170,7 +170,7 @@ def _split(ary, indices_or_sections, axis, equal):
         sizes = [0] + extra * [each + 1] + (sections - extra) * [each]
         points = np.cumsum(sizes).tolist()
     else:
-        points = [0] + [int(i) for i in _concrete(indices_or_sections)] + [n]
+        points = [0] + [int(i) for i in concrete(indices_or_sections)] + [n]
     return [slice_axis(ary, axis, points[i], points[i + 1]) for i in range(len(points) - 1)]
 
 
@@ -211,7 +211,7 @@ def dsplit(ary, indices_or_sections):
 @traced_numpy(np.tile)
 def tile(A, reps):
     A = asarray_like(A)
-    reps = tuple(int(r) for r in np.atleast_1d(_concrete(reps))) if np.ndim(reps) == 0 \
+    reps = tuple(int(r) for r in np.atleast_1d(concrete(reps))) if np.ndim(reps) == 0 \
         else tuple(int(r) for r in reps)
     if builtins.any(r < 0 for r in reps):
         raise ValueError("negative dimensions are not allowed")
@@ -234,7 +234,7 @@ def repeat(a, repeats, axis=None):
     s = shape_of(a)
     (axis,) = normalize_axis(axis, len(s))
     n = s[axis]
-    reps = np.asarray(_concrete(repeats))
+    reps = np.asarray(concrete(repeats))
     idx = np.repeat(np.arange(n), reps)     # NumPy's errors (negative, bad shapes)
     if reps.ndim == 0 or reps.size == 1:
         r = int(reps.reshape(()))
@@ -278,7 +278,7 @@ def roll(a, shift, axis=None):
     if axis is None:
         return reshape(roll(ravel(a), shift, 0), shape_of(a))
     s = shape_of(a)
-    b = np.broadcast(np.asarray(_concrete(shift)), np.asarray(axis))
+    b = np.broadcast(np.asarray(concrete(shift)), np.asarray(axis))
     shifts = {}
     for sh, ax in b:
         (ax,) = normalize_axis(int(ax), len(s))
@@ -362,7 +362,7 @@ def pad(array, pad_width, mode="constant", **kwargs):
     bad = set(kwargs) - _PAD_KWARGS[mode]
     if bad:
         raise ValueError(f"unsupported keyword arguments for mode '{mode}': {bad}")
-    pw = np.asarray(_concrete(pad_width))
+    pw = np.asarray(concrete(pad_width))
     if pw.dtype.kind not in "iu":
         raise TypeError("`pad_width` must be of integral type.")
     pairs = [(int(b), int(e)) for b, e in _as_pairs(pw.astype(np.intp), nd)]
@@ -635,7 +635,7 @@ def delete(arr, obj, axis=None):
         arr, s, axis = ravel(arr), (_prod(s),), 0
     (axis,) = normalize_axis(axis, len(s))
     try:
-        keep = np.delete(np.arange(s[axis]), _concrete(obj))
+        keep = np.delete(np.arange(s[axis]), concrete(obj))
     except IndexError as e:
         raise IndexError(str(e).replace("axis 0", f"axis {axis}")) from None
     return take_axis(arr, keep, axis)
@@ -648,7 +648,7 @@ def insert(arr, obj, values, axis=None):
     n = _prod(shape_of(arr))
     ids = np.arange(n).reshape(shape_of(arr))
     vals = -1 - np.arange(_prod(shape_of(values))).reshape(shape_of(values))
-    where_from = np.insert(ids, _concrete(obj), vals, axis=axis)
+    where_from = np.insert(ids, concrete(obj), vals, axis=axis)
     index_map = np.where(where_from >= 0, where_from, n - 1 - where_from)
     if dtype_of(values) != dtype_of(arr):
         values = astype(values, dtype_of(arr))
@@ -658,7 +658,7 @@ def insert(arr, obj, values, axis=None):
 @traced_numpy(np.resize)
 def resize(a, new_shape):
     a = asarray_like(a)
-    index_map = np.resize(np.arange(_prod(shape_of(a))), _concrete(new_shape))
+    index_map = np.resize(np.arange(_prod(shape_of(a))), concrete(new_shape))
     if index_map.size and not _prod(shape_of(a)):
         return np.zeros(index_map.shape, dtype_of(a))
     return reshape(_gather_flat([a], index_map.ravel()), index_map.shape)
