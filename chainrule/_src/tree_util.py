@@ -138,7 +138,15 @@ def _flatten(x, leaves, is_leaf):
                     td.shared = True
                     td = _FLAT.setdefault((t, n), td)
                 return td
-        kids = [_flatten(c, leaves, is_leaf) for c in x]
+            kids = []
+            for c in x:                         # (leaves written out: no call for them)
+                if type(c) in _LEAF_TYPES:
+                    leaves.append(c)
+                    kids.append(_LEAF)
+                else:
+                    kids.append(_flatten(c, leaves, None))
+        else:
+            kids = [_flatten(c, leaves, is_leaf) for c in x]
         for k in kids:
             if not k.shared:
                 return PyTreeDef(t, None, kids, len(leaves) - start)

@@ -63,17 +63,18 @@ class CompileCache:
         self._counts = dict.fromkeys(_COUNTERS, 0)
         self._reasons = collections.deque(maxlen=20)
         self.lock = threading.Lock()
-
-    def get(self, key):
-        """The entry of ``key`` or None (no lock, no count: see :meth:`hit`)."""
-        return self._entries.get(key)
+        # get(key): the entry of key or None (no lock, no count: see hit); the dict's
+        # own method (a training loop's every call looks up its program)
+        self.get = self._entries.get
 
     def hit(self, key, counter="hits"):
         """Count a use of ``key``'s entry and make it the most recently used."""
         with self.lock:
             self._counts[counter] += 1
-            if key in self._entries:
+            try:
                 self._entries.move_to_end(key)
+            except KeyError:            # (dropped meanwhile)
+                pass
 
     def count(self, counter, reason=None):
         """Count an event (``counter``: one of CacheInfo's counts), with its reason;
@@ -152,4 +153,11 @@ def signature(args, kwargs=None, static=()):
     the tree structure and the :func:`leaf_code` of each leaf. (The key is hashable
     when the static values are.)"""
     leaves, tree = tree_flatten((args, kwargs) if kwargs else args)
-    return (static, tree, *map(leaf_code, leaves)), leaves
+    key = [static, tree]
+    for x in leaves:
+        if type(x) is np.ndarray:       # (leaf_code, written out: two items, no tuple)
+            key.append(x.shape)
+            key.append(x.dtype)
+        else:
+            key.append(leaf_code(x))
+    return tuple(key), leaves

@@ -111,11 +111,14 @@ class Staged:
     def split(self, args, kwargs):
         """(key, flat dynamic leaves, static positions, static keywords, dynamic
         keywords) of a call."""
+        if not self.static_nums and not self.static_names:
+            key, flat = signature(args, kwargs)
+            return key, flat, (), {}, kwargs
         nums = static_positions(self.static_nums, len(args), "jit") if self.static_nums \
             else ()
         static_kw = {k: kwargs[k] for k in self.static_names if k in kwargs}
         static = tuple((i, args[i]) for i in nums) + tuple(static_kw.items())
-        dyn_args = [a for i, a in enumerate(args) if i not in nums] if nums else list(args)
+        dyn_args = tuple([a for i, a in enumerate(args) if i not in nums]) if nums else args
         dyn_kwargs = {k: v for k, v in kwargs.items() if k not in self.static_names} \
             if kwargs else kwargs
         key, flat = signature(dyn_args, dyn_kwargs, static)
