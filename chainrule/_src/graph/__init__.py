@@ -1,2 +1,4 @@
-"""The Graph IR: printing, DOT, FLOP/byte counts (ir.py) and jit's code generation
-(codegen.py, jit.py)."""
+"""The one place that compiles: the Graph IR (ir.py: printing, DOT, FLOP/byte counts),
+the code generator (codegen.py), and what compiles with it, sharing one cache type and
+one key of arguments (cache.py): jit and linearize's tangent map (jit.py), recurring
+backward passes (replay.py). Nothing below graph/ imports it."""
