@@ -116,8 +116,10 @@ class Primitive:
     says; the op database's lazy-paths column runs every row with them in force):
 
     ``vjp_uses_ans``
-        False: ``vjp`` never reads ``ans`` (the tape keeps no output). ``reads_ans``
-        may refine it per call.
+        False: the derivative rules never read ``ans``: the tape keeps no output, and a
+        primitive with ``jvp_with_ans(primals, tangents, ans)`` (the tangent, given the
+        output) lets forward mode leave the output unevaluated where the caller
+        discards it (hvp). ``reads_ans(args, needs)`` may refine it per call for vjp.
     ``vjp_uses_args``
         False: ``vjp`` reads only its arguments' shapes and dtypes (the tape keeps
         :class:`ShapeDtype` of large arguments).
@@ -126,9 +128,6 @@ class Primitive:
         application unevaluated until something needs it (interpreters/deferred.py).
     ``scaled_tangents``
         ``jvp`` accepts tangents with differing pending factors (:class:`Scaled`).
-    ``jvp_lazy_ans``
-        ``jvp_with_ans(primals, tangents, ans)`` computes the tangent without reading
-        ``ans``, whose value may then stay unevaluated (hvp).
 
     A primitive object is shared by every thread and every trace: no trace writes
     to it (what a trace derives from the flags it keeps in its own tables).
@@ -141,7 +140,7 @@ class Primitive:
     vjp_uses_args = True
     defer = None
     scaled_tangents = False
-    jvp_lazy_ans = False
+    jvp_with_ans = None
 
     def __init__(self, name):
         self.name = name

@@ -55,7 +55,7 @@ class JVPTrace(Trace):
                 elif not prim.scaled_tangents:
                     tangents[i] = t.value()
         lazy = None
-        if self.lazy_ans and prim.jvp_lazy_ans:
+        if self.lazy_ans and prim.jvp_with_ans is not None and not prim.vjp_uses_ans:
             owned = [None if type(t) is Zero else True for t in tangents]
             how = deferred_shape(prim, primals, owned, params)
             if how is not None:

@@ -204,7 +204,7 @@ class Binary(Primitive):
 
     def jvp_with_ans(self, primals, tangents, ans):
         """The tangent, given the output ``ans`` (for rows whose derivatives do not read
-        it, ``jvp_lazy_ans``, a ``deferred.Pending`` that stays unevaluated)."""
+        it, ``vjp_uses_ans = False``, a ``deferred.Pending`` that stays unevaluated)."""
         x, y = primals
         tx, ty = tangents
         out = None
@@ -264,7 +264,6 @@ class Linear(Binary):
     (only their shapes)."""
     vjp_uses_ans = False
     vjp_uses_args = False
-    jvp_lazy_ans = True
 
 
 class Power(Binary):
@@ -286,7 +285,6 @@ class Multiply(Binary):
     cotangent as one dot product instead of a product array and a sum; a square
     ``x * x`` has tangent ``2 x t`` (two passes, not three)."""
     vjp_uses_ans = False                    # the derivatives are the arguments
-    jvp_lazy_ans = True
 
     def jvp_with_ans(self, primals, tangents, ans):
         x, y = primals
