@@ -272,3 +272,19 @@ def test_cache_module_is_the_only_cache_type():
     assert f_jvp.cache_info.__self__.__class__ is CompileCache
     assert cache_mod.CacheInfo._fields[:6] == ("hits", "misses", "retraces", "size",
                                                "maxsize", "miss_reasons")
+
+
+def test_tapes_with_custom_rules_are_never_stored():
+    """Their parameters hold the user's functions (new closures each call): a key of
+    theirs would keep them alive and push compiled structures out of the cache."""
+    replay.cache_clear()
+
+    @cr.custom_vjp
+    def f(x):
+        return cnp.sin(x)
+    f.defvjp(lambda x: (cnp.sin(x), x), lambda x, g: (g * cnp.cos(x),))
+    g = cr.grad(lambda x: cnp.sum(f(x) * 2.0))
+    x = np.linspace(0, 1, 3)
+    for _ in range(replay.COMPILE_AFTER + 3):
+        np.testing.assert_allclose(g(x), 2 * np.cos(x), rtol=1e-15)
+    assert len(replay.cache) == 0

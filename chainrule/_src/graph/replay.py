@@ -235,9 +235,7 @@ def _refusal(key):
     cannot), and the code generator does not keep NumPy scalars apart from 0-d arrays.
     (Layouts: NumPy's reductions add in memory order, and the layouts of every value in
     the tape follow from the inputs' and the constants'.)"""
-    prims, _, _, consts, (types, shapes, _, _), _ = key.parts
-    if any(p.higher_order or p.fwd is not None for p in set(prims)):
-        return "custom rules (a user function) on the tape"
+    _, _, _, consts, (types, shapes, _, _), _ = key.parts
     if any(t is not np.ndarray for t in types) or () in shapes:
         return "an input that is not an array of at least one dimension"
     limit = core.LAZY_SIZE
@@ -265,6 +263,8 @@ def _replayed(pullback, cts, hint):
             same = False
         if same:
             return _run(memo[2], memo[1], pullback, cts)
+    if not _plain.issuperset(key.parts[0]) and not _all_plain(key.parts[0]):
+        return None                 # (custom rules: nothing stored, nothing kept alive)
     try:
         entry = cache.get(key)
     except TypeError:               # a parameter that is not hashable
@@ -299,6 +299,20 @@ def _replayed(pullback, cts, hint):
                           f"not compiled: {now.reason}" if type(now) is _Never else
                           "another thread compiles this structure")
     return None
+
+
+# primitives without a user function in their parameters (not higher order, no fwd):
+# tapes of others are never compiled, and their keys (whose parameters hold the user's
+# functions, new ones each call) are never stored
+_plain = set()
+
+
+def _all_plain(prims):
+    for p in set(prims):
+        if p.higher_order or p.fwd is not None:
+            return False
+        _plain.add(p)
+    return True
 
 
 def _run(compiled, key, pullback, cts):
