@@ -141,7 +141,8 @@ class _Key:
         return h
 
 
-_prim, _params, _nodes = (operator.attrgetter(n) for n in ("prim", "params", "nodes"))
+# (records are tuples: prim, params, nodes, args, res, out; a checkpoint's is not one)
+_prim, _params, _nodes = operator.itemgetter(0), operator.itemgetter(1), operator.itemgetter(2)
 _shape, _dtype = operator.attrgetter("shape"), operator.attrgetter("dtype")
 _layout = operator.attrgetter("flags.c_contiguous")
 
@@ -162,14 +163,14 @@ def tape_key(tape, in_vals, out_nodes, cts, like=None):
         ins = (tuple(map(type, in_vals)), tuple(map(_shape, in_vals)),
                tuple(map(_dtype, in_vals)), tuple(map(_layout, in_vals)))
         seeds = _seed_codes(out_nodes, cts)
-    except (AttributeError, _NotReplayed):  # (a Python scalar input has no shape)
+    except (AttributeError, TypeError, _NotReplayed):  # (a Python scalar has no shape)
         return None
     if like is not None and like.parts[2] == nodes:
         at = like.consts_at
     else:
         at = [(k, j) for k in compress(count(), map(operator.contains, nodes, repeat(None)))
               for j, n in enumerate(nodes[k]) if n is None]
-    consts = tuple([_const_code(tape[k].args[j]) for k, j in at])
+    consts = tuple([_const_code(tape[k][3][j]) for k, j in at])
     return _Key((prims, tuple(map(_params, tape)), nodes, consts, ins, seeds), at)
 
 

@@ -27,6 +27,7 @@ from .forward import JVPTrace
 from .deferred import Pending, force, forced, deferred_shape, large, shapes_only
 
 import numpy as np
+from operator import itemgetter as _itemgetter
 
 from .. import core
 
@@ -127,8 +128,8 @@ class ReverseTrace(Trace):
                         if type(p) is _ndarray and p.size >= limit:
                             primals = shapes_only(primals, limit)
                             break
-                self.tape.append(Record(prim, params, nodes, primals,
-                                        ans if prim.vjp_uses_ans else None, out))
+                self.tape.append(_record(Record, (prim, params, nodes, primals,
+                                                  ans if prim.vjp_uses_ans else None, out)))
                 return ReverseTracer(self, ans, out)
         if self.defers and prim.defer is not None:
             how = deferred_shape(prim, primals, nodes, params)
@@ -171,8 +172,8 @@ class ReverseTrace(Trace):
             record_site(self, out_nodes)
         if not prim.vjp_uses_args and type(ans) is not float:
             primals = shapes_only(primals, core.LAZY_SIZE)   # large arguments can be freed
-        self.tape.append(Record(prim, params, nodes, primals,
-                                res if prim.vjp_uses_ans else None, out_nodes))
+        self.tape.append(_record(Record, (prim, params, nodes, primals,
+                                          res if prim.vjp_uses_ans else None, out_nodes)))
         return outs
 
     def _defer(self, prim, primals, nodes, params, shape, depth):
@@ -282,26 +283,34 @@ class ReverseTrace(Trace):
         return outs, side
 
 
-class Record:
+class Record(tuple):
     """One primitive application on the tape: ``out = prim(*args, **params)``.
 
     ``nodes[i]`` is the node of argument ``i`` (None for a constant); ``args`` what the
     rule reads of them (the values, or :class:`~..core.ShapeDtype` where it reads only
     shapes); ``res`` the output the rule reads (None where it reads none; what ``fwd``
     kept for a primitive with ``fwd``); ``out`` the output's node, or a list of nodes
-    for a primitive with several results (None for one that carries no derivative)."""
-    __slots__ = ("prim", "params", "nodes", "args", "res", "out")
+    for a primitive with several results (None for one that carries no derivative).
 
-    def __init__(self, prim, params, nodes, args, res, out):
-        self.prim = prim
-        self.params = params
-        self.nodes = nodes
-        self.args = args
-        self.res = res
-        self.out = out
+    A tuple read by name (the fields are C-level item getters); the trace makes one per
+    primitive with ``_record(Record, (prim, params, nodes, args, res, out))``, which
+    runs no Python code."""
+    __slots__ = ()
+    prim = property(_itemgetter(0))
+    params = property(_itemgetter(1))
+    nodes = property(_itemgetter(2))
+    args = property(_itemgetter(3))
+    res = property(_itemgetter(4))
+    out = property(_itemgetter(5))
+
+    def __new__(cls, prim, params, nodes, args, res, out):
+        return _record(cls, (prim, params, nodes, args, res, out))
 
     def __repr__(self):
-        return f"Record({self.prim}, nodes={self.nodes}, out={self.out})"
+        return f"{type(self).__name__}({self.prim}, nodes={self.nodes}, out={self.out})"
+
+
+_record = tuple.__new__
 
 
 class Deferred(Record):

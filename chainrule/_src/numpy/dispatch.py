@@ -36,20 +36,27 @@ def numpy_function(np_fn, module="numpy", name=None, view=None):
     def deco(traced):
         fname = name or traced.__name__
 
+        local, register = aliasing._local, aliasing.register
+
         @functools.wraps(traced)
         def wrapper(*args, **kwargs):
             if _state.trace is None:
                 return np_fn(*args, **kwargs)
-            if aliasing._local.depth:            # called by chainrule's own code
+            if local.depth:                      # called by chainrule's own code
                 return traced(*args, **kwargs)
-            if view is None and kwargs.get("out") is not None:
+            if kwargs and view is None and kwargs.get("out") is not None:
                 return aliasing.write_out(kwargs.pop("out"), wrapper(*args, **kwargs))
-            aliasing._local.depth = 1
+            local.depth = 1
             try:
                 out = traced(*args, **kwargs)
             finally:
-                aliasing._local.depth = 0
-            return aliasing.register(view, wrapper, args, kwargs, out)
+                local.depth = 0
+            if view is None:                     # a new array, never an argument itself
+                for a in args:
+                    if a is out:
+                        return aliasing.copy_of(out)
+                return out
+            return register(view, wrapper, args, kwargs, out)
         wrapper.__doc__ = _doc(np_fn, traced, module, fname)
         wrapper.traced = traced
         wrapper.numpy_function = np_fn
