@@ -13,7 +13,10 @@ custom rules, checkpoint) over plain NumPy semantics and float64::
 """
 from ._src.api import (  # noqa: F401
     vmap, grad, value_and_grad, vjp, jvp, linearize, jacfwd, jacrev, jacobian, hessian, hvp,
-    elementwise_grad, stop_gradient, custom_jvp, custom_vjp, checkpoint, remat,
+    elementwise_grad,
+)
+from ._src.custom import (  # noqa: F401
+    stop_gradient, custom_jvp, custom_vjp, checkpoint, remat,
 )
 from ._src.interpreters.debug import debug_nans  # noqa: F401
 from ._src.config import config  # noqa: F401
