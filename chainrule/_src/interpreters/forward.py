@@ -5,8 +5,8 @@ themselves be traced by an outer transformation (forward-over-reverse, jacfwd of
 jacrev, ...). A tangent that is symbolically zero is never materialised: an output
 whose tangent is :class:`Zero` is returned as a plain (constant) value.
 """
-from ..core import (new_trace_context, Trace, PrimalTracer, Zero, _state, instantiate,
-                    is_inexact, Scaled, scaled, materialize)
+from ..core import (new_trace_context, Trace, PrimalTracer, Zero, _state, is_inexact,
+                    Scaled, scaled, materialize)
 from .deferred import Pending, deferred_shape
 
 
@@ -128,4 +128,4 @@ def jvp_flat(fun, primals, tangents, lazy_outputs=False):
     return primals_out, tangents_out
 
 
-__all__ = ["JVPTrace", "JVPTracer", "jvp_flat", "instantiate"]
+__all__ = ["JVPTrace", "JVPTracer", "jvp_flat"]

@@ -166,13 +166,6 @@ def _diagonal_of(x):
     return None if off.any() else np.diagonal(x).copy()
 
 
-def _expand(x, axis):
-    s = list(shape_of(x))
-    axis = axis % (len(s) + 1)
-    s.insert(axis, 1)
-    return reshape(x, tuple(s))
-
-
 def _fix_kind(ct, x):
     if dtype_of(ct).kind == "c" and dtype_of(x).kind != "c":
         from .elementwise import real_p
