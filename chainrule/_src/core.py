@@ -447,3 +447,14 @@ def check_not_leaked(x):
         "function runs: return them as outputs instead of storing them in globals, "
         "closures or object attributes.")
 
+
+
+def has_value(x):
+    """Whether ``x`` has one value Python can read (``bool(x)``, ``x._concrete()``):
+    everything but a value batched under vmap, where each example has its own. Rules ask
+    this before branching on a value, instead of catching the error."""
+    while isinstance(x, Tracer):
+        if not isinstance(x, PrimalTracer):
+            return False
+        x = x.primal
+    return True

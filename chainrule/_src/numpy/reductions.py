@@ -14,7 +14,7 @@ import builtins
 
 import numpy as np
 
-from ..core import shape_of, dtype_of
+from ..core import shape_of, dtype_of, has_value
 from ..prims import shape as sp
 from ..prims import elementwise as ew
 from ..prims.reductions import reduce_prod_p, cumsum_p, cumprod_p, argmax_p, argmin_p
@@ -218,10 +218,7 @@ def _count_valid(mask, axis, keepdims):
 
 def _maybe_concrete(x):
     """The concrete value of ``x``, or NaN where it has none (batched under vmap)."""
-    try:
-        return concrete(x)
-    except ConcretizationError:
-        return np.nan
+    return concrete(x) if has_value(x) else np.nan
 
 
 @traced_numpy(np.nansum)
@@ -293,15 +290,13 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
     and counts are NumPy's own (computed on the concrete values, like the output's
     shape). Under ``jit`` the compiled program is specialised on the values."""
     a = asarray_like(ar)
-    try:
-        values = concrete(a)
-    except ConcretizationError:
+    if not has_value(a):
         raise ConcretizationError(
             "chainrule.numpy.unique under vmap: each example would have its own number "
             "of unique values (an output of data-dependent shape); call it per example "
-            "outside vmap") from None
+            "outside vmap")
     kw = {} if sorted else {"sorted": False}       # NumPy < 2.3 has no sorted=
-    _, first, *rest = np.unique(values, return_index=True,
+    _, first, *rest = np.unique(concrete(a), return_index=True,
                                 return_inverse=return_inverse, return_counts=return_counts,
                                 axis=axis, equal_nan=equal_nan, **kw)
     values = take_axis(ravel(a), first, 0) if axis is None else \

@@ -81,12 +81,11 @@ qr 4pq^2 - 4q^3/3, pinv reduced svd + 2mnq, matrix_rank as svd values.
 """
 import numpy as np
 
-from ..core import Primitive, NonDiffPrimitive, Zero, shape_of, dtype_of
+from ..core import Primitive, NonDiffPrimitive, Zero, shape_of, dtype_of, has_value
 from ..core import size_of as _size
 from .shape import reshape, moveaxis, fit_cotangent
 from .products import matmul_p, einsum_p, mT
 from .reductions import reduce_max_p
-from ..interpreters.batching import ConcretizationError
 from . import elementwise as ew
 
 
@@ -250,12 +249,10 @@ def _undetermined(value, mask, ct, message, ref=None):
             raise NotImplementedError(message)
         return value
     bad = ew.logical_and_p.bind(mask, _significant(ct, ref))
-    try:
-        if bool(reduce_max_p.bind(bad, axis=tuple(range(len(shape_of(bad)))),
-                                  keepdims=False)):
-            raise NotImplementedError(message)
-    except ConcretizationError:
+    if not has_value(bad):
         return ew.select_p.bind(bad, np.nan, value)
+    if bool(reduce_max_p.bind(bad, axis=tuple(range(len(shape_of(bad)))), keepdims=False)):
+        raise NotImplementedError(message)
     return value
 
 

@@ -7,9 +7,8 @@ differentiate :func:`cumprod_scan`, products by doubling that never divide, so a
 zero in the input gets exact derivatives of every order."""
 import numpy as np
 
-from ..core import Primitive, NonDiffPrimitive, Tracer, Zero, shape_of, dtype_of
+from ..core import Primitive, NonDiffPrimitive, Tracer, Zero, shape_of, dtype_of, has_value
 from ..core import size_of as _size
-from ..interpreters.batching import ConcretizationError
 from .shape import reshape, broadcast_to, reduce_sum, LinearUnary, kept_shape
 from . import elementwise as ew
 
@@ -121,11 +120,10 @@ def no_zeros(x):
     from .shape import convert_element_type_p
     if not isinstance(x, Tracer):
         return not np.any(np.equal(x, 0))
-    hits = convert_element_type_p.bind(ew.equal_p.bind(x, 0.0), dtype=np.dtype(np.float64))
-    try:
-        return not bool(reduce_sum(hits, tuple(range(len(shape_of(x))))))
-    except ConcretizationError:
+    if not has_value(x):
         return False
+    hits = convert_element_type_p.bind(ew.equal_p.bind(x, 0.0), dtype=np.dtype(np.float64))
+    return not bool(reduce_sum(hits, tuple(range(len(shape_of(x))))))
 
 
 def _prod_others(x, axis, ans=None, keepdims=False):
