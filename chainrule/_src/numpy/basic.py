@@ -36,8 +36,14 @@ def normalize_axis(axis, ndim, name="axis"):
 
 
 def asarray_like(x):
-    """Leave tracers alone; turn anything else into an ndarray."""
-    return x if isinstance(x, Tracer) else np.asarray(x)
+    """An array_like argument as an array: tracers as they are, lists and tuples that hold
+    traced values stacked (NumPy's shape and dtype, derivatives to every element),
+    anything else as an ndarray."""
+    if isinstance(x, Tracer):
+        return x
+    if isinstance(x, (list, tuple)) and _has_tracer(x):
+        return array(x)
+    return np.asarray(x)
 
 
 def _has_tracer(obj):
@@ -58,7 +64,7 @@ def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, lik
         if copy and (dtype is None or np.dtype(dtype) == out.dtype):
             out = sp.copy_p.bind(out, order=order)
     elif isinstance(object, (list, tuple)) and _has_tracer(object):
-        out = stack([array(o) for o in object])
+        out = stack([array(o, copy=None) for o in object])
     else:
         return np.array(object, dtype=dtype, copy=copy, order=order, ndmin=ndmin)
     if dtype is not None and np.dtype(dtype) != out.dtype:
@@ -355,7 +361,8 @@ def where(condition, x=None, y=None, /):
         return np.where(concrete(condition))
     if x is None or y is None:
         raise ValueError("either both or neither of x and y should be given")
-    return ew.select_p.bind(condition, x, y)
+    return ew.select_p.bind(*[asarray_like(a) if type(a) in (list, tuple) else a
+                              for a in (condition, x, y)])
 
 
 # ---------------------------------------------------------------- products

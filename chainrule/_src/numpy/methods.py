@@ -31,18 +31,23 @@ def _ufunc_op(name, reflected=False):
             trace = _state.trace
             if trace is None:
                 check_not_leaked(self)
+            if type(other) in _SEQUENCES:
+                other = basic.asarray_like(other)
             return trace.process(prim, (other, self), _NO_PARAMS)
     else:
         def op(self, other):
             trace = _state.trace
             if trace is None:
                 check_not_leaked(self)
+            if type(other) in _SEQUENCES:
+                other = basic.asarray_like(other)
             return trace.process(prim, (self, other), _NO_PARAMS)
     op.__name__ = name
     return op
 
 
 _NO_PARAMS = {}
+_SEQUENCES = (list, tuple)       # array_like operands (x + [1.0, y]) become arrays
 
 
 _BINOPS = {

@@ -8,6 +8,7 @@ from ..core import _state, Tracer
 from ..prims import elementwise as ew
 from .dispatch import HANDLED_UFUNCS, HANDLED_FUNCTIONS, PUBLIC
 from . import aliasing
+from .basic import asarray_like
 
 
 def _make(name, np_fn, prim):
@@ -20,6 +21,8 @@ def _make(name, np_fn, prim):
                 return np_fn(x, *args, **kwargs)
             if args or kwargs:
                 return _with_options(fn, name, (x,), args, kwargs)
+            if type(x) in _SEQUENCES:
+                x = asarray_like(x)
             out = trace.process(prim, (x,), _NO_PARAMS)
             return out if out is not x else aliasing.copy_of(out)
     else:
@@ -29,12 +32,15 @@ def _make(name, np_fn, prim):
                 return np_fn(x, y, *args, **kwargs)
             if args or kwargs:
                 return _with_options(fn, name, (x, y), args, kwargs)
+            if type(x) in _SEQUENCES or type(y) in _SEQUENCES:
+                x, y = asarray_like(x), asarray_like(y)
             out = trace.process(prim, (x, y), _NO_PARAMS)
             return out if out is not x and out is not y else aliasing.copy_of(out)
     fn.__name__ = fn.__qualname__ = name
     kind = "a ufunc" if isinstance(np_fn, np.ufunc) else "elementwise"
-    fn.__doc__ = (f"Differentiable ``numpy.{name}`` ({kind}; ``out=``/``where=`` are "
-                  f"only supported outside transformations).\n\nSee NumPy's "
+    fn.__doc__ = (f"Differentiable ``numpy.{name}`` ({kind}). Inside a transformation, "
+                  f"``out=`` may be a traced array (written in place, with ``where=``), "
+                  f"and lists holding traced values are arrays.\n\nSee NumPy's "
                   f"documentation of ``numpy.{name}``.")
     fn.numpy_function = np_fn
     fn.primitive = prim
@@ -42,6 +48,7 @@ def _make(name, np_fn, prim):
 
 
 _NO_PARAMS = {}
+_SEQUENCES = (list, tuple)
 
 
 def _with_options(fn, name, inputs, args, kwargs):
