@@ -29,6 +29,8 @@ CASES = {
     "array([[x[0], x[1]], (x[2], 1.0)])": lambda x: cnp.array([[x[0], x[1]], (x[2], 1.0)]),
     "stack([x, [1.0, 2.0, 3.0]])": lambda x: cnp.stack([x, [1.0, 2.0, 3.0]]),
     "concatenate([x, [1.0]])": lambda x: cnp.concatenate([x, [1.0]]),
+    "r_[x, 1.0, x[:2], 0:2]": lambda x: cnp.r_[x, 1.0, x[:2], 0:2],
+    "c_[x, [1.0, 2.0, 3.0], x * x]": lambda x: cnp.c_[x, [1.0, 2.0, 3.0], x * x],
 }
 
 
@@ -47,3 +49,10 @@ def test_array_like_with_traced_values(name):
     check_grads(lambda x: cnp.sum(cnp.sin(f(x))), (X,), order=2)
     per = cr.vmap(f)(np.stack([X, 2 * X]))
     np.testing.assert_allclose(per[1], f(2 * X), rtol=1e-13)
+
+
+def test_r_and_c_are_numpys_without_traced_items():
+    assert cnp.r_[1:3, 5.0].tolist() == np.r_[1:3, 5.0].tolist()
+    np.testing.assert_array_equal(cnp.c_[np.ones(2), np.zeros(2)], np.c_[np.ones(2), np.zeros(2)])
+    with pytest.raises(NotImplementedError, match="string directives"):
+        cr.grad(lambda x: cnp.sum(cnp.r_["0,2", x, x]))(X)

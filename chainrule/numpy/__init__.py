@@ -28,6 +28,7 @@ from numpy import (  # noqa: E402,F401
     unravel_index, ravel_multi_index, diag_indices, tril_indices, triu_indices,
     issubdtype, promote_types, can_cast, isdtype,
 )
+from .._src.numpy.shape import r_, c_  # noqa: E402,F401,F811  (they see traced items)
 
 
 def __getattr__(name):

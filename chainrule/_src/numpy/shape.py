@@ -690,3 +690,44 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     if dtype is not None and np.dtype(dtype) != dtype_of(y):
         y = astype(y, dtype)
     return (y, step) if retstep else y
+
+
+class _Concatenator:
+    """``cnp.r_[...]`` / ``cnp.c_[...]``: NumPy's index-expression concatenation, with
+    traced values among the items (NumPy's own objects cannot see them). Items are
+    arrays, traced values, scalars, lists and slices (``1:4`` is ``arange(1, 4)``);
+    without a traced item this is NumPy's own ``r_``/``c_``. String directives
+    (``r_['0,2', ...]``) raise NotImplementedError with traced items."""
+
+    def __init__(self, numpy_obj, columns):
+        self.numpy_obj, self.columns = numpy_obj, columns
+
+    def __getitem__(self, key):
+        items = key if isinstance(key, tuple) else (key,)
+        if not _has_tracer(items):
+            return self.numpy_obj[key]
+        parts = []
+        for it in items:
+            if isinstance(it, str):
+                raise NotImplementedError(
+                    f"chainrule.numpy.{'c_' if self.columns else 'r_'}: string directives "
+                    "are not supported with traced values; use cnp.concatenate")
+            if isinstance(it, slice):
+                it = np.r_[it]
+            a = asarray_like(it)
+            nd = len(shape_of(a))
+            if self.columns:
+                if nd == 0:
+                    raise NotImplementedError("chainrule.numpy.c_: scalar items are not "
+                                              "supported with traced values")
+                parts.append(reshape(a, shape_of(a) + (1,)) if nd == 1 else a)
+            else:
+                parts.append(reshape(a, (1,)) if nd == 0 else a)
+        return concatenate(parts, axis=-1 if self.columns else 0)
+
+    def __len__(self):
+        return 0
+
+
+r_ = _Concatenator(np.r_, columns=False)
+c_ = _Concatenator(np.c_, columns=True)
