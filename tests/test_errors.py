@@ -348,13 +348,22 @@ def test_custom_jvp_without_rule():
         cr.grad(f)(1.0)
 
 
-def test_tracers_print_their_kind_shape_and_dtype():
+def test_tracers_print_their_kind_and_value():
+    """print(x) inside a transformation shows the value (as PyTorch does), and what kind
+    of traced value it is; under vmap the whole batch, with the per-example shape."""
     seen = []
 
     def f(x):
         seen.append(repr(cnp.sin(x)))
         return cnp.sum(x)
-    cr.grad(f)(np.ones(3))
+    cr.grad(f)(np.zeros(3))
+    cr.jit(f)(np.zeros(3))
     cr.vmap(lambda r: seen.append(str(r)) or r)(np.ones((2, 3)))
-    assert seen[0] == "<ReverseTracer (reverse-mode value): shape (3,), dtype float64>"
-    assert "shape (3,)" in seen[1] and "float64" in seen[1]
+    assert seen[0] == "<ReverseTracer (reverse-mode value): array([0., 0., 0.])>"
+    assert seen[1] == "<StagingTracer (jit/make_graph value): array([0., 0., 0.])>"
+    assert "a batch of 2 along axis 0 of shape (3,), dtype float64" in seen[2]
+    assert "array([[1., 1., 1.]," in seen[2]
+    jf = cr.jit(f)                      # printing reads the value without a guard
+    jf(np.zeros(3))
+    jf(np.ones(3))
+    assert jf.cache_info().misses == 1

@@ -129,6 +129,44 @@ class Primitive:
     ``scaled_tangents``
         ``jvp`` accepts tangents with differing pending factors (:class:`Scaled`).
 
+    Code generation (``graph/codegen.py`` compiles staged programs for jit, linearize
+    and recurring backward passes by asking these; it knows no primitive by name). All
+    optional. Operands are the graph's values: ``shape``, ``dtype``, and a constant is
+    a ``staging.Literal`` whose ``val`` is its value. The simplifications run only where
+    results may differ from the eager program's by rounding (not in replay's exact mode):
+
+    ``spell(ops, ins, **params) -> str or None``
+        A Python expression for one application, from the operands' source text
+        ``ops`` (``a @ b``, ``x.sum(axis=(0,))``); None (the default): a call of
+        ``impl``. Prefer what NumPy, CuPy and Dask arrays all understand (operators,
+        methods, ``np.where``) to ufunc methods such as ``np.add.reduce``.
+    ``ufunc``
+        The NumPy ufunc this elementwise primitive computes (None: not one): compiled
+        code may write its result into an operand that dies there (``out=``).
+    ``fresh``
+        The result is always a new array, never a view of an operand (reductions,
+        products; a ufunc's always is): compiled code returns it without a copy.
+    ``simplify(ins, graph, **params) -> operand or None``
+        A cheaper way to the same output: an operand it equals (``x * 1``, ``where``
+        with a constant condition), or a value built with ``graph.emit(prim, ins,
+        params, shape, dtype)`` from what made the operands (``graph.producer(x)``:
+        the ``(prim, ins, params)`` that computed ``x``, None for inputs and
+        constants): ``diag(d) @ y`` is ``d[:, None] * y``. The generator checks the
+        shape and dtype of the value it gets.
+    ``combination``
+        ``(c_0, c_1, ...)``: the output is ``c_0 x_0 + c_1 x_1 + ...`` (add, subtract,
+        negative), so scalar factors pending on the operands add up instead of each
+        costing a pass over an array.
+    ``homogeneous``
+        Each operand's degree (1, -1 or None; operands past the tuple: None):
+        ``f(.., c x_i, ..) = c**k f(..)`` for a real scalar ``c`` (multiply ``(1, 1)``,
+        divide ``(1, -1)``, linear maps ``(1,)``). A factor pending on an operand, or a
+        scalar operand itself, then rides through to the output and is applied once,
+        where something needs it written out (or never: ``x - a * x`` is ``(1 - a) x``).
+    ``broadcast``
+        True: the output is operand 0 broadcast to the output's shape (NumPy's rules),
+        so an elementwise ufunc reading it may read operand 0 and broadcast it itself.
+
     A primitive object is shared by every thread and every trace: no trace writes
     to it (what a trace derives from the flags it keeps in its own tables).
     """
@@ -141,6 +179,12 @@ class Primitive:
     defer = None
     scaled_tangents = False
     jvp_with_ans = None
+    # code generation (see above)
+    ufunc = None
+    fresh = False
+    combination = None
+    homogeneous = ()
+    broadcast = False
 
     def __init__(self, name):
         self.name = name
@@ -152,6 +196,16 @@ class Primitive:
         """Whether ``vjp`` reads ``ans`` for these arguments (lets reverse mode skip
         computing an output nothing else needs; see ``vjp_uses_ans``)."""
         return self.vjp_uses_ans
+
+    def spell(self, ops, ins, **params):
+        """Python source computing one application (code generation); None: call
+        ``impl``."""
+        return None
+
+    def simplify(self, ins, graph, **params):
+        """An operand the output equals, or a cheaper value built with ``graph.emit``
+        (code generation); None: none."""
+        return None
 
     def outputs_of(self, res):
         """The outputs, given what ``fwd`` kept (only for primitives with ``fwd``)."""
@@ -411,7 +465,30 @@ class Tracer:
         return type(self).__name__
 
     def __repr__(self):
-        return f"<{self._describe()}: shape {self.shape}, dtype {self.dtype}>"
+        """What ``print(x)`` shows inside a transformation: the value where one is known
+        (as PyTorch does; read without recording a guard under jit), else the shape and
+        dtype."""
+        v, batch = self, None
+        for _ in range(64):
+            if isinstance(v, Tracer):
+                if hasattr(v, "primal"):
+                    v = v.primal
+                else:                            # vmap: the whole batch
+                    if batch is None:
+                        batch = (v.bdim, shape_of(v.val)[v.bdim])
+                    v = v.val
+            elif callable(getattr(v, "value", None)) and hasattr(v, "prim"):
+                v = v.value()                    # a deferred value: computed to be shown
+            else:
+                break
+        if isinstance(v, Tracer) or not hasattr(v, "__array__") and \
+                not isinstance(v, (int, float, complex)):
+            return f"<{self._describe()}: shape {self.shape}, dtype {self.dtype}>"
+        text = repr(v)
+        if batch is not None:
+            return (f"<{self._describe()}: a batch of {batch[1]} along axis {batch[0]} "
+                    f"of shape {self.shape}, dtype {self.dtype}:\n{text}>")
+        return f"<{self._describe()}: {text}>"
 
 
 _VALUE_SLOTS = {}      # tracer class -> the slots that hold its value (Tracer._assign)
