@@ -11,6 +11,7 @@ import chainrule as cr
 import chainrule.numpy as cnp
 
 from numpy.testing import assert_allclose
+from chainrule.test_util import check_grads
 
 
 
@@ -155,3 +156,19 @@ def test_pending_family_eigh_repeated_eigenvalues():
     P = lambda A: np.eye(3) - cnp.linalg.eigh(A)[1][:, 2:] @ cnp.linalg.eigh(A)[1][:, 2:].T
     g = cr.grad(lambda A: cnp.sum(P(A) * np.arange(9.0).reshape(3, 3)))(A)
     assert not np.isnan(g).any()
+
+
+@pytest.mark.parametrize("std", [cnp.std, lambda x: cnp.std(x, ddof=1), cnp.nanstd,
+                                 lambda x: cnp.sum(cnp.std(x.reshape(2, 2), axis=0))])
+def test_std_at_zero_spread_has_the_subgradient_zero(std):
+    """np.std of a constant: the peers give a finite gradient; sqrt's infinite derivative
+    times var's zero gradient was NaN. The subgradient 0, as for abs and norm at 0, to
+    every order and under every transformation; exact elsewhere."""
+    x = np.full(4, 1.5)
+    with np.errstate(all="raise"):
+        assert std(x) == 0.0
+        for d in (cr.grad(std)(x), cr.jacfwd(std)(x), cr.hessian(std)(x),
+                  cr.jit(cr.grad(std))(x), cr.vmap(cr.grad(std))(np.stack([x, 2 * x]))):
+            np.testing.assert_array_equal(d, np.zeros_like(d))
+    y = np.array([1.0, 2.0, 4.0, 7.0])
+    check_grads(std, (y,), order=2)

@@ -14,14 +14,16 @@ import builtins
 
 import numpy as np
 
-from ..core import shape_of, dtype_of, has_value
+from ..core import Tracer, shape_of, dtype_of, has_value
 from ..prims import shape as sp
 from ..prims import elementwise as ew
 from ..prims.reductions import reduce_prod_p, cumsum_p, cumprod_p, argmax_p, argmin_p
 from ..prims.structure import round_p
 from ..prims.indexing import argsort_p, permute_p
+from ..prims.selection import argpartition_p, partition_index_p
 from ..interpreters.batching import ConcretizationError
 from .dispatch import numpy_function, no_kwargs
+from . import aliasing
 from .basic import (normalize_axis, asarray_like, as_inexact, _reduce_args, concrete,
                     astype, ravel, reshape, transpose, concatenate, stack, mean, sum as _sum,
                     max as _max, min as _min, moveaxis)
@@ -87,8 +89,16 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NoValue, *, where=
 @traced_numpy(np.std)
 def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NoValue, *, where=_NoValue,
         mean=_NoValue, correction=_NoValue):
-    return ew.sqrt(_moments("std", a, axis, dtype, out, ddof, keepdims, where, mean,
-                            correction, False))
+    return _root_spread(_moments("std", a, axis, dtype, out, ddof, keepdims, where, mean,
+                                 correction, False))
+
+
+def _root_spread(v):
+    """sqrt of a variance, with the subgradient 0 where the spread is 0 (as for ``abs``
+    and ``norm`` at 0; sqrt's derivative is infinite there and would give NaN): the
+    unselected branch sees a safe 1.0, so no NaN reaches any derivative order."""
+    zero = ew.PRIMS["less_equal"].bind(v, 0.0)
+    return ew.select_p.bind(zero, 0.0, ew.sqrt(ew.select_p.bind(zero, 1.0, v)))
 
 
 @traced_numpy(np.nanvar)
@@ -101,8 +111,8 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NoValue, *,
 @traced_numpy(np.nanstd)
 def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=_NoValue, *,
            where=_NoValue, mean=_NoValue, correction=_NoValue):
-    return ew.sqrt(_moments("nanstd", a, axis, dtype, out, ddof, keepdims, where, mean,
-                            correction, True))
+    return _root_spread(_moments("nanstd", a, axis, dtype, out, ddof, keepdims, where,
+                                 mean, correction, True))
 
 
 @traced_numpy(np.ptp)
@@ -282,6 +292,53 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
     return permute_p.bind(a, argsort_p.bind(a, axis=axis), axis=axis, inverse=False)
 
 
+def _kth(kth, n):
+    """NumPy's ``kth`` as a sorted tuple of non-negative positions (its errors)."""
+    ks = np.asarray(concrete(kth))
+    if ks.dtype.kind not in "iu":
+        raise TypeError("Partition index must be integer")
+    if ks.ndim > 1:
+        raise ValueError("kth array must have dimension <= 1")
+    out = []
+    for k in ks.reshape(-1).tolist():
+        if not -n <= k < n:
+            raise ValueError(f"kth(={k}) out of bounds ({n})")
+        out.append(k % n)
+    return tuple(sorted(set(out)))
+
+
+def _partition_args(a, kth, axis):
+    a = asarray_like(a)
+    if axis is None:
+        a, axis = ravel(a), -1
+    if not shape_of(a):
+        raise np.exceptions.AxisError(axis, 0)
+    (axis,) = normalize_axis(axis, len(shape_of(a)))
+    return a, _kth(kth, shape_of(a)[axis]), axis
+
+
+@traced_numpy(np.partition)
+def partition(a, kth, axis=-1, kind="introselect", order=None):
+    """NumPy's arrangement (the same values in the same places); the vjp scatters the
+    cotangent back through the permutation, as for sort."""
+    if order is not None:
+        raise NotImplementedError("chainrule.numpy.partition: order= (structured arrays) "
+                                  "is not supported inside a transformation")
+    a, kth, axis = _partition_args(a, kth, axis)
+    perm = partition_index_p.bind(a, axis=axis, kth=kth)
+    return permute_p.bind(a, perm, axis=axis, inverse=False)
+
+
+@numpy_function(np.argpartition)
+def argpartition(a, kth, axis=-1, kind="introselect", order=None):
+    """Not differentiable (indices); a primitive, so it batches under vmap."""
+    if order is not None:
+        raise NotImplementedError("chainrule.numpy.argpartition: order= is not supported "
+                                  "inside a transformation")
+    a, kth, axis = _partition_args(a, kth, axis)
+    return argpartition_p.bind(a, axis=axis, kth=kth)
+
+
 @traced_numpy(np.unique)
 def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None,
            *, equal_nan=True, sorted=True):
@@ -304,6 +361,77 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
     if not (return_index or return_inverse or return_counts):
         return values
     return (values,) + ((first,) if return_index else ()) + tuple(rest)
+
+
+_SETOPS = np.lib._arraysetops_impl
+
+
+def _unique_result(name, *values):
+    cls = getattr(_SETOPS, name, None)
+    return cls(*values) if cls is not None else tuple(values)
+
+
+if hasattr(np, "unique_values"):
+    @traced_numpy(np.unique_values)
+    def unique_values(x):
+        """NumPy's order (unsorted for some dtypes), each value a gather of its first
+        occurrence; NaNs are not merged (``equal_nan=False``)."""
+        a = ravel(asarray_like(x))
+        if not has_value(a):
+            unique(a)                                   # its vmap error
+        c = concrete(a)
+        u = np.unique_values(c)
+        _, first = np.unique(c, return_index=True, equal_nan=False)
+        rank = np.empty(len(u), np.intp)
+        rank[np.argsort(u, kind="stable")] = np.arange(len(u))
+        return take_axis(a, first[rank], 0)
+
+    @traced_numpy(np.unique_counts)
+    def unique_counts(x):
+        return _unique_result("UniqueCountsResult",
+                              *unique(x, return_counts=True, equal_nan=False))
+
+    @traced_numpy(np.unique_inverse)
+    def unique_inverse(x):
+        return _unique_result("UniqueInverseResult",
+                              *unique(x, return_inverse=True, equal_nan=False))
+
+    @traced_numpy(np.unique_all)
+    def unique_all(x):
+        """Values, first indices, inverse and counts; only the values carry a
+        derivative."""
+        return _unique_result("UniqueAllResult",
+                              *unique(x, return_index=True, return_inverse=True,
+                                      return_counts=True, equal_nan=False))
+
+
+@traced_numpy(np.nan_to_num, view="identity")
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    """Derivative 1 at finite entries, 0 where a NaN or infinity is replaced (and, for
+    traced ``nan``/``posinf``/``neginf``, 1 to them where they are used). ``copy=False``
+    writes into a traced ``x`` and returns it, as NumPy does."""
+    a = asarray_like(x)
+    if dtype_of(a).kind not in "fc":
+        return a if (not copy and a is x) else aliasing.copy_of(a)
+    real_t = np.finfo(dtype_of(a))
+    hi = real_t.max if posinf is None else posinf
+    lo = real_t.min if neginf is None else neginf
+
+    def fix(d):
+        d = ew.select_p.bind(ew.PRIMS["isnan"].bind(d), nan, d)
+        d = ew.select_p.bind(ew.PRIMS["isposinf"].bind(d), hi, d)
+        return ew.select_p.bind(ew.PRIMS["isneginf"].bind(d), lo, d)
+    if dtype_of(a).kind == "c":
+        re, im = fix(ew.real_p.bind(a)), fix(ew.imag_p.bind(a))
+        out = ew.PRIMS["complex"].bind(re, im) if "complex" in ew.PRIMS else re + 1j * im
+    else:
+        out = fix(a)
+    if dtype_of(out) != dtype_of(a):
+        out = astype(out, dtype_of(a))
+    if not copy and a is x and isinstance(x, Tracer):
+        aliasing.assign(x, out)
+        return x
+    return out
 
 
 def _to_last(a, axis):
