@@ -149,10 +149,10 @@ class Primitive:
     ``simplify(ins, graph, **params) -> operand or None``
         A cheaper way to the same output: an operand it equals (``x * 1``, ``where``
         with a constant condition), or a value built with ``graph.emit(prim, ins,
-        params, shape, dtype)`` from what made the operands (``graph.producer(x)``:
-        the ``(prim, ins, params)`` that computed ``x``, None for inputs and
-        constants): ``diag(d) @ y`` is ``d[:, None] * y``. The generator checks the
-        shape and dtype of the value it gets.
+        params, shape, dtype)`` (``graph.const(value)``: a constant operand) from what
+        made the operands (``graph.producer(x)``: the ``(prim, ins, params)`` that
+        computed ``x``, None for inputs and constants): ``diag(d) @ y`` is
+        ``d[:, None] * y``. The generator checks the shape and dtype of what it gets.
     ``combination``
         ``(c_0, c_1, ...)``: the output is ``c_0 x_0 + c_1 x_1 + ...`` (add, subtract,
         negative), so scalar factors pending on the operands add up instead of each

@@ -1,39 +1,55 @@
 """Compile a Graph into straight-line Python/NumPy code.
 
-Passes, in order: common subexpressions are shared (same primitive, parameters and
-operands), algebraic identities removed (x * 1, x + 0 where shapes agree), dead code
-dropped (only what the outputs and guards need), and buffers reused: an elementwise
-ufunc writes into an operand that dies at that equation (``np.tanh(a, out=a)``)
-when shapes and dtypes agree and the buffer was produced inside the graph.
-Guards become ``if`` checks that raise :class:`Retrace`.
+The generator knows NumPy, not chainrule's primitives: how an equation is spelled,
+whether it may write into a buffer that dies, what it may simplify and which scalar
+factors it may carry, it asks the equation's primitive (the code-generation slots of
+``core.Primitive``: ``spell``, ``ufunc``, ``fresh``, ``simplify``, ``combination``,
+``homogeneous``, ``broadcast``).
+
+Passes, in order (:func:`optimize`):
+
+1. Common subexpressions are shared (same primitive, parameters and operands), and each
+   primitive may ``simplify`` its equation: hand an operand on (``x * 1``) or build a
+   cheaper value from what made its operands (``diag(d) @ y`` as a row scaling).
+2. Scalar factors ride along instead of costing passes over arrays (:func:`_fold_scales`).
+3. Broadcasts that only feed elementwise ufuncs are dropped (NumPy broadcasts for free).
+4. Dead code is dropped: only what the outputs and guards need stays.
+
+Then the code is written (:func:`compile_graph`): an elementwise ufunc writes into an
+operand that dies at that equation (``np.tanh(a, out=a)``) when shapes and dtypes agree
+and the buffer was made inside the graph, each intermediate is freed after its last use,
+and guards become ``if`` checks that raise :class:`Retrace`. In exact mode (the compiled
+backward passes of graph/replay.py) only the sharing of 1 and pass 4 run.
 """
 import functools
 
 import numpy as np
 
-from ..interpreters.staging import Literal
-
-_OPERATORS = {"add": "+", "subtract": "-", "multiply": "*"}
-# operators that agree with NumPy only when an operand is an array (not a Python
-# scalar, where e.g. 1.0 / 0.0 raises instead of giving inf)
-_ARRAY_OPERATORS = {"divide": "/", "power": "**", "matmul": "@"}
-# inline spellings of common structural primitives (saves a call per equation)
-_INLINE = {
-    "reduce_sum": lambda o, p: f"np.add.reduce({o[0]}, axis={p['axis']!r}, "
-                               f"keepdims={p['keepdims']!r})",
-    "reduce_max": lambda o, p: f"np.maximum.reduce({o[0]}, axis={p['axis']!r}, "
-                               f"keepdims={p['keepdims']!r})",
-    "reduce_min": lambda o, p: f"np.minimum.reduce({o[0]}, axis={p['axis']!r}, "
-                               f"keepdims={p['keepdims']!r})",
-    "select": lambda o, p: f"np.where({o[0]}, {o[1]}, {o[2]})",
-    "transpose": lambda o, p: (f"{o[0]}.T" if p["axes"] == (1, 0) else
-                               f"{o[0]}.transpose({p['axes']!r})"),
-    "reshape": lambda o, p: f"{o[0]}.reshape({p['shape']!r})",
-}
+from ..core import Primitive, size_of
+from ..interpreters.staging import Eqn, Literal, Var
 
 
 class Retrace(Exception):
     """A guard failed: the compiled graph does not apply to these arguments."""
+
+
+class _Op(Primitive):
+    """An operation the generator writes itself (a carried factor applied, factors
+    multiplied or added, the two bases of a sum added): a NumPy ufunc, as an operator."""
+    fresh = True
+
+    def __init__(self, name, ufunc, symbol):
+        super().__init__(name)
+        self.ufunc, self.impl, self.symbol = ufunc, ufunc, symbol
+
+    def spell(self, ops, ins):
+        return f"{ops[0]} {self.symbol} {ops[1]}"
+
+
+_MUL = _Op("multiply", np.multiply, "*")
+_ADD = _Op("add", np.add, "+")
+_SUB = _Op("subtract", np.subtract, "-")
+_ONE = Literal(1.0)
 
 
 def _root_ids(outs, guards):
@@ -46,8 +62,12 @@ def _root_ids(outs, guards):
 def _is_ufunc(e):
     """Whether ``e`` is a single-output ufunc (it makes a fresh buffer and can write
     into one with ``out=``)."""
-    return (isinstance(e.prim.impl, np.ufunc) or e.prim.name in _ARITH_UFUNCS) and \
-        not e.prim.multiple_results
+    return e.prim.ufunc is not None and not e.prim.multiple_results
+
+
+def _binary_ufunc(e, ins):
+    """Whether ``e`` applies an elementwise ufunc to two operands (which it broadcasts)."""
+    return _is_ufunc(e) and e.prim.ufunc.nin == 2 and len(ins) == 2
 
 
 def _key(x):
@@ -68,82 +88,121 @@ def _params_key(params):
         return None
 
 
-def _is_literal(x, value):
-    return isinstance(x, Literal) and isinstance(x.val, (int, float)) and \
-        not isinstance(x.val, bool) and x.val == value
+def _number(x):
+    """A constant operand's value if it is a finite Python int or float, else None."""
+    if isinstance(x, Literal) and type(x.val) in (int, float) and np.isfinite(x.val):
+        return x.val
+    return None
 
 
-def _scalar_literal(x, e):
-    """A constant array whose entries are all equal, in an elementwise arithmetic
-    equation that its shape does not widen, becomes a Python scalar (the folded
-    cotangent of a sum is an array of ones: ``ones * x`` is then ``1.0 * x`` and goes)."""
-    if not isinstance(x, Literal) or e.prim.name not in _OPERATORS or \
+def _stands_for(y, o):
+    """Whether operand ``y`` may replace the output ``o`` (a value of the program, of
+    the same shape and dtype)."""
+    return y is not None and not isinstance(y, Literal) and y.shape == o.shape and \
+        y.dtype == o.dtype
+
+
+def _scalar_literal(x, e, ins):
+    """A constant array whose entries are all equal, operand of an elementwise binary
+    ufunc that its shape does not widen, becomes a Python scalar (the folded cotangent
+    of a sum is an array of ones: ``ones * x`` is then ``1.0 * x`` and goes)."""
+    if not isinstance(x, Literal) or not _binary_ufunc(e, ins) or \
             not isinstance(x.val, np.ndarray) or x.val.size == 0 or \
             x.val.dtype.kind not in "fi" or x.shape != e.outs[0].shape:
         return x
     first = x.val.flat[0]
     if not np.all(x.val == first):
         return x
-    others = [y for y in e.ins if y is not x]
+    others = [y for y in ins if y is not x]
     if not others or others[0].shape != e.outs[0].shape or \
             np.result_type(others[0].dtype, x.val.dtype) != e.outs[0].dtype:
         return x
     return Literal(float(first) if x.val.dtype.kind == "f" else int(first))
 
 
-def optimize(graph, reassociate=True):
-    """Return (eqns, outs, guards) after CSE, identities and dead-code elimination (and,
-    with ``reassociate``, scalar factors carried through products: _fold_scales).
+class _Rewriter:
+    """Pass 1: the equations in order, common subexpressions shared and (``simplify``)
+    each primitive's simplification applied. It is also the ``graph`` that
+    ``Primitive.simplify`` gets: ``producer``, ``emit`` and ``const``."""
 
-    Without ``reassociate`` (graph.replay's exact mode) only CSE and dead-code
-    elimination run: every rewrite that hands an operation's input on as its output
-    (``x * 1``, a uniform constant as a scalar, ``where`` with a constant condition, an
-    elided broadcast) can change a result's memory layout, and NumPy's reductions add in
-    memory order, so the last bits could differ from the program as written."""
-    subst = {}
+    def __init__(self, simplify):
+        self.simplifying = simplify
+        self.subst, self.seen, self.made, self.eqns = {}, {}, {}, []
 
-    def sub(x):
-        return subst.get(x.id, x) if not isinstance(x, Literal) else x
-    seen, eqns = {}, []
-    for e in graph.eqns:
-        ins = [_scalar_literal(sub(x), e) if reassociate else sub(x) for x in e.ins]
-        # identities: x * 1, 1 * x, x + 0, x - 0 (when they change neither shape nor dtype)
-        name = e.prim.name
-        if name in ("multiply", "add", "subtract") and not e.prim.multiple_results and \
-                reassociate:
-            unit = 1 if name == "multiply" else 0
-            for keep, other in ((0, 1), (1, 0)):
-                if name == "subtract" and keep == 1:
-                    continue
-                x = ins[keep]
-                if _is_literal(ins[other], unit) and not isinstance(x, Literal) and \
-                        x.shape == e.outs[0].shape and x.dtype == e.outs[0].dtype:
-                    subst[e.outs[0].id] = x
-                    break
-            if e.outs[0].id in subst:
-                continue
-        # where(c, x, y) with a constant, uniform condition is one of its operands
-        if name == "select" and isinstance(ins[0], Literal) and reassociate:
-            c = np.asarray(ins[0].val)
-            if c.size and (c.all() or not c.any()):
-                pick = ins[1] if c.all() else ins[2]
-                if not isinstance(pick, Literal) and pick.shape == e.outs[0].shape and \
-                        pick.dtype == e.outs[0].dtype:
-                    subst[e.outs[0].id] = pick
-                    continue
+    def sub(self, x):
+        return x if isinstance(x, Literal) else self.subst.get(x.id, x)
+
+    def producer(self, x):
+        """``(prim, ins, params)`` of the equation that computes ``x``; None for the
+        inputs and constants."""
+        return None if isinstance(x, Literal) else self.made.get(x.id)
+
+    def const(self, value):
+        """A constant operand."""
+        return Literal(value)
+
+    def emit(self, prim, ins, params, shape, dtype):
+        """The value of ``prim(*ins, **params)`` (of ``shape`` and ``dtype``), added as an
+        equation (shared and simplified like the graph's own)."""
+        var = Var(shape, dtype)
+        self.add(Eqn(prim, list(ins), [var], dict(params)))
+        return self.sub(var)
+
+    def add(self, e):
+        ins = [self.sub(x) for x in e.ins]
+        if self.simplifying and not e.prim.multiple_results:
+            ins = [_scalar_literal(x, e, ins) for x in ins]
+            y = e.prim.simplify(ins, self, **e.params)
+            if _stands_for(y, e.outs[0]):
+                self.subst[e.outs[0].id] = y
+                return
         pk = _params_key(e.params)
         if pk is not None:
             k = (id(e.prim), pk, tuple(_key(x) for x in ins))
-            if k in seen:
-                for o, prev in zip(e.outs, seen[k]):
-                    subst[o.id] = prev
-                continue
-            seen[k] = e.outs
-        eqns.append((e, ins))
-    outs = [sub(x) for x in graph.outs]
-    guards = [(g, sub(g.var)) for g in graph.guards]
+            prev = self.seen.get(k)
+            if prev is not None:
+                self.subst.update((o.id, p) for o, p in zip(e.outs, prev))
+                return
+            self.seen[k] = e.outs
+        self.eqns.append((e, ins))
+        for o in e.outs:
+            self.made[o.id] = (e.prim, ins, e.params)
+
+
+class _Trial:
+    """The ``graph`` of a simplification tried on operands that are not the program's
+    (a scalar operand replaced by 1): it knows no producers and builds nothing."""
+
+    @staticmethod
+    def producer(x):
+        return None
+
+    @staticmethod
+    def const(value):
+        return Literal(value)
+
+    @staticmethod
+    def emit(prim, ins, params, shape, dtype):
+        raise NotImplementedError("a trial simplification builds nothing")
+
+
+def optimize(graph, reassociate=True):
+    """Return (eqns, outs, guards) after the passes of this module's docstring.
+
+    Without ``reassociate`` (graph.replay's exact mode) only the sharing of common
+    subexpressions and dead-code elimination run: every rewrite that hands an
+    operation's input on as its output (``x * 1``, a uniform constant as a scalar,
+    ``where`` with a constant condition, an elided broadcast) can change a result's
+    memory layout, and NumPy's reductions add in memory order, so the last bits could
+    differ from the program as written."""
+    rw = _Rewriter(reassociate)
+    for e in graph.eqns:
+        rw.add(e)
+    eqns = rw.eqns
+    outs = [rw.sub(x) for x in graph.outs]
+    guards = [(g, rw.sub(g.var)) for g in graph.guards]
     if reassociate:
-        eqns = _fold_scales(eqns, outs, guards)
+        eqns, outs, guards = _fold_scales(eqns, outs, guards)
         _elide_broadcasts(eqns, outs, guards)
     live = _root_ids(outs, guards)
     kept = []
@@ -155,108 +214,192 @@ def optimize(graph, reassociate=True):
     return kept, outs, guards
 
 
-def _scalar(x):
-    return isinstance(x, Literal) and type(x.val) in (int, float) and np.isfinite(x.val)
+def _scalar_factor(x, o, k):
+    """Whether operand ``x`` of degree ``k`` is a scalar that may be carried as a factor
+    of ``o``: a finite Python number (not 0 for k = -1), or, for k = 1 and an array
+    ``o``, a 0-d float value of the program of ``o``'s dtype."""
+    if isinstance(x, Literal):
+        v = _number(x)
+        return v is not None and (k == 1 or v != 0)
+    return k == 1 and not x.shape and o.shape != () and x.dtype == o.dtype and \
+        x.dtype.kind == "f"
+
+
+def _takes_factor(e, ins, j, o):
+    """Whether ``e`` can take a factor carried on its operand ``j`` (for ``o``, its
+    output: a float or complex value not larger than the operand, or a term of a
+    combination of operands of o's shape and dtype)."""
+    if o is None or o.dtype.kind not in "fc":
+        return False
+    comb = e.prim.combination
+    if comb is not None:
+        return len(comb) == len(ins) and all(
+            not isinstance(x, Literal) and x.shape == o.shape and x.dtype == o.dtype
+            for x in ins)
+    hom = e.prim.homogeneous
+    return j < len(hom) and hom[j] is not None and \
+        size_of(o.shape) <= size_of(ins[j].shape)
 
 
 def _fold_scales(eqns, outs, guards):
-    """Carry scalar factors through products instead of multiplying whole arrays.
+    """Carry scalar factors instead of multiplying whole arrays by them.
 
-    A float array that is a constant times another (``2.0 * a``, ``-a``, ``a + a``) is
-    kept as (factor, base) and only written out when something other than arithmetic
-    reads it; products and sums of such values combine their factors, so
-    ``(-2 * b) * (2 * a)`` costs one pass, ``b * a``, with the factor -4 applied once at
-    the end. This is the reassociation of scalar factors only (results agree with the
-    eager program to rounding).
+    A float value that is a scalar times another (``2.0 * a``, ``-a``, ``a + a``,
+    ``alpha * a`` with ``alpha`` a 0-d value of the program) is kept as (factor, base)
+    and written out only where something reads it that cannot take the factor. What
+    can, each primitive says: a ``combination`` adds the factors of terms with one
+    base (``x - a * x`` is ``(1 - a) x``) and keeps a factor common to two terms; a
+    primitive ``homogeneous`` in an operand (products, matmul, sums, reshapes,
+    indexing) takes that operand's factor, or the operand itself where it is a scalar,
+    and hands the product on to its output. So the gradient through descent steps
+    ``x - a_k x`` carries each step as a factor, and ``(-2 b) * (2 a)`` costs one pass,
+    ``b * a``, with -4 applied once at the end. Factors are Python floats or 0-d values,
+    multiplied and added by scalar statements. This reassociates scalar factors only:
+    results agree with the eager program to rounding.
     """
-    from ..interpreters.staging import Eqn, Var
-    from ..prims.elementwise import PRIMS
-    mul, add, sub = PRIMS["multiply"], PRIMS["add"], PRIMS["subtract"]
-    scale, pending, out = {}, {}, []
-    # defer a value only if every reader can absorb its factor (else it is written out
-    # anyway, and carrying the factor further would cost a second multiply)
-    absorbing = {"multiply", "add", "subtract", "negative"}
+    subst, rep, memo, out = {}, {}, {}, []      # rep: id -> (factor, base), not written
     pinned = _root_ids(outs, guards)
     for e, ins in eqns:
-        for x in ins:
-            if not isinstance(x, Literal) and (e.prim.name not in absorbing or
-                                               e.prim.multiple_results):
+        o = None if e.prim.multiple_results else e.outs[0]
+        for j, x in enumerate(ins):
+            if not isinstance(x, Literal) and not _takes_factor(e, ins, j, o):
                 pinned.add(x.id)
 
-    def factor(x):
-        return scale.get(x.id, (1.0, x))
+    def sub(x):
+        return x if isinstance(x, Literal) else subst.get(x.id, x)
 
-    def emit(prim, ins, var=None, like=None):
-        var = var if var is not None else Var(like.shape, like.dtype)
-        out.append((Eqn(prim, list(ins), [var], {}), list(ins)))
+    def emit(prim, ins, params=None, like=None, var=None):
+        params = params or {}
+        pk = _params_key(params)
+        key = None if pk is None else (id(prim), pk, tuple(_key(x) for x in ins))
+        if var is None:
+            if key in memo:
+                return memo[key]
+            var = Var(like.shape, like.dtype)
+        if key is not None:
+            memo[key] = var
+        out.append((Eqn(prim, list(ins), [var], params), list(ins)))
         return var
 
+    def fmul(f, g):
+        if _number(f) == 1:
+            return g
+        if _number(g) == 1:
+            return f
+        if isinstance(f, Literal) and isinstance(g, Literal):
+            return Literal(float(f.val) * float(g.val))
+        return emit(_MUL, [f, g], like=g if isinstance(f, Literal) else f)
+
+    def fsum(terms):
+        """The sum of c * f over ``terms`` (c a Python float, f a factor)."""
+        const = sum(c * float(f.val) for c, f in terms if isinstance(f, Literal))
+        total = None
+        for c, f in ((c, f) for c, f in terms if not isinstance(f, Literal)):
+            if total is None and const and c in (1.0, -1.0):    # 1 - a
+                total, const = emit(_ADD if c == 1.0 else _SUB, [Literal(const), f],
+                                    like=f), 0.0
+            elif total is None:
+                total = fmul(Literal(c), f)
+            elif c in (1.0, -1.0):
+                total = emit(_ADD if c == 1.0 else _SUB, [total, f], like=f)
+            else:
+                total = emit(_ADD, [total, fmul(Literal(c), f)], like=f)
+        if total is None:
+            return Literal(const)
+        return emit(_ADD, [Literal(const), total], like=total) if const else total
+
+    def fold(e, ins, o):
+        """(factor, base) of ``o``, emitting what the base needs; None: ``e`` stays."""
+        comb = e.prim.combination
+        if comb is not None:
+            if not _takes_factor(e, ins, 0, o):
+                return None
+            groups = {}                     # base id -> (base, [(c, factor)])
+            for c, x in zip(comb, ins):
+                f, b = rep.get(x.id, (_ONE, x))
+                groups.setdefault(b.id, (b, []))[1].append((c, f))
+            if len(groups) == 1:
+                (b, terms), = groups.values()
+                return fsum(terms), b
+            if len(groups) != 2 or not any(x.id in rep for x in ins):
+                return None
+            (b1, t1), (b2, t2) = groups.values()
+            f1, f2 = fsum(t1), fsum(t2)     # c (b1 +- b2): one pass, not two
+            if f1 is f2:
+                return f1, emit(_ADD, [b1, b2], like=o)
+            a, b = _number(f1), _number(f2)
+            if a and b is not None and b / a in (1.0, -1.0):
+                return f1, emit(_ADD if b / a == 1.0 else _SUB, [b1, b2], like=o)
+            return None
+        hom = e.prim.homogeneous
+        if not hom:
+            return None
+        factor, new, moved, scalars = _ONE, list(ins), False, []
+        for i, x in enumerate(ins):
+            k = hom[i] if i < len(hom) else None
+            if k is None:
+                continue
+            if isinstance(x, Literal) or x.id not in rep:
+                if _scalar_factor(x, o, k):
+                    scalars.append(i)
+                continue
+            f, b = rep[x.id]
+            if k == -1:
+                if _number(f) in (None, 0):
+                    continue
+                f = Literal(1.0 / f.val)
+            if size_of(o.shape) <= size_of(x.shape):
+                factor, new[i], moved = fmul(factor, f), b, True
+        if not moved and not scalars:
+            return None
+        for x in new:                       # carried factors it could not take
+            materialize(x)
+        if scalars:                         # 2 * x is x, carrying the factor 2
+            trial = [_ONE if i in scalars else x for i, x in enumerate(new)]
+            y = e.prim.simplify(trial, _Trial, **e.params)
+            if _stands_for(y, o):
+                for i in scalars:
+                    s = new[i]
+                    factor = fmul(factor, s if hom[i] == 1 else Literal(1.0 / s.val))
+                return factor, y
+        if moved:
+            return factor, emit(e.prim, new, e.params, like=o)
+        return None
+
     def materialize(x):
-        if not isinstance(x, Literal) and x.id in pending:
-            c, b = scale[x.id]
-            del pending[x.id]
-            emit(mul, [Literal(float(c)), b], var=x)
+        if not isinstance(x, Literal) and x.id in rep:
+            f, b = rep.pop(x.id)
+            emit(_MUL, [f, b], var=x)
 
     for e, ins in eqns:
+        ins = [sub(x) for x in ins]
         o = None if e.prim.multiple_results else e.outs[0]
-        name = e.prim.name
-        folded = None
-        if o is not None and o.dtype.kind in "fc" and len(ins) <= 2 and \
-                all(isinstance(x, Literal) or x.dtype == o.dtype for x in ins):
-            if name == "negative" and not isinstance(ins[0], Literal) and \
-                    ins[0].shape == o.shape:
-                c, b = factor(ins[0])
-                folded = (-c, b)
-            elif name == "multiply" and (_scalar(ins[0]) or _scalar(ins[1])):
-                lit, x = (ins[0], ins[1]) if _scalar(ins[0]) else (ins[1], ins[0])
-                if not isinstance(x, Literal) and x.shape == o.shape:
-                    c, b = factor(x)
-                    folded = (c * float(lit.val), b)
-            elif name in ("multiply", "add", "subtract") and \
-                    not any(isinstance(x, Literal) for x in ins) and \
-                    (ins[0].id in scale or ins[1].id in scale or
-                     (ins[0] is ins[1] and name != "multiply")):
-                (ca, ba), (cb, bb) = factor(ins[0]), factor(ins[1])
-                if name == "multiply":
-                    c = ca * cb         # factor 1: the product is this equation's output
-                    t = emit(mul, [ba, bb], var=o if c == 1.0 else None, like=o)
-                    if c == 1.0:
-                        continue
-                    folded = (c, t)
-                elif ins[0].shape == ins[1].shape == o.shape:
-                    cb = -cb if name == "subtract" else cb
-                    if ba is bb:
-                        folded = (ca + cb, ba)
-                    elif ca != 0:
-                        r = cb / ca
-                        if r in (1.0, -1.0):        # c (a +- b): one pass, not two
-                            target = o if ca == 1.0 else None
-                            t = emit(add if r == 1.0 else sub, [ba, bb], var=target,
-                                     like=o)
-                            if ca == 1.0:
-                                continue
-                            folded = (ca, t)
-        if folded is not None:
-            scale[o.id] = folded
-            if o.id in pinned:                  # written out here, once
-                emit(mul, [Literal(float(folded[0])), folded[1]], var=o)
-                scale[o.id] = (1.0, o)
-            else:
-                pending[o.id] = o
+        got = fold(e, ins, o) if o is not None and o.dtype.kind in "fc" else None
+        if got is None:
+            for x in ins:
+                materialize(x)
+            out.append((e, ins))
             continue
-        for x in ins:
-            materialize(x)
-        out.append((e, ins))
+        f, b = got
+        if _number(f) == 1:
+            subst[o.id] = b
+        elif o.id in pinned:                # written out here, once
+            emit(_MUL, [f, b], var=o)
+        else:
+            rep[o.id] = (f, b)
+    outs = [sub(x) for x in outs]
+    guards = [(g, sub(v)) for g, v in guards]
     for x in outs:
         materialize(x)
     for _, v in guards:
         materialize(v)
-    return out
+    return out, outs, guards
 
 
 def _elide_broadcasts(eqns, outs, guards):
-    """Drop ``b = broadcast_to(x, S)`` when every use of ``b`` is elementwise arithmetic
-    with an operand of shape ``S`` (NumPy then broadcasts ``x`` itself, for free)."""
+    """Drop ``b = broadcast_to(x, S)`` (a primitive that says it is a ``broadcast``)
+    when every use of ``b`` is an elementwise binary ufunc with an operand of shape
+    ``S`` (NumPy then broadcasts ``x`` itself, for free)."""
     pinned = _root_ids(outs, guards)
     uses = {}
     for k, (e, ins) in enumerate(eqns):
@@ -264,9 +407,9 @@ def _elide_broadcasts(eqns, outs, guards):
             if not isinstance(x, Literal):
                 uses.setdefault(x.id, []).append((k, j))
     # the other operand keeps the shape only if it is not itself an elided broadcast
-    broadcasts = {e.outs[0].id for e, _ in eqns if e.prim.name == "broadcast_to"}
+    broadcasts = {e.outs[0].id for e, _ in eqns if e.prim.broadcast}
     for e, ins in eqns:
-        if e.prim.name != "broadcast_to" or isinstance(ins[0], Literal):
+        if not e.prim.broadcast or isinstance(ins[0], Literal):
             continue
         b = e.outs[0]
         if b.id in pinned or b.id not in uses:
@@ -275,8 +418,7 @@ def _elide_broadcasts(eqns, outs, guards):
         for k, j in uses[b.id]:
             ce, cins = eqns[k]
             other = cins[1 - j] if len(cins) == 2 else None
-            if ce.prim.name not in ("add", "subtract", "multiply", "divide") or \
-                    other is None or other.shape != b.shape or \
+            if not _binary_ufunc(ce, cins) or other is None or other.shape != b.shape or \
                     (not isinstance(other, Literal) and other.id in broadcasts) or \
                     ce.outs[0].shape != b.shape:
                 ok = False
@@ -284,9 +426,6 @@ def _elide_broadcasts(eqns, outs, guards):
         if ok:
             for k, j in uses[b.id]:
                 eqns[k][1][j] = ins[0]
-
-
-_FRESH = {"reduce_sum", "reduce_max", "reduce_min", "matmul"}
 
 
 def _own(x):
@@ -299,11 +438,11 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=N
     With ``own_outputs``, an output that may be (a view of) an input or a constant of
     the graph is copied, so every call returns arrays of its own. Without
     ``reassociate``, the code computes what the graph says in its order, into fresh
-    arrays (bit for bit the eager results; see optimize). Without ``free``, no ``del`` statements (for
-    small arrays, where NumPy's memory reuse gains less than the statements cost).
-    With ``reads`` (a ``(parameters, expressions)`` pair: one source expression per
-    input, in those parameters), the function takes the parameters and reads only the
-    inputs it uses (graph.replay reads them straight from a tape).
+    arrays (bit for bit the eager results; see optimize). Without ``free``, no ``del``
+    statements (for small arrays, where NumPy's memory reuse gains less than the
+    statements cost). With ``reads`` (a ``(parameters, expressions)`` pair: one source
+    expression per input, in those parameters), the function takes the parameters and
+    reads only the inputs it uses (graph.replay reads them straight from a tape).
     """
     eqns, outs, guards = optimize(graph, reassociate)
     ns = {"np": np, "Retrace": Retrace, "_own": _own}
@@ -314,21 +453,29 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=N
             names[v.id] = f"v{len(names)}"
         return names[v.id]
 
+    def constant(v, prefix="c"):
+        cname = f"{prefix}{len(ns)}"
+        ns[cname] = v
+        return cname
+
     def operand(x, e=None, ins=()):
         if isinstance(x, Literal):
             v = x.val
             if type(v) in (int, float, bool) and np.isfinite(v):
-                return repr(v)
+                s = repr(v)
             # a NumPy float64 scalar (a folded constant) written as a Python float is
             # faster, and promotes the same where everything else is float64 too
-            if type(v) is np.float64 and np.isfinite(v) and e is not None and \
+            elif type(v) is np.float64 and np.isfinite(v) and e is not None and \
                     e.outs[0].dtype == np.float64 and \
                     all(y.dtype == np.float64 for y in ins):
-                return repr(float(v))
-            cname = f"c{len(ns)}"
-            ns[cname] = v
-            return cname
+                s = repr(float(v))
+            else:
+                return constant(v)
+            return f"({s})" if s.startswith("-") else s     # (-2.0) ** x, not -(2.0 ** x)
         return name(x)
+
+    def ufunc_name(u):
+        return f"np.{u.__name__}" if getattr(np, u.__name__, None) is u else constant(u, "u")
 
     inputs = {v.id for v in graph.in_vars}
     # last use of each variable (for buffer reuse)
@@ -337,13 +484,14 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=N
         for x in ins:
             if not isinstance(x, Literal):
                 last_use[x.id] = i
-    # a buffer may be overwritten only if a ufunc made it and only ufuncs read it (no
-    # view of it, made by reshape/transpose/indexing, can outlive it)
+    # a buffer may be overwritten only if it is new (made by a ufunc or a primitive
+    # whose results are ``fresh``) and only ufuncs read it (no view of it, made by
+    # reshape/transpose/indexing, can outlive it)
     fresh, viewed = set(), set()
     for e, ins in eqns:
-        if _is_ufunc(e):
+        if not e.prim.multiple_results and (_is_ufunc(e) or e.prim.fresh):
             fresh.add(e.outs[0].id)
-        else:
+        if not _is_ufunc(e):
             viewed |= {x.id for x in ins if not isinstance(x, Literal)}
     keep = _root_ids(outs, guards)      # outputs and guarded values: never freed
     # buffers a ufunc may write into (none in exact mode: layouts stay NumPy's)
@@ -368,32 +516,16 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=N
         outs_s = ", ".join(name(o) for o in e.outs)
         if e.prim.multiple_results:
             outs_s += ","
-        sym = _OPERATORS.get(e.prim.name)
-        if sym is None and (any(getattr(x, "shape", ()) for x in ins) or (
-                e.prim.name == "divide" and isinstance(ins[1], Literal) and
-                type(ins[1].val) in (int, float) and ins[1].val != 0)):
-            sym = _ARRAY_OPERATORS.get(e.prim.name)
-        inline = _INLINE.get(e.prim.name)
-        if e.prim.name == "negative":
-            expr = f"-{ops[0]}"
-        elif sym is not None and len(ops) == 2:
-            expr = f"{ops[0]} {sym} {ops[1]}"
-            buf = _reusable(e, ins, i, last_use, protected)
-            if buf is not None:         # write into an operand that dies here
-                expr = f"np.{_ARITH_UFUNCS[e.prim.name].__name__}({ops[0]}, {ops[1]}, " \
-                       f"out={name(buf)})"
-        elif inline is not None and not e.prim.multiple_results and (
-                e.prim.name not in ("transpose", "reshape") or
-                (not isinstance(ins[0], Literal) and ins[0].shape)):
-            expr = inline(ops, e.params)
+        buf = _reusable(e, ins, i, last_use, protected)
+        if buf is not None:             # a ufunc writing into an operand that dies here
+            expr = f"{ufunc_name(e.prim.ufunc)}({', '.join(ops)}, out={name(buf)})"
         else:
-            fname = f"f{len(ns)}"
-            ns[fname] = functools.partial(e.prim.impl, **e.params) if e.params else \
-                e.prim.impl
-            expr = f"{fname}({', '.join(ops)})"
-            buf = _reusable(e, ins, i, last_use, protected)
-            if buf is not None:
-                expr = f"{fname}({', '.join(ops)}, out={name(buf)})"
+            expr = None if e.prim.multiple_results else e.prim.spell(ops, ins, **e.params)
+            if expr is None and _is_ufunc(e) and e.prim.impl is e.prim.ufunc:
+                expr = f"{ufunc_name(e.prim.ufunc)}({', '.join(ops)})"
+            elif expr is None:          # a call of the primitive's implementation
+                f = functools.partial(e.prim.impl, **e.params) if e.params else e.prim.impl
+                expr = f"{constant(f, 'f')}({', '.join(ops)})"
         lines.append(f"    {outs_s} = {expr}")
         for o in e.outs:
             lines.extend(_guard_lines(guard_at.get(o.id, []), name(o), ns))
@@ -402,7 +534,8 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=N
                        last_use.get(x.id) == i and x.id not in keep})
         if dead and free:
             lines.append(f"    del {', '.join(dead)}")
-    made = {e.outs[0].id for e, _ in eqns if _is_ufunc(e) or e.prim.name in _FRESH}
+    made = {e.outs[0].id for e, _ in eqns
+            if not e.prim.multiple_results and (_is_ufunc(e) or e.prim.fresh)}
     returned = set()
 
     def result(x):
@@ -441,10 +574,6 @@ def _guard_lines(guards, var, ns):
         ns[want] = g.value
         lines.append(f"    if {conv}({var}) != {want}: raise Retrace")
     return lines
-
-
-_ARITH_UFUNCS = {"add": np.add, "subtract": np.subtract, "multiply": np.multiply,
-                 "divide": np.divide}
 
 
 def _reusable(e, ins, i, last_use, protected):

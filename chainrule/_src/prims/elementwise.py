@@ -89,6 +89,7 @@ class Unary(Primitive):
     def __init__(self, name, impl, deriv, singular=None, flops=1):
         super().__init__(name)
         self.impl = impl
+        self.ufunc = _ufunc(name, impl)
         self.deriv = deriv
         # None, or a point where the derivative is finite (True: 1.0)
         self.safe = 1.0 if singular is True else singular
@@ -115,6 +116,11 @@ class Unary(Primitive):
 
     def cost(self, args, ans):
         return self.flops * _size(ans)
+
+    prefix = None           # code generation: an operator (``_CODEGEN``), if any
+
+    def spell(self, ops, ins):
+        return None if self.prefix is None else f"{self.prefix}{ops[0]}"
 
 
 class Removable:
@@ -176,6 +182,7 @@ class Binary(Primitive):
     def __init__(self, name, impl, d_x, d_y, singular=False, flops=1):
         super().__init__(name)
         self.impl = impl
+        self.ufunc = _ufunc(name, impl)
         # singular: False, True, or a predicate (x, y) -> bool deciding per call
         self.singular = singular
         self.d_x, self.d_y = d_x, d_y
@@ -237,6 +244,46 @@ class Binary(Primitive):
 
     def cost(self, args, ans):
         return self.flops * _size(ans)
+
+    # code generation: the operator the table (``_CODEGEN``) gives, if any
+    infix, scalar_infix, units = None, None, ()
+
+    def spell(self, ops, ins):
+        if self.infix is None:
+            return None
+        if self.scalar_infix is not None and not (ins[0].shape or ins[1].shape) and \
+                not self.scalar_infix(*ins):
+            return None         # Python's operator on two scalars would differ from NumPy
+        return f"{ops[0]} {self.infix} {ops[1]}"
+
+    def simplify(self, ins, graph):
+        # ``units[i]``: the number operand i may be for the output to be the other one
+        for i, unit in enumerate(self.units):
+            if unit is not None and _number(ins[i]) == unit:
+                return ins[1 - i]
+        return None
+
+
+def _number(x):
+    """The value of a constant operand that is a Python number (code generation's
+    operands: a constant has its value in ``val``), else None."""
+    v = getattr(x, "val", None)
+    return v if type(v) in (int, float) else None
+
+
+def _nonzero_divisor(x, y):
+    """Python divides two scalars as NumPy does unless the divisor is 0 (it raises
+    where NumPy gives inf or nan): a divisor that is a non-zero number is safe."""
+    return _number(y) not in (None, 0)
+
+
+def _ufunc(name, impl):
+    """The NumPy ufunc a row computes: its implementation, or NumPy's function of the
+    row's name (add's implementation is Python's operator, fast on scalars)."""
+    if isinstance(impl, np.ufunc):
+        return impl
+    f = getattr(np, name, None)
+    return f if isinstance(f, np.ufunc) else None
 
 
 def _lead_batch(x, d, nd):
@@ -316,6 +363,7 @@ class NonDiffElementwise(NonDiffPrimitive):
     def __init__(self, name, impl):
         super().__init__(name)
         self.impl = impl
+        self.ufunc = _ufunc(name, impl)
 
     def batch(self, args, dims):
         if len(args) == 1:
@@ -421,6 +469,22 @@ _NONDIFF_OPS = {"equal": operator.eq, "not_equal": operator.ne, "less": operator
                 "greater_equal": operator.ge}
 
 
+# code generation (graph/codegen.py): the operator that spells a row (``scalar_infix``:
+# whether it may where both operands are scalars, if not always), its units
+# (``x op unit == x``, per side), and the algebra that lets scalar factors ride through
+# (core.Primitive's docstring)
+_CODEGEN = {
+    "add": dict(infix="+", units=(0, 0), combination=(1.0, 1.0)),
+    "subtract": dict(infix="-", units=(None, 0), combination=(1.0, -1.0)),
+    "multiply": dict(infix="*", units=(1, 1), homogeneous=(1, 1)),
+    "divide": dict(infix="/", scalar_infix=_nonzero_divisor, units=(None, 1),
+                   homogeneous=(1, -1)),
+    "power": dict(infix="**", scalar_infix=lambda x, y: False),
+    "negative": dict(prefix="-", combination=(-1.0,)),
+    "positive": dict(combination=(1.0,)),
+}
+
+
 def _power_dx(x, y):
     # y * x**(y-1), written so that x**0 has derivative 0 (not 0 * inf)
     if type(y) in (int, float):             # (y == 2 is Power._apply's square)
@@ -483,9 +547,23 @@ class Select(Primitive):
     def cost(self, args, ans):
         return _size(ans)
 
+    def spell(self, ops, ins):
+        return f"np.where({ops[0]}, {ops[1]}, {ops[2]})"
+
+    def simplify(self, ins, graph):
+        # a constant condition, all true or all false, picks one operand
+        c = getattr(ins[0], "val", None)
+        if c is not None:
+            c = np.asarray(c)
+            if c.size and (c.all() or not c.any()):
+                return ins[1] if c.all() else ins[2]
+        return None
+
 
 class Abs(Primitive):
     """|x|: sign(x) for real x (subgradient 0 at 0); conj(x)/|x| for complex x."""
+
+    ufunc = np.absolute
 
     def impl(self, x):
         return abs(x)
@@ -591,6 +669,8 @@ def add_row(row, binary=False):
             prim = RemovableUnary(name, fn, d, *row[3:])
         else:
             prim = Unary(name, fn, d, *row[3:])
+    for k, v in _CODEGEN.get(name, {}).items():
+        setattr(prim, k, v)
     PRIMS[name] = prim
     return prim
 

@@ -126,11 +126,32 @@ def _indexed_shape(shape, spec, arrays):
 class GetItem(Primitive):
     """x[idx]. Linear in x; vjp scatters the cotangent back (adding duplicates)."""
     vjp_uses_ans = False
+    homogeneous = (1,)          # code generation (core.Primitive's docstring)
 
     def impl(self, x, *arrays, spec):
         if type(x) is not np.ndarray:       # a Python scalar indexes like a 0-d array
             x = np.asarray(x)
         return x[join_index(spec, arrays)]
+
+    def spell(self, ops, ins, *, spec):
+        if hasattr(ins[0], "val") or not ins[0].shape:
+            return None                     # a constant, or a scalar (maybe a Python float)
+        arrays = iter(ops[1:])
+        parts = [next(arrays) if s is ARRAY else
+                 ":".join("" if v is None else str(v) for v in s[1:3]) +
+                 ("" if s[3] is None else f":{s[3]}") if isinstance(s, tuple) else
+                 "..." if s is Ellipsis else repr(s) for s in spec]
+        index = ", ".join(parts) + ("," if len(parts) == 1 else "") if parts else "()"
+        return f"{ops[0]}[{index}]"
+
+    def simplify(self, ins, graph, *, spec):
+        # slices that keep every element of every axis: x itself
+        x = ins[0]
+        if not spec or len(spec) > len(x.shape) or not all(
+                isinstance(s, tuple) and slice(*s[1:]).indices(n) == (0, n, 1)
+                for s, n in zip(spec, x.shape)):
+            return None
+        return x
 
     def jvp(self, primals, tangents, *, spec):
         x, *arrays = primals

@@ -13,7 +13,7 @@ import numpy as np
 from ..core import Primitive, Zero, shape_of, dtype_of, scaled
 from ..core import size_of as _size
 from .shape import (reshape, transpose, fit_cotangent, broadcast_to,
-                    transpose_p)
+                    transpose_p, reshape_p)
 
 
 
@@ -31,9 +31,35 @@ def mT(x):
 class MatMul(Primitive):
     """x @ y with NumPy semantics (1-D promotion, broadcast batch dimensions)."""
     vjp_uses_ans = False
+    fresh = True                # code generation (core.Primitive's docstring)
+    homogeneous = (1, 1)
 
     def impl(self, x, y):
         return x @ y
+
+    def spell(self, ops, ins):
+        return f"{ops[0]} @ {ops[1]}"
+
+    def simplify(self, ins, graph):
+        """``diag(d) @ y`` is ``d[:, None] * y`` and ``x @ diag(d)`` is ``x * d``: O(n^2),
+        not O(n^3). Under jit, jacrev and jacfwd of elementwise maps pull back or push
+        forward an identity basis scaled by a derivative: a product that is diagonal
+        whatever the inputs, which the staged program shows (:func:`_staged_diagonal`)."""
+        from .elementwise import multiply_p
+        x, y = ins
+        if len(x.shape) != 2 or len(y.shape) != 2:
+            return None
+        d = _staged_diagonal(x, graph)
+        if d is not None:                       # diag(d) @ y: y's rows scaled
+            n = x.shape[0]
+            a, b = graph.emit(reshape_p, [d], {"shape": (n, 1)}, (n, 1), d.dtype), y
+        else:
+            d = _staged_diagonal(y, graph)
+            if d is None:
+                return None
+            a, b = x, d                         # x @ diag(d): x's columns scaled
+        return graph.emit(multiply_p, [a, b], {}, np.broadcast_shapes(a.shape, b.shape),
+                          np.result_type(a.dtype, b.dtype))
 
     def jvp(self, primals, tangents):
         x, y = primals
@@ -164,6 +190,40 @@ def _diagonal_of(x):
     n = x.shape[0]
     off = x.reshape(-1)[1:].reshape(n - 1, n + 1)[:, :n]     # the off-diagonal entries
     return None if off.any() else np.diagonal(x).copy()
+
+
+def _staged_diagonal(x, graph):
+    """The diagonal (an operand of shape (n,)) of a staged n x n matrix that is diagonal
+    whatever the program's inputs, else None: a constant diagonal matrix, or one times
+    a vector or a scalar (elementwise: still diagonal). ``graph`` is code generation's
+    (core.Primitive.simplify). Only from n = 16 on, where the scaling beats a product."""
+    from .elementwise import multiply_p
+    n = x.shape[0]
+    if x.shape != (n, n) or n < 16:
+        return None
+    if hasattr(x, "val"):
+        return _constant_diagonal(x, graph)
+    made = graph.producer(x)
+    if made is None or made[0] is not multiply_p:
+        return None
+    for m, v in (made[1], made[1][::-1]):
+        d = _constant_diagonal(m, graph) if m.shape == (n, n) else None
+        if d is not None and v.shape in ((), (n,), (1, n), (n, 1)):
+            if len(v.shape) == 2:
+                v = graph.emit(reshape_p, [v], {"shape": (n,)}, (n,), v.dtype)
+            return graph.emit(multiply_p, [d, v], {}, (n,), np.result_type(d.dtype, v.dtype))
+    return None
+
+
+def _constant_diagonal(x, graph):
+    """The diagonal of a constant operand that is a diagonal square matrix, as a
+    constant; else None."""
+    c = getattr(x, "val", None)
+    if type(c) is not np.ndarray or c.ndim != 2 or c.shape[0] != c.shape[1]:
+        return None
+    n = c.shape[0]
+    off = c.reshape(-1)[1:].reshape(n - 1, n + 1)[:, :n]     # the off-diagonal entries
+    return None if off.any() else graph.const(np.diagonal(c).copy())
 
 
 def _fix_kind(ct, x):

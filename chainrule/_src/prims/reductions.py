@@ -9,7 +9,7 @@ import numpy as np
 
 from ..core import Primitive, NonDiffPrimitive, Tracer, Zero, shape_of, dtype_of, has_value
 from ..core import size_of as _size
-from .shape import reshape, broadcast_to, reduce_sum, LinearUnary, kept_shape
+from .shape import reshape, broadcast_to, reduce_sum, LinearUnary, kept_shape, spell_reduction
 from . import elementwise as ew
 
 
@@ -23,13 +23,18 @@ def _keep(ans, x, axis, keepdims):
 
 class ReduceExtremum(Primitive):
     """np.max / np.min over a tuple of axes."""
+    fresh = True
 
-    def __init__(self, name, np_fn):
+    def __init__(self, name, np_fn, method):
         super().__init__(name)
         self.np_fn = np_fn
+        self.method = method            # the array's method (code generation)
 
     def impl(self, x, *, axis, keepdims):
         return self.np_fn(x, axis=axis, keepdims=keepdims)
+
+    def spell(self, ops, ins, *, axis, keepdims):
+        return spell_reduction(ops, ins, self.method, axis, keepdims)
 
     def _weights(self, x, ans, axis, keepdims):
         # the positions of the extremum, each 1 / (their count): True / 2 == 0.5
@@ -65,8 +70,8 @@ class ReduceExtremum(Primitive):
         return _size(shape_of(args[0])) - _size(shape_of(ans))
 
 
-reduce_max_p = ReduceExtremum("reduce_max", np.maximum.reduce)
-reduce_min_p = ReduceExtremum("reduce_min", np.minimum.reduce)
+reduce_max_p = ReduceExtremum("reduce_max", np.maximum.reduce, "max")
+reduce_min_p = ReduceExtremum("reduce_min", np.minimum.reduce, "min")
 
 
 # ------------------------------------------------------------------ products

@@ -17,6 +17,7 @@ from ..interpreters.batching import axis_size, batch_flat
 class LinearUnary(Primitive):
     """A primitive linear in its single array argument."""
     vjp_uses_ans = False
+    homogeneous = (1,)          # code generation: a scalar factor passes through
 
     def jvp(self, primals, tangents, **params):
         (x,), (t,) = primals, tangents
@@ -32,9 +33,18 @@ class LinearUnary(Primitive):
         return 0
 
 
+def _is_array(x):
+    """Whether a code-generation operand is an array at run time (not a constant, not
+    a scalar, which may be a Python number): it has the array's methods."""
+    return not hasattr(x, "val") and bool(x.shape)
+
+
 class Reshape(LinearUnary):
     def impl(self, x, *, shape):
         return x.reshape(shape) if type(x) is np.ndarray else np.reshape(x, shape)
+
+    def spell(self, ops, ins, *, shape):
+        return f"{ops[0]}.reshape({shape!r})" if _is_array(ins[0]) else None
 
     def transpose(self, ct, x, *, shape):
         return reshape(ct, shape_of(x))
@@ -51,6 +61,8 @@ def kept_shape(shape, axis):
 
 
 class BroadcastTo(LinearUnary):
+    broadcast = True            # code generation: a ufunc reading it may broadcast x
+
     def impl(self, x, *, shape):
         if _size(shape) > 65536:             # large: a read-only view, no copy
             return np.broadcast_to(x, shape)
@@ -75,6 +87,11 @@ class Transpose(LinearUnary):
     def impl(self, x, *, axes):
         return x.transpose(axes) if type(x) is np.ndarray else np.transpose(x, axes)
 
+    def spell(self, ops, ins, *, axes):
+        if not _is_array(ins[0]):
+            return None
+        return f"{ops[0]}.T" if axes == (1, 0) else f"{ops[0]}.transpose({axes!r})"
+
     def transpose(self, ct, x, *, axes):
         return transpose(ct, tuple(np.argsort(axes)))
 
@@ -88,9 +105,13 @@ class ReduceSum(LinearUnary):
     """np.sum over a tuple of axes (normalised, non-negative)."""
     vjp_uses_args = False
     defer = "sum"
+    fresh = True
 
     def impl(self, x, *, axis, keepdims):
         return np.add.reduce(x, axis=axis, keepdims=keepdims)
+
+    def spell(self, ops, ins, *, axis, keepdims):
+        return spell_reduction(ops, ins, "sum", axis, keepdims)
 
     def transpose(self, ct, x, *, axis, keepdims):
         shape = shape_of(x)
@@ -110,6 +131,14 @@ class ReduceSum(LinearUnary):
 
     def cost(self, args, ans, **params):
         return _size(shape_of(args[0])) - _size(shape_of(ans))
+
+
+def spell_reduction(ops, ins, method, axis, keepdims):
+    """``x.sum(axis=...)``: the array's method (as fast as ``np.add.reduce`` on NumPy,
+    and CuPy's and Dask's arrays have it too); None for a scalar operand."""
+    if not _is_array(ins[0]):
+        return None
+    return f"{ops[0]}.{method}(axis={axis!r}{', keepdims=True' if keepdims else ''})"
 
 
 class MoveAxis(LinearUnary):
@@ -156,6 +185,7 @@ class ConvertElementType(Primitive):
 class Copy(LinearUnary):
     """A new array with ``x``'s values (``x.copy()``, ``np.copy``, ``+x``): the identity,
     as a separate value, so that writing to one never changes the other."""
+    fresh = True
 
     def impl(self, x, *, order):
         return np.array(x, copy=True, order=order)
