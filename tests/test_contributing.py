@@ -159,14 +159,15 @@ def test_a_wrong_limit_is_caught_at_the_singular_sample(op_db_rows, monkeypatch)
 
 
 def test_the_walk_through_shows_the_committed_rows():
-    """The two snippets of docs/contributing-primitives.md's walk-through are, verbatim,
+    """The two snippets of docs/contributing-primitives.md's walk-through (after the
+    ``# not run:`` line that tells tests/test_docs.py they are excerpts) are, verbatim,
     the lines the files hold (so the doc cannot drift from the code it teaches)."""
     import pathlib
     import re
     root = pathlib.Path(__file__).parent.parent
     doc = (root / "docs" / "contributing-primitives.md").read_text()
     walk = doc[doc.index("two edits (walk-through"):doc.index("## A primitive")]
-    table, op_db = re.findall(r"```python\n(.*?)```", walk, re.S)
+    table, op_db = re.findall(r"```python\n# not run: .*?\n(.*?)```", walk, re.S)
     assert table in (root / "chainrule" / "_src" / "prims" / "elementwise.py").read_text()
     assert op_db in (root / "tests" / "opdb" / "elementwise.py").read_text()
 
