@@ -89,8 +89,10 @@ def _params_key(params):
 
 
 def _number(x):
-    """A constant operand's value if it is a finite Python int or float, else None."""
-    if isinstance(x, Literal) and type(x.val) in (int, float) and np.isfinite(x.val):
+    """A constant operand's value if it is a finite real number (Python's or NumPy's,
+    not a bool), else None."""
+    if isinstance(x, Literal) and isinstance(x.val, (int, float, np.integer, np.floating)) \
+            and not isinstance(x.val, bool) and np.isfinite(x.val):
         return x.val
     return None
 
@@ -530,7 +532,8 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=N
         for o in e.outs:
             lines.extend(_guard_lines(guard_at.get(o.id, []), name(o), ns))
         # free what dies here, so NumPy can recycle the memory for the next results
-        dead = sorted({name(x) for x in ins if not isinstance(x, Literal) and
+        # (arrays: a scalar's memory is not worth a statement)
+        dead = sorted({name(x) for x in ins if not isinstance(x, Literal) and x.shape and
                        last_use.get(x.id) == i and x.id not in keep})
         if dead and free:
             lines.append(f"    del {', '.join(dead)}")

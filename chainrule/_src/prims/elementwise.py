@@ -265,10 +265,11 @@ class Binary(Primitive):
 
 
 def _number(x):
-    """The value of a constant operand that is a Python number (code generation's
-    operands: a constant has its value in ``val``), else None."""
+    """The value of a constant operand that is a number (Python's, or a NumPy float64
+    or int64; code generation's operands: a constant has its value in ``val``), else
+    None."""
     v = getattr(x, "val", None)
-    return v if type(v) in (int, float) else None
+    return v if type(v) in (int, float, np.float64, np.int64) else None
 
 
 def _nonzero_divisor(x, y):
