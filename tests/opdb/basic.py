@@ -9,6 +9,22 @@ _x = randn(3, 4)
 _t = randn(2, 3, 4)
 _ties = np.array([[1.0, 3.0, 3.0], [2.0, -1.0, 0.5]])
 
+def _vectorized(mod, signature=None):
+    """np.vectorize / cnp.vectorize of a function written with cnp (which is NumPy's
+    own on plain values)."""
+    if signature is None:
+        fn = mod.vectorize(lambda a, b: cnp.sin(a) * b + a ** 2)
+    else:
+        fn = mod.vectorize(lambda a, b: (cnp.dot(a, b), a * cnp.sum(b)), signature=signature)
+    return lambda *args: fn(*args)
+
+
+def _vectorized_kw(mod):
+    fn = mod.vectorize(lambda a, scale, b=1.0: cnp.exp(a * scale) - b,
+                       excluded={1}, otypes=[np.float64])
+    return lambda a, b: fn(a, 0.5, b=b)
+
+
 ROWS = [
     Row("array", lambda a, b: cnp.array([a, b]), lambda a, b: np.array([a, b]),
         [S(randn(3), randn(3)), S(1.5, 2.5)]),
@@ -52,6 +68,19 @@ ROWS = [
          S("ij->", randn(3, 4)), S("ij,ij->i", randn(3, 4), randn(3, 4)),
          S("...ij,...jk", randn(2, 3, 4), randn(2, 4, 5)), S("i,j,k->ijk", randn(2), randn(3), randn(4)),
          S("ii", randn(3, 3)), S("ij,k->ijk", randn(2, 3), randn(2))]),
+    Row("einsum[operand lists]", cnp.einsum, np.einsum,
+        [S(randn(3, 4), [0, 1], randn(4, 2), [1, 2]), S(randn(3, 3), [5, 5]),
+         S(randn(3, 4), [0, 1], randn(3, 4), [0, 1], [0]),
+         S(randn(2, 3, 4), [Ellipsis, 0, 30], randn(4, 5), [30, 51], [51, Ellipsis, 0])]),
+    Row("vectorize", _vectorized(cnp), _vectorized(np),
+        [S(randn(3, 1), randn(4)), S(randn(5), 0.5), S(cplx(3), cplx(3))]),
+    Row("vectorize[signature]", _vectorized(cnp, "(n),(n)->(),(n)"),
+        _vectorized(np, "(n),(n)->(),(n)"),
+        [S(randn(4, 3), randn(3)), S(randn(2, 1, 3), randn(5, 3))]),
+    Row("vectorize[excluded, otypes]", _vectorized_kw(cnp), _vectorized_kw(np),
+        [S(randn(4), randn(2, 1))]),
+    Row("real_if_close", cnp.real_if_close, np.real_if_close,
+        [S(_x), S(_x + 1e-16j, diff=()), S(cplx(3), diff=()), S(_x + 1e-3j, 1e-2, diff=())]),
 ]
 
 NONDIFF_ROWS = ["shape", "ndim", "size", "result_type", "iscomplexobj", "isrealobj",

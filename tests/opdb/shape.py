@@ -1,4 +1,4 @@
-"""Rows for numpy/shape.py: stacking and splitting, tile/repeat, flips and rolls, pad,
+"""Rows for numpy/shape.py: stacking and splitting, tile/repeat, flips and rolls, rollaxis, pad,
 take/take_along_axis/put_along_axis, select, meshgrid, diagonals and triangles,
 insert/delete/resize."""
 import numpy as np
@@ -42,6 +42,18 @@ def _fill_diagonal(mod):
 
 def _padc(mod):
     return lambda x, c, **kw: mod.pad(x, ((1, 2), (0, 1)), constant_values=c, **kw)
+
+
+def _padr(mod):
+    return lambda x, lo, hi: mod.pad(x, ((1, 2), (2, 1)), mode="linear_ramp",
+                                     end_values=((lo, hi), (hi, 0.5)))
+
+
+def _padwith(vector, pad_width, iaxis, kwargs):
+    """NumPy's own example of a callable pad mode (writes into the 1-D line)."""
+    vector[:pad_width[0]] = kwargs.get("padder", 2.0) * vector[pad_width[0]]
+    if pad_width[1]:
+        vector[-pad_width[1]:] = vector[-pad_width[1] - 1] ** 2
 
 
 ROWS = [
@@ -89,6 +101,17 @@ ROWS = [
                                                  reflect_type="odd"),
          S(_t, 1, mode="symmetric", reflect_type="odd"), S(randn(1, 3), 2, mode="reflect")]),
     Row("pad[traced constant]", _padc(cnp), _padc(np), [S(_x, 0.7)]),
+    Row("pad[ramp and statistics]", cnp.pad, np.pad,
+        [S(_x, ((1, 2), (3, 0)), mode="linear_ramp"),
+         S(_x, 2, mode="linear_ramp", end_values=((1.0, -2.0), (0.5, 3.0))),
+         S(_x, ((2, 1), (1, 2)), mode="maximum"), S(_x, 2, mode="minimum", stat_length=2),
+         S(_x, ((1, 2), (2, 1)), mode="mean", stat_length=((1, 2), (3, 1))),
+         S(_t, 1, mode="median"), S(_x, ((2, 0), (1, 1)), mode="median", stat_length=3)]),
+    Row("pad[traced end_values]", _padr(cnp), _padr(np), [S(_x, 0.7, -1.5)]),
+    Row("pad[callable]", cnp.pad, np.pad,
+        [S(_x, 2, _padwith), S(_t, ((0, 1), (2, 0), (1, 1)), _padwith, padder=0.5)]),
+    Row("rollaxis", cnp.rollaxis, np.rollaxis,
+        [S(_t, 2), S(_t, 0, 3), S(_t, -1, 1), S(_t, 1, -2), S(_x, 1, 1)]),
     Row("take", cnp.take, np.take,
         [S(_x, np.array([0, 2, 2])), S(_x, np.array([[0, 1], [3, 3]]), axis=1),
          S(_x, np.array([5, -1]), axis=1, mode="wrap"), S(_x, 1), S(_t, 2, axis=2),

@@ -6,6 +6,7 @@ Each function is NumPy's own outside transformations (see ``dispatch.py``); the
 bodies below are the traced versions.
 """
 import builtins
+import operator
 
 import numpy as np
 
@@ -464,12 +465,35 @@ def tensordot(a, b, axes=2):
 
 @numpy_function(np.einsum)
 def einsum(subscripts, *operands, out=None, optimize=False, **kwargs):
+    """Both of NumPy's forms: ``einsum('ij,jk->ik', a, b)`` and the operand-list form
+    ``einsum(a, [0, 1], b, [1, 2], [0, 2])``."""
     no_kwargs("einsum", out=out)
     if not isinstance(subscripts, str):
-        raise NotImplementedError("chainrule.numpy.einsum: only the subscripts-string "
-                                  "form is supported inside transformations")
+        subscripts, operands = _sublist_subscripts((subscripts,) + operands)
     operands = [asarray_like(o) for o in operands]
     return einsum_p.bind(*operands, subscripts=normalize_subscripts(subscripts, operands))
+
+
+def _sublist_subscripts(args):
+    """NumPy's operand-list form ``(op0, sub0, op1, sub1, ..., [out])`` as (subscripts
+    string, operands): integer k is the letter 'A' + k (k < 26) or 'a' + k - 26,
+    Ellipsis is '...'."""
+    def letters(sub):
+        out = []
+        for k in sub:
+            if k is Ellipsis:
+                out.append("...")
+                continue
+            k = operator.index(k)
+            if not 0 <= k < 52:
+                raise ValueError("subscript is not within the valid range [0, 52)")
+            out.append(chr(ord("A") + k) if k < 26 else chr(ord("a") + k - 26))
+        return "".join(out)
+    out = None
+    if len(args) % 2:
+        args, out = args[:-1], args[-1]
+    spec = ",".join(letters(s) for s in args[1::2])
+    return spec + ("" if out is None else "->" + letters(out)), tuple(args[0::2])
 
 
 def normalize_subscripts(subscripts, operands):

@@ -371,6 +371,12 @@ def _sort(self, axis=-1, kind=None, order=None, *, stable=None):
                                                stable=stable))
 
 
+def _partition(self, kth, axis=-1, kind="introselect", order=None):
+    """``x.partition(kth)``: partitions in place (NumPy's arrangement)."""
+    aliasing.assign(self, _namespace()["partition"](self, kth, axis=axis, kind=kind,
+                                                    order=order))
+
+
 def _put(self, indices, values, mode="raise"):
     """``x.put(indices, values)``: flat positions, values repeated as NumPy does."""
     put(self, indices, values, mode)
@@ -472,7 +478,7 @@ def _not_supported(name, instead):
 Tracer.fill = _fill
 Tracer.sort = _sort
 Tracer.put = _put
-Tracer.partition = _not_supported("partition", "use x.sort() or cnp.sort")
+Tracer.partition = _partition
 Tracer.resize = _not_supported("resize", "use cnp.resize(x, shape), which returns a new "
                                          "array")
 Tracer.__round__ = lambda self, ndigits=0: _namespace()["round"](self, ndigits)

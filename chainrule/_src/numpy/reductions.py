@@ -418,12 +418,16 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     lo = real_t.min if neginf is None else neginf
 
     def fix(d):
-        d = ew.select_p.bind(ew.PRIMS["isnan"].bind(d), nan, d)
-        d = ew.select_p.bind(ew.PRIMS["isposinf"].bind(d), hi, d)
-        return ew.select_p.bind(ew.PRIMS["isneginf"].bind(d), lo, d)
+        isnan, ispos, isneg = (ew.PRIMS["isnan"].bind(d), ew.equal_p.bind(d, np.inf),
+                               ew.equal_p.bind(d, -np.inf))
+        d = ew.select_p.bind(isnan, nan, d)
+        d = ew.select_p.bind(ispos, hi, d)
+        return ew.select_p.bind(isneg, lo, d)
     if dtype_of(a).kind == "c":
-        re, im = fix(ew.real_p.bind(a)), fix(ew.imag_p.bind(a))
-        out = ew.PRIMS["complex"].bind(re, im) if "complex" in ew.PRIMS else re + 1j * im
+        # the entries with a non-finite part are rebuilt from their fixed parts
+        re, im = ew.real_p.bind(a), ew.imag_p.bind(a)
+        bad = ew.PRIMS["logical_not"].bind(ew.PRIMS["isfinite"].bind(a))
+        out = ew.select_p.bind(bad, fix(re) + 1j * fix(im), a)
     else:
         out = fix(a)
     if dtype_of(out) != dtype_of(a):
@@ -488,24 +492,32 @@ def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=_NoValue):
     return reshape(m, kept if _kd(keepdims) else rest)
 
 
+_FB = np.lib._function_base_impl
+
+
 def _quantile(name, a, q, axis, method, keepdims, weights):
-    if method != "linear":
-        raise NotImplementedError(f"chainrule.numpy.{name}: only method='linear' is "
-                                  "supported inside a transformation")
+    """NumPy's positions and weights (its own method table, on the concrete ``q``),
+    NumPy's interpolation; the values are gathered through argsort."""
     if weights is not None:
         raise NotImplementedError(f"chainrule.numpy.{name}: weights= is not supported "
                                   "inside a transformation")
+    if method not in _FB._QuantileMethods:
+        raise ValueError(f"{method!r} is not a valid method. Use one of: "
+                         f"{_FB._QuantileMethods.keys()}")
+    props = _FB._QuantileMethods[method]
     flat, rest, kept = _to_last(a, axis)
     n = shape_of(flat)[-1]
     qa = np.asarray(q, dtype=np.float64)
-    virtual = n * qa.ravel() + (1 - qa.ravel()) - 1       # NumPy's linear method
-    prev = np.clip(np.floor(virtual), 0, n - 1).astype(np.intp)
-    nxt = np.clip(prev + 1, 0, n - 1)
-    gamma = virtual - np.floor(virtual)
+    virtual = np.asanyarray(props["get_virtual_index"](n, qa.ravel()))
     order = argsort_p.bind(flat, axis=len(rest))            # NaNs sort last
-    va, vb = _pick(flat, prev, order), _pick(flat, nxt, order)
-    diff = vb - va
-    r = ew.select_p.bind(gamma >= 0.5, vb - diff * (1 - gamma), va + diff * gamma)
+    if props["fix_gamma"] is None or (method == "linear" and virtual.dtype.kind in "iu"):
+        r = _pick(flat, np.where(virtual < 0, virtual + n, virtual), order)
+    else:
+        prev, nxt = _FB._get_indexes(np.empty(0), virtual, n)
+        gamma = _FB._get_gamma(virtual, prev, props)
+        va, vb = _pick(flat, prev % n, order), _pick(flat, nxt % n, order)
+        diff = vb - va
+        r = ew.select_p.bind(gamma >= 0.5, vb - diff * (1 - gamma), va + diff * gamma)
     r = ew.select_p.bind(ew.PRIMS["isnan"].bind(_pick(flat, [n - 1], order)), np.nan, r)
     r = moveaxis(r, -1, 0)
     return reshape(r, qa.shape + (kept if _kd(keepdims) else rest))
@@ -514,7 +526,8 @@ def _quantile(name, a, q, axis, method, keepdims, weights):
 @traced_numpy(np.quantile)
 def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
              keepdims=False, *, weights=None, interpolation=None):
-    """Only ``method='linear'``; ``q`` is not differentiated."""
+    """Every ``method`` of NumPy's; ``q`` is not differentiated (``weights=`` is not
+    supported inside transformations)."""
     no_kwargs("quantile", out=out, interpolation=interpolation)
     qc = np.asarray(concrete(q))
     if not (np.all(qc >= 0) and np.all(qc <= 1)):
@@ -525,7 +538,8 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
 @traced_numpy(np.percentile)
 def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
                keepdims=False, *, weights=None, interpolation=None):
-    """Only ``method='linear'``; ``q`` is not differentiated."""
+    """Every ``method`` of NumPy's; ``q`` is not differentiated (``weights=`` is not
+    supported inside transformations)."""
     no_kwargs("percentile", out=out, interpolation=interpolation)
     qc = np.true_divide(np.asarray(concrete(q)), 100)
     if not (np.all(qc >= 0) and np.all(qc <= 1)):

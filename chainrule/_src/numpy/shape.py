@@ -315,6 +315,24 @@ def rot90(m, k=1, axes=(0, 1)):
     return flip(transpose(m, perm), axes[1])
 
 
+@traced_numpy(np.rollaxis, view="always")
+def rollaxis(a, axis, start=0):
+    a = asarray_like(a)
+    n = len(shape_of(a))
+    (axis,) = normalize_axis(operator.index(axis), n)
+    start = operator.index(start)
+    if start < 0:
+        start += n
+    if not 0 <= start < n + 1:
+        raise np.exceptions.AxisError(f"'start' arg requires {-n} <= start < {n + 1}, but "
+                                      f"{start} was passed in")
+    if axis < start:
+        start -= 1
+    axes = [i for i in range(n) if i != axis]
+    axes.insert(start, axis)
+    return transpose(a, axes)
+
+
 # ---------------------------------------------------------------- padding
 
 _PAD_KWARGS = {"constant": {"constant_values"}, "empty": set(), "edge": set(),
@@ -348,18 +366,17 @@ def _traced_pairs(x, nd):
 
 @traced_numpy(np.pad)
 def pad(array, pad_width, mode="constant", **kwargs):
-    """Modes 'constant' (``constant_values`` may be traced), 'empty' (pads with 0),
-    'edge', 'wrap', 'reflect' and 'symmetric' (both ``reflect_type``s) are
-    differentiable; the statistic modes and callables raise NotImplementedError."""
+    """Every mode. 'constant' (``constant_values`` may be traced), 'empty' (pads with
+    0), 'edge', 'wrap', 'reflect', 'symmetric', 'linear_ramp' (``end_values`` may be
+    traced) and the statistic modes are differentiable (the statistics' derivatives:
+    a tie of 'maximum' sends it to one element); a callable mode runs on traced 1-D
+    views of the padded array, as NumPy's does, so in-place writes are seen."""
     a = asarray_like(array)
     s = shape_of(a)
     nd = len(s)
-    if callable(mode):
-        raise NotImplementedError("chainrule.numpy.pad: a callable mode is not supported "
-                                  "inside a transformation")
-    if mode not in _PAD_KWARGS:
+    if not callable(mode) and mode not in _PAD_KWARGS:
         raise ValueError(f"mode '{mode}' is not supported")
-    bad = set(kwargs) - _PAD_KWARGS[mode]
+    bad = set() if callable(mode) else set(kwargs) - _PAD_KWARGS[mode]
     if bad:
         raise ValueError(f"unsupported keyword arguments for mode '{mode}': {bad}")
     pw = np.asarray(concrete(pad_width))
@@ -368,10 +385,8 @@ def pad(array, pad_width, mode="constant", **kwargs):
     pairs = [(int(b), int(e)) for b, e in _as_pairs(pw.astype(np.intp), nd)]
     if builtins.any(b < 0 or e < 0 for b, e in pairs):
         raise ValueError("index can't contain negative values")
-    if mode in ("linear_ramp", "maximum", "mean", "median", "minimum"):
-        raise NotImplementedError(f"chainrule.numpy.pad: mode={mode!r} is not supported "
-                                  "inside a transformation (supported: 'constant', "
-                                  "'empty', 'edge', 'wrap', 'reflect', 'symmetric')")
+    if callable(mode):
+        return _pad_callable(a, pairs, mode, kwargs)
     if mode in ("constant", "empty"):
         cv = kwargs.get("constant_values", 0)
         if _has_tracer(cv):
@@ -393,6 +408,10 @@ def pad(array, pad_width, mode="constant", **kwargs):
         if s[ax] == 0 and (b or e):
             raise ValueError(f"can't extend empty axis {ax} using modes other than "
                              "'constant' or 'empty'")
+    if mode == "linear_ramp":
+        return _pad_ramp(a, pairs, kwargs.get("end_values", 0))
+    if mode in _PAD_STATS:
+        return _pad_stat(a, pairs, mode, kwargs.get("stat_length"))
     odd = kwargs.get("reflect_type", "even") == "odd"
     for ax, (b, e) in enumerate(pairs):
         if not b and not e:
@@ -444,6 +463,75 @@ def _filled(v, shape, like):
     if not isinstance(v, Tracer):
         return np.full(shape, v, dtype=dtype_of(like))
     return sp.broadcast_to(v, shape)
+
+
+_PAD_STATS = {"maximum": "max", "minimum": "min", "mean": "mean", "median": "median"}
+
+
+def _pad_ramp(a, pairs, end_values):
+    """NumPy's ramps, axis by axis: ``i * ((edge - end) / width) + end`` (linspace's
+    arithmetic), the right one reversed."""
+    nd = len(shape_of(a))
+    ends = _traced_pairs(end_values, nd) if _has_tracer(end_values) else \
+        _as_pairs(end_values, nd)
+    for ax, ((b, e), pair) in enumerate(zip(pairs, ends)):
+        n, parts = shape_of(a)[ax], [a]
+        for width, end, at in ((b, pair[0], 0), (e, pair[1], n - 1)):
+            if not width:
+                continue
+            edge = slice_axis(a, ax, at, at + 1)
+            i = np.arange(width, dtype=dtype_of(a)).reshape(
+                tuple(-1 if k == ax else 1 for k in range(nd)))
+            ramp = i * ((edge - end) / width) + end
+            parts.insert(0, ramp) if at == 0 else parts.append(flip(ramp, ax))
+        a = concatenate([p if dtype_of(p) == dtype_of(a) else astype(p, dtype_of(a))
+                         for p in parts], axis=ax)
+    return a
+
+
+def _pad_stat(a, pairs, mode, stat_length):
+    """NumPy's statistic modes, axis by axis (later axes see earlier axes' pads)."""
+    from .dispatch import PUBLIC
+    stat = PUBLIC["numpy"][_PAD_STATS[mode]]
+    nd = len(shape_of(a))
+    lengths = [(None, None)] * nd if stat_length is None else [
+        (int(x), int(y)) for x, y in _as_pairs(np.round(concrete(stat_length)), nd)]
+    if builtins.any(x is not None and x < 0 for p in lengths for x in p):
+        raise ValueError("index can't contain negative values")
+    for ax, ((b, e), (lb, le)) in enumerate(zip(pairs, lengths)):
+        n = shape_of(a)[ax]
+        lb, le = builtins.min(n, n if lb is None else lb), builtins.min(n, n if le is None else le)
+        if (lb == 0 or le == 0) and mode in ("maximum", "minimum"):
+            raise ValueError("stat_length of 0 yields no value for padding")
+        left = stat(slice_axis(a, ax, 0, lb), axis=ax, keepdims=True)
+        right = left if lb == le == n else \
+            stat(slice_axis(a, ax, n - le, n), axis=ax, keepdims=True)
+        cur = shape_of(a)
+        parts = [sp.broadcast_to(left, cur[:ax] + (b,) + cur[ax + 1:])] if b else []
+        parts += [a] + ([sp.broadcast_to(right, cur[:ax] + (e,) + cur[ax + 1:])] if e else [])
+        a = concatenate(parts, axis=ax) if len(parts) > 1 else a
+    return a
+
+
+def _pad_callable(a, pairs, function, kwargs):
+    """NumPy's callable mode: ``function(vector, (before, after), axis, kwargs)`` on every
+    1-D line of the zero-padded array, axis by axis, writing into it in place. The
+    lines are views (the function runs as the user's code), so its writes reach the
+    padded array, in values and derivatives."""
+    from . import aliasing
+    from .dispatch import PUBLIC
+    padded = aliasing.copy_of(pad(a, pairs) if isinstance(a, Tracer) else
+                              np.pad(a, pairs))
+    moveaxis = PUBLIC["numpy"]["moveaxis"]
+    saved, aliasing._local.depth = aliasing._local.depth, 0
+    try:
+        for ax in range(len(shape_of(padded))):
+            view = moveaxis(padded, ax, -1)
+            for ind in np.ndindex(*shape_of(view)[:-1]):
+                function(view[ind + (Ellipsis,)], pairs[ax], ax, kwargs)
+    finally:
+        aliasing._local.depth = saved
+    return padded
 
 
 # ---------------------------------------------------------------- take / select
