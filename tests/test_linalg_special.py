@@ -339,19 +339,31 @@ def test_linalg_errors_inside_transformations():
 
 def test_not_implemented_derivatives_are_explicit():
     tall = randn(4, 3)
+    # two or more extra columns of a full svd / complete qr are an arbitrary basis of
+    # their span: a loss through the basis itself raises, naming the way out (one real
+    # extra column is determined up to its sign)
+    taller = randn(5, 3)
     with pytest.raises(NotImplementedError, match="full_matrices"):
-        _grad_sum(lambda a: cnp.linalg.svd(a)[0])(tall)
+        _grad_sum(lambda a: cnp.linalg.svd(a)[0])(taller)
     with pytest.raises(NotImplementedError, match="full_matrices"):
-        cr.jvp(lambda a: cnp.linalg.svd(a)[0], (tall,), (tall,))
-    # the singular values alone are fine with the default full_matrices=True
+        _grad_sum(lambda a: cnp.linalg.svd(a)[2])(taller.T)
+    with pytest.raises(NotImplementedError, match="complete"):
+        _grad_sum(lambda a: cnp.linalg.qr(a, mode="complete")[0])(taller)
+    check_grads(lambda a: cnp.linalg.svd(a)[0][:, 3:] * cnp.sign(cnp.linalg.svd(a)[0][0, 3]),
+                (tall,), order=1)
+    # ... the first columns, the values and the span are exact (full_matrices=True is
+    # NumPy's default)
     g = _grad_sum(lambda a: cnp.linalg.svd(a)[1])(tall)
     u, s, vh = np.linalg.svd(tall, full_matrices=False)
     np.testing.assert_allclose(g, u @ vh, rtol=1e-10)
-    with pytest.raises(NotImplementedError, match="complete"):
-        _grad_sum(lambda a: cnp.linalg.qr(a, mode="complete")[1])(tall)
+
+    def first_and_span(a):
+        u, s, vh = cnp.linalg.svd(a)
+        return u[:, :3] * cnp.sign(u[:1, :3]), s, u[:, 3:] @ u[:, 3:].T
+    check_grads(first_and_span, (tall,), order=2)
+    check_grads(lambda a: cnp.linalg.qr(a, mode="complete")[1], (tall,), order=2)
     with pytest.raises(NotImplementedError):
         _grad_sum(lambda a: cnp.linalg.qr(a, mode="raw")[0])(tall)
-    # square full_matrices / wide complete QR are differentiable
     check_grads(lambda a: cnp.linalg.qr(a, mode="complete")[1], (randn(2, 4),), order=1)
 
 

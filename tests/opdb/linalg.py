@@ -57,6 +57,26 @@ def _svd_row(mod):
     return f
 
 
+def _svd_full_row(mod):
+    """full_matrices=True of a non-square matrix: the first columns (up to their sign or
+    phase) and the span of the extra ones (their projector)."""
+    def f(a):
+        u, s, vh = mod.linalg.svd(a)
+        k = min(a.shape[-2:])
+        up, vp = u[..., :, k:], vh[..., k:, :]
+        return (_gauge(u[..., :, :k]), s, _gauge(vh[..., :k, :]),
+                up @ mod.swapaxes(up.conj(), -1, -2), mod.swapaxes(vp.conj(), -1, -2) @ vp)
+    return f
+
+
+def _qr_complete_row(mod):
+    def f(a):
+        q, r = mod.linalg.qr(a, mode="complete")
+        n = a.shape[-1]
+        return q[..., :, :n], r, q[..., :, n:] @ mod.swapaxes(q[..., :, n:].conj(), -1, -2)
+    return f
+
+
 def _degenerate():
     q, _ = np.linalg.qr(randn(4, 4))
     return (q * np.array([1.0, 1.0, 1.0, 3.0])) @ q.T
@@ -75,7 +95,13 @@ def _eigh_degenerate(mod):
     return f
 
 
+def _eig_row(mod):
+    return lambda a: tuple(mod.linalg.eig(a))
+
+
 _A, _Ab, _Ac = wc(3), wc(3, (2,)), wcc(3)
+_Eig = randn(4, 4)                                           # two complex eigenvalues
+_EigR = np.triu(randn(3, 3)) + np.diag([1.0, 2.0, 3.0]) + 0.1 * randn(3, 3)   # real ones
 _Neg = wc(3) - 6 * np.eye(3)      # det < 0 for slogdet's sign
 
 ROWS = [
@@ -97,12 +123,19 @@ ROWS = [
     # divided differences inside the degenerate block, which no eigh rule sees (NaN)
     Row("linalg.eigh[degenerate]", _eigh_degenerate(cnp), _eigh_degenerate(np),
         [S(_degenerate())], order=1),
+    # eig: the derivatives are those of the arrays NumPy returns (unit norm, largest
+    # component real), so the raw eigenvectors are compared with finite differences
+    Row("linalg.eig", _eig_row(cnp), _eig_row(np),
+        [S(_Eig), S(_EigR), S(_Ac), S(np.stack([_EigR, _EigR.T + 0.1])), S(wcc(2))]),
+    Row("linalg.eigvals", cnp.linalg.eigvals, np.linalg.eigvals, [S(_Eig), S(_EigR), S(_Ac)]),
     Row("linalg.eigvalsh", cnp.linalg.eigvalsh, np.linalg.eigvalsh,
         [S(sym(3)), S(herm(3), UPLO="U"), S(sym(3, (2,)))]),
     Row("linalg.svd", _svd_row(cnp), _svd_row(np),
         [S(randn(4, 3)), S(randn(3, 4)), S(randn(3, 3)), S(randn(3, 3), full_matrices=True),
          S(randn(2, 4, 3)), S(cplx(3, 2)), S(cplx(2, 3)), S(cplx(3, 3)),
          S(sym(3), hermitian=True), S(herm(3), hermitian=True)]),
+    Row("linalg.svd[full_matrices]", _svd_full_row(cnp), _svd_full_row(np),
+        [S(randn(5, 3)), S(randn(2, 5)), S(cplx(4, 2)), S(randn(2, 3, 5))]),
     Row("linalg.svd[values]", lambda a: cnp.linalg.svd(a, compute_uv=False),
         lambda a: np.linalg.svd(a, compute_uv=False),
         [S(randn(4, 3)), S(randn(3, 5)), S(cplx(3, 3))]),
@@ -111,6 +144,8 @@ ROWS = [
         [S(randn(4, 3) + 2 * np.eye(4, 3)), S(randn(3, 3)), S(randn(3, 4)), S(randn(2, 4, 3)),
          S(cplx(3, 3)), S(cplx(2, 3)), S(cplx(4, 2)), S(randn(4, 3), mode="r"),
          S(randn(3, 4), mode="complete")]),
+    Row("linalg.qr[complete]", _qr_complete_row(cnp), _qr_complete_row(np),
+        [S(randn(5, 3)), S(cplx(4, 2)), S(randn(2, 4, 2))]),
     Row("linalg.pinv", cnp.linalg.pinv, np.linalg.pinv,
         [S(randn(4, 3)), S(randn(3, 4)), S(_A), S(cplx(3, 2)), S(randn(2, 3, 4)),
          S(sym(3), hermitian=True), S(herm(3), hermitian=True)]),

@@ -7,22 +7,25 @@ multi_dot, tensorinv/tensorsolve and the NumPy 2 array-API helpers are compositi
 
 What is not differentiable or not implemented inside transformations:
 
-* ``svd(..., full_matrices=True)`` (NumPy's default) of a non-square matrix: U and Vh
-  have no derivative (NotImplementedError; pass ``full_matrices=False``). The singular
-  values alone are differentiable in every mode.
-* ``qr(mode='complete')`` of a tall matrix (M > N): NotImplementedError for the
-  derivative; ``mode='raw'``: NotImplementedError inside transformations.
+* ``svd(..., full_matrices=True)`` (NumPy's default) of a non-square matrix and
+  ``qr(mode='complete')`` of a tall one: the extra columns (an arbitrary orthonormal
+  basis of a complement) are differentiable through their span (``U[:, :k]``, the
+  projector onto the extra columns); a loss that depends on the basis itself raises
+  NotImplementedError in reverse mode. ``qr(mode='raw')`` (LAPACK's Householder
+  reflectors): NotImplementedError inside transformations.
 * ``matrix_rank`` and lstsq's ``rank``: integers (no derivative).
 * det/slogdet/inv/solve at exactly singular matrices: the derivative raises
   LinAlgError, as the value does for inv/solve.
-* ``eig``/``eigvals`` (general, non-Hermitian) are NumPy's own: they raise on traced
-  values.
+* ``eig``/``eigvals`` of a real matrix: NumPy returns real arrays when every
+  eigenvalue is real, which depends on the values: under ``jit`` a guard, under
+  ``vmap`` (each example could decide differently) complex arrays (JAX's convention).
+  Their derivatives: ``prims/eig.py``.
 """
 import operator
 
 import numpy as np
 
-from ..core import Tracer, shape_of, dtype_of
+from ..core import Tracer, shape_of, dtype_of, has_value
 from ..core import size_of as _size
 from ..prims import shape as sp
 from ..prims import elementwise as ew
@@ -31,6 +34,7 @@ from .basic import concrete
 from ..prims.reductions import reduce_max_p, reduce_min_p
 from ..prims.linalg import (inv_p, solve_p, det_p, slogdet_p, cholesky_p, eigh_p, svd_p,
                             qr_p, pinv_p, matrix_rank_p)
+from ..prims.eig import eig_p
 from . import basic, reductions as _reductions, shape as _shape
 from .basic import asarray_like, normalize_axis, as_inexact
 from .dispatch import numpy_function, no_kwargs
@@ -39,6 +43,7 @@ LinAlgError = np.linalg.LinAlgError
 _L = np.linalg._linalg
 _SlogdetResult = getattr(_L, "SlogdetResult", None)
 _EighResult = getattr(_L, "EighResult", None)
+_EigResult = getattr(_L, "EigResult", None)
 _SVDResult = getattr(_L, "SVDResult", None)
 _QRResult = getattr(_L, "QRResult", None)
 _NoValue = getattr(np, "_NoValue", None)
@@ -337,6 +342,34 @@ def eigh(a, UPLO="L"):
     return _result(_EighResult, w, v)
 
 
+def _eig(a):
+    a = _inexact(a)
+    _check_square(a)
+    w, v = eig_p.bind(a)
+    if dtype_of(a).kind != "c" and has_value(w) and \
+            not np.any(concrete(ew.imag_p.bind(w))):
+        w, v = ew.real_p.bind(w), ew.real_p.bind(v)
+    return w, v
+
+
+@_linalg(np.linalg.eig)
+def eig(a):
+    """Derivatives of the eigenvalues and of the eigenvectors NumPy returns (unit norm,
+    largest component real: see ``chainrule._src.prims.eig``) for distinct
+    eigenvalues; where eigenvalues repeat, what is undetermined is NaN (forward mode,
+    vmap) or raises NotImplementedError (reverse mode). A real matrix gives real
+    arrays where every eigenvalue is real, as NumPy does, except under vmap (complex
+    arrays, since each example could decide differently)."""
+    return _result(_EigResult, *_eig(a))
+
+
+@_linalg(np.linalg.eigvals)
+def eigvals(a):
+    """The eigenvalues of :func:`eig` (derivatives: distinct eigenvalues, or a loss
+    that treats repeated ones alike)."""
+    return _eig(a)[0]
+
+
 @_linalg(np.linalg.eigvalsh)
 def eigvalsh(a, UPLO="L"):
     UPLO = _uplo(UPLO)
@@ -347,9 +380,11 @@ def eigvalsh(a, UPLO="L"):
 
 @_linalg(np.linalg.svd)
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
-    """U and Vh are differentiable with ``full_matrices=False`` (or square input);
-    ``full_matrices=True`` (the default) with non-square input raises
-    NotImplementedError when their derivative is needed."""
+    """Every mode. With ``full_matrices=True`` (the default) and non-square input, the
+    extra singular vectors turn only as far as they must to stay orthogonal to the
+    others: exact for ``U, s, Vh = svd(X)`` followed by ``U[:, :k]`` and for any loss
+    through their span; reverse mode raises NotImplementedError where a cotangent
+    reaches a rotation within it (``prims/linalg.py``)."""
     a = _inexact(a)
     _check_2d(a)
     out = svd_p.bind(a, full_matrices=bool(full_matrices), compute_uv=bool(compute_uv),
@@ -368,8 +403,9 @@ def svdvals(x, /):
 
 @_linalg(np.linalg.qr)
 def qr(a, mode="reduced"):
-    """Differentiable for mode='reduced' and 'r' (any shape) and 'complete' when
-    M <= N; 'raw' is not supported inside transformations."""
+    """Differentiable for modes 'reduced', 'r' and 'complete' (for a tall matrix, Q's
+    extra columns as svd's: exact through their span); 'raw' is not supported inside
+    transformations."""
     if mode in ("f", "full"):
         mode = "reduced"
     if mode not in ("reduced", "complete", "r", "raw", "e", "economic"):

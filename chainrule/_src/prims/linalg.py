@@ -1,5 +1,6 @@
 """Linear algebra primitives: inv, solve, det, slogdet, cholesky, eigh, svd, qr, pinv
-and matrix_rank (not differentiable).
+and matrix_rank (not differentiable); eig (general matrices) is ``prims/eig.py``, which
+shares the helpers and conventions below.
 
 Every primitive works on stacks of matrices as NumPy does (the last two axes are the
 matrix, the leading ones a batch), so vmap only moves its batch axis to the front.
@@ -68,7 +69,10 @@ term stays finite at ``s_i == s_j > 0`` and is kept (exact); the Hermitian term 
 repeated singular value, the skew term at a pair of zeros, the phase of a complex
 ``u_k`` at ``s_k == 0`` and the complement rotation of a non-square matrix at an exact
 ``s_k == 0`` follow the eigh convention above (raise / NaN / exact when no cotangent
-reaches them). ``sum(f(s))``, svdvals and norms are exact. For matrix functions of a
+reaches them). ``sum(f(s))``, svdvals and norms are exact. The extra columns of ``full_matrices=True``
+(and of qr's ``mode='complete'``) are any orthonormal basis of a complement: they turn
+only as far as they must to stay orthogonal to the others (exact through their span);
+a cotangent reaching a rotation within the span raises (NaN under vmap). For matrix functions of a
 symmetric matrix with repeated eigenvalues, ``chainrule.scipy.linalg.expm``/``sqrtm``
 have exact (Frechet) derivatives.
 
@@ -86,6 +90,8 @@ from ..core import size_of as _size
 from .shape import reshape, moveaxis, fit_cotangent
 from .products import matmul_p, einsum_p, mT
 from .reductions import reduce_max_p
+from .indexing import getitem_p
+from .structure import concatenate_p
 from . import elementwise as ew
 
 
@@ -284,6 +290,61 @@ def _add(a, b):
     if b is None:
         return a
     return a + b
+
+
+def _cols(x, start, stop):
+    """x[..., :, start:stop]."""
+    return getitem_p.bind(x, spec=(Ellipsis, ("slice", None, None, None),
+                                   ("slice", start, stop, None)))
+
+
+def _rows(x, start, stop):
+    """x[..., start:stop, :]."""
+    return getitem_p.bind(x, spec=(Ellipsis, ("slice", start, stop, None),
+                                   ("slice", None, None, None)))
+
+
+def _join(x, y, axis):
+    """concatenate along axis -1 or -2 (a symbolic zero ``y`` is written out)."""
+    if _is_zero(y):
+        y = np.zeros(y.shape, y.dtype)
+    return concatenate_p.bind(x, y, axis=len(shape_of(x)) + axis)
+
+
+_COMPLEMENT = ("chainrule.numpy.linalg.{fn}: with {mode} the extra {what} ({which}) are "
+               "any orthonormal basis of the complement of the others. A loss that "
+               "depends on them only through their span (the projector Q_perp @ "
+               "Q_perp^H, norms of projections onto it) is differentiable, but this one "
+               "depends on the basis itself (a rotation within the span), which NumPy's "
+               "LAPACK chooses arbitrarily and no rule can know. Use {instead}, or write "
+               "the projector as I - Q @ Q^H with the first columns.")
+_SVD_COMPLEMENT = _COMPLEMENT.format(
+    fn="svd", mode="full_matrices=True", what="singular vectors",
+    which="the columns of U past N, or the rows of Vh past M",
+    instead="full_matrices=False")
+_QR_COMPLEMENT = _COMPLEMENT.format(
+    fn="qr", mode="mode='complete'", what="columns of Q", which="past N",
+    instead="mode='reduced'")
+
+
+def _complement_jvp(q, dq, q_perp):
+    """Tangent of the extra columns ``q_perp`` of a unitary completion of ``q`` given
+    ``q``'s tangent: they turn only as far as they must to stay orthogonal to ``q``
+    (``-q dq^H q_perp``), not within their own span (where the completion is
+    arbitrary). Exact for every function of their span."""
+    return -_mm(q, _mm(_H(dq), q_perp))
+
+
+def _complement_vjp(q, q_perp, ct_perp, message):
+    """Transpose of :func:`_complement_jvp`: the cotangent it adds to ``dq``. A
+    cotangent that reaches the rotation within the span (``K = q_perp^T ct_perp`` not
+    Hermitian) raises NotImplementedError(message) (NaN under vmap)."""
+    k = _mm(mT(q_perp), ct_perp)
+    nd = len(shape_of(k))
+    skew = reduce_max_p.bind(ew.abs_p.bind(k - _H(k)), axis=(nd - 2, nd - 1),
+                             keepdims=True) if _size(shape_of(k)) else ew.abs_p.bind(k)
+    out = -_conj(_mm(q_perp, mT(_mm(mT(q), ct_perp))))
+    return _undetermined(out, np.ones((1, 1), bool), skew, message, ct_perp)
 
 
 class _StackPrimitive(Primitive):
@@ -523,9 +584,13 @@ class SVD(_StackPrimitive):
     """np.linalg.svd -> [U, s, Vh] (compute_uv) or [s].
 
     Derivatives follow JAX's svd jvp (reduced factors) and its exact transpose.
-    ``full_matrices=True`` with a non-square input has no derivative for U/Vh (the
-    extra columns are an arbitrary basis): NotImplementedError, use
-    ``full_matrices=False``. Singular values alone are always differentiable."""
+    ``full_matrices=True`` with a non-square input: the extra singular vectors are an
+    arbitrary orthonormal basis of the complement; they turn only as far as they must
+    to stay orthogonal to the others (:func:`_complement_jvp`), which is exact for
+    every loss that depends on them through their span or not at all (the common
+    ``U, s, Vh = svd(X); U[:, :k]``); reverse mode raises NotImplementedError where a
+    cotangent reaches a rotation within their span. Singular values alone are always
+    differentiable."""
     multiple_results = True
 
     def impl(self, a, *, full_matrices, compute_uv, hermitian):
@@ -533,22 +598,18 @@ class SVD(_StackPrimitive):
                             hermitian=hermitian)
         return list(out) if compute_uv else [out]
 
-    @staticmethod
-    def _check_full(a, full_matrices):
-        m, n = shape_of(a)[-2:]
-        if full_matrices and m != n:
-            raise NotImplementedError(
-                "chainrule.numpy.linalg.svd: the derivative of U/Vh with "
-                "full_matrices=True (the default) is not implemented for non-square "
-                "matrices (the extra singular vectors are not unique); pass "
-                "full_matrices=False")
-
     def jvp(self, primals, tangents, *, full_matrices, compute_uv, hermitian):
         (a,), (t,) = primals, tangents
-        if compute_uv:
-            self._check_full(a, full_matrices)
-        u, s, vh = self.bind(a, full_matrices=False, compute_uv=True, hermitian=hermitian)
-        out = [u, s, vh] if compute_uv else [s]
+        m, n = shape_of(a)[-2:]
+        full = compute_uv and full_matrices and m != n
+        if full:                  # the reduced factors are the full ones' first parts
+            out = self.bind(a, full_matrices=True, compute_uv=True, hermitian=hermitian)
+            u = _cols(out[0], 0, n) if m > n else out[0]
+            s, vh = out[1], (_rows(out[2], 0, m) if n > m else out[2])
+        else:
+            u, s, vh = self.bind(a, full_matrices=False, compute_uv=True,
+                                 hermitian=hermitian)
+            out = [u, s, vh] if compute_uv else [s]
         if _is_zero(t):
             return out, [Zero.like(o) for o in out]
         if hermitian:
@@ -558,7 +619,6 @@ class SVD(_StackPrimitive):
         ds = _real(_diag(ds_mat))
         if not compute_uv:
             return out, [ds]
-        m, n = shape_of(a)[-2:]
         # with P = U^H dA V = S + K (Hermitian and skew parts), U rotates by
         # F- o S + F+ o K and V by F- o S - F+ o K (F-_ij = 1/(s_j - s_i),
         # F+_ij = 1/(s_j + s_i)): S couples a repeated pair (undetermined: NaN), K only a
@@ -586,23 +646,36 @@ class SVD(_StackPrimitive):
             comp = dahu - _mm(v, _mm(vh, dahu))
             dv = dv + _nan_where(comp * _row(sinv), _row(ew.equal_p.bind(s, 0.0)), comp,
                                  dahu)
+        if full and m > n:
+            du = _join(du, _complement_jvp(u, du, _cols(out[0], n, m)), -1)
+        if full and n > m:
+            dv = _join(dv, _complement_jvp(v, dv, _H(_rows(out[2], m, n))), -1)
         return out, [du, ds, _H(dv)]
 
     def vjp(self, ct, ans, args, needs, *, full_matrices, compute_uv, hermitian):
         a = args[0]
+        m, n = shape_of(a)[-2:]
         if compute_uv:
             ct_u, ct_s, ct_vh = ct
-            if full_matrices and not (_is_zero(ct_u) and _is_zero(ct_vh)):
-                self._check_full(a, full_matrices)
         else:
             (ct_s,) = ct
             ct_u = ct_vh = Zero((), np.float64)
-        m, n = shape_of(a)[-2:]
-        if compute_uv and not (full_matrices and m != n):
-            u, s, vh = ans
-        else:
+        if not compute_uv:
             u, s, vh = self.bind(a, full_matrices=False, compute_uv=True,
                                  hermitian=hermitian)
+        elif full_matrices and m > n:          # U's extra columns: their cotangent
+            u, s, vh = _cols(ans[0], 0, n), ans[1], ans[2]
+            if not _is_zero(ct_u):
+                ct_u = _cols(ct_u, 0, n) + _complement_vjp(
+                    u, _cols(ans[0], n, m), _cols(ct_u, n, m), _SVD_COMPLEMENT)
+        elif full_matrices and n > m:          # Vh's extra rows
+            u, s, vh = ans[0], ans[1], _rows(ans[2], 0, m)
+            if not _is_zero(ct_vh):
+                ct_vh = _rows(ct_vh, 0, m) + _H(_complement_vjp(
+                    _H(vh), _H(_rows(ans[2], m, n)), _H(_rows(ct_vh, m, n)),
+                    _SVD_COMPLEMENT))
+        else:
+            u, s, vh = ans
         sbar = None if _is_zero(ct_s) else _diag_embed(_real(ct_s))
         # the transpose of the jvp: xbar, ybar pull back U's and V's rotations
         extra = xbar = ybar = None
@@ -690,29 +763,29 @@ class QR(_StackPrimitive):
     """np.linalg.qr (modes 'reduced'; 'complete' = ``full_matrices``) -> [Q, R].
 
     Derivative: JAX's rule for m >= n; for wide matrices (m < n) A = [X | Y] with X
-    square, Q, U = qr(X), V = Q^H Y. ``mode='complete'`` with m > n (Q has extra,
-    non-unique columns) has no derivative: NotImplementedError."""
+    square, Q, U = qr(X), V = Q^H Y. ``mode='complete'`` with m > n: Q's extra columns
+    are an arbitrary orthonormal basis of the complement and R's extra rows are 0; the
+    columns turn only as far as they must to stay orthogonal to the first N (exact for
+    every loss through their span; reverse mode raises where a cotangent reaches a
+    rotation within it), as for svd's ``full_matrices=True``."""
     multiple_results = True
 
     def impl(self, a, *, full_matrices):
         q, r = np.linalg.qr(a, mode="complete" if full_matrices else "reduced")
         return [q, r]
 
-    @staticmethod
-    def _check(a, full_matrices):
-        m, n = shape_of(a)[-2:]
-        if full_matrices and m > n:
-            raise NotImplementedError(
-                "chainrule.numpy.linalg.qr: the derivative of mode='complete' is not "
-                "implemented for tall matrices (M > N); use mode='reduced'")
-
     def jvp(self, primals, tangents, *, full_matrices):
         (a,), (t,) = primals, tangents
-        self._check(a, full_matrices)
         q, r = self.bind(a, full_matrices=full_matrices)
         if _is_zero(t):
             return [q, r], [Zero.like(q), Zero.like(r)]
         m, n = shape_of(a)[-2:]
+        if full_matrices and m > n:      # the reduced factors are the first parts
+            q1 = _cols(q, 0, n)
+            dq, dr = _qr_square_jvp(q1, _rows(r, 0, n), t)
+            dq = _join(dq, _complement_jvp(q1, dq, _cols(q, n, m)), -1)
+            dr = _join(dr, np.zeros(shape_of(r)[:-2] + (m - n, n), dtype_of(dr)), -2)
+            return [q, r], [dq, dr]
         if m >= n:
             return [q, r], list(_qr_square_jvp(q, r, t))
         e1, e2 = np.eye(n)[:, :m], np.eye(n)[:, m:]
@@ -722,10 +795,17 @@ class QR(_StackPrimitive):
 
     def vjp(self, ct, ans, args, needs, *, full_matrices):
         a = args[0]
-        self._check(a, full_matrices)
         q, r = ans
         ct_q, ct_r = ct
         m, n = shape_of(a)[-2:]
+        if full_matrices and m > n:      # R's extra rows are 0: no cotangent
+            q1 = _cols(q, 0, n)
+            if not _is_zero(ct_q):
+                ct_q = _cols(ct_q, 0, n) + _complement_vjp(
+                    q1, _cols(q, n, m), _cols(ct_q, n, m), _QR_COMPLEMENT)
+            if not _is_zero(ct_r):
+                ct_r = _rows(ct_r, 0, n)
+            q, r = q1, _rows(r, 0, n)
         if m >= n:
             return [fit_cotangent(_qr_square_vjp(q, r, ct_q, ct_r), a)]
         e1, e2 = np.eye(n)[:, :m], np.eye(n)[:, m:]
