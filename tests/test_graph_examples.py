@@ -10,7 +10,8 @@ def test_seed001_graph_is_drawn(tmp_path):
     g, paths = ex.seed001_graph(str(tmp_path))
     assert [e.prim.name for e in g.eqns] == ["sin", "cos", "subtract", "power", "negative",
                                             "exp"]
-    svg = open(paths[0]).read()
+    with open(paths[0]) as fh:                     # closed: no ResourceWarning
+        svg = fh.read()
     assert svg.startswith("<svg") and svg.count("<rect") >= 9 and "exp" in svg
 
 
