@@ -188,6 +188,8 @@ def _cast_like(ct, p):
         ct = ct.astype(pd) if hasattr(ct, "astype") else pd.type(ct)
     elif type(ct) is np.ndarray and not ct.flags.writeable:
         ct = ct.copy()
+    if type(ct) is np.ndarray and not ct.shape and type(p) is not np.ndarray:
+        ct = ct[()]                     # a scalar's cotangent is a NumPy scalar
     return ct
 
 
