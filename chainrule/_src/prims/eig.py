@@ -12,8 +12,12 @@ is only defined up to a complex factor; LAPACK (so NumPy) fixes it by two rules,
 the derivative follows both, so it is the derivative of the arrays NumPy returns:
 
 * unit 2-norm: ``Re(v_j^H dv_j) = 0``;
-* the component of largest modulus real: ``Im(dv_kj) = 0`` at ``k = argmax_i |v_ij|``
-  (for a real eigenvector this rule is void, its sign is locally constant).
+* the component of largest modulus real: ``Im(dv_kj) = 0`` at ``k = argmax_i |v_ij|``.
+
+The sign is not fixed for a real matrix (LAPACK's dgeev leaves the sign of a real
+eigenvector, and of the largest component of a complex one, to its intermediate
+results), and NumPy's eigenvectors can flip where the matrix changes; the derivative
+holds the sign (for a real eigenvector the second rule is void).
 
 So ``dv_j = du_j - v_j (Re(v_j^H du_j) + i Im(du_kj conj(v_kj)) / |v_kj|^2)``.
 JAX and autograd keep the first rule and not the second (their complex eigenvectors'

@@ -69,10 +69,11 @@ term stays finite at ``s_i == s_j > 0`` and is kept (exact); the Hermitian term 
 repeated singular value, the skew term at a pair of zeros, the phase of a complex
 ``u_k`` at ``s_k == 0`` and the complement rotation of a non-square matrix at an exact
 ``s_k == 0`` follow the eigh convention above (raise / NaN / exact when no cotangent
-reaches them). ``sum(f(s))``, svdvals and norms are exact. The extra columns of ``full_matrices=True``
-(and of qr's ``mode='complete'``) are any orthonormal basis of a complement: they turn
-only as far as they must to stay orthogonal to the others (exact through their span);
-a cotangent reaching a rotation within the span raises (NaN under vmap). For matrix functions of a
+reaches them). ``sum(f(s))``, svdvals and norms are exact. The extra columns of
+``full_matrices=True`` (and of qr's ``mode='complete'``) are any orthonormal basis of a
+complement: they turn only as far as they must to stay orthogonal to the others (exact
+through their span); a cotangent reaching a rotation within the span raises (NaN under
+vmap). For matrix functions of a
 symmetric matrix with repeated eigenvalues, ``chainrule.scipy.linalg.expm``/``sqrtm``
 have exact (Frechet) derivatives.
 
