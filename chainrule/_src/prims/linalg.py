@@ -73,9 +73,8 @@ reaches them). ``sum(f(s))``, svdvals and norms are exact. The extra columns of
 ``full_matrices=True`` (and of qr's ``mode='complete'``) are any orthonormal basis of a
 complement: they turn only as far as they must to stay orthogonal to the others (exact
 through their span); a cotangent reaching a rotation within the span raises (NaN under
-vmap). For matrix functions of a
-symmetric matrix with repeated eigenvalues, ``chainrule.scipy.linalg.expm``/``sqrtm``
-have exact (Frechet) derivatives.
+vmap). For matrix functions of a symmetric matrix with repeated eigenvalues,
+``chainrule.scipy.linalg.expm``/``sqrtm`` have exact (Frechet) derivatives.
 
 Cost conventions (FLOPs of one application, times the number of matrices in the stack;
 n x n matrices unless stated; complex counted as real):
