@@ -376,3 +376,15 @@ def test_reshape_under_vmap_that_numpy_may_copy_refuses_writes():
         assert "reshape or ravel under vmap" in str(e)
     else:
         np.testing.assert_allclose(out, [f(M.copy()), f(M.copy())])
+
+
+def test_writing_a_complex_part_keeps_an_infinite_other_part():
+    """z.real[...] = v rebuilds z from its parts exactly (1j * inf would be nan + inf j)."""
+    def f(x):
+        z = x * (1.0 + 2.0j)
+        z.imag[0] = np.inf
+        z.real[1] = 0.5
+        return z
+    want = f(X4.copy())
+    for got in (cr.vjp(f, X4)[0], cr.jvp(f, (X4,), (X4,))[0], cr.jit(f)(X4)):
+        np.testing.assert_array_equal(got, want)

@@ -409,7 +409,7 @@ def _write_through(base, steps, idx, value, mode):
             re = new_part
         else:
             im = new_part
-        return ew.add_p.bind(re, ew.multiply_p.bind(1j, im))
+        return sp.complex_p.bind(re, im)
     mid = _inner(_derive, base, steps[:k])
     new_mid = _write_through(mid, steps[k:], idx, value, mode)
     return _write_through(base, steps[:k], None, new_mid, "set")
