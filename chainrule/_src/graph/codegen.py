@@ -227,57 +227,105 @@ def _scalar_factor(x, o, k):
         x.dtype.kind == "f"
 
 
+def _combination(e, ins, o):
+    """The coefficients of ``e`` where it is a ``combination`` of operands of o's shape
+    and dtype and of scalar numbers (into a float or complex ``o``); else None."""
+    coefs = e.prim.combination
+    if coefs is None or o is None or o.dtype.kind not in "fc" or len(coefs) != len(ins):
+        return None
+    arrays = 0
+    for x in ins:
+        if isinstance(x, Literal):
+            if x.shape or _number(x) is None:
+                return None
+        elif x.shape != o.shape or x.dtype != o.dtype:
+            return None
+        else:
+            arrays += 1
+    return coefs if arrays else None
+
+
 def _takes_factor(e, ins, j, o):
-    """Whether ``e`` can take a factor carried on its operand ``j`` (for ``o``, its
-    output: a float or complex value not larger than the operand, or a term of a
-    combination of operands of o's shape and dtype)."""
+    """Whether ``e`` can take what is carried on its operand ``j`` (into ``o``, its
+    output): it is a combination of it, or it is homogeneous in it and ``o`` is a float
+    or complex value not larger than it."""
     if o is None or o.dtype.kind not in "fc":
         return False
-    comb = e.prim.combination
-    if comb is not None:
-        return len(comb) == len(ins) and all(
-            not isinstance(x, Literal) and x.shape == o.shape and x.dtype == o.dtype
-            for x in ins)
+    if _combination(e, ins, o) is not None:
+        return True
     hom = e.prim.homogeneous
     return j < len(hom) and hom[j] is not None and \
         size_of(o.shape) <= size_of(ins[j].shape)
 
 
-def _fold_scales(eqns, outs, guards):
-    """Carry scalar factors instead of multiplying whole arrays by them.
+def _carried(f):
+    """Whether a factor may stay carried: a constant only between 2**-500 and 2**500 in
+    magnitude (or 0), so a value written out without it is off from the value the
+    program computes by at most that: reassociating scalar factors overflows or
+    underflows only where the program's own values pass 1e157 or 1e-157."""
+    v = _number(f)
+    return v is None or v == 0 or 2.0 ** -500 <= abs(v) <= 2.0 ** 500
 
-    A float value that is a scalar times another (``2.0 * a``, ``-a``, ``a + a``,
-    ``alpha * a`` with ``alpha`` a 0-d value of the program) is kept as (factor, base)
-    and written out only where something reads it that cannot take the factor. What
-    can, each primitive says: a ``combination`` adds the factors of terms with one
-    base (``x - a * x`` is ``(1 - a) x``) and keeps a factor common to two terms; a
-    primitive ``homogeneous`` in an operand (products, matmul, sums, reshapes,
-    indexing) takes that operand's factor, or the operand itself where it is a scalar,
-    and hands the product on to its output. So the gradient through descent steps
-    ``x - a_k x`` carries each step as a factor, and ``(-2 b) * (2 a)`` costs one pass,
-    ``b * a``, with -4 applied once at the end. Factors are Python floats or 0-d values,
-    multiplied and added by scalar statements. This reassociates scalar factors only:
-    results agree with the eager program to rounding.
+
+def _sign(f, g):
+    """1 where factor ``f`` is ``g``, -1 where it is ``-g`` (numbers), else None."""
+    if f is g:
+        return 1.0
+    a, b = _number(f), _number(g)
+    if a is None or b is None or b == 0:
+        return None
+    return {1.0: 1.0, -1.0: -1.0}.get(a / b)
+
+
+def _fold_scales(eqns, outs, guards):
+    """Carry scalar factors and sums instead of writing them out in passes over arrays.
+
+    What a float value is, as far as this pass knows, is a sum of terms ``f * b`` plus a
+    constant: ``f`` a scalar factor (a Python number, or a 0-d value of the program),
+    ``b`` a value written out (a base). ``2.0 * a``, ``-a``, ``a + a``, ``alpha * a``
+    (``alpha`` 0-d) are one term; ``1 - s`` and ``x + 2 y`` are sums. A value is written
+    out only where something reads it that cannot take what is carried. What can, each
+    primitive says: a ``combination`` adds the terms of its operands (``x - a * x`` is
+    ``(1 - a) x``: one pass, or none); a primitive ``homogeneous`` in an operand
+    (products, matmul, sums, reshapes, indexing) takes the factor of a one-term operand,
+    or the operand itself where it is a scalar, and hands the product on. A sum is
+    carried only into the one combination that reads it (else its additions would be
+    repeated); written, terms with one factor are added first and scaled once
+    (``c a + c b`` is ``c (a + b)``), and a factor common to every term stays carried.
+
+    So the gradient through descent steps ``x - a_k x`` is a factor times ``x_0`` all
+    the way, and ``(-2 b) * (2 a)`` costs one pass, ``b * a``, with -4 applied once at
+    the end. Factors are multiplied and added by scalar statements. This reassociates
+    scalar factors and the terms of sums: results agree with the eager program to
+    rounding.
     """
-    subst, rep, memo, out = {}, {}, {}, []      # rep: id -> (factor, base), not written
+    subst, rep, memo, out = {}, {}, {}, []      # rep: id -> (terms, constant) carried
     pinned = _root_ids(outs, guards)
+    reads, summed = {}, set()
     for e, ins in eqns:
         o = None if e.prim.multiple_results else e.outs[0]
         for j, x in enumerate(ins):
-            if not isinstance(x, Literal) and not _takes_factor(e, ins, j, o):
+            if isinstance(x, Literal):
+                continue
+            reads[x.id] = reads.get(x.id, 0) + 1
+            if not _takes_factor(e, ins, j, o):
                 pinned.add(x.id)
+            elif _combination(e, ins, o) is not None:
+                summed.add(x.id)
+    # a sum may be carried into the one combination that reads it
+    sums_carried = {i for i in summed if reads[i] == 1 and i not in pinned}
 
     def sub(x):
         return x if isinstance(x, Literal) else subst.get(x.id, x)
 
-    def emit(prim, ins, params=None, like=None, var=None):
+    def emit(prim, ins, params=None, like=None):
+        """``prim(*ins)``, written now (or the equal one written before)."""
         params = params or {}
         pk = _params_key(params)
         key = None if pk is None else (id(prim), pk, tuple(_key(x) for x in ins))
-        if var is None:
-            if key in memo:
-                return memo[key]
-            var = Var(like.shape, like.dtype)
+        if key in memo:
+            return memo[key]
+        var = Var(like.shape, like.dtype)
         if key is not None:
             memo[key] = var
         out.append((Eqn(prim, list(ins), [var], params), list(ins)))
@@ -293,7 +341,7 @@ def _fold_scales(eqns, outs, guards):
         return emit(_MUL, [f, g], like=g if isinstance(f, Literal) else f)
 
     def fsum(terms):
-        """The sum of c * f over ``terms`` (c a Python float, f a factor)."""
+        """The factor sum of c * f over ``terms`` (c a Python float, f a factor)."""
         const = sum(c * float(f.val) for c, f in terms if isinstance(f, Literal))
         total = None
         for c, f in ((c, f) for c, f in terms if not isinstance(f, Literal)):
@@ -310,29 +358,73 @@ def _fold_scales(eqns, outs, guards):
             return Literal(const)
         return emit(_ADD, [Literal(const), total], like=total) if const else total
 
+    def signed_sum(members, like):
+        """sum of s * b over ``members`` ((sign, base) pairs, the first one positive)."""
+        acc = members[0][1]
+        for s, b in members[1:]:
+            acc = emit(_ADD if s > 0 else _SUB, [acc, b], like=like)
+        return acc
+
+    def write(terms, const, like):
+        """The operand ``sum(f * b for f, b in terms) + const``, written out."""
+        groups = []                         # [factor, [(sign, base), ...]]
+        for f, b in terms:
+            for g in groups:
+                s = _sign(f, g[0])
+                if s is not None:
+                    g[1].append((s, b))
+                    break
+            else:
+                groups.append([f, [(1.0, b)]])
+        total, flip = None, False           # the sum so far is -total where flip
+        for f, members in groups:
+            members.sort(key=lambda m: -m[0])
+            if members[0][0] < 0:           # -b1 - b2: -(b1 + b2)
+                f = Literal(-float(f.val)) if isinstance(f, Literal) else \
+                    fmul(Literal(-1.0), f)
+                members = [(-s, b) for s, b in members]
+            acc = signed_sum(members, like)
+            n = _number(f)
+            if total is None:
+                if n in (1.0, -1.0):
+                    total, flip = acc, n == -1.0
+                else:
+                    total = emit(_MUL, [f, acc], like=like)
+            elif n is not None and n in (1.0, -1.0):
+                total = emit(_ADD if (n < 0) == flip else _SUB, [total, acc], like=like)
+            else:
+                f = (Literal(-float(f.val)) if isinstance(f, Literal) else
+                     fmul(Literal(-1.0), f)) if flip else f
+                total = emit(_ADD, [total, emit(_MUL, [f, acc], like=like)], like=like)
+        if flip:
+            return emit(_SUB, [Literal(const), total], like=like) if const else \
+                emit(_MUL, [Literal(-1.0), total], like=like)
+        return emit(_ADD, [Literal(const), total], like=like) if const else total
+
+    def materialize(x):
+        """``x`` written out where it is carried: the operand to read."""
+        x = sub(x)
+        if isinstance(x, Literal) or x.id not in rep:
+            return x
+        terms, const = rep.pop(x.id)
+        subst[x.id] = y = write(terms, const, x)
+        return y
+
     def fold(e, ins, o):
-        """(factor, base) of ``o``, emitting what the base needs; None: ``e`` stays."""
-        comb = e.prim.combination
-        if comb is not None:
-            if not _takes_factor(e, ins, 0, o):
-                return None
-            groups = {}                     # base id -> (base, [(c, factor)])
-            for c, x in zip(comb, ins):
-                f, b = rep.get(x.id, (_ONE, x))
-                groups.setdefault(b.id, (b, []))[1].append((c, f))
-            if len(groups) == 1:
-                (b, terms), = groups.values()
-                return fsum(terms), b
-            if len(groups) != 2 or not any(x.id in rep for x in ins):
-                return None
-            (b1, t1), (b2, t2) = groups.values()
-            f1, f2 = fsum(t1), fsum(t2)     # c (b1 +- b2): one pass, not two
-            if f1 is f2:
-                return f1, emit(_ADD, [b1, b2], like=o)
-            a, b = _number(f1), _number(f2)
-            if a and b is not None and b / a in (1.0, -1.0):
-                return f1, emit(_ADD if b / a == 1.0 else _SUB, [b1, b2], like=o)
-            return None
+        """(terms, constant) of ``o``, emitting what its bases need; None: ``e`` stays."""
+        coefs = _combination(e, ins, o)
+        if coefs is not None:
+            acc, const = {}, 0.0            # base id -> (base, [(c, factor)])
+            for c, x in zip(coefs, ins):
+                if isinstance(x, Literal):
+                    const += c * float(x.val)
+                    continue
+                ts, k = rep.pop(x.id) if x.id in sums_carried and x.id in rep else \
+                    rep.get(x.id, (((_ONE, x),), 0.0))
+                const += c * k
+                for f, b in ts:
+                    acc.setdefault(b.id, (b, []))[1].append((c, f))
+            return tuple((fsum(cs), b) for b, cs in acc.values()), const
         hom = e.prim.homogeneous
         if not hom:
             return None
@@ -345,7 +437,10 @@ def _fold_scales(eqns, outs, guards):
                 if _scalar_factor(x, o, k):
                     scalars.append(i)
                 continue
-            f, b = rep[x.id]
+            terms, const = rep[x.id]
+            if len(terms) != 1 or const:    # a sum: written out below
+                continue
+            f, b = terms[0]
             if k == -1:
                 if _number(f) in (None, 0):
                     continue
@@ -354,8 +449,7 @@ def _fold_scales(eqns, outs, guards):
                 factor, new[i], moved = fmul(factor, f), b, True
         if not moved and not scalars:
             return None
-        for x in new:                       # carried factors it could not take
-            materialize(x)
+        new = [materialize(x) for x in new]     # what it could not take
         if scalars:                         # 2 * x is x, carrying the factor 2
             trial = [_ONE if i in scalars else x for i, x in enumerate(new)]
             y = e.prim.simplify(trial, _Trial, **e.params)
@@ -363,38 +457,44 @@ def _fold_scales(eqns, outs, guards):
                 for i in scalars:
                     s = new[i]
                     factor = fmul(factor, s if hom[i] == 1 else Literal(1.0 / s.val))
-                return factor, y
+                return ((factor, y),), 0.0
         if moved:
-            return factor, emit(e.prim, new, e.params, like=o)
+            return ((factor, emit(e.prim, new, e.params, like=o)),), 0.0
         return None
-
-    def materialize(x):
-        if not isinstance(x, Literal) and x.id in rep:
-            f, b = rep.pop(x.id)
-            emit(_MUL, [f, b], var=x)
 
     for e, ins in eqns:
         ins = [sub(x) for x in ins]
         o = None if e.prim.multiple_results else e.outs[0]
         got = fold(e, ins, o) if o is not None and o.dtype.kind in "fc" else None
         if got is None:
-            for x in ins:
-                materialize(x)
-            out.append((e, ins))
+            out.append((e, [materialize(x) for x in ins]))
             continue
-        f, b = got
-        if _number(f) == 1:
-            subst[o.id] = b
+        terms, const = got
+        if not all(_carried(f) for f, _ in terms):
+            subst[o.id] = write(terms, const, o)    # (an extreme factor: see _carried)
+        elif len(terms) == 1 and not const and _number(terms[0][0]) == 1:
+            if terms[0][1] is not o:
+                subst[o.id] = terms[0][1]
         elif o.id in pinned:                # written out here, once
-            emit(_MUL, [f, b], var=o)
+            subst[o.id] = write(terms, const, o)
+        elif (len(terms) == 1 and not const) or o.id in sums_carried:
+            rep[o.id] = (terms, const)
+        elif not const and all(_sign(f, terms[0][0]) for f, _ in terms):
+            # f (b1 +- b2 ...): the sum written once, its factor carried
+            f = terms[0][0]
+            members = sorted(((_sign(g, f), b) for g, b in terms), key=lambda m: -m[0])
+            if members[0][0] < 0:
+                f = Literal(-float(f.val))
+                members = [(-s, b) for s, b in members]
+            b = signed_sum(members, o)
+            if _number(f) == 1:
+                subst[o.id] = b
+            else:
+                rep[o.id] = (((f, b),), 0.0)
         else:
-            rep[o.id] = (f, b)
-    outs = [sub(x) for x in outs]
-    guards = [(g, sub(v)) for g, v in guards]
-    for x in outs:
-        materialize(x)
-    for _, v in guards:
-        materialize(v)
+            subst[o.id] = write(terms, const, o)
+    outs = [materialize(sub(x)) for x in outs]
+    guards = [(g, materialize(sub(v))) for g, v in guards]
     return out, outs, guards
 
 

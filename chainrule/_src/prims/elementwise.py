@@ -365,6 +365,8 @@ class NonDiffElementwise(NonDiffPrimitive):
         super().__init__(name)
         self.impl = impl
         self.ufunc = _ufunc(name, impl)
+        for k, v in _CODEGEN.get(name, {}).items():
+            setattr(self, k, v)
 
     def batch(self, args, dims):
         if len(args) == 1:
@@ -373,6 +375,9 @@ class NonDiffElementwise(NonDiffPrimitive):
 
     def cost(self, args, ans):
         return _size(ans)
+
+    infix, scalar_infix, units = None, None, ()
+    spell = Binary.spell
 
 
 ONE, NEG = object(), object()
@@ -483,6 +488,10 @@ _CODEGEN = {
     "power": dict(infix="**", scalar_infix=lambda x, y: False),
     "negative": dict(prefix="-", combination=(-1.0,)),
     "positive": dict(combination=(1.0,)),
+    # comparisons: Python's operators are their implementations
+    **{name: dict(infix=op) for name, op in [
+        ("equal", "=="), ("not_equal", "!="), ("less", "<"), ("less_equal", "<="),
+        ("greater", ">"), ("greater_equal", ">=")]},
 }
 
 
