@@ -49,6 +49,7 @@ class _Op(Primitive):
 _MUL = _Op("multiply", np.multiply, "*")
 _ADD = _Op("add", np.add, "+")
 _SUB = _Op("subtract", np.subtract, "-")
+_MUL.homogeneous, _ADD.combination, _SUB.combination = (1, 1), (1.0, 1.0), (1.0, -1.0)
 _ONE = Literal(1.0)
 
 
@@ -205,6 +206,7 @@ def optimize(graph, reassociate=True):
     guards = [(g, rw.sub(g.var)) for g in graph.guards]
     if reassociate:
         eqns, outs, guards = _fold_scales(eqns, outs, guards)
+        eqns, outs, guards = _factor_sums(eqns, outs, guards)
         _elide_broadcasts(eqns, outs, guards)
     live = _root_ids(outs, guards)
     kept = []
@@ -277,6 +279,106 @@ def _sign(f, g):
     return {1.0: 1.0, -1.0: -1.0}.get(a / b)
 
 
+class _Writer:
+    """Writes the generator's own equations into ``out``, sharing equal ones: products
+    and sums of scalar factors (a Python number or a 0-d value), and sums of terms
+    ``f * b`` plus a constant."""
+
+    def __init__(self, out):
+        self.out, self.memo = out, {}
+
+    def emit(self, prim, ins, params=None, like=None):
+        """``prim(*ins)`` (a value like ``like``), written now, or the equal one written
+        before."""
+        params = params or {}
+        pk = _params_key(params)
+        key = None if pk is None else (id(prim), pk, tuple(_key(x) for x in ins))
+        if key in self.memo:
+            return self.memo[key]
+        var = Var(like.shape, like.dtype)
+        if key is not None:
+            self.memo[key] = var
+        self.out.append((Eqn(prim, list(ins), [var], params), list(ins)))
+        return var
+
+    def fmul(self, f, g):
+        """The factor f * g."""
+        if _number(f) == 1:
+            return g
+        if _number(g) == 1:
+            return f
+        if isinstance(f, Literal) and isinstance(g, Literal):
+            return Literal(float(f.val) * float(g.val))
+        return self.emit(_MUL, [f, g], like=g if isinstance(f, Literal) else f)
+
+    def neg(self, f):
+        """The factor -f."""
+        return Literal(-float(f.val)) if isinstance(f, Literal) else \
+            self.fmul(Literal(-1.0), f)
+
+    def fsum(self, terms):
+        """The factor sum of c * f over ``terms`` (c a Python float, f a factor)."""
+        emit = self.emit
+        const = sum(c * float(f.val) for c, f in terms if isinstance(f, Literal))
+        total = None
+        for c, f in ((c, f) for c, f in terms if not isinstance(f, Literal)):
+            if total is None and const and c in (1.0, -1.0):    # 1 - a
+                total, const = emit(_ADD if c == 1.0 else _SUB, [Literal(const), f],
+                                    like=f), 0.0
+            elif total is None:
+                total = self.fmul(Literal(c), f)
+            elif c in (1.0, -1.0):
+                total = emit(_ADD if c == 1.0 else _SUB, [total, f], like=f)
+            else:
+                total = emit(_ADD, [total, self.fmul(Literal(c), f)], like=f)
+        if total is None:
+            return Literal(const)
+        return emit(_ADD, [Literal(const), total], like=total) if const else total
+
+    def signed_sum(self, members, like):
+        """The sum of s * b over ``members`` ((sign, base) pairs, the first one
+        positive)."""
+        acc = members[0][1]
+        for s, b in members[1:]:
+            acc = self.emit(_ADD if s > 0 else _SUB, [acc, b], like=like)
+        return acc
+
+    def write(self, terms, const, like):
+        """The operand ``sum(f * b for f, b in terms) + const``, written out: terms
+        whose factors agree up to sign added first, each such group scaled once."""
+        emit = self.emit
+        groups = []                         # [factor, [(sign, base), ...]]
+        for f, b in terms:
+            for g in groups:
+                s = _sign(f, g[0])
+                if s is not None:
+                    g[1].append((s, b))
+                    break
+            else:
+                groups.append([f, [(1.0, b)]])
+        total, flip = None, False           # the sum so far is -total where flip
+        for f, members in groups:
+            members.sort(key=lambda m: -m[0])
+            if members[0][0] < 0:           # -b1 - b2: -(b1 + b2)
+                f, members = self.neg(f), [(-s, b) for s, b in members]
+            acc = self.signed_sum(members, like)
+            n = _number(f)
+            if total is None:
+                if n in (1.0, -1.0):
+                    total, flip = acc, n == -1.0
+                else:
+                    total = emit(_MUL, [f, acc], like=like)
+            elif n in (1.0, -1.0):
+                total = emit(_ADD if (n < 0) == flip else _SUB, [total, acc], like=like)
+            else:
+                f = self.neg(f) if flip else f
+                total = emit(_ADD, [total, emit(_MUL, [f, acc], like=like)], like=like)
+        if flip:
+            return emit(_SUB, [Literal(const), total], like=like) if const else \
+                emit(_MUL, [Literal(-1.0), total], like=like)
+        return emit(_ADD, [Literal(const), total], like=like) if const else total
+
+
 def _fold_scales(eqns, outs, guards):
     """Carry scalar factors and sums instead of writing them out in passes over arrays.
 
@@ -299,7 +401,9 @@ def _fold_scales(eqns, outs, guards):
     scalar factors and the terms of sums: results agree with the eager program to
     rounding.
     """
-    subst, rep, memo, out = {}, {}, {}, []      # rep: id -> (terms, constant) carried
+    subst, rep, out = {}, {}, []                # rep: id -> (terms, constant) carried
+    w = _Writer(out)
+    emit, fmul, fsum, write = w.emit, w.fmul, w.fsum, w.write
     pinned = _root_ids(outs, guards)
     reads, summed = {}, set()
     for e, ins in eqns:
@@ -317,89 +421,6 @@ def _fold_scales(eqns, outs, guards):
 
     def sub(x):
         return x if isinstance(x, Literal) else subst.get(x.id, x)
-
-    def emit(prim, ins, params=None, like=None):
-        """``prim(*ins)``, written now (or the equal one written before)."""
-        params = params or {}
-        pk = _params_key(params)
-        key = None if pk is None else (id(prim), pk, tuple(_key(x) for x in ins))
-        if key in memo:
-            return memo[key]
-        var = Var(like.shape, like.dtype)
-        if key is not None:
-            memo[key] = var
-        out.append((Eqn(prim, list(ins), [var], params), list(ins)))
-        return var
-
-    def fmul(f, g):
-        if _number(f) == 1:
-            return g
-        if _number(g) == 1:
-            return f
-        if isinstance(f, Literal) and isinstance(g, Literal):
-            return Literal(float(f.val) * float(g.val))
-        return emit(_MUL, [f, g], like=g if isinstance(f, Literal) else f)
-
-    def fsum(terms):
-        """The factor sum of c * f over ``terms`` (c a Python float, f a factor)."""
-        const = sum(c * float(f.val) for c, f in terms if isinstance(f, Literal))
-        total = None
-        for c, f in ((c, f) for c, f in terms if not isinstance(f, Literal)):
-            if total is None and const and c in (1.0, -1.0):    # 1 - a
-                total, const = emit(_ADD if c == 1.0 else _SUB, [Literal(const), f],
-                                    like=f), 0.0
-            elif total is None:
-                total = fmul(Literal(c), f)
-            elif c in (1.0, -1.0):
-                total = emit(_ADD if c == 1.0 else _SUB, [total, f], like=f)
-            else:
-                total = emit(_ADD, [total, fmul(Literal(c), f)], like=f)
-        if total is None:
-            return Literal(const)
-        return emit(_ADD, [Literal(const), total], like=total) if const else total
-
-    def signed_sum(members, like):
-        """sum of s * b over ``members`` ((sign, base) pairs, the first one positive)."""
-        acc = members[0][1]
-        for s, b in members[1:]:
-            acc = emit(_ADD if s > 0 else _SUB, [acc, b], like=like)
-        return acc
-
-    def write(terms, const, like):
-        """The operand ``sum(f * b for f, b in terms) + const``, written out."""
-        groups = []                         # [factor, [(sign, base), ...]]
-        for f, b in terms:
-            for g in groups:
-                s = _sign(f, g[0])
-                if s is not None:
-                    g[1].append((s, b))
-                    break
-            else:
-                groups.append([f, [(1.0, b)]])
-        total, flip = None, False           # the sum so far is -total where flip
-        for f, members in groups:
-            members.sort(key=lambda m: -m[0])
-            if members[0][0] < 0:           # -b1 - b2: -(b1 + b2)
-                f = Literal(-float(f.val)) if isinstance(f, Literal) else \
-                    fmul(Literal(-1.0), f)
-                members = [(-s, b) for s, b in members]
-            acc = signed_sum(members, like)
-            n = _number(f)
-            if total is None:
-                if n in (1.0, -1.0):
-                    total, flip = acc, n == -1.0
-                else:
-                    total = emit(_MUL, [f, acc], like=like)
-            elif n is not None and n in (1.0, -1.0):
-                total = emit(_ADD if (n < 0) == flip else _SUB, [total, acc], like=like)
-            else:
-                f = (Literal(-float(f.val)) if isinstance(f, Literal) else
-                     fmul(Literal(-1.0), f)) if flip else f
-                total = emit(_ADD, [total, emit(_MUL, [f, acc], like=like)], like=like)
-        if flip:
-            return emit(_SUB, [Literal(const), total], like=like) if const else \
-                emit(_MUL, [Literal(-1.0), total], like=like)
-        return emit(_ADD, [Literal(const), total], like=like) if const else total
 
     def materialize(x):
         """``x`` written out where it is carried: the operand to read."""
@@ -486,7 +507,7 @@ def _fold_scales(eqns, outs, guards):
             if members[0][0] < 0:
                 f = Literal(-float(f.val))
                 members = [(-s, b) for s, b in members]
-            b = signed_sum(members, o)
+            b = w.signed_sum(members, o)
             if _number(f) == 1:
                 subst[o.id] = b
             else:
@@ -496,6 +517,200 @@ def _fold_scales(eqns, outs, guards):
     outs = [materialize(sub(x)) for x in outs]
     guards = [(g, materialize(sub(v))) for g, v in guards]
     return out, outs, guards
+
+
+def _product(e, ins):
+    """The two operands of ``e`` where it is an elementwise product of values of its
+    output's shape and dtype (a ufunc homogeneous of degree 1 in both operands is a
+    product: f(x, y) = x y f(1, 1), and f(1, y) = y is a unit), else None."""
+    o = e.outs[0]
+    if not _binary_ufunc(e, ins) or tuple(e.prim.homogeneous) != (1, 1) or \
+            o.dtype.kind not in "fc" or any(
+                isinstance(x, Literal) or x.shape != o.shape or x.dtype != o.dtype
+                for x in ins):
+        return None
+    return ins
+
+
+def _factor_sums(eqns, outs, guards):
+    """A sum of products with a common factor is the factor times a sum: ``2 f e -
+    4 c f c`` is ``f (2 e - 4 c c)``, and where a term of what is left is itself a sum
+    of what is left (``e = 1 - c c``), it is put in: ``f (2 - 6 c c)``.
+
+    Arrays are seen as monomials: products of atoms (values that are not elementwise
+    products), found through the products that make them. For each sum that no other
+    sum takes whole (its terms found through the sums and scalings only it reads), the
+    monomials' greatest common divisor is taken out, and the program is rewritten where
+    that takes fewer equations than go (those sums and the products only they read).
+    Products the program computes anyway are reused (``c c`` is its ``s``). This is
+    distributivity: results agree with the eager program to rounding."""
+    roots = _root_ids(outs, guards)
+    uses, made, monos, atoms = {}, {}, {}, {}   # made: id -> ("product"|"sum", ...)
+    for e, ins in eqns:
+        for x in ins:
+            if not isinstance(x, Literal):
+                uses[x.id] = uses.get(x.id, 0) + 1
+        o = None if e.prim.multiple_results else e.outs[0]
+        if o is None or not o.shape:
+            continue
+        p = _product(e, ins)
+        if p is not None:
+            m = tuple(sorted(_monomial(p[0], monos, atoms) + _monomial(p[1], monos, atoms)))
+            if len(m) <= _MAX_DEGREE:
+                made[o.id], monos[o.id] = ("product", p), m
+        elif _combination(e, ins, o) is not None:
+            made[o.id] = ("sum", list(zip(_combination(e, ins, o), ins)))
+        elif _binary_ufunc(e, ins) and tuple(e.prim.homogeneous) == (1, 1):
+            c, x = ins if isinstance(ins[0], Literal) else ins[::-1]
+            if _number(c) is not None and not isinstance(x, Literal) and \
+                    x.shape == o.shape and x.dtype == o.dtype:    # c x: a one-term sum
+                made[o.id] = ("sum", [(float(c.val), x)])
+    for i in roots:
+        uses[i] = uses.get(i, 0) + 1
+
+    def terms_of(v):
+        """(terms, constant, sums that go) of the sum v: terms [coefficient, monomial,
+        value], found through the sums only v's reads; None past _MAX_TERMS terms."""
+        terms, const, gone = [], 0.0, [v]
+        todo = [(c, x) for c, x in reversed(made[v.id][1])]
+        while todo:
+            c, x = todo.pop()
+            if isinstance(x, Literal):
+                const += c * float(x.val)
+                continue
+            m = made.get(x.id)
+            if m is not None and m[0] == "sum" and uses.get(x.id) == 1:
+                gone.append(x)
+                todo.extend((c * ci, y) for ci, y in reversed(m[1]))
+            else:
+                terms.append([c, _monomial(x, monos, atoms), x])
+                if len(terms) > _MAX_TERMS:
+                    return None
+        return terms, const, gone
+
+    def dying(v, acc):
+        """Add to ``acc`` the products only v reads, v included if it is one."""
+        m = made.get(v.id)
+        if m is not None and m[0] == "product" and uses.get(v.id) == 1 and v.id not in acc:
+            acc.add(v.id)
+            for x in m[1]:
+                dying(x, acc)
+
+    subst, inserts, known = {}, {}, {}      # known: monomial -> a product computed
+    for k, (e, ins) in enumerate(eqns):
+        o = None if e.prim.multiple_results else e.outs[0]
+        if o is not None and made.get(o.id, ("",))[0] == "sum":
+            found = terms_of(o)
+            rewrite = _factored(found, o, known, made, monos, atoms, dying) if found \
+                else None
+            if rewrite is not None:
+                inserts[k], subst[o.id] = rewrite
+        if o is not None and made.get(o.id, ("",))[0] == "product":
+            known.setdefault(monos[o.id], o)
+    if not subst:
+        return eqns, outs, guards
+
+    def sub(x):
+        while not isinstance(x, Literal) and x.id in subst:
+            x = subst[x.id]
+        return x
+    new = []
+    for k, (e, ins) in enumerate(eqns):
+        for e2, ins2 in inserts.get(k, ()):
+            new.append((e2, [sub(x) for x in ins2]))
+        new.append((e, [sub(x) for x in ins]))
+    return new, [sub(x) for x in outs], [(g, sub(v)) for g, v in guards]
+
+
+_MAX_DEGREE, _MAX_TERMS = 16, 32    # (bounds on the work of _factor_sums)
+
+
+def _monomial(v, monos, atoms):
+    """``v`` as a sorted tuple of atom ids (one, for an atom)."""
+    m = monos.get(v.id)
+    if m is None:
+        atoms[v.id] = v
+        return (v.id,)
+    return m
+
+
+def _factored(found, o, known, made, monos, atoms, dying):
+    """(equations, value) computing the sum ``o`` with the common factor of its terms
+    taken out (``found``: _factor_sums' terms_of), or None where that is no cheaper."""
+    terms, const, gone = found
+    if const or len(terms) < 2:
+        return None
+    common = set(terms[0][1])
+    for t in terms[1:]:
+        common &= set(t[1])
+    if not common:
+        return None
+    g = []                                  # the greatest common divisor
+    for a in sorted(common):
+        g += [a] * min(t[1].count(a) for t in terms)
+    quotient = [[c, _minus(mono, g)] for c, mono, _ in terms]
+    if any(not m for _, m in quotient):
+        return None
+    # a term that is a sum of the quotient's other monomials (and a constant): put in
+    qconst = 0.0
+    for q in list(quotient):
+        c, mono = q
+        m = made.get(mono[0]) if len(mono) == 1 else None
+        if m is None or m[0] != "sum":
+            continue
+        inner = [(ci, x) for ci, x in m[1] if not isinstance(x, Literal)]
+        others = [r for r in quotient if r is not q]
+        if not inner or not all(any(r[1] == _monomial(x, monos, atoms) for r in others)
+                                for _, x in inner):
+            continue
+        quotient.remove(q)
+        qconst += c * sum(ci * float(x.val) for ci, x in m[1] if isinstance(x, Literal))
+        for ci, x in inner:
+            mx = _monomial(x, monos, atoms)
+            next(r for r in quotient if r[1] == mx)[0] += c * ci
+    quotient = [(c, m) for c, m in quotient if c]
+    if not quotient:
+        return None
+    going = set()
+    for _, _, v in terms:
+        dying(v, going)
+    usable = {m: v for m, v in known.items() if v.id not in going}
+    out = []
+    w = _Writer(out)
+
+    def value(mono):
+        """The value of a monomial, from the largest part computed before."""
+        if len(mono) == 1:
+            return atoms[mono[0]]
+        if mono in usable:
+            return usable[mono]
+        best = max((m for m in usable if len(m) < len(mono) and not _missing(m, mono)),
+                   key=len, default=None)
+        head, rest = ((mono[0],), mono[1:]) if best is None else (best, _minus(mono, best))
+        usable[mono] = v = w.emit(_MUL, [value(head), value(rest)], like=o)
+        return v
+    q = w.write([(Literal(c), value(m)) for c, m in quotient], qconst, o)
+    result = w.emit(_MUL, [value(tuple(g)), q], like=o)
+    if len(out) >= len(gone) + len(going):
+        return None
+    return out, result
+
+
+def _missing(part, whole):
+    """Whether the multiset ``part`` is not contained in ``whole`` (sorted tuples)."""
+    rest = list(whole)
+    for a in part:
+        if a not in rest:
+            return True
+        rest.remove(a)
+    return False
+
+
+def _minus(whole, part):
+    rest = list(whole)
+    for a in part:
+        rest.remove(a)
+    return tuple(rest)
 
 
 def _elide_broadcasts(eqns, outs, guards):

@@ -1,0 +1,163 @@
+"""The code generator (graph/codegen.py): it asks primitives, knows none by name, and
+its rewrites (identities, carried factors and sums, common factors, diagonal products,
+broadcasts) keep the eager values; random arithmetic programs check them together."""
+import ast
+import pathlib
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.numpy as cnp
+from chainrule._src.graph.codegen import compile_graph
+
+CODEGEN = pathlib.Path(cr.__file__).parent / "_src" / "graph" / "codegen.py"
+
+
+def source(f, *args):
+    return cr.jit(f).lower(*args)[1]
+
+
+def body(src):
+    """The statements of generated code, without ``del`` and the header."""
+    return [l.strip() for l in src.splitlines()[1:] if not l.strip().startswith("del ")]
+
+
+# ------------------------------------------------------------- it knows no primitive
+
+def test_codegen_imports_no_primitive_and_switches_on_no_name():
+    tree = ast.parse(CODEGEN.read_text())
+    imported = [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    assert not [m for m in imported if "prims" in m], imported
+    names = [n for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr == "name"]
+    assert not names, "codegen reads a primitive's name"
+
+
+def test_spellings_come_from_the_primitives():
+    x, W = np.ones((3, 4)), np.ones((4, 2))
+    src = source(lambda x, W: cnp.sum(cnp.where(x > 0, x, 0.0) @ W, axis=0) +
+                 cnp.max(x.T, axis=1)[:2], x, W)
+    for piece in ("np.where(", " @ ", ".sum(axis=(0,))", ".T", ".max(axis=(1,))", "[:2,]",
+                  " > "):
+        assert piece in src, (piece, src)
+    assert "reduce" not in src          # backend-neutral spellings: no ufunc methods
+
+
+# -------------------------------------------------------------------- rewrites
+
+def test_identities_and_carried_factors():
+    x = np.arange(6.0).reshape(2, 3)
+    src = source(lambda x: (x * 1.0 + 0.0) * 2.0 * 3.0 - x, x)
+    assert body(src) == ["v1 = 5.0 * v0", "return [v1]"], src
+
+
+def test_a_sum_read_once_is_carried_and_terms_of_one_factor_add_first():
+    x, y, z = (np.full(5, v) for v in (1.0, 2.0, 3.0))
+    f = lambda x, y, z: 3.0 * x + 3.0 * y - 3.0 * z       # noqa: E731
+    src = source(f, x, y, z)
+    assert src.count(" * ") + src.count("np.multiply") == 1, src
+    np.testing.assert_allclose(cr.jit(f)(x, y, z), f(x, y, z))
+
+
+def test_descent_steps_fold_to_one_pass():
+    def loss(alphas, x0):
+        x = x0
+        for k in range(5):
+            x = x - alphas[k] * x
+        return 0.5 * cnp.dot(x, x)
+    a, x0 = np.linspace(0.05, 0.15, 5), np.random.default_rng(0).standard_normal(1000)
+    g = cr.jit(cr.grad(loss))
+    src = g.lower(a, x0)[1]
+    assert src.count(" @ ") == 1 and "np.multiply(" not in src, src
+    np.testing.assert_allclose(g(a, x0), cr.grad(loss)(a, x0), rtol=1e-12)
+    np.testing.assert_allclose(g(a, x0), cr.grad(loss)(a, x0), rtol=1e-12)
+
+
+def test_common_factors_come_out_of_sums():
+    f = lambda X, V: cr.hvp(lambda X: cnp.sum(cnp.tanh(X) ** 2), (X,), (V,))  # noqa: E731
+    rng = np.random.default_rng(1)
+    X, V = rng.standard_normal((30, 40)), rng.standard_normal((30, 40))
+    src = source(f, X, V)
+    passes = [l for l in body(src) if "=" in l and not l.startswith("return")]
+    assert len(passes) == 7, src            # tanh and six passes, as by hand
+    np.testing.assert_allclose(cr.jit(f)(X, V), f(X, V), rtol=1e-12, atol=1e-14)
+
+
+def test_a_product_with_a_staged_diagonal_matrix_is_a_scaling():
+    rng = np.random.default_rng(2)
+    W, x = rng.standard_normal((40, 40)), rng.standard_normal(40)
+    J = cr.jit(cr.jacrev(lambda x: cnp.tanh(W @ x)))
+    src = J.lower(x)[1]
+    assert src.count(" @ ") == 1, src       # W x only: no n^3 product with the basis
+    np.testing.assert_allclose(J(x), cr.jacrev(lambda x: cnp.tanh(W @ x))(x), rtol=1e-12)
+    Jf = cr.jit(cr.jacfwd(lambda x: cnp.tanh(x) * 2.0))
+    np.testing.assert_allclose(Jf(x), np.diag(2 * (1 - np.tanh(x) ** 2)), rtol=1e-12)
+
+
+def test_extreme_constant_factors_are_written_out():
+    # 1e300 is past 2**500: written out, so the program's overflow happens as eagerly
+    x, y = np.full(3, 1e10), np.ones(3)
+    f = lambda x, y: (x * 1e300) * 1e-300 * y              # noqa: E731
+    with np.errstate(over="ignore"):
+        assert np.isinf(f(x, y)).all() and np.isinf(cr.jit(f)(x, y)).all()
+
+
+def test_exact_mode_keeps_every_operation():
+    x = np.arange(4.0)
+    graph = cr.jit(lambda x: (x * 1.0) * 2.0 + 0.0).lower(x)[0]
+    fn = compile_graph(graph, reassociate=False, free=False)
+    assert fn.source.count("*") == 2 and "+" in fn.source, fn.source
+    assert fn(x)[0].tobytes() == ((x * 1.0) * 2.0 + 0.0).tobytes()
+
+
+# --------------------------------------------------------- random arithmetic programs
+
+SHAPES = {"a": (4, 5), "b": (4, 5), "c": (5,), "d": (4, 1), "s": ()}
+
+
+def random_program(seed, n=10):
+    """Source of ``prog(a, b, c, d, s)``: elementwise arithmetic with scalars, powers,
+    tanh, sums, products and broadcasts, where the rewrites meet."""
+    rng = np.random.default_rng(seed)
+    names, lines = list(SHAPES), []
+    for i in range(n):
+        x, y = rng.choice(names, 2)
+        k = rng.choice([0.5, -1.0, 2.0, 3.0, -0.25])
+        expr = [f"{x} + {y}", f"{x} - {y}", f"{x} * {y}", f"{k} * {x}", f"-{x}",
+                f"{x} / {k}", f"1.0 - {x} * {x}", f"cnp.tanh({x}) * {y}",
+                f"{x} * ({y} - {k} * {y})", f"{x} * s + {y}",
+                f"cnp.sum({x}) * {k} + {y}", f"({x} * {y} + {k} * {x}) * {y}"][
+            rng.integers(12)]
+        lines.append(f"    t{i} = {expr}")
+        names.append(f"t{i}")
+    outs = rng.choice(names[len(SHAPES):], 3)
+    lines.append(f"    return ({', '.join(outs)},)")
+    return "def prog(a, b, c, d, s):\n" + "\n".join(lines)
+
+
+def arguments(seed):
+    rng = np.random.default_rng(1000 + seed)
+    return [rng.standard_normal(SHAPES[k]) if SHAPES[k] else float(rng.standard_normal())
+            for k in SHAPES]
+
+
+@pytest.mark.parametrize("chunk", range(4))
+def test_random_arithmetic_programs_keep_their_values(chunk):
+    for seed in range(chunk * 100, (chunk + 1) * 100):
+        src = random_program(seed)
+        ns = {"cnp": cnp}
+        exec(src, ns)
+        prog, args = ns["prog"], arguments(seed)
+        want = prog(*args)
+        jp = cr.jit(prog)
+        for call in range(2):
+            got = jp(*args)
+            for g, w in zip(got, want):
+                assert np.shape(g) == np.shape(w) and np.allclose(g, w, rtol=1e-10,
+                                                                    atol=1e-10), \
+                    (seed, call, src, jp.lower(*args)[1])
+        loss = lambda *a: sum(cnp.sum(o * o) for o in prog(*a))    # noqa: E731
+        want = cr.grad(loss, argnums=(0, 1, 2, 3))(*args)
+        got = cr.jit(cr.grad(loss, argnums=(0, 1, 2, 3)))(*args)
+        for g, w in zip(got, want):
+            assert np.allclose(g, w, rtol=1e-9, atol=1e-9), (seed, src)
