@@ -233,7 +233,7 @@ def _combination(e, ins, o):
     """The coefficients of ``e`` where it is a ``combination`` of operands of o's shape
     and dtype and of scalar numbers (into a float or complex ``o``); else None."""
     coefs = e.prim.combination
-    if coefs is None or o is None or o.dtype.kind not in "fc" or len(coefs) != len(ins):
+    if coefs is None or o is None or len(coefs) != len(ins) or o.dtype.kind not in "fc":
         return None
     arrays = 0
     for x in ins:
@@ -253,11 +253,17 @@ def _takes_factor(e, ins, j, o):
     or complex value not larger than it."""
     if o is None or o.dtype.kind not in "fc":
         return False
-    if _combination(e, ins, o) is not None:
+    if e.prim.combination is not None and _combination(e, ins, o) is not None:
         return True
     hom = e.prim.homogeneous
-    return j < len(hom) and hom[j] is not None and \
-        size_of(o.shape) <= size_of(ins[j].shape)
+    return j < len(hom) and hom[j] is not None and _not_larger(o, ins[j])
+
+
+def _not_larger(o, x):
+    """Whether carrying a factor from ``x`` to ``o`` costs no more where it is written
+    out: ``o`` is not larger. (Carried from small arrays to larger small ones, where a
+    pass costs its call, factors reach more outputs and cost more passes: mlp_small.)"""
+    return size_of(o.shape) <= size_of(x.shape)
 
 
 def _carried(f):
@@ -408,14 +414,15 @@ def _fold_scales(eqns, outs, guards):
     reads, summed = {}, set()
     for e, ins in eqns:
         o = None if e.prim.multiple_results else e.outs[0]
+        sums = _combination(e, ins, o) is not None
         for j, x in enumerate(ins):
             if isinstance(x, Literal):
                 continue
             reads[x.id] = reads.get(x.id, 0) + 1
-            if not _takes_factor(e, ins, j, o):
-                pinned.add(x.id)
-            elif _combination(e, ins, o) is not None:
+            if sums:
                 summed.add(x.id)
+            elif not _takes_factor(e, ins, j, o):
+                pinned.add(x.id)
     # a sum may be carried into the one combination that reads it
     sums_carried = {i for i in summed if reads[i] == 1 and i not in pinned}
 
@@ -466,7 +473,7 @@ def _fold_scales(eqns, outs, guards):
                 if _number(f) in (None, 0):
                     continue
                 f = Literal(1.0 / f.val)
-            if size_of(o.shape) <= size_of(x.shape):
+            if _not_larger(o, x):
                 factor, new[i], moved = fmul(factor, f), b, True
         if not moved and not scalars:
             return None
@@ -558,8 +565,8 @@ def _factor_sums(eqns, outs, guards):
             m = tuple(sorted(_monomial(p[0], monos, atoms) + _monomial(p[1], monos, atoms)))
             if len(m) <= _MAX_DEGREE:
                 made[o.id], monos[o.id] = ("product", p), m
-        elif _combination(e, ins, o) is not None:
-            made[o.id] = ("sum", list(zip(_combination(e, ins, o), ins)))
+        elif e.prim.combination is not None and _combination(e, ins, o) is not None:
+            made[o.id] = ("sum", list(zip(e.prim.combination, ins)))
         elif _binary_ufunc(e, ins) and tuple(e.prim.homogeneous) == (1, 1):
             c, x = ins if isinstance(ins[0], Literal) else ins[::-1]
             if _number(c) is not None and not isinstance(x, Literal) and \
@@ -674,20 +681,24 @@ def _factored(found, o, known, made, monos, atoms, dying):
     going = set()
     for _, _, v in terms:
         dying(v, going)
-    usable = {m: v for m, v in known.items() if v.id not in going}
-    out = []
+    out, mine = [], {}                      # mine: monomials written here
     w = _Writer(out)
+
+    def usable(m):
+        v = mine.get(m) or known.get(m)
+        return v if v is not None and v.id not in going else None
 
     def value(mono):
         """The value of a monomial, from the largest part computed before."""
         if len(mono) == 1:
             return atoms[mono[0]]
-        if mono in usable:
-            return usable[mono]
-        best = max((m for m in usable if len(m) < len(mono) and not _missing(m, mono)),
-                   key=len, default=None)
+        v = usable(mono)
+        if v is not None:
+            return v
+        best = max((m for m in (*mine, *known) if len(m) < len(mono) and usable(m) and
+                    not _missing(m, mono)), key=len, default=None)
         head, rest = ((mono[0],), mono[1:]) if best is None else (best, _minus(mono, best))
-        usable[mono] = v = w.emit(_MUL, [value(head), value(rest)], like=o)
+        mine[mono] = v = w.emit(_MUL, [value(head), value(rest)], like=o)
         return v
     q = w.write([(Literal(c), value(m)) for c, m in quotient], qconst, o)
     result = w.emit(_MUL, [value(tuple(g)), q], like=o)
