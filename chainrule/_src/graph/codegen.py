@@ -349,6 +349,15 @@ class _Writer:
             acc = self.emit(_ADD if s > 0 else _SUB, [acc, b], like=like)
         return acc
 
+    def orient(self, f, members):
+        """``(f, members)`` of a group ``f * sum(s * b)`` (its first sign positive),
+        written with the opposite factor where that costs less (``-1 (a - b)`` is
+        ``b - a``), positive terms first."""
+        n = _number(f)
+        if n is not None and n < 0 and any(s < 0 for s, _ in members):
+            f, members = self.neg(f), [(-s, b) for s, b in members]
+        return f, sorted(members, key=lambda m: -m[0])
+
     def write(self, terms, const, like):
         """The operand ``sum(f * b for f, b in terms) + const``, written out: terms
         whose factors agree up to sign added first, each such group scaled once."""
@@ -364,9 +373,7 @@ class _Writer:
                 groups.append([f, [(1.0, b)]])
         total, flip = None, False           # the sum so far is -total where flip
         for f, members in groups:
-            members.sort(key=lambda m: -m[0])
-            if members[0][0] < 0:           # -b1 - b2: -(b1 + b2)
-                f, members = self.neg(f), [(-s, b) for s, b in members]
+            f, members = self.orient(f, members)
             acc = self.signed_sum(members, like)
             n = _number(f)
             if total is None:
@@ -509,11 +516,7 @@ def _fold_scales(eqns, outs, guards):
             rep[o.id] = (terms, const)
         elif not const and all(_sign(f, terms[0][0]) for f, _ in terms):
             # f (b1 +- b2 ...): the sum written once, its factor carried
-            f = terms[0][0]
-            members = sorted(((_sign(g, f), b) for g, b in terms), key=lambda m: -m[0])
-            if members[0][0] < 0:
-                f = Literal(-float(f.val))
-                members = [(-s, b) for s, b in members]
+            f, members = w.orient(terms[0][0], [(_sign(g, terms[0][0]), b) for g, b in terms])
             b = w.signed_sum(members, o)
             if _number(f) == 1:
                 subst[o.id] = b

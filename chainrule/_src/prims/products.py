@@ -41,13 +41,25 @@ class MatMul(Primitive):
         return f"{ops[0]} @ {ops[1]}"
 
     def simplify(self, ins, graph):
-        """``diag(d) @ y`` is ``d[:, None] * y`` and ``x @ diag(d)`` is ``x * d``: O(n^2),
-        not O(n^3). Under jit, jacrev and jacfwd of elementwise maps pull back or push
-        forward an identity basis scaled by a derivative: a product that is diagonal
+        """A batch of products with one matrix is one product (the batch folded into the
+        rows); ``diag(d) @ y`` is ``d[:, None] * y`` and ``x @ diag(d)`` is ``x * d``:
+        O(n^2), not O(n^3). Under jit, jacrev and jacfwd of elementwise maps pull back or
+        push forward an identity basis scaled by a derivative: a product that is diagonal
         whatever the inputs, which the staged program shows (:func:`_staged_diagonal`)."""
         from .elementwise import multiply_p
         x, y = ins
-        if len(x.shape) != 2 or len(y.shape) != 2:
+        xs, ys = x.shape, y.shape
+        if len(xs) >= 3 and 2 <= len(ys) <= len(xs) and not any(d != 1 for d in ys[:-2]):
+            # a batch of products with one matrix (vmap's per-example products): one
+            # (B n, k) @ (k, m) product, not B small ones
+            (n, k), m, dtype = xs[-2:], ys[-1], np.result_type(x.dtype, y.dtype)
+            rows = _size(xs[:-1])
+            x2 = graph.emit(reshape_p, [x], {"shape": (rows, k)}, (rows, k), x.dtype)
+            y2 = graph.emit(reshape_p, [y], {"shape": (k, m)}, (k, m), y.dtype)
+            xy = graph.emit(self, [x2, y2], {}, (rows, m), dtype)
+            return graph.emit(reshape_p, [xy], {"shape": xs[:-1] + (m,)}, xs[:-1] + (m,),
+                              dtype)
+        if len(xs) != 2 or len(ys) != 2:
             return None
         d = _staged_diagonal(x, graph)
         if d is not None:                       # diag(d) @ y: y's rows scaled

@@ -46,6 +46,17 @@ class Reshape(LinearUnary):
     def spell(self, ops, ins, *, shape):
         return f"{ops[0]}.reshape({shape!r})" if _is_array(ins[0]) else None
 
+    def simplify(self, ins, graph, *, shape):
+        # a reshape of a reshape is one reshape (of the same shape: none)
+        x = ins[0]
+        made = graph.producer(x)
+        if made is None or made[0] is not self:
+            return None
+        y = made[1][0]
+        if y.shape == tuple(shape):
+            return y
+        return graph.emit(self, [y], {"shape": tuple(shape)}, shape, x.dtype)
+
     def transpose(self, ct, x, *, shape):
         return reshape(ct, shape_of(x))
 
