@@ -184,9 +184,12 @@ class _Trial:
     def const(value):
         return Literal(value)
 
+    class Builds(Exception):
+        """A simplification that would build something (not tried)."""
+
     @staticmethod
     def emit(prim, ins, params, shape, dtype):
-        raise NotImplementedError("a trial simplification builds nothing")
+        raise _Trial.Builds
 
 
 def optimize(graph, reassociate=True):
@@ -487,7 +490,10 @@ def _fold_scales(eqns, outs, guards):
         new = [materialize(x) for x in new]     # what it could not take
         if scalars:                         # 2 * x is x, carrying the factor 2
             trial = [_ONE if i in scalars else x for i, x in enumerate(new)]
-            y = e.prim.simplify(trial, _Trial, **e.params)
+            try:
+                y = e.prim.simplify(trial, _Trial, **e.params)
+            except _Trial.Builds:
+                y = None
             if _stands_for(y, o):
                 for i in scalars:
                     s = new[i]

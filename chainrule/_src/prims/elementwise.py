@@ -119,7 +119,7 @@ class Unary(Primitive):
 
     prefix = None           # code generation: an operator (``_CODEGEN``), if any
 
-    def spell(self, ops, ins):
+    def spell(self, ops, ins, **params):
         return None if self.prefix is None else f"{self.prefix}{ops[0]}"
 
 
@@ -248,7 +248,7 @@ class Binary(Primitive):
     # code generation: the operator the table (``_CODEGEN``) gives, if any
     infix, scalar_infix, units = None, None, ()
 
-    def spell(self, ops, ins):
+    def spell(self, ops, ins, **params):
         if self.infix is None:
             return None
         if self.scalar_infix is not None and not (ins[0].shape or ins[1].shape) and \
@@ -256,7 +256,7 @@ class Binary(Primitive):
             return None         # Python's operator on two scalars would differ from NumPy
         return f"{ops[0]} {self.infix} {ops[1]}"
 
-    def simplify(self, ins, graph):
+    def simplify(self, ins, graph, **params):
         # ``units[i]``: the number operand i may be for the output to be the other one
         for i, unit in enumerate(self.units):
             if unit is not None and _number(ins[i]) == unit:
