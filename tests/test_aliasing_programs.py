@@ -6,8 +6,9 @@ For every program: the values of every array it made (reverse and forward mode, 
 tracing and compiled calls and, for a batch of inputs, ``vmap`` against a loop); the
 gradient of a weighted sum of them (``grad``, and ``jit(grad)``'s two calls), the tangent
 of every output (``jvp``) and the cotangent pulled back (``vjp``), each against finite
-differences along a random direction; for every tenth program a Hessian-vector product
-(forward over reverse) against differences of gradients.
+differences along a random direction; for every fifth program grad through checkpoint,
+jit(vmap) and vmap(vmap); for every tenth a Hessian-vector product (forward over reverse)
+against differences of gradients.
 ``PROGRAMS`` programs in ``CHUNKS`` chunks (a failure names the seed and prints the
 program).
 """
@@ -44,8 +45,11 @@ def check_program(seed, lazy=False):
     fd = [(a - b) / (2 * H) for a, b in zip(plus, minus)]
     fd_loss = sum(float(np.sum(w * d)) for w, d in zip(weights, fd))
 
+    def loss_of(outs):
+        return sum(cnp.sum(o * w) for o, w in zip(outs, weights))
+
     def loss(x):
-        return sum(cnp.sum(o * w) for o, w in zip(prog(x), weights))
+        return loss_of(prog(x))
 
     def fail(what, got, want):
         raise AssertionError(f"{what} differs for program {seed}:\n{p.source}\n"
@@ -76,6 +80,10 @@ def check_program(seed, lazy=False):
         gj = jgrad(x)
         if not np.allclose(gj, g, rtol=1e-9, atol=1e-12):
             fail(f"jit(grad) ({call} call)", gj, g)
+    if seed % 5 == 0:           # checkpoint re-runs the program in the backward pass
+        gc = cr.grad(lambda x: loss_of(cr.checkpoint(prog)(x)))(x)
+        if not np.allclose(gc, g, rtol=1e-9, atol=1e-12):
+            fail("grad(checkpoint)", gc, g)
     if seed % 10 == 0:          # second order: forward-over-reverse against differences
         _, hu = cr.jvp(cr.grad(loss), (x,), (u,))
         want = (cr.grad(loss)(x + H * u) - cr.grad(loss)(x - H * u)) / (2 * H)
@@ -101,10 +109,15 @@ def check_program(seed, lazy=False):
     except NotImplementedError as e:    # a documented refusal, never a wrong value
         assert "made by reshape or ravel under vmap" in str(e), e
         return "refused"
-    for k, b in enumerate(batched):
-        loop = np.stack([_outputs(prog, xi)[k] for xi in xs])
-        if not np.allclose(b, loop, rtol=1e-12, atol=1e-12):
-            fail(f"vmap value of {p.outputs[k]}", b, loop)
+    nested = {"vmap": batched}
+    if seed % 5 == 0:           # nested: each level's batch axis is its own
+        nested["jit(vmap)"] = cr.jit(cr.vmap(prog))(xs)
+        nested["vmap(vmap)"] = [o[0] for o in cr.vmap(cr.vmap(prog))(xs[None])]
+    for how, outs in nested.items():
+        for k, b in enumerate(outs):
+            loop = np.stack([_outputs(prog, xi)[k] for xi in xs])
+            if not np.allclose(b, loop, rtol=1e-12, atol=1e-12):
+                fail(f"{how} value of {p.outputs[k]}", b, loop)
 
 
 def generate_input(p):

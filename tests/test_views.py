@@ -388,3 +388,57 @@ def test_writing_a_complex_part_keeps_an_infinite_other_part():
     want = f(X4.copy())
     for got in (cr.vjp(f, X4)[0], cr.jvp(f, (X4,), (X4,))[0], cr.jit(f)(X4)):
         np.testing.assert_array_equal(got, want)
+
+
+def test_reshape_view_decisions_under_nested_vmap():
+    """Under vmap inside jit/jvp/vjp/grad/vmap, each level's batch axis is sliced off
+    before NumPy is asked whether a ravel copies (it was asked about the whole batch)."""
+    def f(x):
+        a = x * 1.0
+        r = np.ravel(a[::4])            # a copy in NumPy: the write does not reach a
+        r[0] = 100.0
+        return a
+    xs = np.arange(1.0, 25.0).reshape(3, 8)
+    loop = np.stack([f(x.copy()) for x in xs])
+    for got in (cr.vmap(f)(xs), cr.jit(cr.vmap(f))(xs), cr.vmap(cr.vmap(f))(xs[None])[0],
+                cr.jvp(cr.vmap(f), (xs,), (xs,))[0], cr.vjp(cr.vmap(f), xs)[0]):
+        np.testing.assert_array_equal(got, loop)
+    np.testing.assert_array_equal(cr.grad(lambda z: cnp.sum(cr.vmap(f)(z)))(xs),
+                                  np.ones_like(xs))
+    h = lambda x: cnp.sum((x * 1.0).reshape(3, 4) ** 2)
+    np.testing.assert_allclose(cr.jit(cr.vmap(h))(np.ones((3, 12))), 12.0)
+
+
+CHECKPOINTED = {
+    "writes into its argument": (lambda x: (x.__setitem__(0, 0.3), cnp.sum(x * x))[1], True),
+    "writes through a view of it": (lambda x: (x[1:].__imul__(2.0), cnp.sum(x * x))[1], True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CHECKPOINTED))
+def test_checkpoint_of_a_function_that_writes_into_its_argument(name):
+    f, _ = CHECKPOINTED[name]
+    g = fd_grad(lambda x: f(x.copy()), X4)
+    for grad in (cr.grad(cr.checkpoint(f)), cr.jit(cr.grad(cr.checkpoint(f)))):
+        np.testing.assert_allclose(grad(X4), g, rtol=1e-6, atol=1e-8)
+
+
+def test_writes_after_a_checkpointed_call_and_writes_the_caller_sees():
+    def after(x):
+        a = x * 1.0
+        c = cr.checkpoint(lambda t: t * 2.0)(a)
+        a[1] = 7.0                      # the re-run must see a as it was
+        return cnp.sum(a * a) + cnp.sum(c * c)
+
+    def seen(x):
+        a = x * 1.0
+
+        def g(t):
+            t += 1.0                    # the caller's a changes (NumPy semantics)
+            return t * 3.0
+        c = cr.checkpoint(g)(a)
+        return cnp.sum(a * a * x) + cnp.sum(c * c)
+    for f in (after, seen):
+        np.testing.assert_allclose(cr.grad(f)(X4), fd_grad(lambda x: f(x.copy()), X4),
+                                   rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(cr.jit(cr.grad(f))(X4), cr.grad(f)(X4), rtol=1e-12)

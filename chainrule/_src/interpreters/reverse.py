@@ -263,13 +263,27 @@ class ReverseTrace(Trace):
         (as PyTorch's checkpoint does); the generator is then put back, so the
         user's stream goes on as if nothing had been re-run."""
         rng = np.random.get_state()
+        # the arguments as they are now: ``fun``, or the caller later, may write into them
+        # (an in-place update re-points a tracer), and the re-run needs these values
+        frozen = [self._frozen(a) for a in args]
         outs, side = self.on_side_tape(fun, args)   # the forward's intermediates: dropped
+        # arguments ``fun`` wrote into are outputs too: their new values come from the
+        # dropped tape, so the re-run must hand their cotangents back as well
+        written = [i for i, (a, f) in enumerate(zip(args, frozen))
+                   if type(a) is ReverseTracer and a is not f and a.node != f.node]
+        ends = list(outs) + [args[i] for i in written]
         produced = {n for r in side for n in _out_nodes(r) if n is not None}
         out_nodes = [o.node if type(o) is ReverseTracer and o.node in produced else None
-                     for o in outs]
-        shapes = [ShapeDtype(shape_of(o), dtype_of(o)) for o in outs]   # for Zero.like
-        self.tape.append(Remat(fun, rng, list(args), shapes, out_nodes))
+                     for o in ends]
+        shapes = [ShapeDtype(shape_of(o), dtype_of(o)) for o in ends]   # for Zero.like
+        self.tape.append(Remat(fun, rng, frozen, written, shapes, out_nodes))
         return outs
+
+    def _frozen(self, a):
+        """A new tracer for ``a``'s current value and node (``a`` if this trace does not
+        own it), which later writes into ``a`` leave alone."""
+        return ReverseTracer(self, a.primal, a.node) if type(a) is ReverseTracer and \
+            a._trace is self else a
 
     def on_side_tape(self, fun, args):
         """Run ``fun(*args)`` with this trace current, recording on a fresh tape;
@@ -325,10 +339,11 @@ class Remat:
     ``rng``) and walks that tape with the same store, so values ``fun`` closes over get
     their cotangents. ``shapes`` gives the outputs' shapes and dtypes, ``out`` their
     nodes (None for an output that is an input or a constant)."""
-    __slots__ = ("fun", "rng", "args", "shapes", "out")
+    __slots__ = ("fun", "rng", "args", "written", "shapes", "out")
 
-    def __init__(self, fun, rng, args, shapes, out):
-        self.fun, self.rng, self.args, self.shapes, self.out = fun, rng, args, shapes, out
+    def __init__(self, fun, rng, args, written, shapes, out):
+        self.fun, self.rng, self.args, self.written = fun, rng, args, written
+        self.shapes, self.out = shapes, out
 
     def rewalk(self, trace, store):
         cts = [None if o is None else materialize(store.pop(o, None)) for o in self.out]
@@ -337,12 +352,14 @@ class Remat:
         cts = [Zero.like(s) if c is None else c for c, s in zip(cts, self.shapes)]
         now = np.random.get_state()
         np.random.set_state(self.rng)   # the numbers the forward run drew
+        args = [trace._frozen(a) for a in self.args]     # the re-run may write into them
         try:
-            outs, side = trace.on_side_tape(self.fun, self.args)
+            outs, side = trace.on_side_tape(self.fun, args)
         finally:
             np.random.set_state(now)
+        ends = list(outs) + [args[i] for i in self.written]
         seed(store, [o.node if type(o) is ReverseTracer and o._trace is trace else None
-                     for o in outs], cts)
+                     for o in ends], cts)
         trace.walk(side, store)
 
     def __repr__(self):

@@ -91,6 +91,17 @@ def _inner(fn, *args, **kwargs):
         _local.depth = saved
 
 
+def as_user(fn, *args, **kwargs):
+    """Run the user's ``fn`` from inside a chainrule function (vectorize's function, pad's
+    callable mode): its views and writes are the user's program, so they follow NumPy."""
+    saved = _local.depth
+    _local.depth = 0
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        _local.depth = saved
+
+
 def _numpy(fn, *args, **kwargs):
     """Run ``fn`` on plain arrays with no transformation current (NumPy itself)."""
     saved, _state.trace = _state.trace, None
@@ -147,26 +158,30 @@ def numpy_makes_view(a, step):
 
 
 def _layouts(x):
-    """Arrays with the memory layout of ``x``'s value: its concrete value (read without a
-    guard); under vmap, one example of the batch and a C-contiguous array (a batch need
-    not be laid out as NumPy lays out one example)."""
-    v = x
+    """Arrays with the memory layout of one example of ``x``'s value: its concrete value
+    (read without a guard); under vmap (at every level of nesting) one example of the
+    batch, and a C-contiguous array of that shape (a batch need not be laid out as NumPy
+    lays out one example)."""
+    v, bdims = x, []
     for _ in range(64):
         if type(v) is np.ndarray:
-            return [v]
+            break
         if hasattr(v, "primal"):                 # reverse, forward, staging tracers
             v = v.primal
-        elif hasattr(v, "bdim"):                 # vmap
-            if type(v.val) is not np.ndarray:
-                v = v.val
-                continue
-            one = v.val[(slice(None),) * v.bdim + (0,)]
-            return [one, np.empty(one.shape, one.dtype)]
+        elif hasattr(v, "bdim"):                 # vmap: its batch axis, sliced off below
+            bdims.append(v.bdim)
+            v = v.val
         elif hasattr(v, "value") and callable(v.value):      # deferred.Pending
             v = v.value()
         else:
             break
-    return [np.empty(shape_of(x), dtype_of(x))]
+    if type(v) is not np.ndarray:
+        return [np.empty(shape_of(x), dtype_of(x))]
+    if not bdims:
+        return [v]
+    for d in reversed(bdims):                    # the outermost batch axis first
+        v = v[(slice(None),) * d + (0,)]
+    return [v, np.empty(v.shape, v.dtype)]
 
 
 def register(kind, fn, args, kwargs, out):
