@@ -199,3 +199,15 @@ def test_sinc_second_derivative_at_zero():
            cr.grad(cr.grad(np.sinc, holomorphic=True), holomorphic=True)(0j)]
     np.testing.assert_allclose(got, want, rtol=1e-15)
     assert cr.grad(np.sinc)(0.0) == 0.0
+
+
+def test_a_row_with_two_removable_points():
+    """Several declared points are combined with logical_or (a name the rule once lacked)."""
+    import math
+    from chainrule._src.prims import elementwise as ew
+    sinc_pi = ew.RemovableUnary(
+        "sinc_twice", np.sinc, lambda x, a: (cnp.cos(math.pi * x) - a) / x,
+        ew.Removable({0.0: (1.0, 0.0, -math.pi ** 2 / 3), 2.0: (0.0, 0.5, -0.5)}))
+    assert cr.grad(lambda x: sinc_pi.bind(x))(0.0) == 0.0
+    assert cr.grad(lambda x: sinc_pi.bind(x))(2.0) == 0.5
+    assert cr.grad(cr.grad(lambda x: sinc_pi.bind(x)))(0.0) == -math.pi ** 2 / 3

@@ -59,18 +59,28 @@ def _check_flat_inputs(flat, args, nums, fname, holomorphic):
                 _check_diff_input(args[i], fname, holomorphic, i)
 
 
-def _check_diff_input(x, fname, holomorphic, argnum):
-    for leaf in tree_flatten(x)[0]:
+def _not_inexact(tree):
+    """The dtype of the first leaf of ``tree`` that is not float or complex, or None."""
+    for leaf in tree_flatten(tree)[0]:
         dt = dtype_of(leaf)
         if dt.kind not in "fc":
-            raise TypeError(
-                f"{fname} requires real- or complex-valued inputs (float or complex "
-                f"dtype), but argument {argnum} has dtype {dt}. Pass floats (e.g. 1.0 "
-                f"instead of 1, or x.astype(float)); chainrule does not support "
-                f"allow_int.")
-        if holomorphic and dt.kind != "c":
-            raise TypeError(f"{fname} with holomorphic=True requires complex inputs, but "
-                            f"argument {argnum} has dtype {dt}")
+            return dt
+    return None
+
+
+def _check_diff_input(x, fname, holomorphic, argnum):
+    dt = _not_inexact(x)
+    if dt is not None:
+        raise TypeError(
+            f"{fname} requires real- or complex-valued inputs (float or complex "
+            f"dtype), but argument {argnum} has dtype {dt}. Pass floats (e.g. 1.0 "
+            f"instead of 1, or x.astype(float)); chainrule does not support "
+            f"allow_int.")
+    if holomorphic:
+        for leaf in tree_flatten(x)[0]:
+            if dtype_of(leaf).kind != "c":
+                raise TypeError(f"{fname} with holomorphic=True requires complex inputs, "
+                                f"but argument {argnum} has dtype {dtype_of(leaf)}")
 
 
 def _split_aux(out, has_aux, fname):
@@ -428,14 +438,13 @@ def _jvp(fun, primals, tangents, has_aux, fname, lazy_outputs=False):
 def _check_has_tangents(primals, fname):
     """TypeError naming the first primal without a tangent space (integers, booleans)."""
     for i, x in enumerate(primals):
-        for leaf in tree_flatten(x)[0]:
-            dt = dtype_of(leaf)
-            if dt.kind not in "fc":
-                raise TypeError(
-                    f"{fname}: primal {i} has dtype {dt}; integer and boolean inputs have "
-                    f"no tangent (JAX would ask for a float0 tangent). Pass it as a float "
-                    f"(x.astype(float)), or close over it: {fname}(lambda x: f(x, n), "
-                    f"(x,), (t,))")
+        dt = _not_inexact(x)
+        if dt is not None:
+            raise TypeError(
+                f"{fname}: primal {i} has dtype {dt}; integer and boolean inputs have no "
+                f"tangent (JAX would ask for a float0 tangent). Pass it as a float "
+                f"(x.astype(float)), or close over it: {fname}(lambda x: f(x, n), "
+                f"(x,), (t,))")
 
 
 def linearize(fun, *primals):

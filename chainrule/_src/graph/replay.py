@@ -381,7 +381,8 @@ def _compile_and_run(key, pullback, cts, hint):
         compiled = _Never("a floating-point event while staging (constants are folded "
                           "then)")
     except Exception as e:          # noqa: BLE001 - the eager walk decides: see _failed
-        cache.update(key, lambda now: _Never(f"staging or compiling raised {e!r}"))
+        never = _Never(f"staging or compiling raised {e!r}")
+        cache.update(key, lambda now: never)
         return _failed(pullback, cts, "compiling a backward pass", e)
     except BaseException:           # (KeyboardInterrupt: let a later call compile)
         cache.update(key, lambda now: None if now is _COMPILING else now)

@@ -4,10 +4,6 @@ and ``real_if_close``.
 
 Every function calls NumPy itself outside transformations.
 """
-import builtins
-import functools
-import operator
-
 import numpy as np
 
 from ..core import Tracer, _state, shape_of, dtype_of, has_value
@@ -16,7 +12,7 @@ from ..prims import shape as sp
 from ..prims import elementwise as ew
 from . import aliasing
 from .basic import (asarray_like, astype, concatenate, normalize_axis, reshape, stack,
-                    concrete, _has_tracer)
+                    concrete)
 from .dispatch import numpy_function, traced_only, PUBLIC
 from .shape import traced_numpy, slice_axis
 
@@ -57,12 +53,7 @@ class vectorize:
             return self
         if _state.trace is None:
             return self._np(*args, **kwargs)
-        saved = aliasing._local.depth
-        aliasing._local.depth = saved + 1      # chainrule's own calls make no views
-        try:
-            return self._traced(*args, **kwargs)
-        finally:
-            aliasing._local.depth = saved
+        return aliasing._inner(self._traced, *args, **kwargs)   # its own calls: no views
 
     def _traced(self, *args, **kwargs):
         excluded = self.excluded
@@ -106,7 +97,7 @@ class vectorize:
         store = {}
 
         def each(*xs):
-            out = _as_user(func, *xs)
+            out = aliasing.as_user(func, *xs)
             store["tuple"] = isinstance(out, tuple)
             return list(out) if store["tuple"] else [out]
         try:
@@ -153,16 +144,6 @@ class vectorize:
         res = [np.empty(loop + tuple(sizes[d] for d in core), dtype=np.dtype(t))
                for core, t in zip(out_core, self.otypes)]
         return res[0] if len(res) == 1 else tuple(res)
-
-
-def _as_user(fn, *args):
-    """Call the user's function as the user's program (its views are NumPy's)."""
-    saved = aliasing._local.depth
-    aliasing._local.depth = 0
-    try:
-        return fn(*args)
-    finally:
-        aliasing._local.depth = saved
 
 
 def _core_sizes(sizes, shape, core):
@@ -303,4 +284,4 @@ def real_if_close(a, tol=100):
             "example outside vmap, or take cnp.real(a) explicitly")
     if not np.all(concrete(small)):
         return a
-    return _as_user(PUBLIC["numpy"]["real"], a)      # a.real: a view of ``a``
+    return aliasing.as_user(PUBLIC["numpy"]["real"], a)      # a.real: a view of ``a``

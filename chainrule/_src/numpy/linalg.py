@@ -25,7 +25,7 @@ import operator
 
 import numpy as np
 
-from ..core import Tracer, shape_of, dtype_of, has_value
+from ..core import shape_of, dtype_of, has_value
 from ..core import size_of as _size
 from ..prims import shape as sp
 from ..prims import elementwise as ew

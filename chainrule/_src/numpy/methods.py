@@ -13,7 +13,7 @@ import numpy as np
 
 from ..core import Tracer, _state, check_not_leaked, TracerConversionError
 from ..prims import elementwise as ew
-from ..prims.indexing import getitem_p, split_index, ARRAY
+from ..prims.indexing import getitem_p, split_index
 from ..prims.products import matmul_p
 from ..prims.shape import reshape as sp_reshape
 from .dispatch import HANDLED_FUNCTIONS, HANDLED_UFUNCS, traced_only, numpy_function

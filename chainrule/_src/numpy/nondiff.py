@@ -3,7 +3,6 @@ results, and array creation). Inside a transformation they run NumPy on the
 concrete values of their traced arguments; there is nothing to differentiate."""
 import numpy as np
 
-from ..core import Tracer
 from .dispatch import numpy_function
 from .basic import concrete
 

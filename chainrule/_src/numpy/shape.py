@@ -523,14 +523,12 @@ def _pad_callable(a, pairs, function, kwargs):
     padded = aliasing.copy_of(pad(a, pairs) if isinstance(a, Tracer) else
                               np.pad(a, pairs))
     moveaxis = PUBLIC["numpy"]["moveaxis"]
-    saved, aliasing._local.depth = aliasing._local.depth, 0
-    try:
+    def lines():                         # views of ``padded``, as the user's code makes
         for ax in range(len(shape_of(padded))):
             view = moveaxis(padded, ax, -1)
             for ind in np.ndindex(*shape_of(view)[:-1]):
                 function(view[ind + (Ellipsis,)], pairs[ax], ax, kwargs)
-    finally:
-        aliasing._local.depth = saved
+    aliasing.as_user(lines)
     return padded
 
 

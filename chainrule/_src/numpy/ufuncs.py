@@ -84,16 +84,6 @@ def _with_options(fn, name, inputs, args, kwargs):
     return aliasing.write_out(out, res)
 
 
-def _check(name, args, kwargs):
-    if args or any(v is not None for k, v in kwargs.items() if k != "where") or \
-            kwargs.get("where", True) is not True:
-        if kwargs.get("dtype") is not None and len(kwargs) == 1 and not args:
-            return
-        raise NotImplementedError(
-            f"chainrule.numpy.{name}: out=, where=, dtype= and positional out arguments "
-            "are not supported inside a transformation")
-
-
 UFUNCS = {}
 
 
@@ -129,7 +119,9 @@ def float_power(x, y, /, *args, **kwargs):
     """Differentiable ``numpy.float_power``: power computed in float64 (or complex128)."""
     if _state.trace is None:
         return np.float_power(x, y, *args, **kwargs)
-    _check("float_power", args, kwargs)
+    if args or kwargs:
+        return _with_options(float_power, "float_power", (x, y), args, kwargs)
+    x, y = asarray_like(x), asarray_like(y)
     from ..prims.shape import convert_element_type_p
     from ..core import dtype_of
     dt = np.result_type(dtype_of(x), dtype_of(y), np.float64)

@@ -48,7 +48,7 @@ from .shape import fit_cotangent, reduce_sum
 from .products import mT
 from .reductions import argmax_p, reduce_max_p
 from . import elementwise as ew
-from .linalg import (_StackPrimitive, _nbatch, _mm, _H, _conj, _real, _imag, _diag,
+from .linalg import (_StackPrimitive, _nbatch, _mm, _conj, _real, _imag, _diag,
                      _diag_embed, _row, _col, _gap_inverse, _significant, _nan_where,
                      _undetermined, _is_zero, _add, _TIED, inv_p)
 

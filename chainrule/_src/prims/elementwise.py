@@ -160,7 +160,7 @@ class RemovableUnary(Unary):
         at = [equal_p.bind(x, p) for p in r.limits]
         hit = at[0]
         for m in at[1:]:
-            hit = logical_or_p.bind(hit, m)
+            hit = PRIMS["logical_or"].bind(hit, m)
         d = self.deriv(select_p.bind(hit, r.safe, x),
                        select_p.bind(hit, self.impl(r.safe), ans))
         for m, (p, (_, d1, d2)) in zip(at, r.limits.items()):

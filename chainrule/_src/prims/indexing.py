@@ -11,7 +11,7 @@ import numpy as np
 from ..core import Primitive, NonDiffPrimitive, Zero, shape_of, dtype_of, instantiate
 from ..core import size_of as _size
 from ..interpreters.batching import axis_size, NoBatchRule
-from .shape import fit_cotangent, unbroadcast
+from .shape import fit_cotangent
 
 ARRAY = "<array>"     # placeholder for an integer index array in a spec
 
