@@ -56,3 +56,24 @@ def test_r_and_c_are_numpys_without_traced_items():
     np.testing.assert_array_equal(cnp.c_[np.ones(2), np.zeros(2)], np.c_[np.ones(2), np.zeros(2)])
     with pytest.raises(NotImplementedError, match="string directives"):
         cr.grad(lambda x: cnp.sum(cnp.r_["0,2", x, x]))(X)
+
+
+def test_lists_of_traced_values_as_the_values_of_writes():
+    """a[1:4] = [x[0], 2.0, x[5]] and the in-place functions take array_like values."""
+    x = np.arange(1.0, 7.0)
+
+    def f(x):
+        a = x * 1.0
+        a[1:4] = [x[0], 2.0, x[5]]
+        np.put(a, [0, 5], [x[1], x[2]])
+        b = x * 1.0
+        np.putmask(b, x > 3.5, [x[0], 1.0])
+        np.place(b, x < 1.5, [x[3]])
+        c = x[:3] * 1.0
+        np.copyto(c, [x[4], 1.0, x[0]])
+        return cnp.sum(a * a) + cnp.sum(b * b * x) + cnp.sum(c * x[:3])
+    h = 1e-6
+    fd = np.array([(f(x + h * e) - f(x - h * e)) / (2 * h) for e in np.eye(6)])
+    for g in (cr.grad(f)(x), cr.jit(cr.grad(f))(x)):
+        np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(cr.jit(f)(x), f(x.copy()), rtol=1e-14)

@@ -291,6 +291,9 @@ def write(target, idx, value, mode="set"):
     (``"add"``) or ``np.multiply.at`` (``"multiply"``), in place with NumPy's
     aliasing: the base of ``target`` is updated and every live view of it re-derived.
     ``idx`` None means the whole array."""
+    if type(value) in (list, tuple):             # a[1:3] = [x[0], 2.0]: an array_like
+        from .basic import asarray_like
+        value = asarray_like(value)
     if not isinstance(target, Tracer):
         if not isinstance(value, Tracer) and not _traced_index(idx):
             idx = Ellipsis if idx is None else idx       # plain arrays: NumPy itself

@@ -407,7 +407,8 @@ def _write_flat(a, pos, v):
     """``a.flat[pos] = v`` with ``v`` repeated to ``len(pos)`` as NumPy does."""
     if pos.size == 0:
         return None
-    v = sp_reshape(v, (-1,)) if isinstance(v, Tracer) else np.asarray(v).reshape(-1)
+    v = basic.asarray_like(v)
+    v = sp_reshape(v, (-1,)) if isinstance(v, Tracer) else v.reshape(-1)
     if v.shape[0] != pos.size:
         if v.shape[0] == 0:
             return None
@@ -422,8 +423,8 @@ def putmask(a, mask, values):
     """``a.flat[n] = values.flat[n % len(values)]`` where ``mask.flat[n]``, in place: a
     select, so a traced mask's values are never needed (vmap, jit)."""
     size = int(np.prod(a.shape, dtype=np.int64))
-    v = sp_reshape(values, (-1,)) if isinstance(values, Tracer) else \
-        np.asarray(values).reshape(-1)
+    v = basic.asarray_like(values)
+    v = sp_reshape(v, (-1,)) if isinstance(v, Tracer) else v.reshape(-1)
     if v.shape[0] == 0 or size == 0:
         return None
     if v.shape[0] != size:
@@ -452,7 +453,8 @@ def fill_diagonal(a, val, wrap=False):
 @numpy_function(np.copyto)
 def copyto(dst, src, casting="same_kind", where=True):
     """``dst[...] = src`` where ``where``: a traced ``dst`` is written in place."""
-    src_dtype = src.dtype if isinstance(src, Tracer) else np.result_type(src)
+    src = basic.asarray_like(src)
+    src_dtype = src.dtype
     if not np.can_cast(src_dtype, dst.dtype, casting):
         np.copyto(np.empty(0, dst.dtype), np.empty(0, src_dtype), casting=casting)  # its error
     if where is not True:
