@@ -216,16 +216,18 @@ def test_linearize_shares_jit_machinery():
 
 # ------------------------------------------------------------------ records, layers
 
-def test_the_tape_is_named_records():
+def test_the_tape_is_records_in_the_documented_order():
     trace = reverse.ReverseTrace(None)
     x = trace.new_input(np.linspace(0, 1, 3))
     with core.new_trace_context(trace):
         y = cnp.sum(cnp.sin(x) * 2.0)
-    assert all(type(r) is reverse.Record for r in trace.tape)
-    assert [r.prim.name for r in trace.tape] == ["sin", "multiply", "reduce_sum"]
-    mul = trace.tape[1]
-    assert mul.nodes == (trace.tape[0].out, None) and mul.args[1] == 2.0
-    assert trace.tape[2].out == y.node
+    assert reverse.RECORD == ("prim", "params", "nodes", "args", "res", "out")
+    recs = [dict(zip(reverse.RECORD, r)) for r in trace.tape]
+    assert all(type(r) is tuple and len(r) == 6 for r in trace.tape)
+    assert [r["prim"].name for r in recs] == ["sin", "multiply", "reduce_sum"]
+    assert recs[1]["nodes"] == (recs[0]["out"], None) and recs[1]["args"][1] == 2.0
+    assert recs[2]["out"] == y.node
+    assert trace.tape[1][reverse.NODES] == recs[1]["nodes"]
 
 
 def test_checkpoint_and_deferred_records_are_their_own_kinds(monkeypatch):

@@ -56,7 +56,7 @@ import numpy as np
 from .. import core
 from ..config import config
 from ..core import Zero, ShapeDtype, _state
-from ..interpreters.reverse import ReverseTrace, Record
+from ..interpreters.reverse import ReverseTrace, PRIM, PARAMS, NODES, ARGS, RES
 from ..interpreters.staging import stage_flat
 from .cache import CompileCache
 from .codegen import compile_graph, Retrace
@@ -141,8 +141,8 @@ class _Key:
         return h
 
 
-# (records are tuples: prim, params, nodes, args, res, out; a checkpoint's is not one)
-_prim, _params, _nodes = operator.itemgetter(0), operator.itemgetter(1), operator.itemgetter(2)
+# (records are tuples, reverse.RECORD; a checkpoint's is not one)
+_prim, _params, _nodes = (operator.itemgetter(i) for i in (PRIM, PARAMS, NODES))
 _shape, _dtype = operator.attrgetter("shape"), operator.attrgetter("dtype")
 _layout = operator.attrgetter("flags.c_contiguous")
 
@@ -170,7 +170,7 @@ def tape_key(tape, in_vals, out_nodes, cts, like=None):
     else:
         at = [(k, j) for k in compress(count(), map(operator.contains, nodes, repeat(None)))
               for j, n in enumerate(nodes[k]) if n is None]
-    consts = tuple([_const_code(tape[k][3][j]) for k, j in at])
+    consts = tuple([_const_code(tape[k][ARGS][j]) for k, j in at])
     return _Key((prims, tuple(map(_params, tape)), nodes, consts, ins, seeds), at)
 
 
@@ -401,26 +401,25 @@ def _compile(pullback, cts):
     tape, out_nodes, in_nodes = pullback.trace.tape, pullback.out_nodes, pullback.in_nodes
     # what the code reads, and where it finds it in a tape ``t`` and the seeds ``s``
     values, exprs = [], []
-    for k, rec in enumerate(tape):
-        for j, (n, a) in enumerate(zip(rec.nodes, rec.args)):
+    for k, (prim, _, nodes, args, res, _) in enumerate(tape):
+        for j, (n, a) in enumerate(zip(nodes, args)):
             if _read(n, a):
                 if type(a) is ShapeDtype:   # a large argument was not kept
                     return _Never("a large argument whose value the tape does not keep")
                 if type(a) is np.ndarray and not a.flags.c_contiguous:
                     return _Never("a value that is not C-contiguous")
                 values.append(a)
-                exprs.append(f"t[{k}].args[{j}]")
-        res = rec.res
+                exprs.append(f"t[{k}][{ARGS}][{j}]")     # (the record's args)
         if res is not None:
-            outs = res if rec.prim.multiple_results else [res]
+            outs = res if prim.multiple_results else [res]
             if any(type(r) is np.ndarray and not r.flags.c_contiguous for r in outs):
                 return _Never("a value that is not C-contiguous")
-            if rec.prim.multiple_results:
+            if prim.multiple_results:
                 values.extend(res)
-                exprs.extend(f"t[{k}].res[{m}]" for m in range(len(res)))
+                exprs.extend(f"t[{k}][{RES}][{m}]" for m in range(len(res)))
             else:
                 values.append(res)
-                exprs.append(f"t[{k}].res")
+                exprs.append(f"t[{k}][{RES}]")
     for i, (n, c) in enumerate(zip(out_nodes, cts)):
         if n is not None and c is not None and type(c) is not Zero and not _unit_seed(c):
             values.append(c)
@@ -430,12 +429,11 @@ def _compile(pullback, cts):
     def replay(*vals):
         it = iter(vals)
         staged = []
-        for rec in tape:
-            args = [next(it) if _read(n, a) else a for n, a in zip(rec.nodes, rec.args)]
-            res = rec.res
+        for prim, params, nodes, args, res, out in tape:
+            args = [next(it) if _read(n, a) else a for n, a in zip(nodes, args)]
             if res is not None:
-                res = [next(it) for _ in res] if rec.prim.multiple_results else next(it)
-            staged.append(Record(rec.prim, rec.params, rec.nodes, args, res, rec.out))
+                res = [next(it) for _ in res] if prim.multiple_results else next(it)
+            staged.append((prim, params, nodes, args, res, out))
         fresh = ReverseTrace(None)              # a trace walking the staged tape
         fresh.tape = staged
         result = fresh.backward(out_nodes, [

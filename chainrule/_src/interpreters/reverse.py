@@ -1,10 +1,11 @@
 """Reverse mode: a trace that records a tape while the forward pass runs (vjp).
 
 The tape is a list of records in the order the primitives ran, which is a topological
-order: a :class:`Record` per primitive application (``prim``, ``params``, the
-argument ``nodes``, the ``args`` and ``res`` its rule reads, the ``out`` node or
-nodes), a :class:`Deferred` record where a deferred value must be computed first, and
-a :class:`Remat` record per checkpointed call. The backward pass walks it once from
+order: a record per primitive application, the tuple ``(prim, params, nodes, args,
+res, out)`` (:data:`RECORD`: the primitive, its parameters, the argument nodes, the
+``args`` and ``res`` its rule reads, the ``out`` node or nodes; readers unpack it into
+those names), a :class:`Deferred` record where a deferred value must be computed
+first, and a :class:`Remat` record per checkpointed call. The backward pass walks it once from
 the end, handing each record's output cotangent to the primitive's ``vjp`` rule.
 Rules are written with chainrule's own operations and run with whatever trace is
 current when the backward pass runs, so the backward pass can be differentiated again
@@ -27,7 +28,6 @@ from .forward import JVPTrace
 from .deferred import Pending, force, forced, deferred_shape, large, shapes_only
 
 import numpy as np
-from operator import itemgetter as _itemgetter
 
 from .. import core
 
@@ -128,8 +128,8 @@ class ReverseTrace(Trace):
                         if type(p) is _ndarray and p.size >= limit:
                             primals = shapes_only(primals, limit)
                             break
-                self.tape.append(_record(Record, (prim, params, nodes, primals,
-                                                  ans if prim.vjp_uses_ans else None, out)))
+                self.tape.append((prim, params, nodes, primals,
+                                  ans if prim.vjp_uses_ans else None, out))
                 return ReverseTracer(self, ans, out)
         if self.defers and prim.defer is not None:
             how = deferred_shape(prim, primals, nodes, params)
@@ -172,8 +172,8 @@ class ReverseTrace(Trace):
             record_site(self, out_nodes)
         if not prim.vjp_uses_args and type(ans) is not float:
             primals = shapes_only(primals, core.LAZY_SIZE)   # large arguments can be freed
-        self.tape.append(_record(Record, (prim, params, nodes, primals,
-                                          res if prim.vjp_uses_ans else None, out_nodes)))
+        self.tape.append((prim, params, nodes, primals,
+                          res if prim.vjp_uses_ans else None, out_nodes))
         return outs
 
     def _defer(self, prim, primals, nodes, params, shape, depth):
@@ -184,10 +184,9 @@ class ReverseTrace(Trace):
             primals = shapes_only(primals)
         # a rule that reads a Pending (its output, or arguments deferred before) has
         # them computed first
-        kind = Deferred if prim.vjp_uses_ans or (prim.vjp_uses_args and depth > 1) \
-            else Record
-        self.tape.append(kind(prim, params, nodes, primals,
-                              pending if prim.vjp_uses_ans else None, out))
+        rec = (prim, params, nodes, primals, pending if prim.vjp_uses_ans else None, out)
+        self.tape.append(Deferred(rec) if prim.vjp_uses_ans or
+                         (prim.vjp_uses_args and depth > 1) else rec)
         return ReverseTracer(self, pending, out)
 
     def backward(self, out_nodes, cts, in_nodes, consume=False):
@@ -208,20 +207,19 @@ class ReverseTrace(Trace):
             if kind is Remat:
                 rec.rewalk(self, store)
                 continue
-            prim, out = rec.prim, rec.out
+            prim, params, nodes, args, res, out = rec
             if prim.multiple_results:
                 ct = [None if o is None else materialize(pop(o, None)) for o in out]
                 if all(c is None for c in ct):
                     continue
                 ct = [Zero.like(a) if c is None else c
-                      for c, a in zip(ct, res_outputs(prim, rec.res))]
+                      for c, a in zip(ct, res_outputs(prim, res))]
             else:
                 ct = pop(out, None)
                 if ct is None:
                     continue
             if consume:
                 tape[i] = None
-            nodes, args, res = rec.nodes, rec.args, rec.res
             if kind is Deferred:
                 args, res = forced(prim, args, res, nodes)
             try:
@@ -231,7 +229,7 @@ class ReverseTrace(Trace):
                         ct = ct.value()
                     else:
                         lazy, ct = ct, ct.base
-                in_cts = prim.vjp(ct, res, args, nodes, **rec.params)
+                in_cts = prim.vjp(ct, res, args, nodes, **params)
                 if lazy is not None:
                     # rules are linear in the cotangent: they ran on the base; scale their
                     # results (lazily; a base passed through keeps the same Scaled)
@@ -297,39 +295,17 @@ class ReverseTrace(Trace):
         return outs, side
 
 
-class Record(tuple):
-    """One primitive application on the tape: ``out = prim(*args, **params)``.
-
-    ``nodes[i]`` is the node of argument ``i`` (None for a constant); ``args`` what the
-    rule reads of them (the values, or :class:`~..core.ShapeDtype` where it reads only
-    shapes); ``res`` the output the rule reads (None where it reads none; what ``fwd``
-    kept for a primitive with ``fwd``); ``out`` the output's node, or a list of nodes
-    for a primitive with several results (None for one that carries no derivative).
-
-    A tuple read by name (the fields are C-level item getters); the trace makes one per
-    primitive with ``_record(Record, (prim, params, nodes, args, res, out))``, which
-    runs no Python code."""
-    __slots__ = ()
-    prim = property(_itemgetter(0))
-    params = property(_itemgetter(1))
-    nodes = property(_itemgetter(2))
-    args = property(_itemgetter(3))
-    res = property(_itemgetter(4))
-    out = property(_itemgetter(5))
-
-    def __new__(cls, prim, params, nodes, args, res, out):
-        return _record(cls, (prim, params, nodes, args, res, out))
-
-    def __repr__(self):
-        return f"{type(self).__name__}({self.prim}, nodes={self.nodes}, out={self.out})"
+# A record is a plain tuple in this order (a tuple literal costs a third of a named
+# type's construction, ~40 ns against ~140 ns, once per primitive of every
+# differentiated call); code that reads records unpacks them into these names.
+RECORD = ("prim", "params", "nodes", "args", "res", "out")
+PRIM, PARAMS, NODES, ARGS, RES, OUT = range(6)
 
 
-_record = tuple.__new__
-
-
-class Deferred(Record):
-    """A deferred primitive whose rule reads its output or arguments, some of them
-    :class:`~.deferred.Pending`: the walk computes them before running the rule."""
+class Deferred(tuple):
+    """A record (:data:`RECORD`) of a deferred primitive whose rule reads its output or
+    arguments, some of them :class:`~.deferred.Pending`: the walk computes them before
+    running the rule."""
     __slots__ = ()
 
 
@@ -368,7 +344,7 @@ class Remat:
 
 def _out_nodes(rec):
     """The output nodes of a record, as a list."""
-    out = rec.out
+    out = rec.out if type(rec) is Remat else rec[OUT]
     return out if type(out) is list else [out]
 
 
