@@ -173,3 +173,21 @@ def test_float64_default():
     assert np.asarray(g).dtype == np.float64
     J = cr.jacfwd(lambda x: cnp.stack([x, x]))(1.0)
     assert J.dtype == np.float64
+
+
+def test_scipy_functions_that_convert_their_arguments_are_named():
+    """SciPy's non-ufunc functions call np.asarray, which no dispatch reaches: the error
+    names the SciPy function and chainrule's counterpart (or says there is none)."""
+    import pytest
+    import scipy.linalg
+    import scipy.special
+    import chainrule as cr
+    with pytest.raises(cr.TracerConversionError,
+                       match=r"scipy\.linalg\.expm was called on a traced value.*"
+                             r"chainrule\.scipy\.linalg\.expm instead"):
+        cr.grad(lambda a: scipy.linalg.expm(a).sum())(np.eye(2))
+    with pytest.raises(cr.TracerConversionError,
+                       match=r"chainrule\.scipy\.special\.logsumexp instead"):
+        cr.grad(lambda a: scipy.special.logsumexp(a))(np.ones(3))
+    with pytest.raises(cr.TracerConversionError, match=r"^a traced value"):
+        cr.grad(lambda a: np.asarray(a).sum())(np.ones(3))

@@ -449,3 +449,23 @@ def test_cost_rules_are_positive_integers():
     for prim, args, params in cases:
         c = prim.cost(args, prim.impl(*args, **params), **params)
         assert isinstance(c, (int, np.integer)) and c > 0, prim
+
+
+def test_cho_solve_of_a_stack_of_factors_and_one_vector():
+    """SciPy solves each factor of a stack against the same vector b (shape (n,)): the
+    result is (batch, n), and its derivatives match finite differences."""
+    import scipy.linalg as sl
+    import chainrule as cr
+    import chainrule.scipy as csp
+    from chainrule.test_util import check_grads
+    rng = np.random.default_rng(7)
+    m = rng.standard_normal((2, 3, 3))
+    a = m @ np.swapaxes(m, -1, -2) + 3 * np.eye(3)
+    b = rng.standard_normal(3)
+    for lower in (False, True):
+        want = sl.cho_solve(sl.cho_factor(a, lower=lower), b)
+        got = cr.jit(lambda a, b: csp.linalg.cho_solve(csp.linalg.cho_factor(a, lower=lower), b))(a, b)
+        assert got.shape == (2, 3)
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+        check_grads(lambda a, b: csp.linalg.cho_solve(csp.linalg.cho_factor(a, lower=lower), b),
+                    (a, b), order=2)

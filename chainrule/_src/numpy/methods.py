@@ -109,8 +109,36 @@ _CONVERT_MSG = (
 def _to_array(self, dtype=None, copy=None):
     if _state.trace is None:
         check_not_leaked(self)
-    raise TracerConversionError(_CONVERT_MSG.format(
+    raise TracerConversionError(_foreign_caller() + _CONVERT_MSG.format(
         what="NumPy array (np.asarray, np.array or assignment into an ndarray)"))
+
+
+def _foreign_caller():
+    """Name the SciPy function that converted a traced value (SciPy's non-ufunc
+    functions call np.asarray, which no dispatch protocol reaches) and its chainrule
+    counterpart; '' when the conversion did not happen inside SciPy."""
+    import sys
+    frame, outer = sys._getframe(2), None
+    while frame is not None:
+        mod = frame.f_globals.get("__name__", "")
+        if mod == "scipy" or mod.startswith("scipy."):
+            outer = frame
+        elif outer is not None:
+            break
+        frame = frame.f_back
+    if outer is None:
+        return ""
+    parts = outer.f_globals["__name__"].split(".")
+    public = parts[:2] if len(parts) > 1 and not parts[1].startswith("_") else parts[:1]
+    name = ".".join(public + [outer.f_code.co_name])
+    from .dispatch import PUBLIC
+    from ..scipy import api  # noqa: F401  (an error path: registers chainrule.scipy)
+    if outer.f_code.co_name in PUBLIC.get(".".join(public), {}):
+        return (f"{name} was called on a traced value: SciPy converts it with "
+                f"np.asarray, which chainrule cannot intercept. Call chainrule.{name} "
+                "instead (same signature). ")
+    return (f"{name} was called on a traced value: SciPy converts it with np.asarray, "
+            f"and chainrule has no differentiable {name}. ")
 
 
 def _to_float(self):

@@ -89,11 +89,17 @@ def cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
 @numpy_function(sl.cho_solve, module=MODULE)
 def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
     c, lower = c_and_lower
+    b = as_inexact(b)
+    vector = len(shape_of(b)) == 1     # (a column: a stack of factors gives a stack of y)
+    if vector:
+        b = reshape(b, shape_of(b) + (1,))
     if lower:      # A = L L^T: L y = b, L^T x = y
         y = solve_triangular(c, b, trans=0, lower=True)
-        return solve_triangular(c, y, trans=1, lower=True)
-    y = solve_triangular(c, b, trans=1, lower=False)      # A = U^T U
-    return solve_triangular(c, y, trans=0, lower=False)
+        x = solve_triangular(c, y, trans=1, lower=True)
+    else:          # A = U^T U
+        y = solve_triangular(c, b, trans=1, lower=False)
+        x = solve_triangular(c, y, trans=0, lower=False)
+    return reshape(x, shape_of(x)[:-1]) if vector else x
 
 
 @numpy_function(sl.expm, module=MODULE)
