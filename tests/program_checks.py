@@ -20,7 +20,10 @@ def check(p, x, lazy=False, namespace=None, repeat=False):
     ``x``. ``lazy``: only the eager reverse and forward modes (with the size thresholds
     of pending factors and deferred evaluation at 1, so that every value takes those
     paths). ``repeat``: also call the gradient function three more times (a recurring
-    tape's backward pass runs compiled from the second call)."""
+    tape's backward pass runs compiled from the second call), and call the compiled
+    functions (jit's, the replayed backward pass) at another input, against NumPy's
+    values and the eager walk there: compiled code must be right for any input (its
+    guards decide when it no longer applies)."""
     seed = p.seed
     prog = p.function(namespace)
     rng = np.random.default_rng(seed + 1)
@@ -67,6 +70,28 @@ def check(p, x, lazy=False, namespace=None, repeat=False):
     jitted = cr.jit(prog)
     close_values("jit value (tracing call)", [np.asarray(o) for o in jitted(x.copy())])
     close_values("jit value (compiled call)", [np.asarray(o) for o in jitted(x.copy())])
+    x2 = x + 0.3 * rng.standard_normal(x.shape)
+    try:
+        ref2 = _outputs(prog, x2)
+    except (IndexError, ValueError):    # (a boolean mask's count made the program invalid)
+        ref2 = None
+    if repeat and ref2 is not None:
+        got2 = [np.asarray(o) for o in jitted(x2.copy())]
+        for k, (a, b) in enumerate(zip(got2, ref2)):
+            if np.shape(a) != np.shape(b) or not np.allclose(a, b, rtol=1e-10, atol=1e-12,
+                                                             equal_nan=True):
+                fail(f"jit value at another input: output {p.outputs[k]}", a, b)
+        # (a boolean-mask read changes shapes: the weights no longer fit)
+        if [np.shape(o) for o in ref2] == [np.shape(o) for o in ref]:
+            with np.errstate(all="ignore"):
+                replayed = grad_fn(x2)
+                cr.config.update("replay_backward", False)
+                try:
+                    walked = cr.grad(loss)(x2)
+                finally:
+                    cr.config.update("replay_backward", True)
+            if not np.allclose(replayed, walked, rtol=1e-9, atol=1e-12, equal_nan=True):
+                fail("replayed backward pass at another input", replayed, walked)
     jgrad = cr.jit(cr.grad(loss))
     for call in ("tracing", "compiled"):
         gj = jgrad(x)

@@ -25,7 +25,8 @@ CHUNKS = 40
 
 def check_program(seed, lazy=False):
     p = generate(seed)
-    check(p, generate_input(p), lazy=lazy)
+    # every fourth: repeated gradient calls and compiled code at another input too
+    check(p, generate_input(p), lazy=lazy, repeat=seed % 4 == 0)
 
 
 def generate_input(p):
