@@ -10,6 +10,7 @@ from ..core import Primitive, NonDiffPrimitive, instantiate, shape_of, dtype_of
 from ..interpreters.batching import axis_size
 from ..interpreters.reverse import vjp_flat
 from ..tree_util import tree_flatten, tree_unflatten
+from .shape import moveaxis, vmap_flat, reduce_sum
 
 
 def _zeros_like(x):
@@ -18,7 +19,6 @@ def _zeros_like(x):
 
 def _front(args, dims):
     """Batched arguments with the batch axis first; (values, in_dims, size)."""
-    from .shape import moveaxis
     size = axis_size(args, dims)
     vals = [a if d is None else moveaxis(a, d, 0) for a, d in zip(args, dims)]
     return vals, [None if d is None else 0 for d in dims], size
@@ -49,7 +49,6 @@ class CustomJVPCall(Primitive):
         return back(ct)
 
     def batch(self, args, dims, *, fun, jvp_rule):
-        from .shape import vmap_flat
         vals, in_dims, size = _front(args, dims)
         n = len(vals)
 
@@ -87,8 +86,6 @@ class CustomVJPCall(Primitive):
         return list(cts)
 
     def batch(self, args, dims, *, fun, fwd_fn, bwd_fn):
-        from .shape import vmap_flat
-        from .shape import reduce_sum
         vals, in_dims, size = _front(args, dims)
         store = {}
 

@@ -30,7 +30,8 @@ import numpy as np
 
 from ..core import (Primitive, NonDiffPrimitive, Zero, shape_of, dtype_of, instantiate,
                     size_of, Scaled, scaled, materialize)
-from .shape import fit_cotangent, broadcast_to
+from .shape import (fit_cotangent, broadcast_to, moveaxis, reshape,
+                    real_p, imag_p, conj_p)
 
 
 def _size(x):
@@ -289,7 +290,6 @@ def _ufunc(name, impl):
 
 def _lead_batch(x, d, nd):
     """Move batch axis ``d`` of ``x`` to the front, padding to ``nd`` + 1 dimensions."""
-    from .shape import moveaxis, reshape
     if d is None:
         return x                            # broadcasting aligns it behind the batch axis
     x = moveaxis(x, d, 0)
@@ -299,12 +299,13 @@ def _lead_batch(x, d, nd):
 
 
 def _inner(a, b):
-    """sum(a * b) over all elements, as one dot product (a and b of equal shape)."""
-    from .products import matmul_p
+    """sum(a * b) over all elements, as one dot product (a and b of equal shape). The
+    product is the ``@`` operator, as derivative expressions are written with operators:
+    NumPy's on arrays, chainrule's matmul on traced values (products.py sits above this
+    module and imports it)."""
     if len(shape_of(a)) != 1:
-        from .shape import reshape
         a, b = reshape(a, (-1,)), reshape(b, (-1,))
-    return matmul_p.bind(a, b)
+    return a @ b
 
 
 class Linear(Binary):
@@ -600,39 +601,6 @@ class Abs(Primitive):
     flops = 1
 
 
-class ComplexPart(Primitive):
-    """real, imag, conj: R-linear maps with JAX's transpose conventions."""
-
-    def __init__(self, name, impl, transpose):
-        super().__init__(name)
-        self.impl = impl
-        self.transpose = transpose
-
-    def jvp(self, primals, tangents):
-        (x,), (t,) = primals, tangents
-        ans = self.bind(x)
-        return ans, (Zero.like(ans) if type(t) is Zero else self.bind(t))
-
-    def vjp(self, ct, ans, args, needs):
-        return [self.transpose(ct, args[0])]
-
-    batch = Unary.batch
-    cost = Unary.cost
-    flops = 1
-
-
-def _real_t(ct, x):
-    return ct if dtype_of(x).kind != "c" else ct + 0j * ct
-
-
-def _imag_t(ct, x):
-    return 0.0 * ct if dtype_of(x).kind != "c" else -1j * ct
-
-
-def _conj_t(ct, x):
-    return conj(ct)
-
-
 class Angle(Primitive):
     """np.angle: for complex z = x + iy, d angle = (x dy - y dx) / |z|^2."""
 
@@ -693,9 +661,7 @@ for name in _NONDIFF:
     PRIMS[name] = NonDiffElementwise(name, _NONDIFF_OPS.get(name, getattr(np, name)))
 PRIMS["select"] = select_p = Select("select")
 PRIMS["absolute"] = abs_p = Abs("absolute")
-PRIMS["real"] = real_p = ComplexPart("real", np.real, _real_t)
-PRIMS["imag"] = imag_p = ComplexPart("imag", np.imag, _imag_t)
-PRIMS["conjugate"] = conj_p = ComplexPart("conjugate", np.conjugate, _conj_t)
+PRIMS["real"], PRIMS["imag"], PRIMS["conjugate"] = real_p, imag_p, conj_p   # prims/shape.py
 PRIMS["angle"] = angle_p = Angle("angle")
 
 globals().update({f"{k}_p": v for k, v in PRIMS.items()})

@@ -11,7 +11,8 @@ import numpy as np
 from ..core import Primitive, NonDiffPrimitive, Zero, shape_of, dtype_of, instantiate
 from ..core import size_of as _size
 from ..interpreters.batching import axis_size, NoBatchRule
-from .shape import fit_cotangent
+from .shape import fit_cotangent, moveaxis, reshape, bdim_to_front, broadcast_to
+from .elementwise import equal_p, select_p, logical_and_p
 
 ARRAY = "<array>"     # placeholder for an integer index array in a spec
 
@@ -100,7 +101,6 @@ def _prefix_advanced(spec):
 def _batched_arrays(arrays, dims, size):
     """Index arrays with their batch axis first, unbatched ones broadcastable; plus
     the iota array that selects each example, shaped to broadcast against them."""
-    from .shape import moveaxis, reshape
     nd = max(len(shape_of(a)) - (d is not None) for a, d in zip(arrays, dims))
     out = []
     for a, d in zip(arrays, dims):
@@ -169,7 +169,6 @@ class GetItem(Primitive):
         return [fit_cotangent(ct_x, x)] + [None] * len(arrays)
 
     def batch(self, args, dims, *, spec):
-        from .shape import moveaxis
         x, *arrays = args
         dx, *dis = dims
         if all(d is None for d in dis):
@@ -213,8 +212,6 @@ class ScatterAdd(Primitive):
             [None] * len(arrays)
 
     def batch(self, args, dims, *, spec, shape, dtype):
-        from .shape import moveaxis
-        from .shape import bdim_to_front
         ct, *arrays = args
         dc, *dis = dims
         size = axis_size(args, dims)
@@ -297,8 +294,6 @@ class Scatter(Primitive):
         return [ct_x, ct_v] + [None] * len(arrays)
 
     def batch(self, args, dims, *, spec, mode):
-        from .shape import moveaxis, reshape
-        from .shape import bdim_to_front
         x, v, *arrays = args
         dx, dv, *dis = dims
         size = axis_size(args, dims)
@@ -338,7 +333,6 @@ def _last_write_mask(x, spec, arrays):
         target = shape_of(probe)
     pos = np.arange(_size(target), dtype=np.float64).reshape(target)
     owner = scatter_p.bind(np.full(shape_of(x), -1.0), pos, *arrays, spec=spec, mode="set")
-    from .elementwise import equal_p, select_p
     return select_p.bind(equal_p.bind(getitem_p.bind(owner, *arrays, spec=spec), pos),
                          1.0, 0.0)
 
@@ -356,8 +350,6 @@ def _other_factors(x, v, spec, arrays):
     chainrule operations, so they differentiate again and batch (with traced index
     arrays, batched under vmap, the runs are found with traced comparisons and the
     scans take log2(len(v)) steps)."""
-    from .elementwise import equal_p, select_p, logical_and_p
-    from .shape import broadcast_to, reshape
     xs = getitem_p.bind(x, *arrays, spec=spec)
     target = shape_of(xs)
     n = _size(target)
@@ -410,7 +402,6 @@ class ArgSort(NonDiffPrimitive):
         return np.argsort(x, axis=axis)
 
     def batch(self, args, dims, *, axis):
-        from .shape import moveaxis
         return self.bind(moveaxis(args[0], dims[0], 0), axis=axis + 1), 0
 
     def cost(self, args, ans, *, axis):
@@ -443,12 +434,10 @@ class Permute(Primitive):
         return ans, self.bind(t, perm, axis=axis, inverse=inverse)
 
     def vjp(self, ct, ans, args, needs, *, axis, inverse):
-        from .shape import fit_cotangent
         ct_x = self.bind(ct, args[1], axis=axis, inverse=not inverse)
         return [fit_cotangent(ct_x, args[0]), None]
 
     def batch(self, args, dims, *, axis, inverse):
-        from .shape import bdim_to_front
         size = axis_size(args, dims)
         x, perm = (bdim_to_front(a, d, size) for a, d in zip(args, dims))
         return self.bind(x, perm, axis=axis + 1, inverse=inverse), 0

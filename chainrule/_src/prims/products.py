@@ -12,8 +12,9 @@ import numpy as np
 
 from ..core import Primitive, Zero, shape_of, dtype_of, scaled
 from ..core import size_of as _size
-from .shape import (reshape, transpose, fit_cotangent, broadcast_to,
-                    transpose_p, reshape_p)
+from .shape import (reshape, transpose, moveaxis, fit_cotangent, broadcast_to,
+                    transpose_p, reshape_p, real_p)
+from .elementwise import multiply_p
 
 
 
@@ -46,7 +47,6 @@ class MatMul(Primitive):
         O(n^2), not O(n^3). Under jit, jacrev and jacfwd of elementwise maps pull back or
         push forward an identity basis scaled by a derivative: a product that is diagonal
         whatever the inputs, which the staged program shows (:func:`_staged_diagonal`)."""
-        from .elementwise import multiply_p
         x, y = ins
         xs, ys = x.shape, y.shape
         if len(xs) >= 3 and 2 <= len(ys) <= len(xs) and not any(d != 1 for d in ys[:-2]):
@@ -126,7 +126,6 @@ class MatMul(Primitive):
         return [ct_x, ct_y]
 
     def batch(self, args, dims):
-        from .shape import moveaxis
         x, y = args
         dx, dy = dims
         xs, ys = shape_of(x), shape_of(y)
@@ -209,7 +208,6 @@ def _staged_diagonal(x, graph):
     whatever the program's inputs, else None: a constant diagonal matrix, or one times
     a vector or a scalar (elementwise: still diagonal). ``graph`` is code generation's
     (core.Primitive.simplify). Only from n = 16 on, where the scaling beats a product."""
-    from .elementwise import multiply_p
     n = x.shape[0]
     if x.shape != (n, n) or n < 16:
         return None
@@ -240,7 +238,6 @@ def _constant_diagonal(x, graph):
 
 def _fix_kind(ct, x):
     if dtype_of(ct).kind == "c" and dtype_of(x).kind != "c":
-        from .elementwise import real_p
         return real_p.bind(ct)
     return ct
 
@@ -277,7 +274,6 @@ class Einsum(Primitive):
         return result
 
     def batch(self, args, dims, *, subscripts):
-        from .shape import moveaxis
         ins, out = subscripts.split("->")
         ins = ins.split(",")
         used = set(subscripts)

@@ -9,8 +9,13 @@ import numpy as np
 
 from ..core import Primitive, NonDiffPrimitive, Tracer, Zero, shape_of, dtype_of, has_value
 from ..core import size_of as _size
-from .shape import reshape, broadcast_to, reduce_sum, LinearUnary, kept_shape, spell_reduction
+from ..interpreters.forward import jvp_flat
+from ..interpreters.reverse import vjp_flat
+from .shape import (reshape, broadcast_to, reduce_sum, moveaxis, transpose, LinearUnary,
+                    kept_shape, spell_reduction, convert_element_type_p)
 from . import elementwise as ew
+from .indexing import getitem_p
+from .structure import concatenate_p
 
 
 
@@ -62,7 +67,6 @@ class ReduceExtremum(Primitive):
         return [_keep(ct, x, axis, keepdims) * w]     # w has x's shape
 
     def batch(self, args, dims, *, axis, keepdims):
-        from .shape import moveaxis
         x = moveaxis(args[0], dims[0], 0)
         return self.bind(x, axis=tuple(a + 1 for a in axis), keepdims=keepdims), 0
 
@@ -81,7 +85,6 @@ def _slice_spec(axis, start, stop, step=None):
 
 
 def _flip(x, axis):
-    from .indexing import getitem_p
     return getitem_p.bind(x, spec=_slice_spec(axis, None, None, -1))
 
 
@@ -93,8 +96,6 @@ def cumprod_scan(x, axis, reverse=False, exclusive=False):
     (no ``ans / x``). ``exclusive``: the product of the elements strictly before
     (``reverse``: strictly after) each position, 1 at the first one.
     """
-    from .indexing import getitem_p
-    from .structure import concatenate_p
     if reverse:
         return _flip(cumprod_scan(_flip(x, axis), axis, False, exclusive), axis)
     s = shape_of(x)
@@ -122,7 +123,6 @@ def no_zeros(x):
     derivative of a product. Under jit this reads the value through a guard; under
     vmap (a batched value has no single answer) it is False, and rules take the
     zero-safe path, which gives the same numbers."""
-    from .shape import convert_element_type_p
     if not isinstance(x, Tracer):
         return not np.any(np.equal(x, 0))
     if not has_value(x):
@@ -134,7 +134,6 @@ def no_zeros(x):
 def _prod_others(x, axis, ans=None, keepdims=False):
     """prod over ``axis`` of x with each element left out (the derivative of prod):
     ``ans / x`` when x has no zeros, else prefix times suffix products."""
-    from .shape import transpose
     if ans is not None and no_zeros(x):
         return _keep(ans, x, axis, keepdims) / x
     nd = len(shape_of(x))
@@ -191,7 +190,6 @@ class Cumsum(LinearUnary):
         return self.bind(ct, axis=axis, reverse=not reverse)
 
     def batch(self, args, dims, *, axis, reverse):
-        from .shape import moveaxis
         x = moveaxis(args[0], dims[0], 0)
         return self.bind(x, axis=axis + 1, reverse=reverse), 0
 
@@ -212,7 +210,6 @@ class Cumprod(Primitive):
         return np.cumprod(x, axis)
 
     def jvp(self, primals, tangents, *, axis):
-        from ..interpreters.forward import jvp_flat
         (x,), (t,) = primals, tangents
         ans = self.bind(x, axis=axis)
         if type(t) is Zero:
@@ -223,7 +220,6 @@ class Cumprod(Primitive):
         return ans, t_ans
 
     def vjp(self, ct, ans, args, needs, *, axis):
-        from ..interpreters.reverse import vjp_flat
         x = args[0]
         if no_zeros(x):
             return [cumsum_p.bind(ct * ans, axis=axis, reverse=True) / x]
@@ -231,7 +227,6 @@ class Cumprod(Primitive):
         return back([ct])
 
     def batch(self, args, dims, *, axis):
-        from .shape import moveaxis
         return self.bind(moveaxis(args[0], dims[0], 0), axis=axis + 1), 0
 
     def cost(self, args, ans, **params):
@@ -252,7 +247,6 @@ class ArgExtremum(NonDiffPrimitive):
         return self.np_fn(x, axis=axis, keepdims=keepdims)
 
     def batch(self, args, dims, *, axis, keepdims):
-        from .shape import moveaxis, reshape
         x = moveaxis(args[0], dims[0], 0)
         if axis is None:
             s = shape_of(x)

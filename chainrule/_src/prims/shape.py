@@ -1,10 +1,11 @@
-"""Shape primitives that every other family leans on: reshape, broadcast_to,
-transpose, reduce_sum, convert_element_type, and the helper ``unbroadcast`` that
-sums a cotangent back to an argument's shape (done once, here, for every
-broadcasting rule).
+"""The linear primitives that every other family leans on: reshape, broadcast_to,
+transpose, reduce_sum, moveaxis, convert_element_type, copy, complex and the complex
+parts real/imag/conj, and the helper ``unbroadcast`` that sums a cotangent back to an
+argument's shape (done once, here, for every broadcasting rule).
 
 All of these are linear: jvp applies the primitive to the tangent, vjp is the
-transpose.
+transpose. This is the lowest module of prims/: it imports no other (every other
+family imports it), so the imports inside prims/ point one way.
 """
 import numpy as np
 
@@ -243,6 +244,43 @@ class Complex(Primitive):
         return 0
 
 
+class ComplexPart(Primitive):
+    """real, imag, conj: R-linear maps with JAX's transpose conventions. Elementwise
+    (``elementwise.PRIMS`` lists them with the ufuncs), defined here because the
+    cotangent rules of every family take the real part (:func:`fit_cotangent`)."""
+
+    def __init__(self, name, impl, transpose):
+        super().__init__(name)
+        self.impl = impl
+        self.transpose = transpose
+
+    def jvp(self, primals, tangents):
+        (x,), (t,) = primals, tangents
+        ans = self.bind(x)
+        return ans, (Zero.like(ans) if type(t) is Zero else self.bind(t))
+
+    def vjp(self, ct, ans, args, needs):
+        return [self.transpose(ct, args[0])]
+
+    def batch(self, args, dims):
+        return self.bind(args[0]), dims[0]
+
+    def cost(self, args, ans):
+        return _size(shape_of(ans))
+
+
+def _real_t(ct, x):
+    return ct if dtype_of(x).kind != "c" else ct + 0j * ct
+
+
+def _imag_t(ct, x):
+    return 0.0 * ct if dtype_of(x).kind != "c" else -1j * ct
+
+
+def _conj_t(ct, x):
+    return conj_p.bind(ct)
+
+
 copy_p = Copy("copy")
 complex_p = Complex("complex")
 broadcast_to_p = BroadcastTo("broadcast_to")
@@ -250,6 +288,9 @@ transpose_p = Transpose("transpose")
 reduce_sum_p = ReduceSum("reduce_sum")
 moveaxis_p = MoveAxis("moveaxis")
 convert_element_type_p = ConvertElementType("convert_element_type")
+real_p = ComplexPart("real", np.real, _real_t)
+imag_p = ComplexPart("imag", np.imag, _imag_t)
+conj_p = ComplexPart("conjugate", np.conjugate, _conj_t)
 
 
 # ----------------------------------------------------------- helpers used by rules
@@ -283,7 +324,6 @@ def reduce_sum(x, axis, keepdims=False):
 
 
 def real(x):
-    from .elementwise import real_p
     return real_p.bind(x)
 
 

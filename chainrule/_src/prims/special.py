@@ -22,6 +22,7 @@ from ..core import size_of as _size
 from .elementwise import Unary, Binary, NonDiffElementwise, select_p, _safe, PRIMS as EW
 from .shape import (reshape, reduce_sum, broadcast_to, moveaxis, fit_cotangent, kept_shape,
                     batch_to_front)
+from .reductions import reduce_max_p
 
 _SQRT_PI = math.sqrt(math.pi)
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
@@ -227,7 +228,6 @@ class Softmax(Primitive):
         return sps.softmax(x, axis=None if len(axis) == np.ndim(x) else axis)
 
     def _p(self, x, ans, axis):
-        from .reductions import reduce_max_p
         dead = reduce_max_p.bind(x, axis=axis, keepdims=True) == -np.inf
         return _where(dead, 0.0, ans)
 

@@ -9,6 +9,7 @@ from ..core import Primitive, NonDiffPrimitive, Zero, shape_of, instantiate
 from ..core import size_of as _size
 from ..interpreters.batching import axis_size
 from .indexing import getitem_p
+from .shape import moveaxis, broadcast_to
 
 
 
@@ -37,7 +38,6 @@ class Concatenate(Primitive):
         return out
 
     def batch(self, args, dims, *, axis):
-        from .shape import moveaxis, broadcast_to
         size = axis_size(args, dims)
         moved = []
         for a, d in zip(args, dims):
