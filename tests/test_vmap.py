@@ -201,8 +201,8 @@ def test_per_example_gradients_of_logistic_regression():
 
 
 def test_dense_layer_jacobians_take_the_diagonal_shortcut_and_stay_exact():
-    # n >= 64: the pulled-back (jacrev) and pushed-forward (jacfwd) identity bases reach
-    # the matrix product still diagonal and are applied as scalings
+    # the pulled-back (jacrev) and pushed-forward (jacfwd) identity bases reach the
+    # matrix product scaled by tanh's derivative and are applied as scalings
     n = 80
     W = rng.standard_normal((n, n)) / np.sqrt(n)
     x = rng.standard_normal(n)
@@ -222,3 +222,68 @@ def test_dense_layer_jacobians_take_the_diagonal_shortcut_and_stay_exact():
     M = rng.standard_normal((n, n))
     np.testing.assert_allclose(cr.jacrev(lambda x: M @ f(x))(x), M @ J, rtol=1e-10,
                                atol=1e-12)
+
+
+def _matmuls(monkeypatch, fun, *args):
+    """How many matrix products an eager run of ``fun`` computes, and how many the
+    program ``make_graph`` stages holds (with the largest one's FLOPs)."""
+    from chainrule._src.prims.products import MatMul, matmul_p
+    calls = []
+    impl = MatMul.impl
+    monkeypatch.setattr(MatMul, "impl", lambda self, x, y: calls.append(1) or impl(self, x, y))
+    value = fun(*args)
+    monkeypatch.setattr(MatMul, "impl", impl)
+    eqns = [e for e in cr.make_graph(fun)(*args).eqns if e.prim is matmul_p]
+    return value, len(calls), len(eqns)
+
+
+def test_jacobian_bases_are_known_by_structure_so_eager_and_staged_agree(monkeypatch):
+    # jacfwd/jacrev hand vmap their identity basis as such (basis=); a product with it
+    # once an elementwise derivative scales it is a scaling, decided from that structure
+    # alone: the eager run and the staged program (what make_graph counts) do the same
+    # products, at every size
+    r = np.random.default_rng(41)
+    n = 7
+    W, M = r.standard_normal((n, n)), r.standard_normal((n, 3))
+    v, x = r.standard_normal(n), r.standard_normal(n)
+    d = 1 - np.tanh(x) ** 2
+    t = np.tanh(W @ x)
+    cases = [   # (jacobian, closed form, products left: the primal ones)
+        (cr.jacrev(lambda x: cnp.tanh(W @ x)), (1 - t ** 2)[:, None] * W, 1),
+        (cr.jacrev(lambda x: 2.0 * cnp.tanh(W @ x)), 2 * (1 - t ** 2)[:, None] * W, 1),
+        (cr.jacfwd(lambda x: cnp.tanh(W @ x)), (1 - t ** 2)[:, None] * W, 2),  # W I
+        (cr.jacfwd(lambda x: W @ cnp.tanh(x)), W * d, 1),
+        (cr.jacfwd(lambda x: v @ cnp.tanh(x)), v * d, 1),
+        (cr.jacfwd(lambda x: cnp.tanh(x) @ v), v * d, 1),
+        (cr.jacfwd(lambda x: cnp.tanh(x) @ M), (d[:, None] * M).T, 1),
+        (cr.jacrev(lambda x: cnp.tanh(x) @ M), (d[:, None] * M).T, 2),        # I M.T
+    ]
+    for jac, want, products in cases:
+        got, eager, staged = _matmuls(monkeypatch, jac, x)
+        np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-15)
+        assert eager == staged == products
+    # the basis itself takes the product (the textbook's count of jacrev: I W)
+    assert cr.make_graph(cr.jacrev(lambda x: W @ x))(x).flops() == \
+        (2 * n * n - n) + (2 * n * n * n - n * n)
+
+
+def test_jacobian_bases_stay_exact_under_nesting_and_complex_numbers():
+    r = np.random.default_rng(42)
+    n = 6
+    W, xs = r.standard_normal((n, n)), r.standard_normal((4, n))
+    f = lambda x: cnp.tanh(W @ x)                                   # noqa: E731
+    want = np.stack([(1 - np.tanh(W @ x) ** 2)[:, None] * W for x in xs])
+    np.testing.assert_allclose(cr.vmap(cr.jacrev(f))(xs), want, rtol=1e-13)
+    np.testing.assert_allclose(cr.vmap(cr.jacfwd(f))(xs), want, rtol=1e-13)
+    np.testing.assert_allclose(cr.jit(cr.jacrev(f))(xs[0]), want[0], rtol=1e-13)
+    Wc = W + 1j * r.standard_normal((n, n))
+    z = xs[0] + 0.5j
+    tz = np.tanh(Wc @ z)
+    for jac in (cr.jacrev, cr.jacfwd):
+        got = jac(lambda z: cnp.tanh(Wc @ z), holomorphic=True)(z)
+        np.testing.assert_allclose(got, (1 - tz ** 2)[:, None] * Wc, rtol=1e-12)
+    # a Hessian: jacfwd of jacrev, the inner basis scaled by a traced derivative
+    g = lambda x: cnp.sum(cnp.sin(W @ x))                           # noqa: E731
+    s = np.sin(W @ xs[1])
+    np.testing.assert_allclose(cr.hessian(g)(xs[1]), -W.T @ (s[:, None] * W), rtol=1e-12,
+                               atol=1e-13)

@@ -501,7 +501,8 @@ def hvp(fun, primals, tangents):
 # ------------------------------------------------------------------ Jacobians
 
 def _basis(flat):
-    """Rows of the identity, split into one pytree leaf-list per basis vector."""
+    """Rows of the identity, split into one pytree leaf-list per basis vector. A single
+    vector leaf's basis is the identity matrix itself (``_identity``)."""
     sizes = [size_of(shape_of(x)) for x in flat]
     n = sum(sizes)
     dtype = np.result_type(*[dtype_of(x) for x in flat]) if flat else np.float64
@@ -512,6 +513,12 @@ def _basis(flat):
                    .astype(dtype_of(x), copy=False))
         start += s
     return out, n
+
+
+def _identity(flat):
+    """The positions of ``_basis(flat)`` that are an identity matrix (vmap's ``basis``:
+    rules may use its known structure, ``Primitive.batch_diagonal``)."""
+    return (0,) if len(flat) == 1 and len(shape_of(flat[0])) == 1 else ()
 
 
 def _jac_tree(blocks, out_tree, in_tree, single):
@@ -543,7 +550,8 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
             outs, t_outs = jvp_flat(flat_fun, flat, list(ts))
             primal_out["outs"] = outs
             return [_zeros_like(o) if type(t) is Zero else t for o, t in zip(outs, t_outs)]
-        cols = vmap_flat(push, basis, [0] * len(basis), n)     # each (n,) + out.shape
+        cols = vmap_flat(push, basis, [0] * len(basis), n,     # each (n,) + out.shape
+                         basis=_identity(flat))
         outs = primal_out["outs"]      # (only their shapes are used)
         blocks = []
         for o, stacked in zip(outs, cols):
@@ -590,7 +598,8 @@ def _jacrev_from(outs, backward, single, flat, in_tree, store, has_aux, holomorp
 
     def pull(*cts):     # one vjp; vmap pulls the whole output basis back at once
         return _fill(backward(list(cts)), flat)
-    rows = vmap_flat(pull, basis, [0] * len(basis), m)      # each (m,) + in.shape
+    rows = vmap_flat(pull, basis, [0] * len(basis), m,      # each (m,) + in.shape
+                     basis=_identity(outs))
     from .numpy.basic import reshape
     blocks = []
     start = 0

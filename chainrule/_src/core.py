@@ -91,6 +91,13 @@ class Primitive:
         arguments whose ``needs[i]`` is true must be computed.
     ``batch(args, dims, **params) -> (ans, dim)``
         vmap: ``dims[i]`` is the batch axis of ``args[i]`` or ``None``.
+    ``batch_diagonal(args, dims, diags, **params) -> (ans, dim, diag) or None``
+        Optional (None: ``batch`` runs). vmap over the one-hot basis that jacfwd and
+        jacrev push forward or pull back: ``diags[i]`` is None or, for a batched
+        argument known to be that basis scaled by the product of some unbatched
+        factors, the tuple of those factors (``interpreters/batching.py``). The rule
+        returns the output's factors (or None) with it, or None for ``batch`` to run.
+        What it does depends on this structure only, never on data or on the trace.
     ``cost(args, ans, **params) -> flops``
         Floating point operations of one application.
 
@@ -179,6 +186,7 @@ class Primitive:
     defer = None
     scaled_tangents = False
     jvp_with_ans = None
+    batch_diagonal = None
     # code generation (see above)
     ufunc = None
     fresh = False

@@ -19,12 +19,18 @@ from ..core import (Trace, Tracer, Primitive, _state, shape_of, dtype_of,
 
 
 class BatchTracer(Tracer):
-    __slots__ = ("val", "bdim")
+    """A batched value: ``val`` with its batch axis at ``bdim``. ``diag`` is None, or a
+    tuple of unbatched factors of shape () or (n,) when the value is the one-hot basis
+    of jacfwd/jacrev (per-example shape (n,), batch size n) scaled by their product
+    ``d``: example ``i`` is ``d[i] * e_i`` and ``val`` is ``diag(d)``. Rules see it in
+    ``Primitive.batch_diagonal`` (the empty tuple: the basis itself)."""
+    __slots__ = ("val", "bdim", "diag")
 
-    def __init__(self, trace, val, bdim):
+    def __init__(self, trace, val, bdim, diag=None):
         self._trace = trace
         self.val = val
         self.bdim = bdim
+        self.diag = diag
 
     @property
     def shape(self):
@@ -74,12 +80,15 @@ class BatchTrace(Trace):
         self.axis_size = axis_size
 
     def process(self, prim, args, params):
-        vals, dims, found = [], [], False
-        for a in args:
+        vals, dims, found, diags = [], [], False, None
+        for i, a in enumerate(args):
             if type(a) is BatchTracer and a._trace is self:
                 vals.append(a.val)
                 dims.append(a.bdim)
                 found = True
+                if a.diag is not None and prim.batch_diagonal is not None:
+                    diags = diags or [None] * len(args)
+                    diags[i] = a.diag
             else:
                 vals.append(a)
                 dims.append(None)
@@ -88,6 +97,11 @@ class BatchTrace(Trace):
         saved = _state.trace
         _state.trace = self.parent
         try:
+            if diags is not None:
+                out = prim.batch_diagonal(vals, dims, diags, **params)
+                if out is not None:                 # (one output)
+                    ans, out_dim, diag = out
+                    return ans if out_dim is None else BatchTracer(self, ans, out_dim, diag)
             try:
                 if type(prim).batch is Primitive.batch:
                     raise NoBatchRule(prim.name)
@@ -124,13 +138,16 @@ def loop_batch(prim, args, dims, params, size):
     return np.stack(results), 0
 
 
-def batch_flat(fun, args, in_dims, axis_size):
+def batch_flat(fun, args, in_dims, axis_size, basis=()):
     """Run ``fun(*args)`` with ``args[i]`` batched along ``in_dims[i]`` (None: not
     batched). Returns one ``(value, batch_axis)`` pair per output, ``batch_axis`` None
     for an output that does not depend on a batched input (``shape.move_batch_axis``
-    puts the axis where the caller wants it)."""
+    puts the axis where the caller wants it). ``basis``: the positions of arguments
+    that are the identity matrix, the one-hot basis of a vector (jacfwd, jacrev; see
+    :class:`BatchTracer`'s ``diag``)."""
     trace = BatchTrace(_state.trace, axis_size)
-    ins = [a if d is None else BatchTracer(trace, a, d) for a, d in zip(args, in_dims)]
+    ins = [a if d is None else BatchTracer(trace, a, d, () if i in basis else None)
+           for i, (a, d) in enumerate(zip(args, in_dims))]
     with new_trace_context(trace):
         outs = fun(*ins)
     return [(o.val, o.bdim) if type(o) is BatchTracer and o._trace is trace else (o, None)

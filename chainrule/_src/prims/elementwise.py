@@ -358,6 +358,18 @@ class Multiply(Binary):
             return (ct_s, ct_a) if s is x else (ct_a, ct_s)
         return Binary.vjp(self, ct, ans, args, needs)
 
+    def batch_diagonal(self, args, dims, diags):
+        """The one-hot basis scaled by ``d`` times an unbatched factor of shape () or
+        (n,) (an elementwise derivative, in jacrev's and jacfwd's passes) is the basis
+        scaled by ``d`` and that factor: the product is computed as ``batch`` does, and
+        the factor is recorded with it (``MatMul.batch_diagonal`` uses them)."""
+        for i in (0, 1):
+            if diags[i] is not None and dims[1 - i] is None and \
+                    shape_of(args[1 - i]) in ((), shape_of(args[i])[:1]):
+                ans, out_dim = self.batch(args, dims)
+                return ans, out_dim, diags[i] + (args[1 - i],)
+        return None
+
 
 class NonDiffElementwise(NonDiffPrimitive):
     """Elementwise with zero derivative (comparisons, floor, sign, ...)."""

@@ -135,9 +135,6 @@ class MatMul(Primitive):
             x = moveaxis(x, dx, 0)
             xs = shape_of(x)
             if len(xs) == 2:
-                d = _diagonal_of(x)
-                if d is not None:           # a pulled-back identity basis: a scaling
-                    return reshape(d, (xs[0], 1)) * y, 0
                 return self.bind(x, y), 0
             out = self.bind(reshape(x, (xs[0] * xs[1], xs[2])), y)
             return reshape(out, (xs[0], xs[1], ys[1])), 0
@@ -145,9 +142,6 @@ class MatMul(Primitive):
             y = moveaxis(y, dy, 0)
             ys = shape_of(y)
             if len(ys) == 2:                        # (m, k) @ (B, k).T -> (m, B)
-                d = _diagonal_of(y)
-                if d is not None:           # a pushed-forward identity basis: a scaling
-                    return x * reshape(d, (1, ys[0])), 1
                 return self.bind(x, transpose(y, (1, 0))), 1
             yk = reshape(transpose(y, (1, 0, 2)), (ys[1], ys[0] * ys[2]))
             return reshape(self.bind(x, yk), (xs[0], ys[0], ys[2])), 1
@@ -170,37 +164,35 @@ class MatMul(Primitive):
             out = reshape(out, s[:-1])
         return out, 0
 
+    def batch_diagonal(self, args, dims, diags):
+        """A product with the one-hot basis scaled by ``d`` (jacrev pulls the identity
+        back through an elementwise map, jacfwd pushes it forward: its derivative is the
+        factor) is a scaling, ``diag(d) @ y = d[:, None] * y`` and ``x @ diag(d) = x * d``:
+        O(n^2), not O(n^3). The basis itself (no factor yet) takes the product, as the
+        textbook counts jacfwd and jacrev (C(B(A I)) and ((I C)B)A)."""
+        (x, y), (dx, dy) = args, dims
+        if diags[0] and dy is None and len(shape_of(y)) in (1, 2):
+            d = _product(diags[0])              # example i: d[i] * y[i]
+            if len(shape_of(y)) == 2 and shape_of(d):
+                d = reshape(d, (shape_of(d)[0], 1))
+            return multiply_p.bind(d, y), 0, None
+        if diags[1] and dx is None and len(shape_of(x)) in (1, 2):
+            # example j: x[..., j] * d[j], stacked along x's last axis
+            return multiply_p.bind(x, _product(diags[1])), len(shape_of(x)) - 1, None
+        return None
+
     def cost(self, args, ans):
         xs = shape_of(args[0])
         k = xs[-1] if xs else 1
         return _size(shape_of(ans)) * (2 * k - 1)
 
 
-def _staging():
-    """True under make_graph/jit: the staged program keeps the general product, so FLOP
-    counts compare the algorithms (jacfwd against jacrev) as the textbook has them."""
-    from ..core import _state
-    from ..interpreters.staging import StagingTrace
-    t = _state.trace
-    while t is not None:
-        if type(t) is StagingTrace:
-            return True
-        t = t.parent
-    return False
-
-
-def _diagonal_of(x):
-    """The diagonal of ``x`` if ``x`` is a concrete, square, diagonal matrix of at least
-    64 x 64, else None. Jacobians push (jacfwd) or pull (jacrev) the identity basis
-    through a batched product; scaled by an elementwise derivative it stays diagonal,
-    and ``diag(d) @ W`` is ``d[:, None] * W``: O(n^2) instead of O(n^3). The check is one
-    pass over x."""
-    if type(x) is not np.ndarray or x.ndim != 2 or x.shape[0] != x.shape[1] or \
-            x.shape[0] < 64 or _staging():
-        return None
-    n = x.shape[0]
-    off = x.reshape(-1)[1:].reshape(n - 1, n + 1)[:, :n]     # the off-diagonal entries
-    return None if off.any() else np.diagonal(x).copy()
+def _product(factors):
+    """The product of the factors of a scaled basis (shapes () and (n,))."""
+    d = factors[0]
+    for f in factors[1:]:
+        d = multiply_p.bind(d, f)
+    return d
 
 
 def _staged_diagonal(x, graph):

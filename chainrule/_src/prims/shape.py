@@ -335,12 +335,13 @@ def bdim_to_front(x, d, size):
     return moveaxis(x, d, 0)
 
 
-def vmap_flat(fun, args, in_dims, axis_size, out_dims=None):
+def vmap_flat(fun, args, in_dims, axis_size, out_dims=None, basis=()):
     """Run ``fun(*args)`` with ``args[i]`` batched along ``in_dims[i]`` (None: not
-    batched; the driver is ``batching.batch_flat``). Returns the flat outputs with their
-    batch axes at ``out_dims`` (default 0, or a callable giving them after the run);
-    outputs that do not depend on a batched input are broadcast along the batch."""
-    outs = batch_flat(fun, args, in_dims, axis_size)
+    batched; the driver is ``batching.batch_flat``, which takes ``basis``). Returns the
+    flat outputs with their batch axes at ``out_dims`` (default 0, or a callable giving
+    them after the run); outputs that do not depend on a batched input are broadcast
+    along the batch."""
+    outs = batch_flat(fun, args, in_dims, axis_size, basis)
     if out_dims is None:
         out_dims = [0] * len(outs)
     elif callable(out_dims):
