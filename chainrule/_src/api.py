@@ -15,6 +15,7 @@ from .interpreters.reverse import vjp_flat
 from .interpreters.deferred import force
 from .interpreters.forward import jvp_flat
 from .prims.shape import vmap_flat
+from .numpy.basic import reshape, moveaxis
 from .tree_util import broadcast_prefix
 from .graph import replay
 from .graph.jit import Staged
@@ -600,7 +601,6 @@ def _jacrev_from(outs, backward, single, flat, in_tree, store, has_aux, holomorp
         return _fill(backward(list(cts)), flat)
     rows = vmap_flat(pull, basis, [0] * len(basis), m,      # each (m,) + in.shape
                      basis=_identity(outs))
-    from .numpy.basic import reshape
     blocks = []
     start = 0
     for o in outs:
@@ -613,7 +613,6 @@ def _jacrev_from(outs, backward, single, flat, in_tree, store, has_aux, holomorp
 
 def _to_front_last(part, in_shape, out_shape):
     """(prod(in_shape),) + out_shape  ->  out_shape + in_shape."""
-    from .numpy.basic import reshape, moveaxis
     nin = len(in_shape)
     part = reshape(part, in_shape + out_shape)
     nout = len(out_shape)

@@ -11,7 +11,7 @@ import sys
 
 import numpy as np
 
-from ..core import Trace, _state
+from ..core import Trace, _state, Zero, Tracer, materialize
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -28,7 +28,6 @@ def user_site():
 
 
 def _has_nan(x):
-    from ..core import Zero, Tracer, materialize
     if isinstance(x, (list, tuple)):
         return any(_has_nan(a) for a in x)
     if isinstance(x, Zero) or x is None:

@@ -15,6 +15,7 @@ from ..prims import shape as sp
 from ..prims import elementwise as ew
 from ..prims.products import matmul_p, einsum_p
 from ..prims.reductions import reduce_max_p, reduce_min_p
+from ..prims.structure import concatenate_p
 from .dispatch import numpy_function, no_kwargs
 
 
@@ -319,7 +320,6 @@ def squeeze(a, axis=None):
 
 @numpy_function(np.concatenate)
 def concatenate(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
-    from ..prims.structure import concatenate_p
     no_kwargs("concatenate", out=out)
     arrays = [asarray_like(a) for a in arrays]
     if axis is None:

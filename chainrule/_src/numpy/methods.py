@@ -16,7 +16,7 @@ from ..prims import elementwise as ew
 from ..prims.indexing import getitem_p, split_index
 from ..prims.products import matmul_p
 from ..prims.shape import reshape as sp_reshape
-from .dispatch import HANDLED_FUNCTIONS, HANDLED_UFUNCS, traced_only, numpy_function
+from .dispatch import HANDLED_FUNCTIONS, HANDLED_UFUNCS, PUBLIC, traced_only, numpy_function
 from . import basic, aliasing
 from .aliasing import update
 from .ufuncs import UFUNCS
@@ -245,7 +245,6 @@ Tracer.__array_function__ = _array_function
 
 
 def _namespace():
-    from .dispatch import PUBLIC
     return PUBLIC["numpy"]
 
 

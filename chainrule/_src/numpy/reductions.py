@@ -11,6 +11,7 @@ equal elements.
 Every function calls NumPy itself when none of its arguments is traced.
 """
 import builtins
+import warnings
 
 import numpy as np
 
@@ -663,7 +664,6 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     ax = [slice_axis(a, len(shape_of(a)) - 1, i, i + 1)[..., 0] for i in range(na)]
     bx = [slice_axis(b, len(shape_of(b)) - 1, i, i + 1)[..., 0] for i in range(nb)]
     if na == 2 and nb == 2:
-        import warnings
         warnings.warn("Arrays of 2-dimensional vectors are deprecated. Use arrays of "
                       "3-dimensional vectors instead. (deprecated in NumPy 2.0)",
                       DeprecationWarning, stacklevel=3)

@@ -20,7 +20,9 @@ from ..core import Tracer, shape_of, dtype_of
 from ..prims import shape as sp
 from ..prims import elementwise as ew
 from ..prims.indexing import getitem_p, scatter_add_p, ARRAY
-from .dispatch import numpy_function, no_kwargs
+from ..prims.products import matmul_p
+from .dispatch import numpy_function, no_kwargs, PUBLIC
+from . import aliasing
 from .basic import (normalize_axis, asarray_like, concatenate, reshape, transpose, ravel,
                     astype, array, _has_tracer, concrete)
 
@@ -455,7 +457,6 @@ def _pad_slices(a, ax, n, b, e, mode, odd):
 
 def _matvec(m, x):
     """x @ m.T over the last axis of x (m is a constant matrix)."""
-    from ..prims.products import matmul_p
     return matmul_p.bind(x, np.ascontiguousarray(m.T))
 
 
@@ -491,7 +492,6 @@ def _pad_ramp(a, pairs, end_values):
 
 def _pad_stat(a, pairs, mode, stat_length):
     """NumPy's statistic modes, axis by axis (later axes see earlier axes' pads)."""
-    from .dispatch import PUBLIC
     stat = PUBLIC["numpy"][_PAD_STATS[mode]]
     nd = len(shape_of(a))
     lengths = [(None, None)] * nd if stat_length is None else [
@@ -518,8 +518,6 @@ def _pad_callable(a, pairs, function, kwargs):
     1-D line of the zero-padded array, axis by axis, writing into it in place. The
     lines are views (the function runs as the user's code), so its writes reach the
     padded array, in values and derivatives."""
-    from . import aliasing
-    from .dispatch import PUBLIC
     padded = aliasing.copy_of(pad(a, pairs) if isinstance(a, Tracer) else
                               np.pad(a, pairs))
     moveaxis = PUBLIC["numpy"]["moveaxis"]

@@ -4,8 +4,9 @@ the routing of ``np.<name>(tracer)``, for ufuncs and plain NumPy functions alike
 the NumPy aliases (abs, conj, ...). A table row is all it takes."""
 import numpy as np
 
-from ..core import _state, Tracer
+from ..core import _state, Tracer, dtype_of
 from ..prims import elementwise as ew
+from ..prims.shape import convert_element_type_p
 from .dispatch import HANDLED_UFUNCS, HANDLED_FUNCTIONS, PUBLIC
 from . import aliasing
 from .basic import asarray_like
@@ -69,7 +70,6 @@ def _with_options(fn, name, inputs, args, kwargs):
             "supported inside a transformation")
     res = fn(*inputs)
     if dtype is not None:
-        from ..prims.shape import convert_element_type_p
         res = convert_element_type_p.bind(res, dtype=np.dtype(dtype))
     if isinstance(out, tuple):
         out = out[0] if len(out) == 1 else out
@@ -122,8 +122,6 @@ def float_power(x, y, /, *args, **kwargs):
     if args or kwargs:
         return _with_options(float_power, "float_power", (x, y), args, kwargs)
     x, y = asarray_like(x), asarray_like(y)
-    from ..prims.shape import convert_element_type_p
-    from ..core import dtype_of
     dt = np.result_type(dtype_of(x), dtype_of(y), np.float64)
     return ew.power_p.bind(convert_element_type_p.bind(x, dtype=dt),
                            convert_element_type_p.bind(y, dtype=dt))

@@ -1,6 +1,8 @@
 """Imports every module of the scipy layer so that each registers its functions
 (``dispatch.PUBLIC["scipy.special"]``, ``["scipy.stats"]``, ...), and finds the
 differentiable version of a ufunc (NumPy's or SciPy's) applied to a traced value."""
+import scipy.special as sps
+
 from ..numpy import api as _numpy_api  # noqa: F401  (the numpy layer first)
 from ..numpy.dispatch import HANDLED_UFUNCS
 from . import special, stats, linalg, signal  # noqa: F401
@@ -15,7 +17,6 @@ def traced_ufunc(ufunc):
     if fn is not None:
         return fn
     name = ufunc.__name__
-    import scipy.special as sps
     if getattr(sps, name, None) is ufunc:
         raise NotImplementedError(
             f"scipy.special.{name} has no differentiable version in chainrule: it cannot "

@@ -13,7 +13,7 @@ from ..core import shape_of, dtype_of
 from ..prims import scipy_linalg as pl
 from ..prims.shape import reshape, broadcast_to
 from ..prims.elementwise import conj_p
-from ..prims.products import mT
+from ..prims.products import mT, einsum_p
 from ..prims.linalg import _sym_proj
 from ..numpy import linalg as nla
 from ..numpy.basic import as_inexact
@@ -177,7 +177,6 @@ def solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, check_finite=
         return solve_triangular(a, b, trans=1 if transposed else 0,
                                 lower=assume_a.startswith("lower"))
     if assume_a == "diagonal":
-        from ..prims.products import einsum_p
         d = einsum_p.bind(a, subscripts=_diag_subscripts(a))
         return b / d if len(bs) == 1 else b / reshape(d, shape_of(d) + (1,))
     a = _assumed(a, assume_a, lower, "solve")

@@ -19,7 +19,7 @@ import scipy.special as sps
 
 from ..core import shape_of, Tracer
 from ..prims import special as ps, bessel as pb, incomplete as pi
-from ..prims.shape import broadcast_to, reshape
+from ..prims.shape import broadcast_to, reshape, reduce_sum
 from ..prims.reductions import reduce_min_p
 from ..prims.elementwise import select_p, PRIMS as EW
 from ..numpy.basic import asarray_like, as_inexact, normalize_axis
@@ -139,7 +139,6 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     if not return_sign:
         return out
     # sign of sum(b exp(a)) = sign of sum(b exp(a - out)) (0 where out is -inf)
-    from ..prims.shape import reduce_sum, reshape
     dead = out == -np.inf
     safe = select_p.bind(dead, 0.0, out)
     if not keepdims:

@@ -27,7 +27,7 @@ from ..prims.shape import reshape, reduce_sum, broadcast_to, transpose
 from ..prims.control import stop_gradient_p
 from ..prims.scipy_linalg import solve_triangular_p
 from ..numpy import linalg as nla
-from ..numpy.basic import asarray_like, as_inexact
+from ..numpy.basic import asarray_like, as_inexact, concatenate
 from ..numpy.dispatch import numpy_function, PUBLIC
 
 MODULE = "scipy.stats"
@@ -400,7 +400,6 @@ def dirichlet_logpdf(x, alpha):
                          f"or one entry fewer than, parameter vector 'a', but "
                          f"alpha.shape = {shape_of(alpha)} and x.shape = {xs}.")
     if xs[0] == k - 1:
-        from ..numpy.basic import concatenate
         last = 1.0 - reduce_sum(x, (0,), True)
         x = concatenate([x, last], axis=0)
         xs = shape_of(x)
