@@ -8,6 +8,7 @@ whose tangent is :class:`Zero` is returned as a plain (constant) value.
 from ..core import (new_trace_context, Trace, PrimalTracer, Zero, _state, is_inexact,
                     Scaled, scaled, materialize)
 from .deferred import Pending, deferred_shape
+from .debug import check_tangent
 
 
 class JVPTracer(PrimalTracer):
@@ -68,7 +69,6 @@ class JVPTrace(Trace):
             else:
                 ans, t_ans = lazy, prim.jvp_with_ans(primals, tangents, lazy, **params)
             if _state.nan_checks:
-                from .debug import check_tangent
                 check_tangent(prim, tangents, t_ans)
         finally:
             _state.trace = saved
