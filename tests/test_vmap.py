@@ -287,3 +287,16 @@ def test_jacobian_bases_stay_exact_under_nesting_and_complex_numbers():
     s = np.sin(W @ xs[1])
     np.testing.assert_allclose(cr.hessian(g)(xs[1]), -W.T @ (s[:, None] * W), rtol=1e-12,
                                atol=1e-13)
+
+
+
+def test_a_scaled_basis_against_a_matrix_of_the_wrong_size_is_left_to_the_general_rule():
+    # a row scaling would broadcast (3, 1) * (1, 4) where the product has no answer
+    from chainrule._src.prims.products import matmul_p
+    d = (np.linspace(1, 2, 3),)
+    assert matmul_p.batch_diagonal([np.diag(d[0]), np.ones((1, 4))], [0, None],
+                                   [d, None]) is None
+    assert matmul_p.batch_diagonal([np.ones((4, 1)), np.diag(d[0])], [None, 0],
+                                   [None, d]) is None
+    with pytest.raises(ValueError):
+        matmul_p.batch([np.diag(d[0]), np.ones((1, 4))], [0, None])

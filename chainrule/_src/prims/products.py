@@ -171,14 +171,16 @@ class MatMul(Primitive):
         O(n^2), not O(n^3). The basis itself (no factor yet) takes the product, as the
         textbook counts jacfwd and jacrev (C(B(A I)) and ((I C)B)A)."""
         (x, y), (dx, dy) = args, dims
-        if diags[0] and dy is None and len(shape_of(y)) in (1, 2):
+        xs, ys = shape_of(x), shape_of(y)
+        # (shapes that do not match are left to ``batch``, which raises as NumPy does)
+        if diags[0] and dy is None and len(ys) in (1, 2) and ys[0] == xs[0]:
             d = _product(diags[0])              # example i: d[i] * y[i]
-            if len(shape_of(y)) == 2 and shape_of(d):
-                d = reshape(d, (shape_of(d)[0], 1))
+            if len(ys) == 2 and shape_of(d):
+                d = reshape(d, (ys[0], 1))
             return multiply_p.bind(d, y), 0, None
-        if diags[1] and dx is None and len(shape_of(x)) in (1, 2):
+        if diags[1] and dx is None and len(xs) in (1, 2) and xs[-1] == ys[0]:
             # example j: x[..., j] * d[j], stacked along x's last axis
-            return multiply_p.bind(x, _product(diags[1])), len(shape_of(x)) - 1, None
+            return multiply_p.bind(x, _product(diags[1])), len(xs) - 1, None
         return None
 
     def cost(self, args, ans):
