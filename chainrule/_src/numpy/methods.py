@@ -9,6 +9,8 @@
   semantics: other names bound to the same array see the update).
 * ``x.at[i].set(v)`` / ``.add(v)`` / ``.multiply(v)`` are JAX's functional updates.
 """
+import sys
+
 import numpy as np
 
 from ..core import Tracer, _state, check_not_leaked, TracerConversionError
@@ -117,7 +119,6 @@ def _foreign_caller():
     """Name the SciPy function that converted a traced value (SciPy's non-ufunc
     functions call np.asarray, which no dispatch protocol reaches) and its chainrule
     counterpart; '' when the conversion did not happen inside SciPy."""
-    import sys
     frame, outer = sys._getframe(2), None
     while frame is not None:
         mod = frame.f_globals.get("__name__", "")
@@ -131,7 +132,6 @@ def _foreign_caller():
     parts = outer.f_globals["__name__"].split(".")
     public = parts[:2] if len(parts) > 1 and not parts[1].startswith("_") else parts[:1]
     name = ".".join(public + [outer.f_code.co_name])
-    from .dispatch import PUBLIC
     from ..scipy import api  # noqa: F401  (an error path: registers chainrule.scipy)
     if outer.f_code.co_name in PUBLIC.get(".".join(public), {}):
         return (f"{name} was called on a traced value: SciPy converts it with "
