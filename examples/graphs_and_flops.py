@@ -45,12 +45,17 @@ def matrix_chain(shapes, rng=np.random.default_rng(0)):
     return fwd, bwd, fwd_formula, bwd_formula
 
 
-def jacobian_costs(n_in, n_out, rng=np.random.default_rng(1)):
-    """FLOPs of jacfwd and jacrev of x -> tanh(W x) for W of shape (n_out, n_in)."""
-    W = rng.standard_normal((n_out, n_in))
+def jacobian_costs(n_in, n_out, width=50, rng=np.random.default_rng(1)):
+    """FLOPs of jacfwd and jacrev of a network R^n_in -> R^n_out with two tanh hidden
+    layers of ``width`` (x -> W3 tanh(W2 tanh(W1 x))). One layer alone costs about the
+    same both ways (its Jacobian is W scaled by tanh'); a chain shows the two orders:
+    jacfwd computes W3 (W2 W1), jacrev (W3 W2) W1, each with the scalings between."""
+    W1 = rng.standard_normal((width, n_in))
+    W2 = rng.standard_normal((width, width))
+    W3 = rng.standard_normal((n_out, width))
 
     def f(x):
-        return cnp.tanh(W @ x)
+        return W3 @ cnp.tanh(W2 @ cnp.tanh(W1 @ x))
     costs = cr.compare_cost({"jacfwd": cr.jacfwd(f), "jacrev": cr.jacrev(f)}, np.ones(n_in))
     return costs["jacfwd"]["flops"], costs["jacrev"]["flops"]
 

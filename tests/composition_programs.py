@@ -19,6 +19,7 @@ calls each gradient function repeatedly (the compiled backward pass that a recur
 tape gets).
 """
 import random
+import warnings
 
 import numpy as np
 import scipy.special
@@ -75,7 +76,8 @@ class _Gen:
 
     def run(self, lines, x=None):
         ns = {"np": np, "sp": scipy, "csp": csp, "x": (self.x if x is None else x).copy()}
-        with np.errstate(all="raise"):
+        with np.errstate(all="raise"), warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)   # (e.g. std with ddof >= n)
             exec("\n".join(lines), ns)
         return ns
 

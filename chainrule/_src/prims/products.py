@@ -168,18 +168,23 @@ class MatMul(Primitive):
         """A product with the one-hot basis scaled by ``d`` (jacrev pulls the identity
         back through an elementwise map, jacfwd pushes it forward: its derivative is the
         factor) is a scaling, ``diag(d) @ y = d[:, None] * y`` and ``x @ diag(d) = x * d``:
-        O(n^2), not O(n^3). The basis itself (no factor yet) takes the product, as the
-        textbook counts jacfwd and jacrev (C(B(A I)) and ((I C)B)A)."""
+        O(n^2), not O(n^3); with the basis itself (no factor yet) it is ``y`` or ``x``,
+        no work. So jacfwd of ``x -> C B A x`` computes C(BA) and jacrev (CB)A: the two
+        orders of the chain, as the course counts them."""
         (x, y), (dx, dy) = args, dims
         xs, ys = shape_of(x), shape_of(y)
         # (shapes that do not match are left to ``batch``, which raises as NumPy does)
-        if diags[0] and dy is None and len(ys) in (1, 2) and ys[0] == xs[0]:
+        if diags[0] is not None and dy is None and len(ys) in (1, 2) and ys[0] == xs[0]:
+            if not diags[0]:                    # example i: e_i @ y = y[i]
+                return y, 0, None
             d = _product(diags[0])              # example i: d[i] * y[i]
             if len(ys) == 2 and shape_of(d):
                 d = reshape(d, (ys[0], 1))
             return multiply_p.bind(d, y), 0, None
-        if diags[1] and dx is None and len(xs) in (1, 2) and xs[-1] == ys[0]:
-            # example j: x[..., j] * d[j], stacked along x's last axis
+        if diags[1] is not None and dx is None and len(xs) in (1, 2) and xs[-1] == ys[0]:
+            # example j: x[..., j] * d[j] (x[..., j] for the basis), along x's last axis
+            if not diags[1]:
+                return x, len(xs) - 1, None
             return multiply_p.bind(x, _product(diags[1])), len(xs) - 1, None
         return None
 
