@@ -142,7 +142,7 @@ def main(fast=False, out_dir="out"):
     res["jacobian_costs"] = {f"R^{i}->R^{o}": gaf.jacobian_costs(i, o)
                              for i, o in ((300, 3), (3, 300))}
     for k, (f, r) in res["jacobian_costs"].items():
-        print(f"  tanh(W x), {k}: jacfwd {f:,} FLOPs, jacrev {r:,} FLOPs")
+        print(f"  W3 tanh(W2 tanh(W1 x)), {k}: jacfwd {f:,} FLOPs, jacrev {r:,} FLOPs")
 
     _course.section("Steps 6-8: the Jacobian of f(x) = [2 x1 x2, x3^2] at x = [2, 3, 2]")
     x = np.array([2.0, 3.0, 2.0])
