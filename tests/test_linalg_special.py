@@ -6,6 +6,7 @@ import pytest
 
 import chainrule as cr
 import chainrule.numpy as cnp
+import chainrule.scipy.linalg as csl
 from chainrule.test_util import check_grads
 
 LinAlgError = np.linalg.LinAlgError
@@ -37,11 +38,23 @@ def num_jac(f, x, eps=1e-6):
     return out.reshape(np.shape(f(x)) + x.shape)
 
 
-def lower_read(sym_grad):
-    """The gradient of a function of the lower triangle (what NumPy's cholesky/eigh
-    read), given the gradient ``G`` of the same function of a symmetric argument."""
-    g = sym_grad + sym_grad.T
-    return np.tril(g, -1) + np.diag(np.diag(sym_grad))
+def herm(a):
+    return 0.5 * (a + np.swapaxes(a, -1, -2).conj())
+
+
+def sym_grad(f_np, A, eps=1e-6):
+    """The symmetric gradient of NumPy's ``f_np`` at a symmetric ``A`` (the convention
+    of cholesky/eigh: G with <G, E> = the derivative along every symmetric E), by
+    central differences along E_ij + E_ji."""
+    n = A.shape[0]
+    G = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i + 1):
+            E = np.zeros((n, n))
+            E[i, j] = E[j, i] = eps
+            d = (f_np(A + E) - f_np(A - E)) / (2 * eps)
+            G[i, j] = G[j, i] = d if i == j else d / 2
+    return G
 
 
 # ------------------------------------------------------------- the cookbook example
@@ -71,32 +84,33 @@ def test_cookbook_complex_cholesky_holomorphic_grad():
         np.testing.assert_allclose(t, fd, rtol=1e-6, atol=1e-6)
         # the gradient is the transpose of the jvp under Re(sum(a * b)) (ct = 1)
         np.testing.assert_allclose(np.real(np.sum(g * T)), np.real(t), rtol=1e-9)
-    # and for a generic (non-Hermitian) direction, NumPy reads the lower triangle only
+    # the gradient is Hermitian (JAX's convention); a generic (non-Hermitian) direction
+    # counts through its Hermitian part, in both modes
+    np.testing.assert_allclose(g, g.conj().T, atol=1e-12)
     T = cplx(4, 4)
     _, t = cr.jvp(_cookbook_f, (X,), (T,))
-    fd = (_cookbook_np(X + eps * T) - _cookbook_np(X - eps * T)) / (2 * eps)
-    np.testing.assert_allclose(t, fd, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(t, cr.jvp(_cookbook_f, (X,), (herm(T),))[1], rtol=1e-12)
     np.testing.assert_allclose(np.real(np.sum(g * T)), np.real(t), rtol=1e-9)
 
 
 def test_cookbook_complex_cholesky_matches_jax_printout():
-    # the cookbook's matrix and the gradient JAX prints (complex64); JAX differentiates
-    # with respect to the Hermitian part of X, which is the Hermitian part of ours
+    # the cookbook's matrix and the gradient JAX prints (complex64): chainrule's is the
+    # same Hermitian matrix, with no symmetrising by hand
     A = np.array([[5., 2. + 3j, 5j], [2. - 3j, 7., 1. + 7j], [-5j, 1. - 7j, 12.]])
     jax_grad = np.array(
         [[-0.75342447 + 0.j, -3.0509021 - 10.940544j, 5.989684 + 3.5422976j],
          [-3.0509021 + 10.940544j, -8.904487 + 0.j, -5.1351547 - 6.5593696j],
          [5.989684 - 3.5422976j, -5.1351547 + 6.5593696j, 0.01320434 + 0.j]])
     g = cr.grad(_cookbook_f, holomorphic=True)(A)
-    np.testing.assert_allclose((g + g.conj().T) / 2, jax_grad, atol=2e-5)
-    # NumPy reads the lower triangle: the gradient lives there (diagonal real)
-    np.testing.assert_array_equal(np.triu(g, 1), 0)
+    np.testing.assert_allclose(g, jax_grad, atol=2e-5)
+    np.testing.assert_array_equal(g, g.conj().T)
 
 
 def test_cookbook_complex_cholesky_check_grads():
     A = cplx(3, 3)
     X = A @ A.conj().T + np.eye(3)
-    check_grads(_cookbook_f, (X,), order=2)
+    # along Hermitian directions (the gradient's convention): through the Hermitian part
+    check_grads(lambda x: _cookbook_f(0.5 * (x + cnp.conj(x.T))), (X,), order=2)
 
 
 def test_cholesky_real_gradient_matches_symmetric_formula():
@@ -104,16 +118,10 @@ def test_cholesky_real_gradient_matches_symmetric_formula():
     S = a @ a.T + 3 * np.eye(3)
     C = randn(3, 3)
     g = cr.grad(lambda s: cnp.sum(C * cnp.linalg.cholesky(s)))(S)
-    # gradient w.r.t. a symmetric argument, by finite differences along E_ij + E_ji
+    # the gradient w.r.t. a symmetric argument, by finite differences along E_ij + E_ji
     fs = lambda s: np.sum(C * np.linalg.cholesky(s))   # noqa: E731
-    sym = np.zeros((3, 3))
-    for i in range(3):
-        for j in range(i + 1):
-            E = np.zeros((3, 3))
-            E[i, j] = E[j, i] = 1e-6
-            d = (fs(S + E) - fs(S - E)) / 2e-6
-            sym[i, j] = sym[j, i] = d if i == j else d / 2
-    np.testing.assert_allclose(g, lower_read(sym), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(g, sym_grad(fs, S), rtol=1e-6, atol=1e-8)
+    np.testing.assert_array_equal(g, g.T)
 
 
 # ------------------------------------------------------------- repeated eigenvalues
@@ -139,38 +147,42 @@ def test_eigh_repeated_sum_of_f_of_eigenvalues(A):
     w, v = np.linalg.eigh(A)
     expm = (v * np.exp(w)) @ v.T
     g = cr.grad(lambda a: cnp.sum(cnp.exp(cnp.linalg.eigvalsh(a))))(A)
-    np.testing.assert_allclose(g, lower_read(expm), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(g, expm, rtol=1e-10, atol=1e-10)
     g = cr.grad(lambda a: cnp.sum(cnp.linalg.eigh(a)[0] ** 2))(A)
-    np.testing.assert_allclose(g, lower_read(2 * A), rtol=1e-10, atol=1e-10)
-    check_grads(lambda a: cnp.sum(cnp.exp(cnp.linalg.eigvalsh(a))), (A,), order=1)
+    np.testing.assert_allclose(g, 2 * A, rtol=1e-10, atol=1e-10)
+    check_grads(lambda a: cnp.sum(cnp.exp(cnp.linalg.eigvalsh(herm(a)))), (A,), order=1)
     # forward mode agrees
     T = randn(*A.shape)
     _, t = cr.jvp(lambda a: cnp.sum(cnp.exp(cnp.linalg.eigvalsh(a))), (A,), (T,))
-    np.testing.assert_allclose(t, np.sum(lower_read(expm) * T), rtol=1e-9)
+    np.testing.assert_allclose(t, np.sum(expm * T), rtol=1e-9)
 
 
 def test_eigh_repeated_projector_loss_matches_finite_differences():
     A = _degenerate([1.0, 1.0, 1.0, 3.0])
     C = randn(4, 4)
 
-    def loss(a):     # the projector on the repeated eigenspace, as I - v4 v4^T
-        w, v = cnp.linalg.eigh(a)
-        p = np.eye(4) - v[:, 3:] @ v[:, 3:].T
-        return cnp.sum(C * p) + cnp.sum(cnp.cos(w))
-
-    g = cr.grad(loss)(A)
-    assert np.all(np.isfinite(g))
-    check_grads(loss, (A,), order=1)
-
     def loss_np(a):
         w, v = np.linalg.eigh(a)
         return np.sum(C * (v[:, :3] @ v[:, :3].T)) + np.sum(np.cos(w))
-    np.testing.assert_allclose(g, num_jac(loss_np, A), rtol=1e-5, atol=1e-6)
-    # written with the repeated eigenvectors themselves, it gets the cotangents of
-    # V diag(g(w)) V^T losses, whose derivative eigh cannot know: an error, not a guess
-    with pytest.raises(NotImplementedError, match="repeated eigenvalue"):
-        cr.grad(lambda a: cnp.sum(C * (lambda v: v[:, :3] @ v[:, :3].T)(
-            cnp.linalg.eigh(a)[1])))(A)
+
+    # the projector on the repeated eigenspace as I - v4 v4^T, with v4 from
+    # scipy.linalg.eigh(subset_by_index=[3, 3]): the repeated eigenvalue is not selected
+    def loss(a):
+        v4 = csl.eigh(a, subset_by_index=[3, 3])[1]
+        p = np.eye(4) - v4 @ v4.T
+        return cnp.sum(C * p) + cnp.sum(cnp.cos(cnp.linalg.eigvalsh(a)))
+
+    g = cr.grad(loss)(A)
+    np.testing.assert_allclose(g, sym_grad(loss_np, A), rtol=1e-5, atol=1e-6)
+    check_grads(lambda a: loss(herm(a)), (A,), order=1)
+    # through numpy.linalg.eigh's eigenvectors it raises, as does every eigenvector
+    # cotangent at a repeated eigenvalue (they are any basis of the eigenspace, and a
+    # zero cotangent there may be a factor that vanishes: see test_silent_errors)
+    for f in (lambda a: cnp.sum(C * (lambda v: v[:, :3] @ v[:, :3].T)(cnp.linalg.eigh(a)[1])),
+              lambda a: cnp.sum(C * (np.eye(4) - (lambda v: v[:, 3:] @ v[:, 3:].T)(
+                  cnp.linalg.eigh(a)[1])))):
+        with pytest.raises(NotImplementedError, match="subset_by_index"):
+            cr.grad(f)(A)
 
 
 def test_eigh_repeated_complex_hermitian():
@@ -178,7 +190,8 @@ def test_eigh_repeated_complex_hermitian():
     f = lambda a: cnp.sum(cnp.exp(cnp.linalg.eigvalsh(a)))   # noqa: E731
     g = cr.grad(f)(A)
     assert np.all(np.isfinite(g))
-    check_grads(f, (A,), order=1)
+    np.testing.assert_allclose(g, g.conj().T, atol=1e-12)
+    check_grads(lambda a: f(herm(a)), (A,), order=1)
 
 
 def test_eigh_exactly_repeated_with_eigenvector_cotangent_is_an_error():
@@ -196,11 +209,11 @@ def test_eigh_exactly_repeated_with_eigenvector_cotangent_is_an_error():
 
 
 def test_eigh_reconstruction_distinct():
-    # V diag(w) V^T == A (lower-read): gradient of sum(C * .) is lower_read(sym(C))
+    # V diag(w) V^T == A: the (symmetric) gradient of sum(C * .) is sym(C)
     A = _degenerate([-1.0, 0.5, 2.0])
     C = randn(3, 3)
     g = cr.grad(lambda a: cnp.sum(C * ((lambda w, v: (v * w) @ v.T)(*cnp.linalg.eigh(a)))))(A)
-    np.testing.assert_allclose(g, lower_read((C + C.T) / 2), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(g, (C + C.T) / 2, rtol=1e-9, atol=1e-9)
 
 
 def test_svd_repeated_singular_values():

@@ -9,6 +9,8 @@ import pytest
 
 import chainrule as cr
 import chainrule.numpy as cnp
+import chainrule.scipy.linalg as csl
+import scipy.linalg as sl
 from chainrule import nn
 from chainrule.test_util import check_grads
 
@@ -269,14 +271,18 @@ W9 = np.arange(9.0).reshape(3, 3)
 D225 = np.diag([2.0, 2.0, 5.0])
 
 
-def lower_grad(f, A, eps=1e-6):
-    """Finite differences in the entries NumPy's eigh reads (the lower triangle)."""
+def sym_grad(f, A, eps=1e-6):
+    """The symmetric gradient of NumPy's ``f`` at a symmetric ``A`` (eigh's convention:
+    <G, E> is the derivative along every symmetric E), by central differences along
+    E_ij + E_ji."""
+    n = A.shape[0]
     g = np.zeros(A.shape)
-    for i in range(A.shape[0]):
+    for i in range(n):
         for j in range(i + 1):
             E = np.zeros(A.shape)
-            E[i, j] = eps
-            g[i, j] = (f(A + E) - f(A - E)) / (2 * eps)
+            E[i, j] = E[j, i] = eps
+            d = (f(A + E) - f(A - E)) / (2 * eps)
+            g[i, j] = g[j, i] = d if i == j else d / 2
     return g
 
 
@@ -293,9 +299,10 @@ def _recon(mod, g, C):
 
 
 def test_eigh_reproducer_is_an_error_not_a_wrong_gradient():
-    # sum(W * V diag(w) V^T) = sum(W * A): exact gradient entry (1, 0) is 4; it was 0
+    # sum(W * V diag(w) V^T) = sum(W * A): exact (symmetric) gradient entry (1, 0) is
+    # (W[1, 0] + W[0, 1]) / 2 = 2; it was 0
     f, f_np = _recon(cnp, lambda w: w, W9), _recon(np, lambda w: w, W9)
-    assert lower_grad(f_np, D225)[1, 0] == pytest.approx(4.0)
+    assert sym_grad(f_np, D225)[1, 0] == pytest.approx(2.0)
     with pytest.raises(NotImplementedError, match="repeated eigenvalue"):
         cr.grad(f)(D225)
     # forward mode cannot know whether V is used: NaN where the tangent couples the pair
@@ -306,16 +313,16 @@ def test_eigh_reproducer_is_an_error_not_a_wrong_gradient():
     T = np.diag([1.0, -2.0, 0.5]) + np.outer([0, 0, 1.0], [1.0, 1.0, 0]) * 0.3
     T = T + T.T
     np.testing.assert_allclose(cr.jvp(f, (D225,), (T,))[1],
-                               np.sum(lower_grad(f_np, D225) * np.tril(T)), rtol=1e-6)
+                               np.sum(sym_grad(f_np, D225) * T), rtol=1e-6)
     # under vmap each example has its own answer: NaN for the degenerate one only
     B = np.diag([1.0, 2.0, 3.0])
     g = cr.vmap(cr.grad(f))(np.stack([D225, B]))
     assert np.all(np.isnan(g[0]))
-    np.testing.assert_allclose(g[1], lower_grad(f_np, B), atol=1e-6)
+    np.testing.assert_allclose(g[1], sym_grad(f_np, B), atol=1e-6)
     # under jit the test is a guard: compiled at B, called at the tie, it raises
     jg = cr.jit(cr.grad(f))
-    np.testing.assert_allclose(jg(B), lower_grad(f_np, B), atol=1e-6)
-    np.testing.assert_allclose(jg(B), lower_grad(f_np, B), atol=1e-6)
+    np.testing.assert_allclose(jg(B), sym_grad(f_np, B), atol=1e-6)
+    np.testing.assert_allclose(jg(B), sym_grad(f_np, B), atol=1e-6)
     with pytest.raises(NotImplementedError, match="repeated eigenvalue"):
         jg(D225)
 
@@ -330,7 +337,7 @@ def test_eigh_tie_raises_after_the_backward_pass_is_compiled():
     for _ in range(10):
         g = cr.grad(f)(B)
     assert replay.cache_info().hits > before or not cr.config.replay_backward
-    np.testing.assert_allclose(g, lower_grad(lambda a: (lambda w, v: np.sum(W9 * (v * w)))(
+    np.testing.assert_allclose(g, sym_grad(lambda a: (lambda w, v: np.sum(W9 * (v * w)))(
         *np.linalg.eigh(a)), B), atol=1e-6)
     with pytest.raises(NotImplementedError, match="repeated eigenvalue"):
         cr.grad(f)(D225)
@@ -344,52 +351,96 @@ def test_eigh_cotangents_cannot_determine_the_repeated_block():
     cts, exact = [], []
     for g in (lambda w: w, lambda w: w * w / 2):
         cts.append(cr.grad(lambda w, v: cnp.sum(C * ((v * g(w)) @ v.T)), argnums=(0, 1))(w, v))
-        exact.append(lower_grad(_recon(np, g, C), D225)[1, 0])
+        exact.append(sym_grad(_recon(np, g, C), D225)[1, 0])
     np.testing.assert_array_equal(cts[0][0], cts[1][0])
     np.testing.assert_array_equal(cts[0][1], cts[1][1])
-    np.testing.assert_allclose(exact, [2.0, 4.0], rtol=1e-6)
+    np.testing.assert_allclose(exact, [1.0, 2.0], rtol=1e-6)
+
+
+def _lin(m):
+    return csl if m is cnp else sl
 
 
 EXACT_AT_TIES = {
     # functions of the eigenvalues alone
     "sum exp(w)": lambda m: lambda a: m.sum(m.exp(m.linalg.eigh(a)[0])),
     "eigvalsh": lambda m: lambda a: m.sum(m.linalg.eigvalsh(a) ** 3),
-    # the eigenvector of the eigenvalue that is not repeated
-    "top vector": lambda m: lambda a: m.sum(W9 * m.outer(m.linalg.eigh(a)[1][:, 2],
-                                                          m.linalg.eigh(a)[1][:, 2])),
+    # the eigenvector of the eigenvalue that is not repeated, as the only one selected
+    "top vector": lambda m: lambda a: m.sum(W9 * (lambda v: v @ v.T)(
+        _lin(m).eigh(a, subset_by_index=[2, 2])[1])),
     # the projector on the repeated eigenspace written as I - v3 v3^T, plus sum f(w)
-    "projector": lambda m: lambda a: m.sum(W9 * (np.eye(3) - m.outer(
-        m.linalg.eigh(a)[1][:, 2], m.linalg.eigh(a)[1][:, 2]))) + m.sum(
+    "projector": lambda m: lambda a: m.sum(W9 * (np.eye(3) - (lambda v: v @ v.T)(
+        _lin(m).eigh(a, subset_by_index=[2, 2])[1]))) + m.sum(
         m.cos(m.linalg.eigh(a)[0])),
+    # matrix functions V g(w) V^T, with g vanishing at the repeated value too
+    "funm": lambda m: lambda a: m.sum(W9 * _lin(m).funm(a, lambda w: m.sin(w + 1.0))),
+    "funm vanishing": lambda m: lambda a: m.sum(W9 * _lin(m).funm(a, lambda w: w * w - 1.0)),
+    "logm": lambda m: lambda a: m.sum(W9 * _lin(m).logm(a + 3.0 * np.eye(3))),
+    "fractional power": lambda m: lambda a: m.sum(
+        W9 * _lin(m).fractional_matrix_power(a + 3.0 * np.eye(3), 0.7)),
 }
 
 
 @pytest.mark.parametrize("name", sorted(EXACT_AT_TIES))
-@pytest.mark.parametrize("A", [D225, _rotated([-1.0, -1.0, 2.0])], ids=["diag", "rotated"])
+@pytest.mark.parametrize("A", [D225, _rotated([-1.0, -1.0, 2.0]), np.diag([0.0, 0.0, 1.0])],
+                         ids=["diag", "rotated", "zeros"])
 def test_eigh_basis_free_losses_at_repeated_eigenvalues_are_exact(name, A):
+    # (the matrix functions take general matrices, so their gradient is the full one:
+    # its symmetric part is the symmetric gradient)
     f, f_np = EXACT_AT_TIES[name](cnp), EXACT_AT_TIES[name](np)
-    want = lower_grad(f_np, A)
-    np.testing.assert_allclose(cr.grad(f)(A), want, rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(cr.jit(cr.grad(f))(A), want, rtol=1e-6, atol=1e-6)
-    np.testing.assert_allclose(cr.vmap(cr.grad(f))(np.stack([A, A + np.diag([0, 1.0, 0])]))[0],
-                               want, rtol=1e-6, atol=1e-6)
+    want = sym_grad(f_np, A)
+    sym = lambda g: 0.5 * (g + np.swapaxes(g, -1, -2))        # noqa: E731
+    np.testing.assert_allclose(sym(cr.grad(f)(A)), want, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(sym(cr.jit(cr.grad(f))(A)), want, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(sym(cr.vmap(cr.grad(f))(
+        np.stack([A, A + np.diag([0, 1.0, 0])]))[0]), want, rtol=1e-6, atol=1e-6)
     T = randn(3, 3)
     T = T + T.T
-    np.testing.assert_allclose(cr.jvp(f, (A,), (T,))[1], np.sum(want * np.tril(T)),
+    np.testing.assert_allclose(cr.jvp(f, (A,), (T,))[1], np.sum(want * T),
                                rtol=1e-6, atol=1e-6)
+
+
+def test_eigh_reconstruction_at_a_repeated_zero_raises():
+    # the gap that was left: V diag(w) V^T at a repeated eigenvalue 0 hands eigh a zero
+    # eigenvector cotangent (the coupling is multiplied by the eigenvalue 0), the same
+    # cotangent as a loss that does not use those eigenvectors, and the rule returned
+    # a gradient without the coupling term. Every eigenvector cotangent at a tie raises
+    # now, naming funm; funm is exact
+    A = np.diag([0.0, 0.0, 5.0])
+    C = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    for g in (lambda m, w: w, lambda m, w: m.sin(w), lambda m, w: w * m.exp(w)):
+        f = _recon(cnp, lambda w: g(cnp, w), C)
+        want = sym_grad(_recon(np, lambda w: g(np, w), C), A)
+        assert abs(want[1, 0]) > 0.5                  # the coupling term is not small
+        with pytest.raises(NotImplementedError, match="funm"):
+            cr.grad(f)(A)
+        with pytest.raises(NotImplementedError, match="funm"):
+            cr.jit(cr.grad(f))(A)
+        assert np.all(np.isnan(cr.vmap(cr.grad(f))(A[None])))
+        fm = lambda a: cnp.sum(C * csl.funm(a, lambda w: g(cnp, w)))      # noqa: E731
+        np.testing.assert_allclose(cr.grad(fm)(A), want, atol=1e-6)       # C symmetric
+    # a cotangent of the other eigenvectors only raises too (it cannot be told apart):
+    # scipy.linalg.eigh with subset_by_index is the exact way
+    top = lambda a: cnp.sum(W9 * (lambda v: cnp.outer(v, v))(cnp.linalg.eigh(a)[1][:, 2]))
+    with pytest.raises(NotImplementedError, match="subset_by_index"):
+        cr.grad(top)(A)
 
 
 def test_eigh_hessian_at_a_tie_is_nan_where_it_is_undetermined():
     # d^2 tr exp(A) couples the tied pair with exp''(1) = e; the rule cannot see it,
-    # so those entries are NaN (they were 0); the others are exact
+    # so those entries are NaN (they were 0); the others are exact. (Tangents enter as
+    # their symmetric part, so E_01 and E_10 both reach the pair.) trace(expm(A)) has
+    # the exact hessian there
     f = lambda a: cnp.sum(cnp.exp(cnp.linalg.eigvalsh(a)))      # noqa: E731
     H = cr.hessian(f)(np.eye(2)).reshape(4, 4)
     g = cr.grad(f)
     Hfd = np.array([((g(np.eye(2) + 1e-6 * E) - g(np.eye(2) - 1e-6 * E)) / 2e-6).ravel()
                     for E in np.eye(4).reshape(4, 2, 2)])
     known = ~np.isnan(H)
-    assert np.isnan(H[2, 2]) and known.sum() >= 12
+    assert np.all(np.isnan(H[:, 1:3])) and known.sum() == 8
     np.testing.assert_allclose(H[known], Hfd[known], atol=1e-6)
+    He = cr.hessian(lambda a: cnp.trace(csl.expm(a)))(np.eye(2)).reshape(4, 4)
+    np.testing.assert_allclose(He, np.e * np.eye(4)[[0, 2, 1, 3]], atol=1e-12)
 
 
 def _svd_loss(mod, body):

@@ -50,6 +50,21 @@ def herm(n):
     return (q * w) @ q.conj().T
 
 
+def hermitian_input(mod, fn, when=None, arg=0):
+    """``fn`` with its argument ``arg`` replaced by its Hermitian part (when ``when(kwargs)``
+    holds): functions of a Hermitian matrix (cholesky, eigh, ``hermitian=True``) give
+    Hermitian gradients, the derivative along the Hermitian part of a tangent (the
+    convention of JAX and PyTorch, ``prims/linalg.py``), so their derivatives are
+    compared with finite differences of NumPy's program along Hermitian directions."""
+    def f(*args, **kwargs):
+        if when is None or when(kwargs):
+            args = list(args)
+            a = args[arg]
+            args[arg] = 0.5 * (a + mod.conj(mod.swapaxes(a, -1, -2)))
+        return fn(*args, **kwargs)
+    return f
+
+
 def _gauge(v):
     """|v|^2 elementwise: invariant to the sign/phase of each singular/eigen-vector."""
     return (v * v.conj()).real
@@ -95,15 +110,13 @@ def _degenerate():
 
 
 def _eigh_degenerate(mod):
-    """At a repeated eigenvalue: depends on w through a symmetric function and on V
-    only through the eigenvector of the eigenvalue that is not repeated (the projector
-    onto the repeated eigenspace itself gets the same cotangents as V diag(g(w)) V^T,
-    whose exact derivative no eigh rule can know: that raises, see
-    tests/test_silent_errors.py)."""
+    """At a repeated eigenvalue: depends on w through a symmetric function (the
+    eigenvectors of numpy.linalg.eigh at a repeated eigenvalue have no derivative, and
+    every cotangent of them raises there: see tests/test_silent_errors.py; the row
+    scipy.linalg.eigh[degenerate] has the projector of the other eigenvalue)."""
     def f(a):
         w, v = mod.linalg.eigh(a)
-        p = v[:, 3:] @ v[:, 3:].T
-        return mod.sum(mod.sin(w)), p
+        return mod.sum(mod.sin(w)), mod.sum(mod.exp(mod.linalg.eigvalsh(a)))
     return f
 
 
@@ -117,6 +130,10 @@ def _eig_row(mod):
         k = mod.argmax(mod.abs(v), axis=-2)[..., None, :]
         return w, v * mod.sign(mod.take_along_axis(v, k, axis=-2).real)
     return f
+
+
+def _HERMITIAN(kwargs):
+    return kwargs.get("hermitian", False)
 
 
 _A, _Ab, _Ac = wc(3), wc(3, (2,)), wcc(3)
@@ -133,15 +150,17 @@ ROWS = [
     Row("linalg.det", cnp.linalg.det, np.linalg.det, [S(_A), S(_Ab), S(_Ac), S(_Neg)]),
     Row("linalg.slogdet", cnp.linalg.slogdet, np.linalg.slogdet,
         [S(_A), S(_Neg), S(_Ab), S(_Ac)]),
-    Row("linalg.cholesky", cnp.linalg.cholesky, np.linalg.cholesky,
+    Row("linalg.cholesky", hermitian_input(cnp, cnp.linalg.cholesky),
+        hermitian_input(np, np.linalg.cholesky),
         [S(spd(3)), S(spd(3, (2,))), S(spd(3), upper=True), S(hpd(3)),
          S(hpd(3), upper=True)]),
-    Row("linalg.eigh", _eigh_row(cnp), _eigh_row(np),
+    Row("linalg.eigh", hermitian_input(cnp, _eigh_row(cnp)), hermitian_input(np, _eigh_row(np)),
         [S(sym(3)), S(sym(3), UPLO="U"), S(sym(3, (2,))), S(herm(3)),
          S(herm(3), UPLO="U")]),
     # order 1: the second derivative at an exactly repeated eigenvalue needs the
     # divided differences inside the degenerate block, which no eigh rule sees (NaN)
-    Row("linalg.eigh[degenerate]", _eigh_degenerate(cnp), _eigh_degenerate(np),
+    Row("linalg.eigh[degenerate]", hermitian_input(cnp, _eigh_degenerate(cnp)),
+        hermitian_input(np, _eigh_degenerate(np)),
         [S(_degenerate())], order=1),
     # eig: the derivatives are those of the arrays NumPy returns (unit norm, largest
     # component real), so the eigenvectors are compared with finite differences as they
@@ -150,9 +169,11 @@ ROWS = [
         [S(_Eig), S(_EigR), S(_Ac), S(np.stack([_EigR, _EigR.T + 0.1])),
          S(_cx(2, 2) + 2 * np.eye(2))]),
     Row("linalg.eigvals", cnp.linalg.eigvals, np.linalg.eigvals, [S(_Eig), S(_EigR), S(_Ac)]),
-    Row("linalg.eigvalsh", cnp.linalg.eigvalsh, np.linalg.eigvalsh,
+    Row("linalg.eigvalsh", hermitian_input(cnp, cnp.linalg.eigvalsh),
+        hermitian_input(np, np.linalg.eigvalsh),
         [S(sym(3)), S(herm(3), UPLO="U"), S(sym(3, (2,)))]),
-    Row("linalg.svd", _svd_row(cnp), _svd_row(np),
+    Row("linalg.svd", hermitian_input(cnp, _svd_row(cnp), _HERMITIAN),
+        hermitian_input(np, _svd_row(np), _HERMITIAN),
         [S(randn(4, 3)), S(randn(3, 4)), S(randn(3, 3)), S(randn(3, 3), full_matrices=True),
          S(randn(2, 4, 3)), S(cplx(3, 2)), S(cplx(2, 3)), S(cplx(3, 3)),
          S(sym(3), hermitian=True), S(herm(3), hermitian=True)]),
@@ -168,7 +189,8 @@ ROWS = [
          S(randn(3, 4), mode="complete")]),
     Row("linalg.qr[complete]", _qr_complete_row(cnp), _qr_complete_row(np),
         [S(_rn(5, 3)), S(_cx(4, 2)), S(_rn(2, 4, 2))]),
-    Row("linalg.pinv", cnp.linalg.pinv, np.linalg.pinv,
+    Row("linalg.pinv", hermitian_input(cnp, cnp.linalg.pinv, _HERMITIAN),
+        hermitian_input(np, np.linalg.pinv, _HERMITIAN),
         [S(randn(4, 3)), S(randn(3, 4)), S(_A), S(cplx(3, 2)), S(randn(2, 3, 4)),
          S(sym(3), hermitian=True), S(herm(3), hermitian=True)]),
     Row("linalg.matrix_power", cnp.linalg.matrix_power, np.linalg.matrix_power,

@@ -5,12 +5,30 @@ import scipy.signal as ss
 import scipy.special as sps
 import scipy.stats as sst
 
+import chainrule.numpy as cnp
 import chainrule.scipy.special as csp
 import chainrule.scipy.stats as cst
 import chainrule.scipy.linalg as cla
 import chainrule.scipy.signal as csg
 from chainrule._src.numpy.dispatch import PUBLIC
 from . import Row, S, RNG, randn, pos, unit, cplx, spd
+from .linalg import hermitian_input
+
+
+def _sym_cov(mod, fn):
+    """``fn(x, mean, cov, ...)`` with a matrix ``cov`` replaced by its symmetric part: the
+    gradient in a covariance is symmetric (cholesky's convention), so it is compared
+    with finite differences along symmetric directions."""
+    def f(x, mean=None, cov=1, *rest, **kwargs):
+        if np.ndim(cov) >= 2:
+            cov = 0.5 * (cov + mod.swapaxes(cov, -1, -2))
+        return fn(x, mean, cov, *rest, **kwargs)
+    return f
+
+
+def _assumed_hermitian(kwargs):
+    return kwargs.get("assume_a") in ("pos", "sym", "her", "positive definite",
+                                      "symmetric", "hermitian")
 
 
 def _quietly(f):
@@ -220,18 +238,22 @@ ROWS += [
         lambda x: cst.multivariate_normal.logpdf(x, _M0, _B @ _B.T, allow_singular=True),
         lambda x: sst.multivariate_normal.logpdf(x, _M0, _B @ _B.T, allow_singular=True),
         [S(_xs)], grad=False),
-    Row("scipy.stats.multivariate_normal.entropy", cst.multivariate_normal.entropy,
-        sst.multivariate_normal.entropy,
+    Row("scipy.stats.multivariate_normal.entropy",
+        lambda mean, cov: cst.multivariate_normal.entropy(mean, cov if np.ndim(cov) < 2 else
+                                                          0.5 * (cov + cov.T)),
+        lambda mean, cov: sst.multivariate_normal.entropy(mean, cov if np.ndim(cov) < 2 else
+                                                          0.5 * (cov + cov.T)),
         [S(None, spd(3)), S(np.zeros(3), pos(3)), S(None, 2.0)]),
     Row("scipy.stats.multivariate_normal.entropy[singular]",
         lambda b: cst.multivariate_normal.entropy(None, b @ b.T),
         lambda b: sst.multivariate_normal.entropy(None, b @ b.T), [S(_B)]),
 ]
 ROWS += [
-    Row("scipy.stats.multivariate_normal.logpdf", cst.multivariate_normal.logpdf,
-        sst.multivariate_normal.logpdf, _MVN),
-    Row("scipy.stats.multivariate_normal.pdf", cst.multivariate_normal.pdf,
-        sst.multivariate_normal.pdf, _MVN[:2] + _MVN[4:5]),
+    Row("scipy.stats.multivariate_normal.logpdf",
+        _sym_cov(cnp, cst.multivariate_normal.logpdf),
+        _sym_cov(np, sst.multivariate_normal.logpdf), _MVN),
+    Row("scipy.stats.multivariate_normal.pdf", _sym_cov(cnp, cst.multivariate_normal.pdf),
+        _sym_cov(np, sst.multivariate_normal.pdf), _MVN[:2] + _MVN[4:5]),
 ]
 for _dist in ["expon", "laplace", "cauchy", "logistic"]:
     _x = pos(5) if _dist == "expon" else randn(5)
@@ -275,14 +297,17 @@ if "cholesky" in PUBLIC.get("numpy.linalg", {}):
         return sl.cho_solve(sl.cho_factor(a, lower=lower), b)
 
     ROWS += [
-        Row("scipy.linalg.cholesky", cla.cholesky, sl.cholesky,
+        Row("scipy.linalg.cholesky", hermitian_input(cnp, cla.cholesky),
+            hermitian_input(np, sl.cholesky),
             [S(spd(3)), S(spd(3), lower=True), S(spd(2, (2,)))]),
         Row("scipy.linalg.cho_factor", cla.cho_factor, sl.cho_factor,
             [S(spd(3)), S(spd(3), lower=True)], grad=False),    # (c, lower): values only
-        Row("scipy.linalg.cho_factor[c]", lambda a, lower: cla.cho_factor(a, lower)[0],
-            lambda a, lower: sl.cho_factor(a, lower)[0],
+        Row("scipy.linalg.cho_factor[c]",
+            hermitian_input(cnp, lambda a, lower: cla.cho_factor(a, lower)[0]),
+            hermitian_input(np, lambda a, lower: sl.cho_factor(a, lower)[0]),
             [S(spd(3), False), S(spd(3), True), S(spd(2, (2,)), True)]),
-        Row("scipy.linalg.cho_solve", _cho_solve, _cho_solve_ref,
+        Row("scipy.linalg.cho_solve", hermitian_input(cnp, _cho_solve),
+            hermitian_input(np, _cho_solve_ref),
             [S(spd(3), randn(3, 2), False), S(spd(3), randn(3), True)]),
         Row("scipy.linalg.cho_solve[given factor]",
             lambda c, b, lower: cla.cho_solve((c, lower), b),
@@ -293,7 +318,8 @@ if "cholesky" in PUBLIC.get("numpy.linalg", {}):
 
 _NL = PUBLIC.get("numpy.linalg", {})
 if "solve" in _NL:
-    ROWS.append(Row("scipy.linalg.solve", cla.solve, sl.solve, [
+    ROWS.append(Row("scipy.linalg.solve", hermitian_input(cnp, cla.solve, _assumed_hermitian),
+                    hermitian_input(np, sl.solve, _assumed_hermitian), [
         S(well(3), randn(3)), S(well(3), randn(3, 2)), S(well(3, (2,)), randn(3)),
         S(well(3, (2,)), randn(2, 3, 2)), S(well(3), randn(3), transposed=True),
         S(spd(3), randn(3), assume_a="pos"), S(spd(3), randn(3, 2), assume_a="sym", lower=True),
@@ -302,7 +328,8 @@ if "solve" in _NL:
         S(well(3), randn(3, 2), assume_a="diagonal"), S(well(4), randn(4), assume_a="tridiagonal"),
     ]))
 if "inv" in _NL:
-    ROWS.append(Row("scipy.linalg.inv", cla.inv, sl.inv, [
+    ROWS.append(Row("scipy.linalg.inv", hermitian_input(cnp, cla.inv, _assumed_hermitian),
+                    hermitian_input(np, sl.inv, _assumed_hermitian), [
         S(well(3)), S(well(3, (2,))), S(spd(3), assume_a="pos"),
         S(spd(3), assume_a="sym", lower=True)]))
 if "det" in _NL:
@@ -324,3 +351,69 @@ ROWS += [
         [S(randn(6), randn(3)), S(randn(4, 5), randn(2, 3), "same"),
          S(randn(6), randn(4), "valid")]),
 ]
+
+
+# ------------------------------------------------------------------ functions of
+# Hermitian matrices: scipy.linalg.eigh (subsets), funm, logm, fractional_matrix_power.
+# Samples at repeated eigenvalues (ties at 0 too) where these stay exact; their own
+# generator, so the shared samples above do not shift
+_MF = np.random.default_rng(2027)
+
+
+def _planted(ws, complex_=False, batch=()):
+    """A Hermitian matrix with eigenvalues ``ws`` (repeats planted) in a random basis."""
+    n = len(ws)
+    x = _MF.standard_normal(batch + (n, n))
+    if complex_:
+        x = x + 1j * _MF.standard_normal(batch + (n, n))
+    q = np.linalg.qr(x)[0]
+    a = (q * np.asarray(ws, float)) @ np.swapaxes(q, -1, -2).conj()
+    return 0.5 * (a + np.swapaxes(a, -1, -2).conj())
+
+
+def _sl_eigh_row(mod, lin):
+    def f(a, **kw):
+        out = lin.eigh(a, **kw)
+        if kw.get("eigvals_only"):
+            return out
+        w, v = out
+        return w, (v * v.conj()).real, v @ mod.swapaxes(v.conj(), -1, -2)
+    return f
+
+
+_SPREAD = [-2.0, -0.5, 1.0, 2.5]
+ROWS += [
+    Row("scipy.linalg.eigh", hermitian_input(cnp, _sl_eigh_row(cnp, cla)),
+        hermitian_input(np, _sl_eigh_row(np, sl)),
+        [S(_planted(_SPREAD)), S(_planted(_SPREAD), lower=False),
+         S(_planted(_SPREAD), subset_by_index=[1, 2]), S(_planted(_SPREAD), eigvals_only=True),
+         S(_planted(_SPREAD[:3], batch=(2,)), subset_by_index=[2, 2]),
+         S(_planted(_SPREAD, complex_=True), subset_by_index=[0, 1])]),
+    # the selected eigenpairs are not repeated; the others are (ties at 0 and at 1):
+    # exact. Order 1: the second derivative goes through all the eigenvectors
+    Row("scipy.linalg.eigh[degenerate]", hermitian_input(cnp, _sl_eigh_row(cnp, cla)),
+        hermitian_input(np, _sl_eigh_row(np, sl)),
+        [S(_planted([0.0, 0.0, 0.0, 2.0]), subset_by_index=[3, 3]),
+         S(_planted([1.0, 1.0, 3.0, 4.0]), subset_by_index=[2, 3]),
+         S(_planted([-1.0, 0.5, 0.5, 0.5], complex_=True), subset_by_index=[0, 0])], order=1),
+    Row("scipy.linalg.funm", hermitian_input(cnp, lambda a, k: cla.funm(a, _FUNCS[k])),
+        hermitian_input(np, lambda a, k: sl.funm(a, _FUNCS[k])),
+        [S(_planted(_SPREAD), "exp"), S(_planted(_SPREAD), "sin"),
+         S(_planted(_SPREAD, complex_=True), "cube")]),
+    # at repeated eigenvalues (ties at 0 with g(0) = 0 among them): exact, order 1
+    Row("scipy.linalg.funm[degenerate]",
+        hermitian_input(cnp, lambda a, k: cla.funm(a, _FUNCS[k])),
+        hermitian_input(np, lambda a, k: sl.funm(a, _FUNCS[k])),
+        [S(_planted([0.0, 0.0, 2.0]), "ident"), S(_planted([0.0, 0.0, 2.0]), "sin"),
+         S(np.diag([0.0, 0.0, 1.5]), "cube"), S(_planted([1.0, 1.0, 1.0]), "exp"),
+         S(_planted([-1.0, 0.5, 0.5], complex_=True), "sin")], order=1),
+    Row("scipy.linalg.logm", cla.logm, sl.logm,
+        [S(_MF.standard_normal((3, 3)) + 3.0 * np.eye(3)), S(_planted([0.5, 0.5, 2.0])),
+         S(np.diag([2.0, 2.0, 3.0])), S(spd(2, (2,)))]),
+    Row("scipy.linalg.fractional_matrix_power", cla.fractional_matrix_power,
+        sl.fractional_matrix_power,
+        [S(_MF.standard_normal((3, 3)) + 3.0 * np.eye(3), 0.5, diff=(0,)),
+         S(_planted([0.5, 0.5, 2.0]), -0.3, diff=(0,)),
+         S(np.diag([2.0, 2.0, 3.0]), 1.7, diff=(0,))]),
+]
+_FUNCS = {"exp": np.exp, "sin": np.sin, "cube": lambda w: w ** 3, "ident": lambda w: w}

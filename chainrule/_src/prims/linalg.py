@@ -17,26 +17,24 @@ Complex numbers follow JAX: the vjp is the transpose under the real bilinear pai
 decompositions of Hermitian matrices (cholesky, eigh) it is the transpose of the
 R-linear jvp.
 
-Which entries the decompositions read
--------------------------------------
+Hermitian input: symmetric (Hermitian) gradients
+-------------------------------------------------
 ``numpy.linalg.cholesky`` reads only the lower triangle (``upper=True``: the upper
 one), ``eigh``/``eigvalsh`` the triangle named by ``UPLO``, and ``svd``/``pinv`` with
 ``hermitian=True`` the lower triangle (they call ``eigh``); LAPACK also ignores the
-imaginary part of the diagonal. The derivatives here are derivatives of *that*
-function: a tangent ``dA`` is first replaced by the Hermitian matrix the routine
-effectively sees (``_sym_proj``), and cotangents are mapped back by its transpose.
-For Hermitian tangents (the usual case) this is the identity, and finite
-differences of NumPy's own function agree in every direction.
-
-JAX, PyTorch and TensorFlow instead differentiate with respect to the Hermitian part
-``(A + A^H) / 2`` (JAX also symmetrises the value). Both agree on Hermitian tangents;
-the gradients differ only in how they represent the same linear functional: the
-Hermitian part ``(g + g^H) / 2`` of chainrule's gradient is JAX's gradient (so the JAX
-cookbook's complex Cholesky example prints JAX's matrix after that projection). The
-NumPy-consistent choice keeps ``check_grads`` exact and gives correct gradients when
-only one triangle of the input is meaningful; to keep gradient-descent iterates on a
-symmetric matrix symmetric, step with the Hermitian part of the gradient (or
-parametrise the matrix, e.g. ``A = X X^T``).
+imaginary part of the diagonal. The values here are NumPy's (so of that triangle). The
+derivatives treat the input as the Hermitian matrix it stands for, as JAX, PyTorch
+(its eigh backward projects onto Hermitian gradients) and autograd's cholesky do
+(autograd's eigh reads the triangle, as chainrule did before): a tangent ``dA`` enters as its Hermitian part ``(dA + dA^H) /
+2`` and a gradient comes back Hermitian (``_herm``; self-adjoint under the pairing, so
+jvp and vjp stay exact transposes). Along Hermitian directions (the only ones that keep
+the input a valid one) this is the derivative of NumPy's function, and finite
+differences of NumPy's program agree; a gradient-descent step keeps a symmetric
+iterate symmetric, and the JAX cookbook's complex Cholesky example prints JAX's matrix.
+Along a non-Hermitian direction it is the derivative in the direction's Hermitian part,
+not the derivative of the triangle NumPy reads (which differs there). The
+compositions of ``chainrule.scipy.linalg`` that mirror one triangle (``solve``/``inv``
+with ``assume_a='pos'``/``'sym'``/``'her'``) keep SciPy's triangle, as JAX's do.
 
 Repeated eigenvalues and singular values
 ----------------------------------------
@@ -179,10 +177,29 @@ def _sym_proj(t, upper=False):
     return s + _H(s) + _real(t) * np.eye(n)
 
 
-def _sym_proj_T(c, upper=False):
-    """Transpose of :func:`_sym_proj` under the pairing Re(sum(a * b))."""
-    n = shape_of(c)[-1]
-    return (c + _H(c)) * _strict(n, upper) + _real(c) * np.eye(n)
+def read_hermitian(a, upper=False, conj=True):
+    """The Hermitian (``conj=False``: complex-symmetric) matrix a LAPACK routine sees
+    when it reads one triangle of ``a``, with the derivative of the Hermitian
+    (symmetric) part: ``dA -> (dA + dA^H) / 2`` (see the module docstring). For the
+    compositions that mirror a triangle themselves (scipy.linalg's ``assume_a``,
+    scipy.stats' covariances)."""
+    from .control import stop_gradient_p
+    fixed = stop_gradient_p.bind(a)
+    n = shape_of(a)[-1]
+    if conj:
+        value = _sym_proj(fixed, upper)
+        return value + _herm(a - fixed)
+    part = fixed * _strict(n, upper)
+    delta = a - fixed
+    return part + mT(part) + fixed * np.eye(n) + 0.5 * (delta + mT(delta))
+
+
+def _herm(t):
+    """The Hermitian part ``(t + t^H) / 2``: the tangent a function of a Hermitian
+    matrix sees, and (being self-adjoint under ``Re(sum(a * b))``) the map its
+    cotangents go back through, so gradients are Hermitian (JAX's, PyTorch's and
+    autograd's cholesky convention)."""
+    return 0.5 * (t + _H(t))
 
 
 def _safe_inv(s):
@@ -271,10 +288,20 @@ _TIED = ("chainrule.numpy.linalg.{fn}: the {what} of a repeated {value} (equal u
          "functions of the {value}s alone ({alone}), losses through the other {what} "
          "only ({rest}), chainrule.scipy.linalg.expm/sqrtm for matrix functions, or "
          "{value}s that are not repeated.")
-_EIGH_TIED = _TIED.format(fn="eigh", what="eigenvectors", value="eigenvalue",
-                          example="V @ diag(g(w)) @ V.T", alone="eigvalsh, sum(f(w))",
-                          rest="a projector on the repeated eigenspace as I - V_rest @ "
-                          "V_rest.T")
+_EIGH_TIED = ("chainrule.numpy.linalg.eigh: the eigenvectors get a cotangent at a repeated "
+              "eigenvalue (equal up to rounding), where they are any basis of its "
+              "eigenspace and have no derivative. Even a loss that does not depend on that "
+              "basis (V @ diag(g(w)) @ V.T) has a derivative eigh's rule cannot know: it "
+              "needs g' at the repeated value, and where g vanishes there (V @ diag(w) @ "
+              "V.T at a repeated 0) the cotangent is zero, the same as for a loss that "
+              "does not use those eigenvectors; so every eigenvector cotangent is refused "
+              "there, a zero one too. Exact alternatives: functions of the eigenvalues "
+              "alone (eigvalsh, sum(f(w))); matrix functions V g(w) V^H: "
+              "chainrule.scipy.linalg.funm(A, g) (any elementwise g, Daleckii-Krein "
+              "derivatives, g' at repeated eigenvalues), expm, logm, sqrtm, "
+              "fractional_matrix_power; eigenvectors of eigenvalues that are not repeated: "
+              "chainrule.scipy.linalg.eigh(A, subset_by_index=[lo, hi]) (only those "
+              "eigenpairs, so repeated ones outside the subset do not matter).")
 _SVD_TIED = _TIED.format(fn="svd", what="singular vectors", value="singular value",
                          example="U @ diag(g(s)) @ Vh", alone="svdvals, sum(f(s))",
                          rest="U_rest, Vh_rest")
@@ -505,7 +532,7 @@ class Cholesky(_StackPrimitive):
         L = _H(out) if upper else out
         n = shape_of(a)[-1]
         li = inv_p.bind(L)
-        x = _mm(_mm(li, _sym_proj(t, upper)), _H(li))
+        x = _mm(_mm(li, _herm(t)), _H(li))
         dl = _mm(L, x * _phi_mask(n))
         return out, (_H(dl) if upper else dl)
 
@@ -517,7 +544,7 @@ class Cholesky(_StackPrimitive):
         li = inv_p.bind(L)
         xbar = _mm(mT(L), c) * _phi_mask(n)
         sbar = _mm(_mm(mT(li), xbar), _conj(li))
-        return [fit_cotangent(_sym_proj_T(sbar, upper), a)]
+        return [fit_cotangent(_herm(sbar), a)]
 
     def cost(self, args, ans, **params):
         n = shape_of(args[0])[-1]
@@ -541,7 +568,7 @@ class Eigh(_StackPrimitive):
         w, v = self.bind(a, UPLO=UPLO)
         if _is_zero(t):
             return [w, v], [Zero.like(w), Zero.like(v)]
-        z = _mm(_mm(_H(v), _sym_proj(t, UPLO == "U")), v)
+        z = _mm(_mm(_H(v), _herm(t)), v)
         dw = _real(_diag(z))
         f, tied = _gap_inverse(w)
         dv = _mm(v, _nan_where(z * f, tied, z))
@@ -553,13 +580,17 @@ class Eigh(_StackPrimitive):
         ct_w, ct_v = ct
         inner = None if _is_zero(ct_w) else _diag_embed(_real(ct_w))
         if not _is_zero(ct_v):
+            # at a repeated eigenvalue any cotangent of the eigenvectors is refused, a
+            # zero one too: V diag(g(w)) V^T with g(w_i) = 0 there gives them a zero
+            # cotangent and needs g'(w_i), which no rule of eigh sees
             k = _mm(mT(v), ct_v)
             f, tied = _gap_inverse(w)
-            inner = _add(inner, _undetermined(k * f, tied, k, _EIGH_TIED))
+            n = shape_of(w)[-1]
+            inner = _add(inner, _undetermined(k * f, tied, np.ones((n, n)), _EIGH_TIED))
         if inner is None:
             return [None]
         sbar = _mm(_mm(_conj(v), inner), mT(v))
-        return [fit_cotangent(_sym_proj_T(sbar, UPLO == "U"), a)]
+        return [fit_cotangent(_herm(sbar), a)]
 
     def cost(self, args, ans, **params):
         n = shape_of(args[0])[-1]
@@ -613,7 +644,7 @@ class SVD(_StackPrimitive):
         if _is_zero(t):
             return out, [Zero.like(o) for o in out]
         if hermitian:
-            t = _sym_proj(t)
+            t = _herm(t)
         v = _H(vh)
         ds_mat = _mm(_mm(_H(u), t), v)
         ds = _real(_diag(ds_mat))
@@ -718,7 +749,7 @@ class SVD(_StackPrimitive):
         if abar is None:
             return [None]
         if hermitian:
-            abar = _sym_proj_T(abar)
+            abar = _herm(abar)
         return [fit_cotangent(abar, a)]
 
     def cost(self, args, ans, *, full_matrices, compute_uv, hermitian):
@@ -844,7 +875,7 @@ class PInv(_StackPrimitive):
         if _is_zero(t):
             return p, Zero.like(p)
         if hermitian:
-            t = _sym_proj(t)
+            t = _herm(t)
         m, n = shape_of(a)[-2:]
         ph = _H(p)
         th = _H(t)
@@ -866,7 +897,7 @@ class PInv(_StackPrimitive):
         n2, m2 = np.eye(n) - _mm(p, a), _mm(ph, p)
         abar = abar + _H(_mm(_mm(mT(n2), ct), mT(m2)))
         if hermitian:
-            abar = _sym_proj_T(abar)
+            abar = _herm(abar)
         return [fit_cotangent(abar, a)]
 
     def cost(self, args, ans, **params):

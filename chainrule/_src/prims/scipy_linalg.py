@@ -1,4 +1,5 @@
-"""scipy.linalg primitives: solve_triangular, expm, sqrtm and solve_sylvester.
+"""scipy.linalg primitives: solve_triangular, expm, logm, fractional_matrix_power, sqrtm
+and solve_sylvester.
 
 Every primitive takes stacks of matrices (``(..., n, n)``, batch dimensions equal
 across arguments: the public functions broadcast first) and SciPy (>= 1.15) batches
@@ -10,6 +11,10 @@ Derivatives (complex inputs follow JAX: plain transposes, no conjugation):
   restricted to the triangle SciPy reads (strictly, for ``unit_diagonal``).
 * expm: the Frechet derivative ``L(A, E)`` is the top-right block of
   ``expm([[A, E], [0, A]])``; its adjoint is ``L(A^T, .)``.
+* logm, fractional_matrix_power: the same block identity, ``f([[A, E], [0, A]]) =
+  [[f(A), L(A, E)], [0, f(A)]]`` for every primary matrix function (exact where f is
+  defined, repeated eigenvalues included), computed with SciPy's own f; the adjoint is
+  ``L(A^T, .)``.
 * solve_sylvester (``AX + XB = Q``): ``dX = sylv(A, B, dQ - dA X - X dB)``; the
   adjoint of ``Q -> X`` is ``sylv(A^T, B^T, .)``.
 * sqrtm: ``X dX + dX X = dA``, i.e. ``dX = sylv(X, X, dA)``.
@@ -23,6 +28,7 @@ from .shape import moveaxis, fit_cotangent, batch_to_front as _front
 from .structure import concatenate_p
 from .indexing import getitem_p
 from .products import mT
+from .elementwise import real_p
 
 
 
@@ -115,6 +121,66 @@ class Expm(Primitive):
         return 20 * _size(s) * s[-1]
 
 
+def _frechet_block(prim, a, e, ans, **params):
+    """L_f(A, E): the top-right block of ``prim([[A, E], [0, A]])`` (f primary), in the
+    (real/complex) kind of ``ans = f(A)``."""
+    dt = np.result_type(dtype_of(a), dtype_of(e))
+    if dtype_of(a) != dt or dtype_of(e) != dt:
+        a, e = a + np.zeros((), dt), e + np.zeros((), dt)
+    nd, n = len(shape_of(a)), shape_of(a)[-1]
+    big = prim.bind(_block(a, e), **params)
+    spec = (("slice", None, None, None),) * (nd - 2) + (
+        ("slice", 0, n, None), ("slice", n, 2 * n, None))
+    out = getitem_p.bind(big, spec=spec)
+    if dtype_of(out).kind == "c" and dtype_of(ans).kind != "c":
+        out = real_p.bind(out)
+    elif dtype_of(out).kind != "c" and dtype_of(ans).kind == "c":
+        out = out + 0j
+    return out
+
+
+class _BlockFrechet(Primitive):
+    """A primary matrix function of SciPy's (``_fn(a, **params)``), differentiated by
+    :func:`_frechet_block`."""
+
+    def impl(self, a, **params):
+        return self._fn(a, **params)
+
+    def jvp(self, primals, tangents, **params):
+        (a,), (t,) = primals, tangents
+        ans = self.bind(a, **params)
+        if type(t) is Zero:
+            return ans, Zero.like(ans)
+        return ans, _frechet_block(self, a, t, ans, **params)
+
+    def vjp(self, ct, ans, args, needs, **params):
+        a = args[0]
+        return [fit_cotangent(_frechet_block(self, mT(a), ct, mT(ans), **params), a)]
+
+    def batch(self, args, dims, **params):
+        return self.bind(moveaxis(args[0], dims[0], 0), **params), 0
+
+    def cost(self, args, ans, **params):
+        s = shape_of(args[0])
+        return 40 * _size(s) * s[-1]      # Schur, square roots and a Pade approximant
+
+
+class Logm(_BlockFrechet):
+    """The principal logarithm (scipy.linalg.logm)."""
+
+    @staticmethod
+    def _fn(a):
+        return sl.logm(a)
+
+
+class FractionalMatrixPower(_BlockFrechet):
+    """A^t for a real t (scipy.linalg.fractional_matrix_power)."""
+
+    @staticmethod
+    def _fn(a, *, t):
+        return sl.fractional_matrix_power(a, t)
+
+
 class SolveSylvester(Primitive):
     """X with A X + X B = Q (stacks of square matrices)."""
 
@@ -176,4 +242,6 @@ class Sqrtm(Primitive):
 solve_triangular_p = SolveTriangular("solve_triangular")
 expm_p = Expm("expm")
 solve_sylvester_p = SolveSylvester("solve_sylvester")
+logm_p = Logm("logm")
+fractional_matrix_power_p = FractionalMatrixPower("fractional_matrix_power")
 sqrtm_p = Sqrtm("sqrtm")

@@ -1,8 +1,10 @@
 """chainrule.scipy.linalg: differentiable ``scipy.linalg`` functions (SciPy's names,
 signatures and batching over leading dimensions).
 
-solve_triangular, expm, sqrtm and solve_sylvester bind the primitives of
-``prims/scipy_linalg.py``; cho_factor/cho_solve/cholesky compose them with
+solve_triangular, expm, logm, fractional_matrix_power, sqrtm and solve_sylvester bind
+the primitives of ``prims/scipy_linalg.py``; eigh and funm those of
+``prims/matfun.py`` (functions of Hermitian matrices that stay differentiable at
+repeated eigenvalues); cho_factor/cho_solve/cholesky compose them with
 ``chainrule.numpy.linalg.cholesky``; inv/det/solve pass through to
 ``chainrule.numpy.linalg``.
 """
@@ -11,10 +13,12 @@ import scipy.linalg as sl
 
 from ..core import shape_of, dtype_of
 from ..prims import scipy_linalg as pl
+from ..prims.matfun import eigh_subset_p, hermitian_funm_p
+from ..numpy import aliasing
 from ..prims.shape import reshape, broadcast_to
 from ..prims.elementwise import conj_p
 from ..prims.products import mT, einsum_p
-from ..prims.linalg import _sym_proj
+from ..prims.linalg import read_hermitian
 from ..numpy import linalg as nla
 from ..numpy.basic import as_inexact
 from ..numpy.dispatch import numpy_function
@@ -122,6 +126,109 @@ def sqrtm(A, disp=None, blocksize=None):
     return pl.sqrtm_p.bind(A)
 
 
+@numpy_function(sl.logm, module=MODULE)
+def logm(A, disp=None):
+    """The principal logarithm. Derivative: the Frechet derivative from the block
+    matrix [[A, E], [0, A]] (exact at repeated eigenvalues). ``disp`` (deprecated in
+    SciPy) is only accepted outside transformations."""
+    if disp is not None:
+        raise NotImplementedError("chainrule.scipy.linalg.logm: disp= is not supported "
+                                  "inside a transformation")
+    A = as_inexact(A)
+    _square(A, "A")
+    return pl.logm_p.bind(A)
+
+
+@numpy_function(sl.fractional_matrix_power, module=MODULE)
+def fractional_matrix_power(A, t):
+    """A^t for a real scalar ``t`` (not differentiated). Derivative: the Frechet
+    derivative from the block matrix [[A, E], [0, A]] (exact at repeated
+    eigenvalues)."""
+    from ..numpy.basic import concrete
+    A = as_inexact(A)
+    _square(A, "A")
+    t = concrete(t)
+    if np.ndim(t) != 0 or np.iscomplexobj(t):
+        raise NotImplementedError("chainrule.scipy.linalg.fractional_matrix_power: t must "
+                                  "be a real scalar (it is not differentiated)")
+    return pl.fractional_matrix_power_p.bind(A, t=float(t))
+
+
+class _AsUser:
+    """The user's elementwise ``func`` for funm, run as user code (views and writes
+    follow NumPy); equal to another for the same ``func`` (jit's cache keys)."""
+
+    def __init__(self, fn):
+        self.fn = fn
+
+    def __call__(self, x):
+        return aliasing.as_user(self.fn, x)
+
+    def __eq__(self, other):
+        return type(other) is _AsUser and other.fn == self.fn
+
+    def __hash__(self):
+        return hash(self.fn)
+
+
+@numpy_function(sl.funm, module=MODULE)
+def funm(A, func, disp=True):
+    """SciPy's value (Schur-Parlett). Derivatives for Hermitian (real symmetric) ``A``:
+    ``funm(A, g) = V g(w) V^H`` differentiates by the divided differences of ``g``
+    (Daleckii-Krein), with ``g'`` where eigenvalues are repeated, so it is exact there
+    (unlike ``V @ diag(g(w)) @ V.T`` written with ``numpy.linalg.eigh``, whose
+    eigenvectors at a repeated eigenvalue have no derivative). ``func`` is elementwise,
+    as SciPy requires, and is differentiated by chainrule (``np.exp``, ``cnp.sin``, a
+    lambda of them). A matrix that is not Hermitian has no derivative here
+    (NotImplementedError): use expm, logm, sqrtm or fractional_matrix_power. With
+    ``disp=False`` the error estimate is SciPy's (not differentiated)."""
+    A = as_inexact(A)
+    if len(shape_of(A)) != 2:
+        raise ValueError("expected square array_like input")
+    _square(A, "A")
+    if not callable(func):
+        raise TypeError(f"chainrule.scipy.linalg.funm: func must be callable, got "
+                        f"{type(func).__name__}")
+    out = hermitian_funm_p.bind(A, func=_AsUser(func))
+    if disp:
+        return out
+    from ..numpy.basic import concrete
+    return out, sl.funm(concrete(A), func, disp=False)[1]
+
+
+@numpy_function(sl.eigh, module=MODULE)
+def eigh(a, b=None, *, lower=True, eigvals_only=False, overwrite_a=False,
+         overwrite_b=False, type=1, check_finite=True, subset_by_index=None,
+         subset_by_value=None, driver=None):
+    """SciPy's values (its driver: the eigenvectors' signs are SciPy's). With
+    ``subset_by_index=[lo, hi]`` only those eigenpairs are outputs, so eigenvalues
+    repeated outside the subset do not matter: the exact way to differentiate the
+    leading eigenvectors of a matrix whose other eigenvalues repeat (a rank-deficient
+    covariance), where ``numpy.linalg.eigh`` raises. A selected eigenvalue that is
+    repeated has eigh's rule (NaN tangent, NotImplementedError for a cotangent of its
+    eigenvectors). Gradients are Hermitian, as ``numpy.linalg.eigh``'s. The generalized
+    problem (``b``) and ``subset_by_value`` are not supported inside transformations."""
+    if b is not None:
+        raise NotImplementedError("chainrule.scipy.linalg.eigh: the generalized problem "
+                                  "(b=) is not supported inside a transformation")
+    if subset_by_value is not None:
+        raise NotImplementedError("chainrule.scipy.linalg.eigh: subset_by_value= is not "
+                                  "supported inside a transformation (the number of "
+                                  "eigenpairs depends on the values); use subset_by_index")
+    a = as_inexact(a)
+    n = _square(a)
+    if subset_by_index is None:
+        lo, hi = 0, n - 1
+    else:
+        lo, hi = (int(i) for i in subset_by_index)
+        if not (0 <= lo <= hi < n):
+            raise ValueError("Requested eigenvalue indices are not valid. Valid range is "
+                             f"[0, {n - 1}] and start <= end, but start={lo}, end={hi} is "
+                             "given")
+    w, v = eigh_subset_p.bind(a, lower=bool(lower), lo=lo, hi=hi, driver=driver)
+    return w if eigvals_only else (w, v)
+
+
 @numpy_function(sl.solve_sylvester, module=MODULE)
 def solve_sylvester(a, b, q):
     """X with a X + X b = q; differentiable in all three arguments."""
@@ -145,17 +252,17 @@ _HERM = ("pos", "positive definite", "her", "hermitian")
 
 def _assumed(a, assume_a, lower, fname):
     """The matrix SciPy actually uses for ``assume_a``: symmetric/Hermitian kinds read
-    one triangle only (mirrored here, so derivatives see what SciPy sees). The
-    Hermitian routines ("pos" and "her" call LAPACK's po*/he* drivers) conjugate the
-    mirror and ignore the imaginary part of the diagonal; "sym" mirrors it unchanged."""
+    one triangle only (mirrored here: the values are SciPy's). The Hermitian routines
+    ("pos" and "her" call LAPACK's po*/he* drivers) conjugate the mirror and ignore the
+    imaginary part of the diagonal; "sym" mirrors it unchanged. Their derivatives are
+    those of the Hermitian (symmetric) matrix the input stands for, as cholesky's and
+    eigh's: Hermitian (symmetric) gradients (``prims/linalg.py``)."""
     if assume_a in (None, "gen", "general"):
         return a
     if assume_a in _HERM:
-        return _sym_proj(a, upper=not lower)
+        return read_hermitian(a, upper=not lower)
     if assume_a in _SYM:
-        n = shape_of(a)[-1]
-        part = _tri(a, lower, strict=True)
-        return part + mT(part) + a * np.eye(n)
+        return read_hermitian(a, upper=not lower, conj=False)
     if assume_a == "tridiagonal":
         n = shape_of(a)[-1]
         return a * (np.tri(n, n, 1) - np.tri(n, n, -2))

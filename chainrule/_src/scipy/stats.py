@@ -25,6 +25,7 @@ from ..prims.elementwise import select_p, PRIMS as EW
 from ..prims.products import einsum_p
 from ..prims.shape import reshape, reduce_sum, broadcast_to, transpose
 from ..prims.control import stop_gradient_p
+from ..prims.linalg import read_hermitian
 from ..prims.scipy_linalg import solve_triangular_p
 from ..numpy import linalg as nla
 from ..numpy.basic import asarray_like, as_inexact, concatenate
@@ -491,7 +492,7 @@ class _PSD:
         if len(shape_of(cov)) < 2:
             cov = eye * broadcast_to(cov, (dim,))      # scalar * I or diag(cov)
         else:
-            cov = _where(np.tri(dim, dtype=bool), cov, transpose(cov, (1, 0)))
+            cov = read_hermitian(cov)    # SciPy's eigh reads the lower triangle
         w, u = nla.eigh(stop_gradient_p.bind(cov) if isinstance(cov, Tracer) else cov)
         eps = 1e6 * np.finfo(np.float64).eps * EW["maximum"].bind(abs(w[0]), abs(w[-1]))
         if _flag(w[0] < -eps):
@@ -530,7 +531,7 @@ class _PSD:
 @_method("multivariate_normal", "logpdf")
 def mvn_logpdf(x, mean=None, cov=1, allow_singular=False):
     """Via a Cholesky factor of ``cov`` (its lower triangle is used, as SciPy's eigh
-    does); a scalar or 1-D ``cov`` is a (diagonal) variance. With
+    does; the gradient in ``cov`` is symmetric, as cholesky's); a scalar or 1-D ``cov`` is a (diagonal) variance. With
     ``allow_singular=True``, SciPy's pseudo-determinant and pseudo-inverse, -inf off
     the support; derivatives in a singular ``cov`` hold its rank fixed."""
     x, mean, cov, dim = _mvn_params(x, mean, cov)
@@ -542,7 +543,7 @@ def mvn_logpdf(x, mean=None, cov=1, allow_singular=False):
         logdet = reduce_sum(log(var), (0,))
         maha = reduce_sum(dev * dev / var, (len(shape_of(dev)) - 1,))
     else:
-        chol = nla.cholesky(cov)     # reads (and differentiates) the lower triangle only
+        chol = nla.cholesky(cov)     # reads the lower triangle; symmetric gradient
         logdet = _chol_logdet(chol)
         maha = _maha(chol, dev, dim)
     return _squeeze(-0.5 * (dim * _LOG_2PI + logdet + maha))
