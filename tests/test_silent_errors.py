@@ -455,27 +455,54 @@ def test_svd_repeated_singular_values():
     exact = {
         "sum s^2": lambda m, u, s, vh: m.sum(s ** 2),
         "svdvals": lambda m, u, s, vh: m.sum(m.sin(s)),
-        "sum (U S Vh)^2": lambda m, u, s, vh: m.sum(((u * s) @ vh) ** 2),
     }
     for name, body in exact.items():
         f, f_np = _svd_loss(cnp, body), _svd_loss(np, body)
         np.testing.assert_allclose(cr.grad(f)(Q2), num_grad(f_np, Q2), atol=1e-6,
                                    err_msg=name)
-    # U diag(g(s)) Vh through the repeated singular vectors: undetermined
-    f = _svd_loss(cnp, lambda m, u, s, vh: m.sum(C33 * ((u * s) @ vh)))
-    with pytest.raises(NotImplementedError, match="repeated singular value"):
-        cr.grad(f)(Q2)
-    with pytest.raises(NotImplementedError, match="repeated singular value"):
-        cr.jit(cr.grad(f))(Q2)
-    assert np.isnan(cr.jvp(f, (Q2,), (randn(3, 3),))[1])
-    assert np.all(np.isnan(cr.vmap(cr.grad(f))(Q2[None])))
+    # U diag(g(s)) Vh through the repeated singular vectors: undetermined, refused
+    for body in (lambda m, u, s, vh: m.sum(C33 * ((u * s) @ vh)),
+                 lambda m, u, s, vh: m.sum(((u * s) @ vh) ** 2)):
+        f = _svd_loss(cnp, body)
+        with pytest.raises(NotImplementedError, match="repeated singular value"):
+            cr.grad(f)(Q2)
+        with pytest.raises(NotImplementedError, match="repeated singular value"):
+            cr.jit(cr.grad(f))(Q2)
+        assert np.isnan(cr.jvp(f, (Q2,), (randn(3, 3),))[1])
+        assert np.all(np.isnan(cr.vmap(cr.grad(f))(Q2[None])))
 
 
-def test_svd_repeated_singular_values_skew_coupling_is_exact():
-    # U and V turn in opposite directions at rate A_ij / (s_i + s_j) (A the skew part of
-    # U^H dA V), which stays finite at s_i == s_j: a loss that sees only that turn (the
-    # polar factor U Vh against a cotangent skew in the singular bases) is exact; it
-    # was dropped with the tied pair
+ZERO_SV = [np.diag([3.0, 0.0, 0.0]),                          # a pair of zeros
+           np.array([[2.0, 0.0, 0.0], [0.0, 0.0, 0.0]]),      # a zero, not square
+           np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]])]
+
+
+@pytest.mark.parametrize("A", ZERO_SV, ids=["square", "wide", "tall"])
+def test_svd_reconstruction_at_zero_singular_values_raises(A):
+    # the gap eigh had too: U diag(g(s)) Vh with g(0) = 0 gives the singular vectors of
+    # the zero singular values a zero cotangent (it is multiplied by g(0)), the same as
+    # a loss that does not use them, and the rule returned a gradient without the
+    # g'(0) term. Every singular-vector cotangent there raises now; the same loss as
+    # A @ funm(A.T @ A, h), h(x) = g(sqrt(x)) / sqrt(x), is exact
+    C = np.ones(A.shape)
+    for g, h in ((lambda m, s: s, lambda m, x: 1.0 + 0.0 * x),
+                 (lambda m, s: s ** 3, lambda m, x: x),
+                 (lambda m, s: s * m.exp(s * s), lambda m, x: m.exp(x))):
+        f = _svd_loss(cnp, lambda m, u, s, vh: m.sum(C * ((u * g(m, s)) @ vh)))
+        want = num_grad(_svd_loss(np, lambda m, u, s, vh: m.sum(C * ((u * g(np, s)) @ vh))),
+                        A)
+        with pytest.raises(NotImplementedError, match="funm"):
+            cr.grad(f)(A)
+        assert np.all(np.isnan(cr.vmap(cr.grad(f))(A[None])))
+        fm = lambda a: cnp.sum(C * (a @ csl.funm(a.T @ a, lambda x: h(cnp, x))))  # noqa
+        np.testing.assert_allclose(cr.grad(fm)(A), want, atol=1e-6)
+
+
+def test_svd_polar_factor_at_repeated_singular_values():
+    # the polar factor U Vh at repeated singular values: a loss through it gives svd's
+    # singular vectors a cotangent there, which is refused (the rule cannot tell it
+    # from U diag(g(s)) Vh with g vanishing there); A (A^T A)^(-1/2), through
+    # fractional_matrix_power or funm, is exact
     u, s, vh = np.linalg.svd(Q2)
     M = randn(3, 3)
     C = u @ (M - M.T) @ vh
@@ -483,4 +510,9 @@ def test_svd_repeated_singular_values_skew_coupling_is_exact():
     f, f_np = _svd_loss(cnp, body), _svd_loss(np, body)
     want = num_grad(f_np, Q2)
     assert np.abs(want).max() > 0.1
-    np.testing.assert_allclose(cr.grad(f)(Q2), want, atol=1e-6)
+    with pytest.raises(NotImplementedError, match="repeated singular value"):
+        cr.grad(f)(Q2)
+    polar = lambda a: cnp.sum(C * (a @ csl.fractional_matrix_power(a.T @ a, -0.5)))  # noqa
+    np.testing.assert_allclose(cr.grad(polar)(Q2), want, atol=1e-6)
+    polar = lambda a: cnp.sum(C * (a @ csl.funm(a.T @ a, lambda x: x ** -0.5)))  # noqa
+    np.testing.assert_allclose(cr.grad(polar)(Q2), want, atol=1e-6)

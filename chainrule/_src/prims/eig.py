@@ -34,10 +34,13 @@ Where ``w_i == w_j`` (up to rounding, as for eigh) the eigenvectors of that eige
 are not determined (and a defective matrix has no basis of them), and neither are the
 separate derivatives of the repeated eigenvalues, unless the coupling ``Z_ij`` vanishes:
 forward mode gives NaN in the eigenvector and eigenvalue tangents the coupling reaches;
-reverse mode raises NotImplementedError where a cotangent reaches the coupling (the
-eigenvectors of the repeated eigenvalue, or differing cotangents of its copies), NaN
-under vmap. A loss through a symmetric function of the eigenvalues (``sum(f(w))``) and
-through the other eigenvectors is exact.
+reverse mode raises NotImplementedError wherever the eigenvectors get a cotangent (a
+zero one too: for ``V g(w) V^-1`` the coupling's cotangent vanishes at a tie whatever
+g is, so a zero cotangent does not mean the coupling is unused) or the copies of a
+repeated eigenvalue get differing cotangents, NaN under vmap. A loss through a
+symmetric function of the eigenvalues (``sum(f(w))``) is exact; matrix functions have
+exact derivatives in ``chainrule.scipy.linalg`` (expm, logm, sqrtm,
+fractional_matrix_power, funm).
 
 Cost: about 25 n^3 FLOPs (Hessenberg reduction, QR iterations, back substitution).
 """
@@ -50,13 +53,20 @@ from .reductions import argmax_p, reduce_max_p
 from . import elementwise as ew
 from .linalg import (_StackPrimitive, _nbatch, _mm, _conj, _real, _imag, _diag,
                      _diag_embed, _row, _col, _gap_inverse, _significant, _nan_where,
-                     _undetermined, _is_zero, _add, _TIED, inv_p)
+                     _undetermined, _is_zero, _add, _ANY, inv_p)
 
-_EIG_TIED = _TIED.format(fn="eig", what="eigenvectors", value="eigenvalue",
-                         example="V @ diag(g(w)) @ inv(V)", alone="eigvals, sum(f(w))",
-                         rest="the eigenvectors of the other eigenvalues") + (
-    " For eig the separate derivatives of a repeated eigenvalue's copies are not "
-    "determined either: a loss must treat them alike (the same cotangent for each).")
+_EIG_TIED = (
+    "chainrule.numpy.linalg.eig: the eigenvectors get a cotangent at a repeated "
+    "eigenvalue (equal up to rounding), or the copies of a repeated eigenvalue get "
+    "different cotangents. There the eigenvectors are any basis of the eigenspace (a "
+    "defective matrix has no basis of them) and the copies have no separate "
+    "derivatives. Even a loss that does not depend on the basis (V @ diag(g(w)) @ "
+    "inv(V)) has a derivative eig's rule cannot know: it needs g' at the repeated "
+    "value, and the cotangent of the coupling vanishes there whatever g is; so every "
+    "eigenvector cotangent is refused there, a zero one too. Exact alternatives: "
+    "functions that treat the copies alike (sum(f(w)), eigvals); matrix functions "
+    "g(A): chainrule.scipy.linalg.expm, logm, sqrtm, fractional_matrix_power (any "
+    "matrix), funm (Hermitian matrices); eigenvalues that are not repeated.")
 
 
 def _complex_t(x):
@@ -122,7 +132,10 @@ class Eig(_StackPrimitive):
             ct_du = ct_v - _row(_real(s)) * _conj(v) - 1j * ew.select_p.bind(
                 hot, _conj(v) * _row(_imag(s) / _abs2(vk)), 0.0)
             ct_g = _mm(mT(v), ct_du)
-            ct_z = _add(ct_z, _undetermined(f * ct_g, tied, ct_g, _EIG_TIED))
+            # every eigenvector cotangent at a repeated eigenvalue is refused, a zero one
+            # too: for V g(w) V^-1 the cotangent of the coupling vanishes there whatever
+            # g is, and the exact derivative needs g' (as eigh's, prims/linalg.py)
+            ct_z = _add(ct_z, _undetermined(f * ct_g, tied, _ANY, _EIG_TIED))
         if ct_z is None:
             return [None]
         vinv = inv_p.bind(v)

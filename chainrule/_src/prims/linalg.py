@@ -279,6 +279,8 @@ def _undetermined(value, mask, ct, message, ref=None):
     return value
 
 
+_ANY = np.ones((1, 1))    # a cotangent "significant" wherever it exists (see below)
+
 _TIED = ("chainrule.numpy.linalg.{fn}: the {what} of a repeated {value} (equal up to "
          "rounding) get a non-zero cotangent, and there the derivative is not determined "
          "by the cotangents: the {what} of a repeated {value} are any basis of its space, "
@@ -302,9 +304,21 @@ _EIGH_TIED = ("chainrule.numpy.linalg.eigh: the eigenvectors get a cotangent at 
               "fractional_matrix_power; eigenvectors of eigenvalues that are not repeated: "
               "chainrule.scipy.linalg.eigh(A, subset_by_index=[lo, hi]) (only those "
               "eigenpairs, so repeated ones outside the subset do not matter).")
-_SVD_TIED = _TIED.format(fn="svd", what="singular vectors", value="singular value",
-                         example="U @ diag(g(s)) @ Vh", alone="svdvals, sum(f(s))",
-                         rest="U_rest, Vh_rest")
+_SVD_TIED = (
+    "chainrule.numpy.linalg.svd: the singular vectors get a cotangent at a repeated "
+    "singular value (equal up to rounding), at a pair of zero singular values, or at an "
+    "exactly zero one of a non-square or complex matrix, where they are any basis of "
+    "their space and have no derivative. Even a loss that does not depend on that basis "
+    "(U @ diag(g(s)) @ Vh with g(0) = 0) has a derivative svd's rule cannot know: it "
+    "needs g' there, and where g vanishes (U @ diag(s) @ Vh at repeated zeros) the "
+    "cotangent is zero, the same as for a loss that does not use those vectors; so "
+    "every singular-vector cotangent is refused there, a zero one too. Exact "
+    "alternatives: functions of the singular values alone (svdvals, norms, sum(f(s))); "
+    "U diag(g(s)) Vh for an odd g as A @ chainrule.scipy.linalg.funm(A.T @ A, h) with "
+    "h(x) = g(sqrt(x)) / sqrt(x) written smoothly at 0 (g(s) = s exp(s^2): h = exp); "
+    "the leading right singular vectors as "
+    "chainrule.scipy.linalg.eigh(A.T @ A, subset_by_index=[lo, hi]) (only those "
+    "eigenpairs, so repeated ones outside the subset do not matter).")
 
 
 def _is_zero(t):
@@ -585,8 +599,7 @@ class Eigh(_StackPrimitive):
             # cotangent and needs g'(w_i), which no rule of eigh sees
             k = _mm(mT(v), ct_v)
             f, tied = _gap_inverse(w)
-            n = shape_of(w)[-1]
-            inner = _add(inner, _undetermined(k * f, tied, np.ones((n, n)), _EIGH_TIED))
+            inner = _add(inner, _undetermined(k * f, tied, _ANY, _EIGH_TIED))
         if inner is None:
             return [None]
         sbar = _mm(_mm(_conj(v), inner), mT(v))
@@ -717,7 +730,7 @@ class SVD(_StackPrimitive):
             xbar = _mm(mT(u), ct_u)
             if m > n:
                 e = ct_u - _mm(_conj(u), _mm(mT(u), ct_u))
-                e = _undetermined(e * _row(sinv), _row(zero_s), e, _SVD_TIED, ct_u)
+                e = _undetermined(e * _row(sinv), _row(zero_s), _ANY, _SVD_TIED)
                 extra = _add(extra, _mm(e, _conj(vh)))
         if not _is_zero(ct_vh):
             v = _H(vh)
@@ -725,23 +738,25 @@ class SVD(_StackPrimitive):
             ybar = _mm(mT(v), ct_v)
             if n > m:
                 g = ct_v - _mm(_conj(v), _mm(mT(v), ct_v))
-                g = _undetermined(g * _row(sinv), _row(zero_s), g, _SVD_TIED, ct_v)
+                g = _undetermined(g * _row(sinv), _row(zero_s), _ANY, _SVD_TIED)
                 extra = _add(extra, _mm(_conj(u), _H(g)))
         if xbar is not None or ybar is not None:
             fm, tied = _gap_inverse(s)
             fp, zeros = _sum_inverse(s)
+            # at a repeated singular value (or a pair of zeros, or a zero of a complex
+            # or non-square matrix) every cotangent of the singular vectors is refused,
+            # a zero one too, as eigh's (U diag(g(s)) Vh with g vanishing there)
             if ybar is None:
-                rot, twist, ref = xbar, xbar, xbar
+                rot, twist = xbar, xbar
             elif xbar is None:
-                rot, twist, ref = ybar, -ybar, ybar
+                rot, twist = ybar, -ybar
             else:
                 rot, twist = xbar + ybar, xbar - ybar
-                ref = ew.abs_p.bind(xbar) + ew.abs_p.bind(ybar)
-            sym = _undetermined(fm * rot, tied, rot, _SVD_TIED, ref)
-            skew = _undetermined(fp * twist, zeros, twist, _SVD_TIED, ref)
+            sym = _undetermined(fm * rot, tied, _ANY, _SVD_TIED)
+            skew = _undetermined(fp * twist, zeros, _ANY, _SVD_TIED)
             if xbar is not None and _cplx(xbar):      # the phase of u_k
                 skew = skew + _undetermined(xbar * _diag_embed(sinv), _diag_mask(zero_s),
-                                            xbar, _SVD_TIED)
+                                            _ANY, _SVD_TIED)
             sbar = _add(sbar, 0.5 * (sym + _H(sym)) + 0.5 * (skew - _H(skew)))
         abar = extra
         if sbar is not None:

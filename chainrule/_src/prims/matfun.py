@@ -19,27 +19,27 @@ eigh_subset (``scipy.linalg.eigh(a, subset_by_index=[lo, hi])``)
     (NaN under vmap), as does an eigenvalue cotangent when a copy of it lies outside
     the subset (the function is not differentiable there).
 
-hermitian_funm (``scipy.linalg.funm`` of a Hermitian matrix)
+daleckii_krein (``scipy.linalg.funm`` of a Hermitian matrix, ``scipy/linalg.py``)
     ``F = V g(w) V^H`` with the Frechet derivative of Daleckii and Krein,
     ``dF = V (G o (V^H E V)) V^H``, ``G_ij = (g(w_i) - g(w_j)) / (w_i - w_j)`` and
     ``g'(w_i)`` where ``w_i`` and ``w_j`` are equal or close (``|w_i - w_j| <= sqrt(eps)
     max(1, max|w|)``: the mean of ``g'`` at both, whose error is below the divided
     difference's rounding there). It holds for every direction ``E`` (not only
     Hermitian ones), so it is the derivative of SciPy's funm, which reads the whole
-    matrix. ``g'`` comes from forward mode through ``func`` (an elementwise function,
-    as SciPy requires). Exact at repeated eigenvalues; the second derivative there goes
-    through eigh's eigenvectors and raises. A matrix that is not Hermitian (beyond
-    ``1e-10 max|A|``) has no derivative here: NotImplementedError (NaN under vmap).
+    matrix. ``g = func(w)`` and ``g' `` (forward mode through ``func``, an elementwise
+    function as SciPy requires) are computed where funm is called, so the rules never
+    call the user's function later (a closure that changed meanwhile cannot change the
+    derivative). Exact at repeated eigenvalues; the second derivative there goes
+    through eigh's eigenvectors (NaN or NotImplementedError).
 
-Cost: eigh's 9 n^3 for the eigendecomposition the rules use, plus SciPy's Schur-Parlett
-funm (about 28 n^3) or its subset eigensolver.
+Cost: eigh's 9 n^3 for the eigendecomposition, SciPy's subset eigensolver, 2 n^3 for
+``V g V^H``.
 """
 import numpy as np
 import scipy.linalg as sl
 
-from ..core import Zero, shape_of, dtype_of
-from ..interpreters.forward import jvp_flat
-from .shape import fit_cotangent, reduce_sum
+from ..core import Primitive, Zero, shape_of, dtype_of
+from .shape import fit_cotangent, reduce_sum, batch_to_front as _front
 from .products import mT
 from .reductions import reduce_max_p
 from . import elementwise as ew
@@ -55,13 +55,6 @@ _SUBSET_TIED = (
     "eigenvalue is not differentiable. Choose a subset whose ends are not repeated "
     "outside it and do not use the eigenvectors of repeated eigenvalues, or use "
     "chainrule.scipy.linalg.funm(A, g) for V g(w) V^H.")
-
-_NOT_HERMITIAN = (
-    "chainrule.scipy.linalg.funm: derivatives are implemented for Hermitian (real "
-    "symmetric) matrices only, through their eigendecomposition (Daleckii-Krein); this "
-    "matrix is not Hermitian. For a general matrix use chainrule.scipy.linalg.expm, "
-    "logm, sqrtm or fractional_matrix_power (exact Frechet derivatives).")
-
 
 def _pair_masks(w_all, w_sel):
     """(n, k) masks: ``tied[j, i]`` where ``w_all[j]`` equals ``w_sel[i]`` up to rounding;
@@ -135,18 +128,10 @@ class EighSubset(_StackPrimitive):
         return _nbatch(args[0]) * 9 * n ** 3
 
 
-def _derivative(func, w):
-    """(g(w), g'(w)) for an elementwise ``func``, by forward mode through it."""
-    (g,), (dg,) = jvp_flat(lambda x: [func(x)], [w], [np.ones(shape_of(w), dtype_of(w))])
-    if type(dg) is Zero:
-        dg = np.zeros(shape_of(g), dtype_of(g))
-    return g, dg
-
-
-def _divided_differences(func, w):
+def divided_differences(w, g, dg):
     """G_ij = (g_i - g_j) / (w_i - w_j), and (g'_i + g'_j) / 2 where w_i, w_j are
-    equal or close (see the module docstring)."""
-    g, dg = _derivative(func, w)
+    equal or close (see the module docstring); chainrule operations, so G is
+    differentiated again through w, g and g'."""
     diff = _col(w) - _row(w)
     nd = len(shape_of(w))
     top = reduce_max_p.bind(ew.abs_p.bind(w), axis=(nd - 1,), keepdims=True)
@@ -156,44 +141,44 @@ def _divided_differences(func, w):
     return ew.select_p.bind(close, 0.5 * (_col(dg) + _row(dg)), (_col(g) - _row(g)) / safe)
 
 
-def _asymmetry(a):
-    """The (..., 1, 1) mask of matrices that are not Hermitian beyond 1e-10 max|A|."""
-    nd = len(shape_of(a))
-    gap = reduce_max_p.bind(ew.abs_p.bind(a - _H(a)), axis=(nd - 2, nd - 1), keepdims=True)
-    top = reduce_max_p.bind(ew.abs_p.bind(a), axis=(nd - 2, nd - 1), keepdims=True)
-    return ew.greater_p.bind(gap, 1e-10 * top)
+class DaleckiiKrein(Primitive):
+    """``dk(a, v, w, g, dg) = V diag(g) V^H`` for a Hermitian ``a = V diag(w) V^H``
+    with ``g = f(w)`` and ``dg = f'(w)`` (computed by the caller from ``a``): the
+    derivative is taken in ``a`` alone, by the divided differences of f
+    (``dF = V (G o (V^H dA V)) V^H``). The other arguments are functions of ``a``
+    that the rule reads; their tangents are not added (they are already in it), and
+    they get no cotangent. Written with chainrule operations on them, the rule is
+    differentiated again through their own rules (g' through f', g'' through the
+    forward mode that made dg)."""
 
+    def impl(self, a, v, w, g, dg):
+        return np.matmul(v * g[..., None, :], np.conj(np.swapaxes(v, -1, -2)))
 
-class HermitianFunm(_StackPrimitive):
-    """scipy.linalg.funm(a, func) (SciPy's value), derivatives for Hermitian a."""
+    def _dk(self, v, w, g, dg, t):
+        big = divided_differences(w, g, dg)
+        return _mm(_mm(v, big * _mm(_mm(_H(v), t), v)), _H(v))
 
-    def impl(self, a, *, func):
-        return sl.funm(a, func)
-
-    def _parts(self, a, func):
-        w, v = eigh_p.bind(a, UPLO="L")
-        return v, _divided_differences(func, w)
-
-    def jvp(self, primals, tangents, *, func):
-        (a,), (t,) = primals, tangents
-        ans = self.bind(a, func=func)
-        if _is_zero(t):
+    def jvp(self, primals, tangents):
+        a, v, w, g, dg = primals
+        ans = self.bind(a, v, w, g, dg)
+        if _is_zero(tangents[0]):
             return ans, Zero.like(ans)
-        v, g = self._parts(a, func)
-        out = _mm(_mm(v, g * _mm(_mm(_H(v), t), v)), _H(v))
-        out = _undetermined(out, _asymmetry(a), np.ones((1, 1)), _NOT_HERMITIAN)
-        return ans, _match(out, ans)
+        return ans, _match(self._dk(v, w, g, dg, tangents[0]), ans)
 
-    def vjp(self, ct, ans, args, needs, *, func):
-        a = args[0]
-        v, g = self._parts(a, func)
-        abar = _mm(_mm(_conj(v), g * _mm(_mm(mT(v), ct), _conj(v))), mT(v))
-        abar = _undetermined(abar, _asymmetry(a), np.ones((1, 1)), _NOT_HERMITIAN)
-        return [fit_cotangent(abar, a)]
+    def vjp(self, ct, ans, args, needs):
+        a, v, w, g, dg = args
+        if not needs[0]:
+            return [None] * 5
+        big = divided_differences(w, g, dg)
+        abar = _mm(_mm(_conj(v), big * _mm(_mm(mT(v), ct), _conj(v))), mT(v))
+        return [fit_cotangent(abar, a), None, None, None, None]
 
-    def cost(self, args, ans, **params):
+    def batch(self, args, dims):
+        return self.bind(*_front(args, dims)), 0
+
+    def cost(self, args, ans):
         n = shape_of(args[0])[-1]
-        return _nbatch(args[0]) * 37 * n ** 3
+        return _nbatch(args[0]) * 2 * n ** 3
 
 
 def _match(t, ans):
@@ -206,4 +191,4 @@ def _match(t, ans):
 
 
 eigh_subset_p = EighSubset("eigh_subset")
-hermitian_funm_p = HermitianFunm("hermitian_funm")
+dk_p = DaleckiiKrein("daleckii_krein")

@@ -13,7 +13,7 @@ import scipy.linalg as sl
 
 from ..core import shape_of, dtype_of
 from ..prims import scipy_linalg as pl
-from ..prims.matfun import eigh_subset_p, hermitian_funm_p
+from ..prims.matfun import eigh_subset_p, dk_p
 from ..numpy import aliasing
 from ..prims.shape import reshape, broadcast_to
 from ..prims.elementwise import conj_p
@@ -154,34 +154,47 @@ def fractional_matrix_power(A, t):
     return pl.fractional_matrix_power_p.bind(A, t=float(t))
 
 
-class _AsUser:
-    """The user's elementwise ``func`` for funm, run as user code (views and writes
-    follow NumPy); equal to another for the same ``func`` (jit's cache keys)."""
+_NOT_HERMITIAN = (
+    "chainrule.scipy.linalg.funm: inside a transformation only Hermitian (real "
+    "symmetric) matrices are supported: funm is computed there as V f(w) V^H from their "
+    "eigendecomposition, with the derivatives of Daleckii and Krein; this matrix is not "
+    "Hermitian (beyond 1e-10 max|A|). For a general matrix use "
+    "chainrule.scipy.linalg.expm, logm, sqrtm or fractional_matrix_power (exact Frechet "
+    "derivatives).")
 
-    def __init__(self, fn):
-        self.fn = fn
 
-    def __call__(self, x):
-        return aliasing.as_user(self.fn, x)
-
-    def __eq__(self, other):
-        return type(other) is _AsUser and other.fn == self.fn
-
-    def __hash__(self):
-        return hash(self.fn)
+def _not_hermitian(a):
+    """The (..., 1, 1) mask of matrices that are not Hermitian beyond 1e-10 max|A|."""
+    from ..prims import elementwise as ew
+    from ..prims.reductions import reduce_max_p
+    nd = len(shape_of(a))
+    h = conj_p.bind(mT(a)) if dtype_of(a).kind == "c" else mT(a)
+    gap = reduce_max_p.bind(ew.abs_p.bind(a - h), axis=(nd - 2, nd - 1), keepdims=True)
+    top = reduce_max_p.bind(ew.abs_p.bind(a), axis=(nd - 2, nd - 1), keepdims=True)
+    return ew.greater_p.bind(gap, 1e-10 * top)
 
 
 @numpy_function(sl.funm, module=MODULE)
 def funm(A, func, disp=True):
-    """SciPy's value (Schur-Parlett). Derivatives for Hermitian (real symmetric) ``A``:
-    ``funm(A, g) = V g(w) V^H`` differentiates by the divided differences of ``g``
-    (Daleckii-Krein), with ``g'`` where eigenvalues are repeated, so it is exact there
-    (unlike ``V @ diag(g(w)) @ V.T`` written with ``numpy.linalg.eigh``, whose
-    eigenvectors at a repeated eigenvalue have no derivative). ``func`` is elementwise,
-    as SciPy requires, and is differentiated by chainrule (``np.exp``, ``cnp.sin``, a
-    lambda of them). A matrix that is not Hermitian has no derivative here
-    (NotImplementedError): use expm, logm, sqrtm or fractional_matrix_power. With
-    ``disp=False`` the error estimate is SciPy's (not differentiated)."""
+    """For Hermitian (real symmetric) ``A``: ``V f(w) V^H`` from the eigendecomposition
+    (SciPy's Schur-Parlett value up to rounding), differentiated by the divided
+    differences of ``f`` (Daleckii-Krein), with ``f'`` where eigenvalues are repeated,
+    so it is exact there (unlike ``V @ diag(f(w)) @ V.T`` written with
+    ``numpy.linalg.eigh``, whose eigenvectors at a repeated eigenvalue have no
+    derivative). The derivative is the Frechet derivative in every direction, not only
+    Hermitian ones. ``func`` is elementwise, as SciPy requires, and differentiated by
+    chainrule (``np.exp``, ``cnp.sin``, a lambda of them); it is called once, here, on
+    the real eigenvalues (SciPy calls it on complex numbers: a function that leaves the
+    real line there, e.g. ``np.sqrt`` of a negative eigenvalue, gives NaN here). A
+    matrix that is not Hermitian raises NotImplementedError (NaN under vmap): use expm,
+    logm, sqrtm or fractional_matrix_power. ``disp=False`` (SciPy's error estimate) is
+    not supported inside transformations."""
+    from ..interpreters.forward import jvp_flat
+    from ..core import Zero
+    from ..prims.linalg import eigh_p, _undetermined, _ANY
+    if not disp:
+        raise NotImplementedError("chainrule.scipy.linalg.funm: disp=False (the error "
+                                  "estimate) is not supported inside a transformation")
     A = as_inexact(A)
     if len(shape_of(A)) != 2:
         raise ValueError("expected square array_like input")
@@ -189,11 +202,17 @@ def funm(A, func, disp=True):
     if not callable(func):
         raise TypeError(f"chainrule.scipy.linalg.funm: func must be callable, got "
                         f"{type(func).__name__}")
-    out = hermitian_funm_p.bind(A, func=_AsUser(func))
-    if disp:
-        return out
-    from ..numpy.basic import concrete
-    return out, sl.funm(concrete(A), func, disp=False)[1]
+    w, v = eigh_p.bind(A, UPLO="L")
+    (g,), (dg,) = jvp_flat(lambda x: [as_inexact(aliasing.as_user(func, x))], [w],
+                           [np.ones(shape_of(w))])
+    if shape_of(g) != shape_of(w):
+        g = broadcast_to(g, shape_of(w))
+    if type(dg) is Zero:
+        dg = np.zeros(shape_of(w), dtype_of(g))
+    elif shape_of(dg) != shape_of(w):
+        dg = broadcast_to(dg, shape_of(w))
+    out = dk_p.bind(A, v, w, g, dg)
+    return _undetermined(out, _not_hermitian(A), _ANY, _NOT_HERMITIAN)
 
 
 @numpy_function(sl.eigh, module=MODULE)
