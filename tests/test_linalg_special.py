@@ -7,6 +7,7 @@ import pytest
 import chainrule as cr
 import chainrule.numpy as cnp
 import chainrule.scipy.linalg as csl
+import scipy.linalg as sl
 from chainrule.test_util import check_grads
 
 LinAlgError = np.linalg.LinAlgError
@@ -481,3 +482,185 @@ def test_pad_constant_values_list_with_traced_entries():
         np.testing.assert_allclose(cr.jacrev(f)(c0), num_jac(ref, c0), atol=1e-8)
     with pytest.raises(ValueError):     # NumPy's broadcast error
         cr.jacfwd(lambda c: cnp.pad(x, pw, constant_values=[c[0], c[1], c[2]]))(c0)
+
+
+# ------------------------------------------------------------- the peers' convention
+
+def _peer_cases(m, lin):
+    """Losses of a symmetric/Hermitian matrix through the functions whose gradient is
+    Hermitian in chainrule, JAX and PyTorch (``m``: a numpy-like module, ``lin``: its
+    scipy.linalg or None)."""
+    rng = np.random.default_rng(31)
+    C = rng.standard_normal((4, 4))
+    cases = {
+        "cholesky": lambda a: m.sum(C * m.linalg.cholesky(a)),
+        "cholesky sin": lambda a: m.sum(m.sin(m.linalg.cholesky(a)) ** 2),
+        "eigh": lambda a: (lambda w, v: m.sum(w ** 3) + m.sum(C * v * v))(*m.linalg.eigh(a)),
+        "eigvalsh": lambda a: m.sum(m.exp(m.linalg.eigvalsh(a))),
+        "svd hermitian": lambda a: m.sum(m.linalg.svd(a, hermitian=True,
+                                                      compute_uv=False) ** 3),
+        "pinv hermitian": lambda a: m.sum(C * m.linalg.pinv(a, hermitian=True)),
+    }
+    if lin is not None:
+        cases["scipy cho_solve"] = lambda a: m.sum(C[:, 0] * lin.cho_solve(
+            lin.cho_factor(a, lower=True), C[:, 1]))
+    return cases
+
+
+def _spd4():
+    a = np.random.default_rng(30).standard_normal((4, 4))
+    return a @ a.T + 4 * np.eye(4)
+
+
+@pytest.mark.parametrize("name", sorted(_peer_cases(np, None)))
+def test_hermitian_gradients_match_jax(name):
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+    A = _spd4()
+    g = cr.grad(_peer_cases(cnp, None)[name])(A)
+    np.testing.assert_array_equal(g, g.T)
+    want = np.asarray(jax.grad(_peer_cases(jnp, None)[name])(A))
+    np.testing.assert_allclose(g, want, rtol=1e-9, atol=1e-10)
+
+
+def test_complex_hermitian_cholesky_gradient_matches_jax():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+    X = cplx(3, 3)
+    X = X @ X.conj().T + 3 * np.eye(3)
+    C = cplx(3, 3)
+    for m_f in (lambda m: lambda a: m.real(m.sum(C * m.linalg.cholesky(a))),
+                lambda m: lambda a: m.sum(m.abs(m.linalg.cholesky(a)) ** 2 * np.arange(9.0)
+                                          .reshape(3, 3)),
+                lambda m: lambda a: m.sum(m.linalg.eigvalsh(a) ** 3)):
+        g = cr.grad(m_f(cnp))(X)
+        np.testing.assert_allclose(g, g.conj().T, atol=1e-12)
+        np.testing.assert_allclose(g, np.asarray(jax.grad(m_f(jnp))(X)), rtol=1e-9,
+                                   atol=1e-10)
+
+
+def test_cholesky_gradient_matches_autograd_and_eigh_its_symmetric_part():
+    autograd = pytest.importorskip("autograd")
+    anp = pytest.importorskip("autograd.numpy")
+    A = _spd4()
+    for name in ("cholesky", "cholesky sin"):
+        g = cr.grad(_peer_cases(cnp, None)[name])(A)
+        want = autograd.grad(_peer_cases(anp, None)[name])(A)
+        np.testing.assert_allclose(g, want, rtol=1e-9, atol=1e-10)
+    # autograd's eigh differentiates the triangle NumPy reads (chainrule's convention
+    # before): the same linear functional on symmetric directions, so its symmetric
+    # part is chainrule's gradient
+    g = cr.grad(_peer_cases(cnp, None)["eigh"])(A)
+    ag = autograd.grad(_peer_cases(anp, None)["eigh"])(A)
+    np.testing.assert_array_equal(np.triu(ag, 1), 0)
+    np.testing.assert_allclose(g, 0.5 * (ag + ag.T), rtol=1e-9, atol=1e-10)
+
+
+def test_scipy_cho_factor_gradient_matches_jax_on_symmetric_directions():
+    # jax.scipy.linalg.cho_factor differentiates the triangle it reads; chainrule's
+    # gradient is the symmetric one: equal along every symmetric direction
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+    import jax.scipy.linalg as jsl
+    A = _spd4()
+    f = _peer_cases(cnp, csl)["scipy cho_solve"]
+    g = cr.grad(f)(A)
+    np.testing.assert_array_equal(g, g.T)
+    gj = np.asarray(jax.grad(_peer_cases(jnp, jsl)["scipy cho_solve"])(A))
+    for _ in range(3):
+        E = randn(4, 4)
+        E = E + E.T
+        np.testing.assert_allclose(np.sum(g * E), np.sum(gj * E), rtol=1e-9)
+
+
+def test_hermitian_convention_forward_mode_is_the_transpose():
+    # a non-Hermitian tangent enters through its Hermitian part, in both modes: jvp is
+    # the exact transpose of vjp for every direction
+    A = _spd4()
+    for name, f in _peer_cases(cnp, csl).items():
+        g = cr.grad(f)(A)
+        for _ in range(2):
+            T = randn(4, 4)
+            t = cr.jvp(f, (A,), (T,))[1]
+            np.testing.assert_allclose(t, np.sum(g * T), rtol=1e-10, atol=1e-12,
+                                       err_msg=name)
+            np.testing.assert_allclose(t, cr.jvp(f, (A,), (herm(T),))[1], rtol=1e-10,
+                                       atol=1e-12, err_msg=name)
+
+
+# ------------------------------------------------------------- matrix functions
+
+def test_funm_calls_the_function_where_it_is_called():
+    # the rules use f(w) and f'(w) computed by funm itself: a lambda of a loop variable
+    # that changed before the backward pass cannot change the derivative
+    A = _degenerate([0.5, 0.5, 2.0])
+    C = randn(3, 3)
+
+    def loss(a):
+        out = 0.0
+        for k in (1.0, 2.0, 3.0):
+            out = out + cnp.sum(C * csl.funm(a, lambda x: cnp.sin(k * x)))
+        return out
+    want = sum(sym_grad(lambda a: np.sum(C * sl.funm(a, lambda x: np.sin(k * x))), A)
+               for k in (1.0, 2.0, 3.0))
+    np.testing.assert_allclose(herm(cr.grad(loss)(A)), want, atol=1e-6)
+
+
+def test_funm_second_order_and_errors():
+    A = _degenerate([-1.0, 0.5, 2.0])            # distinct: exact to second order
+    f = lambda a: cnp.sum(cnp.arange(9.0).reshape(3, 3) * csl.funm(a, cnp.exp))  # noqa
+    # (along Hermitian directions: the second order evaluates the derivative at
+    # perturbed matrices, which must stay Hermitian)
+    check_grads(lambda a: f(0.5 * (a + a.T)), (A,), order=2)
+    H = cr.hessian(f)(A).reshape(9, 9)
+    He = cr.hessian(lambda a: cnp.sum(cnp.arange(9.0).reshape(3, 3) * csl.expm(a)))(A)
+    for _ in range(3):          # along symmetric directions (the Hermitian convention)
+        E1, E2 = (herm(randn(3, 3)).ravel() for _ in range(2))
+        np.testing.assert_allclose(E1 @ H @ E2, E1 @ He.reshape(9, 9) @ E2, rtol=1e-6)
+    np.testing.assert_allclose(H, H.T, rtol=1e-8, atol=1e-8)
+    # at a repeated eigenvalue the first derivative is exact and the second is not
+    # determined by eigh: NaN (forward over reverse) or an error (reverse over reverse)
+    D = np.diag([1.0, 1.0, 2.0])
+    np.testing.assert_allclose(cr.grad(f)(D), herm(cr.grad(
+        lambda a: cnp.sum(cnp.arange(9.0).reshape(3, 3) * csl.expm(a)))(D)), atol=1e-12)
+    H = cr.hessian(f)(D)
+    assert np.isnan(H).any()
+    # values: SciPy's; complex Hermitian input; a matrix that is not Hermitian raises
+    Z = _degenerate([0.2, 0.2, 1.0], complex_=True)
+    np.testing.assert_allclose(cr.vjp(lambda a: csl.funm(a, cnp.exp), Z)[0],
+                               sl.expm(Z), atol=1e-12)
+    check_grads(lambda a: cnp.real(cnp.sum(csl.funm(a, cnp.sin))), (Z,), order=1)
+    with pytest.raises(NotImplementedError, match="not Hermitian"):
+        cr.grad(lambda a: cnp.sum(csl.funm(a, cnp.exp)))(randn(3, 3))
+    assert np.all(np.isnan(cr.vmap(cr.grad(lambda a: cnp.sum(csl.funm(a, cnp.exp))))(
+        randn(1, 3, 3))))
+    with pytest.raises(NotImplementedError, match="disp"):
+        cr.grad(lambda a: cnp.sum(csl.funm(a, cnp.exp, disp=False)[0]))(A)
+
+
+def test_scipy_eigh_subset_at_ties():
+    # the leading eigenvectors of a rank-deficient covariance (repeated zeros below)
+    X = randn(3, 6)
+    S = X.T @ X                                  # rank 3: three zero eigenvalues
+    C = randn(6, 2)
+
+    def loss(m, lin):
+        return lambda a: m.sum(C * m.abs(lin.eigh(a, subset_by_index=[4, 5])[1])) + \
+            m.sum(lin.eigh(a, subset_by_index=[4, 5], eigvals_only=True) ** 2)
+    g = cr.grad(loss(cnp, csl))(S)
+    np.testing.assert_allclose(g, sym_grad(loss(np, sl), S), rtol=1e-5, atol=1e-6)
+    # through numpy.linalg.eigh: refused (its repeated zeros)
+    with pytest.raises(NotImplementedError, match="subset_by_index"):
+        cr.grad(lambda a: cnp.sum(C * cnp.abs(cnp.linalg.eigh(a)[1][:, 4:])))(S)
+    # a selected eigenvalue repeated outside the subset: refused
+    with pytest.raises(NotImplementedError, match="subset_by_index"):
+        cr.grad(lambda a: cnp.sum(csl.eigh(a, subset_by_index=[2, 5])[1] ** 3))(S)
+    with pytest.raises(NotImplementedError, match="subset_by_index"):
+        cr.grad(lambda a: cnp.sum(csl.eigh(a, subset_by_index=[2, 5])[0]))(S)
+    with pytest.raises(NotImplementedError, match="b="):
+        cr.grad(lambda a: cnp.sum(csl.eigh(a, np.eye(6))[0]))(S)
+    with pytest.raises(ValueError):
+        cr.grad(lambda a: cnp.sum(csl.eigh(a, subset_by_index=[4, 9])[0]))(S)

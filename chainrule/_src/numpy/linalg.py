@@ -1,7 +1,7 @@
 """chainrule.numpy.linalg: differentiable ``numpy.linalg``.
 
 Decompositions and solvers bind the primitives of ``prims/linalg.py`` (see its
-docstring for the derivative conventions: which triangle cholesky/eigh read,
+docstring for the derivative conventions: Hermitian gradients for cholesky/eigh,
 degenerate spectra, complex numbers, costs); norms, matrix powers, lstsq, cond,
 multi_dot, tensorinv/tensorsolve and the NumPy 2 array-API helpers are compositions.
 
@@ -313,9 +313,10 @@ def _chain_order(p):
 
 @_linalg(np.linalg.cholesky)
 def cholesky(a, /, *, upper=False):
-    """Reads only the lower (``upper=True``: upper) triangle, as NumPy does; the
-    derivative is that of this function (identical to the symmetrised rule for
-    Hermitian perturbations)."""
+    """Reads only the lower (``upper=True``: upper) triangle, as NumPy does. The
+    gradient is Hermitian, as JAX's, PyTorch's and autograd's: the derivative of the
+    Hermitian matrix the input stands for (a tangent enters through its Hermitian part;
+    along Hermitian directions it is the derivative of NumPy's function)."""
     a = _inexact(a)
     _check_square(a)
     return cholesky_p.bind(a, upper=bool(upper))
@@ -330,11 +331,15 @@ def _uplo(UPLO):
 
 @_linalg(np.linalg.eigh)
 def eigh(a, UPLO="L"):
-    """Derivatives at repeated eigenvalues (see ``chainrule._src.prims.linalg``): exact
-    when no cotangent reaches the repeated eigenvectors (``sum(f(w))``, the other
-    eigenvectors); where one does (``V @ diag(g(w)) @ V.T``), the derivative needs
-    ``g'`` there, which no rule of eigh sees: ``grad`` raises NotImplementedError (also
-    under jit), forward mode and vmap give NaN."""
+    """The gradient is symmetric (Hermitian), as JAX's and PyTorch's: a tangent enters
+    through its Hermitian part. At repeated eigenvalues (see
+    ``chainrule._src.prims.linalg``) functions of the eigenvalues alone are exact; any
+    cotangent of the eigenvectors there (``V @ diag(g(w)) @ V.T`` needs ``g'`` at the
+    repeated value, which no rule of eigh sees) makes ``grad`` raise
+    NotImplementedError (also under jit); forward mode and vmap give NaN. Exact
+    alternatives: ``chainrule.scipy.linalg.funm``, ``expm``, ``logm``, ``sqrtm``,
+    ``fractional_matrix_power``, and ``chainrule.scipy.linalg.eigh(a,
+    subset_by_index=...)`` for eigenvectors of eigenvalues that are not repeated."""
     UPLO = _uplo(UPLO)
     a = _inexact(a)
     _check_square(a)

@@ -44,35 +44,36 @@ any basis of its eigenspace, and their derivative does not exist. For a loss tha
 not depend on the basis the derivative of the loss exists, but eigh's rule cannot know
 it: ``V diag(g(w)) V^T`` needs ``g'(w_i)`` in the coupling of the pair (Daleckii-Krein),
 and ``g(w) = w`` and ``g(w) = w^2 / 2`` at ``diag(2, 2, 5)`` hand eigh the *same*
-cotangents with different exact gradients (``tests/test_silent_errors.py``). So:
+cotangents with different exact gradients (``tests/test_silent_errors.py``). Worse,
+where ``g`` vanishes at the repeated value (``V diag(w) V^T`` at a repeated 0) the
+eigenvectors' cotangent is exactly zero, the cotangent of a loss that does not use them
+at all; no rule can tell the two apart. So:
 
-- where the eigenvectors of a repeated eigenvalue get no cotangent above rounding
-  (``sum(f(w))``, eigvalsh, losses through the eigenvectors of the other eigenvalues,
-  the projector on a repeated eigenspace written as ``I - V_rest V_rest^T``) the rule
-  is exact: the coupling term is 0;
-- where they do, reverse mode raises NotImplementedError (under jit the test is a
-  guard), and gives NaN under vmap (where each example has its own answer, e.g.
-  per-example gradients and jacrev); forward mode (jvp, jacfwd, the forward half of
-  hessian) gives NaN in the eigenvector tangent wherever the tangent
-  couples the pair (``V^H dA V`` non-zero there), since it cannot know whether V is
-  used, and is exact where it does not (a tangent diagonal in the eigenbasis).
-  Never a finite wrong number, with one exception that no rule can see: a loss that
-  depends on those eigenvectors only through a factor that vanishes there (``V
-  diag(g(w)) V^T`` with ``g(w_i) = 0``, e.g. ``V diag(w) V^T`` at a repeated 0) gives
-  them a zero cotangent, and reverse mode returns the coupling term 0.
+- functions of the eigenvalues alone (``sum(f(w))``, eigvalsh: no eigenvector
+  cotangent) are exact;
+- every eigenvector cotangent at a repeated eigenvalue is refused, a zero one too:
+  reverse mode raises NotImplementedError (under jit the test is a guard), NaN under
+  vmap (where each example has its own answer: per-example gradients, jacrev); forward
+  mode (jvp, jacfwd, the forward half of hessian) gives NaN in the eigenvector tangent
+  wherever the tangent couples the pair (``V^H dA V`` non-zero there), since it cannot
+  know whether V is used, and is exact where it does not. Never a finite wrong number
+  (``tests/test_linalg_ties_generated.py`` draws losses at planted ties to check it);
+- the exact ways are in ``prims/matfun.py`` (``scipy.linalg.funm``: Daleckii-Krein with
+  ``g'`` at ties; ``scipy.linalg.eigh(subset_by_index=...)``: only eigenpairs whose
+  eigenvalues are not repeated) and ``prims/scipy_linalg.py`` (expm, logm, sqrtm,
+  fractional_matrix_power).
 
 svd: with ``P = U^H dA V`` split into its Hermitian part ``S`` and skew part ``K``, U
-turns by ``S_ij / (s_j - s_i) + K_ij / (s_j + s_i)`` and V by the difference. The skew
-term stays finite at ``s_i == s_j > 0`` and is kept (exact); the Hermitian term at a
-repeated singular value, the skew term at a pair of zeros, the phase of a complex
-``u_k`` at ``s_k == 0`` and the complement rotation of a non-square matrix at an exact
-``s_k == 0`` follow the eigh convention above (raise / NaN / exact when no cotangent
-reaches them). ``sum(f(s))``, svdvals and norms are exact. The extra columns of
-``full_matrices=True`` (and of qr's ``mode='complete'``) are any orthonormal basis of a
-complement: they turn only as far as they must to stay orthogonal to the others (exact
-through their span); a cotangent reaching a rotation within the span raises (NaN under
-vmap). For matrix functions of a symmetric matrix with repeated eigenvalues,
-``chainrule.scipy.linalg.expm``/``sqrtm`` have exact (Frechet) derivatives.
+turns by ``S_ij / (s_j - s_i) + K_ij / (s_j + s_i)`` and V by the difference. At a
+repeated singular value, a pair of zeros, a zero of a complex matrix (the phase of
+``u_k``) or an exact zero of a non-square matrix (the complement rotation) the singular
+vectors have no derivative, and ``U diag(g(s)) Vh`` with ``g`` vanishing there hides
+its coupling as eigh's does: every singular-vector cotangent there is refused (NaN in
+forward mode where the tangent reaches it). ``sum(f(s))``, svdvals and norms are exact.
+The extra columns of ``full_matrices=True`` (and of qr's ``mode='complete'``) are any
+orthonormal basis of a complement: they turn only as far as they must to stay
+orthogonal to the others (exact through their span); a cotangent reaching a rotation
+within the span raises (NaN under vmap).
 
 Cost conventions (FLOPs of one application, times the number of matrices in the stack;
 n x n matrices unless stated; complex counted as real):
@@ -568,9 +569,9 @@ class Cholesky(_StackPrimitive):
 # ----------------------------------------------------------------- eigh
 
 class Eigh(_StackPrimitive):
-    """np.linalg.eigh(a, UPLO) -> [w, V]. With Z = V^H dS V: dw = Re diag(Z),
-    dV = V (F o Z), F_ij = 1/(w_j - w_i) (undetermined on repeated eigenvalues: see
-    the module docstring)."""
+    """np.linalg.eigh(a, UPLO) -> [w, V]. With Z = V^H dS V (dS the tangent's
+    Hermitian part): dw = Re diag(Z), dV = V (F o Z), F_ij = 1/(w_j - w_i) (at repeated
+    eigenvalues every eigenvector cotangent is refused: see the module docstring)."""
     multiple_results = True
 
     def impl(self, a, *, UPLO):

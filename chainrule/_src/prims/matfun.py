@@ -24,9 +24,9 @@ daleckii_krein (``scipy.linalg.funm`` of a Hermitian matrix, ``scipy/linalg.py``
     ``dF = V (G o (V^H E V)) V^H``, ``G_ij = (g(w_i) - g(w_j)) / (w_i - w_j)`` and
     ``g'(w_i)`` where ``w_i`` and ``w_j`` are equal or close (``|w_i - w_j| <= sqrt(eps)
     max(1, max|w|)``: the mean of ``g'`` at both, whose error is below the divided
-    difference's rounding there). It holds for every direction ``E`` (not only
-    Hermitian ones), so it is the derivative of SciPy's funm, which reads the whole
-    matrix. ``g = func(w)`` and ``g' `` (forward mode through ``func``, an elementwise
+    difference's rounding there). ``E`` is the Hermitian part of the tangent and the
+    gradient is Hermitian, as eigh's (``prims/linalg.py``): the second derivative goes
+    through eigh's rules, which see the Hermitian part, so both orders agree. ``g = func(w)`` and ``g' `` (forward mode through ``func``, an elementwise
     function as SciPy requires) are computed where funm is called, so the rules never
     call the user's function later (a closure that changed meanwhile cannot change the
     derivative). Exact at repeated eigenvalues; the second derivative there goes
@@ -44,7 +44,7 @@ from .products import mT
 from .reductions import reduce_max_p
 from . import elementwise as ew
 from .linalg import (_StackPrimitive, _nbatch, _mm, _H, _conj, _real, _diag, _row, _col,
-                     _diag_embed, _herm, _tol, _significant, _undetermined, _is_zero, _add,
+                     _herm, _tol, _undetermined, _is_zero, _add, _ANY,
                      eigh_p)
 
 _SUBSET_TIED = (
@@ -55,6 +55,23 @@ _SUBSET_TIED = (
     "eigenvalue is not differentiable. Choose a subset whose ends are not repeated "
     "outside it and do not use the eigenvectors of repeated eigenvalues, or use "
     "chainrule.scipy.linalg.funm(A, g) for V g(w) V^H.")
+
+NOT_HERMITIAN = (
+    "chainrule.scipy.linalg.funm: inside a transformation only Hermitian (real "
+    "symmetric) matrices are supported: funm is computed there as V f(w) V^H from their "
+    "eigendecomposition, with the derivatives of Daleckii and Krein; this matrix is not "
+    "Hermitian (beyond 1e-10 max|A|). For a general matrix use "
+    "chainrule.scipy.linalg.expm, logm, sqrtm or fractional_matrix_power (exact Frechet "
+    "derivatives).")
+
+
+def not_hermitian(a):
+    """The (..., 1, 1) mask of matrices that are not Hermitian beyond 1e-10 max|A|."""
+    nd = len(shape_of(a))
+    gap = reduce_max_p.bind(ew.abs_p.bind(a - _H(a)), axis=(nd - 2, nd - 1), keepdims=True)
+    top = reduce_max_p.bind(ew.abs_p.bind(a), axis=(nd - 2, nd - 1), keepdims=True)
+    return ew.greater_p.bind(gap, 1e-10 * top)
+
 
 def _pair_masks(w_all, w_sel):
     """(n, k) masks: ``tied[j, i]`` where ``w_all[j]`` equals ``w_sel[i]`` up to rounding;
@@ -145,7 +162,7 @@ class DaleckiiKrein(Primitive):
     """``dk(a, v, w, g, dg) = V diag(g) V^H`` for a Hermitian ``a = V diag(w) V^H``
     with ``g = f(w)`` and ``dg = f'(w)`` (computed by the caller from ``a``): the
     derivative is taken in ``a`` alone, by the divided differences of f
-    (``dF = V (G o (V^H dA V)) V^H``). The other arguments are functions of ``a``
+    (``dF = V (G o (V^H dA V)) V^H``, ``dA`` the tangent's Hermitian part). The other arguments are functions of ``a``
     that the rule reads; their tangents are not added (they are already in it), and
     they get no cotangent. Written with chainrule operations on them, the rule is
     differentiated again through their own rules (g' through f', g'' through the
@@ -163,7 +180,8 @@ class DaleckiiKrein(Primitive):
         ans = self.bind(a, v, w, g, dg)
         if _is_zero(tangents[0]):
             return ans, Zero.like(ans)
-        return ans, _match(self._dk(v, w, g, dg, tangents[0]), ans)
+        out = self._dk(v, w, g, dg, _herm(tangents[0]))
+        return ans, _match(_undetermined(out, not_hermitian(a), _ANY, NOT_HERMITIAN), ans)
 
     def vjp(self, ct, ans, args, needs):
         a, v, w, g, dg = args
@@ -171,6 +189,7 @@ class DaleckiiKrein(Primitive):
             return [None] * 5
         big = divided_differences(w, g, dg)
         abar = _mm(_mm(_conj(v), big * _mm(_mm(mT(v), ct), _conj(v))), mT(v))
+        abar = _undetermined(_herm(abar), not_hermitian(a), _ANY, NOT_HERMITIAN)
         return [fit_cotangent(abar, a), None, None, None, None]
 
     def batch(self, args, dims):

@@ -154,26 +154,6 @@ def fractional_matrix_power(A, t):
     return pl.fractional_matrix_power_p.bind(A, t=float(t))
 
 
-_NOT_HERMITIAN = (
-    "chainrule.scipy.linalg.funm: inside a transformation only Hermitian (real "
-    "symmetric) matrices are supported: funm is computed there as V f(w) V^H from their "
-    "eigendecomposition, with the derivatives of Daleckii and Krein; this matrix is not "
-    "Hermitian (beyond 1e-10 max|A|). For a general matrix use "
-    "chainrule.scipy.linalg.expm, logm, sqrtm or fractional_matrix_power (exact Frechet "
-    "derivatives).")
-
-
-def _not_hermitian(a):
-    """The (..., 1, 1) mask of matrices that are not Hermitian beyond 1e-10 max|A|."""
-    from ..prims import elementwise as ew
-    from ..prims.reductions import reduce_max_p
-    nd = len(shape_of(a))
-    h = conj_p.bind(mT(a)) if dtype_of(a).kind == "c" else mT(a)
-    gap = reduce_max_p.bind(ew.abs_p.bind(a - h), axis=(nd - 2, nd - 1), keepdims=True)
-    top = reduce_max_p.bind(ew.abs_p.bind(a), axis=(nd - 2, nd - 1), keepdims=True)
-    return ew.greater_p.bind(gap, 1e-10 * top)
-
-
 @numpy_function(sl.funm, module=MODULE)
 def funm(A, func, disp=True):
     """For Hermitian (real symmetric) ``A``: ``V f(w) V^H`` from the eigendecomposition
@@ -181,8 +161,8 @@ def funm(A, func, disp=True):
     differences of ``f`` (Daleckii-Krein), with ``f'`` where eigenvalues are repeated,
     so it is exact there (unlike ``V @ diag(f(w)) @ V.T`` written with
     ``numpy.linalg.eigh``, whose eigenvectors at a repeated eigenvalue have no
-    derivative). The derivative is the Frechet derivative in every direction, not only
-    Hermitian ones. ``func`` is elementwise, as SciPy requires, and differentiated by
+    derivative). As for eigh, a tangent enters through its Hermitian part and the
+    gradient is Hermitian (the Frechet derivative along Hermitian directions). ``func`` is elementwise, as SciPy requires, and differentiated by
     chainrule (``np.exp``, ``cnp.sin``, a lambda of them); it is called once, here, on
     the real eigenvalues (SciPy calls it on complex numbers: a function that leaves the
     real line there, e.g. ``np.sqrt`` of a negative eigenvalue, gives NaN here). A
@@ -192,6 +172,7 @@ def funm(A, func, disp=True):
     from ..interpreters.forward import jvp_flat
     from ..core import Zero
     from ..prims.linalg import eigh_p, _undetermined, _ANY
+    from ..prims.matfun import not_hermitian, NOT_HERMITIAN
     if not disp:
         raise NotImplementedError("chainrule.scipy.linalg.funm: disp=False (the error "
                                   "estimate) is not supported inside a transformation")
@@ -212,7 +193,7 @@ def funm(A, func, disp=True):
     elif shape_of(dg) != shape_of(w):
         dg = broadcast_to(dg, shape_of(w))
     out = dk_p.bind(A, v, w, g, dg)
-    return _undetermined(out, _not_hermitian(A), _ANY, _NOT_HERMITIAN)
+    return _undetermined(out, not_hermitian(A), _ANY, NOT_HERMITIAN)
 
 
 @numpy_function(sl.eigh, module=MODULE)
