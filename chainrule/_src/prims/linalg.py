@@ -91,6 +91,7 @@ from .products import matmul_p, einsum_p, mT
 from .reductions import reduce_max_p
 from .indexing import getitem_p
 from .structure import concatenate_p
+from .control import stop_gradient_p
 from . import elementwise as ew
 
 
@@ -184,7 +185,6 @@ def read_hermitian(a, upper=False, conj=True):
     (symmetric) part: ``dA -> (dA + dA^H) / 2`` (see the module docstring). For the
     compositions that mirror a triangle themselves (scipy.linalg's ``assume_a``,
     scipy.stats' covariances)."""
-    from .control import stop_gradient_p
     fixed = stop_gradient_p.bind(a)
     n = shape_of(a)[-1]
     if conj:
