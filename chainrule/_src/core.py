@@ -19,6 +19,8 @@ import math
 
 import numpy as np
 
+from . import backend
+
 
 class _State(threading.local):
     trace = None          # the current trace; None: plain NumPy evaluation
@@ -521,7 +523,11 @@ class PrimalTracer(Tracer):
         p = self.primal
         # an outer transformation's tracer, or a value not computed yet (deferred.Pending)
         concrete = getattr(p, "_concrete", None)
-        return p if concrete is None else concrete()
+        if concrete is None:
+            if type(p) is not np.ndarray and backend.is_lazy(p):
+                raise LazyValueError(_LAZY_MSG.format(shape=self.shape))
+            return p
+        return concrete()
 
 
 def check_not_leaked(x):
@@ -536,10 +542,35 @@ def check_not_leaked(x):
 
 def has_value(x):
     """Whether ``x`` has one value Python can read (``bool(x)``, ``x._concrete()``):
-    everything but a value batched under vmap, where each example has its own. Rules ask
-    this before branching on a value, instead of catching the error."""
+    everything but a value batched under vmap, where each example has its own, and a
+    lazy (Dask) value, which reading would compute. Rules ask this before branching on a
+    value, instead of catching the error, and take their value-free path otherwise."""
     while isinstance(x, Tracer):
         if not isinstance(x, PrimalTracer):
             return False
         x = x.primal
-    return True
+    return type(x) is np.ndarray or not backend.is_lazy(x)
+
+
+def value_of(x):
+    """The array a tracer stands for under forward, reverse and staging traces (its
+    innermost ``primal``); other values (and vmap's batched ones) as they are. Only
+    for asking what backend a value lives on, never for computing with."""
+    while isinstance(x, PrimalTracer):
+        x = x.primal
+    return x
+
+
+class LazyValueError(NotImplementedError, TypeError):
+    """Python read the value of a traced lazy (Dask) array: ``bool(x)``, ``float(x)``,
+    ``if loss > 0``. Transformations never compute a Dask graph. A TypeError, as a
+    conversion of a traced value is, and a NotImplementedError: what the backend
+    cannot do."""
+
+
+_LAZY_MSG = (
+    "a traced value of shape {shape} is a lazy Dask array, and Python asked for its value "
+    "(bool(), float(), int(), an `if` or `while` on it, or indexing with it). chainrule "
+    "computes nothing while it transforms a function of Dask arrays, under jit too (jit "
+    "records no guard on a lazy value). Compute the value first, outside the "
+    "transformation (x.compute()), or write the branch with chainrule.numpy.where.")

@@ -8,6 +8,8 @@ masks are turned into integer arrays by ``np.nonzero`` before binding.
 """
 import numpy as np
 
+from .. import backend
+
 from ..core import Primitive, NonDiffPrimitive, Zero, shape_of, dtype_of, instantiate
 from ..core import size_of as _size
 from ..interpreters.batching import axis_size, NoBatchRule
@@ -129,8 +131,8 @@ class GetItem(Primitive):
     homogeneous = (1,)          # code generation (core.Primitive's docstring)
 
     def impl(self, x, *arrays, spec):
-        if type(x) is not np.ndarray:       # a Python scalar indexes like a 0-d array
-            x = np.asarray(x)
+        if type(x) is not np.ndarray and not backend.is_foreign(x):
+            x = np.asarray(x)               # a Python scalar indexes like a 0-d array
         return x[join_index(spec, arrays)]
 
     def spell(self, ops, ins, *, spec):
@@ -192,13 +194,12 @@ class ScatterAdd(Primitive):
     """zeros(shape)[idx] += ct (with repeated indices accumulating): getitem's transpose."""
 
     def impl(self, ct, *arrays, spec, shape, dtype):
-        z = np.zeros(shape, dtype)
+        z = backend.zeros(shape, dtype, like=ct)
         idx = join_index(spec, arrays)
         if _basic(spec):
             z[idx] = ct
-        else:
-            np.add.at(z, idx, ct)
-        return z
+            return z
+        return backend.scatter_add(z, idx, ct)
 
     def jvp(self, primals, tangents, **params):
         ct, *arrays = primals
@@ -235,14 +236,14 @@ class Scatter(Primitive):
     """x.at[idx].set(v) / .add(v) / .multiply(v): a new array, x unchanged."""
 
     def impl(self, x, v, *arrays, spec, mode):
-        out = np.array(x, copy=True)     # NumPy semantics: x keeps its dtype
+        out = backend.copy(x)            # NumPy semantics: x keeps its dtype
         idx = join_index(spec, arrays)
         if mode == "set":
             out[idx] = v
         elif mode == "add":
-            np.add.at(out, idx, v)
+            out = backend.scatter_add(out, idx, v)
         elif mode == "multiply":
-            np.multiply.at(out, idx, v)
+            out = backend.scatter_multiply(out, idx, v)
         else:
             raise ValueError(f"unknown scatter mode {mode!r}")
         return out

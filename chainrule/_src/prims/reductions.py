@@ -7,6 +7,7 @@ differentiate :func:`cumprod_scan`, products by doubling that never divide, so a
 zero in the input gets exact derivatives of every order."""
 import numpy as np
 
+from .. import backend
 from ..core import Primitive, NonDiffPrimitive, Tracer, Zero, shape_of, dtype_of, has_value
 from ..core import size_of as _size
 from ..interpreters.forward import jvp_flat
@@ -36,7 +37,9 @@ class ReduceExtremum(Primitive):
         self.method = method            # the array's method (code generation)
 
     def impl(self, x, *, axis, keepdims):
-        return self.np_fn(x, axis=axis, keepdims=keepdims)
+        if type(x) is np.ndarray:
+            return self.np_fn(x, axis=axis, keepdims=keepdims)
+        return backend.reduce(self.method, x, axis, keepdims)
 
     def spell(self, ops, ins, *, axis, keepdims):
         return spell_reduction(ops, ins, self.method, axis, keepdims)
@@ -122,11 +125,11 @@ def no_zeros(x):
     """True when ``x`` is known to have no zero entry: then ``prod / x`` is the
     derivative of a product. Under jit this reads the value through a guard; under
     vmap (a batched value has no single answer) it is False, and rules take the
-    zero-safe path, which gives the same numbers."""
+    zero-safe path, which gives the same numbers; so do lazy (Dask) values."""
+    if not has_value(x):                # batched, or lazy (Dask: reading would compute)
+        return False
     if not isinstance(x, Tracer):
         return not np.any(np.equal(x, 0))
-    if not has_value(x):
-        return False
     hits = convert_element_type_p.bind(ew.equal_p.bind(x, 0.0), dtype=np.dtype(np.float64))
     return not bool(reduce_sum(hits, tuple(range(len(shape_of(x))))))
 

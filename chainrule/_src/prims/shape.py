@@ -9,7 +9,8 @@ family imports it), so the imports inside prims/ point one way.
 """
 import numpy as np
 
-from ..core import Primitive, Zero, shape_of, dtype_of, Scaled, scaled
+from .. import backend
+from ..core import Primitive, Tracer, Zero, shape_of, dtype_of, Scaled, scaled, value_of
 from ..core import size_of as _size
 from ..interpreters.batching import axis_size, batch_flat
 
@@ -76,7 +77,7 @@ class BroadcastTo(LinearUnary):
     broadcast = True            # code generation: a ufunc reading it may broadcast x
 
     def impl(self, x, *, shape):
-        if _size(shape) > 65536:             # large: a read-only view, no copy
+        if _size(shape) > 65536 or backend.is_foreign(x):  # large: a read-only view
             return np.broadcast_to(x, shape)
         out = np.empty(shape, dtype_of(x))   # small: a copy is ~10x cheaper than the view
         out[...] = x
@@ -120,7 +121,9 @@ class ReduceSum(LinearUnary):
     fresh = True
 
     def impl(self, x, *, axis, keepdims):
-        return np.add.reduce(x, axis=axis, keepdims=keepdims)
+        if type(x) is np.ndarray:
+            return np.add.reduce(x, axis=axis, keepdims=keepdims)
+        return backend.reduce("sum", x, axis, keepdims)
 
     def spell(self, ops, ins, *, axis, keepdims):
         return spell_reduction(ops, ins, "sum", axis, keepdims)
@@ -131,7 +134,14 @@ class ReduceSum(LinearUnary):
         restore = not keepdims and axis != tuple(range(len(axis)))
         if type(ct) is np.ndarray:          # concrete: straight to NumPy
             kept = ct.reshape(kept_shape(shape, axis)) if restore else ct
-            return broadcast_to_p.impl(kept, shape=shape)
+            if type(x) is np.ndarray or not backend.is_foreign(value_of(x)):
+                return broadcast_to_p.impl(kept, shape=shape)
+        if type(x) is not np.ndarray and not isinstance(ct, Tracer) and \
+                backend.is_foreign(value_of(x)):
+            # x is a Dask/CuPy array and ct a constant (grad's seed): a cotangent of x's
+            # backend and chunks (a NumPy broadcast would put n * 8 bytes in the graph)
+            kept = np.reshape(ct, kept_shape(shape, axis)) if restore else ct
+            return backend.broadcast_to(kept, shape, value_of(x))
         if restore:
             ct = reshape(ct, kept_shape(shape, axis))
         return broadcast_to(ct, shape)
@@ -170,7 +180,7 @@ class ConvertElementType(Primitive):
     """x.astype(dtype). Differentiable between inexact dtypes."""
 
     def impl(self, x, *, dtype):
-        return np.asarray(x).astype(dtype)
+        return backend.astype(x, dtype)
 
     def jvp(self, primals, tangents, *, dtype):
         (x,), (t,) = primals, tangents
@@ -200,7 +210,7 @@ class Copy(LinearUnary):
     fresh = True
 
     def impl(self, x, *, order):
-        return np.array(x, copy=True, order=order)
+        return backend.copy(x, order)
 
     def transpose(self, ct, x, *, order):
         return ct
