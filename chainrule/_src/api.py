@@ -8,6 +8,7 @@ import functools
 
 import numpy as np
 
+from . import backend
 from .core import (Tracer, Zero, _state, shape_of, dtype_of, size_of,
                    TracerConversionError)
 from .tree_util import tree_flatten, tree_unflatten, tree_map
@@ -143,6 +144,10 @@ def _prepare(fun, args, argnums, has_aux, holomorphic, fname):
             raise TypeError(f"{fname}: argument {i} is None: there is nothing to "
                             f"differentiate with respect to. Pass an array or a float (or "
                             f"choose other arguments with argnums=)")
+    for a in args:
+        if type(a) is not np.ndarray and not isinstance(a, float):
+            for leaf in tree_flatten(a)[0]:
+                backend.check_input(leaf)       # a Dask array with unknown chunk sizes
     flat_fun, flat, in_tree, store = _flat_fun(fun, args, nums, has_aux, fname)
     _check_flat_inputs(flat, args, nums, fname, holomorphic)
     return single, flat_fun, flat, in_tree, store

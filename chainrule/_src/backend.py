@@ -116,7 +116,10 @@ def broadcast_to(x, shape, like):
     ``n * 8`` bytes of a broadcast NumPy array), or a CuPy array."""
     if is_lazy(like):
         import dask.array as da
-        return da.broadcast_to(x, shape, chunks=_chunks_for(like, shape))
+        chunks = _chunks_for(like, shape)
+        if np.size(x) != 1:                 # x's own axes: rechunked to the target's
+            return da.broadcast_to(da.asarray(x), shape).rechunk(chunks)
+        return da.broadcast_to(x, shape, chunks=chunks)
     if not is_foreign(like):
         return np.broadcast_to(x, shape)
     xp = _namespace(like)
@@ -182,6 +185,38 @@ def scatter_add(z, index, v):
         return z
     raise unsupported("scatter-add (np.add.at, the derivative of indexing with arrays)",
                       z, "only slices and integers are supported on Dask arrays")
+
+
+def assign(z, index, v):
+    """``z[index] = v`` for a basic index (slices, integers, None, ...) on ``z``'s
+    backend; returns the result. Dask assigns lazily but takes no ``None`` in the
+    index: those axes (of length 1 in ``v``) are dropped from ``v`` instead."""
+    if type(z) is _ndarray or not is_foreign(z):
+        z[index] = v
+        return z
+    index = index if type(index) is tuple else (index,)
+    if is_lazy(z) and any(i is None for i in index):
+        kept = tuple(i for i in index if i is not None)
+        v = v.reshape(np.broadcast_to(np.empty((), bool), z.shape)[kept].shape)
+        index = kept
+    if is_lazy(z) and not _is_basic(index):
+        raise unsupported("assignment with an index of arrays", z,
+                          "only slices and integers are supported on Dask arrays")
+    if getattr(v, "size", 1) == 0:
+        return z
+    z[index] = v
+    return z
+
+
+def getitem(x, index):
+    """``x[index]``; an index another backend cannot take raises NotImplementedError
+    (Dask takes one integer array per index, NumPy any)."""
+    if type(x) is _ndarray or not is_foreign(x) or _is_basic(index):
+        return x[index]
+    try:
+        return x[index]
+    except (IndexError, TypeError, ValueError, AssertionError, NotImplementedError) as e:
+        raise unsupported("indexing with this index", x, f"{type(e).__name__}: {e}") from e
 
 
 def scatter_multiply(z, index, v):

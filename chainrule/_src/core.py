@@ -138,6 +138,16 @@ class Primitive:
     ``scaled_tangents``
         ``jvp`` accepts tangents with differing pending factors (:class:`Scaled`).
 
+    Array backends (``backend.py``):
+
+    ``dispatches``
+        True: ``impl`` works on Dask and CuPy arrays as on NumPy's, through NumPy's
+        dispatch protocols and ``backend``'s functions (declared on the class that
+        defines ``impl``; a table row's NumPy/SciPy ufunc always dispatches). Any other
+        ``impl`` given another backend's array raises ``NotImplementedError`` naming
+        the primitive and the backend, before it can convert the array (which would
+        compute a Dask graph, or copy a GPU array) or give a wrong answer.
+
     Code generation (``graph/codegen.py`` compiles staged programs for jit, linearize
     and recurring backward passes by asking these; it knows no primitive by name). All
     optional. Operands are the graph's values: ``shape``, ``dtype``, and a constant is
@@ -199,6 +209,12 @@ class Primitive:
     def __init__(self, name):
         self.name = name
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        impl = cls.__dict__.get("impl")
+        if impl is not None and not cls.__dict__.get("dispatches", False):
+            cls.impl = _numpy_only(impl)
+
     def __repr__(self):
         return self.name
 
@@ -243,6 +259,19 @@ class Primitive:
 
     def cost(self, args, ans, **params):
         raise NotImplementedError(f"cost rule of '{self.name}' is not implemented")
+
+
+def _numpy_only(impl):
+    """``impl`` refusing other backends' arrays (``Primitive.dispatches`` is False)."""
+    def impl_numpy_only(self, *args, **params):
+        for a in args:
+            if type(a) is not np.ndarray and backend.is_foreign(a):
+                raise backend.unsupported(f"chainrule primitive '{self.name}'", a)
+        return impl(self, *args, **params)
+    impl_numpy_only.__name__ = impl_numpy_only.__qualname__ = impl.__name__
+    impl_numpy_only.__doc__ = impl.__doc__
+    impl_numpy_only.__wrapped__ = impl
+    return impl_numpy_only
 
 
 class NonDiffPrimitive(Primitive):

@@ -146,6 +146,7 @@ def leaf_code(x):
     if t in _SCALARS:
         return t
     if backend.is_lazy(x):              # Dask: constants made for it carry its chunks
+        backend.check_input(x)
         return t, shape_of(x), dtype_of(x), getattr(x, "chunks", None)
     return t, shape_of(x), dtype_of(x)
 

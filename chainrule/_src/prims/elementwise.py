@@ -543,6 +543,7 @@ def _pick(x, y, cmp):
 
 class Select(Primitive):
     """where(cond, x, y): cond is not differentiable; the unselected side gets 0."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
 
     def impl(self, c, x, y):
         return np.where(c, x, y)
@@ -585,6 +586,7 @@ class Select(Primitive):
 
 class Abs(Primitive):
     """|x|: sign(x) for real x (subgradient 0 at 0); conj(x)/|x| for complex x."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
 
     ufunc = np.absolute
 
@@ -615,6 +617,7 @@ class Abs(Primitive):
 
 class Angle(Primitive):
     """np.angle: for complex z = x + iy, d angle = (x dy - y dx) / |z|^2."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
 
     def impl(self, x):
         return np.angle(x)

@@ -127,11 +127,14 @@ def _indexed_shape(shape, spec, arrays):
 
 class GetItem(Primitive):
     """x[idx]. Linear in x; vjp scatters the cotangent back (adding duplicates)."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
     vjp_uses_ans = False
     homogeneous = (1,)          # code generation (core.Primitive's docstring)
 
     def impl(self, x, *arrays, spec):
-        if type(x) is not np.ndarray and not backend.is_foreign(x):
+        if type(x) is not np.ndarray:
+            if backend.is_foreign(x):
+                return backend.getitem(x, join_index(spec, arrays))
             x = np.asarray(x)               # a Python scalar indexes like a 0-d array
         return x[join_index(spec, arrays)]
 
@@ -192,13 +195,13 @@ class GetItem(Primitive):
 
 class ScatterAdd(Primitive):
     """zeros(shape)[idx] += ct (with repeated indices accumulating): getitem's transpose."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
 
     def impl(self, ct, *arrays, spec, shape, dtype):
         z = backend.zeros(shape, dtype, like=ct)
         idx = join_index(spec, arrays)
         if _basic(spec):
-            z[idx] = ct
-            return z
+            return backend.assign(z, idx, ct)
         return backend.scatter_add(z, idx, ct)
 
     def jvp(self, primals, tangents, **params):
@@ -234,12 +237,13 @@ class ScatterAdd(Primitive):
 
 class Scatter(Primitive):
     """x.at[idx].set(v) / .add(v) / .multiply(v): a new array, x unchanged."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
 
     def impl(self, x, v, *arrays, spec, mode):
         out = backend.copy(x)            # NumPy semantics: x keeps its dtype
         idx = join_index(spec, arrays)
         if mode == "set":
-            out[idx] = v
+            out = backend.assign(out, idx, v)
         elif mode == "add":
             out = backend.scatter_add(out, idx, v)
         elif mode == "multiply":

@@ -29,6 +29,7 @@ def _keep(ans, x, axis, keepdims):
 
 class ReduceExtremum(Primitive):
     """np.max / np.min over a tuple of axes."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
     fresh = True
 
     def __init__(self, name, np_fn, method):
@@ -155,6 +156,7 @@ class ReduceProd(Primitive):
     """np.prod over a tuple of axes. The derivative is the product of the other
     elements: ``prod / x`` when x has no zeros, prefix times suffix products (no
     division) otherwise, so it is right at zeros and differentiates again."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
 
     def impl(self, x, *, axis, keepdims):
         return np.prod(x, axis=axis, keepdims=keepdims)
@@ -183,6 +185,7 @@ reduce_prod_p = ReduceProd("reduce_prod")
 class Cumsum(LinearUnary):
     """np.cumsum along one axis; ``reverse=True`` sums from the end. Linear: the
     transpose is the cumulative sum in the other direction."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
 
     def impl(self, x, *, axis, reverse):
         if reverse:
@@ -208,6 +211,7 @@ class Cumprod(Primitive):
     ``ans * cumsum(t / x)`` and ``revcumsum(ct * ans) / x``; with zeros (or when that
     is unknown, under vmap) they differentiate :func:`cumprod_scan`, which only
     multiplies, so zeros get exact derivatives of every order."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
 
     def impl(self, x, *, axis):
         return np.cumprod(x, axis)
@@ -241,6 +245,7 @@ cumprod_p = Cumprod("cumprod")
 
 class ArgExtremum(NonDiffPrimitive):
     """np.argmax / np.argmin along one axis (None: the flattened array)."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
 
     def __init__(self, name, np_fn):
         super().__init__(name)

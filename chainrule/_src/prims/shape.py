@@ -42,6 +42,7 @@ def _is_array(x):
 
 
 class Reshape(LinearUnary):
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
     def impl(self, x, *, shape):
         return x.reshape(shape) if type(x) is np.ndarray else np.reshape(x, shape)
 
@@ -74,6 +75,7 @@ def kept_shape(shape, axis):
 
 
 class BroadcastTo(LinearUnary):
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
     broadcast = True            # code generation: a ufunc reading it may broadcast x
 
     def impl(self, x, *, shape):
@@ -97,6 +99,7 @@ class BroadcastTo(LinearUnary):
 
 
 class Transpose(LinearUnary):
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
     def impl(self, x, *, axes):
         return x.transpose(axes) if type(x) is np.ndarray else np.transpose(x, axes)
 
@@ -116,6 +119,7 @@ class Transpose(LinearUnary):
 
 class ReduceSum(LinearUnary):
     """np.sum over a tuple of axes (normalised, non-negative)."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
     vjp_uses_args = False
     defer = "sum"
     fresh = True
@@ -137,7 +141,7 @@ class ReduceSum(LinearUnary):
             if type(x) is np.ndarray or not backend.is_foreign(value_of(x)):
                 return broadcast_to_p.impl(kept, shape=shape)
         if type(x) is not np.ndarray and not isinstance(ct, Tracer) and \
-                backend.is_foreign(value_of(x)):
+                not backend.is_foreign(ct) and backend.is_foreign(value_of(x)):
             # x is a Dask/CuPy array and ct a constant (grad's seed): a cotangent of x's
             # backend and chunks (a NumPy broadcast would put n * 8 bytes in the graph)
             kept = np.reshape(ct, kept_shape(shape, axis)) if restore else ct
@@ -164,6 +168,7 @@ def spell_reduction(ops, ins, method, axis, keepdims):
 
 
 class MoveAxis(LinearUnary):
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
     def impl(self, x, *, source, destination):
         return np.moveaxis(x, source, destination)
 
@@ -178,6 +183,7 @@ class MoveAxis(LinearUnary):
 
 class ConvertElementType(Primitive):
     """x.astype(dtype). Differentiable between inexact dtypes."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
 
     def impl(self, x, *, dtype):
         return backend.astype(x, dtype)
@@ -207,6 +213,7 @@ class ConvertElementType(Primitive):
 class Copy(LinearUnary):
     """A new array with ``x``'s values (``x.copy()``, ``np.copy``, ``+x``): the identity,
     as a separate value, so that writing to one never changes the other."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
     fresh = True
 
     def impl(self, x, *, order):
