@@ -145,9 +145,8 @@ def _prepare(fun, args, argnums, has_aux, holomorphic, fname):
                             f"differentiate with respect to. Pass an array or a float (or "
                             f"choose other arguments with argnums=)")
     for a in args:
-        if type(a) is not np.ndarray and not isinstance(a, float):
-            for leaf in tree_flatten(a)[0]:
-                backend.check_input(leaf)       # a Dask array with unknown chunk sizes
+        if type(a) is not np.ndarray and backend.is_lazy(a):
+            backend.check_input(a)              # a Dask array with unknown chunk sizes
     flat_fun, flat, in_tree, store = _flat_fun(fun, args, nums, has_aux, fname)
     _check_flat_inputs(flat, args, nums, fname, holomorphic)
     return single, flat_fun, flat, in_tree, store

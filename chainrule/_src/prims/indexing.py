@@ -198,11 +198,17 @@ class ScatterAdd(Primitive):
     dispatches = True           # Dask/CuPy arrays too (core.Primitive)
 
     def impl(self, ct, *arrays, spec, shape, dtype):
-        z = backend.zeros(shape, dtype, like=ct)
         idx = join_index(spec, arrays)
+        if type(ct) is not np.ndarray and backend.is_foreign(ct):
+            z = backend.zeros(shape, dtype, like=ct)
+            return backend.assign(z, idx, ct) if _basic(spec) else \
+                backend.scatter_add(z, idx, ct)
+        z = np.zeros(shape, dtype)
         if _basic(spec):
-            return backend.assign(z, idx, ct)
-        return backend.scatter_add(z, idx, ct)
+            z[idx] = ct
+        else:
+            np.add.at(z, idx, ct)
+        return z
 
     def jvp(self, primals, tangents, **params):
         ct, *arrays = primals
@@ -243,7 +249,10 @@ class Scatter(Primitive):
         out = backend.copy(x)            # NumPy semantics: x keeps its dtype
         idx = join_index(spec, arrays)
         if mode == "set":
-            out = backend.assign(out, idx, v)
+            if type(out) is np.ndarray:
+                out[idx] = v
+            else:
+                out = backend.assign(out, idx, v)
         elif mode == "add":
             out = backend.scatter_add(out, idx, v)
         elif mode == "multiply":
