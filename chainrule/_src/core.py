@@ -262,7 +262,8 @@ class Primitive:
 
 
 def _numpy_only(impl):
-    """``impl`` refusing other backends' arrays (``Primitive.dispatches`` is False)."""
+    """The method ``impl`` refusing other backends' arrays (``Primitive.dispatches``
+    is False)."""
     def impl_numpy_only(self, *args, **params):
         for a in args:
             if type(a) is not np.ndarray and backend.is_foreign(a):
@@ -271,6 +272,18 @@ def _numpy_only(impl):
     impl_numpy_only.__name__ = impl_numpy_only.__qualname__ = impl.__name__
     impl_numpy_only.__doc__ = impl.__doc__
     impl_numpy_only.__wrapped__ = impl
+    return impl_numpy_only
+
+
+def numpy_only(name, fn):
+    """A table row's implementation ``fn`` (not a ufunc: ``scipy.special.polygamma``
+    converts its arguments with ``np.asarray``) refusing other backends' arrays."""
+    def impl_numpy_only(*args, **params):
+        for a in args:
+            if type(a) is not np.ndarray and backend.is_foreign(a):
+                raise backend.unsupported(f"chainrule primitive '{name}'", a)
+        return fn(*args, **params)
+    impl_numpy_only.__wrapped__ = fn
     return impl_numpy_only
 
 
