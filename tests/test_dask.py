@@ -199,3 +199,25 @@ def test_gradient_on_a_local_cluster_of_processes():
     ref_value, ref_g = cr.value_and_grad(logistic)(w0, Xn, yn)
     np.testing.assert_allclose(value, ref_value, rtol=1e-12)
     np.testing.assert_allclose(g, ref_g, rtol=1e-12, atol=1e-12)
+
+
+X3 = rng.normal(size=(3, 40, 5))
+
+
+@pytest.mark.parametrize("name,fn", [
+    ("vmap over a Dask axis", lambda X: cr.vmap(lambda X: cnp.sum(cnp.tanh(X @ w0)))(X)),
+    ("vmap of grad over a Dask axis", lambda X: cr.vmap(
+        cr.grad(lambda w, X: cnp.sum(cnp.tanh(X @ w))), in_axes=(None, 0))(w0, X)),
+    ("grad of mean", lambda X: cr.grad(lambda X: cnp.mean(cnp.sin(X)))(X)),
+    ("grad of max", lambda X: cr.grad(lambda X: cnp.max(X))(X)),
+    ("grad of a slice", lambda X: cr.grad(lambda X: cnp.sum(X[1:3, ::2] ** 2))(X)),
+    ("grad through newaxis", lambda X: cr.grad(lambda X: cnp.sum(X[:, None] * 2.0))(X)),
+    ("grad of prod", lambda X: cr.grad(lambda X: cnp.prod(X[0, :3, 0]))(X)),
+])
+def test_more_programs_are_lazy_and_exact(name, fn):
+    X = da.from_array(X3, chunks=(1, 10, 5))
+    counter = Computations()
+    with counter:
+        out = fn(X)
+    assert counter.count == 0 and isinstance(out, da.Array)
+    np.testing.assert_allclose(out.compute(), fn(X3), rtol=1e-12, atol=1e-14)

@@ -748,8 +748,8 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
         if sizes and axis_size is not None and axis_size != size:
             raise ValueError(f"vmap: axis_size={axis_size} but the mapped axes have size "
                              f"{size}")
-        flat = [x if d is None or isinstance(x, Tracer) else np.asarray(x)
-                for x, d in zip(flat, dims)]
+        flat = [x if d is None or isinstance(x, Tracer) or type(x) is np.ndarray or
+                backend.is_foreign(x) else np.asarray(x) for x, d in zip(flat, dims)]
         store = {}
 
         def flat_fun(*xs):
