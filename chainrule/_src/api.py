@@ -8,6 +8,7 @@ import functools
 
 import numpy as np
 
+from . import backend
 from .core import (Tracer, Zero, _state, shape_of, dtype_of, size_of,
                    TracerConversionError)
 from .tree_util import tree_flatten, tree_unflatten, tree_map
@@ -143,6 +144,9 @@ def _prepare(fun, args, argnums, has_aux, holomorphic, fname):
             raise TypeError(f"{fname}: argument {i} is None: there is nothing to "
                             f"differentiate with respect to. Pass an array or a float (or "
                             f"choose other arguments with argnums=)")
+    for a in args:
+        if type(a) is not np.ndarray and backend.is_lazy(a):
+            backend.check_input(a)              # a Dask array with unknown chunk sizes
     flat_fun, flat, in_tree, store = _flat_fun(fun, args, nums, has_aux, fname)
     _check_flat_inputs(flat, args, nums, fname, holomorphic)
     return single, flat_fun, flat, in_tree, store
@@ -744,8 +748,8 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
         if sizes and axis_size is not None and axis_size != size:
             raise ValueError(f"vmap: axis_size={axis_size} but the mapped axes have size "
                              f"{size}")
-        flat = [x if d is None or isinstance(x, Tracer) else np.asarray(x)
-                for x, d in zip(flat, dims)]
+        flat = [x if d is None or isinstance(x, Tracer) or type(x) is np.ndarray or
+                backend.is_foreign(x) else np.asarray(x) for x, d in zip(flat, dims)]
         store = {}
 
         def flat_fun(*xs):

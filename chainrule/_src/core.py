@@ -19,6 +19,8 @@ import math
 
 import numpy as np
 
+from . import backend
+
 
 class _State(threading.local):
     trace = None          # the current trace; None: plain NumPy evaluation
@@ -136,6 +138,16 @@ class Primitive:
     ``scaled_tangents``
         ``jvp`` accepts tangents with differing pending factors (:class:`Scaled`).
 
+    Array backends (``backend.py``):
+
+    ``dispatches``
+        True: ``impl`` works on Dask and CuPy arrays as on NumPy's, through NumPy's
+        dispatch protocols and ``backend``'s functions (declared on the class that
+        defines ``impl``; a table row's NumPy/SciPy ufunc always dispatches). Any other
+        ``impl`` given another backend's array raises ``NotImplementedError`` naming
+        the primitive and the backend, before it can convert the array (which would
+        compute a Dask graph, or copy a GPU array) or give a wrong answer.
+
     Code generation (``graph/codegen.py`` compiles staged programs for jit, linearize
     and recurring backward passes by asking these; it knows no primitive by name). All
     optional. Operands are the graph's values: ``shape``, ``dtype``, and a constant is
@@ -197,6 +209,12 @@ class Primitive:
     def __init__(self, name):
         self.name = name
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        impl = cls.__dict__.get("impl")
+        if impl is not None and not cls.__dict__.get("dispatches", False):
+            cls.impl = _numpy_only(impl)
+
     def __repr__(self):
         return self.name
 
@@ -241,6 +259,32 @@ class Primitive:
 
     def cost(self, args, ans, **params):
         raise NotImplementedError(f"cost rule of '{self.name}' is not implemented")
+
+
+def _numpy_only(impl):
+    """The method ``impl`` refusing other backends' arrays (``Primitive.dispatches``
+    is False)."""
+    def impl_numpy_only(self, *args, **params):
+        for a in args:
+            if type(a) is not np.ndarray and backend.is_foreign(a):
+                raise backend.unsupported(f"chainrule primitive '{self.name}'", a)
+        return impl(self, *args, **params)
+    impl_numpy_only.__name__ = impl_numpy_only.__qualname__ = impl.__name__
+    impl_numpy_only.__doc__ = impl.__doc__
+    impl_numpy_only.__wrapped__ = impl
+    return impl_numpy_only
+
+
+def numpy_only(name, fn):
+    """A table row's implementation ``fn`` (not a ufunc: ``scipy.special.polygamma``
+    converts its arguments with ``np.asarray``) refusing other backends' arrays."""
+    def impl_numpy_only(*args, **params):
+        for a in args:
+            if type(a) is not np.ndarray and backend.is_foreign(a):
+                raise backend.unsupported(f"chainrule primitive '{name}'", a)
+        return fn(*args, **params)
+    impl_numpy_only.__wrapped__ = fn
+    return impl_numpy_only
 
 
 class NonDiffPrimitive(Primitive):
@@ -521,7 +565,11 @@ class PrimalTracer(Tracer):
         p = self.primal
         # an outer transformation's tracer, or a value not computed yet (deferred.Pending)
         concrete = getattr(p, "_concrete", None)
-        return p if concrete is None else concrete()
+        if concrete is None:
+            if type(p) is not np.ndarray and backend.is_lazy(p):
+                raise LazyValueError(_LAZY_MSG.format(shape=self.shape))
+            return p
+        return concrete()
 
 
 def check_not_leaked(x):
@@ -536,10 +584,35 @@ def check_not_leaked(x):
 
 def has_value(x):
     """Whether ``x`` has one value Python can read (``bool(x)``, ``x._concrete()``):
-    everything but a value batched under vmap, where each example has its own. Rules ask
-    this before branching on a value, instead of catching the error."""
+    everything but a value batched under vmap, where each example has its own, and a
+    lazy (Dask) value, which reading would compute. Rules ask this before branching on a
+    value, instead of catching the error, and take their value-free path otherwise."""
     while isinstance(x, Tracer):
         if not isinstance(x, PrimalTracer):
             return False
         x = x.primal
-    return True
+    return type(x) is np.ndarray or not backend.is_lazy(x)
+
+
+def value_of(x):
+    """The array a tracer stands for under forward, reverse and staging traces (its
+    innermost ``primal``); other values (and vmap's batched ones) as they are. Only
+    for asking what backend a value lives on, never for computing with."""
+    while isinstance(x, PrimalTracer):
+        x = x.primal
+    return x
+
+
+class LazyValueError(NotImplementedError, TypeError):
+    """Python read the value of a traced lazy (Dask) array: ``bool(x)``, ``float(x)``,
+    ``if loss > 0``. Transformations never compute a Dask graph. A TypeError, as a
+    conversion of a traced value is, and a NotImplementedError: what the backend
+    cannot do."""
+
+
+_LAZY_MSG = (
+    "a traced value of shape {shape} is a lazy Dask array, and Python asked for its value "
+    "(bool(), float(), int(), an `if` or `while` on it, or indexing with it). chainrule "
+    "computes nothing while it transforms a function of Dask arrays, under jit too (jit "
+    "records no guard on a lazy value). Compute the value first, outside the "
+    "transformation (x.compute()), or write the branch with chainrule.numpy.where.")

@@ -19,6 +19,7 @@ import threading
 
 import numpy as np
 
+from .. import backend
 from ..config import config
 from ..core import shape_of, dtype_of
 from ..tree_util import tree_flatten
@@ -144,6 +145,9 @@ def leaf_code(x):
         return x.shape, x.dtype
     if t in _SCALARS:
         return t
+    if backend.is_lazy(x):              # Dask: constants made for it carry its chunks
+        backend.check_input(x)
+        return t, shape_of(x), dtype_of(x), getattr(x, "chunks", None)
     return t, shape_of(x), dtype_of(x)
 
 

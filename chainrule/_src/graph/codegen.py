@@ -769,7 +769,8 @@ def _own(x):
     return x.copy() if type(x) is np.ndarray else x
 
 
-def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=None):
+def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=None,
+                  reuse=True):
     """Python function ``f(*flat_inputs) -> list of outputs`` replaying ``graph``.
 
     With ``own_outputs``, an output that may be (a view of) an input or a constant of
@@ -777,7 +778,8 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=N
     ``reassociate``, the code computes what the graph says in its order, into fresh
     arrays (bit for bit the eager results; see optimize). Without ``free``, no ``del``
     statements (for small arrays, where NumPy's memory reuse gains less than the
-    statements cost). With ``reads`` (a ``(parameters, expressions)`` pair: one source
+    statements cost). Without ``reuse``, no ufunc writes into an operand's buffer
+    (``out=``): the arrays are another backend's (Dask's are immutable graphs). With ``reads`` (a ``(parameters, expressions)`` pair: one source
     expression per input, in those parameters), the function takes the parameters and
     reads only the inputs it uses (graph.replay reads them straight from a tape).
     """
@@ -832,7 +834,8 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=N
             viewed |= {x.id for x in ins if not isinstance(x, Literal)}
     keep = _root_ids(outs, guards)      # outputs and guarded values: never freed
     # buffers a ufunc may write into (none in exact mode: layouts stay NumPy's)
-    protected = inputs | viewed | (set(last_use) - fresh) | keep if reassociate else None
+    protected = inputs | viewed | (set(last_use) - fresh) | keep \
+        if reassociate and reuse else None
     guard_at = {}
     for g, v in guards:
         guard_at.setdefault(v.id if not isinstance(v, Literal) else None, []).append(g)

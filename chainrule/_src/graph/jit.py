@@ -22,7 +22,7 @@ import warnings
 
 import numpy as np
 
-from .. import core
+from .. import backend, core
 from ..core import _state, size_of
 from ..tree_util import tree_flatten, tree_unflatten
 from ..argcheck import (check_callable, static_argnums_tuple, static_positions,
@@ -163,7 +163,7 @@ class Staged:
             key, _, nums, static_kw, dyn_kw = self.split(args, {})
         graph, out = _trace(self.fun, args, nums, static_kw, dyn_kw)
         try:
-            fn = _compile(graph, self.own_outputs)
+            fn = _compile(graph, self.own_outputs, _numpy_only(args, dyn_kw))
         except Exception as e:          # noqa: BLE001 - counted (raised if so configured)
             self.cache.failed(f"compiling {self.label}", e)
             fn = None
@@ -200,12 +200,23 @@ def _unshared(graph, out):
                                            for x in leaves])
 
 
-def _compile(graph, own_outputs=False):
+def _compile(graph, own_outputs=False, numpy_only=True):
     """compile_graph; without ``del`` statements when every array is small (freeing
-    early lets NumPy reuse memory, which only pays on large arrays)."""
+    early lets NumPy reuse memory, which only pays on large arrays), and without
+    ``out=`` buffer reuse when an argument is another backend's array (the key of the
+    cache holds the arrays' types, so a variant serves one backend)."""
     small = all(size_of(v.shape) < core.LAZY_SIZE for v in graph.in_vars) and \
         all(size_of(o.shape) < core.LAZY_SIZE for e in graph.eqns for o in e.outs)
-    return compile_graph(graph, own_outputs=own_outputs, free=not small)
+    numpy_only = numpy_only and not any(
+        isinstance(x, Literal) and backend.is_foreign(x.val) for e in graph.eqns
+        for x in e.ins)                 # a Dask array the function closes over
+    return compile_graph(graph, own_outputs=own_outputs, free=not small, reuse=numpy_only)
+
+
+def _numpy_only(args, kwargs):
+    """Whether no argument is a Dask or CuPy array (compiled code may write in place)."""
+    leaves = tree_flatten((args, kwargs))[0]
+    return not any(backend.is_foreign(x) for x in leaves)
 
 
 def _trace(fun, args, nums, static_kw, dyn_kw):

@@ -11,6 +11,7 @@ import sys
 
 import numpy as np
 
+from .. import backend
 from ..core import Trace, _state, Zero, Tracer, materialize
 
 _PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -35,6 +36,11 @@ def _has_nan(x):
     while isinstance(x, Tracer):     # look at the underlying values (a whole vmap batch)
         x = x.primal if hasattr(x, "primal") else x.val
     x = materialize(x)               # a cotangent with a pending scale factor
+    if type(x) is not np.ndarray and backend.is_lazy(x):
+        raise NotImplementedError(
+            "debug_nans on lazy (Dask) arrays: checking every intermediate would compute "
+            "the graph once per operation. Run the function on a NumPy slice of the data "
+            "under debug_nans, or compute the result and check it.")
     try:
         return bool(np.any(np.isnan(x)))
     except TypeError:

@@ -16,7 +16,9 @@ import itertools
 
 import numpy as np
 
+from .. import backend
 from ..core import new_trace_context, Trace, Tracer, PrimalTracer, _state, shape_of, dtype_of
+from ..core import LazyValueError, _LAZY_MSG
 
 
 class Var:
@@ -73,6 +75,8 @@ class StagingTracer(PrimalTracer):
     # Python control flow on a staged value: take the concrete answer, record a guard
     def _guarded(self, kind, convert):
         p = self.primal
+        if type(p) is not np.ndarray and backend.is_lazy(p):
+            raise LazyValueError(_LAZY_MSG.format(shape=self.shape))
         value = convert(p._concrete() if isinstance(p, Tracer) else p)
         self._trace.guards.append(Guard(self.var, kind, value))
         return value

@@ -10,6 +10,7 @@ import operator
 
 import numpy as np
 
+from .. import backend
 from ..core import Tracer, shape_of, dtype_of, is_inexact
 from ..prims import shape as sp
 from ..prims import elementwise as ew
@@ -45,6 +46,8 @@ def asarray_like(x):
         return x
     if isinstance(x, (list, tuple)) and _has_tracer(x):
         return array(x)
+    if backend.is_foreign(x):           # a Dask or CuPy array stays on its backend
+        return x
     return np.asarray(x)
 
 
@@ -67,6 +70,13 @@ def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, lik
             out = sp.copy_p.bind(out, order=order)
     elif isinstance(object, (list, tuple)) and _has_tracer(object):
         out = stack([array(o, copy=None) for o in object])
+    elif backend.is_foreign(object) and not ndmin:
+        # inside a transformation a Dask or CuPy array stays on its backend (NumPy
+        # would compute it, or copy it off the GPU)
+        out = backend.copy(object) if copy else object
+        if dtype is not None and np.dtype(dtype) != out.dtype:
+            out = backend.astype(out, dtype)
+        return out
     else:
         return np.array(object, dtype=dtype, copy=copy, order=order, ndmin=ndmin)
     if dtype is not None and np.dtype(dtype) != out.dtype:

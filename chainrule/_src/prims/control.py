@@ -30,6 +30,7 @@ class CustomJVPCall(Primitive):
     Reverse mode transposes the (linear in the tangents) user rule by running it
     under a reverse trace with respect to the tangents.
     """
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
     multiple_results = True
     higher_order = True
 
@@ -68,6 +69,7 @@ class CustomJVPCall(Primitive):
 
 class CustomVJPCall(Primitive):
     """fun(*args) whose reverse-mode derivative is given by the user's fwd/bwd pair."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
     multiple_results = True
     higher_order = True
 
@@ -119,6 +121,7 @@ class CustomVJPCall(Primitive):
 
 
 class StopGradient(NonDiffPrimitive):
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
     def impl(self, x):
         return x
 

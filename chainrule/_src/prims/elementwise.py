@@ -28,7 +28,7 @@ import operator
 
 import numpy as np
 
-from ..core import (Primitive, NonDiffPrimitive, Zero, shape_of, dtype_of, instantiate,
+from ..core import (numpy_only, Primitive, NonDiffPrimitive, Zero, shape_of, dtype_of, instantiate,
                     size_of, Scaled, scaled, materialize)
 from .shape import (fit_cotangent, broadcast_to, moveaxis, reshape,
                     real_p, imag_p, conj_p)
@@ -89,8 +89,9 @@ class Unary(Primitive):
 
     def __init__(self, name, impl, deriv, singular=None, flops=1):
         super().__init__(name)
-        self.impl = impl
         self.ufunc = _ufunc(name, impl)
+        # (a ufunc reaches Dask and CuPy arrays; another function may convert them)
+        self.impl = impl if self.ufunc is not None else numpy_only(name, impl)
         self.deriv = deriv
         # None, or a point where the derivative is finite (True: 1.0)
         self.safe = 1.0 if singular is True else singular
@@ -182,8 +183,9 @@ class Binary(Primitive):
 
     def __init__(self, name, impl, d_x, d_y, singular=False, flops=1):
         super().__init__(name)
-        self.impl = impl
         self.ufunc = _ufunc(name, impl)
+        # (a ufunc reaches Dask and CuPy arrays; another function may convert them)
+        self.impl = impl if self.ufunc is not None else numpy_only(name, impl)
         # singular: False, True, or a predicate (x, y) -> bool deciding per call
         self.singular = singular
         self.d_x, self.d_y = d_x, d_y
@@ -376,8 +378,9 @@ class NonDiffElementwise(NonDiffPrimitive):
 
     def __init__(self, name, impl):
         super().__init__(name)
-        self.impl = impl
         self.ufunc = _ufunc(name, impl)
+        # (a ufunc reaches Dask and CuPy arrays; another function may convert them)
+        self.impl = impl if self.ufunc is not None else numpy_only(name, impl)
         for k, v in _CODEGEN.get(name, {}).items():
             setattr(self, k, v)
 
@@ -543,6 +546,7 @@ def _pick(x, y, cmp):
 
 class Select(Primitive):
     """where(cond, x, y): cond is not differentiable; the unselected side gets 0."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
 
     def impl(self, c, x, y):
         return np.where(c, x, y)
@@ -585,6 +589,7 @@ class Select(Primitive):
 
 class Abs(Primitive):
     """|x|: sign(x) for real x (subgradient 0 at 0); conj(x)/|x| for complex x."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
 
     ufunc = np.absolute
 
@@ -615,6 +620,7 @@ class Abs(Primitive):
 
 class Angle(Primitive):
     """np.angle: for complex z = x + iy, d angle = (x dy - y dx) / |z|^2."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
 
     def impl(self, x):
         return np.angle(x)

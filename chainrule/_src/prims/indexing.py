@@ -8,6 +8,8 @@ masks are turned into integer arrays by ``np.nonzero`` before binding.
 """
 import numpy as np
 
+from .. import backend
+
 from ..core import Primitive, NonDiffPrimitive, Zero, shape_of, dtype_of, instantiate
 from ..core import size_of as _size
 from ..interpreters.batching import axis_size, NoBatchRule
@@ -125,12 +127,15 @@ def _indexed_shape(shape, spec, arrays):
 
 class GetItem(Primitive):
     """x[idx]. Linear in x; vjp scatters the cotangent back (adding duplicates)."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
     vjp_uses_ans = False
     homogeneous = (1,)          # code generation (core.Primitive's docstring)
 
     def impl(self, x, *arrays, spec):
-        if type(x) is not np.ndarray:       # a Python scalar indexes like a 0-d array
-            x = np.asarray(x)
+        if type(x) is not np.ndarray:
+            if backend.is_foreign(x):
+                return backend.getitem(x, join_index(spec, arrays))
+            x = np.asarray(x)               # a Python scalar indexes like a 0-d array
         return x[join_index(spec, arrays)]
 
     def spell(self, ops, ins, *, spec):
@@ -190,10 +195,15 @@ class GetItem(Primitive):
 
 class ScatterAdd(Primitive):
     """zeros(shape)[idx] += ct (with repeated indices accumulating): getitem's transpose."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
 
     def impl(self, ct, *arrays, spec, shape, dtype):
-        z = np.zeros(shape, dtype)
         idx = join_index(spec, arrays)
+        if type(ct) is not np.ndarray and backend.is_foreign(ct):
+            z = backend.zeros(shape, dtype, like=ct)
+            return backend.assign(z, idx, ct) if _basic(spec) else \
+                backend.scatter_add(z, idx, ct)
+        z = np.zeros(shape, dtype)
         if _basic(spec):
             z[idx] = ct
         else:
@@ -233,16 +243,20 @@ class ScatterAdd(Primitive):
 
 class Scatter(Primitive):
     """x.at[idx].set(v) / .add(v) / .multiply(v): a new array, x unchanged."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
 
     def impl(self, x, v, *arrays, spec, mode):
-        out = np.array(x, copy=True)     # NumPy semantics: x keeps its dtype
+        out = backend.copy(x)            # NumPy semantics: x keeps its dtype
         idx = join_index(spec, arrays)
         if mode == "set":
-            out[idx] = v
+            if type(out) is np.ndarray:
+                out[idx] = v
+            else:
+                out = backend.assign(out, idx, v)
         elif mode == "add":
-            np.add.at(out, idx, v)
+            out = backend.scatter_add(out, idx, v)
         elif mode == "multiply":
-            np.multiply.at(out, idx, v)
+            out = backend.scatter_multiply(out, idx, v)
         else:
             raise ValueError(f"unknown scatter mode {mode!r}")
         return out

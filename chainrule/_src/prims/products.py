@@ -31,6 +31,7 @@ def mT(x):
 
 class MatMul(Primitive):
     """x @ y with NumPy semantics (1-D promotion, broadcast batch dimensions)."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
     vjp_uses_ans = False
     fresh = True                # code generation (core.Primitive's docstring)
     homogeneous = (1, 1)
@@ -243,6 +244,7 @@ def _fix_kind(ct, x):
 
 class Einsum(Primitive):
     """np.einsum with an explicit, normalised ``subscripts`` ("ij,jk->ik")."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
 
     def impl(self, *operands, subscripts):
         if len(operands) == 2:

@@ -7,6 +7,7 @@ differentiate :func:`cumprod_scan`, products by doubling that never divide, so a
 zero in the input gets exact derivatives of every order."""
 import numpy as np
 
+from .. import backend
 from ..core import Primitive, NonDiffPrimitive, Tracer, Zero, shape_of, dtype_of, has_value
 from ..core import size_of as _size
 from ..interpreters.forward import jvp_flat
@@ -28,6 +29,7 @@ def _keep(ans, x, axis, keepdims):
 
 class ReduceExtremum(Primitive):
     """np.max / np.min over a tuple of axes."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
     fresh = True
 
     def __init__(self, name, np_fn, method):
@@ -36,7 +38,9 @@ class ReduceExtremum(Primitive):
         self.method = method            # the array's method (code generation)
 
     def impl(self, x, *, axis, keepdims):
-        return self.np_fn(x, axis=axis, keepdims=keepdims)
+        if type(x) is np.ndarray:
+            return self.np_fn(x, axis=axis, keepdims=keepdims)
+        return backend.reduce(self.method, x, axis, keepdims)
 
     def spell(self, ops, ins, *, axis, keepdims):
         return spell_reduction(ops, ins, self.method, axis, keepdims)
@@ -122,11 +126,11 @@ def no_zeros(x):
     """True when ``x`` is known to have no zero entry: then ``prod / x`` is the
     derivative of a product. Under jit this reads the value through a guard; under
     vmap (a batched value has no single answer) it is False, and rules take the
-    zero-safe path, which gives the same numbers."""
+    zero-safe path, which gives the same numbers; so do lazy (Dask) values."""
+    if not has_value(x):                # batched, or lazy (Dask: reading would compute)
+        return False
     if not isinstance(x, Tracer):
         return not np.any(np.equal(x, 0))
-    if not has_value(x):
-        return False
     hits = convert_element_type_p.bind(ew.equal_p.bind(x, 0.0), dtype=np.dtype(np.float64))
     return not bool(reduce_sum(hits, tuple(range(len(shape_of(x))))))
 
@@ -152,6 +156,7 @@ class ReduceProd(Primitive):
     """np.prod over a tuple of axes. The derivative is the product of the other
     elements: ``prod / x`` when x has no zeros, prefix times suffix products (no
     division) otherwise, so it is right at zeros and differentiates again."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
 
     def impl(self, x, *, axis, keepdims):
         return np.prod(x, axis=axis, keepdims=keepdims)
@@ -180,6 +185,7 @@ reduce_prod_p = ReduceProd("reduce_prod")
 class Cumsum(LinearUnary):
     """np.cumsum along one axis; ``reverse=True`` sums from the end. Linear: the
     transpose is the cumulative sum in the other direction."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
 
     def impl(self, x, *, axis, reverse):
         if reverse:
@@ -205,6 +211,7 @@ class Cumprod(Primitive):
     ``ans * cumsum(t / x)`` and ``revcumsum(ct * ans) / x``; with zeros (or when that
     is unknown, under vmap) they differentiate :func:`cumprod_scan`, which only
     multiplies, so zeros get exact derivatives of every order."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
 
     def impl(self, x, *, axis):
         return np.cumprod(x, axis)
@@ -238,6 +245,7 @@ cumprod_p = Cumprod("cumprod")
 
 class ArgExtremum(NonDiffPrimitive):
     """np.argmax / np.argmin along one axis (None: the flattened array)."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
 
     def __init__(self, name, np_fn):
         super().__init__(name)

@@ -9,7 +9,8 @@ family imports it), so the imports inside prims/ point one way.
 """
 import numpy as np
 
-from ..core import Primitive, Zero, shape_of, dtype_of, Scaled, scaled
+from .. import backend
+from ..core import Primitive, Tracer, Zero, shape_of, dtype_of, Scaled, scaled, value_of
 from ..core import size_of as _size
 from ..interpreters.batching import axis_size, batch_flat
 
@@ -41,6 +42,7 @@ def _is_array(x):
 
 
 class Reshape(LinearUnary):
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
     def impl(self, x, *, shape):
         return x.reshape(shape) if type(x) is np.ndarray else np.reshape(x, shape)
 
@@ -73,10 +75,11 @@ def kept_shape(shape, axis):
 
 
 class BroadcastTo(LinearUnary):
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
     broadcast = True            # code generation: a ufunc reading it may broadcast x
 
     def impl(self, x, *, shape):
-        if _size(shape) > 65536:             # large: a read-only view, no copy
+        if _size(shape) > 65536 or backend.is_foreign(x):  # large: a read-only view
             return np.broadcast_to(x, shape)
         out = np.empty(shape, dtype_of(x))   # small: a copy is ~10x cheaper than the view
         out[...] = x
@@ -96,6 +99,7 @@ class BroadcastTo(LinearUnary):
 
 
 class Transpose(LinearUnary):
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
     def impl(self, x, *, axes):
         return x.transpose(axes) if type(x) is np.ndarray else np.transpose(x, axes)
 
@@ -115,12 +119,15 @@ class Transpose(LinearUnary):
 
 class ReduceSum(LinearUnary):
     """np.sum over a tuple of axes (normalised, non-negative)."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
     vjp_uses_args = False
     defer = "sum"
     fresh = True
 
     def impl(self, x, *, axis, keepdims):
-        return np.add.reduce(x, axis=axis, keepdims=keepdims)
+        if type(x) is np.ndarray:
+            return np.add.reduce(x, axis=axis, keepdims=keepdims)
+        return backend.reduce("sum", x, axis, keepdims)
 
     def spell(self, ops, ins, *, axis, keepdims):
         return spell_reduction(ops, ins, "sum", axis, keepdims)
@@ -131,7 +138,14 @@ class ReduceSum(LinearUnary):
         restore = not keepdims and axis != tuple(range(len(axis)))
         if type(ct) is np.ndarray:          # concrete: straight to NumPy
             kept = ct.reshape(kept_shape(shape, axis)) if restore else ct
-            return broadcast_to_p.impl(kept, shape=shape)
+            if type(x) is np.ndarray or not backend.is_foreign(value_of(x)):
+                return broadcast_to_p.impl(kept, shape=shape)
+        if type(x) is not np.ndarray and not isinstance(ct, Tracer) and \
+                not backend.is_foreign(ct) and backend.is_foreign(value_of(x)):
+            # x is a Dask/CuPy array and ct a constant (grad's seed): a cotangent of x's
+            # backend and chunks (a NumPy broadcast would put n * 8 bytes in the graph)
+            kept = np.reshape(ct, kept_shape(shape, axis)) if restore else ct
+            return backend.broadcast_to(kept, shape, value_of(x))
         if restore:
             ct = reshape(ct, kept_shape(shape, axis))
         return broadcast_to(ct, shape)
@@ -154,6 +168,7 @@ def spell_reduction(ops, ins, method, axis, keepdims):
 
 
 class MoveAxis(LinearUnary):
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
     def impl(self, x, *, source, destination):
         return np.moveaxis(x, source, destination)
 
@@ -168,9 +183,10 @@ class MoveAxis(LinearUnary):
 
 class ConvertElementType(Primitive):
     """x.astype(dtype). Differentiable between inexact dtypes."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
 
     def impl(self, x, *, dtype):
-        return np.asarray(x).astype(dtype)
+        return backend.astype(x, dtype)
 
     def jvp(self, primals, tangents, *, dtype):
         (x,), (t,) = primals, tangents
@@ -197,10 +213,11 @@ class ConvertElementType(Primitive):
 class Copy(LinearUnary):
     """A new array with ``x``'s values (``x.copy()``, ``np.copy``, ``+x``): the identity,
     as a separate value, so that writing to one never changes the other."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
     fresh = True
 
     def impl(self, x, *, order):
-        return np.array(x, copy=True, order=order)
+        return backend.copy(x, order)
 
     def transpose(self, ct, x, *, order):
         return ct

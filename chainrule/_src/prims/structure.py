@@ -15,6 +15,7 @@ from .shape import moveaxis, broadcast_to
 
 class Concatenate(Primitive):
     """np.concatenate(arrays, axis). Linear: the vjp slices the cotangent apart."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
 
     def impl(self, *arrays, axis):
         return np.concatenate(arrays, axis)
@@ -57,6 +58,7 @@ concatenate_p = Concatenate("concatenate")
 
 class Round(NonDiffPrimitive):
     """np.round(x, decimals): piecewise constant, so its derivative is zero."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
 
     def impl(self, x, *, decimals):
         return np.round(x, decimals)

@@ -1,0 +1,233 @@
+"""Array backends: what NumPy's dispatch does not do for arrays of other libraries.
+
+chainrule's primitives call NumPy functions, and Dask and CuPy arrays implement those
+through NumPy's protocols (``__array_ufunc__``, ``__array_function__``): ``np.exp(x)``,
+``np.matmul(x, y)``, ``np.sum(x)`` return a Dask array for a Dask ``x``. A few things
+are not dispatched, and this module is the one place that knows about them:
+
+* ufunc *methods* (``np.add.reduce``, ``np.maximum.reduce``, ``np.add.at``): Dask does
+  not implement them and CuPy only partly. Reductions go through the functions
+  (``np.sum``, ``np.max``) instead, and scatter-add has one implementation per backend.
+* creating arrays (``np.zeros``, ``np.broadcast_to`` of a NumPy constant): a NumPy result
+  would be embedded in a Dask graph (``n * 8`` bytes per constant) or copied to the GPU.
+  Constants are made by the backend of the array they meet, with its chunks.
+* reading a value (``bool(x)``, a check whether an array has zeros): a Dask array is
+  lazy, and reading it computes the whole graph. :func:`is_lazy` tells rules not to.
+
+Every function keeps NumPy's own fast path for ``np.ndarray`` (one type test), so plain
+NumPy programs pay nothing. A function a backend lacks raises ``NotImplementedError``
+naming the function and the backend (:func:`unsupported`). Nothing here imports Dask or
+CuPy unless an array of theirs was given.
+"""
+import numpy as np
+
+_ndarray = np.ndarray
+_NUMPY = frozenset(("numpy", "builtins"))
+_NOT_FOREIGN = frozenset(("numpy", "builtins", "chainrule"))   # (tracers are chainrule's)
+
+
+def library(x):
+    """The library an array comes from: ``'numpy'`` for NumPy arrays, NumPy scalars and
+    Python numbers, else the top-level module of its type (``'dask'``, ``'cupy'``)."""
+    t = type(x)
+    if t is _ndarray:
+        return "numpy"
+    name = t.__module__.partition(".")[0]
+    return "numpy" if name in _NUMPY else name
+
+
+def is_foreign(x):
+    """Whether ``x`` is an array of another library than NumPy (Dask, CuPy, ...), which
+    must never be converted with ``np.asarray``. chainrule's tracers are not."""
+    t = type(x)
+    return t is not _ndarray and t.__module__.partition(".")[0] not in _NOT_FOREIGN and \
+        hasattr(t, "__array_function__")
+
+
+def is_lazy(x):
+    """Whether reading ``x``'s values would run a computation that has not happened
+    (a Dask array): rules must not look at its values (``bool``, checks for zeros)."""
+    return type(x).__module__.startswith("dask.")
+
+
+def unsupported(function, x, why=""):
+    """The ``NotImplementedError`` for a function that ``x``'s backend lacks."""
+    return NotImplementedError(
+        f"{function} is not implemented for {library(x)} arrays "
+        f"({type(x).__module__}.{type(x).__name__}){': ' + why if why else ''}. "
+        "Compute the array (np.asarray(x.compute()) for Dask, x.get() for CuPy) to use "
+        "the NumPy implementation.")
+
+
+def check_input(x):
+    """Refuse what a transformation cannot work with before tracing starts: a Dask
+    array whose chunk sizes are unknown (after boolean indexing, ``unique``, ...)."""
+    if is_lazy(x):
+        chunks = getattr(x, "chunks", ())
+        if any(c != c for dim in chunks for c in dim):        # nan: unknown
+            raise ValueError(
+                f"a Dask array with unknown chunk sizes (shape {x.shape}) was given to a "
+                "chainrule transformation: derivatives need every shape. Call "
+                "x.compute_chunk_sizes() first (or rechunk to known sizes).")
+    return x
+
+
+# ------------------------------------------------------------------------- reductions
+
+_REDUCTIONS = {"sum": (np.add, np.sum), "max": (np.maximum, np.max),
+               "min": (np.minimum, np.min), "prod": (np.multiply, np.prod),
+               "any": (np.logical_or, np.any), "all": (np.logical_and, np.all)}
+
+
+def reduce(name, x, axis, keepdims=False):
+    """``np.<ufunc>.reduce(x, axis, keepdims)`` for NumPy values; the dispatched
+    function (``np.sum``, ``np.max``, ...) for other backends' arrays."""
+    ufunc, function = _REDUCTIONS[name]
+    if type(x) is _ndarray or not is_foreign(x):
+        return ufunc.reduce(x, axis=axis, keepdims=keepdims)
+    return function(x, axis=axis, keepdims=keepdims)
+
+
+def cumsum(x, axis):
+    """``np.add.accumulate`` for NumPy, ``np.cumsum`` for other backends."""
+    if type(x) is _ndarray or not is_foreign(x):
+        return np.add.accumulate(x, axis=axis)
+    return np.cumsum(x, axis=axis)
+
+
+# ----------------------------------------------------------------- creating arrays
+
+def zeros(shape, dtype, like=None):
+    """Zeros of ``shape`` on ``like``'s backend (NumPy when ``like`` is a NumPy value or
+    None); for a Dask ``like`` of the same shape, with its chunks."""
+    if like is None or type(like) is _ndarray or not is_foreign(like):
+        return np.zeros(shape, dtype)
+    if is_lazy(like):
+        import dask.array as da
+        if tuple(like.shape) == tuple(shape):
+            return da.zeros_like(like, dtype=dtype)
+        return da.zeros(shape, dtype=dtype, chunks=_chunks_for(like, shape))
+    return np.zeros(shape, dtype, like=like)
+
+
+def broadcast_to(x, shape, like):
+    """``np.broadcast_to(x, shape)`` for a (small) NumPy ``x`` that will meet ``like``'s
+    backend: a Dask array with ``like``'s chunks whose graph holds ``x`` once (not the
+    ``n * 8`` bytes of a broadcast NumPy array), or a CuPy array."""
+    if is_lazy(like):
+        import dask.array as da
+        chunks = _chunks_for(like, shape)
+        if np.size(x) != 1:                 # x's own axes: rechunked to the target's
+            return da.broadcast_to(da.asarray(x), shape).rechunk(chunks)
+        return da.broadcast_to(x, shape, chunks=chunks)
+    if not is_foreign(like):
+        return np.broadcast_to(x, shape)
+    xp = _namespace(like)
+    return xp.broadcast_to(xp.asarray(x), shape)
+
+
+def _chunks_for(like, shape):
+    """``like``'s chunks for an array of ``shape``: its trailing axes' chunks where the
+    lengths agree (broadcasting aligns on the right), 'auto' for other axes."""
+    chunks = list(like.chunks)
+    out = []
+    for i, n in enumerate(shape):
+        j = len(chunks) - len(shape) + i
+        out.append(chunks[j] if 0 <= j and sum(chunks[j]) == n else "auto")
+    return tuple(out)
+
+
+def copy(x, order="K"):
+    """A new array with ``x``'s values on ``x``'s backend (``np.array(x, copy=True)``
+    for NumPy, which would turn a foreign array into a NumPy one)."""
+    if type(x) is _ndarray or not is_foreign(x):
+        return np.array(x, copy=True, order=order)
+    return x.copy()
+
+
+def astype(x, dtype):
+    """``x.astype(dtype)`` keeping ``x``'s backend (NumPy scalars and lists too)."""
+    if type(x) is _ndarray or not is_foreign(x):
+        return np.asarray(x).astype(dtype)
+    return x.astype(dtype)
+
+
+def _namespace(x):
+    """The module with NumPy's array functions for ``x``'s backend."""
+    lib = library(x)
+    if lib == "dask":
+        import dask.array as da
+        return da
+    if lib == "cupy":
+        import cupy
+        return cupy
+    raise unsupported("creating arrays", x)
+
+
+# ----------------------------------------------------------------- scatter-add
+
+def scatter_add(z, index, v):
+    """``z[index] += v`` with repeated positions adding up (``np.add.at``), on ``z``'s
+    backend; returns the result (``z`` itself for NumPy and CuPy)."""
+    if type(z) is _ndarray or not is_foreign(z):
+        np.add.at(z, index, v)
+        return z
+    lib = library(z)
+    if lib == "cupy":
+        import cupyx
+        cupyx.scatter_add(z, index, v)
+        return z
+    if lib == "dask" and _is_basic(index):
+        # a basic index (slices, integers) names every position at most once: the sum
+        # is the assignment into zeros, which Dask does lazily, chunk by chunk
+        z = z.copy()
+        z[index] = z[index] + v
+        return z
+    raise unsupported("scatter-add (np.add.at, the derivative of indexing with arrays)",
+                      z, "only slices and integers are supported on Dask arrays")
+
+
+def assign(z, index, v):
+    """``z[index] = v`` for a basic index (slices, integers, None, ...) on ``z``'s
+    backend; returns the result. Dask assigns lazily but takes no ``None`` in the
+    index: those axes (of length 1 in ``v``) are dropped from ``v`` instead."""
+    if type(z) is _ndarray or not is_foreign(z):
+        z[index] = v
+        return z
+    index = index if type(index) is tuple else (index,)
+    if is_lazy(z) and any(i is None for i in index):
+        kept = tuple(i for i in index if i is not None)
+        v = v.reshape(np.broadcast_to(np.empty((), bool), z.shape)[kept].shape)
+        index = kept
+    if is_lazy(z) and not _is_basic(index):
+        raise unsupported("assignment with an index of arrays", z,
+                          "only slices and integers are supported on Dask arrays")
+    if getattr(v, "size", 1) == 0:
+        return z
+    z[index] = v
+    return z
+
+
+def getitem(x, index):
+    """``x[index]``; an index another backend cannot take raises NotImplementedError
+    (Dask takes one integer array per index, NumPy any)."""
+    if type(x) is _ndarray or not is_foreign(x) or _is_basic(index):
+        return x[index]
+    try:
+        return x[index]
+    except (IndexError, TypeError, ValueError, AssertionError, NotImplementedError) as e:
+        raise unsupported("indexing with this index", x, f"{type(e).__name__}: {e}") from e
+
+
+def scatter_multiply(z, index, v):
+    """``np.multiply.at(z, index, v)`` on NumPy arrays; other backends raise."""
+    if type(z) is _ndarray or not is_foreign(z):
+        np.multiply.at(z, index, v)
+        return z
+    raise unsupported("scatter-multiply (np.multiply.at)", z)
+
+
+def _is_basic(index):
+    index = index if type(index) is tuple else (index,)
+    return all(i is None or i is Ellipsis or type(i) is slice or
+               isinstance(i, (int, np.integer)) for i in index)

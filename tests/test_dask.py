@@ -1,0 +1,223 @@
+"""Derivatives of programs over Dask arrays: every transformation returns Dask arrays,
+computes nothing while it runs, and gives NumPy's numbers; graphs do not grow with the
+data; a cluster of processes computes them."""
+import pickle
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+import chainrule.numpy as cnp
+from chainrule._src.core import LazyValueError
+
+dask = pytest.importorskip("dask")
+import dask.array as da                     # noqa: E402
+from dask.callbacks import Callback         # noqa: E402
+
+
+class Computations(Callback):
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def _start(self, dsk):
+        self.count += 1
+
+
+def logistic(w, X, y):
+    z = X @ w
+    return cnp.sum(cnp.logaddexp(0, z) - y * z)
+
+
+def poisson(w, X, y):
+    z = X @ w
+    return cnp.sum(cnp.exp(z) - y * z)
+
+
+def vector(w, X, y):
+    return cnp.tanh(X @ w) * y
+
+
+rng = np.random.default_rng(2026)
+Xn = rng.normal(size=(40, 5))
+yn = (rng.random(40) < 0.5) * 1.0
+w0 = 0.1 * rng.normal(size=5)
+v0 = rng.normal(size=5)
+
+TRANSFORMS = {
+    "grad": lambda f, X, y: cr.grad(f)(w0, X, y),
+    "value_and_grad": lambda f, X, y: cr.value_and_grad(f)(w0, X, y),
+    "vjp": lambda f, X, y: cr.vjp(lambda w: f(w, X, y), w0)[1](1.0),
+    "jvp": lambda f, X, y: cr.jvp(lambda w: f(w, X, y), (w0,), (v0,)),
+    "linearize": lambda f, X, y: cr.linearize(lambda w: f(w, X, y), w0)[1](v0),
+    "hvp": lambda f, X, y: cr.hvp(lambda w: f(w, X, y), (w0,), (v0,)),
+    "hessian": lambda f, X, y: cr.hessian(f)(w0, X, y),
+    "jacfwd": lambda f, X, y: cr.jacfwd(vector)(w0, X, y),
+    "jacrev": lambda f, X, y: cr.jacrev(vector)(w0, X, y),
+    "vmap": lambda f, X, y: cr.vmap(cr.grad(f), in_axes=(0, None, None))(
+        np.stack([w0, v0]), X, y),
+    "jit": lambda f, X, y: cr.jit(f)(w0, X, y),
+    "jit_grad": lambda f, X, y: cr.jit(cr.grad(f))(w0, X, y),
+    "grad_wrt_data": lambda f, X, y: cr.grad(f, argnums=1)(w0, X, y),
+}
+
+
+@pytest.fixture(autouse=True)
+def synchronous():
+    with dask.config.set(scheduler="synchronous"):
+        yield
+
+
+def _dask_data(chunk=10):
+    return da.from_array(Xn, chunks=(chunk, 5)), da.from_array(yn, chunks=chunk)
+
+
+@pytest.mark.parametrize("loss", [logistic, poisson], ids=["logistic", "poisson"])
+@pytest.mark.parametrize("name", list(TRANSFORMS))
+def test_transformation_is_lazy_and_exact(name, loss):
+    X, y = _dask_data()
+    counter = Computations()
+    with counter:
+        out = TRANSFORMS[name](loss, X, y)
+        if name.startswith("jit"):          # the compiled code, on a second call
+            out = TRANSFORMS[name](loss, X, y)
+    assert counter.count == 0
+    expected = TRANSFORMS[name](loss, Xn, yn)
+    got, ref = cr.tree_util.tree_leaves(out), cr.tree_util.tree_leaves(expected)
+    assert len(got) == len(ref)
+    for g, e in zip(got, ref):
+        assert isinstance(g, da.Array), type(g)
+        np.testing.assert_allclose(g.compute(), e, rtol=1e-12, atol=1e-12)
+
+
+def test_derivative_wrt_data_keeps_its_chunks():
+    X, y = _dask_data(chunk=8)
+    gX, gy = cr.grad(logistic, argnums=(1, 2))(w0, X, y)
+    assert gX.chunks == X.chunks and gy.chunks == y.chunks
+
+
+def _gradient_graph_bytes(n, transform):
+    X = da.random.default_rng(0).normal(size=(n, 5), chunks=(n // 4, 5))
+    y = (da.random.default_rng(1).random(n, chunks=n // 4) < 0.5) * 1.0
+    return len(pickle.dumps(transform(w0, X, y))), transform(w0, X, y)
+
+
+@pytest.mark.parametrize("name", ["grad", "jit_grad", "hvp"])
+def test_pickled_gradient_graph_does_not_grow_with_n(name):
+    transform = {"grad": cr.grad(logistic), "jit_grad": cr.jit(cr.grad(logistic)),
+                 "hvp": lambda w, X, y: cr.hvp(lambda w: logistic(w, X, y), (w,), (v0,))[1]
+                 }[name]
+    small, _ = _gradient_graph_bytes(1_000, transform)
+    large, _ = _gradient_graph_bytes(400_000, transform)
+    # n * 8 bytes of one embedded NumPy constant would be 3.2 MB
+    assert large < small + 2_000, (small, large)
+
+
+def test_jitted_gradient_graph_no_larger_than_eager():
+    X, y = _dask_data()
+    eager = cr.grad(logistic)(w0, X, y)
+    jitted = cr.jit(cr.grad(logistic))
+    jitted(w0, X, y)
+    compiled = jitted(w0, X, y)               # the generated code's graph
+    assert len(compiled.__dask_graph__()) <= len(eager.__dask_graph__())
+
+
+def test_jit_generates_no_out_buffers_for_dask():
+    X, y = _dask_data()
+    graph, source = cr.jit(cr.grad(logistic)).lower(w0, X, y)
+    assert "out=" not in source
+    _, numpy_source = cr.jit(cr.grad(logistic)).lower(w0, Xn, yn)
+    assert isinstance(numpy_source, str)
+
+
+def test_jit_cache_key_holds_the_array_type():
+    f = cr.jit(logistic)
+    X, y = _dask_data()
+    a = f(w0, X, y)
+    b = f(w0, Xn, yn)
+    assert isinstance(a, da.Array) and isinstance(b, (float, np.floating, np.ndarray))
+    np.testing.assert_allclose(a.compute(), b, rtol=1e-12)
+
+
+def test_python_control_flow_on_a_lazy_value_says_compute_first():
+    X, y = _dask_data()
+
+    def branch(w, X, y):
+        loss = logistic(w, X, y)
+        if loss > 0:
+            return loss
+        return -loss
+
+    def to_float(w, X, y):
+        return logistic(w, X, y) * float(logistic(w, X, y))
+
+    def to_bool(w, X, y):
+        return logistic(w, X, y) if bool(logistic(w, X, y)) else 0.0
+    # jit records no guard on a lazy value: every read raises
+    for f in (branch, to_float, to_bool):
+        with pytest.raises(LazyValueError, match="compute"):
+            cr.jit(f)(w0, X, y)
+    # reverse and forward mode: reading a traced value raises (a comparison's result,
+    # `loss > 0`, carries no derivative and is a plain Dask array: Dask's own rules)
+    for f in (to_bool,):         # (float() of a traced value is refused anyway)
+        for transform in (cr.grad, lambda f: lambda w, X, y: cr.jvp(
+                lambda w: f(w, X, y), (w,), (v0,))):
+            with pytest.raises(LazyValueError, match="compute"):
+                transform(f)(w0, X, y)
+
+
+def test_unknown_chunk_sizes_are_refused():
+    X, y = _dask_data()
+    Xu = X[X[:, 0] > 0]                        # rows chosen by values: unknown chunks
+    with pytest.raises(ValueError, match="unknown chunk sizes"):
+        cr.grad(logistic)(w0, Xu, y[:Xu.shape[0]] if False else y)
+
+
+def test_missing_backend_function_names_it():
+    X, _ = _dask_data()
+    A = X[:5]
+    with pytest.raises(NotImplementedError, match="dask"):
+        cr.grad(lambda A: cnp.linalg.slogdet(A.T @ A)[1])(A)
+
+
+def test_debug_nans_refuses_lazy_values():
+    X, y = _dask_data()
+    with cr.debug_nans():
+        with pytest.raises(NotImplementedError, match="debug_nans"):
+            cr.grad(logistic)(w0, X, y)
+
+
+def test_gradient_on_a_local_cluster_of_processes():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        X, y = _dask_data()
+        X, y = client.persist([X, y])
+        value, g = cr.value_and_grad(logistic)(w0, X, y)
+        value, g = client.compute([value, g], sync=True)
+    ref_value, ref_g = cr.value_and_grad(logistic)(w0, Xn, yn)
+    np.testing.assert_allclose(value, ref_value, rtol=1e-12)
+    np.testing.assert_allclose(g, ref_g, rtol=1e-12, atol=1e-12)
+
+
+X3 = rng.normal(size=(3, 40, 5))
+
+
+@pytest.mark.parametrize("name,fn", [
+    ("vmap over a Dask axis", lambda X: cr.vmap(lambda X: cnp.sum(cnp.tanh(X @ w0)))(X)),
+    ("vmap of grad over a Dask axis", lambda X: cr.vmap(
+        cr.grad(lambda w, X: cnp.sum(cnp.tanh(X @ w))), in_axes=(None, 0))(w0, X)),
+    ("grad of mean", lambda X: cr.grad(lambda X: cnp.mean(cnp.sin(X)))(X)),
+    ("grad of max", lambda X: cr.grad(lambda X: cnp.max(X))(X)),
+    ("grad of a slice", lambda X: cr.grad(lambda X: cnp.sum(X[1:3, ::2] ** 2))(X)),
+    ("grad through newaxis", lambda X: cr.grad(lambda X: cnp.sum(X[:, None] * 2.0))(X)),
+    ("grad of prod", lambda X: cr.grad(lambda X: cnp.prod(X[0, :3, 0]))(X)),
+])
+def test_more_programs_are_lazy_and_exact(name, fn):
+    X = da.from_array(X3, chunks=(1, 10, 5))
+    counter = Computations()
+    with counter:
+        out = fn(X)
+    assert counter.count == 0 and isinstance(out, da.Array)
+    np.testing.assert_allclose(out.compute(), fn(X3), rtol=1e-12, atol=1e-14)
