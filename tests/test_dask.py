@@ -190,7 +190,7 @@ def test_debug_nans_refuses_lazy_values():
 def test_gradient_on_a_local_cluster_of_processes():
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as client:
         X, y = _dask_data()
         X, y = client.persist([X, y])
