@@ -9,6 +9,7 @@ import numpy as np
 
 import chainrule as cr
 
+from . import _lazy
 from ._tree import _scalar, ravel_pytree
 
 __all__ = ["DescentResult", "DescentHistory", "gradient_descent", "newton"]
@@ -70,6 +71,10 @@ class DescentResult:
         Why the iteration stopped.
     history : DescentHistory
         Values, gradient norms, step sizes and directions per iteration.
+    ncompute : int
+        Dask computations (passes over lazy data): one per point for the value, the
+        gradient and (``method="exact"``) the Hessian together, plus one per
+        Hessian-vector product (``method="cg"``). 0 for NumPy data.
     """
     x: Any
     fun: float
@@ -82,6 +87,7 @@ class DescentResult:
     converged: bool
     message: str
     history: DescentHistory
+    ncompute: int = 0
 
     @property
     def success(self):
@@ -100,37 +106,93 @@ class DescentResult:
 
 
 class _Problem:
-    """f on a flat float64 vector, with evaluation counters."""
+    """f on a flat float64 vector, with evaluation counters.
 
-    def __init__(self, f, x0, args):
+    With NumPy data each request computes what it asks for. With lazy (Dask) data --
+    detected from the first evaluation's result -- every request at a point computes
+    the value, the gradient and (``hessian=True``) the Hessian there together, in one
+    Dask computation, and keeps them for the next requests at the same point: a line
+    search's accepted trial then serves the whole next iteration."""
+
+    def __init__(self, f, x0, args, persist=True, hessian=False):
         self.flat0, self.unravel = ravel_pytree(x0)
         unravel = self.unravel
+        args = _lazy.persist(args, persist)
 
         def f_flat(v):
             return f(unravel(v), *args)
         self.f_flat = f_flat
         self._vg = cr.value_and_grad(f_flat)
-        self.nfev = self.ngev = self.nhev = self.nhvp = 0
+        self.nfev = self.ngev = self.nhev = self.nhvp = self.ncompute = 0
+        self.lazy = _lazy.is_lazy(*args)   # or found from the first evaluation's result
+        self._with_hessian = hessian
+        self._at = None             # lazy mode: the point of the kept results
+        self._kept = None           # (value, gradient, Hessian or None) there
+
+    def _bundle(self, x, v=None, g=None):
+        """Lazy mode: (value, gradient, Hessian or None) at ``x``, one computation."""
+        if self._at is not None and np.array_equal(self._at, x):
+            return self._kept
+        if v is None:
+            v, g = self._vg(x)
+        parts = [v, g]
+        if self._with_hessian:
+            parts.append(cr.hessian(self.f_flat)(x))
+            self.nhev += 1
+        out = _lazy.compute(*parts)
+        self.ncompute += 1
+        self.ngev += 1
+        n = x.size
+        H = out[2].reshape(n, n) if self._with_hessian else None
+        self._at, self._kept = x.copy(), (_scalar(out[0]), out[1], H)
+        return self._kept
 
     def value(self, x):
+        if self.lazy:
+            return self._bundle(x)[0]
         self.nfev += 1
         return _scalar(self.f_flat(x))
 
     def value_and_grad(self, x):
-        self.ngev += 1
+        if self.lazy:
+            return self._bundle(x)[:2]
         v, g = self._vg(x)
+        if _lazy.is_lazy(v, g):
+            self.lazy = True
+            return self._bundle(x, v, g)[:2]
+        self.ngev += 1
         return _scalar(v), np.asarray(g, dtype=np.float64)
 
     def hessian(self, x):
+        if self.lazy and self._with_hessian:
+            return self._bundle(x)[2]
         self.nhev += 1
-        H = np.asarray(cr.hessian(self.f_flat)(x), dtype=np.float64)
+        H = _lazy.compute(cr.hessian(self.f_flat)(x))[0]
+        if self.lazy:
+            self.ncompute += 1
         n = x.size
         return H.reshape(n, n)
 
     def grad_and_hvp(self, x):
-        """Gradient at x and a function v -> H(x) v (one linearization of grad f)."""
-        self.ngev += 1
+        """Gradient at x and a function v -> H(x) v (one linearization of grad f).
+
+        Lazy mode: the gradient comes with the value in one computation, and each
+        product is one more (CG's products depend on each other: one pass over the
+        data each)."""
+        if self.lazy:
+            g = self._bundle(x)[1]
+            f_flat = self.f_flat
+
+            def hvp(v):
+                self.nhvp += 1
+                self.ncompute += 1
+                return _lazy.compute(cr.hvp(f_flat, (x,), (v,)))[0]
+            return g, hvp
         g, lin = cr.linearize(cr.grad(self.f_flat), x)
+        if _lazy.is_lazy(g):            # data closed over by f
+            self.lazy = True
+            return self.grad_and_hvp(x)
+        self.ngev += 1
 
         def hvp(v):
             self.nhvp += 1
@@ -211,12 +273,13 @@ def _record(prob, hist, x, fx, g, step=None, direction=None, keep_path=False,
 def _finish(prob, x, fx, g, nit, converged, message, hist):
     return DescentResult(x=prob.unravel(x), fun=fx, grad=prob.unravel(g), nit=nit,
                          nfev=prob.nfev, ngev=prob.ngev, nhev=prob.nhev, nhvp=prob.nhvp,
-                         converged=converged, message=message, history=hist)
+                         converged=converged, message=message, history=hist,
+                         ncompute=prob.ncompute)
 
 
 def gradient_descent(f, x0, *, args=(), step_size=1.0, line_search=True, c1=1e-4,
                      shrink=0.5, grow=2.0, max_step=None, max_backtracks=60, tol=1e-6,
-                     max_iter=1000, callback=None, keep_path=False):
+                     max_iter=1000, callback=None, keep_path=False, persist=True):
     """Minimise ``f`` by gradient descent with an adaptive (Armijo backtracking) step.
 
     Each iteration moves along ``-grad f(x)``. With ``line_search=True`` the step
@@ -255,6 +318,11 @@ def gradient_descent(f, x0, *, args=(), step_size=1.0, line_search=True, c1=1e-4
         True stops the iteration.
     keep_path : bool, optional
         Record the iterates in ``result.history.x``.
+    persist : bool, optional
+        Persist the Dask arrays among ``args`` once, before the first iteration
+        (``dask.persist``: in a cluster's memory, spilling to disk beyond its limit), so
+        that iterations do not recompute the graphs that make them. Pass False for data
+        read from disk that should stay there (larger than memory, local scheduler).
 
     Returns
     -------
@@ -270,7 +338,7 @@ def gradient_descent(f, x0, *, args=(), step_size=1.0, line_search=True, c1=1e-4
     """
     if not 0 < shrink < 1:
         raise ValueError("gradient_descent: shrink must be in (0, 1)")
-    prob = _Problem(f, x0, args)
+    prob = _Problem(f, x0, args, persist)
     hist, x = _start(prob, keep_path)
     fx, g = prob.value_and_grad(x)
     gnorm, _ = _record(prob, hist, x, fx, g)
@@ -337,7 +405,7 @@ def _truncated_cg(g, hvp, damping, tol, max_iter):
 def newton(f, x0, *, args=(), method="auto", line_search=True, step_size=1.0,
            damping=0.0, c1=1e-4, shrink=0.5, max_backtracks=60, tol=1e-8, max_iter=100,
            cg_tol=None, cg_max_iter=None, max_exact_size=500, callback=None,
-           keep_path=False):
+           keep_path=False, persist=True):
     """Minimise ``f`` by Newton's method with step control.
 
     The direction solves ``(H + damping I) d = -g``. With ``method="exact"`` the full
@@ -384,6 +452,11 @@ def newton(f, x0, *, args=(), method="auto", line_search=True, step_size=1.0,
         ``callback(x, f_value)`` after each iteration; returning True stops.
     keep_path : bool, optional
         Record the iterates in ``result.history.x``.
+    persist : bool, optional
+        Persist the Dask arrays among ``args`` once, before the first iteration
+        (``dask.persist``: in a cluster's memory, spilling to disk beyond its limit), so
+        that iterations do not recompute the graphs that make them. Pass False for data
+        read from disk that should stay there (larger than memory, local scheduler).
 
     Returns
     -------
@@ -400,10 +473,10 @@ def newton(f, x0, *, args=(), method="auto", line_search=True, step_size=1.0,
     """
     if method not in ("auto", "exact", "cg"):
         raise ValueError(f"newton: method must be 'auto', 'exact' or 'cg', got {method!r}")
-    prob = _Problem(f, x0, args)
-    n = prob.flat0.size
+    n = ravel_pytree(x0)[0].size
     if method == "auto":
         method = "exact" if n <= max_exact_size else "cg"
+    prob = _Problem(f, x0, args, persist, hessian=(method == "exact"))
     cg_max_iter = cg_max_iter or max(n, 1)
     hist, x = _start(prob, keep_path)
 

@@ -5,6 +5,7 @@ import numpy as np
 
 import chainrule as cr
 
+from . import _lazy
 from ._tree import _scalar, ravel_pytree
 
 __all__ = ["minimize"]
@@ -29,15 +30,22 @@ class _Evaluator:
         self.n_value = 0
         self.n_hess = 0
         self.n_hessp = 0
+        self.n_compute = 0          # Dask computations (lazy data), one per request
+
+    def _numpy(self, *values):
+        """``values`` as float64 arrays; lazy ones computed together, once."""
+        if _lazy.is_lazy(*values):
+            self.n_compute += 1
+        return _lazy.compute(*values)
 
     def _compute(self, x):
         x = np.asarray(x, dtype=np.float64)
         if self._x is None or self._x.shape != x.shape or not np.array_equal(self._x, x):
-            v, g = self._vg(x.copy())
+            v, g = self._numpy(*self._vg(x.copy()))
             self.n_value_and_grad += 1
             self._x = x.copy()
             self._value = _scalar(v, _OBJECTIVE)
-            self._grad = np.asarray(g, dtype=np.float64).copy()
+            self._grad = g.copy()
 
     def fun(self, x):
         self._compute(x)
@@ -49,19 +57,20 @@ class _Evaluator:
 
     def value_only(self, x):
         self.n_value += 1
-        return _scalar(self.f_flat(np.asarray(x, dtype=np.float64).copy()), _OBJECTIVE)
+        v, = self._numpy(self.f_flat(np.asarray(x, dtype=np.float64).copy()))
+        return _scalar(v, _OBJECTIVE)
 
     def hess(self, x):
         self.n_hess += 1
         x = np.asarray(x, dtype=np.float64)
-        return np.asarray(cr.hessian(self.f_flat)(x.copy()), dtype=np.float64).reshape(
-            x.size, x.size)
+        H, = self._numpy(cr.hessian(self.f_flat)(x.copy()))
+        return H.reshape(x.size, x.size)
 
     def hessp(self, x, p):
         self.n_hessp += 1
         x = np.asarray(x, dtype=np.float64)
         p = np.asarray(p, dtype=np.float64)
-        return np.asarray(cr.hvp(self.f_flat, (x.copy(),), (p.copy(),)), dtype=np.float64)
+        return self._numpy(cr.hvp(self.f_flat, (x.copy(),), (p.copy(),)))[0]
 
 
 def _wrap_callback(callback, unravel):
@@ -85,7 +94,7 @@ def _wrap_callback(callback, unravel):
 
 
 def minimize(fun, x0, args=(), method="BFGS", *, hessian="auto", bounds=None,
-             constraints=(), tol=None, callback=None, options=None):
+             constraints=(), tol=None, callback=None, options=None, persist=True):
     """Minimise ``fun`` with ``scipy.optimize.minimize``, given exact derivatives.
 
     The objective is written with ``chainrule.numpy``. SciPy receives ``jac`` (the
@@ -122,6 +131,15 @@ def minimize(fun, x0, args=(), method="BFGS", *, hessian="auto", bounds=None,
     callback : callable, optional
         Called as SciPy calls it, with ``x`` (or ``intermediate_result.x``) restored
         to ``x0``'s structure.
+    persist : bool, optional
+        Persist the Dask arrays among ``args`` once, before SciPy starts
+        (``dask.persist``), so that evaluations do not recompute the graphs that make
+        them; pass False for data that should be read from disk at each evaluation.
+
+    With Dask data (in ``args``, or closed over by ``fun``) each evaluation SciPy asks
+    for is one Dask computation: value and gradient together (L-BFGS-B, BFGS, CG: one
+    per function evaluation, usually one per iteration), and one per ``hessp`` product
+    or ``hess``.
 
     Returns
     -------
@@ -130,7 +148,8 @@ def minimize(fun, x0, args=(), method="BFGS", *, hessian="auto", bounds=None,
         (float64 ndarrays) and the evaluation counts replaced by what was really
         computed: ``nfev`` = objective evaluations (each one together with its
         gradient), ``njev`` = gradient evaluations, ``nhev`` = Hessians,
-        ``nhvp`` = Hessian-vector products; SciPy's own counts (calls it made,
+        ``nhvp`` = Hessian-vector products, ``ncompute`` = Dask computations (0 for
+        NumPy data); SciPy's own counts (calls it made,
         cache hits included) are kept as ``scipy_nfev``/``scipy_njev``/``scipy_nhev``.
         ``x_flat`` holds the flat solution vector.
 
@@ -146,6 +165,7 @@ def minimize(fun, x0, args=(), method="BFGS", *, hessian="auto", bounds=None,
 
     flat0, unravel = ravel_pytree(x0)
     args = tuple(args) if isinstance(args, (tuple, list)) else (args,)
+    args = _lazy.persist(args, persist)
 
     def f_flat(v):
         return fun(unravel(v), *args)
@@ -184,4 +204,5 @@ def minimize(fun, x0, args=(), method="BFGS", *, hessian="auto", bounds=None,
     res.njev = ev.n_value_and_grad
     res.nhev = ev.n_hess
     res.nhvp = ev.n_hessp
+    res.ncompute = ev.n_compute
     return res

@@ -77,8 +77,11 @@ def ravel_pytree(tree):
             if tuple(v.shape) != (total,):
                 raise ValueError(f"unravel: expected a vector of shape ({total},), "
                                  f"got {tuple(v.shape)}")
-            parts = [cnp.reshape(v[offsets[i]:offsets[i + 1]], shapes[i])
-                     for i in range(len(shapes))]
+            if len(shapes) == 1:      # one leaf: no slice (its transpose is a scatter)
+                parts = [cnp.reshape(v, shapes[0])]
+            else:
+                parts = [cnp.reshape(v[offsets[i]:offsets[i + 1]], shapes[i])
+                         for i in range(len(shapes))]
         return tree_util.tree_unflatten(treedef, parts)
 
     return flat, unravel
