@@ -314,3 +314,36 @@ def test_cookbook_advanced(cb_main):
     np.testing.assert_allclose(a["clip_grads_nondiff"], expected, atol=1e-15)
     assert a["checkpoint_err"] == 0.0
     assert a["stop_gradient"] == 4.0
+
+
+# ====================================================================== scale/glm.py
+
+def test_scale_glm_small(tmp_path):
+    """The Dask showcase in its --small form: a LocalCluster of two worker processes,
+    data written as .npy chunks and read back, Newton and L-BFGS on both models; the
+    coefficients agree with NumPy's on the slice and with dask-glm's (when installed)."""
+    pytest.importorskip("dask.array")
+    pytest.importorskip("distributed")
+    spec = importlib.util.spec_from_file_location("examples_scale_glm",
+                                                  EXAMPLES / "scale" / "glm.py")
+    glm = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(glm)
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        out = glm.main(["--small", "--quiet", "--data", str(tmp_path)])
+    assert list((tmp_path).glob("*/X/0.npy"))            # written as chunks on disk
+    for kind in ("logistic", "poisson"):
+        assert out["slice"][kind]["max_abs_diff"] < 1e-10
+        newton = out["fits"][(kind, "newton", "chainrule")]
+        lbfgs = out["fits"][(kind, "lbfgs", "chainrule")]
+        assert newton["nit"] >= 2 and newton["computations"] == newton["nit"] + 1
+        np.testing.assert_allclose(lbfgs["w"], newton["w"], atol=1e-7)
+        # the true coefficients are recovered to the sampling error of 20,000 rows
+        beta = glm._true_coefficients(5, 0)[kind]
+        assert np.max(np.abs(newton["w"] - beta)) < 0.1
+        glm_newton = out["fits"].get((kind, "newton", "dask-glm"))
+        if glm_newton is not None:
+            np.testing.assert_allclose(glm_newton["w"], newton["w"], atol=1e-8)
+            np.testing.assert_allclose(out["fits"][(kind, "lbfgs", "dask-glm")]["w"],
+                                       newton["w"], atol=1e-5)
+    assert "largest coefficient difference" in buf.getvalue()

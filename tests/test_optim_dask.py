@@ -181,3 +181,13 @@ def test_value_and_grad_on_dask_is_lazy():
     assert c.n == 0 and dask.is_dask_collection(g)
     np.testing.assert_allclose(g.compute(), cr.grad(logistic)(np.zeros(X.shape[1]), X, y),
                                rtol=0, atol=1e-12)
+
+
+def test_dask_parameters_are_refused():
+    """Parameters stay NumPy (small, in memory); a Dask x0 would be computed silently by
+    np.asarray, so it is refused with the way out."""
+    X, y, Xd, yd = _data("logistic")
+    with pytest.raises(TypeError, match="Dask array as a parameter"):
+        optim.newton(logistic, da.zeros(X.shape[1], chunks=2), args=(Xd, yd))
+    with pytest.raises(TypeError, match="Dask array as a parameter"):
+        optim.minimize(logistic, {"w": da.zeros(X.shape[1], chunks=2)}, args=(X, y))

@@ -9,7 +9,7 @@ import tour  # noqa: E402
 def test_tour_runs_and_writes_its_pictures(tmp_path, capsys):
     tour.main(out_dir=str(tmp_path), steps=60)
     out = capsys.readouterr().out
-    for section in range(1, 15):
+    for section in range(1, 16):
         assert f"=== {section}. " in out
     assert (tmp_path / "graph.svg").exists()
     assert "per-example gradients (256, 10) match a loop: True" in out
@@ -20,3 +20,10 @@ def test_tour_runs_and_writes_its_pictures(tmp_path, capsys):
         assert "plots skipped" in out
     else:
         assert (tmp_path / "moons.png").exists()
+    try:
+        import dask.array  # noqa: F401
+    except ImportError:
+        assert "skipped: dask is not installed" in out
+    else:
+        assert "-> dask.array.core.Array (a graph, nothing computed yet)" in out
+        assert "same as on NumPy arrays: True" in out

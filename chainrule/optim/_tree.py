@@ -7,6 +7,8 @@ import numpy as np
 import chainrule.numpy as cnp
 from chainrule import tree_util
 
+from . import _lazy
+
 __all__ = ["ravel_pytree", "global_norm", "tree_vdot", "tree_zeros_like"]
 
 
@@ -51,6 +53,10 @@ def ravel_pytree(tree):
     leaves, treedef = tree_util.tree_flatten(tree)
     arrays = []
     for leaf in leaves:
+        if _lazy.is_lazy(leaf):
+            raise TypeError("ravel_pytree: a Dask array as a parameter; the optimisers keep "
+                            "parameters in memory as NumPy arrays (pass the data as Dask "
+                            "arrays in args, and x0 as NumPy: x0.compute() if it is small)")
         a = np.asarray(leaf)
         if np.iscomplexobj(a):
             raise TypeError("ravel_pytree: complex leaves are not supported "
