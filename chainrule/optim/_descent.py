@@ -137,7 +137,10 @@ class _Problem:
             v, g = self._vg(x)
         parts = [v, g]
         if self._with_hessian:
-            parts.append(cr.hessian(self.f_flat)(x))
+            # jacfwd(grad), not hessian (= jacfwd(jacrev)): on Dask data the latter's graph
+            # embeds an n-element NumPy constant (a vmapped seed broadcast to the data's
+            # length), which is shipped with every pass and grows with n
+            parts.append(cr.jacfwd(cr.grad(self.f_flat))(x))
             self.nhev += 1
         out = _lazy.compute(*parts)
         self.ncompute += 1
