@@ -232,8 +232,9 @@ def _run(args):
     X, ys = make_data(args.data, args.rows, args.cols, args.chunk_rows)
     x_bytes = X.nbytes
     data_bytes = x_bytes + sum(y.nbytes for y in ys.values())
-    # at least 1 GiB a worker: a task holds a chunk and a few of its size (--small)
-    per_worker = max(int(x_bytes * args.memory_fraction / args.workers), 2 ** 30)
+    per_worker = int(x_bytes * args.memory_fraction / args.workers)
+    if args.small:      # a worker process alone takes ~150 MiB: 1 GiB, not a fraction
+        per_worker = 2 ** 30
     print(f"data: X {X.shape[0]:,} x {X.shape[1]} float64 = {x_bytes / GiB:.2f} GiB "
           f"({X.numblocks[0]} chunks of {args.chunk_rows:,} rows) + 2 responses; "
           f"{data_bytes / GiB:.2f} GiB on disk in {args.data}")
