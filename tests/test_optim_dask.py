@@ -191,3 +191,36 @@ def test_dask_parameters_are_refused():
         optim.newton(logistic, da.zeros(X.shape[1], chunks=2), args=(Xd, yd))
     with pytest.raises(TypeError, match="Dask array as a parameter"):
         optim.minimize(logistic, {"w": da.zeros(X.shape[1], chunks=2)}, args=(X, y))
+
+
+class GraphBytes(Callback):
+    """The pickled size of each computed graph, the data's own chunks left out."""
+
+    def __init__(self, *data):
+        super().__init__()
+        self.names = {d.name for d in data}
+        self.sizes = []
+
+    def _start(self, dsk):
+        import pickle
+        tasks = {k: v for k, v in dict(dsk).items()
+                 if not (isinstance(k, tuple) and k[0] in self.names)}
+        try:
+            self.sizes.append(len(pickle.dumps(tasks)))
+        except Exception:                           # noqa: BLE001 (a task pickle refuses)
+            import cloudpickle
+            self.sizes.append(len(cloudpickle.dumps(tasks)))
+
+
+@pytest.mark.parametrize("method", ["exact", "cg"])
+def test_newton_graphs_do_not_grow_with_n(method):
+    """What a pass ships does not grow with the number of rows (4 chunks either way): no
+    n-element NumPy constant (a broadcast seed) is embedded in the graph."""
+    sizes = {}
+    for n in (400, 40_000):
+        X, y, Xd, yd = _data("logistic", n=n, chunks=n // 4)
+        with GraphBytes(Xd, yd) as gb:
+            optim.newton(logistic, np.zeros(X.shape[1]), args=(Xd, yd), method=method,
+                         max_iter=1)
+        sizes[n] = max(gb.sizes[1:])                # [0] is the persist
+    assert sizes[40_000] < 1.5 * sizes[400] + 20_000, sizes     # 40,000 rows: 320 kB
