@@ -199,6 +199,10 @@ def main(argv=None):
     ap.add_argument("--chunk-rows", type=int, default=250_000)
     ap.add_argument("--data", default=None,
                     help="folder for the generated chunks (default ~/.cache/chainrule/glm)")
+    ap.add_argument("--read-chunk-rows", type=int, default=None,
+                    help="rows per task when reading (a split of the chunks on disk: "
+                         "less memory per task)")
+    ap.add_argument("--models", default="logistic,poisson")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--memory-fraction", type=float, default=0.5,
                     help="the cluster's total memory limit as a fraction of X's size")
@@ -230,13 +234,17 @@ def _run(args):
     from distributed import Client, LocalCluster
 
     X, ys = make_data(args.data, args.rows, args.cols, args.chunk_rows)
+    models = [m for m in args.models.split(",") if m]
+    if args.read_chunk_rows:
+        X = X.rechunk((args.read_chunk_rows, args.cols))
+        ys = {k: y.rechunk(args.read_chunk_rows) for k, y in ys.items()}
     x_bytes = X.nbytes
     data_bytes = x_bytes + sum(y.nbytes for y in ys.values())
     per_worker = int(x_bytes * args.memory_fraction / args.workers)
     if args.small:      # a worker process alone takes ~150 MiB: 1 GiB, not a fraction
         per_worker = 2 ** 30
     print(f"data: X {X.shape[0]:,} x {X.shape[1]} float64 = {x_bytes / GiB:.2f} GiB "
-          f"({X.numblocks[0]} chunks of {args.chunk_rows:,} rows) + 2 responses; "
+          f"({X.numblocks[0]} chunks of {X.chunks[0][0]:,} rows) + 2 responses; "
           f"{data_bytes / GiB:.2f} GiB on disk in {args.data}")
     print(f"cluster: {args.workers} worker processes x 1 thread, memory limit "
           f"{per_worker / GiB:.2f} GiB each = {args.workers * per_worker / GiB:.2f} GiB "
@@ -262,7 +270,7 @@ def _run(args):
         #    Dask data on the cluster
         m = min(args.slice_rows, args.rows)
         Xs_np = X[:m].compute()
-        for kind in MODELS:
+        for kind in models:
             ys_np = ys[kind][:m].compute()
             ref = optim.newton(MODELS[kind], np.zeros(args.cols), args=(Xs_np, ys_np),
                                method="exact", tol=args.tol)
@@ -275,7 +283,7 @@ def _run(args):
         del Xs_np
 
         # 2. the whole data set: chainrule and dask-glm, Newton and L-BFGS
-        for kind in MODELS:
+        for kind in models:
             for method in ("newton", "lbfgs"):
                 r = _fit_chainrule(kind, method, X, ys[kind], args.cols, args.quiet, args.tol)
                 out["fits"][(kind, method, "chainrule")] = r
