@@ -23,7 +23,7 @@ from ._src.config import config  # noqa: F401
 from ._src.graph.make import make_graph, flops, compare_cost  # noqa: F401
 from ._src.graph.jit import jit  # noqa: F401
 from ._src.graph.ir import Graph  # noqa: F401
-from ._src.core import LeakedTracerError, TracerConversionError  # noqa: F401
+from ._src.core import LeakedTracerError, TracerConversionError, LazyValueError  # noqa: F401
 from ._src.interpreters.batching import ConcretizationError  # noqa: F401
 from . import numpy, tree_util  # noqa: F401
 
@@ -32,5 +32,5 @@ __version__ = "0.1.0"
 __all__ = ["vmap", "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacfwd", "jacrev",
            "jacobian", "hessian", "hvp", "elementwise_grad", "stop_gradient",
            "custom_jvp", "custom_vjp", "checkpoint", "remat", "debug_nans", "config",
-           "LeakedTracerError", "TracerConversionError", "ConcretizationError", "numpy", "tree_util", "make_graph", "flops",
+           "LeakedTracerError", "TracerConversionError", "ConcretizationError", "LazyValueError", "numpy", "tree_util", "make_graph", "flops",
            "compare_cost", "jit", "Graph"]

@@ -8,9 +8,10 @@ import pytest
 
 import chainrule as cr
 import chainrule.numpy as cnp
-from chainrule._src.core import LazyValueError
+from chainrule import LazyValueError
 
 dask = pytest.importorskip("dask")
+import dask                                # noqa: E402
 import dask.array as da                     # noqa: E402
 from dask.callbacks import Callback         # noqa: E402
 
@@ -141,6 +142,7 @@ def test_jit_cache_key_holds_the_array_type():
 
 def test_python_control_flow_on_a_lazy_value_says_compute_first():
     X, y = _dask_data()
+    scheduler = dask.config.get("scheduler", None)
 
     def branch(w, X, y):
         loss = logistic(w, X, y)
@@ -157,13 +159,45 @@ def test_python_control_flow_on_a_lazy_value_says_compute_first():
     for f in (branch, to_float, to_bool):
         with pytest.raises(LazyValueError, match="compute"):
             cr.jit(f)(w0, X, y)
-    # reverse and forward mode: reading a traced value raises (a comparison's result,
-    # `loss > 0`, carries no derivative and is a plain Dask array: Dask's own rules)
-    for f in (to_bool,):         # (float() of a traced value is refused anyway)
-        for transform in (cr.grad, lambda f: lambda w, X, y: cr.jvp(
-                lambda w: f(w, X, y), (w,), (v0,))):
-            with pytest.raises(LazyValueError, match="compute"):
-                transform(f)(w0, X, y)
+    # reverse and forward mode, vjp and vmap: reading a traced value raises, and so does
+    # an `if` on a comparison (`loss > 0` carries no derivative: a plain Dask array,
+    # whose computation is refused while the transformation runs, where Dask arrays are
+    # among its arguments: a Dask array the function closes over is not seen)
+    def compute_inside(w, X, y):
+        return logistic(w, X, y) * (X.sum().compute() > 0)
+    transforms = [(cr.grad, w0),
+                  (lambda f: lambda w, X, y: cr.jvp(f, (w, X, y), (v0, da.zeros_like(X),
+                                                                 da.zeros_like(y))), w0),
+                  (lambda f: lambda w, X, y: cr.vjp(f, w, X, y)[0], w0),
+                  (lambda f: cr.vmap(f, in_axes=(0, None, None)), np.stack([w0, w0]))]
+    for f in (to_bool, branch, compute_inside):
+        for k, (transform, w) in enumerate(transforms):
+            if f is compute_inside and k in (1, 2):
+                continue        # (there X is traced: a tracer has no .compute())
+            # (vmap: a batched value has no one value either: ConcretizationError)
+            errors = (LazyValueError, cr.ConcretizationError) if k == 3 else LazyValueError
+            with pytest.raises(errors):
+                transform(f)(w, X, y)
+    # the refusal is this thread's, while the transformation runs: Dask computes again
+    # afterwards, with the scheduler that was set before
+    assert dask.config.get("scheduler", None) is scheduler
+    assert float(X.sum().compute()) == pytest.approx(float(np.asarray(X).sum()))
+
+
+def test_other_threads_compute_while_a_transformation_runs():
+    import threading
+    X, y = _dask_data()
+    done = []
+
+    def other():
+        for _ in range(30):
+            done.append(float(X.sum().compute()))
+    t = threading.Thread(target=other)
+    t.start()
+    for _ in range(10):
+        cr.grad(logistic)(w0, X, y)
+    t.join()
+    assert len(done) == 30 and len(set(done)) == 1
 
 
 def test_unknown_chunk_sizes_are_refused():

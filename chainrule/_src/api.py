@@ -112,13 +112,15 @@ def _flat_fun(fun, args, argnums, has_aux, fname):
     dyn = [args[i] for i in argnums]
     flat, in_tree = tree_flatten(dyn)
     store = {}
+    guard = backend.no_compute(tree_flatten(args)[0])
 
     def flat_fun(*xs):
         new_args = list(args)
         for i, v in zip(argnums, tree_unflatten(in_tree, xs)):
             new_args[i] = v
         try:
-            out = fun(*new_args)
+            with guard:
+                out = fun(*new_args)
         except ValueError as e:
             # NumPy hides our conversion error behind "setting an array element with a
             # sequence" when a traced value is written into an ndarray: show ours
@@ -752,9 +754,13 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
                 backend.is_foreign(x) else np.asarray(x) for x, d in zip(flat, dims)]
         store = {}
 
+        guard = backend.no_compute(flat)
+
         def flat_fun(*xs):
             a, kw = tree_unflatten(in_tree, xs)
-            out_flat, store["out_tree"] = tree_flatten(fun(*a, **kw))
+            with guard:
+                out = fun(*a, **kw)
+            out_flat, store["out_tree"] = tree_flatten(out)
             store["outs"] = out_flat
             return out_flat
 

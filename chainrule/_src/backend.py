@@ -19,6 +19,8 @@ NumPy programs pay nothing. A function a backend lacks raises ``NotImplementedEr
 naming the function and the backend (:func:`unsupported`). Nothing here imports Dask or
 CuPy unless an array of theirs was given.
 """
+import threading
+
 import numpy as np
 
 _ndarray = np.ndarray
@@ -231,3 +233,80 @@ def _is_basic(index):
     index = index if type(index) is tuple else (index,)
     return all(i is None or i is Ellipsis or type(i) is slice or
                isinstance(i, (int, np.integer)) for i in index)
+
+
+# ----------------------------------------------------------------------- no computing
+
+class _NoCompute:
+    """While a transformation runs the user's function on Dask arrays, a Dask computation
+    asked for by that thread raises LazyValueError (a comparison of traced lazy values
+    is a plain Dask array, which an ``if`` would silently compute). Dask's scheduler
+    setting is process-wide: the first thread in installs a scheduler that refuses for
+    threads inside a transformation and hands every other thread's computation to the
+    scheduler that was set before; the last one out puts that back."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.users = 0
+        self.restore = None
+        self.inside = threading.local()
+
+    def __enter__(self):
+        import dask
+        from dask.base import get_scheduler
+        with self.lock:
+            if self.users == 0:
+                outer = get_scheduler()
+                if outer is None:
+                    import dask.threaded
+                    outer = dask.threaded.get
+
+                def get(*args, **kwargs):
+                    if getattr(self.inside, "depth", 0):
+                        _refuse()
+                    return outer(*args, **kwargs)
+                self.restore = dask.config.set(scheduler=get)
+            self.users += 1
+        self.inside.depth = getattr(self.inside, "depth", 0) + 1
+
+    def __exit__(self, *exc):
+        self.inside.depth -= 1
+        with self.lock:
+            self.users -= 1
+            if self.users == 0:
+                self.restore.__exit__(None, None, None)
+                self.restore = None
+        return False
+
+
+def _refuse():
+    from .core import LazyValueError
+    raise LazyValueError(
+        "a Dask computation was asked for while chainrule transformed a function of Dask "
+        "arrays (an `if` or `while` on a comparison such as `loss > 0`, bool(), "
+        "np.asarray(), .compute() inside the function): transformations compute nothing "
+        "and return lazy results. Compute the value outside the transformation, or write "
+        "the branch with chainrule.numpy.where.")
+
+
+_NO_COMPUTE = _NoCompute()
+
+
+def no_compute(leaves):
+    """The context in which the user's function runs: no Dask computation (see
+    :class:`_NoCompute`) where one of ``leaves`` is a Dask array, else a no-op."""
+    for x in leaves:
+        if type(x) is not _ndarray and is_lazy(x):
+            return _NO_COMPUTE
+    return _NO_CONTEXT
+
+
+class _NoContext:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+_NO_CONTEXT = _NoContext()

@@ -222,6 +222,9 @@ def _numpy_only(args, kwargs):
 def _trace(fun, args, nums, static_kw, dyn_kw):
     """Stage ``fun`` with the static keywords baked in (``split`` separated them)."""
 
+    guard = backend.no_compute(tree_flatten((args, dyn_kw))[0])
+
     def f(*a, **kw):
-        return fun(*a, **kw, **static_kw)
+        with guard:
+            return fun(*a, **kw, **static_kw)
     return trace_to_graph(f, args, dyn_kw, nums, fold_constants=True)
