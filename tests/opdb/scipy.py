@@ -417,3 +417,43 @@ ROWS += [
          S(np.diag([2.0, 2.0, 3.0]), 1.7, diff=(0,))]),
 ]
 _FUNCS = {"exp": np.exp, "sin": np.sin, "cube": lambda w: w ** 3, "ident": lambda w: w}
+# ------------------------------------------------------------------ integrate
+import scipy.integrate as si                       # noqa: E402
+import chainrule.numpy as cnp                      # noqa: E402
+import chainrule.scipy.integrate as cig            # noqa: E402
+
+_ODE_RNG = np.random.default_rng(120)             # (the shared stream stays as it was)
+_TOL = dict(rtol=1e-12, atol=1e-12)
+
+
+def _pendulum(y, t, a, b):
+    return cnp.stack([a * y[1], -b * cnp.sin(y[0]) + 0.1 * t])
+
+
+def _decay(y, t, k):
+    return -k * y
+
+
+def _decay_tfirst(t, y, k):
+    return [-k[0] * y[0] + cnp.cos(t), k[1] * y[0] - y[1] ** 2]
+
+
+def _ode(func, **kw):
+    def fn(y0, t, *args):
+        return cig.odeint(func, y0, t, args=args, **_TOL, **kw)
+
+    def ref(y0, t, *args):
+        return si.odeint(func, y0, t, args=args, **_TOL, **kw)
+    return fn, ref
+
+
+ROWS += [
+    Row("scipy.integrate.odeint", *_ode(_pendulum), [
+        S(_ODE_RNG.uniform(-1, 1, 2), np.array([0.0, 0.4, 1.1]), 1.3, np.array(0.7)),
+        S(_ODE_RNG.uniform(-1, 1, 2), np.array([0.5, 0.2, -0.3, -0.6]), 0.8, np.array(1.4)),
+    ], tol=1e-5),
+    Row("scipy.integrate.odeint[scalar y0]", *_ode(_decay), [
+        S(0.7, np.array([0.0, 0.3, 0.9]), _ODE_RNG.uniform(0.5, 1.5, 1))]),
+    Row("scipy.integrate.odeint[tfirst]", *_ode(_decay_tfirst, tfirst=True), [
+        S(_ODE_RNG.uniform(0.5, 1, 2), np.linspace(0.0, 1.0, 4), _ODE_RNG.uniform(0.5, 1, 2))]),
+]
