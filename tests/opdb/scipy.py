@@ -335,6 +335,27 @@ if "inv" in _NL:
 if "det" in _NL:
     ROWS.append(Row("scipy.linalg.det", cla.det, sl.det, [S(well(3)), S(well(3, (2,)))]))
 
+# solve_banded: bands with a dominant diagonal (row u), from a generator of their own
+_BAND_RNG = np.random.default_rng(121)
+
+
+def _bandmat(l, u, n, dtype=float):
+    ab = _BAND_RNG.standard_normal((l + u + 1, n))
+    if dtype is complex:
+        ab = ab + 1j * _BAND_RNG.standard_normal((l + u + 1, n))
+    ab[u] += 4.0
+    return ab
+
+
+ROWS.append(Row("scipy.linalg.solve_banded", cla.solve_banded, sl.solve_banded, [
+    S((1, 2), _bandmat(1, 2, 5), _BAND_RNG.standard_normal(5)),
+    S((1, 1), _bandmat(1, 1, 4), _BAND_RNG.standard_normal((4, 2))),
+    S((2, 0), _bandmat(2, 0, 5), _BAND_RNG.standard_normal((5, 3))),
+    S((0, 0), _bandmat(0, 0, 3), _BAND_RNG.standard_normal(3)),
+    S((0, 0), _bandmat(0, 0, 1), _BAND_RNG.standard_normal(1)),
+    S((1, 1), _bandmat(1, 1, 4, complex), _BAND_RNG.standard_normal(4)),
+]))
+
 # ------------------------------------------------------------------ signal
 _SIG = [
     S(randn(6), randn(3)), S(randn(6), randn(3), "same"), S(randn(6), randn(3), "valid"),

@@ -18,13 +18,17 @@ Derivatives (complex inputs follow JAX: plain transposes, no conjugation):
 * solve_sylvester (``AX + XB = Q``): ``dX = sylv(A, B, dQ - dA X - X dB)``; the
   adjoint of ``Q -> X`` is ``sylv(A^T, B^T, .)``.
 * sqrtm: ``X dX + dX X = dA``, i.e. ``dX = sylv(X, X, dA)``.
+* solve_banded (one ``(l + u + 1, n)`` band, SciPy's diagonal ordered form
+  ``ab[u + i - j, j] == a[i, j]``): ``dX = A^-1 (dB - dA X)``, ``dA X`` read off the
+  band; the adjoint solves with the transposed band (``(u, l)``, gathered from ``ab``)
+  and the band of ``-G X^T``. Everything stays banded: O((l + u) n k).
 """
 import numpy as np
 import scipy.linalg as sl
 
 from ..core import Primitive, Zero, shape_of, dtype_of
 from ..core import size_of as _size
-from .shape import moveaxis, fit_cotangent, batch_to_front as _front
+from .shape import moveaxis, fit_cotangent, reshape, reduce_sum, batch_to_front as _front
 from .structure import concatenate_p
 from .indexing import getitem_p
 from .products import mT
@@ -239,9 +243,90 @@ class Sqrtm(Primitive):
         return 30 * _size(s) * s[-1]      # Schur decomposition plus the recurrence
 
 
+def _band(l, u, n):
+    """Band position (r, j) -> (row i = r - u + j of A, clipped; whether it is in A)."""
+    r, j = np.arange(l + u + 1)[:, None], np.arange(n)[None, :]
+    i = r - u + j
+    return np.clip(i, 0, n - 1), ((i >= 0) & (i < n)).astype(np.float64)
+
+
+def _band_transpose(ab, l, u):
+    """The band of A^T ((u, l) diagonals) from the band of A: at (r, j) it holds
+    A[j, r - l + j] = ab[u + l - r, r - l + j]."""
+    n = shape_of(ab)[-1]
+    r, j = np.arange(l + u + 1)[:, None], np.arange(n)[None, :]
+    col = r - l + j
+    inside = ((col >= 0) & (col < n)).astype(np.float64)
+    return ab[np.broadcast_to(u + l - r, col.shape), np.clip(col, 0, n - 1)] * inside
+
+
+def _band_matmul(dab, x, l, u):
+    """A x for the band ``dab``: (A x)_i = sum_r dab[r, j] x_j with j = i + u - r."""
+    n = shape_of(dab)[-1]
+    r, i = np.arange(l + u + 1)[:, None], np.arange(n)[None, :]
+    j = i + u - r
+    inside = ((j >= 0) & (j < n)).astype(np.float64)
+    jc = np.clip(j, 0, n - 1)
+    coef = dab[np.broadcast_to(r, j.shape), jc] * inside           # (L, n)
+    xs = x[jc]                                                     # (L, n) or (L, n, k)
+    if len(shape_of(x)) == 2:
+        coef = reshape(coef, shape_of(coef) + (1,))
+    return reduce_sum(coef * xs, (0,))
+
+
+def _band_outer(g, x, l, u):
+    """The band of G X^T: at (r, j), sum_k G[r - u + j, k] X[j, k]."""
+    n = shape_of(g)[0]
+    rows, inside = _band(l, u, n)
+    prod = g[rows] * x                 # (L, n) or (L, n, k) (x broadcasts over r)
+    if len(shape_of(g)) == 2:
+        prod = reduce_sum(prod, (2,))
+    return prod * inside
+
+
+class SolveBanded(Primitive):
+    """x with A x = b, A given by its band ``ab`` (l lower, u upper diagonals); b is
+    (n,) or (n, k). One system per application (SciPy's own batching loops too)."""
+
+    def impl(self, ab, b, *, l, u):
+        return sl.solve_banded((l, u), ab, b, check_finite=False)
+
+    def jvp(self, primals, tangents, *, l, u):
+        ab, b = primals
+        tab, tb = tangents
+        x = self.bind(ab, b, l=l, u=u)
+        if type(tab) is Zero and type(tb) is Zero:
+            return x, Zero.like(x)
+        rhs = None if type(tb) is Zero else tb
+        if type(tab) is not Zero:
+            term = _band_matmul(tab, x, l, u)
+            rhs = -term if rhs is None else rhs - term
+        return x, self.bind(ab, rhs, l=l, u=u)
+
+    def vjp(self, ct, x, args, needs, *, l, u):
+        ab, b = args
+        g = self.bind(_band_transpose(ab, l, u), ct, l=u, u=l)
+        ct_ab = fit_cotangent(-_band_outer(g, x, l, u), ab) if needs[0] else None
+        return [ct_ab, fit_cotangent(g, b) if needs[1] else None]
+
+    def batch(self, args, dims, *, l, u):
+        from ..interpreters.batching import axis_size, loop_batch
+        (ab, b), (da, db) = args, dims
+        if da is None:       # right-hand sides only: one solve with the batch as columns
+            bb = moveaxis(b, db, -1)                         # (n, [k,] B)
+            s = shape_of(bb)
+            x = self.bind(ab, reshape(bb, (s[0], _size(s[1:]))), l=l, u=u)
+            return reshape(x, s), len(s) - 1
+        return loop_batch(self, args, dims, dict(l=l, u=u), axis_size(args, dims))
+
+    def cost(self, args, ans, *, l, u):
+        return 2 * (l + u + 1) * _size(shape_of(ans))
+
+
 solve_triangular_p = SolveTriangular("solve_triangular")
 expm_p = Expm("expm")
 solve_sylvester_p = SolveSylvester("solve_sylvester")
 logm_p = Logm("logm")
 fractional_matrix_power_p = FractionalMatrixPower("fractional_matrix_power")
 sqrtm_p = Sqrtm("sqrtm")
+solve_banded_p = SolveBanded("solve_banded")

@@ -244,6 +244,32 @@ def solve_sylvester(a, b, q):
                                      broadcast_to(q, batch + (m, n)))
 
 
+@numpy_function(sl.solve_banded, module=MODULE)
+def solve_banded(l_and_u, ab, b, overwrite_ab=False, overwrite_b=False, check_finite=True):
+    """Derivatives in ``ab`` (the entries SciPy reads: the corners outside the matrix
+    get 0) and ``b``, computed with banded solves (the transposed band for reverse
+    mode). Inside transformations ``ab`` is one ``(l + u + 1, n)`` band and ``b`` is
+    ``(n,)`` or ``(n, k)`` (stacks of bands raise NotImplementedError; use vmap)."""
+    l, u = (int(v) for v in l_and_u)
+    ab, b = as_inexact(ab), as_inexact(b)
+    sa, sb = shape_of(ab), shape_of(b)
+    if len(sa) != 2 or len(sb) not in (1, 2):
+        raise NotImplementedError("chainrule.scipy.linalg.solve_banded: stacks of bands "
+                                  "or right-hand sides are not supported inside a "
+                                  "transformation; use vmap")
+    if sa[-1] != sb[0]:
+        raise ValueError("shapes of ab and b are not compatible.")
+    if l + u + 1 != sa[0]:
+        raise ValueError(f"invalid values for the number of lower and upper diagonals: "
+                         f"l+u+1 ({l + u + 1}) does not equal ab.shape[0] ({sa[0]})")
+    if l < 0 or u < 0:
+        raise ValueError("l and u must be non-negative")
+    if 0 in sb:
+        return sl.solve_banded((l, u), np.zeros(sa, dtype_of(ab)),
+                               np.zeros(sb, dtype_of(b)))
+    return pl.solve_banded_p.bind(ab, b, l=l, u=u)
+
+
 # ---------------------------------------------------------------- passthroughs
 
 _SYM = ("sym", "symmetric")
