@@ -478,3 +478,115 @@ ROWS += [
     Row("scipy.integrate.odeint[tfirst]", *_ode(_decay_tfirst, tfirst=True), [
         S(_ODE_RNG.uniform(0.5, 1, 2), np.linspace(0.0, 1.0, 4), _ODE_RNG.uniform(0.5, 1, 2))]),
 ]
+
+# ------------------------------------------------------------------ stats: JAX's other
+# distribution functions (scipy/distributions.py), from a generator of their own
+_DR = np.random.default_rng(126)
+
+
+def _u(low, high, *shape):
+    return _DR.uniform(low, high, shape)
+
+
+_LOCSCALE = [S(_u(-2, 2, 5)), S(_u(-2, 2, 3, 4), _u(-0.5, 0.5, 4), _u(0.5, 2, 3, 1))]
+_PROB = [S(_u(0.05, 0.95, 5)), S(_u(0.05, 0.95, 3, 4), _u(-0.5, 0.5, 4), _u(0.5, 2, 3, 1))]
+_POSX = [S(_u(0.1, 3, 5)), S(_u(0.1, 3, 3, 4), _u(-0.05, 0.05, 4), _u(0.5, 2, 3, 1))]
+_DIST_ROWS = [
+    ("expon", ["cdf", "sf", "logsf", "logcdf"], _POSX),
+    ("expon", ["ppf"], _PROB),
+    ("cauchy", ["cdf", "sf", "logcdf", "logsf"], _LOCSCALE),
+    ("cauchy", ["ppf", "isf"], _PROB),
+    ("laplace", ["cdf"], _LOCSCALE),
+    ("logistic", ["cdf", "sf"], _LOCSCALE),
+    ("logistic", ["ppf", "isf"], _PROB),
+    ("gumbel_r", ["logpdf", "pdf", "cdf", "sf", "logcdf", "logsf"], _LOCSCALE),
+    ("gumbel_r", ["ppf"], _PROB),
+    ("gumbel_l", ["logpdf", "pdf", "cdf", "sf", "logcdf", "logsf"], _LOCSCALE),
+    ("gumbel_l", ["ppf"], _PROB),
+    ("pareto", ["logpdf", "pdf", "cdf", "sf", "logcdf", "logsf"],
+     [S(_u(2.3, 8, 5), _u(0.5, 3, 5)), S(_u(3, 8, 3, 4), _u(0.5, 3, 4), _u(-0.2, 0.2, 4), _u(0.8, 1.2, 3, 1))]),
+    ("pareto", ["ppf"], [S(_u(0.05, 0.95, 5), _u(0.5, 3, 5))]),
+    ("uniform", ["logpdf", "pdf", "cdf"],
+     [S(_u(0.05, 0.95, 5)), S(_u(0.2, 1.2, 3, 4), _u(0.1, 0.15, 4), _u(1.2, 2, 3, 1))]),
+    ("uniform", ["ppf"], _PROB),
+    ("truncnorm", ["logpdf", "pdf", "cdf", "sf", "logcdf", "logsf"],
+     [S(_u(-0.9, 1.9, 5), -1.0, 2.0), S(_u(1.6, 2.9, 4), 1.5, _u(3.0, 4.0, 4)),
+      S(_u(-0.4, 0.4, 3, 4), _u(-1.5, -0.5, 4), _u(0.5, 1.5, 3, 1), 0.05, 1.1)]),
+    ("vonmises", ["logpdf", "pdf"],
+     [S(_u(-3, 3, 5), _u(0.3, 4, 5)), S(_u(-1, 1, 3, 4), _u(0.5, 2, 4), 0.1, 1.2)]),
+    ("wrapcauchy", ["logpdf", "pdf"],
+     [S(_u(0.1, 6.1, 5), _u(0.1, 0.9, 5)), S(_u(0.5, 3, 3, 4), _u(0.2, 0.8, 4), 0.1, 1.2)]),
+    ("gennorm", ["logpdf", "pdf", "cdf"],
+     [S(_u(0.2, 2, 5) * _DR.choice([-1, 1], 5), _u(0.8, 3, 5)),
+      S(_u(0.3, 2, 3, 4), _u(1.2, 3, 4), -0.1, 1.3)]),
+]
+for _dist, _methods, _samples in _DIST_ROWS:
+    for _m in _methods:
+        ROWS.append(Row(f"scipy.stats.{_dist}.{_m}", getattr(getattr(cst, _dist), _m),
+                        getattr(getattr(sst, _dist), _m), _samples))
+
+_K5 = np.array([0, 1, 2, 4, 7])
+
+
+def _on_simplex(logpmf):
+    def f(x, n, theta):
+        e = np.exp(theta - np.max(theta))
+        return logpmf(x, n, e / np.sum(e))
+    return f
+
+
+def _quietly_future(f):
+    """SciPy's function without its FutureWarning for a p off the simplex."""
+    import warnings
+
+    def g(*args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            return f(*args, **kwargs)
+    return g
+
+ROWS += [
+    Row("scipy.stats.bernoulli.logpmf", cst.bernoulli.logpmf, sst.bernoulli.logpmf,
+        [S(np.array([0, 1, 1, 0, 1]), _u(0.1, 0.9, 5)), S(np.array([[0], [1]]), _u(0.1, 0.9, 3))]),
+    Row("scipy.stats.bernoulli.pmf", cst.bernoulli.pmf, sst.bernoulli.pmf,
+        [S(np.array([0, 1, 1, 0, 1]), _u(0.1, 0.9, 5))]),
+    Row("scipy.stats.bernoulli.pmf[support]", cst.bernoulli.pmf, sst.bernoulli.pmf,
+        [S(np.array([-1, 2, 0]), _u(0.1, 0.9, 3))], grad=False),
+    Row("scipy.stats.bernoulli.cdf", cst.bernoulli.cdf, sst.bernoulli.cdf,
+        [S(np.array([-1.0, 0.0, 0.5, 1.0, 3.0]), _u(0.1, 0.9, 5), diff=(1,))]),
+    Row("scipy.stats.bernoulli.ppf", cst.bernoulli.ppf, sst.bernoulli.ppf,
+        [S(np.array([0.0, 0.2, 0.5, 0.9, 1.0]), 0.4, diff=())], grad=False),
+    Row("scipy.stats.binom.logpmf", cst.binom.logpmf, sst.binom.logpmf,
+        [S(_K5, 7, _u(0.1, 0.9, 5)), S(np.array([[0], [3]]), np.array([3, 5, 6]), _u(0.1, 0.9, 3))]),
+    Row("scipy.stats.binom.pmf", cst.binom.pmf, sst.binom.pmf, [S(_K5, 6, _u(0.1, 0.9, 5))]),
+    Row("scipy.stats.geom.logpmf", cst.geom.logpmf, sst.geom.logpmf,
+        [S(np.array([1, 1, 2, 4, 7]), _u(0.1, 0.9, 5))]),
+    Row("scipy.stats.geom.logpmf[support]", cst.geom.logpmf, sst.geom.logpmf,
+        [S(np.array([0, -1, 2]), _u(0.1, 0.9, 3))], grad=False),
+    Row("scipy.stats.geom.pmf", cst.geom.pmf, sst.geom.pmf, [S(np.array([1, 3]), _u(0.1, 0.9, 2))]),
+    Row("scipy.stats.nbinom.logpmf", cst.nbinom.logpmf, sst.nbinom.logpmf,
+        [S(_K5, _u(0.5, 4, 5), _u(0.1, 0.9, 5))]),
+    Row("scipy.stats.nbinom.pmf", cst.nbinom.pmf, sst.nbinom.pmf,
+        [S(_K5, _u(0.5, 4, 5), _u(0.1, 0.9, 5))]),
+    Row("scipy.stats.betabinom.logpmf", cst.betabinom.logpmf, sst.betabinom.logpmf,
+        [S(_K5, 7, _u(0.5, 3, 5), _u(0.5, 3, 5))]),
+    Row("scipy.stats.betabinom.logpmf[support]", cst.betabinom.logpmf, sst.betabinom.logpmf,
+        [S(_K5, 6, _u(0.5, 3, 5), _u(0.5, 3, 5))], grad=False),
+    Row("scipy.stats.betabinom.pmf", cst.betabinom.pmf, sst.betabinom.pmf,
+        [S(_K5, 7, _u(0.5, 3, 5), _u(0.5, 3, 5))]),
+    # p on the simplex (softmax): SciPy's function jumps off it (it replaces p's last entry)
+    Row("scipy.stats.multinomial.logpmf", _on_simplex(cst.multinomial.logpmf),
+        _on_simplex(sst.multinomial.logpmf),
+        [S(np.array([1, 2, 0, 3]), 6, _u(-1, 1, 4)),
+         S(np.array([[1, 2, 3], [2, 2, 2], [0, 1, 5]]), 6, _u(-1, 1, 3))]),
+    Row("scipy.stats.multinomial.pmf", _on_simplex(cst.multinomial.pmf),
+        _on_simplex(sst.multinomial.pmf), [S(np.array([1, 2, 0, 3]), 6, _u(-1, 1, 4))]),
+    Row("scipy.stats.multinomial.logpmf[off the simplex]",
+        _quietly_future(cst.multinomial.logpmf),
+        _quietly_future(sst.multinomial.logpmf),
+        [S(np.array([1, 2, 3]), 6, np.array([0.2, 0.3, 0.4]), diff=()),
+         S(np.array([[1, 2, 3], [2, 2, 1]]), 6, np.array([0.5, 0.25, 0.25]), diff=())],
+        grad=False),
+    Row("scipy.stats.sem", cst.sem, sst.sem,
+        [S(_u(-1, 1, 6)), S(_u(-1, 1, 3, 4), axis=1, ddof=0), S(_u(-1, 1, 3, 4), axis=None)]),
+]

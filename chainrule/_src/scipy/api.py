@@ -5,7 +5,7 @@ import scipy.special as sps
 
 from ..numpy import api as _numpy_api  # noqa: F401  (the numpy layer first)
 from ..numpy.dispatch import HANDLED_UFUNCS
-from . import special, stats, linalg, signal, integrate  # noqa: F401
+from . import special, stats, distributions, linalg, signal, integrate  # noqa: F401
 
 
 def traced_ufunc(ufunc):
