@@ -86,7 +86,40 @@ def test_ufunc_at_order_and_refusals():
     y = x.copy()
     np.power.at(y, idx, b)
     np.testing.assert_array_equal(cr.vjp(f, x)[0], y)
-    with pytest.raises(NotImplementedError, match="ldexp"):
-        cr.grad(lambda x: (np.ldexp.at(x * 1.0, [0], 2), x[0])[1])(x)
+    with pytest.raises(NotImplementedError, match="nextafter"):
+        cr.grad(lambda x: (np.nextafter.at(x * 1.0, [0], 2.0), x[0])[1])(x)
     with pytest.raises(ValueError, match="second operand"):     # (NumPy's own check)
         cr.grad(lambda x: (np.maximum.at(x * 1.0, [0]), x[0])[1])(x)
+
+
+def test_sum_of_booleans_under_vmap():
+    # NumPy's int result per example (it read the concrete value, which vmap has not)
+    X = np.array([[0.1, 0.7, 0.9], [0.6, 0.2, 0.3]])
+    got = cr.vmap(lambda x: cnp.sum(x > 0.5))(X)
+    np.testing.assert_array_equal(got, (X > 0.5).sum(axis=1))
+    assert got.dtype == np.sum(X > 0.5).dtype
+
+
+def test_set_routines_and_trim_zeros_derivatives():
+    a = np.array([3.0, 1.0, 2.0, 1.0])
+    b = np.array([2.0, 5.0])
+    # union1d: sorted unique values; each value's derivative goes to one of its copies
+    g = cr.jacrev(lambda a, b: cnp.union1d(a, b), argnums=(0, 1))(a, b)
+    np.testing.assert_array_equal(g[0].sum(axis=1) + g[1].sum(axis=1), np.ones(4))
+    # intersect1d: the common values, taken from ar1
+    ga = cr.jacrev(lambda a: cnp.intersect1d(a, b))(a)
+    np.testing.assert_array_equal(ga, [[0.0, 0.0, 1.0, 0.0]])
+    # setdiff1d / setxor1d keep values of the side they come from
+    np.testing.assert_array_equal(cr.jacrev(lambda a: cnp.setdiff1d(a, b))(a).sum(axis=1),
+                                  [1.0, 1.0])
+    np.testing.assert_array_equal(cr.vjp(lambda a, b: cnp.setxor1d(a, b), a, b)[0],
+                                  np.setxor1d(a, b))
+    t = np.array([0.0, 0.0, 1.5, 0.0, 2.0, 0.0])
+    np.testing.assert_array_equal(cr.jacrev(cnp.trim_zeros)(t),
+                                  np.eye(6)[2:5])
+
+
+def test_concrete_selections_refuse_under_vmap():
+    from chainrule._src.interpreters.batching import ConcretizationError
+    with pytest.raises(ConcretizationError):
+        cr.vmap(lambda x: cnp.union1d(x, x))(np.ones((2, 3)))

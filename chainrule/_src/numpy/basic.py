@@ -11,7 +11,7 @@ import operator
 import numpy as np
 
 from .. import backend
-from ..core import Tracer, shape_of, dtype_of, is_inexact
+from ..core import Tracer, shape_of, dtype_of, is_inexact, has_value
 from ..prims import shape as sp
 from ..prims import elementwise as ew
 from ..prims.products import matmul_p, einsum_p
@@ -189,7 +189,10 @@ def _reduce_args(fn_name, a, axis, dtype, out, keepdims, where=True, initial=Non
 def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
     a, axis = _reduce_args("sum", a, axis, dtype, out, keepdims, where, initial)
     if a.dtype.kind in "biu" and dtype is None:
-        return np.sum(concrete(a), axis=axis, keepdims=keepdims)
+        if has_value(a):
+            return np.sum(concrete(a), axis=axis, keepdims=keepdims)
+        # batched under vmap: a traced sum in NumPy's result dtype (bool -> int)
+        a = astype(a, np.sum(np.zeros(1, a.dtype)).dtype)
     return sp.reduce_sum(a, axis, keepdims) if (axis or keepdims) else a
 
 
