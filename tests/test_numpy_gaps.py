@@ -123,3 +123,14 @@ def test_concrete_selections_refuse_under_vmap():
     from chainrule._src.interpreters.batching import ConcretizationError
     with pytest.raises(ConcretizationError):
         cr.vmap(lambda x: cnp.union1d(x, x))(np.ones((2, 3)))
+
+
+def test_poly_of_a_matrix():
+    from chainrule.test_util import check_grads
+    a = np.array([[2.0, 0.3, -0.1], [0.2, 1.5, 0.4], [0.0, -0.3, 3.0]])
+    np.testing.assert_allclose(cr.vjp(cnp.poly, a)[0], np.poly(a), rtol=1e-12)
+    check_grads(cnp.poly, (a,), order=2, modes=("fwd", "rev"), atol=1e-4, rtol=1e-4)
+    z = np.array([1.0 + 2.0j, 0.5 - 1.0j])
+    np.testing.assert_allclose(cr.vjp(cnp.poly, z)[0], np.poly(z), rtol=1e-12)
+    pair = np.array([1.0 + 2.0j, 1.0 - 2.0j])            # conjugate roots: a real result
+    assert cr.vjp(cnp.poly, pair)[0].dtype == np.poly(pair).dtype == np.float64

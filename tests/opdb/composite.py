@@ -107,3 +107,23 @@ ROWS[[r.name for r in ROWS].index("block")] = Row(
     lambda a, b, c: np.block([[a, b], [c]]), [S(*_blocks[:3])])
 ROWS.append(Row("block[1-d]", lambda a, b: cnp.block([a, b, 1.0]),
                 lambda a, b: np.block([a, b, 1.0]), [S(_blocks[3], _blocks[4])]))
+
+# numpy/polynomial.py
+_p4, _p2 = _r(4), _r(2)
+ROWS += [
+    Row("polyval", cnp.polyval, np.polyval, [S(_p4, _r(6)), S(_p2, _r(2, 3)), S(_p4, 0.5)]),
+    Row("polyadd", cnp.polyadd, np.polyadd, [S(_p4, _p2), S(_p2, _p4)]),
+    Row("polysub", cnp.polysub, np.polysub, [S(_p4, _p2), S(_p2, _p4)]),
+    Row("polymul", cnp.polymul, np.polymul, [S(_p4, _p2)]),
+    Row("polyder", cnp.polyder, np.polyder, [S(_p4), S(_p4, 2), S(_p2, 3)]),
+    Row("polyint", cnp.polyint, np.polyint, [S(_p4), S(_p4, 2, _p2), S(_p2, 1, 0.5)]),
+    Row("polydiv", cnp.polydiv, np.polydiv, [S(_p4, _p2), S(_r(5), _r(3))]),
+    # (with complex roots, or a matrix's eigenvalues, the result is real or complex by
+    # their values: no vmap; tests/test_numpy_gaps.py)
+    Row("poly", cnp.poly, np.poly, [S(_p4), S(_r(2))], tol=1e-4),
+    Row("roots", cnp.roots, np.roots, [S(_p4), S(_r(3))], tol=1e-4),
+    Row("roots[zeros]", cnp.roots, np.roots,
+        [S(np.r_[0.0, _p4, 0.0], diff=()), S(np.zeros(3), diff=())]),
+    Row("polyfit", cnp.polyfit, np.polyfit,
+        [S(_r(6), _r(6), 2), S(_r(6), _r(6, 2), 1, None, False, _R.uniform(0.5, 1, 6))]),
+]
