@@ -56,18 +56,22 @@ def table(public=None, peers=None):
         a = set(ag["namespaces"].get(ns, []))
         j = set(jx["namespaces"].get(ns, []))
         nd = set(jx.get("not_differentiable", {}).get(ns, []))
-        jd = j - nd
+        own = set(jx.get("no_numpy_or_scipy_name", {}).get(ns, []))
+        jd = j - nd - own
         missing = sorted((a | jd) - mine)
         totals = [t + v for t, v in zip(totals, (len(mine), len(a), len(jd), len(nd),
                                                   len(missing)))]
         summary.append(f"| `{ns}` | {len(mine)} | {len(a)} | {len(jd)} (+{len(nd)} "
-                       f"without derivatives) | {len(missing)}"
+                       f"without derivatives" + (f", +{len(own)} of JAX's own" if own else "")
+                       + f") | {len(missing)}"
                        + (": " + ", ".join(f"`{n}`" for n in missing) if missing else "")
                        + " |")
         rows = [f"| name | chainrule | autograd | JAX |", "|---|---|---|---|"]
         for name in sorted(mine | a | j):
             if name in mine:
                 c = "yes"
+            elif name in own:
+                c = "(JAX's own name)"
             elif name in nd:
                 c = "NumPy's" if ns.startswith("numpy") and _plain_attr(ns, name) else \
                     "SciPy's" if _plain_attr(ns, name) else "-"
@@ -85,8 +89,9 @@ def table(public=None, peers=None):
             f"peers' lists are tools/peers.json (written by tools/peer_lists.py from the "
             f"installed packages). Name by name below: \"NumPy's\"/\"SciPy's\" is the "
             f"library's own function, which chainrule's module re-exports (it needs no "
-            f"derivative); **missing** is a function a peer differentiates and chainrule "
-            f"does not yet.\n\n")
+            f"derivative); \"JAX's own name\": a JAX function with no NumPy/SciPy "
+            f"function of that name to mirror; **missing** is a function a peer "
+            f"differentiates and chainrule does not yet.\n\n")
     return head + "\n".join(summary) + "\n\n" + "\n".join(sections)
 
 

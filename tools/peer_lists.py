@@ -63,6 +63,12 @@ JAX_NOT_DIFFERENTIABLE = {
 }
 
 
+# JAX functions without a NumPy/SciPy function of that name (chainrule mirrors NumPy's
+# and SciPy's names): bessel_jn(z, v) is JAX's array of J_0..J_v (scipy.special.jv
+# with an array of orders)
+JAX_ONLY = {"scipy.special": ["bessel_jn"]}
+
+
 def _functions(mod):
     out = []
     for name in dir(mod):
@@ -133,7 +139,8 @@ def jax_lists():
                          "jax.numpy.fft, jax.scipy.special, jax.scipy.linalg and "
                          "jax.scipy.stats (and its distribution modules)",
             "namespaces": lists,
-            "not_differentiable": {k: sorted(v) for k, v in JAX_NOT_DIFFERENTIABLE.items()}}
+            "not_differentiable": {k: sorted(v) for k, v in JAX_NOT_DIFFERENTIABLE.items()},
+            "no_numpy_or_scipy_name": {k: sorted(v) for k, v in JAX_ONLY.items()}}
 
 
 def main(argv):

@@ -73,6 +73,49 @@ ROWS.append(Row("scipy.special.gammasgn", csp.gammasgn, sps.gammasgn,
 ROWS.append(Row("scipy.special.rgamma[zeros]", csp.rgamma, sps.rgamma,
                 [S(np.array([-2.0, -1.0, 0.0, 0.4, 0.6]))]))
 
+# JAX's other special functions, from a generator of their own
+_SR = np.random.default_rng(128)
+
+
+def _su(low, high, *shape):
+    return _SR.uniform(low, high, shape)
+
+
+ROWS += [
+    Row("scipy.special.erfcx", csp.erfcx, sps.erfcx, [S(_su(-1, 3, 3, 4)), S(_su(-1, 3))]),
+    Row("scipy.special.dawsn", csp.dawsn, sps.dawsn, [S(_su(-3, 3, 3, 4))]),
+    Row("scipy.special.exp1", csp.exp1, sps.exp1, [S(_su(0.2, 3, 3, 4))]),
+    Row("scipy.special.expi", csp.expi, sps.expi, [S(_su(0.2, 3, 3, 4)), S(_su(-3, -0.2, 4))]),
+    Row("scipy.special.loggamma", csp.loggamma, sps.loggamma, [S(_su(0.2, 5, 3, 4))]),
+    Row("scipy.special.spence", csp.spence, sps.spence,
+        [S(_su(0.2, 3, 3, 4)), S(np.array([1.0, 0.5, 1.0, 2.0])), S(np.array(1.0))]),
+    Row("scipy.special.wofz", csp.wofz, sps.wofz,
+        [S(_su(-2, 2, 4) + 1j * _su(0.1, 2, 4)), S(_su(-2, 2, 3))]),
+    Row("scipy.special.poch", csp.poch, sps.poch, [S(_su(0.5, 3, 5), _su(-0.4, 2, 5))]),
+    Row("scipy.special.expn", csp.expn, sps.expn,
+        [S(np.array([0, 1, 2, 3, 5]), _su(0.3, 3, 5)), S(2, _su(0.3, 3, 2, 3))]),
+    Row("scipy.special.owens_t", csp.owens_t, sps.owens_t,
+        [S(_su(-2, 2, 5), _su(-2, 2, 5)), S(_su(-2, 2, 3, 1), 0.7)]),
+    Row("scipy.special.sici", csp.sici, sps.sici, [S(_su(0.2, 5, 5))]),
+    Row("scipy.special.fresnel", csp.fresnel, sps.fresnel, [S(_su(-2, 2, 5))]),
+    Row("scipy.special.hyp1f1", csp.hyp1f1, sps.hyp1f1,
+        [S(0.7, 1.3, _su(-2, 2, 5), diff=(2,)), S(np.array([0.5, 1.5]), 2.5, _su(-1, 1, 3, 1), diff=(2,))]),
+    Row("scipy.special.hyp2f1", csp.hyp2f1, sps.hyp2f1,
+        [S(0.7, 1.3, 2.1, _su(-0.8, 0.8, 5), diff=(3,)),
+         S(np.array([0.5, 1.5]), 0.3, 2.5, _su(-0.5, 0.5, 3, 1), diff=(3,))]),
+    Row("scipy.special.zeta", csp.zeta, sps.zeta,
+        [S(3.0, _su(0.5, 3, 5), diff=(1,)), S(np.array([2.0, 4.5]), _su(0.5, 3, 3, 1), diff=(1,)),
+         S(np.array([2.0, 3.5]), diff=())]),
+    Row("scipy.special.factorial", csp.factorial, sps.factorial, [S(_su(-1, 4, 5))]),
+    Row("scipy.special.comb", csp.comb, sps.comb,
+        [S(_su(4, 8, 5), _su(0.5, 3, 5)), S(_su(4, 8, 5), _su(0.5, 3, 5), repetition=True),
+         S(np.array([3.0, 2.0, -1.0]), np.array([4.0, -1.0, 1.0]), diff=())]),
+    Row("scipy.special.boxcox", csp.boxcox, sps.boxcox,
+        [S(_su(0.5, 3, 5), np.array([0.0, 0.5, -0.3, 1.0, 0.0])), S(_su(0.5, 3, 2, 3), 0.0)]),
+    Row("scipy.special.boxcox1p", csp.boxcox1p, sps.boxcox1p,
+        [S(_su(-0.5, 3, 5), np.array([0.0, 0.5, -0.3, 1.0, 2.0]))]),
+]
+
 # Bessel functions: differentiated in x (the order v is held fixed: diff=(1,))
 _V, _VN = np.array([0.0, 0.5, 1.0, 2.5]), np.array([0, 1, 2, 3])
 for _name, _xs in {"jv": randn, "yv": pos, "iv": randn, "ive": randn}.items():
