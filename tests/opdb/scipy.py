@@ -633,3 +633,73 @@ ROWS += [
     Row("scipy.stats.sem", cst.sem, sst.sem,
         [S(_u(-1, 1, 6)), S(_u(-1, 1, 3, 4), axis=1, ddof=0), S(_u(-1, 1, 3, 4), axis=None)]),
 ]
+
+# ------------------------------------------------------------------ linalg: JAX's others
+# (special matrices: scipy/matrices.py; decompositions: scipy/linalg.py), own generator
+_LR = np.random.default_rng(129)
+
+
+def _lr(*shape):
+    return _LR.standard_normal(shape)
+
+
+def _sym(n):
+    a = _lr(n, n)
+    return a + a.T
+
+
+def _herm(n):
+    a = _lr(n, n) + 1j * _lr(n, n)
+    return a + a.conj().T
+
+
+def _gauge2(v):
+    return (v * v.conj()).real
+
+
+def _sl_eigh_row(mod):
+    def f(a, lower=True):
+        w, v = mod.eigh(a, lower=lower)
+        return w, _gauge2(v)
+    return f
+
+
+def _sl_svd_row(mod):
+    def f(a, full_matrices=True):
+        u, s, vh = mod.svd(a, full_matrices=full_matrices)
+        return _gauge2(u), s, _gauge2(vh)
+    return f
+
+
+ROWS += [
+    Row("scipy.linalg.block_diag", cla.block_diag, sl.block_diag,
+        [S(_lr(2, 2), _lr(3), _lr(1, 2)), S(_lr(2, 3)), S(1.5, _lr(2, 2) + 1j * _lr(2, 2))]),
+    Row("scipy.linalg.circulant", cla.circulant, sl.circulant, [S(_lr(4)), S(_lr(3) + 1j * _lr(3))]),
+    Row("scipy.linalg.toeplitz", cla.toeplitz, sl.toeplitz,
+        [S(_lr(3), _lr(4)), S(_lr(3)), S(_lr(3) + 1j * _lr(3))]),
+    Row("scipy.linalg.hankel", cla.hankel, sl.hankel, [S(_lr(3), _lr(4)), S(_lr(3))]),
+    Row("scipy.linalg.leslie", cla.leslie, sl.leslie, [S(_lr(4), _lr(3))]),
+    Row("scipy.linalg.companion", cla.companion, sl.companion, [S(_lr(4)), S(_lr(2))]),
+    Row("scipy.linalg.fiedler_companion", cla.fiedler_companion, sl.fiedler_companion,
+        [S(_lr(6)), S(_lr(5)), S(_lr(2))]),
+    Row("scipy.linalg.convolution_matrix", cla.convolution_matrix, sl.convolution_matrix,
+        [S(_lr(3), 5), S(_lr(3), 5, "same"), S(_lr(4), 6, "valid")]),
+    Row("scipy.linalg.fiedler", cla.fiedler, sl.fiedler, [S(_lr(4))]),
+    Row("scipy.linalg.svd", _sl_svd_row(cla), _sl_svd_row(sl),
+        [S(_lr(3, 3)), S(_lr(4, 3), False), S(_lr(2, 4), False)]),
+    Row("scipy.linalg.svd[values]", cla.svd, sl.svd,
+        [S(_lr(4, 3), diff=()), S(_lr(3, 4), compute_uv=False)]),
+    Row("scipy.linalg.qr", cla.qr, sl.qr,
+        [S(_lr(3, 3)), S(_lr(4, 3), mode="economic"), S(_lr(3, 4), mode="r"),
+         S(_lr(3, 5))]),
+    Row("scipy.linalg.eigh", _sl_eigh_row(cla), _sl_eigh_row(sl),
+        [S(_sym(4)), S(_sym(3), False), S(_herm(3))]),
+    Row("scipy.linalg.eigh[vectors]", cla.eigh, sl.eigh,
+        [S(_sym(4), diff=()), S(_sym(3), lower=False, diff=()), S(_herm(3), diff=()),
+         S(_sym(3), eigvals_only=True)]),
+    Row("scipy.linalg.eigh_tridiagonal", cla.eigh_tridiagonal, sl.eigh_tridiagonal,
+        [S(_lr(4), _lr(3), True), S(_lr(2), _lr(1), eigvals_only=True)]),
+    Row("scipy.linalg.polar", cla.polar, sl.polar, [S(_lr(3, 3)), S(_lr(3, 2), "left")]),
+    Row("scipy.linalg.expm_frechet", cla.expm_frechet, sl.expm_frechet,
+        [S(0.5 * _lr(3, 3), _lr(3, 3)), S(0.5 * _lr(2, 2), _lr(2, 2), compute_expm=False)]),
+]

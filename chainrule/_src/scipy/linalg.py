@@ -11,11 +11,12 @@ repeated eigenvalues); cho_factor/cho_solve/cholesky compose them with
 import numpy as np
 import scipy.linalg as sl
 
-from ..core import shape_of, dtype_of
+from ..core import shape_of, dtype_of, NonDiffPrimitive
 from ..prims import scipy_linalg as pl
 from ..prims.matfun import eigh_subset_p, dk_p
 from ..numpy import aliasing
 from ..prims.shape import reshape, broadcast_to
+from ..prims.shape import reshape, broadcast_to, moveaxis
 from ..prims.elementwise import conj_p
 from ..prims.products import mT, einsum_p
 from ..prims.linalg import read_hermitian
@@ -340,3 +341,145 @@ def det(a, overwrite_a=False, check_finite=True):
     a = as_inexact(a)
     _square(a)
     return nla.det(a)
+
+
+# ---------------------------------------------------------------- decompositions
+
+def _refuse(fname, **kw):
+    for k, v in kw.items():
+        if v:
+            raise NotImplementedError(f"chainrule.scipy.linalg.{fname}: {k}= is not "
+                                      "supported inside a transformation")
+
+
+@numpy_function(sl.svd, module=MODULE)
+def svd(a, full_matrices=True, compute_uv=True, overwrite_a=False, check_finite=True,
+        lapack_driver="gesdd"):
+    """Through ``chainrule.numpy.linalg.svd`` (LAPACK's gesdd, as SciPy's default);
+    ``lapack_driver='gesvd'`` is refused inside transformations."""
+    if lapack_driver != "gesdd":
+        raise NotImplementedError("chainrule.scipy.linalg.svd: lapack_driver='gesvd' is "
+                                  "not supported inside a transformation")
+    a = as_inexact(a)
+    out = nla.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
+    return out if not compute_uv else tuple(out)
+
+
+@numpy_function(sl.qr, module=MODULE)
+def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_finite=True):
+    """Modes 'full', 'economic' and 'r' through ``chainrule.numpy.linalg.qr`` (the same
+    LAPACK calls); ``pivoting`` and mode 'raw' are refused inside transformations."""
+    _refuse("qr", pivoting=pivoting, **{"mode='raw'": mode == "raw"})
+    if mode not in ("full", "r", "economic", "raw"):
+        raise ValueError("Mode argument should be one of ['full', 'r', 'economic', 'raw']")
+    a = as_inexact(a)
+    if len(shape_of(a)) != 2:
+        raise ValueError("expected a 2-D array")
+    q, r = nla.qr(a, mode="complete" if mode in ("full", "r") else "reduced")
+    return (r,) if mode == "r" else (q, r)
+
+
+class _Phases(NonDiffPrimitive):
+    """The unit factors (signs, or phases for complex input) that turn
+    ``numpy.linalg.eigh``'s eigenvectors into ``scipy.linalg.eigh``'s (LAPACK's evr
+    driver may pick another sign or phase for each): no derivative (they are locally
+    constant)."""
+
+    def impl(self, a, *, lower):
+        _, vs = sl.eigh(a, lower=lower)
+        _, vn = np.linalg.eigh(a, UPLO="L" if lower else "U")
+        p = np.sum(np.conj(vn) * vs, axis=-2)
+        return p / np.abs(p)
+
+    def batch(self, args, dims, *, lower):
+        return self.bind(moveaxis(args[0], dims[0], 0), lower=lower), 0
+
+    def cost(self, args, ans, **params):
+        n = shape_of(args[0])[-1]
+        return 2 * n ** 3 * int(np.prod(shape_of(args[0])[:-2], dtype=np.int64))
+
+
+_phases_p = _Phases("scipy_eigh_phases")
+
+
+@numpy_function(sl.eigh, module=MODULE)
+def eigh(a, b=None, *, lower=True, eigvals_only=False, overwrite_a=False,
+         overwrite_b=False, type=1, check_finite=True, subset_by_index=None,
+         subset_by_value=None, driver=None):
+    """Standard problems (``b=None``, all eigenvalues) through
+    ``chainrule.numpy.linalg.eigh``, with SciPy's eigenvectors (each NumPy eigenvector
+    times the sign or phase that makes it SciPy's). ``b``, subsets and ``driver`` are
+    refused inside transformations."""
+    _refuse("eigh", b=b is not None, subset_by_index=subset_by_index is not None,
+            subset_by_value=subset_by_value is not None, driver=driver is not None)
+    a = as_inexact(a)
+    _square(a)
+    w, v = nla.eigh(a, UPLO="L" if lower else "U")
+    if eigvals_only:
+        return w
+    return w, v * reshape(_phases_p.bind(a, lower=bool(lower)),
+                          shape_of(a)[:-2] + (1, shape_of(a)[-1]))
+
+
+@numpy_function(sl.eigh_tridiagonal, module=MODULE)
+def eigh_tridiagonal(d, e, eigvals_only=False, select="a", select_range=None,
+                     check_finite=True, tol=0.0, lapack_driver="auto"):
+    """Eigenvalues (``eigvals_only=True``, ``select='a'``) of the symmetric tridiagonal
+    matrix, through ``eigvalsh``; eigenvectors and selections are refused inside
+    transformations."""
+    _refuse("eigh_tridiagonal", **{"eigvals_only=False": not eigvals_only,
+                                  "select": select not in ("a", "all", 0)})
+    from ..numpy.basic import asarray_like
+    d, e = as_inexact(d), as_inexact(asarray_like(e))
+    n = shape_of(d)[0]
+    if shape_of(e) != (n - 1,):
+        raise ValueError("d (%s) must have one more element than e (%s)" % (n, shape_of(e)[0]))
+    m = d[:, None] * np.eye(n)
+    if n > 1:
+        sub = np.eye(n, k=-1)
+        m = m + _gather_sub(e, n) * (sub + sub.T)
+    return nla.eigvalsh(m)
+
+
+def _gather_sub(e, n):
+    """The matrix with e on both first off-diagonals (a gather)."""
+    from ..numpy.dispatch import PUBLIC
+    idx = np.zeros((n, n), np.intp)
+    i = np.arange(n - 1)
+    idx[i + 1, i] = idx[i, i + 1] = i + 1
+    N = PUBLIC["numpy"]
+    return N["take"](N["concatenate"]((np.zeros(1), e)), idx)
+
+
+@numpy_function(sl.polar, module=MODULE)
+def polar(a, side="right"):
+    """u p (``side='right'``) or p u from the SVD, as SciPy."""
+    if side not in ("right", "left"):
+        raise ValueError("`side` must be either 'right' or 'left'")
+    a = as_inexact(a)
+    if len(shape_of(a)) != 2:
+        raise ValueError("`a` must be a 2-D array.")
+    w, s, vh = nla.svd(a, full_matrices=False)
+    u = w @ vh
+    if side == "right":
+        p = (_h(vh) * s) @ vh
+    else:
+        p = (w * s) @ _h(w)
+    return u, p
+
+
+def _h(x):
+    return conj_p.bind(mT(x)) if dtype_of(x).kind == "c" else mT(x)
+
+
+@numpy_function(sl.expm_frechet, module=MODULE)
+def expm_frechet(A, E, method=None, compute_expm=True, check_finite=True):
+    """(expm(A), L(A, E)) from the block matrix [[A, E], [0, A]] (both differentiable)."""
+    A, E = as_inexact(A), as_inexact(E)
+    _square(A, "A")
+    if shape_of(A) != shape_of(E):
+        raise ValueError("expected A and E to be the same shape")
+    if method not in (None, "SPS", "blockEnlarge"):
+        raise ValueError(f"Unknown implementation {method}")
+    frechet = pl.frechet_expm(A, E)
+    return (pl.expm_p.bind(A), frechet) if compute_expm else frechet
