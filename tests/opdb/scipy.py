@@ -703,3 +703,23 @@ ROWS += [
     Row("scipy.linalg.expm_frechet", cla.expm_frechet, sl.expm_frechet,
         [S(0.5 * _lr(3, 3), _lr(3, 3)), S(0.5 * _lr(2, 2), _lr(2, 2), compute_expm=False)]),
 ]
+
+
+def _lu_solve(mod, trans=0):
+    def f(a, b):
+        return mod.lu_solve(mod.lu_factor(a), b, trans=trans)
+    return f
+
+
+_LA = _lr(4, 4) + 2 * np.eye(4)
+ROWS += [
+    Row("scipy.linalg.lu_factor", lambda a: cla.lu_factor(a)[0], lambda a: sl.lu_factor(a)[0],
+        [S(_LA), S(_lr(3, 3) + 1j * _lr(3, 3)), S(_lr(2, 3, 3))]),
+    Row("scipy.linalg.lu_factor[piv]", cla.lu_factor, sl.lu_factor, [S(_LA, diff=())]),
+    Row("scipy.linalg.lu_solve", _lu_solve(cla), _lu_solve(sl), [S(_LA, _lr(4, 2)), S(_LA, _lr(4))]),
+    Row("scipy.linalg.lu_solve[trans]", _lu_solve(cla, 1), _lu_solve(sl, 1), [S(_LA, _lr(4, 2))]),
+    Row("scipy.linalg.lu_solve[given factors]", cla.lu_solve, sl.lu_solve,
+        [S(sl.lu_factor(_LA), _lr(4, 2))]),
+    Row("scipy.linalg.lu", cla.lu, sl.lu,
+        [S(_LA), S(_LA, permute_l=True), S(_LA, p_indices=True)]),
+]

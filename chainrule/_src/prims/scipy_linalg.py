@@ -26,7 +26,7 @@ Derivatives (complex inputs follow JAX: plain transposes, no conjugation):
 import numpy as np
 import scipy.linalg as sl
 
-from ..core import Primitive, Zero, shape_of, dtype_of
+from ..core import Primitive, NonDiffPrimitive, Zero, shape_of, dtype_of, instantiate
 from ..core import size_of as _size
 from .shape import moveaxis, fit_cotangent, reshape, reduce_sum, batch_to_front as _front
 from .structure import concatenate_p
@@ -323,6 +323,104 @@ class SolveBanded(Primitive):
         return 2 * (l + u + 1) * _size(shape_of(ans))
 
 
+def _perm_of(piv):
+    """LAPACK's row interchanges -> the permutation ``perm`` with ``A[perm] = L U``."""
+    n = piv.shape[-1]
+    perm = np.broadcast_to(np.arange(n), piv.shape).copy()
+    for idx in np.ndindex(*piv.shape[:-1]):
+        p = perm[idx]
+        for i, j in enumerate(piv[idx]):
+            p[i], p[j] = p[j], p[i]
+    return perm
+
+
+class PivToPerm(NonDiffPrimitive):
+    """The row permutation of LAPACK's pivots (``lu_factor``'s ``piv``)."""
+
+    def impl(self, piv):
+        return _perm_of(np.asarray(piv))
+
+    def batch(self, args, dims):
+        return self.bind(moveaxis(args[0], dims[0], 0)), 0
+
+    def cost(self, args, ans):
+        return 0
+
+
+class LUFactor(Primitive):
+    """(lu, piv) = scipy.linalg.lu_factor(a) for square (..., n, n) stacks: L (unit lower,
+    strictly below the diagonal of ``lu``) and U (upper) with ``a[perm] = L U``.
+
+    Derivative (pivots held): with X = L^-1 da[perm] U^-1, dL = L tril(X, -1) and
+    dU = triu(X) U (packed: their sum); the adjoint is da = (L^-T Xb U^-T)[perm^-1]
+    with Xb = tril(L^T Cl, -1) + triu(Cu U^T) for the cotangent's two triangles."""
+    multiple_results = True
+
+    def impl(self, a):
+        a = np.asarray(a)
+        if a.ndim == 2:
+            lu, piv = sl.lu_factor(a, check_finite=False)
+            return [lu, piv.astype(np.int32)]
+        lus, pivs = np.empty_like(a), np.empty(a.shape[:-1], np.int32)
+        for idx in np.ndindex(*a.shape[:-2]):
+            lus[idx], pivs[idx] = sl.lu_factor(a[idx], check_finite=False)
+        return [lus, pivs]
+
+    @staticmethod
+    def _factors(lu):
+        n = shape_of(lu)[-1]
+        low = np.tril(np.ones((n, n)), -1)
+        return lu * low + np.eye(n), lu * (1.0 - low), low
+
+    def jvp(self, primals, tangents):
+        (a,), (t,) = primals, tangents
+        lu, piv = self.bind(a)
+        if type(t) is Zero:
+            return [lu, piv], [Zero.like(lu), Zero.like(piv)]
+        L, U, low = self._factors(lu)
+        perm = piv_to_perm_p.bind(piv)
+        tp = _take_rows(t, perm)
+        y = solve_triangular_p.bind(L, tp, lower=True, trans=0, unit_diagonal=True)
+        x = mT(solve_triangular_p.bind(U, mT(y), lower=False, trans=1, unit_diagonal=False))
+        return [lu, piv], [(L @ (x * low)) + (x * (1.0 - low)) @ U, Zero.like(piv)]
+
+    def vjp(self, ct, ans, args, needs):
+        lu, piv = ans
+        c = instantiate(ct[0])
+        L, U, low = self._factors(lu)
+        xb = (mT(L) @ (c * low)) * low + ((c * (1.0 - low)) @ mT(U)) * (1.0 - low)
+        # a_bar[perm] = L^-T xb U^-T
+        z = solve_triangular_p.bind(L, xb, lower=True, trans=1, unit_diagonal=True)
+        m = mT(solve_triangular_p.bind(U, mT(z), lower=False, trans=0, unit_diagonal=False))
+        inv = piv_to_perm_p.bind(piv)
+        return [fit_cotangent(_take_rows(m, _inverse(inv)), args[0])]
+
+    def batch(self, args, dims):
+        return self.bind(moveaxis(args[0], dims[0], 0)), [0, 0]
+
+    def cost(self, args, ans):
+        n = shape_of(args[0])[-1]
+        return (2 * n ** 3 // 3) * _size(shape_of(args[0])[:-2])
+
+
+def _take_rows(x, perm):
+    """x[..., perm, :] with a per-matrix permutation (..., n)."""
+    from .indexing import getitem_p, ARRAY
+    from .shape import broadcast_to
+    s = shape_of(x)
+    rows = reshape(perm, shape_of(perm) + (1,))
+    rows = broadcast_to(rows, s)
+    idx = [np.arange(d).reshape((1,) * k + (d,) + (1,) * (len(s) - k - 1))
+           for k, d in enumerate(s)]
+    idx[-2] = rows
+    return getitem_p.bind(x, *idx, spec=(ARRAY,) * len(s))
+
+
+def _inverse(perm):
+    from .indexing import argsort_p
+    return argsort_p.bind(perm, axis=len(shape_of(perm)) - 1)
+
+
 solve_triangular_p = SolveTriangular("solve_triangular")
 expm_p = Expm("expm")
 solve_sylvester_p = SolveSylvester("solve_sylvester")
@@ -330,3 +428,5 @@ logm_p = Logm("logm")
 fractional_matrix_power_p = FractionalMatrixPower("fractional_matrix_power")
 sqrtm_p = Sqrtm("sqrtm")
 solve_banded_p = SolveBanded("solve_banded")
+piv_to_perm_p = PivToPerm("piv_to_perm")
+lu_factor_p = LUFactor("lu_factor")

@@ -483,3 +483,67 @@ def expm_frechet(A, E, method=None, compute_expm=True, check_finite=True):
         raise ValueError(f"Unknown implementation {method}")
     frechet = pl.frechet_expm(A, E)
     return (pl.expm_p.bind(A), frechet) if compute_expm else frechet
+
+
+# ---------------------------------------------------------------- LU
+
+@numpy_function(sl.lu_factor, module=MODULE)
+def lu_factor(a, overwrite_a=False, check_finite=True):
+    """(lu, piv) as SciPy; ``lu`` is differentiable (pivots held: the derivative of the
+    factorisation that keeps them), ``piv`` is not. Square matrices (or stacks)."""
+    a = as_inexact(a)
+    _square(a)
+    lu, piv = pl.lu_factor_p.bind(a)
+    return lu, piv
+
+
+@numpy_function(sl.lu_solve, module=MODULE)
+def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
+    """Solves with the factors (differentiable in ``lu`` and ``b``) by two triangular
+    solves and the pivots' permutation."""
+    lu, piv = lu_and_piv
+    lu, b = as_inexact(lu), as_inexact(b)
+    n = _square(lu)
+    if trans not in _TRANS:
+        raise ValueError(f"Incorrect value for 'trans': {trans!r}")
+    trans = _TRANS[trans]
+    if trans == 2 and dtype_of(lu).kind == "c":
+        lu = conj_p.bind(lu)
+    bs = shape_of(b)
+    if not bs or bs[0] != n:
+        raise ValueError(f"Shapes of lu {shape_of(lu)} and b {bs} are incompatible")
+    vector = len(bs) == 1
+    if vector:
+        b = reshape(b, bs + (1,))
+    perm = pl.piv_to_perm_p.bind(piv)
+    if trans == 0:           # L U x = b[perm]
+        y = pl.solve_triangular_p.bind(lu, pl._take_rows(b, perm), lower=True, trans=0,
+                                       unit_diagonal=True)
+        x = pl.solve_triangular_p.bind(lu, y, lower=False, trans=0, unit_diagonal=False)
+    else:                    # U^T L^T (P^T x) = b
+        z = pl.solve_triangular_p.bind(lu, b, lower=False, trans=1, unit_diagonal=False)
+        w = pl.solve_triangular_p.bind(lu, z, lower=True, trans=1, unit_diagonal=True)
+        x = pl._take_rows(w, pl._inverse(perm))
+    return reshape(x, bs) if vector else x
+
+
+@numpy_function(sl.lu, module=MODULE)
+def lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False):
+    """(p, l, u) (or (pl, u), or p as row indices) from ``lu_factor``: l and u are
+    differentiable. Square matrices (or stacks) inside transformations."""
+    a = as_inexact(a)
+    n = _square(a)
+    packed, piv = pl.lu_factor_p.bind(a)
+    low = np.tril(np.ones((n, n)), -1)
+    L = packed * low + np.eye(n, dtype=dtype_of(packed))
+    U = packed * (1.0 - low)
+    perm = pl.piv_to_perm_p.bind(piv)          # a[perm] = L U
+    inv = pl._inverse(perm)                    # a = L[inv] U: p's row i is e_{inv[i]}
+    if permute_l:
+        return pl._take_rows(L, inv), U
+    if p_indices:
+        return inv, L, U
+    from ..numpy.dispatch import PUBLIC
+    eye = np.eye(n, dtype=dtype_of(a).type(0).real.dtype)
+    P = PUBLIC["numpy"]["take"](eye, inv, axis=0)
+    return mT(P), L, U
