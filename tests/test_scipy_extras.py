@@ -308,7 +308,7 @@ def test_distribution_namespaces_fall_back_to_scipy():
     assert "scipy.stats.multivariate_normal.logpdf" in cst.multivariate_normal.logpdf.__doc__
     assert cst.ttest_ind is sst.ttest_ind
     assert csp.struve is sps.struve
-    assert cla.lu is sl.lu
+    assert cla.schur is sl.schur
     assert csc.special is csp
     with pytest.raises(AttributeError):
         csp.no_such_function
