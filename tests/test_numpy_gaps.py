@@ -134,3 +134,24 @@ def test_poly_of_a_matrix():
     np.testing.assert_allclose(cr.vjp(cnp.poly, z)[0], np.poly(z), rtol=1e-12)
     pair = np.array([1.0 + 2.0j, 1.0 - 2.0j])            # conjugate roots: a real result
     assert cr.vjp(cnp.poly, pair)[0].dtype == np.poly(pair).dtype == np.float64
+
+
+def test_histograms_differentiate_in_weights_and_a_traced_sample_range():
+    from chainrule.test_util import check_grads
+    rng = np.random.default_rng(3)
+    x, y, w = rng.standard_normal(20), rng.standard_normal(20), rng.uniform(0.5, 2, 20)
+    # (was: the weights' derivative silently 0)
+    g = cr.grad(lambda w: cnp.histogram(x, bins=2, weights=w)[0].sum())(np.ones(20))
+    np.testing.assert_array_equal(g, np.ones(20))
+    g = cr.grad(lambda w: cnp.bincount(np.array([0, 2, 2]), w)[2])(np.ones(3))
+    np.testing.assert_array_equal(g, [0.0, 1.0, 1.0])
+    # the edges follow min and max of a traced sample (linspace), and density with them
+    for f, args in [(lambda x: cnp.histogram(x, 4, density=True), (x,)),
+                    (lambda x, w: cnp.histogram(x, 4, weights=w), (x, w)),
+                    (lambda x, y: cnp.histogram2d(x, y, 3), (x, y)),
+                    (lambda b: cnp.histogram(x, b, density=True),
+                     (np.array([-2.0, -0.5, 0.1, 0.8, 2.5]),)),
+                    (lambda s: cnp.histogramdd(s, 2, density=True), (np.stack([x, y], 1),))]:
+        check_grads(f, args, order=2, modes=("fwd", "rev"))
+    with pytest.raises(NotImplementedError, match="rule"):
+        cr.grad(lambda x: cnp.histogram(x, bins="auto")[1].sum())(x)

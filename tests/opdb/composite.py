@@ -127,3 +127,19 @@ ROWS += [
     Row("polyfit", cnp.polyfit, np.polyfit,
         [S(_r(6), _r(6), 2), S(_r(6), _r(6, 2), 1, None, False, _R.uniform(0.5, 1, 6))]),
 ]
+
+# counting with weights (the samples are held: their bins are concrete)
+_hx, _hy, _hw = _r(20), _r(20), _R.uniform(0.5, 2, 20)
+ROWS += [
+    Row("bincount[weights]", cnp.bincount, np.bincount,
+        [S(np.array([0, 1, 1, 4]), _hw[:4]), S(np.array([2, 0]), _hw[:2], minlength=5)]),
+    Row("histogram[weights]", cnp.histogram, np.histogram,
+        [S(_hx, 5, None, None, _hw, diff=(4,)), S(_hx, 4, (-1, 1), True, _hw, diff=(4,)),
+         S(_hx, np.array([-2.0, -0.5, 0.1, 0.8, 2.5]), None, True, diff=())]),
+    Row("histogram2d", cnp.histogram2d, np.histogram2d,
+        [S(_hx, _hy, 3, None, None, _hw, diff=(5,)),
+         S(_hx, _hy, [3, 4], None, True, _hw, diff=(5,)), S(_hx, _hy, diff=())]),
+    Row("histogramdd", cnp.histogramdd, np.histogramdd,
+        [S(np.stack([_hx, _hy], 1), 2, None, None, _hw, diff=(4,)),
+         S(np.stack([_hx, _hy, _hw], 1), (2, 3, 2), None, True, _hw, diff=(4,))]),
+]

@@ -694,3 +694,146 @@ def setxor1d(ar1, ar2, assume_unique=False):
     c = np.asarray(concrete(aux))
     flag = np.concatenate(([True], c[1:] != c[:-1], [True]))
     return aux[flag[1:] & flag[:-1]]
+
+
+# ---------------------------------------------------------------- counting with weights
+# The bins are decided on concrete values (the samples carry no derivative: counts are
+# piecewise constant in them); weights, and bin edges given as traced arrays (through
+# density's widths), carry theirs.
+
+def _concrete_array(x):
+    return np.asarray(concrete(asarray_like(x)))
+
+
+@numpy_function(np.bincount)
+def bincount(x, /, weights=None, minlength=0):
+    """Differentiable in ``weights`` (a scatter-add); ``x`` are concrete counts."""
+    xs = _concrete_array(x)
+    if weights is None or not _traced(weights):
+        return np.bincount(xs, None if weights is None else _concrete_array(weights),
+                           minlength)
+    w = asarray_like(weights)
+    if dtype_of(w).kind == "c":
+        raise TypeError("Cannot cast array data from dtype('complex128') to "
+                        "dtype('float64') according to the rule 'safe'")
+    np.bincount(xs, np.zeros(shape_of(w)), minlength)              # NumPy's errors
+    n = max(int(xs.max()) + 1 if xs.size else 0, int(minlength))
+    return _n()["at"](np.zeros(n))[xs].add(w.astype(np.float64))
+
+
+def _traced(x):
+    if isinstance(x, Tracer):
+        return True
+    if isinstance(x, (list, tuple)):
+        return any(_traced(v) for v in x)
+    return False
+
+
+def _edges_out(bins, edges, sample=None, rng=None):
+    """The bin edges as NumPy computes them, traced where they depend on traced values:
+    the caller's edges, or for a number of bins without ``range``, linspace(min, max)
+    of a traced sample (a string rule for the bins there is refused)."""
+    if isinstance(bins, Tracer):
+        return as_inexact(bins)
+    if sample is None or not isinstance(sample, Tracer) or rng is not None or \
+            np.ndim(concrete(bins)) != 0:
+        return edges
+    if isinstance(bins, str):
+        raise NotImplementedError("chainrule.numpy.histogram: bins given by a rule "
+                                  f"({bins!r}) of a traced sample are not supported inside "
+                                  "a transformation; pass the number of bins or the edges")
+    N = _n()
+    lo, hi = N["min"](sample), N["max"](sample)
+    if edges[0] != np.min(concrete(sample)):          # min == max: NumPy's +-0.5
+        lo, hi = lo - 0.5, hi + 0.5
+    return N["linspace"](lo, hi, len(edges))
+
+
+@numpy_function(np.histogramdd)
+def histogramdd(sample, bins=10, range=None, density=None, weights=None):
+    """NumPy's bins (on the concrete sample); differentiable in ``weights`` and, with
+    ``density``, in traced bin edges."""
+    N = _n()
+    cs = _concrete_array(sample)
+    cb = concrete(bins)
+    if not _traced((sample, bins, weights)):
+        return np.histogramdd(cs, cb, range=range, density=density, weights=weights)
+    _, edges = np.histogramdd(cs, cb, range=range, density=False)
+    cs = cs if cs.ndim == 2 else np.atleast_2d(cs).T
+    D = cs.shape[1]
+    nbin = np.array([len(e) + 1 for e in edges])
+    counts = []
+    for i in np.arange(D):
+        c = np.searchsorted(edges[i], cs[:, i], side="right")
+        c[cs[:, i] == edges[i][-1]] -= 1
+        counts.append(c)
+    xy = np.ravel_multi_index(counts, nbin)
+    if weights is None:
+        hist = np.bincount(xy, minlength=int(nbin.prod()))
+        hist = hist if density else hist.astype(np.float64)
+    else:
+        hist = bincount(xy, weights=weights, minlength=int(nbin.prod()))
+    hist = N["reshape"](hist, tuple(nbin))
+    core = (slice(1, -1),) * D
+    hist = hist[core]
+    per = list(bins) if isinstance(bins, (list, tuple)) else [bins] * D
+    rngs = list(range) if range is not None else [None] * D
+    samp = asarray_like(sample)
+    samp = samp if len(shape_of(samp)) == 2 else N["reshape"](samp, (-1, 1))
+    edges_out = [_edges_out(b, e, samp[:, i] if isinstance(samp, Tracer) else None, r)
+                 for i, (b, e, r) in enumerate(zip(per, edges, rngs))]
+    if density:
+        s = N["sum"](hist)
+        for i in np.arange(D):
+            shape = np.ones(D, int)
+            shape[i] = nbin[i] - 2
+            hist = hist / N["reshape"](N["diff"](edges_out[i]), tuple(shape))
+        hist = hist / s
+    return hist, edges_out
+
+
+@numpy_function(np.histogram2d)
+def histogram2d(x, y, bins=10, range=None, density=None, weights=None):
+    """NumPy's bins; differentiable in ``weights`` (see ``histogramdd``)."""
+    try:
+        n = len(bins)
+    except TypeError:
+        n = 1
+    if n != 1 and n != 2:
+        bins = [bins, bins]
+    hist, edges = histogramdd(_n()["stack"]([asarray_like(x), asarray_like(y)], axis=1)
+                              if _traced((x, y)) else np.stack([_concrete_array(x),
+                                                                _concrete_array(y)], 1),
+                              bins, range, density, weights)
+    return hist, edges[0], edges[1]
+
+
+@numpy_function(np.histogram)
+def histogram(a, bins=10, range=None, density=None, weights=None):
+    """NumPy's bins (on the concrete ``a``); differentiable in ``weights`` and, with
+    ``density``, in traced bin edges."""
+    N = _n()
+    ca = _concrete_array(a).ravel()
+    cb = concrete(bins)
+    if weights is None and not (density and (isinstance(bins, Tracer) or
+                                             isinstance(a, Tracer))):
+        h, e = np.histogram(ca, cb, range=range, density=density)
+        return h, _edges_out(bins, e, N["ravel"](a) if isinstance(a, Tracer) else None,
+                             range)
+    _, edges = np.histogram(ca, cb, range=range)
+    w = None if weights is None else N["ravel"](asarray_like(weights))
+    if w is not None and shape_of(w) != ca.shape:
+        raise ValueError("weights should have the same shape as a.")
+    keep = (ca >= edges[0]) & (ca <= edges[-1])
+    idx = np.searchsorted(edges, ca, side="right") - 1
+    idx[ca == edges[-1]] = len(edges) - 2
+    nb = len(edges) - 1
+    if w is None:
+        n = np.bincount(idx[keep], minlength=nb).astype(np.float64)
+    else:
+        n = bincount(idx[keep], weights=w[np.flatnonzero(keep)], minlength=nb)
+    edges_out = _edges_out(bins, edges, N["ravel"](a) if isinstance(a, Tracer) else None,
+                           range)
+    if density:
+        return n / N["diff"](edges_out) / N["sum"](n), edges_out
+    return n, edges_out
