@@ -723,3 +723,6 @@ ROWS += [
     Row("scipy.linalg.lu", cla.lu, sl.lu,
         [S(_LA), S(_LA, permute_l=True), S(_LA, p_indices=True)]),
 ]
+ROWS.append(Row("scipy.linalg.qr_multiply", cla.qr_multiply, sl.qr_multiply,
+                [S(_lr(4, 3), _lr(2, 4)), S(_lr(4, 3), _lr(4)), S(_lr(4, 3), _lr(3, 2), "left"),
+                 S(_lr(3, 4), _lr(2, 3)), S(_lr(4, 3) + 1j * _lr(4, 3), _lr(2, 4), conjugate=True)]))

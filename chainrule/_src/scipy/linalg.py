@@ -547,3 +547,31 @@ def lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False
     eye = np.eye(n, dtype=dtype_of(a).type(0).real.dtype)
     P = PUBLIC["numpy"]["take"](eye, inv, axis=0)
     return mT(P), L, U
+
+
+@numpy_function(sl.qr_multiply, module=MODULE)
+def qr_multiply(a, c, mode="right", pivoting=False, conjugate=False, overwrite_a=False,
+                overwrite_c=False):
+    """(Q c or c Q, R) with the economic Q and R of ``qr``; ``pivoting`` is refused
+    inside transformations."""
+    _refuse("qr_multiply", pivoting=pivoting)
+    if mode not in ("left", "right"):
+        raise ValueError(f"Mode argument can only be 'left' or 'right' but not '{mode}'")
+    a, c = as_inexact(a), as_inexact(c)
+    q, r = nla.qr(a, mode="reduced")
+    if conjugate and dtype_of(q).kind == "c":
+        q = conj_p.bind(q)
+    vector = len(shape_of(c)) == 1
+    if mode == "left":
+        cm = reshape(c, shape_of(c) + (1,)) if vector else c
+        if shape_of(cm)[0] != shape_of(q)[1]:
+            raise ValueError(f"Array shapes are not compatible for Q @ c operation: "
+                             f"{shape_of(q)} vs {shape_of(c)}")
+        out = q @ cm
+        return (reshape(out, shape_of(out)[:1]) if vector else out), r
+    cm = reshape(c, (1,) + shape_of(c)) if vector else c
+    if shape_of(cm)[-1] != shape_of(q)[0]:
+        raise ValueError(f"Array shapes are not compatible for c @ Q operation: "
+                         f"{shape_of(c)} vs {shape_of(q)}")
+    out = cm @ q
+    return (reshape(out, shape_of(out)[1:]) if vector else out), r
