@@ -273,7 +273,25 @@ PRIMS["hyp2f1"] = Nary("hyp2f1", sps.hyp2f1, [_no_derivative("hyp2f1", "a"),
                                               _no_derivative("hyp2f1", "b"),
                                               _no_derivative("hyp2f1", "c"), _hyp2f1_dx])
 PRIMS["zeta"] = Nary("zeta", sps.zeta, [_no_derivative("zeta", "x"), _zeta_dq])
-globals().update({f"{_k}_p": PRIMS[_k] for _k in ("hyp1f1", "hyp2f1", "zeta")})
+
+
+def _sph_dtheta(n, m, theta, phi, ans):
+    # m cot(theta) Y_n^m + sqrt((n - m)(n + m + 1)) e^{-i phi} Y_n^{m+1}
+    up = PRIMS["sph_harm_y"].bind(n, m + 1, theta, phi)
+    c = EW["sqrt"].bind(EW["maximum"].bind((n - m) * (n + m + 1) * 1.0, 0.0))
+    return m * EW["cos"].bind(theta) / EW["sin"].bind(theta) * ans + \
+        c * exp(-1j * phi) * up
+
+
+def _sph_dphi(n, m, theta, phi, ans):
+    return 1j * m * ans
+
+
+PRIMS["sph_harm_y"] = Nary("sph_harm_y", lambda n, m, t, p: sps.sph_harm_y(n, m, t, p),
+                           [_no_derivative("sph_harm_y", "n"),
+                            _no_derivative("sph_harm_y", "m"), _sph_dtheta, _sph_dphi])
+globals().update({f"{_k}_p": PRIMS[_k] for _k in ("hyp1f1", "hyp2f1", "zeta",
+                                                   "sph_harm_y")})
 
 
 # ---------------------------------------------------------------- softmax family

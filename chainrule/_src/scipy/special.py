@@ -282,5 +282,18 @@ def boxcox1p(x, lmbda, /, *args, **kwargs):
     return _boxcox(EW["log1p"].bind(as_inexact(x)), as_inexact(lmbda))
 
 
+@numpy_function(sps.sph_harm_y, module=MODULE)
+def sph_harm_y(n, m, theta, phi, *, diff_n=0):
+    """Differentiable in ``theta`` and ``phi`` (``n``, ``m`` are integers);
+    ``diff_n`` > 0 is refused inside transformations."""
+    if diff_n:
+        raise NotImplementedError("chainrule.scipy.special.sph_harm_y: diff_n= is not "
+                                  "supported inside a transformation")
+    n, m = asarray_like(n), asarray_like(m)
+    if n.dtype.kind not in "iub" or m.dtype.kind not in "iub":
+        raise TypeError("sph_harm_y: n and m must be integers")
+    return ps.sph_harm_y_p.bind(n, m, as_inexact(theta), as_inexact(phi))
+
+
 __all__ = ["polygamma", "softplus", "logsumexp", "softmax", "log_softmax", "psi", "jn",
            "gammainc", "gammaincc", "betainc", "multigammaln"]
