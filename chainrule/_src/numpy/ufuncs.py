@@ -9,7 +9,7 @@ from ..prims import elementwise as ew
 from ..prims.shape import convert_element_type_p
 from .dispatch import HANDLED_UFUNCS, HANDLED_FUNCTIONS, PUBLIC
 from . import aliasing
-from .basic import asarray_like
+from .basic import asarray_like, as_inexact
 
 
 def _make(name, np_fn, prim):
@@ -169,8 +169,6 @@ def modf(x, /, *args, **kwargs):
     if args or kwargs:
         raise NotImplementedError("chainrule.numpy.modf: out=, where= and the other ufunc "
                                   "arguments are not supported inside a transformation")
-    from ..core import dtype_of
-    from .basic import as_inexact
     x = asarray_like(x)
     if dtype_of(x).kind == "c":
         raise TypeError("ufunc 'modf' not supported for the input types, and the inputs "

@@ -28,9 +28,11 @@ import scipy.linalg as sl
 
 from ..core import Primitive, NonDiffPrimitive, Zero, shape_of, dtype_of, instantiate
 from ..core import size_of as _size
-from .shape import moveaxis, fit_cotangent, reshape, reduce_sum, batch_to_front as _front
+from ..interpreters.batching import axis_size, loop_batch
+from .shape import (moveaxis, fit_cotangent, reshape, reduce_sum, broadcast_to,
+                    batch_to_front as _front)
 from .structure import concatenate_p
-from .indexing import getitem_p
+from .indexing import getitem_p, argsort_p, ARRAY
 from .products import mT
 from .elementwise import real_p
 
@@ -310,7 +312,6 @@ class SolveBanded(Primitive):
         return [ct_ab, fit_cotangent(g, b) if needs[1] else None]
 
     def batch(self, args, dims, *, l, u):
-        from ..interpreters.batching import axis_size, loop_batch
         (ab, b), (da, db) = args, dims
         if da is None:       # right-hand sides only: one solve with the batch as columns
             bb = moveaxis(b, db, -1)                         # (n, [k,] B)
@@ -405,8 +406,6 @@ class LUFactor(Primitive):
 
 def _take_rows(x, perm):
     """x[..., perm, :] with a per-matrix permutation (..., n)."""
-    from .indexing import getitem_p, ARRAY
-    from .shape import broadcast_to
     s = shape_of(x)
     rows = reshape(perm, shape_of(perm) + (1,))
     rows = broadcast_to(rows, s)
@@ -417,7 +416,6 @@ def _take_rows(x, perm):
 
 
 def _inverse(perm):
-    from .indexing import argsort_p
     return argsort_p.bind(perm, axis=len(shape_of(perm)) - 1)
 
 

@@ -15,7 +15,8 @@ from ..core import shape_of
 from ..prims import special as ps
 from ..prims.elementwise import PRIMS as EW
 from ..prims.shape import reduce_sum
-from ..numpy.basic import asarray_like, as_inexact
+from ..numpy.basic import asarray_like, as_inexact, reshape
+from ..numpy.reductions import std
 from ..numpy.dispatch import numpy_function
 from .stats import (MODULE, _method, _exp_of, _log_of, _z, _scale, _valid, _support,
                     _where, _safe, gammaln, xlogy, xlog1py, betaln, gammainc, exp, log,
@@ -490,10 +491,8 @@ def sem(a, axis=0, ddof=1, nan_policy="propagate", *, keepdims=False):
     if nan_policy != "propagate":
         raise NotImplementedError("chainrule.scipy.stats.sem: only nan_policy='propagate' "
                                   "is supported inside a transformation")
-    from ..numpy.reductions import std
     a = as_inexact(a)
     if axis is None:
-        from ..numpy.basic import reshape
         a, axis = reshape(a, (-1,)), 0
     n = shape_of(a)[axis]
     return std(a, axis=axis, ddof=ddof, keepdims=keepdims) / math.sqrt(n)

@@ -21,8 +21,8 @@ from ..prims.elementwise import conj_p
 from ..prims.products import mT, einsum_p
 from ..prims.linalg import read_hermitian
 from ..numpy import linalg as nla
-from ..numpy.basic import as_inexact
-from ..numpy.dispatch import numpy_function
+from ..numpy.basic import as_inexact, asarray_like
+from ..numpy.dispatch import numpy_function, PUBLIC
 
 MODULE = "scipy.linalg"
 
@@ -429,7 +429,6 @@ def eigh_tridiagonal(d, e, eigvals_only=False, select="a", select_range=None,
     transformations."""
     _refuse("eigh_tridiagonal", **{"eigvals_only=False": not eigvals_only,
                                   "select": select not in ("a", "all", 0)})
-    from ..numpy.basic import asarray_like
     d, e = as_inexact(d), as_inexact(asarray_like(e))
     n = shape_of(d)[0]
     if shape_of(e) != (n - 1,):
@@ -443,7 +442,6 @@ def eigh_tridiagonal(d, e, eigvals_only=False, select="a", select_range=None,
 
 def _gather_sub(e, n):
     """The matrix with e on both first off-diagonals (a gather)."""
-    from ..numpy.dispatch import PUBLIC
     idx = np.zeros((n, n), np.intp)
     i = np.arange(n - 1)
     idx[i + 1, i] = idx[i, i + 1] = i + 1
@@ -543,7 +541,6 @@ def lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False
         return pl._take_rows(L, inv), U
     if p_indices:
         return inv, L, U
-    from ..numpy.dispatch import PUBLIC
     eye = np.eye(n, dtype=dtype_of(a).type(0).real.dtype)
     P = PUBLIC["numpy"]["take"](eye, inv, axis=0)
     return mT(P), L, U
