@@ -729,3 +729,25 @@ ROWS += [
 ROWS.append(Row("scipy.linalg.qr_multiply", cla.qr_multiply, sl.qr_multiply,
                 [S(_lr(4, 3), _lr(2, 4)), S(_lr(4, 3), _lr(4)), S(_lr(4, 3), _lr(3, 2), "left"),
                  S(_lr(3, 4), _lr(2, 3)), S(_lr(4, 3) + 1j * _lr(4, 3), _lr(2, 4), conjugate=True)]))
+
+# rsf2csf along quasi-triangular T (the zero subdiagonal entries held at 0: SciPy's test
+# on them switches a rotation on, a jump); real Schur forms of a matrix with one complex
+# pair and of one with real eigenvalues
+_T1, _Z1 = sl.schur(np.array([[0.5, -2.0, 0.3, 0.1], [1.5, 0.2, -0.4, 0.7],
+                              [0.0, 0.3, 1.1, 0.2], [0.2, -0.1, 0.5, -0.9]]))
+_T2, _Z2 = sl.schur(_lr(3, 3) @ np.diag([1.0, 2.0, 3.0]) @ np.linalg.inv(_lr(3, 3) + 3 * np.eye(3)))
+
+
+def _quasi(mod, t0):
+    mask = np.triu(np.ones(t0.shape)) + np.diag((np.abs(np.diag(t0, -1)) > 0) * 1.0, -1)
+
+    def f(t, z):
+        return mod.rsf2csf(t * mask, z)
+    return f
+
+
+ROWS += [
+    Row("scipy.linalg.rsf2csf", _quasi(cla, _T1), _quasi(sl, _T1), [S(_T1, _Z1)]),
+    Row("scipy.linalg.rsf2csf[real eigenvalues]", _quasi(cla, _T2), _quasi(sl, _T2),
+        [S(_T2, _Z2)]),
+]

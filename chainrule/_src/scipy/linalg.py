@@ -11,7 +11,7 @@ repeated eigenvalues); cho_factor/cho_solve/cholesky compose them with
 import numpy as np
 import scipy.linalg as sl
 
-from ..core import shape_of, dtype_of, NonDiffPrimitive
+from ..core import shape_of, dtype_of, NonDiffPrimitive, has_value
 from ..prims import scipy_linalg as pl
 from ..prims.matfun import eigh_subset_p, dk_p
 from ..numpy import aliasing
@@ -21,7 +21,7 @@ from ..prims.elementwise import conj_p
 from ..prims.products import mT, einsum_p
 from ..prims.linalg import read_hermitian
 from ..numpy import linalg as nla
-from ..numpy.basic import as_inexact, asarray_like
+from ..numpy.basic import as_inexact, asarray_like, concrete
 from ..numpy.dispatch import numpy_function, PUBLIC
 
 MODULE = "scipy.linalg"
@@ -572,3 +572,43 @@ def qr_multiply(a, c, mode="right", pivoting=False, conjugate=False, overwrite_a
                          f"{shape_of(c)} vs {shape_of(q)}")
     out = cm @ q
     return (reshape(out, shape_of(out)[1:]) if vector else out), r
+
+
+@numpy_function(sl.rsf2csf, module=MODULE)
+def rsf2csf(T, Z, check_finite=True):
+    """SciPy's Givens sweep on chainrule values (the rotation of each 2x2 block from
+    ``eigvals``): differentiable in ``T`` and ``Z`` along quasi-triangular ``T`` (which
+    blocks are rotated is SciPy's test on the values: a perturbation that makes a zero
+    subdiagonal entry nonzero changes the result discontinuously, as SciPy's)."""
+    N = PUBLIC["numpy"]
+    T, Z = as_inexact(T), as_inexact(Z)
+    for name, X in (("Z", Z), ("T", T)):
+        if len(shape_of(X)) != 2 or shape_of(X)[0] != shape_of(X)[1]:
+            raise ValueError(f"Input '{name}' must be square.")
+    if shape_of(T)[0] != shape_of(Z)[0]:
+        raise ValueError(f"Input array shapes must match: Z: {shape_of(Z)} vs. T: "
+                         f"{shape_of(T)}")
+    n = shape_of(T)[0]
+    dt = np.result_type(dtype_of(T), dtype_of(Z), np.complex64)
+    T, Z = T.astype(dt), Z.astype(dt)
+    eps = np.finfo(float).eps
+    at = N["at"]
+    for m in range(n - 1, 0, -1):
+        sub, d0, d1 = T[m, m - 1], T[m - 1, m - 1], T[m, m]
+        cond = abs(sub) > eps * (abs(d0) + abs(d1))
+        known = has_value(cond)                  # (under vmap: a select per example)
+        if not known or bool(concrete(cond)):
+            mu = nla.eigvals(T[m - 1:m + 1, m - 1:m + 1]) - d1
+            r = N["sqrt"](abs(mu[0]) ** 2 + abs(sub) ** 2)
+            if known:
+                c, s = mu[0] / r, sub / r
+            else:
+                r = N["where"](cond, r, 1.0)
+                c, s = N["where"](cond, mu[0] / r, 1.0), N["where"](cond, sub / r, 0.0)
+            G = N["stack"]([N["stack"]([conj_p.bind(c), s]), N["stack"]([-s, c])])
+            Gh = conj_p.bind(mT(G))
+            T = at(T)[m - 1:m + 1, m - 1:].set(G @ T[m - 1:m + 1, m - 1:])
+            T = at(T)[:m + 1, m - 1:m + 1].set(T[:m + 1, m - 1:m + 1] @ Gh)
+            Z = at(Z)[:, m - 1:m + 1].set(Z[:, m - 1:m + 1] @ Gh)
+        T = at(T)[m, m - 1].set(0.0)
+    return T, Z
