@@ -660,13 +660,6 @@ def _gauge2(v):
     return (v * v.conj()).real
 
 
-def _sl_eigh_row(mod):
-    def f(a, lower=True):
-        w, v = mod.eigh(a, lower=lower)
-        return w, _gauge2(v)
-    return f
-
-
 def _sl_svd_row(mod):
     def f(a, full_matrices=True):
         u, s, vh = mod.svd(a, full_matrices=full_matrices)
@@ -695,11 +688,6 @@ ROWS += [
     Row("scipy.linalg.qr", cla.qr, sl.qr,
         [S(_lr(3, 3)), S(_lr(4, 3), mode="economic"), S(_lr(3, 4), mode="r"),
          S(_lr(3, 5))]),
-    Row("scipy.linalg.eigh", _sl_eigh_row(cla), _sl_eigh_row(sl),
-        [S(_sym(4)), S(_sym(3), False), S(_herm(3))]),
-    Row("scipy.linalg.eigh[vectors]", cla.eigh, sl.eigh,
-        [S(_sym(4), diff=()), S(_sym(3), lower=False, diff=()), S(_herm(3), diff=()),
-         S(_sym(3), eigvals_only=True)]),
     Row("scipy.linalg.eigh_tridiagonal", cla.eigh_tridiagonal, sl.eigh_tridiagonal,
         [S(_lr(4), _lr(3), True), S(_lr(2), _lr(1), eigvals_only=True)]),
     Row("scipy.linalg.polar", cla.polar, sl.polar, [S(_lr(3, 3)), S(_lr(3, 2), "left")]),

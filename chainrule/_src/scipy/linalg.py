@@ -11,7 +11,7 @@ repeated eigenvalues); cho_factor/cho_solve/cholesky compose them with
 import numpy as np
 import scipy.linalg as sl
 
-from ..core import shape_of, dtype_of, NonDiffPrimitive, has_value
+from ..core import shape_of, dtype_of, has_value
 from ..prims import scipy_linalg as pl
 from ..prims.matfun import eigh_subset_p, dk_p
 from ..numpy import aliasing
@@ -377,48 +377,6 @@ def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_fini
         raise ValueError("expected a 2-D array")
     q, r = nla.qr(a, mode="complete" if mode in ("full", "r") else "reduced")
     return (r,) if mode == "r" else (q, r)
-
-
-class _Phases(NonDiffPrimitive):
-    """The unit factors (signs, or phases for complex input) that turn
-    ``numpy.linalg.eigh``'s eigenvectors into ``scipy.linalg.eigh``'s (LAPACK's evr
-    driver may pick another sign or phase for each): no derivative (they are locally
-    constant)."""
-
-    def impl(self, a, *, lower):
-        _, vs = sl.eigh(a, lower=lower)
-        _, vn = np.linalg.eigh(a, UPLO="L" if lower else "U")
-        p = np.sum(np.conj(vn) * vs, axis=-2)
-        return p / np.abs(p)
-
-    def batch(self, args, dims, *, lower):
-        return self.bind(moveaxis(args[0], dims[0], 0), lower=lower), 0
-
-    def cost(self, args, ans, **params):
-        n = shape_of(args[0])[-1]
-        return 2 * n ** 3 * int(np.prod(shape_of(args[0])[:-2], dtype=np.int64))
-
-
-_phases_p = _Phases("scipy_eigh_phases")
-
-
-@numpy_function(sl.eigh, module=MODULE)
-def eigh(a, b=None, *, lower=True, eigvals_only=False, overwrite_a=False,
-         overwrite_b=False, type=1, check_finite=True, subset_by_index=None,
-         subset_by_value=None, driver=None):
-    """Standard problems (``b=None``, all eigenvalues) through
-    ``chainrule.numpy.linalg.eigh``, with SciPy's eigenvectors (each NumPy eigenvector
-    times the sign or phase that makes it SciPy's). ``b``, subsets and ``driver`` are
-    refused inside transformations."""
-    _refuse("eigh", b=b is not None, subset_by_index=subset_by_index is not None,
-            subset_by_value=subset_by_value is not None, driver=driver is not None)
-    a = as_inexact(a)
-    _square(a)
-    w, v = nla.eigh(a, UPLO="L" if lower else "U")
-    if eigvals_only:
-        return w
-    return w, v * reshape(_phases_p.bind(a, lower=bool(lower)),
-                          shape_of(a)[:-2] + (1, shape_of(a)[-1]))
 
 
 @numpy_function(sl.eigh_tridiagonal, module=MODULE)
