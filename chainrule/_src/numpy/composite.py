@@ -16,6 +16,7 @@ import math
 
 import numpy as np
 
+from .. import backend
 from ..core import Tracer, _state, shape_of, dtype_of, NonDiffPrimitive, has_value
 from ..prims import elementwise as ew
 from ..prims import shape as sp
@@ -27,6 +28,18 @@ from .dispatch import numpy_function, PUBLIC, HANDLED_UFUNCS, no_kwargs
 
 def _n():
     return PUBLIC["numpy"]
+
+
+def _refuse_foreign(fname, *values):
+    """NotImplementedError for another backend's array (Dask, CuPy) given to a function
+    that reads its values (converting it would compute a Dask graph or copy a GPU
+    array); a traced value's own concrete read refuses it in the same way."""
+    for v in values:
+        if isinstance(v, (list, tuple)):
+            _refuse_foreign(fname, *v)
+        elif v is not None and not isinstance(v, Tracer) and backend.is_foreign(v):
+            raise backend.unsupported(f"chainrule.numpy.{fname}", v,
+                                      "it reads the values")
 
 
 # ---------------------------------------------------------------- array-API names
@@ -486,13 +499,13 @@ def ldexp(x1, x2):
     if dtype_of(x2).kind not in "iub":
         raise TypeError("ufunc 'ldexp' not supported for the input types")
     x1 = as_inexact(x1)
-    return _scale2(x1, x2.astype(np.float64) if isinstance(x2, Tracer)
-                   else np.asarray(x2, np.float64))
+    return _scale2(x1, x2.astype(np.float64))
 
 
 # ---------------------------------------------------------------- concrete selections
 
 def _mask(c, what="condition"):
+    _refuse_foreign(what, c)
     return np.asarray(concrete(c), dtype=bool)
 
 
@@ -519,6 +532,7 @@ def extract(condition, arr):
 
 @numpy_function(np.choose)
 def choose(a, choices, out=None, mode="raise"):
+    _refuse_foreign('choose', a)
     no_kwargs("choose", out=out)
     N = _n()
     idx = asarray_like(a)
@@ -573,6 +587,7 @@ def piecewise(x, condlist, funclist, *args, **kw):
 
 @numpy_function(np.trim_zeros)
 def trim_zeros(filt, trim="fb", axis=None):
+    _refuse_foreign('trim_zeros', filt)
     N = _n()
     filt = asarray_like(filt)
     nz = np.asarray(concrete(filt != 0))
@@ -654,6 +669,7 @@ def _unique1(a):
 
 @numpy_function(np.union1d)
 def union1d(ar1, ar2):
+    _refuse_foreign('union1d', ar1, ar2)
     N = _n()
     return N["unique"](N["concatenate"]((N["ravel"](asarray_like(ar1)),
                                           N["ravel"](asarray_like(ar2)))))
@@ -663,6 +679,7 @@ def union1d(ar1, ar2):
 def intersect1d(ar1, ar2, assume_unique=False, return_indices=False):
     """The values come from ``ar1`` (NumPy's sorted order); ``return_indices`` is
     refused inside transformations."""
+    _refuse_foreign('intersect1d', ar1, ar2)
     if return_indices:
         raise NotImplementedError("chainrule.numpy.intersect1d: return_indices=True is not "
                                   "supported inside a transformation")
@@ -676,6 +693,7 @@ def intersect1d(ar1, ar2, assume_unique=False, return_indices=False):
 
 @numpy_function(np.setdiff1d)
 def setdiff1d(ar1, ar2, assume_unique=False):
+    _refuse_foreign('setdiff1d', ar1, ar2)
     N = _n()
     a1 = N["ravel"](asarray_like(ar1)) if assume_unique else _unique1(ar1)
     keep = ~np.isin(np.asarray(concrete(a1)), np.asarray(concrete(asarray_like(ar2))),
@@ -685,6 +703,7 @@ def setdiff1d(ar1, ar2, assume_unique=False):
 
 @numpy_function(np.setxor1d)
 def setxor1d(ar1, ar2, assume_unique=False):
+    _refuse_foreign('setxor1d', ar1, ar2)
     N = _n()
     a1 = N["ravel"](asarray_like(ar1)) if assume_unique else _unique1(ar1)
     a2 = N["ravel"](asarray_like(ar2)) if assume_unique else _unique1(ar2)
@@ -701,13 +720,15 @@ def setxor1d(ar1, ar2, assume_unique=False):
 # piecewise constant in them); weights, and bin edges given as traced arrays (through
 # density's widths), carry theirs.
 
-def _concrete_array(x):
+def _concrete_array(x, fname="histogram"):
+    _refuse_foreign(fname, x)
     return np.asarray(concrete(asarray_like(x)))
 
 
 @numpy_function(np.bincount)
 def bincount(x, /, weights=None, minlength=0):
     """Differentiable in ``weights`` (a scatter-add); ``x`` are concrete counts."""
+    _refuse_foreign('bincount', x, weights)
     xs = _concrete_array(x)
     if weights is None or not _traced(weights):
         return np.bincount(xs, None if weights is None else _concrete_array(weights),
@@ -753,6 +774,7 @@ def _edges_out(bins, edges, sample=None, rng=None):
 def histogramdd(sample, bins=10, range=None, density=None, weights=None):
     """NumPy's bins (on the concrete sample); differentiable in ``weights`` and, with
     ``density``, in traced bin edges."""
+    _refuse_foreign('histogramdd', sample, bins, weights)
     N = _n()
     cs = _concrete_array(sample)
     cb = concrete(bins)
@@ -795,6 +817,7 @@ def histogramdd(sample, bins=10, range=None, density=None, weights=None):
 @numpy_function(np.histogram2d)
 def histogram2d(x, y, bins=10, range=None, density=None, weights=None):
     """NumPy's bins; differentiable in ``weights`` (see ``histogramdd``)."""
+    _refuse_foreign('histogram2d', x, y, bins, weights)
     try:
         n = len(bins)
     except TypeError:
@@ -812,6 +835,7 @@ def histogram2d(x, y, bins=10, range=None, density=None, weights=None):
 def histogram(a, bins=10, range=None, density=None, weights=None):
     """NumPy's bins (on the concrete ``a``); differentiable in ``weights`` and, with
     ``density``, in traced bin edges."""
+    _refuse_foreign('histogram', a, bins, weights)
     N = _n()
     ca = _concrete_array(a).ravel()
     cb = concrete(bins)

@@ -17,7 +17,7 @@ import math
 import numpy as np
 import scipy.special as sps
 
-from ..core import Primitive, Zero, shape_of
+from ..core import Primitive, Zero, shape_of, numpy_only
 from ..core import size_of as _size
 from .elementwise import (Unary, Binary, NonDiffElementwise, RemovableUnary, Removable,
                           select_p, _safe, PRIMS as EW)
@@ -207,7 +207,10 @@ class Nary(Primitive):
 
     def __init__(self, name, impl, partials, flops=60):
         super().__init__(name)
-        self.impl, self.partials, self.flops = impl, partials, flops
+        # a SciPy ufunc reaches Dask/CuPy through NumPy's dispatch; anything else
+        # (sph_harm_y is not a ufunc) refuses their arrays
+        self.impl = impl if isinstance(impl, np.ufunc) else numpy_only(name, impl)
+        self.partials, self.flops = partials, flops
 
     def jvp(self, primals, tangents):
         ans = self.bind(*primals)
