@@ -308,7 +308,7 @@ def test_distribution_namespaces_fall_back_to_scipy():
     assert "scipy.stats.multivariate_normal.logpdf" in cst.multivariate_normal.logpdf.__doc__
     assert cst.ttest_ind is sst.ttest_ind
     assert csp.struve is sps.struve
-    assert cla.lu is sl.lu
+    assert cla.schur is sl.schur
     assert csc.special is csp
     with pytest.raises(AttributeError):
         csp.no_such_function
@@ -477,3 +477,23 @@ def test_cho_solve_of_a_stack_of_factors_and_one_vector():
         # convention of cholesky and eigh)
         check_grads(lambda a, b: csp.linalg.cho_solve(csp.linalg.cho_factor(
             0.5 * (a + np.swapaxes(a, -1, -2)), lower=lower), b), (a, b), order=2)
+
+
+def test_derivatives_without_closed_form_raise():
+    # hyp1f1/hyp2f1 in their parameters, zeta in x: no silent zero
+    for f, x0 in [(lambda a: csp.hyp1f1(a, 1.3, 0.5), 0.7),
+                  (lambda c: csp.hyp2f1(0.5, 1.0, c, 0.3), 2.0),
+                  (lambda x: csp.zeta(x, 1.5), 3.0)]:
+        with pytest.raises(NotImplementedError, match="not implemented"):
+            cr.grad(f)(x0)
+        with pytest.raises(NotImplementedError, match="not implemented"):
+            cr.jvp(f, (x0,), (1.0,))
+
+
+def test_boxcox_at_lambda_zero_matches_the_limit():
+    # d/dl boxcox(x, l) at l = 0 is log(x)^2 / 2, d2/dl2 is log(x)^3 / 3
+    x = 2.5
+    g = cr.grad(lambda l: csp.boxcox(x, l))(0.0)
+    h = cr.grad(cr.grad(lambda l: csp.boxcox(x, l)))(0.0)
+    np.testing.assert_allclose(g, np.log(x) ** 2 / 2, rtol=1e-12)
+    np.testing.assert_allclose(h, np.log(x) ** 3 / 3, rtol=1e-12)

@@ -22,7 +22,7 @@ from numpy import (  # noqa: E402,F401
     uint8, uint16, uint32, uint64, bool_, intp, dtype, ndarray, generic, number,
     integer, floating, complexfloating, inexact, finfo, iinfo, errstate, printoptions,
     set_printoptions, get_printoptions,
-    zeros, ones, empty, full, eye, identity, arange, logspace, geomspace,
+    zeros, ones, empty, eye, identity, arange,
     indices, tri, fromfunction, frombuffer, fromiter, loadtxt, savetxt, save, load,
     mgrid, ogrid, r_, c_, s_, index_exp, ndindex, ndenumerate, broadcast_shapes,
     unravel_index, ravel_multi_index, diag_indices, tril_indices, triu_indices,

@@ -87,7 +87,7 @@ def spd(n, batch=()):
 def all_rows():
     from . import elementwise, basic
     mods = [elementwise, basic]
-    for extra in ("reductions", "shape", "indexing", "linalg", "fft", "scipy"):
+    for extra in ("reductions", "shape", "indexing", "linalg", "fft", "scipy", "composite"):
         try:
             mods.append(__import__(f"{__name__}.{extra}", fromlist=["ROWS"]))
         except ModuleNotFoundError as e:

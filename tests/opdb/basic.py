@@ -155,3 +155,27 @@ ROWS += [
         lambda x, v: (lambda y: (np.add.at(y, np.array([0, 2, 0]), v), y)[1])(x.copy()),
         [S(randn(4), randn(3))]),
 ]
+
+# order='F' and the two-output modf: a generator of their own
+_F = np.random.default_rng(123)
+_tf = _F.standard_normal((2, 3, 4))
+
+
+def _flatten(x, order="C"):
+    return x.flatten(order=order)
+
+
+def _method_reshape(x, shape, order):
+    return x.reshape(shape, order=order)
+
+
+ROWS += [
+    Row("reshape[F]", cnp.reshape, np.reshape,
+        [S(_tf, (4, 6), order="F"), S(_tf, (-1,), order="F"), S(_tf, (3, 2, 4), order="F"),
+         S(_F.standard_normal(6), (2, 3), order="A")]),
+    Row("reshape[method F]", _method_reshape, _method_reshape, [S(_tf, (6, 4), "F")]),
+    Row("ravel[F]", cnp.ravel, np.ravel, [S(_tf, "F"), S(_F.standard_normal(5), "K")]),
+    Row("flatten[F]", _flatten, _flatten, [S(_tf, "F"), S(_tf)]),
+    Row("modf", cnp.modf, np.modf,
+        [S(_F.uniform(-5, 5, (3, 4))), S(np.array([-2.5, 0.25, 7.75]))]),
+]

@@ -131,3 +131,39 @@ ROWS = [
     Row("iadd", _iadd, _iadd, [S(_x, randn(4)), S(_v, 1.5)]),
     Row("iadd[slice]", _iadd_slice, _iadd_slice, [S(_x, randn(3))]),
 ]
+
+# ufunc.at beyond add/multiply: applied in NumPy's order, a round per repeated position
+_UA = np.random.default_rng(125)
+
+
+def _ufunc_at(ufunc, mod_np):
+    def f(x, v, idx):
+        y = (x + 0.0 * np.sum(v)) if not mod_np else x.copy()
+        ufunc.at(y, idx, v)
+        return y
+    return f
+
+
+def _unary_at(ufunc, mod_np):
+    def f(x, idx):
+        y = x * 1.0 if not mod_np else x.copy()
+        ufunc.at(y, idx)
+        return y
+    return f
+
+
+_ux = _UA.uniform(0.5, 1.5, (3, 4))
+_uidx = np.array([0, 2, 0, 1, 0])
+ROWS += [
+    Row(f"{uf.__name__}.at", _ufunc_at(uf, False), _ufunc_at(uf, True),
+        [S(_UA.uniform(0.5, 1.5, 4), _UA.uniform(0.3, 1.7, 5), _uidx),
+         S(_ux, _UA.uniform(0.3, 1.7, (2, 4)), (np.array([1, 1]),)),
+         S(_ux, _UA.uniform(0.3, 1.7, 3), (slice(None), np.array([3, 0, 3])))])
+    for uf in (np.maximum, np.minimum, np.fmax, np.fmin, np.power, np.logaddexp,
+               np.hypot, np.arctan2)
+] + [
+    Row("negative.at", _unary_at(np.negative, False), _unary_at(np.negative, True),
+        [S(_UA.standard_normal(4), _uidx)]),
+    Row("exp.at", _unary_at(np.exp, False), _unary_at(np.exp, True),
+        [S(_UA.uniform(-1, 0, (3, 4)), (np.array([2, 0, 2]), np.array([1, 3, 1])))]),
+]

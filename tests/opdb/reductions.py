@@ -150,3 +150,26 @@ ROWS = [
     Row("unique_all", cnp.unique_all, np.unique_all,
         [S(_dups, diff=()), S(_cdups, diff=())]),
 ]
+
+# nanquantile / nanpercentile: a generator of their own (the shared samples stay put);
+# NaNs in some slices (an all-NaN slice: tests/test_numpy_gaps.py)
+_NQ = np.random.default_rng(122)
+_nanq = _NQ.standard_normal((4, 6))
+_nanq[0, [1, 4]] = _nanq[2, 2] = np.nan
+_NQ_METHODS = ("linear", "weibull", "hazen", "median_unbiased", "normal_unbiased",
+               "interpolated_inverted_cdf", "inverted_cdf", "averaged_inverted_cdf",
+               "closest_observation", "lower", "higher", "nearest", "midpoint")
+
+
+ROWS += [
+    Row("nanquantile", cnp.nanquantile, np.nanquantile,
+        [S(_nanq, 0.3, axis=1, diff=(0,)), S(_nanq, np.array([0.0, 0.45, 1.0]), diff=(0,)),
+         S(_nanq, np.array([[0.2], [0.9]]), axis=0, keepdims=True, diff=(0,)),
+         S(_NQ.standard_normal(7), 0.6, diff=(0,))]),
+    Row("nanquantile[methods]", cnp.nanquantile, np.nanquantile,
+        [S(_nanq, np.array([0.0, 0.3, 0.5, 0.95]), axis=1, method=m, diff=(0,))
+         for m in _NQ_METHODS]),
+    Row("nanpercentile", cnp.nanpercentile, np.nanpercentile,
+        [S(_nanq, 35.0, axis=1, diff=(0,)), S(_nanq, np.array([5.0, 50.0, 99.0]), axis=0,
+                                              method="hazen", diff=(0,))]),
+]

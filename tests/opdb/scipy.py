@@ -73,6 +73,52 @@ ROWS.append(Row("scipy.special.gammasgn", csp.gammasgn, sps.gammasgn,
 ROWS.append(Row("scipy.special.rgamma[zeros]", csp.rgamma, sps.rgamma,
                 [S(np.array([-2.0, -1.0, 0.0, 0.4, 0.6]))]))
 
+# JAX's other special functions, from a generator of their own
+_SR = np.random.default_rng(128)
+
+
+def _su(low, high, *shape):
+    return _SR.uniform(low, high, shape)
+
+
+ROWS += [
+    Row("scipy.special.erfcx", csp.erfcx, sps.erfcx, [S(_su(-1, 3, 3, 4)), S(_su(-1, 3))]),
+    Row("scipy.special.dawsn", csp.dawsn, sps.dawsn, [S(_su(-3, 3, 3, 4))]),
+    Row("scipy.special.exp1", csp.exp1, sps.exp1, [S(_su(0.2, 3, 3, 4))]),
+    Row("scipy.special.expi", csp.expi, sps.expi, [S(_su(0.2, 3, 3, 4)), S(_su(-3, -0.2, 4))]),
+    Row("scipy.special.loggamma", csp.loggamma, sps.loggamma, [S(_su(0.2, 5, 3, 4))]),
+    Row("scipy.special.spence", csp.spence, sps.spence,
+        [S(_su(0.2, 3, 3, 4)), S(np.array([1.0, 0.5, 1.0, 2.0])), S(np.array(1.0))]),
+    Row("scipy.special.wofz", csp.wofz, sps.wofz,
+        [S(_su(-2, 2, 4) + 1j * _su(0.1, 2, 4)), S(_su(-2, 2, 3))]),
+    Row("scipy.special.poch", csp.poch, sps.poch, [S(_su(0.5, 3, 5), _su(-0.4, 2, 5))]),
+    Row("scipy.special.expn", csp.expn, sps.expn,
+        [S(np.array([0, 1, 2, 3, 5]), _su(0.3, 3, 5)), S(2, _su(0.3, 3, 2, 3))]),
+    Row("scipy.special.owens_t", csp.owens_t, sps.owens_t,
+        [S(_su(-2, 2, 5), _su(-2, 2, 5)), S(_su(-2, 2, 3, 1), 0.7)]),
+    Row("scipy.special.sici", csp.sici, sps.sici, [S(_su(0.2, 5, 5))]),
+    Row("scipy.special.fresnel", csp.fresnel, sps.fresnel, [S(_su(-2, 2, 5))]),
+    Row("scipy.special.hyp1f1", csp.hyp1f1, sps.hyp1f1,
+        [S(0.7, 1.3, _su(-2, 2, 5), diff=(2,)), S(np.array([0.5, 1.5]), 2.5, _su(-1, 1, 3, 1), diff=(2,))]),
+    Row("scipy.special.hyp2f1", csp.hyp2f1, sps.hyp2f1,
+        [S(0.7, 1.3, 2.1, _su(-0.8, 0.8, 5), diff=(3,)),
+         S(np.array([0.5, 1.5]), 0.3, 2.5, _su(-0.5, 0.5, 3, 1), diff=(3,))]),
+    Row("scipy.special.zeta", csp.zeta, sps.zeta,
+        [S(3.0, _su(0.5, 3, 5), diff=(1,)), S(np.array([2.0, 4.5]), _su(0.5, 3, 3, 1), diff=(1,)),
+         S(np.array([2.0, 3.5]), diff=())]),
+    Row("scipy.special.sph_harm_y", csp.sph_harm_y, sps.sph_harm_y,
+        [S(np.array([0, 1, 2, 3, 4]), np.array([0, -1, 2, 1, -3]), _su(0.3, 2.8, 5),
+           _su(-3, 3, 5)), S(3, 2, _su(0.3, 2.8, 2, 1), 0.4)]),
+    Row("scipy.special.factorial", csp.factorial, sps.factorial, [S(_su(-1, 4, 5))]),
+    Row("scipy.special.comb", csp.comb, sps.comb,
+        [S(_su(4, 8, 5), _su(0.5, 3, 5)), S(_su(4, 8, 5), _su(0.5, 3, 5), repetition=True),
+         S(np.array([3.0, 2.0, -1.0]), np.array([4.0, -1.0, 1.0]), diff=())]),
+    Row("scipy.special.boxcox", csp.boxcox, sps.boxcox,
+        [S(_su(0.5, 3, 5), np.array([0.0, 0.5, -0.3, 1.0, 0.0])), S(_su(0.5, 3, 2, 3), 0.0)]),
+    Row("scipy.special.boxcox1p", csp.boxcox1p, sps.boxcox1p,
+        [S(_su(-0.5, 3, 5), np.array([0.0, 0.5, -0.3, 1.0, 2.0]))]),
+]
+
 # Bessel functions: differentiated in x (the order v is held fixed: diff=(1,))
 _V, _VN = np.array([0.0, 0.5, 1.0, 2.5]), np.array([0, 1, 2, 3])
 for _name, _xs in {"jv": randn, "yv": pos, "iv": randn, "ive": randn}.items():
@@ -335,6 +381,27 @@ if "inv" in _NL:
 if "det" in _NL:
     ROWS.append(Row("scipy.linalg.det", cla.det, sl.det, [S(well(3)), S(well(3, (2,)))]))
 
+# solve_banded: bands with a dominant diagonal (row u), from a generator of their own
+_BAND_RNG = np.random.default_rng(121)
+
+
+def _bandmat(l, u, n, dtype=float):
+    ab = _BAND_RNG.standard_normal((l + u + 1, n))
+    if dtype is complex:
+        ab = ab + 1j * _BAND_RNG.standard_normal((l + u + 1, n))
+    ab[u] += 4.0
+    return ab
+
+
+ROWS.append(Row("scipy.linalg.solve_banded", cla.solve_banded, sl.solve_banded, [
+    S((1, 2), _bandmat(1, 2, 5), _BAND_RNG.standard_normal(5)),
+    S((1, 1), _bandmat(1, 1, 4), _BAND_RNG.standard_normal((4, 2))),
+    S((2, 0), _bandmat(2, 0, 5), _BAND_RNG.standard_normal((5, 3))),
+    S((0, 0), _bandmat(0, 0, 3), _BAND_RNG.standard_normal(3)),
+    S((0, 0), _bandmat(0, 0, 1), _BAND_RNG.standard_normal(1)),
+    S((1, 1), _bandmat(1, 1, 4, complex), _BAND_RNG.standard_normal(4)),
+]))
+
 # ------------------------------------------------------------------ signal
 _SIG = [
     S(randn(6), randn(3)), S(randn(6), randn(3), "same"), S(randn(6), randn(3), "valid"),
@@ -417,3 +484,258 @@ ROWS += [
          S(np.diag([2.0, 2.0, 3.0]), 1.7, diff=(0,))]),
 ]
 _FUNCS = {"exp": np.exp, "sin": np.sin, "cube": lambda w: w ** 3, "ident": lambda w: w}
+# ------------------------------------------------------------------ integrate
+import scipy.integrate as si                       # noqa: E402
+import chainrule.numpy as cnp                      # noqa: E402
+import chainrule.scipy.integrate as cig            # noqa: E402
+
+_ODE_RNG = np.random.default_rng(120)             # (the shared stream stays as it was)
+_TOL = dict(rtol=1e-12, atol=1e-12)
+
+
+def _pendulum(y, t, a, b):
+    return cnp.stack([a * y[1], -b * cnp.sin(y[0]) + 0.1 * t])
+
+
+def _decay(y, t, k):
+    return -k * y
+
+
+def _decay_tfirst(t, y, k):
+    return [-k[0] * y[0] + cnp.cos(t), k[1] * y[0] - y[1] ** 2]
+
+
+def _ode(func, **kw):
+    def fn(y0, t, *args):
+        return cig.odeint(func, y0, t, args=args, **_TOL, **kw)
+
+    def ref(y0, t, *args):
+        return si.odeint(func, y0, t, args=args, **_TOL, **kw)
+    return fn, ref
+
+
+ROWS += [
+    Row("scipy.integrate.odeint", *_ode(_pendulum), [
+        S(_ODE_RNG.uniform(-1, 1, 2), np.array([0.0, 0.4, 1.1]), 1.3, np.array(0.7)),
+        S(_ODE_RNG.uniform(-1, 1, 2), np.array([0.5, 0.2, -0.3, -0.6]), 0.8, np.array(1.4)),
+    ], tol=1e-5),
+    Row("scipy.integrate.odeint[scalar y0]", *_ode(_decay), [
+        S(0.7, np.array([0.0, 0.3, 0.9]), _ODE_RNG.uniform(0.5, 1.5, 1))]),
+    Row("scipy.integrate.odeint[tfirst]", *_ode(_decay_tfirst, tfirst=True), [
+        S(_ODE_RNG.uniform(0.5, 1, 2), np.linspace(0.0, 1.0, 4), _ODE_RNG.uniform(0.5, 1, 2))]),
+]
+
+# ------------------------------------------------------------------ stats: JAX's other
+# distribution functions (scipy/distributions.py), from a generator of their own
+_DR = np.random.default_rng(126)
+
+
+def _u(low, high, *shape):
+    return _DR.uniform(low, high, shape)
+
+
+_LOCSCALE = [S(_u(-2, 2, 5)), S(_u(-2, 2, 3, 4), _u(-0.5, 0.5, 4), _u(0.5, 2, 3, 1))]
+_PROB = [S(_u(0.05, 0.95, 5)), S(_u(0.05, 0.95, 3, 4), _u(-0.5, 0.5, 4), _u(0.5, 2, 3, 1))]
+_POSX = [S(_u(0.1, 3, 5)), S(_u(0.1, 3, 3, 4), _u(-0.05, 0.05, 4), _u(0.5, 2, 3, 1))]
+_DIST_ROWS = [
+    ("expon", ["cdf", "sf", "logsf", "logcdf"], _POSX),
+    ("expon", ["ppf"], _PROB),
+    ("cauchy", ["cdf", "sf", "logcdf", "logsf"], _LOCSCALE),
+    ("cauchy", ["ppf", "isf"], _PROB),
+    ("laplace", ["cdf"], _LOCSCALE),
+    ("logistic", ["cdf", "sf"], _LOCSCALE),
+    ("logistic", ["ppf", "isf"], _PROB),
+    ("gumbel_r", ["logpdf", "pdf", "cdf", "sf", "logcdf", "logsf"], _LOCSCALE),
+    ("gumbel_r", ["ppf"], _PROB),
+    ("gumbel_l", ["logpdf", "pdf", "cdf", "sf", "logcdf", "logsf"], _LOCSCALE),
+    ("gumbel_l", ["ppf"], _PROB),
+    ("pareto", ["logpdf", "pdf", "cdf", "sf", "logcdf", "logsf"],
+     [S(_u(2.3, 8, 5), _u(0.5, 3, 5)), S(_u(3, 8, 3, 4), _u(0.5, 3, 4), _u(-0.2, 0.2, 4), _u(0.8, 1.2, 3, 1))]),
+    ("pareto", ["ppf"], [S(_u(0.05, 0.95, 5), _u(0.5, 3, 5))]),
+    ("uniform", ["logpdf", "pdf", "cdf"],
+     [S(_u(0.05, 0.95, 5)), S(_u(0.2, 1.2, 3, 4), _u(0.1, 0.15, 4), _u(1.2, 2, 3, 1))]),
+    ("uniform", ["ppf"], _PROB),
+    ("truncnorm", ["logpdf", "pdf", "cdf", "sf", "logcdf", "logsf"],
+     [S(_u(-0.9, 1.9, 5), -1.0, 2.0), S(_u(1.6, 2.9, 4), 1.5, _u(3.0, 4.0, 4)),
+      S(_u(-0.4, 0.4, 3, 4), _u(-1.5, -0.5, 4), _u(0.5, 1.5, 3, 1), 0.05, 1.1)]),
+    ("vonmises", ["logpdf", "pdf"],
+     [S(_u(-3, 3, 5), _u(0.3, 4, 5)), S(_u(-1, 1, 3, 4), _u(0.5, 2, 4), 0.1, 1.2)]),
+    ("wrapcauchy", ["logpdf", "pdf"],
+     [S(_u(0.1, 6.1, 5), _u(0.1, 0.9, 5)), S(_u(0.5, 3, 3, 4), _u(0.2, 0.8, 4), 0.1, 1.2)]),
+    ("gennorm", ["logpdf", "pdf", "cdf"],
+     [S(_u(0.2, 2, 5) * _DR.choice([-1, 1], 5), _u(0.8, 3, 5)),
+      S(_u(0.3, 2, 3, 4), _u(1.2, 3, 4), -0.1, 1.3)]),
+]
+for _dist, _methods, _samples in _DIST_ROWS:
+    for _m in _methods:
+        ROWS.append(Row(f"scipy.stats.{_dist}.{_m}", getattr(getattr(cst, _dist), _m),
+                        getattr(getattr(sst, _dist), _m), _samples))
+
+_K5 = np.array([0, 1, 2, 4, 7])
+
+
+def _on_simplex(logpmf):
+    def f(x, n, theta):
+        e = np.exp(theta - np.max(theta))
+        return logpmf(x, n, e / np.sum(e))
+    return f
+
+
+def _quietly_future(f):
+    """SciPy's function without its FutureWarning for a p off the simplex."""
+    import warnings
+
+    def g(*args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            return f(*args, **kwargs)
+    return g
+
+ROWS += [
+    Row("scipy.stats.bernoulli.logpmf", cst.bernoulli.logpmf, sst.bernoulli.logpmf,
+        [S(np.array([0, 1, 1, 0, 1]), _u(0.1, 0.9, 5)), S(np.array([[0], [1]]), _u(0.1, 0.9, 3))]),
+    Row("scipy.stats.bernoulli.pmf", cst.bernoulli.pmf, sst.bernoulli.pmf,
+        [S(np.array([0, 1, 1, 0, 1]), _u(0.1, 0.9, 5))]),
+    Row("scipy.stats.bernoulli.pmf[support]", cst.bernoulli.pmf, sst.bernoulli.pmf,
+        [S(np.array([-1, 2, 0]), _u(0.1, 0.9, 3))], grad=False),
+    Row("scipy.stats.bernoulli.cdf", cst.bernoulli.cdf, sst.bernoulli.cdf,
+        [S(np.array([-1.0, 0.0, 0.5, 1.0, 3.0]), _u(0.1, 0.9, 5), diff=(1,))]),
+    Row("scipy.stats.bernoulli.ppf", cst.bernoulli.ppf, sst.bernoulli.ppf,
+        [S(np.array([0.0, 0.2, 0.5, 0.9, 1.0]), 0.4, diff=())], grad=False),
+    Row("scipy.stats.binom.logpmf", cst.binom.logpmf, sst.binom.logpmf,
+        [S(_K5, 7, _u(0.1, 0.9, 5)), S(np.array([[0], [3]]), np.array([3, 5, 6]), _u(0.1, 0.9, 3))]),
+    Row("scipy.stats.binom.pmf", cst.binom.pmf, sst.binom.pmf, [S(_K5, 6, _u(0.1, 0.9, 5))]),
+    Row("scipy.stats.geom.logpmf", cst.geom.logpmf, sst.geom.logpmf,
+        [S(np.array([1, 1, 2, 4, 7]), _u(0.1, 0.9, 5))]),
+    Row("scipy.stats.geom.logpmf[support]", cst.geom.logpmf, sst.geom.logpmf,
+        [S(np.array([0, -1, 2]), _u(0.1, 0.9, 3))], grad=False),
+    Row("scipy.stats.geom.pmf", cst.geom.pmf, sst.geom.pmf, [S(np.array([1, 3]), _u(0.1, 0.9, 2))]),
+    Row("scipy.stats.nbinom.logpmf", cst.nbinom.logpmf, sst.nbinom.logpmf,
+        [S(_K5, _u(0.5, 4, 5), _u(0.1, 0.9, 5))]),
+    Row("scipy.stats.nbinom.pmf", cst.nbinom.pmf, sst.nbinom.pmf,
+        [S(_K5, _u(0.5, 4, 5), _u(0.1, 0.9, 5))]),
+    Row("scipy.stats.betabinom.logpmf", cst.betabinom.logpmf, sst.betabinom.logpmf,
+        [S(_K5, 7, _u(0.5, 3, 5), _u(0.5, 3, 5))]),
+    Row("scipy.stats.betabinom.logpmf[support]", cst.betabinom.logpmf, sst.betabinom.logpmf,
+        [S(_K5, 6, _u(0.5, 3, 5), _u(0.5, 3, 5))], grad=False),
+    Row("scipy.stats.betabinom.pmf", cst.betabinom.pmf, sst.betabinom.pmf,
+        [S(_K5, 7, _u(0.5, 3, 5), _u(0.5, 3, 5))]),
+    # p on the simplex (softmax): SciPy's function jumps off it (it replaces p's last entry)
+    Row("scipy.stats.multinomial.logpmf", _on_simplex(cst.multinomial.logpmf),
+        _on_simplex(sst.multinomial.logpmf),
+        [S(np.array([1, 2, 0, 3]), 6, _u(-1, 1, 4)),
+         S(np.array([[1, 2, 3], [2, 2, 2], [0, 1, 5]]), 6, _u(-1, 1, 3))]),
+    Row("scipy.stats.multinomial.pmf", _on_simplex(cst.multinomial.pmf),
+        _on_simplex(sst.multinomial.pmf), [S(np.array([1, 2, 0, 3]), 6, _u(-1, 1, 4))]),
+    Row("scipy.stats.multinomial.logpmf[off the simplex]",
+        _quietly_future(cst.multinomial.logpmf),
+        _quietly_future(sst.multinomial.logpmf),
+        [S(np.array([1, 2, 3]), 6, np.array([0.2, 0.3, 0.4]), diff=()),
+         S(np.array([[1, 2, 3], [2, 2, 1]]), 6, np.array([0.5, 0.25, 0.25]), diff=())],
+        grad=False),
+    Row("scipy.stats.sem", cst.sem, sst.sem,
+        [S(_u(-1, 1, 6)), S(_u(-1, 1, 3, 4), axis=1, ddof=0), S(_u(-1, 1, 3, 4), axis=None)]),
+]
+
+# ------------------------------------------------------------------ linalg: JAX's others
+# (special matrices: scipy/matrices.py; decompositions: scipy/linalg.py), own generator
+_LR = np.random.default_rng(129)
+
+
+def _lr(*shape):
+    return _LR.standard_normal(shape)
+
+
+def _sym(n):
+    a = _lr(n, n)
+    return a + a.T
+
+
+def _herm(n):
+    a = _lr(n, n) + 1j * _lr(n, n)
+    return a + a.conj().T
+
+
+def _gauge2(v):
+    return (v * v.conj()).real
+
+
+def _sl_svd_row(mod):
+    def f(a, full_matrices=True):
+        u, s, vh = mod.svd(a, full_matrices=full_matrices)
+        return _gauge2(u), s, _gauge2(vh)
+    return f
+
+
+ROWS += [
+    Row("scipy.linalg.block_diag", cla.block_diag, sl.block_diag,
+        [S(_lr(2, 2), _lr(3), _lr(1, 2)), S(_lr(2, 3)), S(1.5, _lr(2, 2) + 1j * _lr(2, 2))]),
+    Row("scipy.linalg.circulant", cla.circulant, sl.circulant, [S(_lr(4)), S(_lr(3) + 1j * _lr(3))]),
+    Row("scipy.linalg.toeplitz", cla.toeplitz, sl.toeplitz,
+        [S(_lr(3), _lr(4)), S(_lr(3)), S(_lr(3) + 1j * _lr(3))]),
+    Row("scipy.linalg.hankel", cla.hankel, sl.hankel, [S(_lr(3), _lr(4)), S(_lr(3))]),
+    Row("scipy.linalg.leslie", cla.leslie, sl.leslie, [S(_lr(4), _lr(3))]),
+    Row("scipy.linalg.companion", cla.companion, sl.companion, [S(_lr(4)), S(_lr(2))]),
+    Row("scipy.linalg.fiedler_companion", cla.fiedler_companion, sl.fiedler_companion,
+        [S(_lr(6)), S(_lr(5)), S(_lr(2))]),
+    Row("scipy.linalg.convolution_matrix", cla.convolution_matrix, sl.convolution_matrix,
+        [S(_lr(3), 5), S(_lr(3), 5, "same"), S(_lr(4), 6, "valid")]),
+    Row("scipy.linalg.fiedler", cla.fiedler, sl.fiedler, [S(_lr(4))]),
+    Row("scipy.linalg.svd", _sl_svd_row(cla), _sl_svd_row(sl),
+        [S(_lr(3, 3)), S(_lr(4, 3), False), S(_lr(2, 4), False)]),
+    Row("scipy.linalg.svd[values]", cla.svd, sl.svd,
+        [S(_lr(4, 3), diff=()), S(_lr(3, 4), compute_uv=False)]),
+    Row("scipy.linalg.qr", cla.qr, sl.qr,
+        [S(_lr(3, 3)), S(_lr(4, 3), mode="economic"), S(_lr(3, 4), mode="r"),
+         S(_lr(3, 5))]),
+    Row("scipy.linalg.eigh_tridiagonal", cla.eigh_tridiagonal, sl.eigh_tridiagonal,
+        [S(_lr(4), _lr(3), True), S(_lr(2), _lr(1), eigvals_only=True)]),
+    Row("scipy.linalg.polar", cla.polar, sl.polar, [S(_lr(3, 3)), S(_lr(3, 2), "left")]),
+    Row("scipy.linalg.expm_frechet", cla.expm_frechet, sl.expm_frechet,
+        [S(0.5 * _lr(3, 3), _lr(3, 3)), S(0.5 * _lr(2, 2), _lr(2, 2), compute_expm=False)]),
+]
+
+
+def _lu_solve(mod, trans=0):
+    def f(a, b):
+        return mod.lu_solve(mod.lu_factor(a), b, trans=trans)
+    return f
+
+
+_LA = _lr(4, 4) + 2 * np.eye(4)
+ROWS += [
+    Row("scipy.linalg.lu_factor", lambda a: cla.lu_factor(a)[0], lambda a: sl.lu_factor(a)[0],
+        [S(_LA), S(_lr(3, 3) + 1j * _lr(3, 3)), S(_lr(2, 3, 3))]),
+    Row("scipy.linalg.lu_factor[piv]", cla.lu_factor, sl.lu_factor, [S(_LA, diff=())]),
+    Row("scipy.linalg.lu_solve", _lu_solve(cla), _lu_solve(sl), [S(_LA, _lr(4, 2)), S(_LA, _lr(4))]),
+    Row("scipy.linalg.lu_solve[trans]", _lu_solve(cla, 1), _lu_solve(sl, 1), [S(_LA, _lr(4, 2))]),
+    Row("scipy.linalg.lu_solve[given factors]", cla.lu_solve, sl.lu_solve,
+        [S(sl.lu_factor(_LA), _lr(4, 2))]),
+    Row("scipy.linalg.lu", cla.lu, sl.lu,
+        [S(_LA), S(_LA, permute_l=True), S(_LA, p_indices=True)]),
+]
+ROWS.append(Row("scipy.linalg.qr_multiply", cla.qr_multiply, sl.qr_multiply,
+                [S(_lr(4, 3), _lr(2, 4)), S(_lr(4, 3), _lr(4)), S(_lr(4, 3), _lr(3, 2), "left"),
+                 S(_lr(3, 4), _lr(2, 3)), S(_lr(4, 3) + 1j * _lr(4, 3), _lr(2, 4), conjugate=True)]))
+
+# rsf2csf along quasi-triangular T (the zero subdiagonal entries held at 0: SciPy's test
+# on them switches a rotation on, a jump); real Schur forms of a matrix with one complex
+# pair and of one with real eigenvalues
+_T1, _Z1 = sl.schur(np.array([[0.5, -2.0, 0.3, 0.1], [1.5, 0.2, -0.4, 0.7],
+                              [0.0, 0.3, 1.1, 0.2], [0.2, -0.1, 0.5, -0.9]]))
+_T2, _Z2 = sl.schur(_lr(3, 3) @ np.diag([1.0, 2.0, 3.0]) @ np.linalg.inv(_lr(3, 3) + 3 * np.eye(3)))
+
+
+def _quasi(mod, t0):
+    mask = np.triu(np.ones(t0.shape)) + np.diag((np.abs(np.diag(t0, -1)) > 0) * 1.0, -1)
+
+    def f(t, z):
+        return mod.rsf2csf(t * mask, z)
+    return f
+
+
+ROWS += [
+    Row("scipy.linalg.rsf2csf", _quasi(cla, _T1), _quasi(sl, _T1), [S(_T1, _Z1)]),
+    Row("scipy.linalg.rsf2csf[real eigenvalues]", _quasi(cla, _T2), _quasi(sl, _T2),
+        [S(_T2, _Z2)]),
+]

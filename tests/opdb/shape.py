@@ -168,3 +168,9 @@ ROWS.append(Row("linspace", _linspace, np.linspace,
                 [S(0.5, 2.0, 5), S(randn(3), randn(3), 4, axis=1), S(-1.0, randn(2, 1), 3),
                  S(0.0, 1.5, 4, endpoint=False, retstep=True), S(1.0, 2.0, 1),
                  S(randn(2), 3.0, 6, axis=-1)]))
+
+_PA = np.random.default_rng(124)
+ROWS.append(Row("put_along_axis[axis None]", _put(cnp), _put(np),
+                [S(_PA.standard_normal((3, 4)), _PA.standard_normal(3), np.array([0, 7, -1]),
+                   None),
+                 S(_PA.standard_normal((2, 3)), 1.5, np.array([4, 4, 1]), None)]))

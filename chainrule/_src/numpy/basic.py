@@ -11,7 +11,7 @@ import operator
 import numpy as np
 
 from .. import backend
-from ..core import Tracer, shape_of, dtype_of, is_inexact
+from ..core import Tracer, shape_of, dtype_of, is_inexact, has_value
 from ..prims import shape as sp
 from ..prims import elementwise as ew
 from ..prims.products import matmul_p, einsum_p
@@ -189,7 +189,10 @@ def _reduce_args(fn_name, a, axis, dtype, out, keepdims, where=True, initial=Non
 def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
     a, axis = _reduce_args("sum", a, axis, dtype, out, keepdims, where, initial)
     if a.dtype.kind in "biu" and dtype is None:
-        return np.sum(concrete(a), axis=axis, keepdims=keepdims)
+        if has_value(a):
+            return np.sum(concrete(a), axis=axis, keepdims=keepdims)
+        # batched under vmap: a traced sum in NumPy's result dtype (bool -> int)
+        a = astype(a, np.sum(np.zeros(1, a.dtype)).dtype)
     return sp.reduce_sum(a, axis, keepdims) if (axis or keepdims) else a
 
 
@@ -237,21 +240,50 @@ amin = numpy_function(np.amin, name="amin")(_extremum(reduce_min_p, "amin"))
 
 # ---------------------------------------------------------------- shape functions
 
+def _layout_order(a, order, fname):
+    """'C' or 'F' for NumPy's ``order`` argument. 'A' and 'K' follow the array's memory
+    layout, which a traced value does not carry into compiled programs: they are taken
+    where C and F order agree (at most one axis longer than 1) and refused otherwise."""
+    if order is None:
+        order = "C"
+    if order in ("C", "F", "c", "f"):
+        return order.upper()
+    if order in ("A", "K", "a", "k"):
+        if builtins.sum(1 for d in shape_of(a) if d != 1) <= 1:
+            return "C"
+        raise NotImplementedError(
+            f"chainrule.numpy.{fname}: order={order!r} depends on the array's memory "
+            "layout, which is not known inside a transformation; use order='C' or 'F'")
+    raise ValueError(f"order must be one of 'C', 'F', 'A', or 'K' (got {order!r})")
+
+
 @numpy_function(np.reshape, view="maybe")
 def reshape(a, /, shape=None, order="C", *, newshape=None, copy=None):
-    if order != "C":
-        raise NotImplementedError("chainrule.numpy.reshape: only order='C' is supported")
-    shape = newshape if shape is None else shape
+    """``order='F'`` reshapes in Fortran order (a transpose, a C-order reshape, a
+    transpose); ``order='A'`` only where C and F order agree."""
     a = asarray_like(a)
+    if order in ("K", "k"):
+        raise ValueError("order 'K' is not permitted for reshaping")
+    order = _layout_order(a, order, "reshape")
+    shape = newshape if shape is None else shape
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
     # resolve -1 and validate exactly as NumPy does
     shape = np.empty(shape_of(a), dtype=np.bool_).reshape(shape).shape
+    if order == "F":
+        nd = len(shape_of(a))
+        if nd > 1:
+            a = sp.transpose(a, tuple(range(nd))[::-1])
+        out = sp.reshape(a, shape[::-1])
+        return sp.transpose(out, tuple(range(len(shape)))[::-1]) if len(shape) > 1 else out
     return sp.reshape(a, shape)
 
 
 @numpy_function(np.ravel, view="maybe")
 def ravel(a, order="C"):
-    return reshape(a, (-1,), order=order)
+    """``order='F'`` reads in Fortran order; 'A' and 'K' only where C and F order
+    agree."""
+    a = asarray_like(a)
+    return reshape(a, (-1,), order=_layout_order(a, order, "ravel"))
 
 
 @numpy_function(np.transpose, view="always")

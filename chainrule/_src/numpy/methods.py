@@ -15,7 +15,7 @@ import numpy as np
 
 from ..core import Tracer, _state, check_not_leaked, TracerConversionError
 from ..prims import elementwise as ew
-from ..prims.indexing import getitem_p, split_index
+from ..prims.indexing import getitem_p, split_index, ARRAY
 from ..prims.products import matmul_p
 from ..prims.shape import reshape as sp_reshape
 from .dispatch import HANDLED_FUNCTIONS, HANDLED_UFUNCS, PUBLIC, traced_only, numpy_function
@@ -228,16 +228,63 @@ _AT_MODES = {"add": "add", "multiply": "multiply", "subtract": "add", "divide": 
 
 def _ufunc_at(ufunc, a, indices, b=None):
     """``np.add.at(a, idx, b)`` (and multiply, subtract, divide): unbuffered in-place
-    updates of a traced ``a``, repeated indices accumulating."""
-    mode = _AT_MODES.get(ufunc.__name__)
-    if mode is None or b is None:
-        raise NotImplementedError(f"numpy.{ufunc.__name__}.at is not supported on traced "
-                                  "values (add, subtract, multiply and divide are)")
-    if ufunc.__name__ == "subtract":
-        b = -b
-    elif ufunc.__name__ == "divide":
-        b = 1.0 / b
-    aliasing.write(a, indices, b, mode)
+    updates of a traced ``a``, repeated indices accumulating. Every other ufunc
+    chainrule has (``np.maximum.at``, ``np.minimum.at``, ``np.power.at``, unary ones
+    such as ``np.negative.at(a, idx)``) is applied in NumPy's order: in rounds, the
+    k-th occurrence of every position in round k (indices must be concrete)."""
+    name = ufunc.__name__
+    if ufunc.nout != 1 or (b is None) != (ufunc.nin == 1) or ufunc.nin > 2:
+        raise TypeError(f"{name}.at takes {ufunc.nin} operand(s)" if ufunc.nout == 1
+                        else f"{name}.at is not supported for ufuncs with more than one "
+                        "output")
+    mode = _AT_MODES.get(name)
+    if mode is not None:
+        if name == "subtract":
+            b = -b
+        elif name == "divide":
+            b = 1.0 / b
+        aliasing.write(a, indices, b, mode)
+        return
+    fn = HANDLED_UFUNCS.get(ufunc)
+    if fn is None:
+        raise NotImplementedError(f"numpy.{name}.at is not supported on traced values: "
+                                  f"numpy.{name} has no differentiable version")
+    _rounds_at(fn, a, indices, b)
+
+
+def _rounds_at(fn, a, indices, b):
+    """``a.flat[p] = fn(a.flat[p], b)`` for the flat positions ``p`` that ``indices``
+    selects, in order: a round per occurrence (positions within a round distinct)."""
+    if not isinstance(a, Tracer):
+        aliasing.write(a, indices, b, "set")         # (its error for a plain target)
+    idx = basic.concrete(indices)
+    pos = np.arange(a.size).reshape(a.shape)[idx]
+    flat_pos = np.asarray(pos).reshape(-1)
+    if b is not None:
+        b = basic.asarray_like(b)
+        np.broadcast_shapes(np.shape(pos), b.shape)       # NumPy's error
+        b = sp_reshape(_namespace()["broadcast_to"](b, np.shape(pos)), (-1,)) \
+            if isinstance(b, Tracer) else np.broadcast_to(b, np.shape(pos)).reshape(-1)
+    if flat_pos.size == 0:
+        return
+    # occurrence number of each entry among the entries at the same position
+    order = np.argsort(flat_pos, kind="stable")
+    sorted_pos = flat_pos[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_pos)) + 1]
+    rank_sorted = np.arange(flat_pos.size) - np.repeat(starts, np.diff(np.r_[starts,
+                                                                           flat_pos.size]))
+    rank = np.empty_like(rank_sorted)
+    rank[order] = rank_sorted
+    cur = sp_reshape(a, (-1,))
+    for k in range(int(rank.max()) + 1):
+        sel = np.flatnonzero(rank == k)
+        p = flat_pos[sel]
+        old = getitem_p.bind(cur, p, spec=(ARRAY,))
+        new = fn(old) if b is None else fn(old, b[sel])
+        if new.dtype != a.dtype:
+            new = basic.astype(new, a.dtype)
+        cur = update(cur, p, new, "set")
+    aliasing.write(a, None, sp_reshape(cur, a.shape), "set")
 
 
 Tracer.__array_ufunc__ = _array_ufunc

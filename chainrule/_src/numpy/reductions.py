@@ -548,6 +548,87 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
     return _quantile("percentile", a, qc, axis, method, keepdims, weights)
 
 
+def _nan_positions(n, qa, method):
+    """NumPy's neighbouring positions and weights for every count of valid (non-NaN)
+    values 0..n, from its own method table (rows: the count; columns: the quantiles):
+    (prev, next, gamma, direct) with ``direct`` where NumPy takes a value without
+    interpolating."""
+    props = _FB._QuantileMethods[method]
+    q = qa.ravel()
+    prev = np.zeros((n + 1, q.size), np.intp)
+    nxt, gamma = prev.copy(), np.zeros((n + 1, q.size))
+    direct = np.zeros((n + 1, q.size), bool)
+    for c in range(1, n + 1):
+        virtual = np.asanyarray(props["get_virtual_index"](c, q))
+        if props["fix_gamma"] is None or (method == "linear" and virtual.dtype.kind in "iu"):
+            prev[c] = nxt[c] = np.where(virtual < 0, virtual + c, virtual)
+            direct[c] = True
+        else:
+            p, x = _FB._get_indexes(np.empty(0), virtual, c)
+            gamma[c] = _FB._get_gamma(virtual, p, props)
+            prev[c], nxt[c] = p % c, x % c        # (-1: the last valid value)
+    return prev, nxt, gamma, direct
+
+
+def _nanquantile(name, a, q, axis, method, keepdims, weights):
+    """NumPy's quantile of the non-NaN values of each slice: they sort first, and the
+    positions and weights for the slice's count of them are gathered from a table
+    made with NumPy's own method functions (so vmap and jit need no concrete count)."""
+    if weights is not None:
+        raise NotImplementedError(f"chainrule.numpy.{name}: weights= is not supported "
+                                  "inside a transformation")
+    if method not in _FB._QuantileMethods:
+        raise ValueError(f"{method!r} is not a valid method. Use one of: "
+                         f"{_FB._QuantileMethods.keys()}")
+    flat, rest, kept = _to_last(as_inexact(a), axis)
+    n, last = shape_of(flat)[-1], len(rest)
+    qa = np.asarray(q, dtype=np.float64)
+    if n == 0:
+        return _quantile(name, a, qa, axis, method, keepdims, weights)
+    prev, nxt, gamma, direct = _nan_positions(n, qa, method)
+    order = argsort_p.bind(flat, axis=last)                  # NaNs sort last
+    cnt = _count_valid(ew.PRIMS["isnan"].bind(flat), last, False)
+    row = astype(cnt, np.intp)
+
+    def table(t):                                            # t[count] per slice
+        return take_axis(t, row, 0)                          # rest + (nq,)
+
+    def values(pos):
+        return take_along_axis(flat, take_along_axis(order, pos, last), last)
+    va, vb = values(table(prev)), values(table(nxt))
+    g = table(gamma)
+    diff = vb - va
+    r = ew.select_p.bind(g >= 0.5, vb - diff * (1 - g), va + diff * g)
+    r = ew.select_p.bind(table(direct), va, r)
+    r = ew.select_p.bind(sp.reshape(cnt, shape_of(cnt) + (1,)) == 0, np.nan, r)
+    r = moveaxis(r, -1, 0)
+    return reshape(r, qa.shape + (kept if _kd(keepdims) else rest))
+
+
+@traced_numpy(np.nanquantile)
+def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+                keepdims=_NoValue, *, weights=None):
+    """Every ``method`` of NumPy's, NaNs ignored (an all-NaN slice gives NaN, without
+    NumPy's warning); ``q`` is not differentiated."""
+    no_kwargs("nanquantile", out=out)
+    qc = np.asarray(concrete(q))
+    if not (np.all(qc >= 0) and np.all(qc <= 1)):
+        raise ValueError("Quantiles must be in the range [0, 1]")
+    return _nanquantile("nanquantile", a, qc, axis, method, keepdims, weights)
+
+
+@traced_numpy(np.nanpercentile)
+def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+                  keepdims=_NoValue, *, weights=None):
+    """Every ``method`` of NumPy's, NaNs ignored (an all-NaN slice gives NaN, without
+    NumPy's warning); ``q`` is not differentiated."""
+    no_kwargs("nanpercentile", out=out)
+    qc = np.true_divide(np.asarray(concrete(q)), 100)
+    if not (np.all(qc >= 0) and np.all(qc <= 1)):
+        raise ValueError("Percentiles must be in the range [0, 100]")
+    return _nanquantile("nanpercentile", a, qc, axis, method, keepdims, weights)
+
+
 # ---------------------------------------------------------------- clip and round
 
 @traced_numpy(np.clip)

@@ -587,9 +587,24 @@ def put_along_axis(arr, indices, values, axis):
     """In place, as NumPy: ``arr`` must be a traced array (or a plain array receiving
     plain values)."""
     s = shape_of(arr)
-    if axis is None:
-        raise NotImplementedError("chainrule.numpy.put_along_axis: axis=None is not "
-                                  "supported inside a transformation")
+    if axis is None:            # arr.flat[indices] = values (values broadcast to indices)
+        if len(shape_of(indices)) != 1:
+            raise ValueError("when axis=None, `indices` must have a single dimension.")
+        idx, n = _int_array(indices), _prod(s)
+        if not isinstance(idx, Tracer):
+            if idx.size and (idx.max() >= n or idx.min() < -n):
+                bad = idx.max() if idx.max() >= n else idx.min()
+                raise IndexError(f"index {bad} is out of bounds for axis 0 with size {n}")
+            idx = idx % n if n else idx
+        else:
+            idx = ew.select_p.bind(idx < 0, idx + n, idx)
+        np.broadcast_shapes(shape_of(values), shape_of(idx))      # NumPy's error
+        coords, rest = [], idx
+        for d in s[::-1]:       # the flat position's index along each axis
+            coords.append(rest % d)
+            rest = rest // d
+        arr[tuple(coords[::-1])] = values
+        return
     (axis,) = normalize_axis(axis, len(s))
     arr[tuple(_along_axis_index(s, indices, axis))] = values
 

@@ -9,7 +9,7 @@ from ..prims import elementwise as ew
 from ..prims.shape import convert_element_type_p
 from .dispatch import HANDLED_UFUNCS, HANDLED_FUNCTIONS, PUBLIC
 from . import aliasing
-from .basic import asarray_like
+from .basic import asarray_like, as_inexact
 
 
 def _make(name, np_fn, prim):
@@ -157,3 +157,29 @@ for _kind in ("real", "imag"):
     UFUNCS[_kind] = _part(_kind)
     HANDLED_FUNCTIONS[getattr(np, _kind)] = UFUNCS[_kind]
 PUBLIC["numpy"].update({"real": UFUNCS["real"], "imag": UFUNCS["imag"]})
+
+
+def modf(x, /, *args, **kwargs):
+    """Differentiable ``numpy.modf``: ``(fractional, integral)`` parts, both with the
+    sign of ``x`` (NumPy's signed zeros, ``modf(inf) == (0.0, inf)``). The fractional
+    part has derivative 1, the integral part 0. ``out=``/``where=`` are not supported
+    inside transformations."""
+    if _state.trace is None:
+        return np.modf(x, *args, **kwargs)
+    if args or kwargs:
+        raise NotImplementedError("chainrule.numpy.modf: out=, where= and the other ufunc "
+                                  "arguments are not supported inside a transformation")
+    x = asarray_like(x)
+    if dtype_of(x).kind == "c":
+        raise TypeError("ufunc 'modf' not supported for the input types, and the inputs "
+                        "could not be safely coerced to any supported types according "
+                        "to the casting rule ''safe''")
+    x = as_inexact(x)
+    inf = ew.PRIMS["isinf"].bind(x)
+    frac = ew.PRIMS["fmod"].bind(ew.select_p.bind(inf, 0.0, x), 1.0)
+    frac = ew.select_p.bind(inf, ew.PRIMS["copysign"].bind(0.0 * frac, x), frac)
+    return frac, ew.PRIMS["trunc"].bind(x)
+
+
+modf.numpy_function = np.modf
+UFUNCS["modf"] = PUBLIC["numpy"]["modf"] = HANDLED_UFUNCS[np.modf] = modf

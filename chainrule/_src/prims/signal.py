@@ -15,7 +15,6 @@ convention for bilinear maps.
 independent problems (vmap).
 """
 import numpy as np
-import scipy.signal as ss
 
 from ..core import Primitive, Zero, shape_of, dtype_of
 from ..core import size_of as _size
@@ -46,6 +45,9 @@ def _flip(x, nbatch):
 
 class Convolve(Primitive):
     def impl(self, in1, in2, *, mode, method, nbatch):
+        # scipy.signal (which loads scipy.stats) on first use: numpy.convolve binds this
+        # primitive, and importing chainrule must not load the scipy stack
+        import scipy.signal as ss
         if nbatch == 0:
             return ss.convolve(in1, in2, mode=mode, method=method)
         lead = shape_of(in1)[:nbatch]

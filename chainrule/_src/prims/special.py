@@ -17,9 +17,10 @@ import math
 import numpy as np
 import scipy.special as sps
 
-from ..core import Primitive, Zero, shape_of
+from ..core import Primitive, Zero, shape_of, numpy_only
 from ..core import size_of as _size
-from .elementwise import Unary, Binary, NonDiffElementwise, select_p, _safe, PRIMS as EW
+from .elementwise import (Unary, Binary, NonDiffElementwise, RemovableUnary, Removable,
+                          select_p, _safe, PRIMS as EW)
 from .shape import (reshape, reduce_sum, broadcast_to, moveaxis, fit_cotangent, kept_shape,
                     batch_to_front)
 from .reductions import reduce_max_p
@@ -98,6 +99,25 @@ def _kl_div_dx(x, y, a):
     return log(x / y)
 
 
+def _expn_dx(n, x, a):
+    # E_n' = -E_{n-1}; E_0 = exp(-x)/x, E_0' = -exp(-x)(x + 1)/x^2
+    first = n == 0
+    n1 = _where(first, 1, n)
+    e0 = -exp(-x) * (x + 1.0) / (x * x)
+    return _where(first, e0, -PRIMS["expn"].bind(n1 - 1, x))
+
+
+def _owens_t_dh(h, t, a):
+    # dT/dh = -phi(h) erf(t h / sqrt 2) / 2
+    return (-0.5 / _SQRT_2PI) * exp(-0.5 * h * h) * erf(t * h / math.sqrt(2.0))
+
+
+def _owens_t_da(h, t, a):
+    # dT/da = exp(-h^2 (1 + a^2) / 2) / (2 pi (1 + a^2))
+    w = 1.0 + t * t
+    return exp(-0.5 * h * h * w) / ((2.0 * math.pi) * w)
+
+
 _UNARY = [
     # name, scipy implementation, derivative(x, ans) [, a point where it is finite]
     ("erf", sps.erf, lambda x, a: _TWO_OVER_SQRT_PI * exp(-x * x)),
@@ -120,6 +140,18 @@ _UNARY = [
     ("i1e", sps.i1e, _i1e_d),
     ("entr", sps.entr, lambda x, a: -(log(x) + 1.0), True),
     ("rgamma", sps.rgamma, _rgamma_d),
+    ("erfcx", sps.erfcx, lambda x, a: 2.0 * x * a - _TWO_OVER_SQRT_PI),
+    ("dawsn", sps.dawsn, lambda x, a: 1.0 - 2.0 * x * a),
+    ("exp1", sps.exp1, lambda x, a: -exp(-x) / x, True),
+    ("expi", sps.expi, lambda x, a: exp(x) / x, True),
+    ("loggamma", sps.loggamma, lambda x, a: digamma(x)),
+    # the parts of sici and fresnel (two-output ufuncs; scipy/special.py pairs them)
+    ("sici_si", lambda x: sps.sici(x)[0], lambda x, a: EW["sinc"].bind(x / math.pi)),
+    ("sici_ci", lambda x: sps.sici(x)[1], lambda x, a: EW["cos"].bind(x) / x, True),
+    ("fresnel_s", lambda x: sps.fresnel(x)[0],
+     lambda x, a: EW["sin"].bind((0.5 * math.pi) * x * x)),
+    ("fresnel_c", lambda x: sps.fresnel(x)[1],
+     lambda x, a: EW["cos"].bind((0.5 * math.pi) * x * x)),
 ]
 
 _BINARY = [
@@ -133,6 +165,13 @@ _BINARY = [
      lambda x, y, a: a * (digamma(y) - digamma(x + y))),
     ("rel_entr", sps.rel_entr, _rel_entr_dx, lambda x, y, a: -x / y, True),
     ("kl_div", sps.kl_div, _kl_div_dx, lambda x, y, a: 1.0 - x / y, True),
+    ("poch", sps.poch, lambda z, m, a: a * (digamma(z + m) - digamma(z)),
+     lambda z, m, a: a * digamma(z + m)),
+    ("expn", sps.expn, _zero, _expn_dx),
+    ("owens_t", sps.owens_t, _owens_t_dh, _owens_t_da),
+    # binomial coefficient, on comb's domain (0 <= k <= n): used by scipy/special.py
+    ("binom", sps.binom, lambda n, k, a: a * (digamma(n + 1.0) - digamma(n - k + 1.0)),
+     lambda n, k, a: a * (digamma(n - k + 1.0) - digamma(k + 1.0))),
 ]
 
 PRIMS = {}
@@ -140,6 +179,12 @@ for _row in _UNARY:
     PRIMS[_row[0]] = Unary(_row[0], _row[1], _row[2], *_row[3:], flops=20)
 for _row in _BINARY:
     PRIMS[_row[0]] = Binary(_row[0], _row[1], _row[2], _row[3], *_row[4:], flops=20)
+
+# spence: log(z)/(1 - z) is 0/0 at z = 1 (limits: f = 0, f' = -1, f'' = 1/2)
+PRIMS["spence"] = RemovableUnary("spence", sps.spence, lambda x, a: log(x) / (1.0 - x),
+                                 Removable({1.0: (0.0, -1.0, 0.5)}, safe=2.0), flops=20)
+# wofz (Faddeeva): holomorphic, w' = -2 z w + 2i/sqrt(pi); complex arguments only
+PRIMS["wofz"] = Unary("wofz", sps.wofz, lambda z, a: -2.0 * z * a + 2j / _SQRT_PI, flops=40)
 
 # the sign of Gamma(x): piecewise constant, no derivative (as sign)
 PRIMS["gammasgn"] = NonDiffElementwise("gammasgn", sps.gammasgn)
@@ -149,6 +194,107 @@ globals().update({f"{_k}_p": _v for _k, _v in PRIMS.items()})
 erf, expit, digamma = PRIMS["erf"].bind, PRIMS["expit"].bind, PRIMS["digamma"].bind
 polygamma, i0, i1 = PRIMS["polygamma"].bind, PRIMS["i0"].bind, PRIMS["i1"].bind
 i0e, i1e = PRIMS["i0e"].bind, PRIMS["i1e"].bind
+
+
+# ---------------------------------------------------------------- more arguments
+
+class Nary(Primitive):
+    """An elementwise function of several broadcasting arguments, with one partial
+    derivative per argument: ``partials[i](*args, ans)`` (written with chainrule
+    operations), or a function that raises (a derivative with no closed form, asked
+    for only when that argument carries a tangent)."""
+    vjp_uses_ans = True
+
+    def __init__(self, name, impl, partials, flops=60):
+        super().__init__(name)
+        # a SciPy ufunc reaches Dask/CuPy through NumPy's dispatch; anything else
+        # (sph_harm_y is not a ufunc) refuses their arrays
+        self.impl = impl if isinstance(impl, np.ufunc) else numpy_only(name, impl)
+        self.partials, self.flops = partials, flops
+
+    def jvp(self, primals, tangents):
+        ans = self.bind(*primals)
+        out = None
+        for i, t in enumerate(tangents):
+            if type(t) is Zero:
+                continue
+            term = t * self.partials[i](*primals, ans)
+            out = term if out is None else out + term
+        if out is None:
+            return ans, Zero.like(ans)
+        return ans, sp_broadcast(out, shape_of(ans))
+
+    def vjp(self, ct, ans, args, needs):
+        return [fit_cotangent(ct * self.partials[i](*args, ans), a) if need else None
+                for i, (a, need) in enumerate(zip(args, needs))]
+
+    def batch(self, args, dims):
+        size = next(shape_of(a)[d] for a, d in zip(args, dims) if d is not None)
+        nd = max(len(shape_of(a)) - (d is not None) for a, d in zip(args, dims))
+        moved = []
+        for a, d in zip(args, dims):
+            if d is None:
+                moved.append(a)
+                continue
+            a = moveaxis(a, d, 0)
+            s = shape_of(a)
+            moved.append(reshape(a, (size,) + (1,) * (nd - len(s) + 1) + s[1:]))
+        return self.bind(*moved), 0
+
+    def cost(self, args, ans):
+        return self.flops * _size(shape_of(ans))
+
+
+def sp_broadcast(x, shape):
+    return x if shape_of(x) == shape else broadcast_to(x, shape)
+
+
+def _no_derivative(name, arg):
+    def d(*args):
+        raise NotImplementedError(
+            f"scipy.special.{name}: the derivative with respect to {arg} is not "
+            f"implemented (it has no closed form); hold {arg} fixed (a NumPy array, or "
+            "chainrule.stop_gradient).")
+    return d
+
+
+def _hyp1f1_dx(a, b, x, ans):
+    return a / b * PRIMS["hyp1f1"].bind(a + 1.0, b + 1.0, x)
+
+
+def _hyp2f1_dx(a, b, c, x, ans):
+    return a * b / c * PRIMS["hyp2f1"].bind(a + 1.0, b + 1.0, c + 1.0, x)
+
+
+def _zeta_dq(x, q, ans):
+    return -x * PRIMS["zeta"].bind(x + 1.0, q)
+
+
+PRIMS["hyp1f1"] = Nary("hyp1f1", sps.hyp1f1, [_no_derivative("hyp1f1", "a"),
+                                              _no_derivative("hyp1f1", "b"), _hyp1f1_dx])
+PRIMS["hyp2f1"] = Nary("hyp2f1", sps.hyp2f1, [_no_derivative("hyp2f1", "a"),
+                                              _no_derivative("hyp2f1", "b"),
+                                              _no_derivative("hyp2f1", "c"), _hyp2f1_dx])
+PRIMS["zeta"] = Nary("zeta", sps.zeta, [_no_derivative("zeta", "x"), _zeta_dq])
+
+
+def _sph_dtheta(n, m, theta, phi, ans):
+    # m cot(theta) Y_n^m + sqrt((n - m)(n + m + 1)) e^{-i phi} Y_n^{m+1}
+    up = PRIMS["sph_harm_y"].bind(n, m + 1, theta, phi)
+    c = EW["sqrt"].bind(EW["maximum"].bind((n - m) * (n + m + 1) * 1.0, 0.0))
+    return m * EW["cos"].bind(theta) / EW["sin"].bind(theta) * ans + \
+        c * exp(-1j * phi) * up
+
+
+def _sph_dphi(n, m, theta, phi, ans):
+    return 1j * m * ans
+
+
+PRIMS["sph_harm_y"] = Nary("sph_harm_y", lambda n, m, t, p: sps.sph_harm_y(n, m, t, p),
+                           [_no_derivative("sph_harm_y", "n"),
+                            _no_derivative("sph_harm_y", "m"), _sph_dtheta, _sph_dphi])
+globals().update({f"{_k}_p": PRIMS[_k] for _k in ("hyp1f1", "hyp2f1", "zeta",
+                                                   "sph_harm_y")})
 
 
 # ---------------------------------------------------------------- softmax family

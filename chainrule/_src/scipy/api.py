@@ -5,7 +5,8 @@ import scipy.special as sps
 
 from ..numpy import api as _numpy_api  # noqa: F401  (the numpy layer first)
 from ..numpy.dispatch import HANDLED_UFUNCS
-from . import special, stats, linalg, signal  # noqa: F401
+from . import (special, stats, distributions, linalg, matrices, signal,  # noqa: F401
+               integrate)
 
 
 def traced_ufunc(ufunc):

@@ -11,17 +11,18 @@ repeated eigenvalues); cho_factor/cho_solve/cholesky compose them with
 import numpy as np
 import scipy.linalg as sl
 
-from ..core import shape_of, dtype_of
+from ..core import shape_of, dtype_of, has_value
 from ..prims import scipy_linalg as pl
 from ..prims.matfun import eigh_subset_p, dk_p
 from ..numpy import aliasing
 from ..prims.shape import reshape, broadcast_to
+from ..prims.shape import reshape, broadcast_to, moveaxis
 from ..prims.elementwise import conj_p
 from ..prims.products import mT, einsum_p
 from ..prims.linalg import read_hermitian
 from ..numpy import linalg as nla
-from ..numpy.basic import as_inexact
-from ..numpy.dispatch import numpy_function
+from ..numpy.basic import as_inexact, asarray_like, concrete
+from ..numpy.dispatch import numpy_function, PUBLIC
 
 MODULE = "scipy.linalg"
 
@@ -244,6 +245,32 @@ def solve_sylvester(a, b, q):
                                      broadcast_to(q, batch + (m, n)))
 
 
+@numpy_function(sl.solve_banded, module=MODULE)
+def solve_banded(l_and_u, ab, b, overwrite_ab=False, overwrite_b=False, check_finite=True):
+    """Derivatives in ``ab`` (the entries SciPy reads: the corners outside the matrix
+    get 0) and ``b``, computed with banded solves (the transposed band for reverse
+    mode). Inside transformations ``ab`` is one ``(l + u + 1, n)`` band and ``b`` is
+    ``(n,)`` or ``(n, k)`` (stacks of bands raise NotImplementedError; use vmap)."""
+    l, u = (int(v) for v in l_and_u)
+    ab, b = as_inexact(ab), as_inexact(b)
+    sa, sb = shape_of(ab), shape_of(b)
+    if len(sa) != 2 or len(sb) not in (1, 2):
+        raise NotImplementedError("chainrule.scipy.linalg.solve_banded: stacks of bands "
+                                  "or right-hand sides are not supported inside a "
+                                  "transformation; use vmap")
+    if sa[-1] != sb[0]:
+        raise ValueError("shapes of ab and b are not compatible.")
+    if l + u + 1 != sa[0]:
+        raise ValueError(f"invalid values for the number of lower and upper diagonals: "
+                         f"l+u+1 ({l + u + 1}) does not equal ab.shape[0] ({sa[0]})")
+    if l < 0 or u < 0:
+        raise ValueError("l and u must be non-negative")
+    if 0 in sb:
+        return sl.solve_banded((l, u), np.zeros(sa, dtype_of(ab)),
+                               np.zeros(sb, dtype_of(b)))
+    return pl.solve_banded_p.bind(ab, b, l=l, u=u)
+
+
 # ---------------------------------------------------------------- passthroughs
 
 _SYM = ("sym", "symmetric")
@@ -314,3 +341,232 @@ def det(a, overwrite_a=False, check_finite=True):
     a = as_inexact(a)
     _square(a)
     return nla.det(a)
+
+
+# ---------------------------------------------------------------- decompositions
+
+def _refuse(fname, **kw):
+    for k, v in kw.items():
+        if v:
+            raise NotImplementedError(f"chainrule.scipy.linalg.{fname}: {k}= is not "
+                                      "supported inside a transformation")
+
+
+@numpy_function(sl.svd, module=MODULE)
+def svd(a, full_matrices=True, compute_uv=True, overwrite_a=False, check_finite=True,
+        lapack_driver="gesdd"):
+    """Through ``chainrule.numpy.linalg.svd`` (LAPACK's gesdd, as SciPy's default);
+    ``lapack_driver='gesvd'`` is refused inside transformations."""
+    if lapack_driver != "gesdd":
+        raise NotImplementedError("chainrule.scipy.linalg.svd: lapack_driver='gesvd' is "
+                                  "not supported inside a transformation")
+    a = as_inexact(a)
+    out = nla.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
+    return out if not compute_uv else tuple(out)
+
+
+@numpy_function(sl.qr, module=MODULE)
+def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_finite=True):
+    """Modes 'full', 'economic' and 'r' through ``chainrule.numpy.linalg.qr`` (the same
+    LAPACK calls); ``pivoting`` and mode 'raw' are refused inside transformations."""
+    _refuse("qr", pivoting=pivoting, **{"mode='raw'": mode == "raw"})
+    if mode not in ("full", "r", "economic", "raw"):
+        raise ValueError("Mode argument should be one of ['full', 'r', 'economic', 'raw']")
+    a = as_inexact(a)
+    if len(shape_of(a)) != 2:
+        raise ValueError("expected a 2-D array")
+    q, r = nla.qr(a, mode="complete" if mode in ("full", "r") else "reduced")
+    return (r,) if mode == "r" else (q, r)
+
+
+@numpy_function(sl.eigh_tridiagonal, module=MODULE)
+def eigh_tridiagonal(d, e, eigvals_only=False, select="a", select_range=None,
+                     check_finite=True, tol=0.0, lapack_driver="auto"):
+    """Eigenvalues (``eigvals_only=True``, ``select='a'``) of the symmetric tridiagonal
+    matrix, through ``eigvalsh``; eigenvectors and selections are refused inside
+    transformations."""
+    _refuse("eigh_tridiagonal", **{"eigvals_only=False": not eigvals_only,
+                                  "select": select not in ("a", "all", 0)})
+    d, e = as_inexact(d), as_inexact(asarray_like(e))
+    n = shape_of(d)[0]
+    if shape_of(e) != (n - 1,):
+        raise ValueError("d (%s) must have one more element than e (%s)" % (n, shape_of(e)[0]))
+    m = d[:, None] * np.eye(n)
+    if n > 1:
+        sub = np.eye(n, k=-1)
+        m = m + _gather_sub(e, n) * (sub + sub.T)
+    return nla.eigvalsh(m)
+
+
+def _gather_sub(e, n):
+    """The matrix with e on both first off-diagonals (a gather)."""
+    idx = np.zeros((n, n), np.intp)
+    i = np.arange(n - 1)
+    idx[i + 1, i] = idx[i, i + 1] = i + 1
+    N = PUBLIC["numpy"]
+    return N["take"](N["concatenate"]((np.zeros(1), e)), idx)
+
+
+@numpy_function(sl.polar, module=MODULE)
+def polar(a, side="right"):
+    """u p (``side='right'``) or p u from the SVD, as SciPy."""
+    if side not in ("right", "left"):
+        raise ValueError("`side` must be either 'right' or 'left'")
+    a = as_inexact(a)
+    if len(shape_of(a)) != 2:
+        raise ValueError("`a` must be a 2-D array.")
+    w, s, vh = nla.svd(a, full_matrices=False)
+    u = w @ vh
+    if side == "right":
+        p = (_h(vh) * s) @ vh
+    else:
+        p = (w * s) @ _h(w)
+    return u, p
+
+
+def _h(x):
+    return conj_p.bind(mT(x)) if dtype_of(x).kind == "c" else mT(x)
+
+
+@numpy_function(sl.expm_frechet, module=MODULE)
+def expm_frechet(A, E, method=None, compute_expm=True, check_finite=True):
+    """(expm(A), L(A, E)) from the block matrix [[A, E], [0, A]] (both differentiable)."""
+    A, E = as_inexact(A), as_inexact(E)
+    _square(A, "A")
+    if shape_of(A) != shape_of(E):
+        raise ValueError("expected A and E to be the same shape")
+    if method not in (None, "SPS", "blockEnlarge"):
+        raise ValueError(f"Unknown implementation {method}")
+    frechet = pl.frechet_expm(A, E)
+    return (pl.expm_p.bind(A), frechet) if compute_expm else frechet
+
+
+# ---------------------------------------------------------------- LU
+
+@numpy_function(sl.lu_factor, module=MODULE)
+def lu_factor(a, overwrite_a=False, check_finite=True):
+    """(lu, piv) as SciPy; ``lu`` is differentiable (pivots held: the derivative of the
+    factorisation that keeps them), ``piv`` is not. Square matrices (or stacks)."""
+    a = as_inexact(a)
+    _square(a)
+    lu, piv = pl.lu_factor_p.bind(a)
+    return lu, piv
+
+
+@numpy_function(sl.lu_solve, module=MODULE)
+def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
+    """Solves with the factors (differentiable in ``lu`` and ``b``) by two triangular
+    solves and the pivots' permutation."""
+    lu, piv = lu_and_piv
+    lu, b = as_inexact(lu), as_inexact(b)
+    n = _square(lu)
+    if trans not in _TRANS:
+        raise ValueError(f"Incorrect value for 'trans': {trans!r}")
+    trans = _TRANS[trans]
+    if trans == 2 and dtype_of(lu).kind == "c":
+        lu = conj_p.bind(lu)
+    bs = shape_of(b)
+    if not bs or bs[0] != n:
+        raise ValueError(f"Shapes of lu {shape_of(lu)} and b {bs} are incompatible")
+    vector = len(bs) == 1
+    if vector:
+        b = reshape(b, bs + (1,))
+    perm = pl.piv_to_perm_p.bind(piv)
+    if trans == 0:           # L U x = b[perm]
+        y = pl.solve_triangular_p.bind(lu, pl._take_rows(b, perm), lower=True, trans=0,
+                                       unit_diagonal=True)
+        x = pl.solve_triangular_p.bind(lu, y, lower=False, trans=0, unit_diagonal=False)
+    else:                    # U^T L^T (P^T x) = b
+        z = pl.solve_triangular_p.bind(lu, b, lower=False, trans=1, unit_diagonal=False)
+        w = pl.solve_triangular_p.bind(lu, z, lower=True, trans=1, unit_diagonal=True)
+        x = pl._take_rows(w, pl._inverse(perm))
+    return reshape(x, bs) if vector else x
+
+
+@numpy_function(sl.lu, module=MODULE)
+def lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False):
+    """(p, l, u) (or (pl, u), or p as row indices) from ``lu_factor``: l and u are
+    differentiable. Square matrices (or stacks) inside transformations."""
+    a = as_inexact(a)
+    n = _square(a)
+    packed, piv = pl.lu_factor_p.bind(a)
+    low = np.tril(np.ones((n, n)), -1)
+    L = packed * low + np.eye(n, dtype=dtype_of(packed))
+    U = packed * (1.0 - low)
+    perm = pl.piv_to_perm_p.bind(piv)          # a[perm] = L U
+    inv = pl._inverse(perm)                    # a = L[inv] U: p's row i is e_{inv[i]}
+    if permute_l:
+        return pl._take_rows(L, inv), U
+    if p_indices:
+        return inv, L, U
+    eye = np.eye(n, dtype=dtype_of(a).type(0).real.dtype)
+    P = PUBLIC["numpy"]["take"](eye, inv, axis=0)
+    return mT(P), L, U
+
+
+@numpy_function(sl.qr_multiply, module=MODULE)
+def qr_multiply(a, c, mode="right", pivoting=False, conjugate=False, overwrite_a=False,
+                overwrite_c=False):
+    """(Q c or c Q, R) with the economic Q and R of ``qr``; ``pivoting`` is refused
+    inside transformations."""
+    _refuse("qr_multiply", pivoting=pivoting)
+    if mode not in ("left", "right"):
+        raise ValueError(f"Mode argument can only be 'left' or 'right' but not '{mode}'")
+    a, c = as_inexact(a), as_inexact(c)
+    q, r = nla.qr(a, mode="reduced")
+    if conjugate and dtype_of(q).kind == "c":
+        q = conj_p.bind(q)
+    vector = len(shape_of(c)) == 1
+    if mode == "left":
+        cm = reshape(c, shape_of(c) + (1,)) if vector else c
+        if shape_of(cm)[0] != shape_of(q)[1]:
+            raise ValueError(f"Array shapes are not compatible for Q @ c operation: "
+                             f"{shape_of(q)} vs {shape_of(c)}")
+        out = q @ cm
+        return (reshape(out, shape_of(out)[:1]) if vector else out), r
+    cm = reshape(c, (1,) + shape_of(c)) if vector else c
+    if shape_of(cm)[-1] != shape_of(q)[0]:
+        raise ValueError(f"Array shapes are not compatible for c @ Q operation: "
+                         f"{shape_of(c)} vs {shape_of(q)}")
+    out = cm @ q
+    return (reshape(out, shape_of(out)[1:]) if vector else out), r
+
+
+@numpy_function(sl.rsf2csf, module=MODULE)
+def rsf2csf(T, Z, check_finite=True):
+    """SciPy's Givens sweep on chainrule values (the rotation of each 2x2 block from
+    ``eigvals``): differentiable in ``T`` and ``Z`` along quasi-triangular ``T`` (which
+    blocks are rotated is SciPy's test on the values: a perturbation that makes a zero
+    subdiagonal entry nonzero changes the result discontinuously, as SciPy's)."""
+    N = PUBLIC["numpy"]
+    T, Z = as_inexact(T), as_inexact(Z)
+    for name, X in (("Z", Z), ("T", T)):
+        if len(shape_of(X)) != 2 or shape_of(X)[0] != shape_of(X)[1]:
+            raise ValueError(f"Input '{name}' must be square.")
+    if shape_of(T)[0] != shape_of(Z)[0]:
+        raise ValueError(f"Input array shapes must match: Z: {shape_of(Z)} vs. T: "
+                         f"{shape_of(T)}")
+    n = shape_of(T)[0]
+    dt = np.result_type(dtype_of(T), dtype_of(Z), np.complex64)
+    T, Z = T.astype(dt), Z.astype(dt)
+    eps = np.finfo(float).eps
+    at = N["at"]
+    for m in range(n - 1, 0, -1):
+        sub, d0, d1 = T[m, m - 1], T[m - 1, m - 1], T[m, m]
+        cond = abs(sub) > eps * (abs(d0) + abs(d1))
+        known = has_value(cond)                  # (under vmap: a select per example)
+        if not known or bool(concrete(cond)):
+            mu = nla.eigvals(T[m - 1:m + 1, m - 1:m + 1]) - d1
+            r = N["sqrt"](abs(mu[0]) ** 2 + abs(sub) ** 2)
+            if known:
+                c, s = mu[0] / r, sub / r
+            else:
+                r = N["where"](cond, r, 1.0)
+                c, s = N["where"](cond, mu[0] / r, 1.0), N["where"](cond, sub / r, 0.0)
+            G = N["stack"]([N["stack"]([conj_p.bind(c), s]), N["stack"]([-s, c])])
+            Gh = conj_p.bind(mT(G))
+            T = at(T)[m - 1:m + 1, m - 1:].set(G @ T[m - 1:m + 1, m - 1:])
+            T = at(T)[:m + 1, m - 1:m + 1].set(T[:m + 1, m - 1:m + 1] @ Gh)
+            Z = at(Z)[:, m - 1:m + 1].set(Z[:, m - 1:m + 1] @ Gh)
+        T = at(T)[m, m - 1].set(0.0)
+    return T, Z

@@ -164,5 +164,136 @@ def log_softmax(x, axis=None):
     return x - ps.logsumexp_p.bind(x, axis=axes, keepdims=True, signed=False)
 
 
+# ---------------------------------------------------------------- JAX's other functions
+
+for _name in ["erfcx", "dawsn", "exp1", "expi", "loggamma", "poch", "expn", "owens_t"]:
+    globals()[_name] = _ufunc(_name)
+
+
+@numpy_function(sps.spence, module=MODULE)
+def spence(z, /, *args, **kwargs):
+    """Real ``z >= 0``; derivative log(z) / (1 - z) (-1 at z = 1)."""
+    _check("spence", args, kwargs)
+    return ps.spence_p.bind(as_inexact(z))
+
+
+@numpy_function(sps.wofz, module=MODULE)
+def wofz(z, /, *args, **kwargs):
+    """Holomorphic: w'(z) = -2 z w(z) + 2i / sqrt(pi); a real ``z`` is complex first."""
+    _check("wofz", args, kwargs)
+    z = asarray_like(z)
+    if z.dtype.kind != "c":
+        z = as_inexact(z).astype(np.complex128)
+    return ps.wofz_p.bind(z)
+
+
+def _pair(name, first, second):
+    sp_fn = getattr(sps, name)
+
+    def traced(x, /, *args, **kwargs):
+        _check(name, args, kwargs)
+        x = as_inexact(x)
+        if x.dtype.kind == "c":
+            raise NotImplementedError(f"chainrule.scipy.special.{name}: complex arguments "
+                                      "are not supported inside a transformation")
+        return ps.PRIMS[first].bind(x), ps.PRIMS[second].bind(x)
+    traced.__name__ = traced.__qualname__ = name
+    traced.__doc__ = f"Both outputs differentiable (real ``x``)."
+    return numpy_function(sp_fn, module=MODULE, name=name)(traced)
+
+
+sici = _pair("sici", "sici_si", "sici_ci")
+fresnel = _pair("fresnel", "fresnel_s", "fresnel_c")
+
+
+@numpy_function(sps.hyp1f1, module=MODULE)
+def hyp1f1(a, b, x, /, *args, **kwargs):
+    """Differentiable in ``x`` (d/dx = a/b 1F1(a+1; b+1; x)); the derivative in ``a`` or
+    ``b`` raises NotImplementedError."""
+    _check("hyp1f1", args, kwargs)
+    return ps.hyp1f1_p.bind(as_inexact(a), as_inexact(b), as_inexact(x))
+
+
+@numpy_function(sps.hyp2f1, module=MODULE)
+def hyp2f1(a, b, c, x, /, *args, **kwargs):
+    """Differentiable in ``x`` (d/dx = ab/c 2F1(a+1, b+1; c+1; x)); the derivative in
+    ``a``, ``b`` or ``c`` raises NotImplementedError."""
+    _check("hyp2f1", args, kwargs)
+    return ps.hyp2f1_p.bind(as_inexact(a), as_inexact(b), as_inexact(c), as_inexact(x))
+
+
+@numpy_function(sps.zeta, module=MODULE)
+def zeta(x, q=None, out=None):
+    """Hurwitz zeta (Riemann's for ``q=None``): differentiable in ``q``
+    (d/dq = -x zeta(x+1, q)); the derivative in ``x`` raises NotImplementedError."""
+    if out is not None:
+        _check("zeta", (out,), {})
+    return ps.zeta_p.bind(as_inexact(x), 1.0 if q is None else as_inexact(q))
+
+
+@numpy_function(sps.factorial, module=MODULE)
+def factorial(n, exact=False, extend="zero"):
+    """gamma(n + 1), 0 for n < 0 (``exact=True`` is integer-valued: refused inside
+    transformations)."""
+    if exact or extend != "zero":
+        raise NotImplementedError("chainrule.scipy.special.factorial: exact=True and "
+                                  "extend= are not supported inside a transformation")
+    n = as_inexact(n)
+    neg = n < 0
+    return select_p.bind(neg, 0.0, ps.gamma_p.bind(select_p.bind(neg, 1.0, n) + 1.0))
+
+
+@numpy_function(sps.comb, module=MODULE)
+def comb(N, k, *, exact=False, repetition=False):
+    """binom(N, k) where 0 <= k <= N (0 elsewhere), as SciPy; differentiable in both
+    (digamma differences). ``exact=True`` is refused inside transformations."""
+    if exact:
+        raise NotImplementedError("chainrule.scipy.special.comb: exact=True is not "
+                                  "supported inside a transformation")
+    N, k = as_inexact(N), as_inexact(k)
+    if repetition:
+        N = N + k - 1.0
+    ok = (k <= N) & (N >= 0) & (k >= 0)
+    return select_p.bind(ok, ps.binom_p.bind(select_p.bind(ok, N, 1.0),
+                                              select_p.bind(ok, k, 0.0)), 0.0)
+
+
+def _boxcox(logx, lmbda):
+    """(x^l - 1)/l = expm1(l log x)/l, log x at l = 0 (with its l-derivatives there
+    to second order: log x + l log^2 x / 2 + l^2 log^3 x / 6)."""
+    zero = lmbda == 0
+    ls = select_p.bind(zero, 1.0, lmbda)
+    general = EW["expm1"].bind(ls * logx) / ls
+    series = logx + lmbda * logx * logx * 0.5 + lmbda * lmbda * logx * logx * logx / 6.0
+    return select_p.bind(zero, series, general)
+
+
+@numpy_function(sps.boxcox, module=MODULE)
+def boxcox(x, lmbda, /, *args, **kwargs):
+    """Differentiable in ``x`` and ``lmbda`` (also at lmbda = 0, to second order)."""
+    _check("boxcox", args, kwargs)
+    return _boxcox(EW["log"].bind(as_inexact(x)), as_inexact(lmbda))
+
+
+@numpy_function(sps.boxcox1p, module=MODULE)
+def boxcox1p(x, lmbda, /, *args, **kwargs):
+    """Differentiable in ``x`` and ``lmbda`` (also at lmbda = 0, to second order)."""
+    _check("boxcox1p", args, kwargs)
+    return _boxcox(EW["log1p"].bind(as_inexact(x)), as_inexact(lmbda))
+
+
+@numpy_function(sps.sph_harm_y, module=MODULE)
+def sph_harm_y(n, m, theta, phi, *, diff_n=0):
+    """Differentiable in ``theta`` and ``phi`` (``n``, ``m`` are integers);
+    ``diff_n`` > 0 is refused inside transformations."""
+    if diff_n:
+        raise NotImplementedError("chainrule.scipy.special.sph_harm_y: diff_n= is not "
+                                  "supported inside a transformation")
+    n, m = asarray_like(n), asarray_like(m)
+    if n.dtype.kind not in "iub" or m.dtype.kind not in "iub":
+        raise TypeError("sph_harm_y: n and m must be integers")
+    return ps.sph_harm_y_p.bind(n, m, as_inexact(theta), as_inexact(phi))
+
+
 __all__ = ["polygamma", "softplus", "logsumexp", "softmax", "log_softmax", "psi", "jn",
            "gammainc", "gammaincc", "betainc", "multigammaln"]

@@ -603,8 +603,6 @@ def logistic_logpdf(x, loc=0, scale=1):
 logistic_pdf = _exp_of(logistic_logpdf, "logistic", "pdf")
 
 
-DISTRIBUTIONS = ("norm", "t", "gamma", "chi2", "beta", "poisson", "dirichlet",
-                 "multivariate_normal", "expon", "laplace", "cauchy", "logistic")
 
 
 class Distribution:
@@ -629,7 +627,7 @@ def namespaces():
     """{name: Distribution} built from the registry (for the public module)."""
     fns = PUBLIC.get(MODULE, {})
     out = {}
-    for dist in DISTRIBUTIONS:
+    for dist in sorted({k.split(".")[0] for k in fns if "." in k}):
         methods = {k.split(".", 1)[1]: v for k, v in fns.items() if k.split(".")[0] == dist}
         out[dist] = Distribution(dist, methods, getattr(sst, dist))
     return out
