@@ -187,10 +187,14 @@ class _Gen:
                f"np.squeeze(np.expand_dims({a}, 0))", f"np.rot90({a})" if nd >= 2 else f"{a}[::2]",
                f"np.triu({a})" if nd >= 2 else f"np.diag({a})",
                f"np.tril({a}, -1)" if nd >= 2 else f"np.outer({a}, {a})",
-               f"np.trace({a})" if nd >= 2 else f"{a}[1:] - {a}[:-1]",
-               f"np.diagonal({a})" if nd >= 2 else f"np.cumsum({a})",
+               f"np.trace({a})" if nd >= 2 else f"np.convolve({a}, [0.5, -1.0, 0.25])",
+               f"np.diagonal({a})" if nd >= 2 else f"np.correlate({a}, [1.0, 0.5])",
                f"np.swapaxes({a}, 0, -1)", f"np.sort({a}, axis=-1)[..., ::-1]",
-               f"np.take_along_axis({a}, np.argsort({a}, axis=-1), axis=-1)"]
+               f"np.take_along_axis({a}, np.argsort({a}, axis=-1), axis=-1)",
+               f"np.interp(np.linspace(-0.9, 0.9, 5), np.linspace(-1, 1, {s[-1]}), np.ravel({a})[:{s[-1]}])",
+               f"np.polyval(np.ravel({a})[:3], 0.7)", f"np.trapezoid({a}, axis=-1)",
+               f"np.cumulative_sum({a}, axis=-1)" if hasattr(np, "cumulative_sum") else f"np.cumsum({a}, axis=-1)",
+               f"np.vander(np.ravel({a})[:3], 3)", f"np.gradient({a}, axis=-1)" if s[-1] > 2 else f"{a}[::-1]"]
         return r.choice(ops)
 
     def product(self, ns):

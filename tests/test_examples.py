@@ -318,6 +318,7 @@ def test_cookbook_advanced(cb_main):
 
 # ====================================================================== scale/glm.py
 
+@pytest.mark.filterwarnings("ignore:scipy.optimize:DeprecationWarning")   # (dask-glm calls L-BFGS-B with disp=)
 def test_scale_glm_small(tmp_path):
     """The Dask showcase in its --small form: a LocalCluster of two worker processes,
     data written as .npy chunks and read back, Newton and L-BFGS on both models; the
