@@ -13,6 +13,10 @@ import json
 import pathlib
 import sys
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import _marked  # noqa: E402  (tools/_marked.py)
+replace_block = _marked.replace_block
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "numpy.md"
 PEERS = ROOT / "tools" / "peers.json"
@@ -97,22 +101,11 @@ def table(public=None, peers=None):
 
 def render(text, public=None, peers=None):
     """``text`` (docs/numpy.md) with the block between the markers regenerated."""
-    start, end = text.index(BEGIN) + len(BEGIN), text.index(END)
-    return text[:start] + "\n\n" + table(public, peers) + "\n" + text[end:]
+    return replace_block(text, BEGIN, END, table(public, peers))
 
 
 def main(argv):
-    text = DOC.read_text()
-    new = render(text)
-    if "--check" in argv:
-        if new != text:
-            print(f"{DOC.relative_to(ROOT)} is out of date: run python tools/coverage_table.py")
-            return 1
-        return 0
-    if new != text:
-        DOC.write_text(new)
-        print(f"wrote {DOC.relative_to(ROOT)}")
-    return 0
+    return _marked.main(DOC, render, "coverage_table.py", argv)
 
 
 if __name__ == "__main__":

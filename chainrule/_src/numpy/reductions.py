@@ -524,15 +524,23 @@ def _quantile(name, a, q, axis, method, keepdims, weights):
     return reshape(r, qa.shape + (kept if _kd(keepdims) else rest))
 
 
+def _fractions(q, scale):
+    """The concrete quantiles ``q / scale`` (percentiles: scale 100), NumPy's error
+    outside [0, 1]."""
+    qc = np.asarray(concrete(q)) if scale == 1 else np.true_divide(np.asarray(concrete(q)), scale)
+    if not (np.all(qc >= 0) and np.all(qc <= 1)):
+        raise ValueError("Quantiles must be in the range [0, 1]" if scale == 1 else
+                         "Percentiles must be in the range [0, 100]")
+    return qc
+
+
 @traced_numpy(np.quantile)
 def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
              keepdims=False, *, weights=None, interpolation=None):
     """Every ``method`` of NumPy's; ``q`` is not differentiated (``weights=`` is not
     supported inside transformations)."""
     no_kwargs("quantile", out=out, interpolation=interpolation)
-    qc = np.asarray(concrete(q))
-    if not (np.all(qc >= 0) and np.all(qc <= 1)):
-        raise ValueError("Quantiles must be in the range [0, 1]")
+    qc = _fractions(q, 1)
     return _quantile("quantile", a, qc, axis, method, keepdims, weights)
 
 
@@ -542,9 +550,7 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
     """Every ``method`` of NumPy's; ``q`` is not differentiated (``weights=`` is not
     supported inside transformations)."""
     no_kwargs("percentile", out=out, interpolation=interpolation)
-    qc = np.true_divide(np.asarray(concrete(q)), 100)
-    if not (np.all(qc >= 0) and np.all(qc <= 1)):
-        raise ValueError("Percentiles must be in the range [0, 100]")
+    qc = _fractions(q, 100)
     return _quantile("percentile", a, qc, axis, method, keepdims, weights)
 
 
@@ -611,9 +617,7 @@ def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear
     """Every ``method`` of NumPy's, NaNs ignored (an all-NaN slice gives NaN, without
     NumPy's warning); ``q`` is not differentiated."""
     no_kwargs("nanquantile", out=out)
-    qc = np.asarray(concrete(q))
-    if not (np.all(qc >= 0) and np.all(qc <= 1)):
-        raise ValueError("Quantiles must be in the range [0, 1]")
+    qc = _fractions(q, 1)
     return _nanquantile("nanquantile", a, qc, axis, method, keepdims, weights)
 
 
@@ -623,9 +627,7 @@ def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="line
     """Every ``method`` of NumPy's, NaNs ignored (an all-NaN slice gives NaN, without
     NumPy's warning); ``q`` is not differentiated."""
     no_kwargs("nanpercentile", out=out)
-    qc = np.true_divide(np.asarray(concrete(q)), 100)
-    if not (np.all(qc >= 0) and np.all(qc <= 1)):
-        raise ValueError("Percentiles must be in the range [0, 100]")
+    qc = _fractions(q, 100)
     return _nanquantile("nanpercentile", a, qc, axis, method, keepdims, weights)
 
 
