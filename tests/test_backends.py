@@ -16,7 +16,7 @@ from opdb import all_rows
 
 dask = pytest.importorskip("dask")
 import dask.array as da                      # noqa: E402
-from dask.callbacks import Callback          # noqa: E402
+from dask_counting import Computations      # noqa: E402
 
 ROWS = all_rows()
 # the first two samples of each row (the Dask pass stays near a minute)
@@ -40,15 +40,6 @@ READS_VALUES = {
 }
 
 
-class Computations(Callback):
-    """Counts Dask computations started while it is active."""
-
-    def __init__(self):
-        super().__init__()
-        self.count = 0
-
-    def _start(self, dsk):
-        self.count += 1
 
 
 def _cupy():

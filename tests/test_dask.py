@@ -13,16 +13,7 @@ from chainrule import LazyValueError
 dask = pytest.importorskip("dask")
 import dask                                # noqa: E402
 import dask.array as da                     # noqa: E402
-from dask.callbacks import Callback         # noqa: E402
-
-
-class Computations(Callback):
-    def __init__(self):
-        super().__init__()
-        self.count = 0
-
-    def _start(self, dsk):
-        self.count += 1
+from dask_counting import Computations  # noqa: E402
 
 
 def logistic(w, X, y):
