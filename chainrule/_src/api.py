@@ -112,15 +112,20 @@ def _flat_fun(fun, args, argnums, has_aux, fname):
     dyn = [args[i] for i in argnums]
     flat, in_tree = tree_flatten(dyn)
     store = {}
-    guard = backend.no_compute(tree_flatten(args)[0])
+    # (the leaves differentiated and the other arguments themselves: Dask data is an
+    # argument; a Dask array deep inside another argument's pytree is not looked for)
+    guard = backend.no_compute(flat) or backend.no_compute(args)
 
     def flat_fun(*xs):
         new_args = list(args)
         for i, v in zip(argnums, tree_unflatten(in_tree, xs)):
             new_args[i] = v
         try:
-            with guard:
+            if guard is None:
                 out = fun(*new_args)
+            else:
+                with guard:
+                    out = fun(*new_args)
         except ValueError as e:
             # NumPy hides our conversion error behind "setting an array element with a
             # sequence" when a traced value is written into an ndarray: show ours
@@ -758,8 +763,11 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
 
         def flat_fun(*xs):
             a, kw = tree_unflatten(in_tree, xs)
-            with guard:
+            if guard is None:
                 out = fun(*a, **kw)
+            else:
+                with guard:
+                    out = fun(*a, **kw)
             out_flat, store["out_tree"] = tree_flatten(out)
             store["outs"] = out_flat
             return out_flat

@@ -293,20 +293,9 @@ _NO_COMPUTE = _NoCompute()
 
 
 def no_compute(leaves):
-    """The context in which the user's function runs: no Dask computation (see
-    :class:`_NoCompute`) where one of ``leaves`` is a Dask array, else a no-op."""
+    """The context in which the user's function runs where one of ``leaves`` is a Dask
+    array (no Dask computation: :class:`_NoCompute`); else None (nothing to guard)."""
     for x in leaves:
         if type(x) is not _ndarray and is_lazy(x):
             return _NO_COMPUTE
-    return _NO_CONTEXT
-
-
-class _NoContext:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
-
-
-_NO_CONTEXT = _NoContext()
+    return None
