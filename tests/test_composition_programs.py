@@ -25,7 +25,7 @@ def test_random_compositions(chunk):
 
 
 def test_compositions_use_every_family():
-    text = "\n".join(generate(s).source for s in range(150))
+    text = "\n".join(generate(s).source for s in range(400))
     for needle in ["np.sin(", "np.maximum(", "np.sum(", "np.max(", "np.std(", "np.cumsum(",
                    "np.sort(", "np.linalg.solve(", "np.linalg.cholesky(", "np.einsum(",
                    "np.concatenate(", "np.pad(", "csp.linalg.expm(", "sp.special.",
