@@ -739,3 +739,11 @@ ROWS += [
     Row("scipy.linalg.rsf2csf[real eigenvalues]", _quasi(cla, _T2), _quasi(sl, _T2),
         [S(_T2, _Z2)]),
 ]
+
+# poisson.entropy: small, medium and large means (the summation's window scales with
+# sqrt(mu)), a zero mean, and a loc that broadcasts (fixed arrays: no shared RNG draws)
+ROWS.append(Row("scipy.stats.poisson.entropy", cst.poisson.entropy, sst.poisson.entropy,
+                [S(np.array([0.3, 2.0, 15.0, 80.0])), S(np.array([[0.7], [4.5]])),
+                 S(np.array([1.5, 250.0]), np.array([[0.0], [2.0]]), diff=(0,))]))
+ROWS.append(Row("scipy.stats.poisson.entropy[zero mean]", cst.poisson.entropy,
+                sst.poisson.entropy, [S(np.array([0.0, 3.0]))], grad=False))

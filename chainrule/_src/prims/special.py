@@ -154,8 +154,45 @@ _UNARY = [
      lambda x, a: EW["cos"].bind((0.5 * math.pi) * x * x)),
 ]
 
+def _poisson_entropy_d(n, mu):
+    """The n-th derivative in ``mu`` of the entropy of Poisson(mu), elementwise (``n`` a
+    nonnegative integer), each written so that no large terms cancel:
+    ``H = E[-log p(K)]``, ``H' = E[log((K + 1) / mu)]`` and, for n >= 2,
+    ``(-1)^(n-1) (n-2)! / mu^(n-1) + E[D^(n-1) log(K + 1)]`` (``D`` the forward
+    difference in k; ``d/dmu E[f(K)] = E[f(K + 1) - f(K)]``). The sums run over
+    ``mu +- (12 sqrt(mu) + 60)``, outside which the terms are below double precision:
+    O(sqrt(mu)) per element. NaN for ``mu < 0`` (as SciPy's entropy)."""
+    n, mu = np.broadcast_arrays(np.asarray(n, float), np.asarray(mu, float))
+    out = np.empty(n.shape)
+    for i in np.ndindex(n.shape):
+        m, order = float(mu[i]), int(n[i])
+        if not m >= 0 or order < 0 or m == np.inf:
+            out[i] = np.nan
+            continue
+        w = 12.0 * math.sqrt(m) + 60.0
+        k = np.arange(max(0.0, math.floor(m - w)), math.ceil(m + w) + 1.0)
+        logp = sps.xlogy(k, m) - m - sps.gammaln(k + 1.0)
+        p = np.exp(logp)
+        keep = p > 0                    # (mu = 0: only k = 0, where log p = 0)
+        k, p, logp = k[keep], p[keep], logp[keep]
+        with np.errstate(divide="ignore"):
+            if order == 0:
+                out[i] = -np.sum(p * logp)
+            elif order == 1:              # (+inf at mu = 0, as the entropy's slope)
+                out[i] = np.sum(p * np.log((k + 1.0) / m))
+            else:
+                r = order - 1
+                diff = sum((-1) ** (r - j) * math.comb(r, j) * np.log(k + 1.0 + j)
+                           for j in range(r + 1))
+                out[i] = (-1) ** r * math.factorial(order - 2) / m ** r + np.sum(p * diff)
+    return out if out.ndim else out[()]
+
+
 _BINARY = [
     # name, scipy implementation, d/dx(x, y, ans), d/dy(x, y, ans) [, singular]
+    # d^n/dmu^n of Poisson(mu)'s entropy (scipy.stats.poisson.entropy): n is an order
+    ("poisson_entropy_d", _poisson_entropy_d, _zero,
+     lambda n, mu, a: poisson_entropy_d(n + 1.0, mu)),
     ("polygamma", sps.polygamma, _zero, lambda n, x, a: polygamma(n + 1, x)),
     ("xlogy", sps.xlogy, _xlogy_dx, _xlogy_dy, True),
     ("xlog1py", sps.xlog1py, _xlog1py_dx, _xlog1py_dy, True),
@@ -193,6 +230,7 @@ globals().update({f"{_k}_p": _v for _k, _v in PRIMS.items()})
 
 erf, expit, digamma = PRIMS["erf"].bind, PRIMS["expit"].bind, PRIMS["digamma"].bind
 polygamma, i0, i1 = PRIMS["polygamma"].bind, PRIMS["i0"].bind, PRIMS["i1"].bind
+poisson_entropy_d = PRIMS["poisson_entropy_d"].bind
 i0e, i1e = PRIMS["i0e"].bind, PRIMS["i1e"].bind
 
 

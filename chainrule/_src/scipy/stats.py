@@ -365,6 +365,19 @@ poisson_logcdf = _log_of(poisson_cdf, "poisson", "logcdf")
 poisson_logsf = _log_of(poisson_sf, "poisson", "logsf")
 
 
+@_method("poisson", "entropy")
+def poisson_entropy(mu, loc=0):
+    """``-sum_k p(k) log p(k)`` (``prims/special.py``'s ``poisson_entropy_d``: the
+    entropy and its derivatives in ``mu`` to every order, summed without cancellation).
+    ``loc`` shifts the support and leaves the entropy alone (the shape is ``mu``'s and
+    ``loc``'s, broadcast)."""
+    mu = as_inexact(mu)
+    h = ps.poisson_entropy_d(0.0, mu)
+    shape = np.broadcast_shapes(shape_of(h), np.shape(loc) if not isinstance(loc, Tracer)
+                                else shape_of(loc))
+    return broadcast_to(h, shape) if shape != shape_of(h) else h
+
+
 # ---------------------------------------------------------------- dirichlet
 
 def _flag(cond):
