@@ -94,11 +94,18 @@ def _gradient_graph_bytes(n, transform):
     return len(pickle.dumps(transform(w0, X, y))), transform(w0, X, y)
 
 
-@pytest.mark.parametrize("name", ["grad", "jit_grad", "hvp"])
+def mean_logistic(w, X, y):
+    z = X @ w
+    return cnp.mean(cnp.logaddexp(0, z) - y * z)
+
+
+@pytest.mark.parametrize("name", ["grad", "jit_grad", "hvp", "hessian", "jacrev"])
 def test_pickled_gradient_graph_does_not_grow_with_n(name):
+    # (hessian, jacrev: the output basis under vmap meets the mean's broadcast)
     transform = {"grad": cr.grad(logistic), "jit_grad": cr.jit(cr.grad(logistic)),
-                 "hvp": lambda w, X, y: cr.hvp(lambda w: logistic(w, X, y), (w,), (v0,))[1]
-                 }[name]
+                 "hvp": lambda w, X, y: cr.hvp(lambda w: logistic(w, X, y), (w,), (v0,))[1],
+                 "hessian": cr.hessian(mean_logistic),
+                 "jacrev": cr.jacrev(mean_logistic)}[name]
     small, _ = _gradient_graph_bytes(1_000, transform)
     large, _ = _gradient_graph_bytes(400_000, transform)
     # n * 8 bytes of one embedded NumPy constant would be 3.2 MB

@@ -148,6 +148,12 @@ class ReduceSum(LinearUnary):
             return backend.broadcast_to(kept, shape, value_of(x))
         if restore:
             ct = reshape(ct, kept_shape(shape, axis))
+        if isinstance(ct, Tracer) and type(x) is not np.ndarray and \
+                backend.is_foreign(value_of(x)) and not backend.is_foreign(value_of(ct)):
+            # a traced NumPy cotangent (jacrev's basis under vmap) over Dask/CuPy x: its
+            # broadcast would be an n-sized NumPy array in x's graph; a unit array of x's
+            # backend and chunks carries the shape instead (the product is lazy)
+            return ct * backend.broadcast_to(np.ones((), dtype_of(x)), shape, value_of(x))
         return broadcast_to(ct, shape)
 
     def batch(self, args, dims, *, axis, keepdims):
