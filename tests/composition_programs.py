@@ -222,7 +222,11 @@ class _Gen:
             if a is None:
                 return None
             n = np.shape(ns[a])[-1]
-            a = f"np.outer({a}[..., :{min(n, 4)}].ravel()[:{min(n, 4)}], np.ones({min(n, 4)}))"
+            # (a rank-one matrix plus distinct diagonal entries: 4 I + outer(v, 1) would
+            # repeat the singular value 4, where svd's second derivative is undetermined)
+            m = min(n, 4)
+            a = (f"(np.outer({a}[..., :{m}].ravel()[:{m}], np.linspace(0.5, 1.5, {m})) + "
+                 f"np.diag(np.linspace(0.2, 1.1, {m})))")
         spd = f"({a} @ np.swapaxes({a}, -1, -2) + 2.0 * np.eye({a}.shape[-1]))"
         well = f"({a} + 4.0 * np.eye({a}.shape[-1]))"
         ops = [f"np.linalg.solve({well}, np.ones({a}.shape[-1]))",

@@ -12,8 +12,8 @@ import pytest
 from composition_programs import generate, NAMESPACE
 from program_checks import check
 
-PROGRAMS = 500
-CHUNKS = 10
+PROGRAMS = 1500
+CHUNKS = 15
 
 
 @pytest.mark.parametrize("chunk", range(CHUNKS))
