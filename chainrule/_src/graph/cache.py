@@ -15,6 +15,7 @@ entry re-reads it under the lock (:meth:`CompileCache.update`).
 backward pass keys a tape with the same leaf codes (graph/replay.py).
 """
 import collections
+import itertools
 import threading
 
 import numpy as np
@@ -62,6 +63,7 @@ class CompileCache:
         self._entries = collections.OrderedDict()
         self._size = 0
         self._counts = dict.fromkeys(_COUNTERS, 0)
+        self._uses = {c: itertools.count() for c in ("hits", "fallbacks")}   # (see hit)
         self._reasons = collections.deque(maxlen=20)
         self.lock = threading.Lock()
         # get(key): the entry of key or None (no lock, no count: see hit); the dict's
@@ -69,13 +71,15 @@ class CompileCache:
         self.get = self._entries.get
 
     def hit(self, key, counter="hits"):
-        """Count a use of ``key``'s entry and make it the most recently used."""
-        with self.lock:
-            self._counts[counter] += 1
-            try:
-                self._entries.move_to_end(key)
-            except KeyError:            # (dropped meanwhile)
-                pass
+        """Count a use of ``key``'s entry and make it the most recently used. No lock
+        (every call of a training loop comes here): the count is an itertools.count,
+        whose ``next`` is one C call, as ``move_to_end`` is; ``update`` holds the lock
+        for its several steps."""
+        next(self._uses[counter])
+        try:
+            self._entries.move_to_end(key)
+        except KeyError:                # (dropped meanwhile)
+            pass
 
     def count(self, counter, reason=None):
         """Count an event (``counter``: one of CacheInfo's counts), with its reason;
@@ -119,7 +123,9 @@ class CompileCache:
 
     def info(self):
         with self.lock:
-            c = self._counts
+            c = dict(self._counts)
+            for k, uses in self._uses.items():
+                c[k] += int(repr(uses)[6:-1])      # count(n): n uses so far
             return CacheInfo(c["hits"], c["misses"], c["retraces"], self._size, self.maxsize,
                              list(self._reasons), c["compiled"], c["failures"],
                              c["fallbacks"])
