@@ -81,12 +81,8 @@ class custom_jvp:
         self.jvp_rule = jvp_rule
 
     def __call__(self, *args):
-        if self.jvp_rule is None:
-            raise AttributeError(f"No JVP defined for custom_jvp function "
-                                 f"{self.fun.__name__} using defjvp.")
         nd = self.nondiff_argnums
-        if nd:
-            _check_nondiff(nd, args, "custom_jvp", self.fun)
+        _check_call("custom_jvp", "JVP", self.fun, self.jvp_rule, nd, args)
         if _state.trace is None:
             return self.fun(*args)
         static = {i: args[i] for i in nd}
@@ -135,6 +131,16 @@ def _describe(x):
     if isinstance(x, (tuple, list)):
         return f"a {type(x).__name__} of length {len(x)}"
     return f"{type(x).__name__}"
+
+
+def _check_call(kind, rule_kind, fun, rule, nd, args):
+    """What a custom_jvp/custom_vjp call checks first: a rule was defined, and the
+    non-differentiable arguments are not traced values."""
+    if rule is None:
+        raise AttributeError(f"No {rule_kind} defined for {kind} function "
+                             f"{fun.__name__} using def{rule_kind.lower()}.")
+    if nd:
+        _check_nondiff(nd, args, kind, fun)
 
 
 def _check_nondiff(nd, args, kind, fun):
@@ -191,12 +197,8 @@ class custom_vjp:
         self.fwd, self.bwd = fwd, bwd
 
     def __call__(self, *args):
-        if self.fwd is None:
-            raise AttributeError(f"No VJP defined for custom_vjp function "
-                                 f"{self.fun.__name__} using defvjp.")
         nd = self.nondiff_argnums
-        if nd:
-            _check_nondiff(nd, args, "custom_vjp", self.fun)
+        _check_call("custom_vjp", "VJP", self.fun, self.fwd, nd, args)
         if _state.trace is None:
             return self.fun(*args)
         for i in nd:

@@ -196,6 +196,19 @@ def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=
     return sp.reduce_sum(a, axis, keepdims) if (axis or keepdims) else a
 
 
+def clip_mode(ind, n, mode):
+    """Concrete indices ``ind`` (a NumPy array) into ``n`` items under NumPy's ``mode``
+    (``np.choose``, ``np.put``): 'wrap' and 'clip' map them into range, 'raise' leaves
+    them as they are (the caller checks them, with its function's error)."""
+    if mode == "wrap":
+        return ind % n
+    if mode == "clip":
+        return np.clip(ind, 0, n - 1)
+    if mode != "raise":
+        raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
+    return ind
+
+
 def concrete(x):
     """The value of ``x`` where chainrule needs it to decide something (an axis, a
     shape, a branch): a tracer's concrete value (under jit through a guard; under vmap

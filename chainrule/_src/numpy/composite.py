@@ -22,7 +22,7 @@ from ..prims import elementwise as ew
 from ..prims import shape as sp
 from ..prims.signal import convolve_p, _flip
 from ..prims.special import i0_p
-from .basic import asarray_like, as_inexact, concrete
+from .basic import asarray_like, as_inexact, concrete, clip_mode
 from .dispatch import numpy_function, PUBLIC, HANDLED_UFUNCS, no_kwargs
 
 
@@ -540,15 +540,9 @@ def choose(a, choices, out=None, mode="raise"):
         idx = concrete(idx)
     idx = np.asarray(idx)
     n = len(choices)
-    if mode == "raise":
-        if idx.size and (idx.min() < 0 or idx.max() >= n):
-            raise ValueError("invalid entry in choice array")
-    elif mode == "wrap":
-        idx = idx % n
-    elif mode == "clip":
-        idx = np.clip(idx, 0, n - 1)
-    else:
-        raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
+    idx = clip_mode(idx, n, mode)
+    if mode == "raise" and idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise ValueError("invalid entry in choice array")
     choices = [asarray_like(c) for c in choices]
     shape = np.broadcast_shapes(idx.shape, *[shape_of(c) for c in choices])
     stacked = N["stack"]([sp.broadcast_to(c, shape) for c in choices], axis=0)

@@ -463,17 +463,12 @@ def put(a, ind, v, mode="raise"):
     """Writes ``v`` at the flat positions ``ind`` of a traced ``a``, in place."""
     n = a.size
     ind = np.asarray(ind).reshape(-1)
+    ind = basic.clip_mode(ind, n, mode)
     if mode == "raise":
         if ind.size and (ind.max() >= n or ind.min() < -n):
             raise IndexError(f"index {ind.max() if ind.max() >= n else ind.min()} is out "
                              f"of bounds for axis 0 with size {n}")
         ind = ind % n if n else ind
-    elif mode == "wrap":
-        ind = ind % n
-    elif mode == "clip":
-        ind = np.clip(ind, 0, n - 1)
-    else:
-        raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
     _write_flat(a, ind, v)
 
 
