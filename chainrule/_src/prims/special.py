@@ -177,7 +177,7 @@ def _poisson_entropy_d(n, mu):
         k, p, logp = k[keep], p[keep], logp[keep]
         with np.errstate(divide="ignore"):
             if order == 0:
-                out[i] = -np.sum(p * logp)
+                out[i] = 0.0 - np.sum(p * logp)      # (+0.0 at mu = 0, as SciPy)
             elif order == 1:              # (+inf at mu = 0, as the entropy's slope)
                 out[i] = np.sum(p * np.log((k + 1.0) / m))
             else:
