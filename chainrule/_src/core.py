@@ -100,6 +100,13 @@ class Primitive:
         factors, the tuple of those factors (``interpreters/batching.py``). The rule
         returns the output's factors (or None) with it, or None for ``batch`` to run.
         What it does depends on this structure only, never on data or on the trace.
+    ``batch_scaled(args, dims, scales, **params) -> (ans, dim, scale) or None``
+        Optional (None: the scaled arguments are multiplied out and ``batch`` runs).
+        ``scales[i]`` is None or the unbatched factor every example of the batched
+        ``args[i]`` is still to be multiplied by (``interpreters/batching.py``); the
+        rule returns its output the same way (``scale`` None: none pending), or None.
+        The products, negation and sums of elementwise.py keep a factor pending so
+        that a chain of them costs passes over the factor, not over the batch.
     ``cost(args, ans, **params) -> flops``
         Floating point operations of one application.
 
@@ -199,6 +206,7 @@ class Primitive:
     scaled_tangents = False
     jvp_with_ans = None
     batch_diagonal = None
+    batch_scaled = None
     # code generation (see above)
     ufunc = None
     fresh = False

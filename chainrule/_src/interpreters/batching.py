@@ -14,23 +14,34 @@ import warnings
 
 import numpy as np
 
-from ..core import (Trace, Tracer, Primitive, _state, shape_of, dtype_of,
+from .. import core
+from ..core import (Trace, Tracer, Primitive, _state, shape_of, dtype_of, size_of,
                     new_trace_context)
 
 
 class BatchTracer(Tracer):
-    """A batched value: ``val`` with its batch axis at ``bdim``. ``diag`` is None, or a
-    tuple of unbatched factors of shape () or (n,) when the value is the one-hot basis
-    of jacfwd/jacrev (per-example shape (n,), batch size n) scaled by their product
-    ``d``: example ``i`` is ``d[i] * e_i`` and ``val`` is ``diag(d)``. Rules see it in
-    ``Primitive.batch_diagonal`` (the empty tuple: the basis itself)."""
-    __slots__ = ("val", "bdim", "diag")
+    """A batched value: ``val`` with its batch axis at ``bdim``.
 
-    def __init__(self, trace, val, bdim, diag=None):
+    ``diag`` is None, or a tuple of unbatched factors of shape () or (n,) when the value
+    is the one-hot basis of jacfwd/jacrev (per-example shape (n,), batch size n) scaled
+    by their product ``d``: example ``i`` is ``d[i] * e_i`` and ``val`` is ``diag(d)``.
+    Rules see it in ``Primitive.batch_diagonal`` (the empty tuple: the basis itself).
+
+    ``scale`` is None, or an unbatched factor still to be applied: every example is
+    ``val``'s example times ``scale`` (which broadcasts against the per-example shape
+    without growing it). A chain of products with unbatched arrays, negations and sums
+    over one batched array -- forward mode's tangents through elementwise functions
+    under jacfwd -- then costs passes over the small factor instead of the batch
+    (``Primitive.batch_scaled``); the product is formed once, by the first rule that
+    needs the values (:meth:`BatchTrace.values`)."""
+    __slots__ = ("val", "bdim", "diag", "scale")
+
+    def __init__(self, trace, val, bdim, diag=None, scale=None):
         self._trace = trace
         self.val = val
         self.bdim = bdim
         self.diag = diag
+        self.scale = scale
 
     @property
     def shape(self):
@@ -80,7 +91,7 @@ class BatchTrace(Trace):
         self.axis_size = axis_size
 
     def process(self, prim, args, params):
-        vals, dims, found, diags = [], [], False, None
+        vals, dims, found, diags, scales = [], [], False, None, None
         for i, a in enumerate(args):
             if type(a) is BatchTracer and a._trace is self:
                 vals.append(a.val)
@@ -89,6 +100,9 @@ class BatchTrace(Trace):
                 if a.diag is not None and prim.batch_diagonal is not None:
                     diags = diags or [None] * len(args)
                     diags[i] = a.diag
+                elif a.scale is not None:
+                    scales = scales or [None] * len(args)
+                    scales[i] = a.scale
             else:
                 vals.append(a)
                 dims.append(None)
@@ -97,6 +111,15 @@ class BatchTrace(Trace):
         saved = _state.trace
         _state.trace = self.parent
         try:
+            if prim.batch_scaled is not None:
+                out = prim.batch_scaled(vals, dims, scales or [None] * len(vals),
+                                        **params)
+                if out is not None:
+                    ans, out_dim, scale = out
+                    return BatchTracer(self, ans, out_dim, None, scale)
+            if scales is not None:
+                vals = [v if s is None else apply_scale(v, d, s)
+                        for v, d, s in zip(vals, dims, scales)]
             if diags is not None:
                 out = prim.batch_diagonal(vals, dims, diags, **params)
                 if out is not None:                 # (one output)
@@ -150,5 +173,43 @@ def batch_flat(fun, args, in_dims, axis_size, basis=()):
            for i, (a, d) in enumerate(zip(args, in_dims))]
     with new_trace_context(trace):
         outs = fun(*ins)
-    return [(o.val, o.bdim) if type(o) is BatchTracer and o._trace is trace else (o, None)
-            for o in outs]
+    return [(o.val if o.scale is None else apply_scale(o.val, o.bdim, o.scale), o.bdim)
+            if type(o) is BatchTracer and o._trace is trace else (o, None) for o in outs]
+
+
+def apply_scale(val, bdim, scale):
+    """The values of a batched ``val`` (batch axis ``bdim``) whose examples are each to
+    be multiplied by the unbatched ``scale`` (:class:`BatchTracer`'s ``scale``). Written
+    with NumPy's functions, which reach chainrule's for traced values of outer
+    transformations (as :func:`loop_batch`)."""
+    s = shape_of(scale)
+    if s:
+        k = len(shape_of(val)) - 1          # the per-example rank; scale aligns right
+        lead = k - len(s)
+        if lead < bdim:                     # the batch axis falls inside scale's axes
+            at = bdim - lead
+            scale = np.reshape(scale, s[:at] + (1,) + s[at:])
+    return val * scale
+
+
+def fit_scale(val, bdim, factor, pending):
+    """The unbatched ``factor`` as it joins the factor ``pending`` (None: none yet) on
+    every example of ``val`` (batch axis ``bdim``), or None where it cannot: it must
+    change neither the examples' shape nor the dtype, have ``val``'s dtype (a scalar
+    is converted to it, so that products of factors round as NumPy's products with
+    ``val`` would: a Python float times a float32 scalar is float32), and a first
+    factor must be worth deferring (``val`` has at least ``core.LAZY_SIZE`` elements
+    and twice as many as the factor). (``Primitive.batch_scaled``.)"""
+    vs = shape_of(val)
+    n = size_of(vs)
+    fs = shape_of(factor)
+    if pending is None and (n < core.LAZY_SIZE or n < 2 * size_of(fs)):
+        return None
+    example = vs[:bdim] + vs[bdim + 1:]
+    if len(fs) > len(example) or any(f != 1 and f != e for f, e in
+                                     zip(fs[::-1], example[::-1])):
+        return None
+    dt = dtype_of(val)
+    if isinstance(factor, (int, float, complex, np.generic)):
+        return dt.type(factor) if np.result_type(dt, dtype_of(factor)) == dt else None
+    return factor if dtype_of(factor) == dt else None

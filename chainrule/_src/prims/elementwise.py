@@ -30,6 +30,7 @@ import numpy as np
 
 from ..core import (numpy_only, Primitive, NonDiffPrimitive, Zero, shape_of, dtype_of, instantiate,
                     size_of, Scaled, scaled, materialize)
+from ..interpreters.batching import fit_scale
 from .shape import (fit_cotangent, broadcast_to, moveaxis, reshape,
                     real_p, imag_p, conj_p)
 
@@ -312,9 +313,18 @@ def _inner(a, b):
 
 class Linear(Binary):
     """x + y, x - y: derivatives 1 and -1, read neither the output nor the arguments
-    (only their shapes)."""
+    (only their shapes). Under vmap, two scalings of one batched array add (or subtract)
+    their factors."""
     vjp_uses_ans = False
     vjp_uses_args = False
+
+    def batch_scaled(self, args, dims, scales):
+        sa, sb = scales
+        if (sa is None and sb is None) or args[0] is not args[1] or dims[0] != dims[1]:
+            return None
+        one = dtype_of(args[0]).type(1)     # (factors have the batch's dtype)
+        return args[0], dims[0], self.bind(one if sa is None else sa,
+                                           one if sb is None else sb)
 
 
 class Power(Binary):
@@ -359,6 +369,20 @@ class Multiply(Binary):
             ct_a = fit_cotangent(scaled(ct, s), a) if need_a else None
             return (ct_s, ct_a) if s is x else (ct_a, ct_s)
         return Binary.vjp(self, ct, ans, args, needs)
+
+    def batch_scaled(self, args, dims, scales):
+        """A large batched array times an unbatched factor that does not grow its
+        examples: the factor is kept pending (``BatchTracer.scale``), multiplied into
+        the one already pending."""
+        for i in (0, 1):
+            j = 1 - i
+            if dims[i] is not None and dims[j] is None:
+                val, u, s = args[i], args[j], scales[i]
+                u = fit_scale(val, dims[i], u, s)
+                if u is None:
+                    return None
+                return val, dims[i], u if s is None else s * u
+        return None
 
     def batch_diagonal(self, args, dims, diags):
         """The one-hot basis scaled by ``d`` times an unbatched factor of shape () or
@@ -683,6 +707,15 @@ PRIMS["real"], PRIMS["imag"], PRIMS["conjugate"] = real_p, imag_p, conj_p   # pr
 PRIMS["angle"] = angle_p = Angle("angle")
 
 globals().update({f"{k}_p": v for k, v in PRIMS.items()})
+
+
+def _negate_scaled(args, dims, scales):
+    """Under vmap, the negation of a batched array with a pending factor negates the
+    factor (``Primitive.batch_scaled``)."""
+    return None if scales[0] is None else (args[0], dims[0], -scales[0])
+
+
+negative_p.batch_scaled = _negate_scaled
 
 # short names used by the derivative expressions above
 sin, cos, sinh, cosh = PRIMS["sin"].bind, PRIMS["cos"].bind, PRIMS["sinh"].bind, PRIMS["cosh"].bind

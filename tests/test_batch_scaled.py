@@ -1,0 +1,193 @@
+"""Pending factors under vmap (``BatchTracer.scale``, ``Primitive.batch_scaled``).
+
+A large batched array times an unbatched factor keeps the factor pending; negation,
+further products and sums of two scalings of one array combine factors; every other
+rule multiplies the factor out first. jacfwd's tangents through elementwise functions
+are such chains, so the Hessian of a GLM loss costs one pass over an n x p array where
+it cost five. Random elementwise programs are checked with the factors pending against
+the same programs with them off (the size threshold raised), against a loop over the
+examples in NumPy, against jacrev and under jit.
+"""
+import random
+import re
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule._src import core
+from chainrule._src.interpreters import batching
+
+UNARY = ["np.sin({a})", "np.tanh({a})", "np.exp(0.3 * {a})", "-{a}", "np.negative({a})",
+         "{a} ** 2", "np.log1p({a} ** 2)", "np.logaddexp(0.0, {a})", "np.abs({a})"]
+WITH_CONST = ["{a} * {c}", "{c} * {a}", "{a} / (2.0 + {c} ** 2)", "{a} + {c}",
+              "{c} - {a}", "{a} - {c}", "np.multiply({a}, {c})"]
+PAIR = ["{a} + {b}", "{a} - {b}", "{a} * {b}", "np.add({a}, {b})"]
+
+
+def _program(rng, consts, statements=8):
+    """Source of ``f(x, c0, c1, ...)``: elementwise statements over ``x``, the constants
+    and earlier results (so that sums of two scalings of one array are common)."""
+    lines, names = [], ["x"]
+    for k in range(statements):
+        a = rng.choice(names[-3:] + names[:1])
+        r = rng.random()
+        if r < 0.3:
+            expr = rng.choice(UNARY).format(a=a)
+        elif r < 0.75:
+            expr = rng.choice(WITH_CONST).format(a=a, c=rng.choice(consts))
+        else:
+            expr = rng.choice(PAIR).format(a=a, b=rng.choice(names))
+        lines.append(f"    v{k} = {expr}")
+        names.append(f"v{k}")
+    tail = " + ".join(rng.sample(names[1:], 3))
+    args = ", ".join(["x"] + consts)
+    return f"def f({args}):\n" + "\n".join(lines) + f"\n    return {tail}\n"
+
+
+def _compile(src):
+    ns = {"np": np}
+    exec(src, ns)
+    return ns["f"]
+
+
+@pytest.fixture
+def count_scaled(monkeypatch):
+    """Counts the factors multiplied out (a test that never defers proves nothing)."""
+    calls = []
+    real = batching.apply_scale
+
+    def spy(*a):
+        calls.append(1)
+        return real(*a)
+    monkeypatch.setattr(batching, "apply_scale", spy)
+    return calls
+
+
+def _without_pending(monkeypatch, fn):
+    size = core.LAZY_SIZE
+    core.LAZY_SIZE = 10 ** 18
+    try:
+        return fn()
+    finally:
+        core.LAZY_SIZE = size
+
+
+@pytest.mark.parametrize("seed", range(150))
+def test_vmap_of_random_elementwise_programs(seed, monkeypatch, count_scaled):
+    rng = random.Random(seed)
+    per, in_axis = rng.choice([((100,), 0), ((100,), 1), ((20, 30), 0), ((20, 30), 1),
+                               ((20, 30), 2)])
+    batch = 60
+    shape = per[:in_axis] + (batch,) + per[in_axis:]
+    g = np.random.default_rng(seed)
+    xs = g.normal(size=shape)
+    consts = {"c0": 0.7, "c1": g.normal(size=per[-1:]), "c2": g.normal(size=per),
+              "c3": np.float32(1.5)}
+    if len(per) == 2:
+        consts["c4"] = g.normal(size=(per[0], 1))
+    names = list(consts)
+    src = _program(rng, names)
+    f = _compile(src)
+    vals = [consts[n] for n in names]
+    got = cr.vmap(f, in_axes=(in_axis,) + (None,) * len(vals))(xs, *vals)
+    want = np.stack([f(np.take(xs, i, axis=in_axis), *vals) for i in range(batch)])
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, err_msg=src)
+    plain = _without_pending(monkeypatch, lambda: cr.vmap(
+        f, in_axes=(in_axis,) + (None,) * len(vals))(xs, *vals))
+    np.testing.assert_allclose(got, plain, rtol=1e-13, atol=1e-13, err_msg=src)
+    jitted = cr.jit(cr.vmap(f, in_axes=(in_axis,) + (None,) * len(vals)))(xs, *vals)
+    np.testing.assert_allclose(jitted, got, rtol=1e-13, atol=1e-13, err_msg=src)
+
+
+@pytest.mark.parametrize("seed", range(150))
+def test_jacfwd_of_random_elementwise_programs(seed, monkeypatch, count_scaled):
+    rng = random.Random(1000 + seed)
+    n = 80                                   # the batch: 80 x 80 tangents
+    g = np.random.default_rng(seed)
+    x = g.normal(size=n)
+    consts = {"c0": -1.3, "c1": g.normal(size=n), "c2": g.normal(size=(1,))}
+    names = list(consts)
+    src = _program(rng, names)
+    f = _compile(src)
+    vals = [consts[k] for k in names]
+    fwd = cr.jacfwd(f)(x, *vals)
+    rev = cr.jacrev(f)(x, *vals)
+    np.testing.assert_allclose(fwd, rev, rtol=1e-11, atol=1e-12, err_msg=src)
+    plain = _without_pending(monkeypatch, lambda: cr.jacfwd(f)(x, *vals))
+    np.testing.assert_allclose(fwd, plain, rtol=1e-13, atol=1e-13, err_msg=src)
+    np.testing.assert_allclose(cr.jit(cr.jacfwd(f))(x, *vals), fwd, rtol=1e-13,
+                               atol=1e-13, err_msg=src)
+    # the Hessian of a sum by forward over reverse (the Newton path of optim)
+    loss = lambda x, *c: np.sum(f(x, *c) ** 2)  # noqa: E731
+    h_fr = cr.jacfwd(cr.grad(loss))(x, *vals)
+    h_rr = cr.jacrev(cr.grad(loss))(x, *vals)
+    np.testing.assert_allclose(h_fr, h_rr, rtol=1e-10, atol=1e-10, err_msg=src)
+
+
+def test_the_random_programs_keep_factors_pending(monkeypatch, count_scaled):
+    """The programs take the path under test: factors are deferred (and multiplied out
+    later) in most of them."""
+    taken = 0
+    for seed in range(10):
+        before = len(count_scaled)
+        test_jacfwd_of_random_elementwise_programs(seed, monkeypatch, count_scaled)
+        test_vmap_of_random_elementwise_programs(seed, monkeypatch, count_scaled)
+        taken += len(count_scaled) > before
+    assert taken >= 8
+
+
+def _logistic(w, X, y):
+    z = X @ w
+    return np.sum(np.logaddexp(0.0, z) - y * z) / X.shape[0]
+
+
+def _poisson(w, X, y):
+    z = X @ w
+    return np.sum(np.exp(z) - y * z) / X.shape[0]
+
+
+def _live(graph):
+    """The equations of a printed graph that its outputs depend on."""
+    lines = graph.splitlines()
+    out = lines[-1].split("(", 1)[1].rsplit(")", 1)[0]
+    need = set(re.findall(r"[a-z]+", out))
+    live = []
+    for line in reversed(lines[1:-1]):
+        m = re.match(r"\s*([a-z]+):\S+ = (.*)", line)
+        if m and m.group(1) in need:
+            live.append(line)
+            need |= set(re.findall(r"\b[a-z]+\b", m.group(2).split(" ", 1)[-1]))
+    return live
+
+
+@pytest.mark.parametrize("loss", [_logistic, _poisson])
+def test_glm_hessian_by_forward_over_reverse_makes_one_pass_over_the_data(loss):
+    n, p = 4000, 5
+    g = np.random.default_rng(0)
+    X, y, w = g.normal(size=(n, p)), (g.random(n) < 0.5) * 1.0, 0.1 * g.normal(size=p)
+    hess = cr.jacfwd(cr.grad(loss))
+    graph = str(cr.make_graph(hess)(w, X, y))
+    big = [line for line in _live(graph) if f"[{p},{n}] =" in line or f"[{n},{p}] =" in line]
+    elementwise = [line for line in big if any(f"= {op} " in line for op in (
+        "multiply", "add", "subtract", "negative", "divide"))]
+    assert len(elementwise) == 1, graph          # the factor times the data, once
+    z = X @ w
+    d2 = np.exp(z) if loss is _poisson else np.exp(-np.logaddexp(0, z) - np.logaddexp(0, -z))
+    want = (X.T * d2) @ X / n
+    np.testing.assert_allclose(hess(w, X, y), want, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(cr.jit(hess)(w, X, y), want, rtol=1e-12, atol=1e-14)
+
+
+def test_factors_that_would_change_the_dtype_or_shape_are_applied_at_once():
+    x32 = np.ones((50, 100), np.float32)
+    out = cr.vmap(lambda a: a * 2.0)(x32)                    # float32 stays float32
+    assert out.dtype == np.float32
+    out = cr.vmap(lambda a: a * np.float64(2.0) + a)(x32)
+    assert out.dtype == (x32 * np.float64(2.0)).dtype
+    big = cr.vmap(lambda a: a * np.ones((3, 1)))(np.ones((2000, 4)))   # grows examples
+    assert big.shape == (2000, 3, 4)
+    ints = cr.vmap(lambda a: a * 3 - a)(np.arange(10000).reshape(100, 100))
+    assert ints.dtype.kind == "i" and ints[5, 7] == 2 * 507
+    c = cr.vmap(lambda a: a * (1 + 2j) + a)(np.ones((100, 100)))
+    assert c.dtype == np.complex128 and c[0, 0] == 2 + 2j
