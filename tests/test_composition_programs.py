@@ -24,6 +24,19 @@ def test_random_compositions(chunk):
         check(p, p.input, namespace=NAMESPACE, repeat=True)
 
 
+@pytest.mark.parametrize("chunk", range(4))
+def test_random_compositions_on_the_lazy_paths(chunk, monkeypatch):
+    """With the size threshold at 1 every tangent and cotangent takes a pending scale
+    factor (and vmap's batches too): a constant cotangent with one once reached jit's
+    generated code as an object NumPy could not use."""
+    from chainrule._src import core
+    monkeypatch.setattr(core, "LAZY_SIZE", 1)
+    monkeypatch.setattr(core, "DEFER_SIZE", 1)
+    for seed in range(20000 + chunk * 100, 20000 + (chunk + 1) * 100):
+        p = generate(seed)
+        check(p, p.input, namespace=NAMESPACE)
+
+
 def test_compositions_use_every_family():
     text = "\n".join(generate(s).source for s in range(400))
     for needle in ["np.sin(", "np.maximum(", "np.sum(", "np.max(", "np.std(", "np.cumsum(",

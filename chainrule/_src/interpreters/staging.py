@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import backend
 from ..core import new_trace_context, Trace, Tracer, PrimalTracer, _state, shape_of, dtype_of
-from ..core import LazyValueError, _LAZY_MSG
+from ..core import LazyValueError, _LAZY_MSG, Scaled, materialize
 
 
 class Var:
@@ -136,6 +136,8 @@ class StagingTrace(Trace):
                 ins.append(a.var)
                 found = True
             else:
+                if type(a) is Scaled:       # a constant cotangent with a pending factor:
+                    a = a.value()           # generated code holds the array
                 vals.append(a)
                 ins.append(Literal(a))
         ans = self.in_parent(prim, vals, params)
@@ -164,6 +166,7 @@ def stage_flat(fun, args, fold_constants=True):
             values.append(o.primal)
             operands.append(o.var)
         else:
+            o = materialize(o)
             values.append(o)
             operands.append(Literal(o))
     return values, in_vars, operands, trace.eqns, trace.guards
