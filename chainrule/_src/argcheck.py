@@ -8,9 +8,14 @@ of ``value_and_grad`` and ``jit`` see none of it.
 import inspect
 import operator
 
+import numpy as np
+
+from .core import shape_of
+from .tree_util import tree_flatten, broadcast_prefix
+
 __all__ = ["check_callable", "index_tuple", "check_indices_in_range", "positional_count",
            "static_argnums_tuple", "static_positions", "check_static_argnames",
-           "reconcile_static"]
+           "reconcile_static", "check_vmap_axes", "mapped_axes"]
 
 
 def check_callable(fun, fname, argname="fun"):
@@ -178,3 +183,91 @@ def reconcile_static(fun, nums, names):
 
 def _name(fun):
     return getattr(fun, "__name__", None) or repr(fun)
+
+
+# ---------------------------------------------------------------------------- vmap
+
+def check_vmap_axes(in_axes, out_axes, axis_size):
+    """vmap's own arguments, checked when the function is made."""
+    if not (in_axes is None or isinstance(in_axes, (int, np.integer, tuple, list, dict))):
+        raise TypeError(f"vmap in_axes must be an int, None, or a tuple of entries "
+                        f"corresponding to the positional arguments, got {in_axes!r}")
+    for name, axes in (("in_axes", in_axes), ("out_axes", out_axes)):
+        for a in tree_flatten(axes, is_leaf=lambda x: x is None)[0]:
+            if not (a is None or isinstance(a, (int, np.integer))) or isinstance(a, bool):
+                raise TypeError(f"vmap {name} must be an int, None, or a pytree of them "
+                                f"(one entry per argument or output), got {axes!r} (entry "
+                                f"{a!r} of type {type(a).__name__})")
+    if axis_size is not None and (not isinstance(axis_size, (int, np.integer)) or
+                                  isinstance(axis_size, bool) or axis_size < 0):
+        raise TypeError(f"vmap axis_size must be a non-negative int or None, got "
+                        f"{axis_size!r}")
+
+
+def mapped_axes(args, kwargs, in_axes, axis_size):
+    """vmap's call: ``(flat, in_tree, dims, size)``: the flattened ``(args, kwargs)``,
+    each leaf's batch axis (None: not mapped; keyword arguments along axis 0) and the
+    batch size, with an error naming the argument for each mistake."""
+    axes = in_axes
+    if isinstance(axes, list):
+        axes = tuple(axes)
+    if isinstance(axes, tuple) and len(axes) != len(args):
+        raise ValueError(f"vmap in_axes specification must be a tree prefix of the "
+                         f"corresponding value, got specification {in_axes!r} for "
+                         f"{len(args)} positional argument(s)")
+    try:
+        leaf_axes = broadcast_prefix(axes if isinstance(axes, tuple) else
+                                     (axes,) * len(args), tuple(args),
+                                     is_leaf=lambda x: x is None)
+    except ValueError as e:
+        raise ValueError(f"vmap in_axes {in_axes!r} does not match the structure of "
+                         f"the arguments: {e}") from None
+    flat, in_tree = tree_flatten((tuple(args), kwargs))
+    kw_leaves = len(flat) - len(leaf_axes)
+    leaf_axes = list(leaf_axes) + [0] * kw_leaves
+    dims, sizes = [], []
+    for i, (x, ax) in enumerate(zip(flat, leaf_axes)):
+        if ax is None:
+            dims.append(None)
+            continue
+        nd = len(shape_of(x))
+        if not -nd <= ax < nd:
+            raise ValueError(f"vmap was requested to map {_owner(args, kwargs, i)} "
+                             f"along axis {ax}, which implies that its rank should be "
+                             f"at least {ax + 1 if ax >= 0 else -ax}, but is only {nd} "
+                             f"(its shape is {shape_of(x)})")
+        dims.append(ax % nd)
+        sizes.append((i, shape_of(x)[ax % nd]))
+    if len({s for _, s in sizes}) > 1:
+        desc = "; ".join(f"{_owner(args, kwargs, i)} has size {s} along its mapped "
+                         f"axis" for i, s in sizes)
+        raise ValueError(f"vmap got inconsistent sizes for array axes to be mapped: "
+                         f"{desc}")
+    size = sizes[0][1] if sizes else axis_size
+    if size is None:
+        raise ValueError("vmap must have at least one non-None value in in_axes, or "
+                         "be given axis_size")
+    if sizes and axis_size is not None and axis_size != size:
+        raise ValueError(f"vmap: axis_size={axis_size} but the mapped axes have size "
+                         f"{size}")
+    return flat, in_tree, dims, size
+
+
+def _owner(args, kwargs, leaf):
+    """Which argument holds leaf number ``leaf`` of ``tree_flatten((args, kwargs))``, in
+    words (for error messages)."""
+    for i, a in enumerate(args):
+        n = len(tree_flatten(a)[0])
+        if leaf < n:
+            if type(a) in (list, tuple) and all(
+                    type(v) in (float, int, complex) for v in a):     # numbers
+                return (f"argument {i} (leaf {leaf}; a {type(a).__name__} is a pytree of "
+                        f"its items: to map over its entries pass np.asarray(...))")
+            return f"argument {i}" + (f" (leaf {leaf})" if n > 1 else "")
+        leaf -= n
+    for k in sorted(kwargs):
+        n = len(tree_flatten(kwargs[k])[0])
+        if leaf < n:
+            return f"keyword argument {k!r} (keyword arguments are mapped along axis 0)"
+        leaf -= n
+    return f"leaf {leaf}"

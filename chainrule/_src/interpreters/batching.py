@@ -164,7 +164,7 @@ def loop_batch(prim, args, dims, params, size):
 def batch_flat(fun, args, in_dims, axis_size, basis=()):
     """Run ``fun(*args)`` with ``args[i]`` batched along ``in_dims[i]`` (None: not
     batched). Returns one ``(value, batch_axis)`` pair per output, ``batch_axis`` None
-    for an output that does not depend on a batched input (``shape.move_batch_axis``
+    for an output that does not depend on a batched input (:func:`move_batch_axis`
     puts the axis where the caller wants it). ``basis``: the positions of arguments
     that are the identity matrix, the one-hot basis of a vector (jacfwd, jacrev; see
     :class:`BatchTracer`'s ``diag``)."""
@@ -175,6 +175,40 @@ def batch_flat(fun, args, in_dims, axis_size, basis=()):
         outs = fun(*ins)
     return [(o.val if o.scale is None else apply_scale(o.val, o.bdim, o.scale), o.bdim)
             if type(o) is BatchTracer and o._trace is trace else (o, None) for o in outs]
+
+
+def vmap_flat(fun, args, in_dims, axis_size, out_dims=None, basis=()):
+    """Run ``fun(*args)`` with ``args[i]`` batched along ``in_dims[i]`` (None: not
+    batched; see :func:`batch_flat`, which takes ``basis``). Returns the flat outputs
+    with their batch axes at ``out_dims`` (default 0, or a callable giving them after
+    the run); outputs that do not depend on a batched input are broadcast along the
+    batch. The driver of vmap, jacfwd, jacrev and of the control-flow primitives'
+    batching rules."""
+    outs = batch_flat(fun, args, in_dims, axis_size, basis)
+    if out_dims is None:
+        out_dims = [0] * len(outs)
+    elif callable(out_dims):
+        out_dims = out_dims()
+    return [move_batch_axis(v, d, axis_size, dst) for (v, d), dst in zip(outs, out_dims)]
+
+
+def move_batch_axis(x, d, size, dst):
+    """vmap's output ``x`` with batch axis ``d`` (None: unbatched) moved to ``dst``;
+    ``dst=None`` requires ``x`` to be unbatched. (NumPy's functions, which reach
+    chainrule's for traced values of outer transformations.)"""
+    if d is None:
+        if dst is None:
+            return x
+        s = shape_of(x)
+        x = np.broadcast_to(np.reshape(x, (1,) + s), (size,) + s)
+        if type(x) is np.ndarray and x.size <= 65536:
+            x = x.copy()            # small: writable, as broadcast_to's rule gives it
+        d = 0
+    elif dst is None:
+        raise ValueError("vmap: out_axes=None for an output that is batched (it "
+                         "depends on a mapped input)")
+    dst %= len(shape_of(x))
+    return x if d == dst else np.moveaxis(x, d, dst)
 
 
 def apply_scale(val, bdim, scale):

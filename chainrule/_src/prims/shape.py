@@ -12,7 +12,7 @@ import numpy as np
 from .. import backend
 from ..core import Primitive, Tracer, Zero, shape_of, dtype_of, Scaled, scaled, value_of
 from ..core import size_of as _size
-from ..interpreters.batching import axis_size, batch_flat
+from ..interpreters.batching import axis_size
 
 
 
@@ -356,34 +356,6 @@ def bdim_to_front(x, d, size):
         s = shape_of(x)
         return broadcast_to(reshape(x, (1,) + s), (size,) + s)
     return moveaxis(x, d, 0)
-
-
-def vmap_flat(fun, args, in_dims, axis_size, out_dims=None, basis=()):
-    """Run ``fun(*args)`` with ``args[i]`` batched along ``in_dims[i]`` (None: not
-    batched; the driver is ``batching.batch_flat``, which takes ``basis``). Returns the
-    flat outputs with their batch axes at ``out_dims`` (default 0, or a callable giving
-    them after the run); outputs that do not depend on a batched input are broadcast
-    along the batch."""
-    outs = batch_flat(fun, args, in_dims, axis_size, basis)
-    if out_dims is None:
-        out_dims = [0] * len(outs)
-    elif callable(out_dims):
-        out_dims = out_dims()
-    return [move_batch_axis(v, d, axis_size, dst) for (v, d), dst in zip(outs, out_dims)]
-
-
-def move_batch_axis(x, d, size, dst):
-    """vmap's output ``x`` with batch axis ``d`` (None: unbatched) moved to ``dst``;
-    ``dst=None`` requires ``x`` to be unbatched."""
-    if d is None:
-        if dst is None:
-            return x
-        x = bdim_to_front(x, None, size)
-        return moveaxis(x, 0, dst % len(shape_of(x)))
-    if dst is None:
-        raise ValueError("vmap: out_axes=None for an output that is batched (it "
-                         "depends on a mapped input)")
-    return moveaxis(x, d, dst % len(shape_of(x)))
 
 
 def batch_to_front(args, dims):
