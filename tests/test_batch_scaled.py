@@ -191,3 +191,17 @@ def test_factors_that_would_change_the_dtype_or_shape_are_applied_at_once():
     assert ints.dtype.kind == "i" and ints[5, 7] == 2 * 507
     c = cr.vmap(lambda a: a * (1 + 2j) + a)(np.ones((100, 100)))
     assert c.dtype == np.complex128 and c[0, 0] == 2 + 2j
+
+
+@pytest.mark.parametrize("jac", [cr.jacrev, cr.jacfwd])
+def test_the_scaled_identity_basis_stays_diagonal(jac):
+    """The identity basis scaled by an elementwise derivative is a diagonal
+    (``batch_diagonal``), which a pending factor must not hide: the Jacobian of
+    tanh(W x) costs O(n^2), not the O(n^3) of a product with a dense basis."""
+    n = 100                                  # the basis: 10,000 elements, above LAZY_SIZE
+    W = np.random.default_rng(0).normal(size=(n, n)) / 10
+    f = lambda x: np.tanh(W @ x)            # noqa: E731
+    x = np.linspace(-1, 1, n)
+    assert cr.make_graph(jac(f))(x).flops() < 10 * n * n
+    want = (1 - np.tanh(W @ x) ** 2)[:, None] * W
+    np.testing.assert_allclose(jac(f)(x), want, rtol=1e-13, atol=1e-15)

@@ -111,7 +111,7 @@ class BatchTrace(Trace):
         saved = _state.trace
         _state.trace = self.parent
         try:
-            if prim.batch_scaled is not None:
+            if diags is None and prim.batch_scaled is not None:   # (the basis first)
                 out = prim.batch_scaled(vals, dims, scales or [None] * len(vals),
                                         **params)
                 if out is not None:
