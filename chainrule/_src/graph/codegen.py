@@ -779,7 +779,9 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=N
     arrays (bit for bit the eager results; see optimize). Without ``free``, no ``del``
     statements (for small arrays, where NumPy's memory reuse gains less than the
     statements cost). Without ``reuse``, no ufunc writes into an operand's buffer
-    (``out=``): the arrays are another backend's (Dask's are immutable graphs). With ``reads`` (a ``(parameters, expressions)`` pair: one source
+    (``out=``): the arrays are another backend's (Dask's are immutable graphs); and the
+    primitives whose implementation chooses per backend (``dispatches``: matmul is
+    Dask's dot for vectors and matrices) are called, not spelled. With ``reads`` (a ``(parameters, expressions)`` pair: one source
     expression per input, in those parameters), the function takes the parameters and
     reads only the inputs it uses (graph.replay reads them straight from a tape).
     """
@@ -860,7 +862,9 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=N
         if buf is not None:             # a ufunc writing into an operand that dies here
             expr = f"{ufunc_name(e.prim.ufunc)}({', '.join(ops)}, out={name(buf)})"
         else:
-            expr = None if e.prim.multiple_results else e.prim.spell(ops, ins, **e.params)
+            expr = None if e.prim.multiple_results or \
+                (not reuse and getattr(e.prim, "dispatches", False)) \
+                else e.prim.spell(ops, ins, **e.params)
             if expr is None and _is_ufunc(e) and e.prim.impl is e.prim.ufunc:
                 expr = f"{ufunc_name(e.prim.ufunc)}({', '.join(ops)})"
             elif expr is None:          # a call of the primitive's implementation
