@@ -21,6 +21,8 @@ CuPy unless an array of theirs was given.
 """
 import threading
 
+import operator
+
 import numpy as np
 
 _ndarray = np.ndarray
@@ -182,11 +184,56 @@ def scatter_add(z, index, v):
     if lib == "dask" and _is_basic(index):
         # a basic index (slices, integers) names every position at most once: the sum
         # is the assignment into zeros, which Dask does lazily, chunk by chunk
-        z = z.copy()
-        z[index] = z[index] + v
-        return z
+        return _dask_setitem(z, index, v, add=True)
+    if lib == "dask":
+        return _dask_scatter_add(z, index, v)
     raise unsupported("scatter-add (np.add.at, the derivative of indexing with arrays)",
                       z, "only slices and integers are supported on Dask arrays")
+
+
+SCATTER_LIMIT = 2 ** 25     # elements of a Dask scatter-add's target (one per chunk's sum)
+
+
+def _dask_scatter_add(z, index, v):
+    """``np.add.at`` into a Dask array with an index of NumPy integer arrays: each chunk
+    of ``v`` adds its values into a partial sum of ``z``'s size (``np.bincount`` at the
+    flat positions its elements go to), and the partial sums are added up as a tree. The
+    target must be small enough for one partial sum per chunk (``SCATTER_LIMIT``
+    elements: a parameter's cotangent, not the data's)."""
+    import dask
+    import dask.array as da
+    from dask.array.core import slices_from_chunks
+    index = index if type(index) is tuple else (index,)
+    if any(is_foreign(i) for i in index):
+        raise unsupported("scatter-add (np.add.at) with an index that is a lazy or GPU "
+                          "array", z, "the positions must be concrete NumPy integers")
+    if z.size > SCATTER_LIMIT:
+        raise unsupported("scatter-add (np.add.at, the derivative of indexing with arrays)",
+                          z, f"the target's {z.size} elements exceed the "
+                             f"{SCATTER_LIMIT} that one partial sum per chunk may hold")
+    # the flat position in z of every element of z[index] (NumPy's indexing rules: the
+    # same positions np.add.at would add at, negative indices and all)
+    pos = np.arange(z.size).reshape(z.shape)[index]
+    v = v if is_lazy(v) else da.asarray(v)
+    if tuple(v.shape) != pos.shape:
+        v = da.broadcast_to(v, pos.shape)
+    complex_ = np.dtype(z.dtype).kind == "c" or np.dtype(v.dtype).kind == "c"
+    size = int(z.size)
+
+    def partial(block, where):
+        w, p = np.ravel(block), np.ravel(where)
+        out = np.bincount(p, weights=w.real, minlength=size)
+        if complex_:
+            out = out + 1j * np.bincount(p, weights=w.imag, minlength=size)
+        return out
+
+    blocks = v.to_delayed().ravel()
+    where = [pos[sl] for sl in slices_from_chunks(v.chunks)]
+    parts = [da.from_delayed(dask.delayed(partial)(b, p), (size,),
+                             np.complex128 if complex_ else np.float64)
+             for b, p in zip(blocks, where)]
+    total = da.stack(parts).sum(axis=0) if len(parts) > 1 else parts[0]
+    return z + total.reshape(z.shape).astype(z.dtype)
 
 
 def assign(z, index, v):
@@ -196,17 +243,58 @@ def assign(z, index, v):
     if type(z) is _ndarray or not is_foreign(z):
         z[index] = v
         return z
+    if is_lazy(z):
+        if not _is_basic(index):
+            raise unsupported("assignment with an index of arrays", z,
+                              "only slices and integers are supported on Dask arrays")
+        return _dask_setitem(z, index, v)
+    z[index] = v
+    return z
+
+
+def _dask_setitem(z, index, v, add=False):
+    """``z[index] = v`` (``add``: ``+= v``) for a basic index on a Dask array, as a new
+    array. The index is first put in the form Dask assigns correctly: no None (those
+    axes, of length 1 in ``v``, are dropped from ``v``), no Ellipsis, integers counted
+    from the start, and slices with a positive step (a negative one is its positions in
+    increasing order, ``v`` reversed along that axis): Dask put the values of
+    ``z[-1, ::-2] = v`` at the wrong positions, silently, on a 4-d array."""
     index = index if type(index) is tuple else (index,)
-    if is_lazy(z) and any(i is None for i in index):
-        kept = tuple(i for i in index if i is not None)
-        v = v.reshape(np.broadcast_to(np.empty((), bool), z.shape)[kept].shape)
-        index = kept
-    if is_lazy(z) and not _is_basic(index):
-        raise unsupported("assignment with an index of arrays", z,
-                          "only slices and integers are supported on Dask arrays")
+    shape = tuple(z.shape)
+    view = np.broadcast_to(np.empty((), bool), shape)       # free: shapes of z[...]
+    v = np.broadcast_to(v, view[index].shape) if np.shape(v) != view[index].shape else v
+    kept = [i for i in index if i is not None]
+    if len(kept) != len(index):
+        v = v.reshape(view[tuple(kept)].shape)
+    for k, i in enumerate(kept):
+        if i is Ellipsis:
+            kept[k:k + 1] = [slice(None)] * (len(shape) - (len(kept) - 1))
+            break
+    new, flips, out = [], [], 0
+    for i, n in zip(kept, shape):
+        if type(i) is slice:
+            r = range(*i.indices(n))
+            if r.step < 0:
+                new.append(slice(r[-1], r[0] + 1, -r.step) if len(r) else slice(0, 0))
+                flips.append(out)
+            else:
+                new.append(slice(r.start, r.stop, r.step))
+            out += 1
+        else:
+            new.append(operator.index(i) % n)
+    new += [slice(None)] * (len(shape) - len(new))
+    if flips:
+        v = v[tuple(slice(None, None, -1) if k in flips else slice(None)
+                    for k in range(len(np.shape(v))))]
     if getattr(v, "size", 1) == 0:
         return z
-    z[index] = v
+    new = tuple(new)
+    if add:             # z plus v placed in zeros (z[new] + v inside the assignment made
+        d = zeros(z.shape, z.dtype, like=z)     # graphs Dask could not run: step 3)
+        d[new] = v
+        return z + d
+    z = z.copy()
+    z[new] = v
     return z
 
 
@@ -215,10 +303,85 @@ def getitem(x, index):
     (Dask takes one integer array per index, NumPy any)."""
     if type(x) is _ndarray or not is_foreign(x) or _is_basic(index):
         return x[index]
+    after = None
+    if is_lazy(x):
+        x, index, after = _advanced_first(x, index)
     try:
-        return x[index]
+        return x[index] if after is None else after(x[index])
     except (IndexError, TypeError, ValueError, AssertionError, NotImplementedError) as e:
         raise unsupported("indexing with this index", x, f"{type(e).__name__}: {e}") from e
+
+
+def _advanced_first(x, index):
+    """``(x, index, after)`` for Dask, with ``after(x[index])`` equal to NumPy's
+    ``x[index]`` (``after`` None: nothing to do). Dask departs from NumPy's indexing
+    rules, silently, in three ways this rewrites around:
+
+    - where the advanced indices (arrays, and integers beside an array) are not
+      adjacent, NumPy puts their broadcast axes first and Dask does not (``x[1, :,
+      [0, 3]]`` came out transposed): their axes move to the front of ``x`` and their
+      entries to the front of the index, where both libraries agree;
+    - an index array of more (or fewer) than one dimension gave one axis: it is
+      raveled and its axis reshaped to the array's shape afterwards;
+    - ``None`` beside an array fails: it is dropped and its axis put back afterwards.
+
+    Two index arrays, or a boolean array that is not alone, raise NotImplementedError."""
+    idx = list(index) if type(index) is tuple else [index]
+    idx = [np.asarray(i) if type(i) is list else i for i in idx]
+    # adjacency as NumPy judges it: in the index as written (an Ellipsis between two
+    # advanced indices separates them even where it stands for no axis)
+    written = [p for p, i in enumerate(idx)
+               if i is not None and i is not Ellipsis and type(i) is not slice]
+    adjacent = written == list(range(written[0], written[-1] + 1)) if written else True
+    for k, i in enumerate(idx):
+        if i is Ellipsis:
+            used = sum(1 for i in idx if i is not None and i is not Ellipsis)
+            idx[k:k + 1] = [slice(None)] * (len(x.shape) - used)
+            break
+    arrays = [i for i in idx if hasattr(i, "shape") and hasattr(i, "dtype")]
+    if not arrays:
+        return x, tuple(idx), None
+    if len(arrays) > 1 or (np.dtype(arrays[0].dtype) == bool and
+                           (len(idx) > 1 or len(arrays[0].shape) != 1)):
+        raise unsupported("indexing with two index arrays, or a boolean array with "
+                          "other indices", x, "Dask's rules differ from NumPy's there")
+    adv = [p for p, i in enumerate(idx) if i is not None and type(i) is not slice]
+    if not adjacent:
+        axis, axes = 0, {}
+        for p, i in enumerate(idx):
+            if i is not None:
+                axes[p] = axis
+                axis += 1
+        front = [axes[p] for p in adv]
+        x = np.moveaxis(x, front, list(range(len(front))))
+        idx = [idx[p] for p in adv] + [i for p, i in enumerate(idx) if p not in adv]
+        adv = list(range(len(adv)))
+    arr = arrays[0]
+    shape = tuple(np.shape(arr))
+    # where the block's axes are in the output: one axis per slice or None before it
+    at = sum(1 for i in idx[:adv[0]] if i is None or type(i) is slice)
+    new = [None if i is None else slice(None) for i in idx[:adv[0]]] + \
+        [slice(None)] * len(shape) + \
+        [None if i is None else slice(None) for i in idx[adv[-1] + 1:]
+         if i is None or type(i) is slice]
+    if len(shape) != 1:
+        idx = [np.ravel(i) if i is arr else i for i in idx]
+    nones = any(i is None for i in idx)
+    if len(shape) == 1 and not nones:
+        return x, tuple(idx), None
+    kept = [i for i in idx if i is not None]
+
+    def after(y):
+        if len(shape) != 1:
+            s = tuple(y.shape)
+            y = y.reshape(s[:at - _nones_before(idx, adv[0])] + shape +
+                          s[at - _nones_before(idx, adv[0]) + 1:])
+        return y[tuple(new)] if nones else y
+    return x, tuple(kept), after
+
+
+def _nones_before(idx, p):
+    return sum(1 for i in idx[:p] if i is None)
 
 
 def scatter_multiply(z, index, v):
