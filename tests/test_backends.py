@@ -150,7 +150,19 @@ def test_row_on_backend(backend, row, i, request):
         with dask.config.set(scheduler="synchronous"), counter:
             got = _run(row, sample, convert)
     except NotImplementedError:
-        return                               # a backend's gap, said out loud
+        # a backend's gap, said out loud; what does run must still be right: the value
+        # alone (a derivative that raised once hid a transposed value on Dask)
+        nums = sample.diff_argnums()
+        args, kwargs = _args(row, sample, convert)
+        f = _closure(row, args, kwargs, nums)
+        diff = tuple(args[i] for i in nums)
+        try:
+            with dask.config.set(scheduler="synchronous"):
+                value = cr.vjp(f, *diff)[0] if diff else cr.jit(f)()
+        except NotImplementedError:
+            return
+        _compare(value, expected[0], max(row.tol * 1e-3, 1e-10))
+        return
     assert counter.count == 0, "a Dask graph was computed during the transformation"
     tol = max(row.tol * 1e-3, 1e-10)
     for g, e in zip(got, expected):
