@@ -402,3 +402,16 @@ def test_random_basic_assignment_into_dask_arrays_follows_numpy(seed):
             np.testing.assert_array_equal(got.compute(), want, err_msg=str((shape, idx)))
             checked += 1
     assert checked > 400
+
+
+@pytest.mark.parametrize("f", [lambda x: cnp.sum(cnp.unique(x)),
+                               lambda x: cnp.sum(cnp.real_if_close(x + 0j)),
+                               lambda x: cnp.sum(x) * cnp.array_equal(x, x)],
+                         ids=["unique", "real_if_close", "array_equal"])
+def test_functions_that_read_values_say_so_on_dask(f):
+    """Under a transformation, a function whose result depends on the values of a lazy
+    array raises LazyValueError (not the vmap message it gave, nor a computation)."""
+    xd = da.from_array(np.array([3.0, 1.0, 3.0, 2.0]), chunks=2)
+    with Computations() as counter, pytest.raises(LazyValueError, match="lazy Dask"):
+        cr.grad(f)(xd)
+    assert counter.count == 0

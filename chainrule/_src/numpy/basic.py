@@ -11,7 +11,8 @@ import operator
 import numpy as np
 
 from .. import backend
-from ..core import Tracer, shape_of, dtype_of, is_inexact, has_value
+from ..core import (Tracer, shape_of, dtype_of, is_inexact, has_value, value_of,
+                   LazyValueError, _LAZY_MSG)
 from ..prims import shape as sp
 from ..prims import elementwise as ew
 from ..prims.products import matmul_p, einsum_p
@@ -207,6 +208,14 @@ def clip_mode(ind, n, mode):
     if mode != "raise":
         raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
     return ind
+
+
+def lazy_value_error(x):
+    """Raise :class:`LazyValueError` where ``x`` stands for a lazy (Dask) value that a
+    function must read (before the vmap message a value-reading function would give:
+    no example is involved)."""
+    if backend.is_lazy(value_of(x)):
+        raise LazyValueError(_LAZY_MSG.format(shape=shape_of(x)))
 
 
 def concrete(x):

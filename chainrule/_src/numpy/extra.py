@@ -12,7 +12,7 @@ from ..prims import shape as sp
 from ..prims import elementwise as ew
 from . import aliasing
 from .basic import (asarray_like, astype, concatenate, normalize_axis, reshape, stack,
-                    concrete)
+                    concrete, lazy_value_error)
 from .dispatch import numpy_function, traced_only, PUBLIC
 from .shape import traced_numpy, slice_axis
 
@@ -278,6 +278,7 @@ def real_if_close(a, tol=100):
         tol = np.finfo(dtype_of(a)).eps * tol
     small = ew.PRIMS["less"].bind(ew.abs_p.bind(ew.imag_p.bind(a)), tol)
     if not has_value(small):
+        lazy_value_error(small)
         raise ConcretizationError(
             "chainrule.numpy.real_if_close of a complex array under vmap: whether the "
             "result is real (its dtype) depends on each example's values; call it per "

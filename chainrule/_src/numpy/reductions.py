@@ -26,7 +26,7 @@ from ..interpreters.batching import ConcretizationError
 from .dispatch import numpy_function, no_kwargs
 from . import aliasing
 from .basic import (normalize_axis, asarray_like, as_inexact, _reduce_args, concrete,
-                    astype, ravel, reshape, transpose, concatenate, stack, mean, sum as _sum,
+                    lazy_value_error, astype, ravel, reshape, transpose, concatenate, stack, mean, sum as _sum,
                     max as _max, min as _min, moveaxis)
 from .shape import traced_numpy, take_along_axis, take_axis, slice_axis, diagonal, _prod
 
@@ -349,6 +349,7 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
     shape). Under ``jit`` the compiled program is specialised on the values."""
     a = asarray_like(ar)
     if not has_value(a):
+        lazy_value_error(a)
         raise ConcretizationError(
             "chainrule.numpy.unique under vmap: each example would have its own number "
             "of unique values (an output of data-dependent shape); call it per example "
