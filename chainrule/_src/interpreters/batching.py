@@ -111,7 +111,9 @@ class BatchTrace(Trace):
         saved = _state.trace
         _state.trace = self.parent
         try:
-            if diags is None and prim.batch_scaled is not None:   # (the basis first)
+            # (the basis first; a factor starts only beside an unbatched argument)
+            if diags is None and prim.batch_scaled is not None and \
+                    (scales is not None or None in dims):
                 out = prim.batch_scaled(vals, dims, scales or [None] * len(vals),
                                         **params)
                 if out is not None:
