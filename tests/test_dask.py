@@ -415,3 +415,38 @@ def test_functions_that_read_values_say_so_on_dask(f):
     with Computations() as counter, pytest.raises(LazyValueError, match="lazy Dask"):
         cr.grad(f)(xd)
     assert counter.count == 0
+
+
+@pytest.mark.parametrize("chunk", range(2))
+def test_random_compositions_on_dask_follow_numpy_or_raise(chunk):
+    """Random compositions of NumPy/SciPy functions (tests/composition_programs.py) on a
+    Dask input: the values and the gradient equal NumPy's, or the call raises
+    NotImplementedError naming what Dask lacks. Never a different number."""
+    from composition_programs import generate, NAMESPACE
+    equal = 0
+    for seed in range(9000 + 60 * chunk, 9000 + 60 * (chunk + 1)):
+        p = generate(seed)
+        ns = dict(NAMESPACE, np=np)
+        exec(p.source, ns)
+        prog, x = ns["prog"], p.input
+        xd = da.from_array(x, chunks=tuple(max(1, (n + 1) // 2) for n in x.shape))
+        with np.errstate(all="ignore"):
+            ref = prog(x)
+            ws = [np.random.default_rng(seed).normal(size=np.shape(o)) for o in ref]
+
+            def loss(x):
+                return sum(cnp.sum(o * w) for o, w in zip(prog(x), ws))
+            gref = cr.grad(loss)(x)
+            try:
+                outs = cr.vjp(prog, xd)[0]
+                g = cr.grad(loss)(xd)
+            except NotImplementedError:
+                continue
+            outs = [np.asarray(o.compute() if hasattr(o, "compute") else o) for o in outs]
+            g = np.asarray(g.compute() if hasattr(g, "compute") else g)
+        for a, b in zip(outs, ref):
+            assert np.shape(a) == np.shape(b), p.source
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12, err_msg=p.source)
+        np.testing.assert_allclose(g, gref, rtol=1e-9, atol=1e-12, err_msg=p.source)
+        equal += 1
+    assert equal >= 15
