@@ -161,3 +161,18 @@ def test_random_arithmetic_programs_keep_their_values(chunk):
         got = cr.jit(cr.grad(loss, argnums=(0, 1, 2, 3)))(*args)
         for g, w in zip(got, want):
             assert np.allclose(g, w, rtol=1e-9, atol=1e-9), (seed, src)
+
+
+def test_float32_factors_are_judged_without_a_warning():
+    """Whether a constant factor may be carried compares it with 2**±500: as a Python
+    float, since NumPy casts 2.0**500 to a float32 operand's type (an overflow warning
+    at every compile with a float32 constant, or an error under -W error, which the
+    compile cache would have counted as a failed compile)."""
+    import warnings
+    from chainrule._src.graph import codegen
+    from chainrule._src.interpreters.staging import Literal
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert codegen._carried(Literal(np.float32(1.5)))
+        assert codegen._carried(Literal(np.float32(1e-30)))
+        assert not codegen._carried(Literal(np.float64(1e-200)))

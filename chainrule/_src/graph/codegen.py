@@ -274,8 +274,8 @@ def _carried(f):
     magnitude (or 0), so a value written out without it is off from the value the
     program computes by at most that: reassociating scalar factors overflows or
     underflows only where the program's own values pass 1e157 or 1e-157."""
-    v = _number(f)
-    return v is None or v == 0 or 2.0 ** -500 <= abs(v) <= 2.0 ** 500
+    v = _number(f)      # (as a Python float: 2**500 against a float32 would overflow)
+    return v is None or v == 0 or 2.0 ** -500 <= abs(float(v)) <= 2.0 ** 500
 
 
 def _sign(f, g):
