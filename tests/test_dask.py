@@ -450,3 +450,39 @@ def test_random_compositions_on_dask_follow_numpy_or_raise(chunk):
         np.testing.assert_allclose(g, gref, rtol=1e-9, atol=1e-12, err_msg=p.source)
         equal += 1
     assert equal >= 15
+
+
+_SPD = np.random.default_rng(8).normal(size=(6, 6))
+_SPD = _SPD @ _SPD.T + 6 * np.eye(6)
+_WEIGHTS = np.arange(36.0).reshape(6, 6) / 10
+LINALG = {
+    "cholesky": lambda A: cnp.sum(cnp.linalg.cholesky(A) * _WEIGHTS),
+    "cholesky upper": lambda A: cnp.sum(cnp.linalg.cholesky(A, upper=True) * _WEIGHTS),
+    "solve vector": lambda A: cnp.sum(cnp.linalg.solve(A, np.arange(6.0)) ** 2),
+    "solve matrix": lambda A: cnp.sum(cnp.linalg.solve(A, A[:, :2]) * 3),
+    "inv": lambda A: cnp.sum(cnp.linalg.inv(A) * _WEIGHTS),
+}
+
+
+@pytest.mark.parametrize("name", list(LINALG))
+def test_linear_algebra_on_dask_is_lazy_and_numpys(name):
+    """cholesky, solve and inv of a 2-d Dask matrix (dask.array.linalg): value, jit,
+    gradient and Hessian-vector product lazy and equal to NumPy's. Dask's cholesky
+    returns the upper factor unless told otherwise: the lower one is NumPy's, outside
+    transformations too."""
+    f = LINALG[name]
+    Ad = da.from_array(_SPD, chunks=3)
+    with Computations() as counter:
+        got = [f(Ad), cr.jit(f)(Ad), cr.grad(f)(Ad), cr.hvp(f, (Ad,), (0.1 * Ad,))]
+    assert counter.count == 0
+    want = [f(_SPD), f(_SPD), cr.grad(f)(_SPD), cr.hvp(f, (_SPD,), (0.1 * _SPD,))]
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(np.asarray(g.compute() if hasattr(g, "compute") else g),
+                                   w, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(cnp.linalg.cholesky(Ad).compute(), np.linalg.cholesky(_SPD))
+
+
+def test_linear_algebra_on_dask_stacks_raise():
+    stack = da.from_array(np.stack([_SPD, _SPD]), chunks=(1, 3, 3))
+    with pytest.raises(NotImplementedError, match="stack of matrices.*dask"):
+        cr.grad(lambda A: cnp.sum(cnp.linalg.inv(A)))(stack)

@@ -384,6 +384,22 @@ def _nones_before(idx, p):
     return sum(1 for i in idx[:p] if i is None)
 
 
+def dask_linalg(name, *args, **kwargs):
+    """``dask.array.linalg.<name>(*args, **kwargs)`` for 2-d Dask arrays (Dask's linear
+    algebra takes no stacks of matrices, and square matrices in square blocks); anything
+    else raises NotImplementedError naming the function."""
+    import dask.array as da
+    lazy = next(a for a in args if is_lazy(a))
+    if any(len(np.shape(a)) not in (1, 2) for a in args):
+        raise unsupported(f"np.linalg.{name} of a stack of matrices", lazy,
+                          "Dask's linear algebra takes 2-d arrays")
+    args = [a if is_lazy(a) else da.from_array(np.asarray(a)) for a in args]
+    try:
+        return getattr(da.linalg, name)(*args, **kwargs)
+    except (ValueError, NotImplementedError) as e:
+        raise unsupported(f"np.linalg.{name}", lazy, f"{type(e).__name__}: {e}") from e
+
+
 def scatter_multiply(z, index, v):
     """``np.multiply.at(z, index, v)`` on NumPy arrays; other backends raise."""
     if type(z) is _ndarray or not is_foreign(z):

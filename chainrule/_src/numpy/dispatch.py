@@ -19,11 +19,14 @@ HANDLED_UFUNCS = {}       # numpy ufunc -> chainrule wrapper (__array_ufunc__)
 PUBLIC = {}               # module name ("numpy", "numpy.linalg", ...) -> {name: fn}
 
 
-def numpy_function(np_fn, module="numpy", name=None, view=None):
+def numpy_function(np_fn, module="numpy", name=None, view=None, eager=None):
     """Decorator: make ``traced`` the in-transformation version of ``np_fn``.
 
     The returned function calls ``np_fn`` directly when no transformation is active,
-    so a user who never differentiates pays one thread-local read per call.
+    so a user who never differentiates pays one thread-local read per call. ``eager``,
+    if given, is called there instead: for a function that another backend implements
+    with other rules (Dask's ``cholesky`` returns the upper factor), so that the value
+    outside a transformation is the one inside it.
 
     ``view`` says what NumPy's function returns, for the aliasing of traced arrays
     (``aliasing.py``): None, a new array (a result that is one of the arguments is
@@ -37,11 +40,12 @@ def numpy_function(np_fn, module="numpy", name=None, view=None):
         fname = name or traced.__name__
 
         local, register = aliasing._local, aliasing.register
+        direct = np_fn if eager is None else eager
 
         @functools.wraps(traced)
         def wrapper(*args, **kwargs):
             if _state.trace is None:
-                return np_fn(*args, **kwargs)
+                return direct(*args, **kwargs)
             if local.depth:                      # called by chainrule's own code
                 return traced(*args, **kwargs)
             if kwargs and view is None and kwargs.get("out") is not None:

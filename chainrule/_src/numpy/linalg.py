@@ -25,6 +25,7 @@ import operator
 
 import numpy as np
 
+from .. import backend
 from ..core import shape_of, dtype_of, has_value
 from ..core import size_of as _size
 from ..prims import shape as sp
@@ -53,8 +54,16 @@ def _result(cls, *values):
     return cls(*values) if cls is not None else tuple(values)
 
 
-def _linalg(np_fn, name=None):
-    return numpy_function(np_fn, module="numpy.linalg", name=name)
+def _linalg(np_fn, name=None, eager=None):
+    return numpy_function(np_fn, module="numpy.linalg", name=name, eager=eager)
+
+
+def _cholesky_eager(a, /, *, upper=False):
+    """np.linalg.cholesky outside transformations, with NumPy's factor on Dask arrays
+    too (Dask's own cholesky returns the upper one unless told lower=True)."""
+    if type(a) is not np.ndarray and backend.is_lazy(a):
+        return cholesky_p.impl(a, upper=bool(upper))
+    return np.linalg.cholesky(a, upper=upper)
 
 
 def _check_2d(*arrays):
@@ -311,7 +320,7 @@ def _chain_order(p):
 
 # ------------------------------------------------------------------ decompositions
 
-@_linalg(np.linalg.cholesky)
+@_linalg(np.linalg.cholesky, eager=_cholesky_eager)
 def cholesky(a, /, *, upper=False):
     """Reads only the lower (``upper=True``: upper) triangle, as NumPy does. The
     gradient is Hermitian, as JAX's, PyTorch's and autograd's: the derivative of the

@@ -84,6 +84,7 @@ qr 4pq^2 - 4q^3/3, pinv reduced svd + 2mnq, matrix_rank as svd values.
 """
 import numpy as np
 
+from .. import backend
 from ..core import Primitive, NonDiffPrimitive, Zero, shape_of, dtype_of, has_value
 from ..core import size_of as _size
 from .shape import reshape, moveaxis, fit_cotangent
@@ -400,12 +401,25 @@ class _StackPrimitive(Primitive):
         return out, 0
 
 
+def _foreign(name, *args, **kwargs):
+    """A linear-algebra primitive on another backend's arrays: Dask's ``linalg`` (2-d);
+    other backends raise NotImplementedError naming the function."""
+    lazy = [a for a in args if backend.is_lazy(a)]
+    if not lazy:
+        raise backend.unsupported(f"chainrule primitive '{name}'",
+                                  next(a for a in args if backend.is_foreign(a)))
+    return backend.dask_linalg(name, *args, **kwargs)
+
+
 # ----------------------------------------------------------------- inv
 
 class Inv(_StackPrimitive):
     """np.linalg.inv. d(A^-1) = -A^-1 dA A^-1."""
+    dispatches = True           # Dask: dask.array.linalg (2-d, square blocks)
 
     def impl(self, a):
+        if type(a) is not np.ndarray and backend.is_foreign(a):
+            return _foreign("inv", a)
         return np.linalg.inv(a)
 
     def jvp(self, primals, tangents):
@@ -429,8 +443,12 @@ class Inv(_StackPrimitive):
 class Solve(Primitive):
     """np.linalg.solve(a, b) with b a stack of matrices (..., M, K); the batch axes
     of a and b broadcast. x = a^-1 b; dx = solve(a, db - da x)."""
+    dispatches = True           # Dask: dask.array.linalg (2-d, square blocks)
 
     def impl(self, a, b):
+        if (type(a) is not np.ndarray or type(b) is not np.ndarray) and \
+                (backend.is_foreign(a) or backend.is_foreign(b)):
+            return _foreign("solve", a, b)
         return np.linalg.solve(a, b)
 
     def jvp(self, primals, tangents):
@@ -535,8 +553,12 @@ class Cholesky(_StackPrimitive):
     """np.linalg.cholesky(a, upper=...). With L the lower factor of the Hermitian
     matrix S that LAPACK reads: dL = L Phi(L^-1 dS L^-H), Phi = lower triangle with
     half the diagonal (Murray 2016)."""
+    dispatches = True           # Dask: dask.array.linalg (2-d, square blocks)
 
     def impl(self, a, *, upper):
+        if type(a) is not np.ndarray and backend.is_foreign(a):
+            # (Dask's cholesky returns the upper factor unless told lower=True)
+            return _foreign("cholesky", a, lower=not upper)
         return np.linalg.cholesky(a, upper=upper)
 
     def jvp(self, primals, tangents, *, upper):
