@@ -486,3 +486,35 @@ def test_linear_algebra_on_dask_stacks_raise():
     stack = da.from_array(np.stack([_SPD, _SPD]), chunks=(1, 3, 3))
     with pytest.raises(NotImplementedError, match="stack of matrices.*dask"):
         cr.grad(lambda A: cnp.sum(cnp.linalg.inv(A)))(stack)
+
+
+EAGER_DIFFERS = {
+    "take without axis": lambda x: cnp.take(x, np.array([0, 5, 5])),
+    "percentile": lambda x: cnp.percentile(x, 30, axis=0),
+    "quantile": lambda x: cnp.quantile(x, 0.3, axis=0),
+    "pad with a callable": lambda x: cnp.pad(x, 1, mode=lambda v, w, i, k: None),
+    "put": lambda x: cnp.put(x, [0], 1.0),
+    "putmask": lambda x: cnp.putmask(x, np.ones((3, 4), bool), 1.0),
+    "place": lambda x: cnp.place(x, np.ones((3, 4), bool), [1.0]),
+    "fill_diagonal": lambda x: cnp.fill_diagonal(x, 1.0),
+    "copyto": lambda x: cnp.copyto(x, np.ones((3, 4))),
+    "put_along_axis": lambda x: cnp.put_along_axis(x, np.zeros((3, 1), int), 1.0, axis=1),
+}
+
+
+@pytest.mark.parametrize("name", list(EAGER_DIFFERS))
+def test_functions_dask_computes_otherwise_refuse_it_outside_transformations(name):
+    """Outside transformations NumPy hands a Dask array to Dask's own function. Where
+    that one departs from NumPy's (found by running the op database eagerly on Dask:
+    take without an axis indexes axis 0, quantiles are approximated, pad with a callable
+    gives NaN, in-place writes go to a computed copy), chainrule's raises instead."""
+    x = da.from_array(np.arange(12.0).reshape(3, 4), chunks=2)
+    with pytest.raises(NotImplementedError, match="dask"):
+        EAGER_DIFFERS[name](x)
+
+
+def test_take_with_an_axis_stays_lazy_and_right():
+    x = np.arange(12.0).reshape(3, 4)
+    got = cnp.take(da.from_array(x, chunks=2), np.array([0, 2, 2]), axis=1)
+    assert isinstance(got, da.Array)
+    np.testing.assert_array_equal(got.compute(), np.take(x, [0, 2, 2], axis=1))

@@ -11,6 +11,7 @@ import functools
 
 import numpy as np
 
+from .. import backend
 from ..core import _state
 from . import aliasing
 
@@ -72,6 +73,21 @@ def numpy_function(np_fn, module="numpy", name=None, view=None, eager=None):
         PUBLIC.setdefault(module, {})[fname] = wrapper
         return wrapper
     return deco
+
+
+def dask_differs(np_fn, why, when=None):
+    """An ``eager=`` for :func:`numpy_function`: ``np_fn`` itself, except that a Dask
+    array among the positional arguments (where ``when(*args, **kwargs)`` holds, if
+    given) raises NotImplementedError saying ``why``: Dask's version of the function
+    departs from NumPy's, and outside transformations NumPy would hand the array to
+    it. (Inside them chainrule's own rules apply.)"""
+    def eager(*args, **kwargs):
+        for a in args:
+            if type(a) is not np.ndarray and backend.is_lazy(a) and \
+                    (when is None or when(*args, **kwargs)):
+                raise backend.unsupported(f"np.{np_fn.__name__}", a, why)
+        return np_fn(*args, **kwargs)
+    return eager
 
 
 def traced_only(module="numpy", name=None):

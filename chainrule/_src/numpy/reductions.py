@@ -23,7 +23,7 @@ from ..prims.structure import round_p
 from ..prims.indexing import argsort_p, permute_p
 from ..prims.selection import argpartition_p, partition_index_p
 from ..interpreters.batching import ConcretizationError
-from .dispatch import numpy_function, no_kwargs
+from .dispatch import numpy_function, no_kwargs, dask_differs
 from . import aliasing
 from .basic import (normalize_axis, asarray_like, as_inexact, _reduce_args, concrete,
                     lazy_value_error, astype, ravel, reshape, transpose, concatenate, stack, mean, sum as _sum,
@@ -535,7 +535,11 @@ def _fractions(q, scale):
     return qc
 
 
-@traced_numpy(np.quantile)
+_APPROXIMATE = ("Dask's quantiles are an approximation (and need an axis); compute the "
+                "array for NumPy's")
+
+
+@traced_numpy(np.quantile, eager=dask_differs(np.quantile, _APPROXIMATE))
 def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
              keepdims=False, *, weights=None, interpolation=None):
     """Every ``method`` of NumPy's; ``q`` is not differentiated (``weights=`` is not
@@ -545,7 +549,7 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
     return _quantile("quantile", a, qc, axis, method, keepdims, weights)
 
 
-@traced_numpy(np.percentile)
+@traced_numpy(np.percentile, eager=dask_differs(np.percentile, _APPROXIMATE))
 def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
                keepdims=False, *, weights=None, interpolation=None):
     """Every ``method`` of NumPy's; ``q`` is not differentiated (``weights=`` is not

@@ -21,7 +21,7 @@ from ..prims import shape as sp
 from ..prims import elementwise as ew
 from ..prims.indexing import getitem_p, scatter_add_p, ARRAY
 from ..prims.products import matmul_p
-from .dispatch import numpy_function, no_kwargs, PUBLIC
+from .dispatch import numpy_function, no_kwargs, PUBLIC, dask_differs
 from . import aliasing
 from .basic import (normalize_axis, asarray_like, concatenate, reshape, transpose, ravel,
                     astype, array, _has_tracer, concrete)
@@ -366,7 +366,9 @@ def _traced_pairs(x, nd):
     return tuple((flat[int(i)], flat[int(j)]) for i, j in where)
 
 
-@traced_numpy(np.pad)
+@traced_numpy(np.pad, eager=dask_differs(
+    np.pad, "Dask's pad with a callable mode gives NaN",
+    lambda array, pad_width, mode="constant", **kw: callable(mode)))
 def pad(array, pad_width, mode="constant", **kwargs):
     """Every mode. 'constant' (``constant_values`` may be traced), 'empty' (pads with
     0), 'edge', 'wrap', 'reflect', 'symmetric', 'linear_ramp' (``end_values`` may be
@@ -532,7 +534,10 @@ def _pad_callable(a, pairs, function, kwargs):
 
 # ---------------------------------------------------------------- take / select
 
-@traced_numpy(np.take)
+@traced_numpy(np.take, eager=dask_differs(
+    np.take, "without an axis Dask's take indexes along axis 0, where NumPy's indexes the "
+    "flattened array: pass axis= (or ravel the array first)",
+    lambda a, indices, axis=None, *args, **kw: axis is None and len(np.shape(a)) > 1))
 def take(a, indices, axis=None, out=None, mode="raise"):
     no_kwargs("take", out=out)
     a = asarray_like(a)
@@ -582,7 +587,9 @@ def take_along_axis(arr, indices, axis=-1):
     return getitem_p.bind(arr, *full, spec=(ARRAY,) * len(full))
 
 
-@traced_numpy(np.put_along_axis)
+@traced_numpy(np.put_along_axis, eager=dask_differs(
+    np.put_along_axis, "it writes in place, and a Dask array cannot be written: "
+    "NumPy's fallback would write into a computed copy and leave the array as it was"))
 def put_along_axis(arr, indices, values, axis):
     """In place, as NumPy: ``arr`` must be a traced array (or a plain array receiving
     plain values)."""
