@@ -168,3 +168,41 @@ def test_row_on_backend(backend, row, i, request):
     for g, e in zip(got, expected):
         if e is not None:
             _compare(g, e, tol)
+
+
+# A row whose function is Dask's own operation on the Dask array (not chainrule's):
+# Dask's indexing rules, which chainrule applies only inside transformations
+DASK_OWN = {"getitem[int and array]-0"}
+
+
+@pytest.mark.parametrize("row,i", CASES, ids=IDS)
+def test_row_value_on_dask_outside_transformations(row, i, request):
+    """Outside transformations NumPy hands a Dask array to Dask's function: the value is
+    NumPy's, or the call raises (chainrule refuses where Dask's function departs from
+    NumPy's: numpy_function's ``eager=``)."""
+    if f"{row.name}-{i}" in DASK_OWN:
+        request.applymarker(pytest.mark.xfail(strict=True, reason="Dask's own indexing"))
+    sample = row.samples[i]
+    args, kwargs = _args(row, sample, lambda x: x)
+    dargs, dkw = _args(row, sample, to_dask)
+    if not any(a is not b for a, b in zip(tree_flatten((dargs, dkw))[0],
+                                          tree_flatten((args, kwargs))[0])):
+        pytest.skip("no array argument to move to the backend")
+    try:
+        want = row.fn(*args, **kwargs)
+    except Exception:                        # noqa: BLE001 - a sample for derivatives only
+        pytest.skip("the sample raises on NumPy outside transformations")
+    with dask.config.set(scheduler="synchronous"):
+        try:
+            got = row.fn(*dargs, **dkw)
+            g = [np.asarray(to_numpy(x)) for x in tree_flatten(got)[0]]
+        except Exception:                    # noqa: BLE001 - Dask's or chainrule's refusal
+            return
+    w = tree_flatten(want)[0]
+    assert len(g) == len(w)
+    for a, b in zip(g, w):
+        assert np.shape(a) == np.shape(b)
+        if np.asarray(b).dtype.kind in "fc":
+            np.testing.assert_allclose(a, b, rtol=1e-8, atol=1e-10)
+        else:
+            np.testing.assert_array_equal(a, b)
