@@ -8,6 +8,8 @@ it cost five. Random elementwise programs are checked with the factors pending a
 the same programs with them off (the size threshold raised), against a loop over the
 examples in NumPy, against jacrev and under jit.
 """
+import importlib.util
+import pathlib
 import random
 import re
 
@@ -137,14 +139,16 @@ def test_the_random_programs_keep_factors_pending(monkeypatch, count_scaled):
     assert taken >= 8
 
 
-def _logistic(w, X, y):
-    z = X @ w
-    return np.sum(np.logaddexp(0.0, z) - y * z) / X.shape[0]
+def _showcase_models():
+    """The GLM losses of examples/scale/glm.py (the Newton showcase on Dask)."""
+    path = pathlib.Path(__file__).resolve().parents[1] / "examples" / "scale" / "glm.py"
+    spec = importlib.util.spec_from_file_location("examples_scale_glm", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.MODELS
 
 
-def _poisson(w, X, y):
-    z = X @ w
-    return np.sum(np.exp(z) - y * z) / X.shape[0]
+MODELS = _showcase_models()
 
 
 def _live(graph):
@@ -161,8 +165,9 @@ def _live(graph):
     return live
 
 
-@pytest.mark.parametrize("loss", [_logistic, _poisson])
-def test_glm_hessian_by_forward_over_reverse_makes_one_pass_over_the_data(loss):
+@pytest.mark.parametrize("kind", ["logistic", "poisson"])
+def test_glm_hessian_by_forward_over_reverse_makes_one_pass_over_the_data(kind):
+    loss = MODELS[kind]
     n, p = 4000, 5
     g = np.random.default_rng(0)
     X, y, w = g.normal(size=(n, p)), (g.random(n) < 0.5) * 1.0, 0.1 * g.normal(size=p)
@@ -173,7 +178,7 @@ def test_glm_hessian_by_forward_over_reverse_makes_one_pass_over_the_data(loss):
         "multiply", "add", "subtract", "negative", "divide"))]
     assert len(elementwise) == 1, graph          # the factor times the data, once
     z = X @ w
-    d2 = np.exp(z) if loss is _poisson else np.exp(-np.logaddexp(0, z) - np.logaddexp(0, -z))
+    d2 = np.exp(z) if kind == "poisson" else np.exp(-np.logaddexp(0, z) - np.logaddexp(0, -z))
     want = (X.T * d2) @ X / n
     np.testing.assert_allclose(hess(w, X, y), want, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(cr.jit(hess)(w, X, y), want, rtol=1e-12, atol=1e-14)

@@ -19,9 +19,8 @@ NumPy programs pay nothing. A function a backend lacks raises ``NotImplementedEr
 naming the function and the backend (:func:`unsupported`). Nothing here imports Dask or
 CuPy unless an array of theirs was given.
 """
-import threading
-
 import operator
+import threading
 
 import numpy as np
 
@@ -266,10 +265,7 @@ def _dask_setitem(z, index, v, add=False):
     kept = [i for i in index if i is not None]
     if len(kept) != len(index):
         v = v.reshape(view[tuple(kept)].shape)
-    for k, i in enumerate(kept):
-        if i is Ellipsis:
-            kept[k:k + 1] = [slice(None)] * (len(shape) - (len(kept) - 1))
-            break
+    kept = _expand_ellipsis(kept, len(shape))
     new, flips, out = [], [], 0
     for i, n in zip(kept, shape):
         if type(i) is slice:
@@ -296,6 +292,16 @@ def _dask_setitem(z, index, v, add=False):
     z = z.copy()
     z[new] = v
     return z
+
+
+def _expand_ellipsis(idx, ndim):
+    """The index list ``idx`` with its Ellipsis replaced by the full slices it stands
+    for on an array of ``ndim`` axes."""
+    for k, i in enumerate(idx):
+        if i is Ellipsis:
+            used = sum(1 for j in idx if j is not None and j is not Ellipsis)
+            return idx[:k] + [slice(None)] * (ndim - used) + idx[k + 1:]
+    return idx
 
 
 def getitem(x, index):
@@ -333,11 +339,7 @@ def _advanced_first(x, index):
     written = [p for p, i in enumerate(idx)
                if i is not None and i is not Ellipsis and type(i) is not slice]
     adjacent = written == list(range(written[0], written[-1] + 1)) if written else True
-    for k, i in enumerate(idx):
-        if i is Ellipsis:
-            used = sum(1 for i in idx if i is not None and i is not Ellipsis)
-            idx[k:k + 1] = [slice(None)] * (len(x.shape) - used)
-            break
+    idx = _expand_ellipsis(idx, len(x.shape))
     arrays = [i for i in idx if hasattr(i, "shape") and hasattr(i, "dtype")]
     if not arrays:
         return x, tuple(idx), None
@@ -358,30 +360,23 @@ def _advanced_first(x, index):
         adv = list(range(len(adv)))
     arr = arrays[0]
     shape = tuple(np.shape(arr))
-    # where the block's axes are in the output: one axis per slice or None before it
-    at = sum(1 for i in idx[:adv[0]] if i is None or type(i) is slice)
-    new = [None if i is None else slice(None) for i in idx[:adv[0]]] + \
-        [slice(None)] * len(shape) + \
-        [None if i is None else slice(None) for i in idx[adv[-1] + 1:]
-         if i is None or type(i) is slice]
-    if len(shape) != 1:
-        idx = [np.ravel(i) if i is arr else i for i in idx]
     nones = any(i is None for i in idx)
     if len(shape) == 1 and not nones:
         return x, tuple(idx), None
-    kept = [i for i in idx if i is not None]
+    # the output without the None axes: the slices before the block, the block's axis
+    # (one, for the raveled array), the slices after; ``put`` adds back the array's
+    # axes and the None axes
+    lead = sum(1 for i in idx[:adv[0]] if type(i) is slice)
+    put = tuple([None if i is None else slice(None) for i in idx[:adv[0]]] +
+                [slice(None)] * len(shape) +
+                [None if i is None else slice(None) for i in idx[adv[-1] + 1:]])
+    kept = tuple(np.ravel(i) if i is arr else i for i in idx if i is not None)
 
     def after(y):
-        if len(shape) != 1:
-            s = tuple(y.shape)
-            y = y.reshape(s[:at - _nones_before(idx, adv[0])] + shape +
-                          s[at - _nones_before(idx, adv[0]) + 1:])
-        return y[tuple(new)] if nones else y
-    return x, tuple(kept), after
-
-
-def _nones_before(idx, p):
-    return sum(1 for i in idx[:p] if i is None)
+        s = tuple(y.shape)
+        y = y.reshape(s[:lead] + shape + s[lead + 1:])
+        return y[put] if nones else y
+    return x, kept, after
 
 
 def dask_linalg(name, *args, **kwargs):

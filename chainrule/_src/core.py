@@ -207,6 +207,7 @@ class Primitive:
     jvp_with_ans = None
     batch_diagonal = None
     batch_scaled = None
+    dispatches = False          # array backends (see above; read from the defining class)
     # code generation (see above)
     ufunc = None
     fresh = False
@@ -429,6 +430,7 @@ class Scaled:
 
 
 LAZY_SIZE = 4096        # arrays from this size on carry pending scale factors
+BROADCAST_VIEW_SIZE = 65536     # broadcasts larger than this are views, smaller copies
 DEFER_SIZE = 65536      # ... and from this size on may be evaluated lazily
 _F64 = np.dtype(np.float64)
 

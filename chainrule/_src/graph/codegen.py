@@ -780,10 +780,11 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=N
     statements (for small arrays, where NumPy's memory reuse gains less than the
     statements cost). Without ``reuse``, no ufunc writes into an operand's buffer
     (``out=``): the arrays are another backend's (Dask's are immutable graphs); and the
-    primitives whose implementation chooses per backend (``dispatches``: matmul is
-    Dask's dot for vectors and matrices) are called, not spelled. With ``reads`` (a ``(parameters, expressions)`` pair: one source
-    expression per input, in those parameters), the function takes the parameters and
-    reads only the inputs it uses (graph.replay reads them straight from a tape).
+    primitives whose implementation chooses per backend (``dispatches``: a Dask matrix
+    times a vector is Dask's dot) are called, not spelled. With ``reads`` (a
+    ``(parameters, expressions)`` pair: one source expression per input, in those
+    parameters), the function takes the parameters and reads only the inputs it uses
+    (graph.replay reads them straight from a tape).
     """
     eqns, outs, guards = optimize(graph, reassociate)
     ns = {"np": np, "Retrace": Retrace, "_own": _own}
@@ -863,7 +864,7 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=N
             expr = f"{ufunc_name(e.prim.ufunc)}({', '.join(ops)}, out={name(buf)})"
         else:
             expr = None if e.prim.multiple_results or \
-                (not reuse and getattr(e.prim, "dispatches", False)) \
+                (not reuse and e.prim.dispatches) \
                 else e.prim.spell(ops, ins, **e.params)
             if expr is None and _is_ufunc(e) and e.prim.impl is e.prim.ufunc:
                 expr = f"{ufunc_name(e.prim.ufunc)}({', '.join(ops)})"

@@ -33,7 +33,7 @@ class BatchTracer(Tracer):
     over one batched array -- forward mode's tangents through elementwise functions
     under jacfwd -- then costs passes over the small factor instead of the batch
     (``Primitive.batch_scaled``); the product is formed once, by the first rule that
-    needs the values (:meth:`BatchTrace.values`)."""
+    needs the values (:func:`apply_scale`)."""
     __slots__ = ("val", "bdim", "diag", "scale")
 
     def __init__(self, trace, val, bdim, diag=None, scale=None):
@@ -203,8 +203,8 @@ def move_batch_axis(x, d, size, dst):
             return x
         s = shape_of(x)
         x = np.broadcast_to(np.reshape(x, (1,) + s), (size,) + s)
-        if type(x) is np.ndarray and x.size <= 65536:
-            x = x.copy()            # small: writable, as broadcast_to's rule gives it
+        if type(x) is np.ndarray and x.size <= core.BROADCAST_VIEW_SIZE:
+            x = x.copy()            # small: writable, as the broadcast_to primitive gives
         d = 0
     elif dst is None:
         raise ValueError("vmap: out_axes=None for an output that is batched (it "

@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import backend
 from ..core import new_trace_context, Trace, Tracer, PrimalTracer, _state, shape_of, dtype_of
-from ..core import LazyValueError, _LAZY_MSG, Scaled, materialize
+from ..core import LazyValueError, _LAZY_MSG, materialize
 
 
 class Var:
@@ -136,9 +136,8 @@ class StagingTrace(Trace):
                 ins.append(a.var)
                 found = True
             else:
-                if type(a) is Scaled:       # a constant cotangent with a pending factor:
-                    a = a.value()           # generated code holds the array
-                vals.append(a)
+                a = materialize(a)          # (a constant cotangent with a pending
+                vals.append(a)              # factor: generated code holds the array)
                 ins.append(Literal(a))
         ans = self.in_parent(prim, vals, params)
         if not found and self.fold_constants:

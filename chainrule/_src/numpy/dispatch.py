@@ -75,6 +75,10 @@ def numpy_function(np_fn, module="numpy", name=None, view=None, eager=None):
     return deco
 
 
+WRITES_IN_PLACE = ("it writes in place, and a Dask array cannot be written: NumPy's "
+                   "fallback would write into a computed copy and leave the array as it was")
+
+
 def dask_differs(np_fn, why, when=None):
     """An ``eager=`` for :func:`numpy_function`: ``np_fn`` itself, except that a Dask
     array among the positional arguments (where ``when(*args, **kwargs)`` holds, if

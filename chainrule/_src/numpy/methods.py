@@ -19,10 +19,7 @@ from ..prims.indexing import getitem_p, split_index, ARRAY
 from ..prims.products import matmul_p
 from ..prims.shape import reshape as sp_reshape
 from .dispatch import (HANDLED_FUNCTIONS, HANDLED_UFUNCS, PUBLIC, traced_only, numpy_function,
-                       dask_differs)
-
-_IMMUTABLE = ("it writes in place, and a Dask array cannot be written: NumPy's fallback "
-              "would write into a computed copy and leave the array as it was")
+                       dask_differs, WRITES_IN_PLACE)
 from . import basic, aliasing
 from .aliasing import update
 from .ufuncs import UFUNCS
@@ -462,7 +459,7 @@ def _put(self, indices, values, mode="raise"):
     put(self, indices, values, mode)
 
 
-@numpy_function(np.put, eager=dask_differs(np.put, _IMMUTABLE))
+@numpy_function(np.put, eager=dask_differs(np.put, WRITES_IN_PLACE))
 def put(a, ind, v, mode="raise"):
     """Writes ``v`` at the flat positions ``ind`` of a traced ``a``, in place."""
     n = a.size
@@ -491,7 +488,7 @@ def _write_flat(a, pos, v):
     return None
 
 
-@numpy_function(np.putmask, eager=dask_differs(np.putmask, _IMMUTABLE))
+@numpy_function(np.putmask, eager=dask_differs(np.putmask, WRITES_IN_PLACE))
 def putmask(a, mask, values):
     """``a.flat[n] = values.flat[n % len(values)]`` where ``mask.flat[n]``, in place: a
     select, so a traced mask's values are never needed (vmap, jit)."""
@@ -508,14 +505,14 @@ def putmask(a, mask, values):
                    new, "set")
 
 
-@numpy_function(np.place, eager=dask_differs(np.place, _IMMUTABLE))
+@numpy_function(np.place, eager=dask_differs(np.place, WRITES_IN_PLACE))
 def place(arr, mask, vals):
     """``arr[mask] = vals``, ``vals`` repeated over the selected positions, in place."""
     pos = np.flatnonzero(np.broadcast_to(_concrete_mask(mask), arr.shape))
     _write_flat(arr, pos, vals)
 
 
-@numpy_function(np.fill_diagonal, eager=dask_differs(np.fill_diagonal, _IMMUTABLE))
+@numpy_function(np.fill_diagonal, eager=dask_differs(np.fill_diagonal, WRITES_IN_PLACE))
 def fill_diagonal(a, val, wrap=False):
     """Writes ``val`` (repeated) on the main diagonal of a traced ``a``, in place."""
     marker = np.zeros(a.shape, np.bool_)
@@ -523,7 +520,7 @@ def fill_diagonal(a, val, wrap=False):
     _write_flat(a, np.flatnonzero(marker), val)
 
 
-@numpy_function(np.copyto, eager=dask_differs(np.copyto, _IMMUTABLE))
+@numpy_function(np.copyto, eager=dask_differs(np.copyto, WRITES_IN_PLACE))
 def copyto(dst, src, casting="same_kind", where=True):
     """``dst[...] = src`` where ``where``: a traced ``dst`` is written in place."""
     src = basic.asarray_like(src)

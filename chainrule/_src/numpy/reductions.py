@@ -26,8 +26,8 @@ from ..interpreters.batching import ConcretizationError
 from .dispatch import numpy_function, no_kwargs, dask_differs
 from . import aliasing
 from .basic import (normalize_axis, asarray_like, as_inexact, _reduce_args, concrete,
-                    lazy_value_error, astype, ravel, reshape, transpose, concatenate, stack, mean, sum as _sum,
-                    max as _max, min as _min, moveaxis)
+                    lazy_value_error, astype, ravel, reshape, transpose, concatenate, stack,
+                    mean, sum as _sum, max as _max, min as _min, moveaxis)
 from .shape import traced_numpy, take_along_axis, take_axis, slice_axis, diagonal, _prod
 
 _NoValue = np._NoValue

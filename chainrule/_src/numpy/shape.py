@@ -21,7 +21,7 @@ from ..prims import shape as sp
 from ..prims import elementwise as ew
 from ..prims.indexing import getitem_p, scatter_add_p, ARRAY
 from ..prims.products import matmul_p
-from .dispatch import numpy_function, no_kwargs, PUBLIC, dask_differs
+from .dispatch import numpy_function, no_kwargs, PUBLIC, dask_differs, WRITES_IN_PLACE
 from . import aliasing
 from .basic import (normalize_axis, asarray_like, concatenate, reshape, transpose, ravel,
                     astype, array, _has_tracer, concrete)
@@ -587,9 +587,7 @@ def take_along_axis(arr, indices, axis=-1):
     return getitem_p.bind(arr, *full, spec=(ARRAY,) * len(full))
 
 
-@traced_numpy(np.put_along_axis, eager=dask_differs(
-    np.put_along_axis, "it writes in place, and a Dask array cannot be written: "
-    "NumPy's fallback would write into a computed copy and leave the array as it was"))
+@traced_numpy(np.put_along_axis, eager=dask_differs(np.put_along_axis, WRITES_IN_PLACE))
 def put_along_axis(arr, indices, values, axis):
     """In place, as NumPy: ``arr`` must be a traced array (or a plain array receiving
     plain values)."""

@@ -7,11 +7,10 @@ function and its rule, so ``grad(vmap(f))`` keeps the custom rule).
 import numpy as np
 
 from ..core import Primitive, NonDiffPrimitive, instantiate, shape_of, dtype_of
-from ..interpreters.batching import axis_size
+from ..interpreters.batching import axis_size, vmap_flat
 from ..interpreters.reverse import vjp_flat
 from ..tree_util import tree_flatten, tree_unflatten
 from .shape import moveaxis, reduce_sum
-from ..interpreters.batching import vmap_flat
 
 
 def _zeros_like(x):

@@ -10,7 +10,8 @@ family imports it), so the imports inside prims/ point one way.
 import numpy as np
 
 from .. import backend
-from ..core import Primitive, Tracer, Zero, shape_of, dtype_of, Scaled, scaled, value_of
+from ..core import (Primitive, Tracer, Zero, shape_of, dtype_of, Scaled, scaled, value_of,
+                   BROADCAST_VIEW_SIZE)
 from ..core import size_of as _size
 from ..interpreters.batching import axis_size
 
@@ -79,7 +80,7 @@ class BroadcastTo(LinearUnary):
     broadcast = True            # code generation: a ufunc reading it may broadcast x
 
     def impl(self, x, *, shape):
-        if _size(shape) > 65536 or backend.is_foreign(x):  # large: a read-only view
+        if _size(shape) > BROADCAST_VIEW_SIZE or backend.is_foreign(x):  # a read-only view
             return np.broadcast_to(x, shape)
         out = np.empty(shape, dtype_of(x))   # small: a copy is ~10x cheaper than the view
         out[...] = x
