@@ -210,3 +210,28 @@ def test_the_scaled_identity_basis_stays_diagonal(jac):
     assert cr.make_graph(jac(f))(x).flops() < 10 * n * n
     want = (1 - np.tanh(W @ x) ** 2)[:, None] * W
     np.testing.assert_allclose(jac(f)(x), want, rtol=1e-13, atol=1e-15)
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning",
+                            "ignore:invalid value encountered:RuntimeWarning")
+@pytest.mark.parametrize("case", ["float32 up and down", "inf minus inf", "underflow"])
+def test_pending_factors_keep_numpys_overflow(case):
+    """Multiplying factors together first (``x (a b)`` for ``(x a) b``) may overflow or
+    underflow where the program does not, or the reverse: a helper's hunt had vmap give
+    1e30 where NumPy gives inf (float32), 0 where NumPy gives nan (``x 1e308 - x 1e308``).
+    float32 takes no pending factor; float64's are bounded (batching.safe_factor)."""
+    x, f = {
+        "float32 up and down": (np.full((2, 4096), 1e30, np.float32),
+                                lambda x: x * np.float32(1e10) * np.float32(1e-10)),
+        "inf minus inf": (np.full((2, 4096), 2.0), lambda x: x * 1e308 - x * 1e308),
+        "underflow": (np.full((2, 4096), 1e-20), lambda x: x * 1e-300 * 1e300),
+    }[case]
+    np.testing.assert_array_equal(cr.vmap(f)(x), np.stack([f(r) for r in x]))
+    np.testing.assert_array_equal(cr.jit(cr.vmap(f))(x), np.stack([f(r) for r in x]))
+
+
+def test_ordinary_float64_factors_still_stay_pending(count_scaled):
+    x = np.random.default_rng(0).normal(size=(50, 100))
+    f = lambda r: -(r * np.linspace(1, 2, 100)) * 3.0 + r         # noqa: E731
+    np.testing.assert_allclose(cr.vmap(f)(x), np.stack([f(r) for r in x]), rtol=1e-14)
+    assert count_scaled                                            # deferred, then applied

@@ -518,3 +518,32 @@ def test_take_with_an_axis_stays_lazy_and_right():
     got = cnp.take(da.from_array(x, chunks=2), np.array([0, 2, 2]), axis=1)
     assert isinstance(got, da.Array)
     np.testing.assert_array_equal(got.compute(), np.take(x, [0, 2, 2], axis=1))
+
+
+@pytest.mark.filterwarnings("ignore::numpy.exceptions.ComplexWarning")  # Dask's meta
+@pytest.mark.parametrize("chunks", [(1, 1), 2, 4])
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_on_dask_reads_numpys_triangle(chunks, upper):
+    """NumPy's cholesky reads one triangle of a matrix that need not be symmetric; Dask's
+    read the other one for some chunkings (a helper's hunt found values and gradients
+    off, silently). Real and complex."""
+    r = np.random.default_rng(3)
+    for A in (np.triu(r.normal(size=(4, 4))) + 5 * np.eye(4),
+              np.tril(r.normal(size=(4, 4)) + 1j * r.normal(size=(4, 4)), -1) + 6 * np.eye(4)):
+        f = lambda A: cnp.sum(cnp.abs(cnp.linalg.cholesky(A, upper=upper)) ** 2 *    # noqa
+                              np.arange(16.0).reshape(4, 4))
+        Ad = da.from_array(A, chunks=chunks)
+        np.testing.assert_allclose(cnp.linalg.cholesky(Ad, upper=upper).compute(),
+                                   np.linalg.cholesky(A, upper=upper), rtol=1e-12)
+        np.testing.assert_allclose(cr.grad(f)(Ad).compute(), cr.grad(f)(A), rtol=1e-10)
+
+
+def test_a_step_slice_that_leaves_an_empty_chunk():
+    """x[2:4:2] of a Dask array in chunks of 3 keeps an empty chunk, and Dask then
+    broadcast its product with a length-1 array into two elements (a helper's hunt)."""
+    x = np.arange(5.0)
+    f = lambda x: x[2:4:2] * np.array([10.0])                 # noqa: E731
+    p, t = cr.jvp(f, (da.from_array(x, chunks=3),), (da.from_array(x, chunks=3),))
+    np.testing.assert_array_equal(np.asarray(t), cr.jvp(f, (x,), (x,))[1])
+    g = cr.grad(lambda x: cnp.sum(f(x)))(da.from_array(x, chunks=3))
+    np.testing.assert_array_equal(g.compute(), [0, 0, 10, 0, 0])

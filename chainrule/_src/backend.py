@@ -294,6 +294,14 @@ def _dask_setitem(z, index, v, add=False):
     return z
 
 
+def _no_empty_chunks(y):
+    """A Dask array without chunks of length 0 (a step slice leaves them; Dask then
+    broadcast ``y * w`` with ``w`` of length 1 into too many elements, silently)."""
+    if any(0 in c and len(c) > 1 for c in y.chunks):
+        y = y.rechunk(tuple(tuple(n for n in c if n) or (0,) for c in y.chunks))
+    return y
+
+
 def _expand_ellipsis(idx, ndim):
     """The index list ``idx`` with its Ellipsis replaced by the full slices it stands
     for on an array of ``ndim`` axes."""
@@ -307,8 +315,10 @@ def _expand_ellipsis(idx, ndim):
 def getitem(x, index):
     """``x[index]``; an index another backend cannot take raises NotImplementedError
     (Dask takes one integer array per index, NumPy any)."""
-    if type(x) is _ndarray or not is_foreign(x) or _is_basic(index):
+    if type(x) is _ndarray or not is_foreign(x):
         return x[index]
+    if _is_basic(index):
+        return _no_empty_chunks(x[index]) if is_lazy(x) else x[index]
     after = None
     if is_lazy(x):
         x, index, after = _advanced_first(x, index)

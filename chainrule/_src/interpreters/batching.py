@@ -229,13 +229,17 @@ def apply_scale(val, bdim, scale):
 
 
 def fit_scale(val, bdim, factor, pending):
-    """The unbatched ``factor`` as it joins the factor ``pending`` (None: none yet) on
-    every example of ``val`` (batch axis ``bdim``), or None where it cannot: it must
-    change neither the examples' shape nor the dtype, have ``val``'s dtype (a scalar
-    is converted to it, so that products of factors round as NumPy's products with
-    ``val`` would: a Python float times a float32 scalar is float32), and a first
-    factor must be worth deferring (``val`` has at least ``core.LAZY_SIZE`` elements
-    and twice as many as the factor). (``Primitive.batch_scaled``.)"""
+    """The factor pending on every example of ``val`` (batch axis ``bdim``) once the
+    unbatched ``factor`` joins ``pending`` (None: none yet), or None where it cannot
+    (``Primitive.batch_scaled``; the caller multiplies out instead):
+
+    - it must change neither the examples' shape nor the dtype, and have ``val``'s
+      dtype (a scalar is converted to it, so that products of factors round as NumPy's
+      products with ``val`` would: a Python float times a float32 scalar is float32);
+    - a first factor must be worth deferring (``val`` has at least ``core.LAZY_SIZE``
+      elements and twice as many as the factor);
+    - it must keep the reassociation ``(x a) b = x (a b)`` harmless: see
+      :func:`safe_factor`."""
     vs = shape_of(val)
     n = size_of(vs)
     fs = shape_of(factor)
@@ -247,5 +251,31 @@ def fit_scale(val, bdim, factor, pending):
         return None
     dt = dtype_of(val)
     if isinstance(factor, (int, float, complex, np.generic)):
-        return dt.type(factor) if np.result_type(dt, dtype_of(factor)) == dt else None
-    return factor if dtype_of(factor) == dt else None
+        if np.result_type(dt, dtype_of(factor)) != dt:
+            return None
+        factor = dt.type(factor)
+    elif dtype_of(factor) != dt:
+        return None
+    return safe_factor(factor if pending is None else pending * factor, dt)
+
+
+def safe_factor(f, dtype):
+    """``f`` where multiplying it into a batch of ``dtype`` later, rather than factor by
+    factor as the program does, can differ from the program's values only by rounding,
+    else None. Integers and booleans: always (their products wrap alike in any order).
+    float16, float32 and complex64: never (their overflow is too near). float64 and
+    complex128: where every entry of a concrete factor is 0 or between 2**-500 and
+    2**500 in magnitude (as code generation's carried factors), so that a product
+    overflows or underflows only where the program's own values pass 1e150 or so (a
+    pending ``x * 1e308 - x * 1e308`` was ``x * 0``: 0 where NumPy says nan). A lazy
+    or traced factor cannot be read and is taken as it is."""
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "fc":
+        return f
+    if dtype.itemsize < (8 if dtype.kind == "f" else 16):
+        return None
+    if isinstance(f, Tracer) or not (type(f) is np.ndarray or isinstance(
+            f, (int, float, complex, np.generic))):
+        return f                            # (lazy or traced: not read)
+    a = np.abs(f)
+    return f if np.all((a == 0) | ((a >= 2.0 ** -500) & (a <= 2.0 ** 500))) else None

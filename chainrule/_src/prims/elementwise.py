@@ -30,7 +30,7 @@ import numpy as np
 
 from ..core import (numpy_only, Primitive, NonDiffPrimitive, Zero, shape_of, dtype_of, instantiate,
                     size_of, Scaled, scaled, materialize)
-from ..interpreters.batching import fit_scale
+from ..interpreters.batching import fit_scale, safe_factor
 from .shape import (fit_cotangent, broadcast_to, moveaxis, reshape,
                     real_p, imag_p, conj_p)
 
@@ -322,9 +322,10 @@ class Linear(Binary):
         sa, sb = scales
         if (sa is None and sb is None) or args[0] is not args[1] or dims[0] != dims[1]:
             return None
-        one = dtype_of(args[0]).type(1)     # (factors have the batch's dtype)
-        return args[0], dims[0], self.bind(one if sa is None else sa,
-                                           one if sb is None else sb)
+        dt = dtype_of(args[0])
+        one = dt.type(1)                    # (factors have the batch's dtype)
+        f = safe_factor(self.bind(one if sa is None else sa, one if sb is None else sb), dt)
+        return None if f is None else (args[0], dims[0], f)
 
 
 class Power(Binary):
@@ -378,10 +379,8 @@ class Multiply(Binary):
             j = 1 - i
             if dims[i] is not None and dims[j] is None:
                 val, u, s = args[i], args[j], scales[i]
-                u = fit_scale(val, dims[i], u, s)
-                if u is None:
-                    return None
-                return val, dims[i], u if s is None else s * u
+                f = fit_scale(val, dims[i], u, s)
+                return None if f is None else (val, dims[i], f)
         return None
 
     def batch_diagonal(self, args, dims, diags):

@@ -556,8 +556,15 @@ class Cholesky(_StackPrimitive):
     dispatches = True           # Dask: dask.array.linalg (2-d, square blocks)
 
     def impl(self, a, *, upper):
+        if type(a) is not np.ndarray and backend.is_lazy(a) and len(shape_of(a)) == 2:
+            # NumPy reads one triangle (upper: the upper one); Dask's cholesky reads
+            # either, by chunking: the Hermitian matrix of that triangle is what both
+            # factor. (Dask's returns the upper factor unless told lower=True.)
+            t = np.triu(a, 1) if upper else np.tril(a, -1)
+            d = np.diag(np.real(np.diagonal(a)))
+            return _foreign("cholesky", t + np.conj(np.swapaxes(t, -1, -2)) + d,
+                            lower=not upper)
         if type(a) is not np.ndarray and backend.is_foreign(a):
-            # (Dask's cholesky returns the upper factor unless told lower=True)
             return _foreign("cholesky", a, lower=not upper)
         return np.linalg.cholesky(a, upper=upper)
 
