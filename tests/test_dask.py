@@ -159,8 +159,7 @@ def test_python_control_flow_on_a_lazy_value_says_compute_first():
             cr.jit(f)(w0, X, y)
     # reverse and forward mode, vjp and vmap: reading a traced value raises, and so does
     # an `if` on a comparison (`loss > 0` carries no derivative: a plain Dask array,
-    # whose computation is refused while the transformation runs, where Dask arrays are
-    # among its arguments: a Dask array the function closes over is not seen)
+    # whose computation is refused while the transformation runs)
     def compute_inside(w, X, y):
         return logistic(w, X, y) * (X.sum().compute() > 0)
     transforms = [(cr.grad, w0),
@@ -180,6 +179,36 @@ def test_python_control_flow_on_a_lazy_value_says_compute_first():
     # afterwards, with the scheduler that was set before
     assert dask.config.get("scheduler", None) is scheduler
     assert float(X.sum().compute()) == pytest.approx(float(np.asarray(X).sum()))
+
+
+def test_control_flow_on_closed_over_dask_data_says_compute_first():
+    """Dask data the function closes over (not among its arguments): the first lazy
+    value a traced value hands to Python (a comparison) begins the no-compute guard, in
+    reverse and forward mode, nested transformations too, and it ends with the call."""
+    X, y = _dask_data()
+    scheduler = dask.config.get("scheduler", None)
+
+    def branch(w):
+        loss = logistic(w, X, y)
+        return loss if loss > 0 else -loss
+
+    def nested(w):                      # the comparison precedes an inner transformation
+        positive = logistic(w, X, y) > 0
+        g = cr.grad(lambda v: cnp.sum(v ** 2))(w)
+        return cnp.sum(g) if positive else 0.0
+    for transform in (cr.grad, cr.jacfwd, cr.jacrev, cr.hessian):
+        for f in (branch, nested):
+            with Computations() as counter, pytest.raises(LazyValueError, match="compute"):
+                transform(f)(w0)
+            assert counter.count == 0
+    assert dask.config.get("scheduler", None) is scheduler
+    # without a branch: lazy, and computed afterwards as usual
+    with Computations() as counter:
+        g = cr.grad(lambda w: logistic(w, X, y))(w0)
+    assert counter.count == 0
+    np.testing.assert_allclose(g.compute(), cr.grad(logistic)(w0, np.asarray(X),
+                                                              np.asarray(y)),
+                               rtol=1e-12)
 
 
 def test_other_threads_compute_while_a_transformation_runs():

@@ -122,11 +122,7 @@ def _flat_fun(fun, args, argnums, has_aux, fname):
         for i, v in zip(argnums, tree_unflatten(in_tree, xs)):
             new_args[i] = v
         try:
-            if guard is None:
-                out = fun(*new_args)
-            else:
-                with guard:
-                    out = fun(*new_args)
+            out = backend.call_user(guard, fun, *new_args)
         except ValueError as e:
             # NumPy hides our conversion error behind "setting an array element with a
             # sequence" when a traced value is written into an ndarray: show ours
@@ -711,11 +707,7 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size=None):
 
         def flat_fun(*xs):
             a, kw = tree_unflatten(in_tree, xs)
-            if guard is None:
-                out = fun(*a, **kw)
-            else:
-                with guard:
-                    out = fun(*a, **kw)
+            out = backend.call_user(guard, fun, *a, **kw)
             out_flat, store["out_tree"] = tree_flatten(out)
             store["outs"] = out_flat
             return out_flat

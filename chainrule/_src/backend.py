@@ -483,3 +483,39 @@ def no_compute(leaves):
         if type(x) is not _ndarray and is_lazy(x):
             return _NO_COMPUTE
     return None
+
+
+_late = threading.local()       # .n: guards entered by watched() in this thread
+
+
+def call_user(guard, fun, *args, **kwargs):
+    """``fun(*args, **kwargs)``: a transformation running the user's function, under
+    ``guard`` (:func:`no_compute` of its arguments, or None). A function whose Dask
+    arrays are not among its arguments (closed over, globals) starts unguarded: the
+    guard begins where a traced value first hands Python a lazy value
+    (:func:`watched`), and ends with this call."""
+    mark = getattr(_late, "n", 0)
+    try:
+        if guard is None:
+            return fun(*args, **kwargs)
+        with guard:
+            return fun(*args, **kwargs)
+    finally:
+        if getattr(_late, "n", 0) > mark:
+            while _late.n > mark:
+                _late.n -= 1
+                _NO_COMPUTE.__exit__()
+
+
+def watched(x):
+    """``x``, an untraced result a transformation hands back to the user's function
+    (a comparison of traced values, say), having begun the no-compute guard when ``x``
+    is lazy: an ``if`` on ``loss > 0`` must raise LazyValueError, not compute, also
+    where the Dask data were closed over rather than passed (:func:`call_user`)."""
+    if type(x) is _ndarray or getattr(_NO_COMPUTE.inside, "depth", 0):
+        return x
+    if not is_lazy(x[0] if type(x) in (list, tuple) and x else x):    # (or results)
+        return x
+    _NO_COMPUTE.__enter__()
+    _late.n = getattr(_late, "n", 0) + 1
+    return x

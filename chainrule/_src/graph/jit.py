@@ -225,8 +225,5 @@ def _trace(fun, args, nums, static_kw, dyn_kw):
     guard = backend.no_compute(tree_flatten((args, dyn_kw))[0])
 
     def f(*a, **kw):
-        if guard is None:
-            return fun(*a, **kw, **static_kw)
-        with guard:
-            return fun(*a, **kw, **static_kw)
+        return backend.call_user(guard, fun, *a, **kw, **static_kw)
     return trace_to_graph(f, args, dyn_kw, nums, fold_constants=True)

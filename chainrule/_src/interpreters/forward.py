@@ -9,6 +9,7 @@ from ..core import (new_trace_context, Trace, PrimalTracer, Zero, _state, is_ine
                     Scaled, scaled, materialize)
 from .deferred import Pending, deferred_shape
 from .debug import check_tangent
+from .. import backend
 
 
 class JVPTracer(PrimalTracer):
@@ -43,8 +44,10 @@ class JVPTrace(Trace):
                 p = a.primal
                 primals[i] = p.value() if type(p) is Pending else p
                 tangents[i] = a.tangent
-        if tangents is None or not prim.differentiable:
+        if tangents is None:
             return self.in_parent(prim, primals, params)
+        if not prim.differentiable:             # (a lazy result begins the guard)
+            return backend.watched(self.in_parent(prim, primals, params))
         scale = None
         for i, t in enumerate(tangents):
             if t is None:

@@ -29,7 +29,7 @@ from .deferred import Pending, force, forced, deferred_shape, large, shapes_only
 
 import numpy as np
 
-from .. import core
+from .. import backend, core
 
 
 class ReverseTracer(PrimalTracer):
@@ -119,7 +119,7 @@ class ReverseTrace(Trace):
                     if ans.dtype.kind not in "fc":
                         return ans
                 elif t is not float and not is_inexact(ans):
-                    return ans
+                    return backend.watched(ans)
                 out = self.count
                 self.count = out + 1
                 if not prim.vjp_uses_args and t is not float:
@@ -137,8 +137,8 @@ class ReverseTrace(Trace):
                 return self._defer(prim, primals, nodes, params, *how)
         if self.defers:                         # arguments may be Pending
             primals = [p.value() if type(p) is Pending else p for p in primals]
-        if not prim.differentiable:
-            return self.in_parent(prim, primals, params)
+        if not prim.differentiable:             # (a lazy result begins the guard)
+            return backend.watched(self.in_parent(prim, primals, params))
         parent = self.parent
         _state.trace = parent
         try:
@@ -166,7 +166,7 @@ class ReverseTrace(Trace):
             self.count = out_nodes + 1
             outs = ReverseTracer(self, ans, out_nodes)
         else:
-            return ans
+            return backend.watched(ans)
         if self.where is not None:
             from .debug import record_site
             record_site(self, out_nodes)
