@@ -56,7 +56,7 @@ import numpy as np
 from .. import core
 from ..config import config
 from ..core import Zero, ShapeDtype, _state
-from ..interpreters.reverse import ReverseTrace, PRIM, PARAMS, NODES, ARGS, RES
+from ..interpreters.reverse import ReverseTrace, Record
 from ..interpreters.staging import stage_flat
 from .cache import CompileCache
 from .codegen import compile_graph, Retrace
@@ -141,8 +141,10 @@ class _Key:
         return h
 
 
-# (records are tuples, reverse.RECORD; a checkpoint's is not one)
-_prim, _params, _nodes = (operator.itemgetter(i) for i in (PRIM, PARAMS, NODES))
+# reverse.Record's fields, read in C (a checkpoint's record has no primitive: it fails
+# the key)
+_prim, _params, _nodes = (operator.itemgetter(Record._fields.index(f))
+                          for f in ("prim", "params", "nodes"))
 _shape, _dtype = operator.attrgetter("shape"), operator.attrgetter("dtype")
 _layout = operator.attrgetter("flags.c_contiguous")
 
@@ -170,7 +172,7 @@ def tape_key(tape, in_vals, out_nodes, cts, like=None):
     else:
         at = [(k, j) for k in compress(count(), map(operator.contains, nodes, repeat(None)))
               for j, n in enumerate(nodes[k]) if n is None]
-    consts = tuple([_const_code(tape[k][ARGS][j]) for k, j in at])
+    consts = tuple([_const_code(tape[k].args[j]) for k, j in at])
     return _Key((prims, tuple(map(_params, tape)), nodes, consts, ins, seeds), at)
 
 
@@ -401,25 +403,26 @@ def _compile(pullback, cts):
     tape, out_nodes, in_nodes = pullback.trace.tape, pullback.out_nodes, pullback.in_nodes
     # what the code reads, and where it finds it in a tape ``t`` and the seeds ``s``
     values, exprs = [], []
-    for k, (prim, _, nodes, args, res, _) in enumerate(tape):
-        for j, (n, a) in enumerate(zip(nodes, args)):
+    for k, rec in enumerate(tape):
+        prim, res = rec.prim, rec.res
+        for j, (n, a) in enumerate(zip(rec.nodes, rec.args)):
             if _read(n, a):
                 if type(a) is ShapeDtype:   # a large argument was not kept
                     return _Never("a large argument whose value the tape does not keep")
                 if type(a) is np.ndarray and not a.flags.c_contiguous:
                     return _Never("a value that is not C-contiguous")
                 values.append(a)
-                exprs.append(f"t[{k}][{ARGS}][{j}]")     # (the record's args)
+                exprs.append(f"t[{k}].args[{j}]")
         if res is not None:
             outs = res if prim.multiple_results else [res]
             if any(type(r) is np.ndarray and not r.flags.c_contiguous for r in outs):
                 return _Never("a value that is not C-contiguous")
             if prim.multiple_results:
                 values.extend(res)
-                exprs.extend(f"t[{k}][{RES}][{m}]" for m in range(len(res)))
+                exprs.extend(f"t[{k}].res[{m}]" for m in range(len(res)))
             else:
                 values.append(res)
-                exprs.append(f"t[{k}][{RES}]")
+                exprs.append(f"t[{k}].res")
     for i, (n, c) in enumerate(zip(out_nodes, cts)):
         if n is not None and c is not None and type(c) is not Zero and not _unit_seed(c):
             values.append(c)
@@ -429,11 +432,12 @@ def _compile(pullback, cts):
     def replay(*vals):
         it = iter(vals)
         staged = []
-        for prim, params, nodes, args, res, out in tape:
-            args = [next(it) if _read(n, a) else a for n, a in zip(nodes, args)]
+        for rec in tape:
+            args = [next(it) if _read(n, a) else a for n, a in zip(rec.nodes, rec.args)]
+            res = rec.res
             if res is not None:
-                res = [next(it) for _ in res] if prim.multiple_results else next(it)
-            staged.append((prim, params, nodes, args, res, out))
+                res = [next(it) for _ in res] if rec.prim.multiple_results else next(it)
+            staged.append(rec._replace(args=args, res=res))
         fresh = ReverseTrace(None)              # a trace walking the staged tape
         fresh.tape = staged
         result = fresh.backward(out_nodes, [

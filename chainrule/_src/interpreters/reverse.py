@@ -1,11 +1,11 @@
 """Reverse mode: a trace that records a tape while the forward pass runs (vjp).
 
 The tape is a list of records in the order the primitives ran, which is a topological
-order: a record per primitive application, the tuple ``(prim, params, nodes, args,
-res, out)`` (:data:`RECORD`: the primitive, its parameters, the argument nodes, the
-``args`` and ``res`` its rule reads, the ``out`` node or nodes; readers unpack it into
-those names), a :class:`Deferred` record where a deferred value must be computed
-first, and a :class:`Remat` record per checkpointed call. The backward pass walks it once from
+order: a :class:`Record` per primitive application (named fields ``prim``, ``params``,
+``nodes``, ``args``, ``res``, ``out``: the primitive, its parameters, the argument nodes,
+the ``args`` and ``res`` its rule reads, the ``out`` node or nodes), a :class:`Deferred`
+record where a deferred value must be computed first, and a :class:`Remat` record per
+checkpointed call. The backward pass walks it once from
 the end, handing each record's output cotangent to the primitive's ``vjp`` rule.
 Rules are written with chainrule's own operations and run with whatever trace is
 current when the backward pass runs, so the backward pass can be differentiated again
@@ -26,6 +26,8 @@ from ..core import (Trace, PrimalTracer, Zero, _state, is_inexact, Scaled,
                     scaled, materialize, ShapeDtype, shape_of, dtype_of)
 from .forward import JVPTrace
 from .deferred import Pending, force, forced, deferred_shape, large, shapes_only
+
+from collections import namedtuple
 
 import numpy as np
 
@@ -128,8 +130,8 @@ class ReverseTrace(Trace):
                         if type(p) is _ndarray and p.size >= limit:
                             primals = shapes_only(primals, limit)
                             break
-                self.tape.append((prim, params, nodes, primals,
-                                  ans if prim.vjp_uses_ans else None, out))
+                self.tape.append(_new(Record, (prim, params, nodes, primals,
+                                               ans if prim.vjp_uses_ans else None, out)))
                 return ReverseTracer(self, ans, out)
         if self.defers and prim.defer is not None:
             how = deferred_shape(prim, primals, nodes, params)
@@ -172,8 +174,8 @@ class ReverseTrace(Trace):
             record_site(self, out_nodes)
         if not prim.vjp_uses_args and type(ans) is not float:
             primals = shapes_only(primals, core.LAZY_SIZE)   # large arguments can be freed
-        self.tape.append((prim, params, nodes, primals,
-                          res if prim.vjp_uses_ans else None, out_nodes))
+        self.tape.append(_new(Record, (prim, params, nodes, primals,
+                                       res if prim.vjp_uses_ans else None, out_nodes)))
         return outs
 
     def _defer(self, prim, primals, nodes, params, shape, depth):
@@ -185,8 +187,8 @@ class ReverseTrace(Trace):
         # a rule that reads a Pending (its output, or arguments deferred before) has
         # them computed first
         rec = (prim, params, nodes, primals, pending if prim.vjp_uses_ans else None, out)
-        self.tape.append(Deferred(rec) if prim.vjp_uses_ans or
-                         (prim.vjp_uses_args and depth > 1) else rec)
+        self.tape.append(_new(Deferred if prim.vjp_uses_ans or
+                              (prim.vjp_uses_args and depth > 1) else Record, rec))
         return ReverseTracer(self, pending, out)
 
     def backward(self, out_nodes, cts, in_nodes, consume=False):
@@ -207,19 +209,20 @@ class ReverseTrace(Trace):
             if kind is Remat:
                 rec.rewalk(self, store)
                 continue
-            prim, params, nodes, args, res, out = rec
+            prim, out = rec.prim, rec.out
             if prim.multiple_results:
                 ct = [None if o is None else materialize(pop(o, None)) for o in out]
                 if all(c is None for c in ct):
                     continue
                 ct = [Zero.like(a) if c is None else c
-                      for c, a in zip(ct, res_outputs(prim, res))]
+                      for c, a in zip(ct, res_outputs(prim, rec.res))]
             else:
                 ct = pop(out, None)
                 if ct is None:
                     continue
             if consume:
                 tape[i] = None
+            nodes, args, res = rec.nodes, rec.args, rec.res
             if kind is Deferred:
                 args, res = forced(prim, args, res, nodes)
             try:
@@ -229,7 +232,7 @@ class ReverseTrace(Trace):
                         ct = ct.value()
                     else:
                         lazy, ct = ct, ct.base
-                in_cts = prim.vjp(ct, res, args, nodes, **params)
+                in_cts = prim.vjp(ct, res, args, nodes, **rec.params)
                 if lazy is not None:
                     # rules are linear in the cotangent: they ran on the base; scale their
                     # results (lazily; a base passed through keeps the same Scaled)
@@ -295,15 +298,20 @@ class ReverseTrace(Trace):
         return outs, side
 
 
-# A record is a plain tuple in this order (a tuple literal costs a third of a named
-# type's construction, ~40 ns against ~140 ns, once per primitive of every
-# differentiated call); code that reads records unpacks them into these names.
-RECORD = ("prim", "params", "nodes", "args", "res", "out")
-PRIM, PARAMS, NODES, ARGS, RES, OUT = range(6)
+class Record(namedtuple("Record", "prim params nodes args res out")):
+    """A primitive application on the tape: the primitive, its parameters, the argument
+    nodes (None: not this trace's), the ``args`` and ``res`` (output) its rule reads, the
+    ``out`` node (a list of nodes for several results). Read by name, generated code
+    included (``t[k].args[j]``); made with ``tuple.__new__(Record, (...))``, about 100 ns
+    less than calling the class, once per primitive of every differentiated call."""
+    __slots__ = ()
 
 
-class Deferred(tuple):
-    """A record (:data:`RECORD`) of a deferred primitive whose rule reads its output or
+_new = tuple.__new__
+
+
+class Deferred(Record):
+    """A :class:`Record` of a deferred primitive whose rule reads its output or
     arguments, some of them :class:`~.deferred.Pending`: the walk computes them before
     running the rule."""
     __slots__ = ()
@@ -344,7 +352,7 @@ class Remat:
 
 def _out_nodes(rec):
     """The output nodes of a record, as a list."""
-    out = rec.out if type(rec) is Remat else rec[OUT]
+    out = rec.out
     return out if type(out) is list else [out]
 
 
