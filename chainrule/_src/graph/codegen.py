@@ -33,6 +33,11 @@ class Retrace(Exception):
     """A guard failed: the compiled graph does not apply to these arguments."""
 
 
+class HasInfinity(Retrace):
+    """A base of the compiled code's reassociated sums holds an infinity
+    (:class:`NoInfinity`): the program must run as written."""
+
+
 class _Op(Primitive):
     """An operation the generator writes itself (a carried factor applied, factors
     multiplied or added, the two bases of a sum added): a NumPy ufunc, as an operator."""
@@ -96,6 +101,22 @@ def _number(x):
             and not isinstance(x.val, bool) and np.isfinite(x.val):
         return x.val
     return None
+
+
+def _as_python(f):
+    """A constant factor as a Python number (weakly typed, double precision: exact for
+    NumPy's float16/32/64 scalars): products of factors are then formed in double
+    precision, where a np.float32 factor would round them to float32 (a 1e-8 relative
+    error in a float64 program); a value of the program stays as it is."""
+    v = _number(f)
+    return f if v is None or type(v) in (int, float) else \
+        Literal(int(v) if isinstance(v, np.integer) else float(v))
+
+
+def _reciprocal(f):
+    """1 / f of a constant factor, in double precision (``x / np.float32(2.5)`` is
+    ``x * 0.4`` to rounding, not ``x * np.float32(0.4)``)."""
+    return Literal(1.0 / float(_number(f)))
 
 
 def _stands_for(y, o):
@@ -234,9 +255,9 @@ def _scalar_factor(x, o, k):
 
 def _combination(e, ins, o):
     """The coefficients of ``e`` where it is a ``combination`` of operands of o's shape
-    and dtype and of scalar numbers (into a float or complex ``o``); else None."""
+    and dtype and of scalar numbers (into a real floating ``o``); else None."""
     coefs = e.prim.combination
-    if coefs is None or o is None or len(coefs) != len(ins) or o.dtype.kind not in "fc":
+    if coefs is None or o is None or len(coefs) != len(ins) or o.dtype.kind != "f":
         return None
     arrays = 0
     for x in ins:
@@ -253,8 +274,10 @@ def _combination(e, ins, o):
 def _takes_factor(e, ins, j, o):
     """Whether ``e`` can take what is carried on its operand ``j`` (into ``o``, its
     output): it is a combination of it, or it is homogeneous in it and ``o`` is a float
-    or complex value not larger than it."""
-    if o is None or o.dtype.kind not in "fc":
+    value not larger than it. (Not complex: a real factor written onto a complex value is
+    a complex product, ``(4+0j) * (inf+nanj)`` is ``nan+nanj`` where the program's own
+    order gives ``inf+nanj``.)"""
+    if o is None or o.dtype.kind != "f":
         return False
     if e.prim.combination is not None and _combination(e, ins, o) is not None:
         return True
@@ -276,6 +299,30 @@ def _carried(f):
     underflows only where the program's own values pass 1e157 or 1e-157."""
     v = _number(f)      # (as a Python float: 2**500 against a float32 would overflow)
     return v is None or v == 0 or 2.0 ** -500 <= abs(float(v)) <= 2.0 ** 500
+
+
+class NoInfinity:
+    """The guard of a base whose terms of both signs were added into one factor: ``x -
+    a x`` as ``(1 - a) x`` is ``inf`` where ``x`` is, but NumPy's ``inf - a inf`` is nan.
+    The compiled code raises :class:`HasInfinity` where the base holds an infinity, and
+    the caller runs the program as written."""
+    kind, value = "no_infinity", None
+
+
+def _one_sign(cs):
+    """Whether the terms ``c * f`` of one base (``cs``: (c, f) pairs) add infinities as
+    their sum's factor does: numbers of one sign (a factor of the program's own, whose
+    sign is not known when compiling, is not). Else the base is guarded
+    (:class:`NoInfinity`)."""
+    if len(cs) == 1:
+        return True
+    signs = set()
+    for c, f in cs:
+        v = _number(f)
+        if v is None or c * v == 0:
+            return False
+        signs.add(c * v > 0)
+    return len(signs) == 1
 
 
 def _sign(f, g):
@@ -415,9 +462,15 @@ def _fold_scales(eqns, outs, guards):
     the way, and ``(-2 b) * (2 a)`` costs one pass, ``b * a``, with -4 applied once at
     the end. Factors are multiplied and added by scalar statements. This reassociates
     scalar factors and the terms of sums: results agree with the eager program to
-    rounding.
+    rounding. Where terms of both signs (or of factors of the program's) are added into
+    one factor, ``inf - a inf`` (nan) would become ``(1 - a) inf``: their base is guarded
+    (:class:`NoInfinity`), and a call where it holds an infinity runs as written. Only
+    real floating values carry factors (a complex product with a real factor turns
+    ``inf+nanj`` into ``nan+nanj``); constant factors are Python numbers, so that their
+    products are formed in double precision.
     """
     subst, rep, out = {}, {}, []                # rep: id -> (terms, constant) carried
+    no_inf = {}                                 # id -> a base guarded (NoInfinity)
     w = _Writer(out)
     emit, fmul, fsum, write = w.emit, w.fmul, w.fsum, w.write
     pinned = _root_ids(outs, guards)
@@ -462,6 +515,9 @@ def _fold_scales(eqns, outs, guards):
                 const += c * k
                 for f, b in ts:
                     acc.setdefault(b.id, (b, []))[1].append((c, f))
+            for b, cs in acc.values():
+                if not _one_sign(cs):       # x - a x as (1 - a) x: see _one_sign
+                    no_inf[b.id] = b
             return tuple((fsum(cs), b) for b, cs in acc.values()), const
         hom = e.prim.homogeneous
         if not hom:
@@ -482,7 +538,7 @@ def _fold_scales(eqns, outs, guards):
             if k == -1:
                 if _number(f) in (None, 0):
                     continue
-                f = Literal(1.0 / f.val)
+                f = _reciprocal(f)
             if _not_larger(o, x):
                 factor, new[i], moved = fmul(factor, f), b, True
         if not moved and not scalars:
@@ -497,7 +553,8 @@ def _fold_scales(eqns, outs, guards):
             if _stands_for(y, o):
                 for i in scalars:
                     s = new[i]
-                    factor = fmul(factor, s if hom[i] == 1 else Literal(1.0 / s.val))
+                    factor = fmul(factor, _as_python(s) if hom[i] == 1 else
+                                  _reciprocal(s))
                 return ((factor, y),), 0.0
         if moved:
             return ((factor, emit(e.prim, new, e.params, like=o)),), 0.0
@@ -506,7 +563,7 @@ def _fold_scales(eqns, outs, guards):
     for e, ins in eqns:
         ins = [sub(x) for x in ins]
         o = None if e.prim.multiple_results else e.outs[0]
-        got = fold(e, ins, o) if o is not None and o.dtype.kind in "fc" else None
+        got = fold(e, ins, o) if o is not None and o.dtype.kind == "f" else None
         if got is None:
             out.append((e, [materialize(x) for x in ins]))
             continue
@@ -532,6 +589,7 @@ def _fold_scales(eqns, outs, guards):
             subst[o.id] = write(terms, const, o)
     outs = [materialize(sub(x)) for x in outs]
     guards = [(g, materialize(sub(v))) for g, v in guards]
+    guards += [(NoInfinity, b) for b in no_inf.values()]
     return out, outs, guards
 
 
@@ -541,7 +599,7 @@ def _product(e, ins):
     product: f(x, y) = x y f(1, 1), and f(1, y) = y is a unit), else None."""
     o = e.outs[0]
     if not _binary_ufunc(e, ins) or tuple(e.prim.homogeneous) != (1, 1) or \
-            o.dtype.kind not in "fc" or any(
+            o.dtype.kind != "f" or any(
                 isinstance(x, Literal) or x.shape != o.shape or x.dtype != o.dtype
                 for x in ins):
         return None
@@ -787,7 +845,7 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=N
     (graph.replay reads them straight from a tape).
     """
     eqns, outs, guards = optimize(graph, reassociate)
-    ns = {"np": np, "Retrace": Retrace, "_own": _own}
+    ns = {"np": np, "Retrace": Retrace, "HasInfinity": HasInfinity, "_own": _own}
     names = {}
 
     def name(v):
@@ -906,6 +964,9 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=N
 def _guard_lines(guards, var, ns):
     lines = []
     for g in guards:
+        if g is NoInfinity:
+            lines.append(f"    if np.isinf({var}).any(): raise HasInfinity")
+            continue
         if g.kind == "value":               # an array read as data: it must be equal
             want = f"w{len(ns)}"
             ns[want] = g.value

@@ -29,7 +29,7 @@ from ..argcheck import (check_callable, static_argnums_tuple, static_positions,
                         check_static_argnames, reconcile_static)
 from ..interpreters.staging import Literal
 from .cache import CompileCache, signature
-from .codegen import compile_graph, Retrace
+from .codegen import compile_graph, Retrace, HasInfinity
 from .make import trace_to_graph
 
 
@@ -138,6 +138,10 @@ class Staged:
                     return self.fun(*args, **kwargs)
                 try:
                     outs = v.fn(*flat)
+                except HasInfinity:         # (reassociated sums: NumPy's order decides)
+                    cache.count("fallbacks", "an infinity where the compiled code adds "
+                                             "reassociated terms: ran uncompiled")
+                    return self.fun(*args, **kwargs)
                 except Retrace:
                     continue
                 cache.hit(key)

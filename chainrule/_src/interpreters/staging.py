@@ -62,12 +62,12 @@ class Guard:
 
 
 class StagingTracer(PrimalTracer):
-    __slots__ = ("var",)
+    __slots__ = ("_var",)   # (not "var": ndarray.var is a method)
 
     def __init__(self, trace, primal, var):
         self._trace = trace
         self.primal = primal
-        self.var = var
+        self._var = var
 
     def _describe(self):
         return "StagingTracer (jit/make_graph value)"
@@ -78,7 +78,7 @@ class StagingTracer(PrimalTracer):
         if type(p) is not np.ndarray and backend.is_lazy(p):
             raise LazyValueError(_LAZY_MSG.format(shape=self.shape))
         value = convert(p._concrete() if isinstance(p, Tracer) else p)
-        self._trace.guards.append(Guard(self.var, kind, value))
+        self._trace.guards.append(Guard(self._var, kind, value))
         return value
 
     def _concrete(self):
@@ -133,7 +133,7 @@ class StagingTrace(Trace):
         for a in args:
             if type(a) is StagingTracer and a._trace is self:
                 vals.append(a.primal)
-                ins.append(a.var)
+                ins.append(a._var)
                 found = True
             else:
                 a = materialize(a)          # (a constant cotangent with a pending
@@ -143,7 +143,7 @@ class StagingTrace(Trace):
         if not found and self.fold_constants:
             return ans
         outs = [self.new_input(a) for a in (ans if prim.multiple_results else [ans])]
-        self.eqns.append(Eqn(prim, ins, [o.var for o in outs], params))
+        self.eqns.append(Eqn(prim, ins, [o._var for o in outs], params))
         return outs if prim.multiple_results else outs[0]
 
 
@@ -156,14 +156,14 @@ def stage_flat(fun, args, fold_constants=True):
     """
     trace = StagingTrace(_state.trace, fold_constants)
     ins = [trace.new_input(a) for a in args]
-    in_vars = [t.var for t in ins]      # before the function runs: it may write into them
+    in_vars = [t._var for t in ins]      # before the function runs: it may write into them
     with new_trace_context(trace):
         outs = fun(*ins)
     values, operands = [], []
     for o in outs:
         if type(o) is StagingTracer and o._trace is trace:
             values.append(o.primal)
-            operands.append(o.var)
+            operands.append(o._var)
         else:
             o = materialize(o)
             values.append(o)
