@@ -212,6 +212,18 @@ def _cast_like(ct, p):
     return ct
 
 
+def _tangent_like(t, p):
+    """A tangent in its primal's dtype, as NumPy would compute it: a rule may hand back
+    another (max's weights are float64, ``x + 1j`` passes a real tangent through). A
+    real primal's tangent is real (the imaginary part of a complex one is dropped)."""
+    pd, td = dtype_of(p), dtype_of(t)
+    if td == pd or pd.kind not in "fc":
+        return t
+    if td.kind == "c" and pd.kind == "f":
+        t = t.real
+    return t.astype(pd) if hasattr(t, "astype") else pd.type(t)
+
+
 # ------------------------------------------------------------------ vjp / grad
 
 def vjp(fun, *primals, has_aux=False):
@@ -437,7 +449,8 @@ def _jvp(fun, primals, tangents, has_aux, fname, lazy_outputs=False):
     outs, t_outs = jvp_flat(flat_fun, flat, ts, lazy_outputs)
     out_tree = store["out_tree"]
     out = tree_unflatten(out_tree, outs)
-    t_out = tree_unflatten(out_tree, _unaliased([_zeros_like(o) if type(t) is Zero else t
+    t_out = tree_unflatten(out_tree, _unaliased([_zeros_like(o) if type(t) is Zero else
+                                                 _tangent_like(t, o)
                                                  for o, t in zip(outs, t_outs)], ts))
     if has_aux:
         return out, t_out, store["aux"]
@@ -558,7 +571,8 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
         def push(*ts):      # one jvp; vmap pushes the whole basis at once
             outs, t_outs = jvp_flat(flat_fun, flat, list(ts))
             primal_out["outs"] = outs
-            return [_zeros_like(o) if type(t) is Zero else t for o, t in zip(outs, t_outs)]
+            return [_zeros_like(o) if type(t) is Zero else _tangent_like(t, o)
+                    for o, t in zip(outs, t_outs)]
         cols = vmap_flat(push, basis, [0] * len(basis), n,     # each (n,) + out.shape
                          basis=_identity(flat))
         outs = primal_out["outs"]      # (only their shapes are used)

@@ -25,6 +25,25 @@ def _quiet(f):
     return g
 
 
+# the two-output ufuncs and ldexp on small integers, bools and float16/32 (NumPy's loops
+# and weak Python scalars decide the dtypes: divmod(int32, 7) is int32, ldexp(bool, 2)
+# float16, frexp(float32) float32). Literal values, so the shared samples stay put;
+# float16/32 ones are held fixed (diff=()): finite differences in them are too coarse
+# for the generic columns (tests/test_dtype_semantics.py checks their derivatives)
+_I32 = np.array([5, -3, 9, 0, -7], np.int32)
+_F32 = np.array([1.3, -2.7, 0.4, 5.5, -0.1], np.float32)
+_F16 = np.array([1.5, -2.25, 0.375, 6.0, -0.125], np.float16)
+_SMALL_DTYPES = {
+    "divmod": [S(_I32, 7), S(_I32.astype(np.int8), np.int8(3)), S(7, _I32 % 4 + 1),
+               S(_F32, 2.5, diff=()), S(_F16, 0.75, diff=())],
+    "frexp": [S(_F32, diff=()), S(_F16, diff=()), S(_I32.astype(np.int8)), S(_I32 > 0),
+              S(_I32.astype(np.int16))],
+    "ldexp": [S(_F32, 2, diff=()), S(_F16, np.array([1, -3, 0, 5, 2], np.int8), diff=()),
+              S(_I32 > 0, 2), S(_I32.astype(np.int8), _I32), S(_I32.astype(np.int16), 3),
+              S(_I32, 2), S(_F32, np.int64(-2), diff=())],
+}
+
+
 def _twin(name, *extra, **kw):
     """(chainrule's, NumPy's) function with fixed extra arguments."""
     return (lambda *a: getattr(cnp, name)(*a, *extra, **kw),
@@ -71,9 +90,12 @@ ROWS = [
     Row("geomspace", cnp.geomspace, np.geomspace,
         [S(0.5, 20.0, 5), S(-0.5, -20.0, 4, endpoint=False), S(_R.uniform(1, 2, 2), 30.0, 3, axis=1)]),
     Row("i0", cnp.i0, np.i0, [S(_r(5)), S(_r(2, 3))]),
-    Row("divmod", cnp.divmod, np.divmod, [S(_r(5), _R.uniform(0.5, 1, 5)), S(_r(2, 3), 0.7)]),
-    Row("frexp", cnp.frexp, np.frexp, [S(_r(5) * 10), S(_r(2, 3))]),
-    Row("ldexp", cnp.ldexp, np.ldexp, [S(_r(5), np.array([1, -3, 0, 5, 2])), S(_r(2, 3), 4)]),
+    Row("divmod", cnp.divmod, np.divmod, [S(_r(5), _R.uniform(0.5, 1, 5)), S(_r(2, 3), 0.7)]
+        + _SMALL_DTYPES["divmod"]),
+    Row("frexp", cnp.frexp, np.frexp,
+        [S(_r(5) * 10), S(_r(2, 3))] + _SMALL_DTYPES["frexp"]),
+    Row("ldexp", cnp.ldexp, np.ldexp, [S(_r(5), np.array([1, -3, 0, 5, 2])), S(_r(2, 3), 4)]
+        + _SMALL_DTYPES["ldexp"]),
     Row("compress", cnp.compress, np.compress,
         [S([True, False, True], _X, axis=0), S(_mask, _X, axis=1), S([False, True], _a)]),
     Row("extract", cnp.extract, np.extract, [S(_X > 0, _X), S(_mask, _r(6))]),

@@ -28,9 +28,28 @@ BINARY = {
     "fmin": (randn, randn), "copysign": (pos, randn), "remainder": (pos, pos),
     "fmod": (pos, pos),
 }
+# samples where a derivative formula needs care: heaviside at x1 == 0 (there it is x2:
+# derivative 1 in x2), copysign at y = +-0 and +-inf (x takes the sign bit: -0.0 flips
+# it); the argument with a jump there is held fixed. (Their own generator: the shared
+# samples stay put.)
+_G = np.random.default_rng(2024)
+_zeros = _G.standard_normal((3, 4))
+_zeros.flat[::2] = 0.0
+_signed = _G.standard_normal((3, 4))
+_signed.flat[::3], _signed.flat[1::3] = 0.0, -0.0
+_signed.flat[2], _signed.flat[5] = np.inf, -np.inf
+EXTRA = {
+    "heaviside": [S(_G.standard_normal((3, 4)), _G.standard_normal(4)),
+                  S(_zeros, _G.standard_normal((3, 4)), diff=(1,)),
+                  S(0.0, _G.standard_normal((2, 3)), diff=(1,)),
+                  S(_zeros, _G.standard_normal(4), diff=(1,))],
+    "copysign": [S(_G.standard_normal((3, 4)), _signed, diff=(0,)),
+                 S(_G.standard_normal((2, 3)), -0.0, diff=(0,)),
+                 S(_G.standard_normal((2, 3)), 0, diff=(0,))],
+}
 NONDIFF = ["sign", "floor", "ceil", "trunc", "rint", "signbit", "isnan", "isinf",
            "isfinite", "equal", "not_equal", "less", "less_equal", "greater",
-           "greater_equal", "floor_divide", "heaviside"]
+           "greater_equal", "floor_divide"]
 INT_ONLY = ["invert", "bitwise_not", "bitwise_and", "bitwise_or", "bitwise_xor",
             "left_shift", "right_shift", "gcd", "lcm", "logical_not", "logical_and",
             "logical_or", "logical_xor"]
@@ -46,6 +65,7 @@ for name in HOLOMORPHIC:
     ROWS.append(Row(name + "[complex]", getattr(cnp, name), getattr(np, name), [S(z)]))
 for name, (d1, d2) in BINARY.items():
     samples = [S(d1(3, 4), d2(3, 4)), S(d1(3, 1), d2(4)), S(d1(), d2(2, 3))]
+    samples += EXTRA.get(name, [])
     ROWS.append(Row(name, getattr(cnp, name), getattr(np, name), samples))
 for name in ["add", "multiply", "divide", "subtract"]:
     ROWS.append(Row(name + "[complex]", getattr(cnp, name), getattr(np, name),
@@ -55,6 +75,10 @@ for name in NONDIFF:
     fn = getattr(np, name)
     args = (randn(3, 4),) if fn.nin == 1 else (randn(3, 4), randn(3, 4))
     ROWS.append(Row(name, getattr(cnp, name), fn, [S(*args)], grad=False))
+# heaviside: piecewise constant in x1, and x2 itself where x1 == 0 (its first sample:
+# the draws it had as a NONDIFF row)
+ROWS.append(Row("heaviside", cnp.heaviside, np.heaviside,
+                [S(randn(3, 4), randn(3, 4))] + EXTRA["heaviside"]))
 for name in INT_ONLY:
     fn = getattr(np, name)
     ints = np.arange(1, 7).reshape(2, 3)

@@ -194,7 +194,17 @@ def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=
             return np.sum(concrete(a), axis=axis, keepdims=keepdims)
         # batched under vmap: a traced sum in NumPy's result dtype (bool -> int)
         a = astype(a, np.sum(np.zeros(1, a.dtype)).dtype)
-    return sp.reduce_sum(a, axis, keepdims) if (axis or keepdims) else a
+    return reduced_dtype(sp.reduce_sum(a, axis, keepdims) if (axis or keepdims) else a,
+                         dtype)
+
+
+def reduced_dtype(out_, dtype):
+    """A sum's or product's result in NumPy's dtype for an explicit ``dtype=``: the
+    primitives reduce small integers and bools in (u)int64, as NumPy does without
+    ``dtype=`` (np.add.reduce and np.sum alike); wrapping arithmetic makes the
+    narrowed result NumPy's own (sums and products modulo 2**bits, any() / all() for
+    bool)."""
+    return out_ if dtype is None else astype(out_, dtype)
 
 
 def clip_mode(ind, n, mode):
@@ -229,15 +239,53 @@ def concrete(x):
     return x
 
 
+_F16, _F32, _C64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.complex64)
+# the largest count each narrow dtype holds exactly (float32 and complex64 share it)
+_EXACT_COUNT = {_F16: 2 ** 11, _F32: 2 ** 24}
+
+
+def divide_count(s, count, most):
+    """NumPy's division of a sum ``s`` (floating or complex) by an element count
+    (``true_divide(s, count, out=s, casting='unsafe')``), in ``s``'s dtype.
+
+    ``count`` is a Python number or a float64 array (maybe traced) of counts of at most
+    ``most``. NumPy divides by the intp count in float64 (complex128) and rounds back;
+    float16 and float32 dividing by a count they hold exactly give that same correctly
+    rounded quotient; complex64 does not (NumPy's complex division by a real count
+    multiplies by its reciprocal, at double precision there), so it divides wide."""
+    dt = dtype_of(s)
+    if dt.itemsize >= 8 and dt != _C64:
+        return s / count
+    if most <= _EXACT_COUNT.get(dt, 0):
+        return s / (count if type(count) in (int, float) else astype(count, dt))
+    wide = np.complex128 if dt.kind == "c" else np.float64
+    return astype(astype(s, wide) / count, dt)
+
+
 @numpy_function(np.mean)
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
-    a, axes = _reduce_args("mean", a, axis, dtype, out, keepdims, where)
-    a = as_inexact(a)
+    """NumPy's arithmetic: bools and integers in float64, float16 accumulated in
+    float32 (and rounded back), an integer ``dtype=`` truncates the quotient."""
+    a, axes = _reduce_args("mean", a, axis, None, out, keepdims, where)
+    dt = dtype_of(a)
+    if dtype is not None:
+        res = acc = np.dtype(dtype)
+    elif dt.kind in "biu":
+        res = acc = np.dtype(np.float64)
+    else:
+        res, acc = dt, (_F32 if dt == _F16 else dt)
+    a = astype(a, acc)
     n = 1
     for i in axes:
         n *= shape_of(a)[i]
     s = sp.reduce_sum(a, axes, keepdims) if (axes or keepdims) else a
-    return s / n if n else s * np.nan
+    if acc.kind not in "fc":
+        # NumPy sums in the integer (or bool) dtype, divides in float64 and casts
+        # back: the wrapped sum, then the quotient truncated
+        return astype(astype(astype(s, acc), np.float64) / n if n else
+                      astype(s, np.float64) * np.nan, acc)
+    m = divide_count(s, n, n) if n else s * np.nan
+    return astype(m, res)
 
 
 def _extremum(prim, name):

@@ -459,7 +459,13 @@ def _scale2(x, e):
     return x * exp2(h) * exp2(e - h)
 
 
+_PY_SCALARS = (bool, int, float, complex)
+
+
 def _ufunc2(np_fn, name):
+    """Register ``traced`` as ``chainrule.numpy.<name>``. Python scalars reach it as
+    they are (NumPy's weak scalars, NEP 50: ``divmod(int32_array, 7)`` is int32),
+    other arguments as arrays."""
     def deco(traced):
         def fn(*args, **kwargs):
             if _state.trace is None:
@@ -468,7 +474,8 @@ def _ufunc2(np_fn, name):
                 raise NotImplementedError(f"chainrule.numpy.{name}: out=, where= and the "
                                           "other ufunc arguments are not supported inside "
                                           "a transformation")
-            return traced(*[asarray_like(a) for a in args])
+            return traced(*[a if type(a) in _PY_SCALARS else asarray_like(a)
+                            for a in args])
         fn.__name__ = fn.__qualname__ = name
         fn.__doc__ = f"Differentiable ``numpy.{name}``. " + (traced.__doc__ or "")
         fn.numpy_function = np_fn
@@ -477,29 +484,43 @@ def _ufunc2(np_fn, name):
     return deco
 
 
+def _probe(x):
+    """A stand-in for ``x`` from which NumPy resolves a ufunc's loop as for ``x``: a
+    Python scalar itself (weak), else an empty array of its dtype."""
+    return x if type(x) in _PY_SCALARS else np.empty(0, dtype_of(x))
+
+
+def _as(x, dtype):
+    x = asarray_like(x)
+    return x if dtype_of(x) == dtype else x.astype(dtype)
+
+
 @_ufunc2(np.divmod, "divmod")
 def divmod(x1, x2):
     """(floor_divide, remainder)."""
-    return ew.PRIMS["floor_divide"].bind(x1, x2), ew.PRIMS["remainder"].bind(x1, x2)
+    N = _n()        # the public ufuncs: NumPy's type resolution, weak scalars included
+    return N["floor_divide"](x1, x2), N["remainder"](x1, x2)
 
 
 @_ufunc2(np.frexp, "frexp")
 def frexp(x):
     """(mantissa, exponent): the mantissa has derivative 2**-exponent."""
-    if dtype_of(x).kind == "c":
-        raise TypeError("ufunc 'frexp' not supported for the input types")
-    x = as_inexact(x)
+    dt = np.frexp(_probe(x))[0].dtype   # NumPy's loop (TypeError for complex)
+    wide = np.promote_types(dt, np.float64)   # exact: scaling by a power of 2
+    x = _as(x, dt)
     e = _exponent_p.bind(x)
-    return _scale2(x, -e), e.astype(np.int32)
+    m = _scale2(_as(x, wide), -e)
+    return (m if wide == dt else m.astype(dt)), e.astype(np.int32)
 
 
 @_ufunc2(np.ldexp, "ldexp")
 def ldexp(x1, x2):
     """x1 * 2**x2 (``x2`` integers, no derivative)."""
-    if dtype_of(x2).kind not in "iub":
-        raise TypeError("ufunc 'ldexp' not supported for the input types")
-    x1 = as_inexact(x1)
-    return _scale2(x1, x2.astype(np.float64))
+    with np.errstate(all="ignore"):
+        dt = np.ldexp(_probe(x1), _probe(x2)).dtype   # NumPy's loop (TypeError if none)
+    wide = np.promote_types(dt, np.float64)   # exact; rounded once to dt
+    out = _scale2(_as(_as(x1, dt), wide), _as(x2, np.float64))
+    return out if wide == dt else out.astype(dt)
 
 
 # ---------------------------------------------------------------- concrete selections

@@ -27,7 +27,8 @@ from .dispatch import numpy_function, no_kwargs, dask_differs
 from . import aliasing
 from .basic import (normalize_axis, asarray_like, as_inexact, _reduce_args, concrete,
                     lazy_value_error, astype, ravel, reshape, transpose, concatenate, stack,
-                    mean, sum as _sum, max as _max, min as _min, moveaxis)
+                    mean, sum as _sum, max as _max, min as _min, moveaxis, divide_count,
+                    reduced_dtype)
 from .shape import traced_numpy, take_along_axis, take_axis, slice_axis, diagonal, _prod
 
 _NoValue = np._NoValue
@@ -48,37 +49,79 @@ def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where
     """The derivative is right when elements are zero (products of the other elements,
     no division)."""
     a, axes = _reduce_args("prod", a, axis, dtype, out, keepdims, where)
-    out = reduce_prod_p.bind(a, axis=axes, keepdims=keepdims) if (axes or keepdims) else a
+    if axes or keepdims:
+        out = reduce_prod_p.bind(a, axis=axes, keepdims=keepdims)
+    elif dtype is None and dtype_of(a).kind in "biu":
+        out = astype(a, np.prod(np.zeros(1, dtype_of(a))).dtype)   # NumPy's int64
+    else:
+        out = a
+    out = reduced_dtype(out, dtype)
     return out if initial is None else out * initial
 
 
+def _inexact(a):
+    return dtype_of(a).kind in "fc"
+
+
 def _moments(name, a, axis, dtype, out, ddof, keepdims, where, mean_, correction, nan):
+    """NumPy's var (``nan``: nanvar) in NumPy's dtypes: the mean is summed in ``dtype``
+    (float64 for bools and integers), the deviations are taken from the input (nanvar:
+    rounded back to the input's dtype), their squares summed in ``dtype`` and divided
+    by the degrees of freedom (nanvar: NaN where there are none)."""
     keepdims = _kd(keepdims)
     if correction is not _NoValue:
         if ddof != 0:
             raise ValueError("ddof and correction can't be provided simultaneously.")
         ddof = correction
-    a, axes = _reduce_args(name, a, axis, dtype, out, keepdims,
+    a, axes = _reduce_args(name, a, axis, None, out, keepdims,
                            True if where is _NoValue else where)
-    a = as_inexact(a)
+    nan = nan and _inexact(a)           # NumPy: no NaNs to ignore, np.var's result
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+        if dtype.kind not in "fc":
+            if nan:
+                raise TypeError("If a is inexact, then dtype must be inexact")
+            raise NotImplementedError(
+                f"chainrule.numpy.{name}: dtype={dtype} (not floating or complex) is not "
+                "supported inside a transformation: NumPy truncates the mean and the "
+                "variance in that dtype")
+    acc = dtype if dtype is not None else \
+        (dtype_of(a) if _inexact(a) else np.dtype(np.float64))
+    most = _count(shape_of(a), axes)
     if nan:
-        a0, mask = _nan_fill(a, 0.0)
+        a0, mask = _nan_fill(a, 0)
         n = _count_valid(mask, axes, True)
     else:
-        a0, n = a, _count(shape_of(a), axes)
+        a0, n = a, most
     if mean_ is not _NoValue:
         m = mean_
     else:
-        m = sp.reduce_sum(a0, axes, True) / n if axes else a0
-    d = a - m
+        m = divide_count(sp.reduce_sum(astype(a0, acc), axes, True), n, most) if axes \
+            else astype(a0, acc)
     if nan:
-        d = ew.select_p.bind(mask, 0.0, d)
-    sq = ew.real_p.bind(d * ew.conj_p.bind(d)) if dtype_of(d).kind == "c" else d * d
+        d = ew.select_p.bind(mask, 0, astype(a - m, dtype_of(a)))
+    else:
+        d = (a if _inexact(a) or dtype is not None else as_inexact(a)) - m
+    if dtype_of(d).kind != "c":
+        sq = d * d
+    elif nan:
+        sq = ew.real_p.bind(d * ew.conj_p.bind(d))         # nanvar's
+    else:
+        re, im = ew.real_p.bind(d), ew.imag_p.bind(d)     # var's: re**2 + im**2
+        sq = re * re + im * im
+    if dtype is not None:
+        sq = astype(sq, dtype)
     s = sp.reduce_sum(sq, axes, keepdims) if (axes or keepdims) else sq
     if nan:
-        div = ew.PRIMS["maximum"].bind(n - ddof, 0.0)
-        return s / (div if keepdims else sp.reshape(div, shape_of(s)))
-    return s / builtins.max(n - ddof, 0)
+        dof = n - ddof
+        if not keepdims:
+            dof = sp.reshape(dof, shape_of(s))
+        none = ew.PRIMS["less_equal"].bind(dof, 0)
+        # NaN where no degree of freedom is left (NumPy's); a safe divisor there, so
+        # the unselected quotient sends no NaN into derivatives
+        v = divide_count(s, ew.select_p.bind(none, 1.0, dof), most)
+        return ew.select_p.bind(none, np.nan, v)
+    return divide_count(s, builtins.max(n - ddof, 0), most)
 
 
 @traced_numpy(np.var)
@@ -134,6 +177,10 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=_NoValue):
                       dtype=dtype_of(avg))
     else:
         w = asarray_like(weights)
+        # NumPy's arithmetic dtype (float64 at least for bool and integer a)
+        rdt = np.result_type(dtype_of(a), dtype_of(w),
+                             *((np.float64,) if not _inexact(a) else ()))
+        a, w = astype(a, rdt), astype(w, rdt)
         axes = normalize_axis(axis, len(s)) if axis is not None else None
         if shape_of(w) != s:
             if axes is None:
@@ -174,14 +221,14 @@ def _cum_args(name, a, axis, dtype, out):
 @traced_numpy(np.cumsum)
 def cumsum(a, axis=None, dtype=None, out=None):
     a, axis = _cum_args("cumsum", a, axis, dtype, out)
-    return cumsum_p.bind(a, axis=axis, reverse=False)
+    return reduced_dtype(cumsum_p.bind(a, axis=axis, reverse=False), dtype)
 
 
 @traced_numpy(np.cumprod)
 def cumprod(a, axis=None, dtype=None, out=None):
     """The derivative is right when elements are zero (no division there)."""
     a, axis = _cum_args("cumprod", a, axis, dtype, out)
-    return cumprod_p.bind(a, axis=axis)
+    return reduced_dtype(cumprod_p.bind(a, axis=axis), dtype)
 
 
 def _cumulative(name, fn, one):
@@ -211,18 +258,21 @@ if hasattr(np, "cumulative_sum"):
 # ---------------------------------------------------------------- nan-ignoring
 
 def _nan_fill(a, value):
-    """(a with NaNs replaced by ``value``, the NaN mask); the mask may be batched."""
+    """(a with NaNs replaced by ``value``, the NaN mask); the mask may be batched. For
+    floating or complex ``a`` (NumPy ignores no NaN in other dtypes); the constants
+    are made in a's dtype, so the result keeps it."""
     a = asarray_like(a)
+    dt = dtype_of(a)
     mask = ew.PRIMS["isnan"].bind(a)
-    filled = ew.select_p.bind(mask, 0.0, a)
+    filled = ew.select_p.bind(mask, np.zeros((), dt), a)
     if value != 0:
         # added as a constant: select's jvp would form 0 * value = nan for value = inf
-        filled = filled + ew.select_p.bind(mask, value, 0.0)
+        filled = filled + ew.select_p.bind(mask, np.asarray(value, dt), np.zeros((), dt))
     return filled, mask
 
 
 def _count_valid(mask, axis, keepdims):
-    """Number of non-NaN entries along ``axis`` (float)."""
+    """Number of non-NaN entries along ``axis`` (float64)."""
     return _sum(astype(ew.PRIMS["logical_not"].bind(mask), np.float64), axis=axis,
                 keepdims=keepdims)
 
@@ -232,32 +282,60 @@ def _maybe_concrete(x):
     return concrete(x) if has_value(x) else np.nan
 
 
+def _nan_kwargs(name, initial=_NoValue, where=_NoValue):
+    """NumPy passes these on to the reduction; inside transformations they are refused
+    (not dropped)."""
+    no_kwargs(name, initial=None if initial is _NoValue else initial,
+              where=None if where is _NoValue else where)
+
+
 @traced_numpy(np.nansum)
 def nansum(a, axis=None, dtype=None, out=None, keepdims=_NoValue, initial=_NoValue,
            where=_NoValue):
-    out_ = _sum(_nan_fill(a, 0.0)[0], axis=axis, dtype=dtype, out=out, keepdims=_kd(keepdims))
+    _nan_kwargs("nansum", where=where)
+    a = asarray_like(a)
+    if _inexact(a):
+        a = _nan_fill(a, 0)[0]
+    out_ = _sum(a, axis=axis, dtype=dtype, out=out, keepdims=_kd(keepdims))
     return out_ if initial is _NoValue else out_ + initial
 
 
 @traced_numpy(np.nanprod)
 def nanprod(a, axis=None, dtype=None, out=None, keepdims=_NoValue, initial=_NoValue,
             where=_NoValue):
-    return prod(_nan_fill(a, 1.0)[0], axis=axis, dtype=dtype, out=out, keepdims=_kd(keepdims),
+    _nan_kwargs("nanprod", where=where)
+    a = asarray_like(a)
+    if _inexact(a):
+        a = _nan_fill(a, 1)[0]
+    return prod(a, axis=axis, dtype=dtype, out=out, keepdims=_kd(keepdims),
                 initial=None if initial is _NoValue else initial)
 
 
 @traced_numpy(np.nanmean)
 def nanmean(a, axis=None, dtype=None, out=None, keepdims=_NoValue, *, where=_NoValue):
-    filled, mask = _nan_fill(a, 0.0)
+    """NumPy's: the sum in ``dtype`` (float16 is not widened, unlike mean), divided by
+    the count; NaN for an all-NaN slice."""
+    _nan_kwargs("nanmean", where=where)
+    a = asarray_like(a)
     kd = _kd(keepdims)
-    return _sum(filled, axis=axis, dtype=dtype, out=out, keepdims=kd) / \
-        _count_valid(mask, axis, kd)
+    if not _inexact(a):
+        return mean(a, axis=axis, dtype=dtype, out=out, keepdims=kd)
+    if dtype is not None and np.dtype(dtype).kind not in "fc":
+        raise TypeError("If a is inexact, then dtype must be inexact")
+    filled, mask = _nan_fill(a, 0)
+    tot = _sum(filled, axis=axis, dtype=dtype, out=out, keepdims=kd)
+    return divide_count(tot, _count_valid(mask, axis, kd),
+                        _count(shape_of(a), normalize_axis(axis, len(shape_of(a)))))
 
 
 def _nan_extremum(name, fn, fill):
     def nanext(a, axis=None, out=None, keepdims=_NoValue, initial=_NoValue, where=_NoValue):
-        filled, mask = _nan_fill(a, fill)
+        _nan_kwargs(name, initial, where)
+        a = asarray_like(a)
         kd = _kd(keepdims)
+        if not _inexact(a):
+            return fn(a, axis=axis, out=out, keepdims=kd)
+        filled, mask = _nan_fill(a, fill)
         out_ = fn(filled, axis=axis, out=out, keepdims=kd)
         return ew.select_p.bind(_count_valid(mask, axis, kd) == 0, np.nan, out_)
     nanext.__name__ = name
@@ -270,12 +348,16 @@ nanmin = _nan_extremum("nanmin", _min, np.inf)
 
 @traced_numpy(np.nancumsum)
 def nancumsum(a, axis=None, dtype=None, out=None):
-    return cumsum(_nan_fill(a, 0.0)[0], axis=axis, dtype=dtype, out=out)
+    a = asarray_like(a)
+    return cumsum(_nan_fill(a, 0)[0] if _inexact(a) else a, axis=axis, dtype=dtype,
+                  out=out)
 
 
 @traced_numpy(np.nancumprod)
 def nancumprod(a, axis=None, dtype=None, out=None):
-    return cumprod(_nan_fill(a, 1.0)[0], axis=axis, dtype=dtype, out=out)
+    a = asarray_like(a)
+    return cumprod(_nan_fill(a, 1)[0] if _inexact(a) else a, axis=axis, dtype=dtype,
+                   out=out)
 
 
 # ---------------------------------------------------------------- order statistics
@@ -457,27 +539,54 @@ def _pick(flat, positions, order):
     return take_along_axis(flat, take_axis(order, np.asarray(positions, np.intp), last), last)
 
 
+def _middle_dtypes(dt):
+    """(result, accumulation) dtypes of NumPy's mean of a median's middle values: float64
+    for bools and integers, float16 summed in float32."""
+    if dt.kind not in "fc":
+        return np.dtype(np.float64), np.dtype(np.float64)
+    return dt, (np.dtype(np.float32) if dt == np.float16 else dt)
+
+
+def _middle_mean(x, y=None):
+    """NumPy's median of the middle value ``x`` (odd count) or the middle pair ``x``,
+    ``y`` (even count): ``np.mean`` of them, in its dtypes."""
+    res, acc = _middle_dtypes(dtype_of(x))
+    if y is None:
+        return astype(x, res)
+    return astype((astype(x, acc) + astype(y, acc)) / 2, res)
+
+
 @traced_numpy(np.median)
 def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
-    """Differentiable in the middle element(s) (a NaN in a slice gives NaN)."""
+    """Differentiable in the middle element(s) (a NaN in a slice gives NaN). NumPy's
+    mean of the middle pair: bools and integers in float64, float16 in float32."""
     no_kwargs("median", out=out)
     flat, rest, kept = _to_last(a, axis)
     n = shape_of(flat)[-1]
     if n == 0:
         return mean(a, axis=axis, keepdims=keepdims)
     lo, hi = (n - 1) // 2, n // 2
+    nans = _inexact(flat)               # NumPy checks for NaNs in these dtypes only
     order = argsort_p.bind(flat, axis=len(rest))            # NaNs sort last
-    v = _pick(flat, [lo, hi, n - 1], order)
+    v = _pick(flat, [lo, hi] + ([n - 1] if nans else []), order)
     last = len(rest)
-    m = slice_axis(v, last, 0, 1) if lo == hi else \
-        (slice_axis(v, last, 0, 1) + slice_axis(v, last, 1, 2)) * 0.5
-    m = ew.select_p.bind(ew.PRIMS["isnan"].bind(slice_axis(v, last, 2, 3)), np.nan, m)
+    m = _middle_mean(slice_axis(v, last, 0, 1)) if lo == hi else \
+        _middle_mean(slice_axis(v, last, 0, 1), slice_axis(v, last, 1, 2))
+    if nans:
+        m = ew.select_p.bind(ew.PRIMS["isnan"].bind(slice_axis(v, last, 2, 3)), np.nan, m)
     return reshape(m, kept if keepdims else rest)
 
 
 @traced_numpy(np.nanmedian)
 def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=_NoValue):
+    """NumPy's two ways: reducing every axis (or a 1-d array) or slices of 600 or more,
+    it takes np.median of the non-NaN values; shorter slices of some axes go through
+    np.ma.median, which sums the middle pair (the middle value twice for an odd
+    count) in the input's dtype and halves it (float16 not widened)."""
     no_kwargs("nanmedian", out=out)
+    a = asarray_like(a)
+    if not _inexact(a):
+        return median(a, axis=axis, keepdims=_kd(keepdims))
     flat, rest, kept = _to_last(a, axis)
     n = shape_of(flat)[-1]
     if n == 0:
@@ -490,7 +599,12 @@ def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=_NoValue):
     hi = astype(ew.PRIMS["minimum"].bind(half.bind(cnt, 2.0), n - 1.0), np.intp)
     vlo = take_along_axis(flat, take_along_axis(order, lo, last), last)
     vhi = take_along_axis(flat, take_along_axis(order, hi, last), last)
-    m = ew.select_p.bind(cnt == 0, np.nan, (vlo + vhi) * 0.5)
+    nd = len(shape_of(a))
+    if axis is not None and len(normalize_axis(axis, nd)) < nd and n < 600:
+        m = (vlo + vhi) / 2                                 # np.ma.median's
+    else:
+        m = ew.select_p.bind(lo == hi, _middle_mean(vlo), _middle_mean(vlo, vhi))
+    m = ew.select_p.bind(cnt == 0, np.nan, m)
     return reshape(m, kept if _kd(keepdims) else rest)
 
 

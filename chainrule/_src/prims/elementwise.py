@@ -496,7 +496,11 @@ _BINARY = [
      lambda x, y, a: _pick(y, x, greater_p)),
     ("fmin", np.fmin, lambda x, y, a: _pick(x, y, less_p),
      lambda x, y, a: _pick(y, x, less_p)),
-    ("copysign", np.copysign, lambda x, y, a: sign(x) * sign(y), lambda x, y, a: 0.0 * y),
+    # |x| with y's sign bit: subgradient 0 at x = 0 (as abs), y = -0.0 counts as negative
+    ("copysign", np.copysign, lambda x, y, a: sign(x) * copysign(1.0, y),
+     lambda x, y, a: 0.0 * sign(y)),
+    # 0 for x < 0, y where x == 0, 1 for x > 0: linear in y where x == 0
+    ("heaviside", np.heaviside, lambda x, y, a: 0.0 * sign(a), lambda x, y, a: x == 0),
     ("remainder", np.remainder, ONE, lambda x, y, a: -floor(x / y)),
     ("fmod", np.fmod, ONE, lambda x, y, a: -trunc(x / y)),
 ]
@@ -505,7 +509,7 @@ _NONDIFF = [
     "sign", "floor", "ceil", "trunc", "rint", "signbit", "isnan", "isinf", "isfinite",
     "logical_not", "invert", "bitwise_not",
     "equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
-    "logical_and", "logical_or", "logical_xor", "floor_divide", "heaviside",
+    "logical_and", "logical_or", "logical_xor", "floor_divide",
     "bitwise_and", "bitwise_or", "bitwise_xor", "left_shift", "right_shift",
     "gcd", "lcm",
 ]
@@ -721,5 +725,6 @@ sin, cos, sinh, cosh = PRIMS["sin"].bind, PRIMS["cos"].bind, PRIMS["sinh"].bind,
 sqrt, exp, exp2, log = PRIMS["sqrt"].bind, PRIMS["exp"].bind, PRIMS["exp2"].bind, PRIMS["log"].bind
 divide = PRIMS["divide"].bind
 power, sign, floor, trunc = PRIMS["power"].bind, PRIMS["sign"].bind, PRIMS["floor"].bind, PRIMS["trunc"].bind
+copysign = PRIMS["copysign"].bind
 real, imag, conj = real_p.bind, imag_p.bind, conj_p.bind
 greater_p, less_p, equal_p = PRIMS["greater"], PRIMS["less"], PRIMS["equal"]
