@@ -122,6 +122,12 @@ def broadcast_to(x, shape, like):
         chunks = _chunks_for(like, shape)
         if np.size(x) != 1:                 # x's own axes: rechunked to the target's
             return da.broadcast_to(da.asarray(x), shape).rechunk(chunks)
+        if type(x) is _ndarray or isinstance(x, (np.generic, int, float, complex)):
+            # one number: a blockwise layer, which Dask fuses into the elementwise tasks
+            # that read it (a broadcast_to layer is a task per chunk, run ahead of the
+            # data and kept: a gradient's seed, negated, cost a pass over memory per chunk)
+            x = np.asarray(x)
+            return da.full(shape, x.reshape(()).item(), dtype=x.dtype, chunks=chunks)
         return da.broadcast_to(x, shape, chunks=chunks)
     if not is_foreign(like):
         return np.broadcast_to(x, shape)
