@@ -237,3 +237,23 @@ def test_ndarray_methods_named_like_tracer_slots_work_under_jit():
     assert cr.jit(f)(x) == pytest.approx(f(x), rel=1e-15)
     assert cr.make_graph(f)(x) is not None
     np.testing.assert_allclose(cr.jit(cr.grad(f))(x), cr.grad(f)(x), rtol=1e-14)
+
+
+def test_factored_sums_guard_terms_of_both_signs():
+    """``2 f (1 + c c) - 4 c f c`` factors to ``f (2 - 2 c c)``: NumPy's program is nan
+    where ``c`` is infinite (``inf - inf``), so the atom is guarded and such a call runs
+    as written; the hvp chain's merge (terms of one sign) needs no guard."""
+    def g(f, c):
+        return 2.0 * f * (1.0 + c * c) - 4.0 * c * f * c
+    f, c = np.array([1.0, 2.0, 3.0, 1.0]), np.array([np.inf, 1.0, 2.0, -np.inf])
+    jg = cr.jit(g)
+    with np.errstate(all="ignore"):
+        src = jg.lower(f, c)[1]
+        assert "raise HasInfinity" in src and src.count("np.multiply") <= 3, src
+        for _ in range(2):
+            np.testing.assert_array_equal(jg(f, c), g(f, c))
+            np.testing.assert_allclose(jg(f, c[1:3].repeat(2)), g(f, c[1:3].repeat(2)),
+                                       rtol=1e-15)
+    X = np.random.default_rng(1).standard_normal((30, 40))
+    h = lambda X, V: cr.hvp(lambda X: cnp.sum(cnp.tanh(X) ** 2), (X,), (V,))  # noqa: E731
+    assert "HasInfinity" not in cr.jit(h).lower(X, X)[1]

@@ -617,7 +617,9 @@ def _factor_sums(eqns, outs, guards):
     monomials' greatest common divisor is taken out, and the program is rewritten where
     that takes fewer equations than go (those sums and the products only they read).
     Products the program computes anyway are reused (``c c`` is its ``s``). This is
-    distributivity: results agree with the eager program to rounding."""
+    distributivity: results agree with the eager program to rounding; where terms of
+    both signs are added into one coefficient (``2 a c - 4 a c``), the atoms are guarded
+    (:class:`NoInfinity`: NumPy's ``inf - inf`` is nan)."""
     roots = _root_ids(outs, guards)
     uses, made, monos, atoms = {}, {}, {}, {}   # made: id -> ("product"|"sum", ...)
     for e, ins in eqns:
@@ -671,6 +673,7 @@ def _factor_sums(eqns, outs, guards):
                 dying(x, acc)
 
     subst, inserts, known = {}, {}, {}      # known: monomial -> a product computed
+    guarded = {}                            # id -> an atom to guard (NoInfinity)
     for k, (e, ins) in enumerate(eqns):
         o = None if e.prim.multiple_results else e.outs[0]
         if o is not None and made.get(o.id, ("",))[0] == "sum":
@@ -678,7 +681,8 @@ def _factor_sums(eqns, outs, guards):
             rewrite = _factored(found, o, known, made, monos, atoms, dying) if found \
                 else None
             if rewrite is not None:
-                inserts[k], subst[o.id] = rewrite
+                inserts[k], subst[o.id], more = rewrite
+                guarded.update(more)
         if o is not None and made.get(o.id, ("",))[0] == "product":
             known.setdefault(monos[o.id], o)
     if not subst:
@@ -693,6 +697,7 @@ def _factor_sums(eqns, outs, guards):
         for e2, ins2 in inserts.get(k, ()):
             new.append((e2, [sub(x) for x in ins2]))
         new.append((e, [sub(x) for x in ins]))
+    guards = guards + [(NoInfinity, v) for v in guarded.values()]
     return new, [sub(x) for x in outs], [(g, sub(v)) for g, v in guards]
 
 
@@ -709,9 +714,12 @@ def _monomial(v, monos, atoms):
 
 
 def _factored(found, o, known, made, monos, atoms, dying):
-    """(equations, value) computing the sum ``o`` with the common factor of its terms
-    taken out (``found``: _factor_sums' terms_of), or None where that is no cheaper."""
+    """(equations, value, guarded) computing the sum ``o`` with the common factor of its
+    terms taken out (``found``: _factor_sums' terms_of), or None where that is no
+    cheaper. ``guarded``: id -> atom whose terms of both signs were added into one
+    coefficient (their program gives nan where the atom is infinite: NoInfinity)."""
     terms, const, gone = found
+    guarded = {}
     if const or len(terms) < 2:
         return None
     common = set(terms[0][1])
@@ -741,7 +749,10 @@ def _factored(found, o, known, made, monos, atoms, dying):
         qconst += c * sum(ci * float(x.val) for ci, x in m[1] if isinstance(x, Literal))
         for ci, x in inner:
             mx = _monomial(x, monos, atoms)
-            next(r for r in quotient if r[1] == mx)[0] += c * ci
+            r = next(r for r in quotient if r[1] == mx)
+            if r[0] * (c * ci) < 0:     # terms of both signs: inf - inf (NoInfinity)
+                guarded.update((a, atoms[a]) for a in mx)
+            r[0] += c * ci
     quotient = [(c, m) for c, m in quotient if c]
     if not quotient:
         return None
@@ -771,7 +782,7 @@ def _factored(found, o, known, made, monos, atoms, dying):
     result = w.emit(_MUL, [value(tuple(g)), q], like=o)
     if len(out) >= len(gone) + len(going):
         return None
-    return out, result
+    return out, result, guarded
 
 
 def _missing(part, whole):
