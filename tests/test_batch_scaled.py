@@ -235,3 +235,16 @@ def test_ordinary_float64_factors_still_stay_pending(count_scaled):
     f = lambda r: -(r * np.linspace(1, 2, 100)) * 3.0 + r         # noqa: E731
     np.testing.assert_allclose(cr.vmap(f)(x), np.stack([f(r) for r in x]), rtol=1e-14)
     assert count_scaled                                            # deferred, then applied
+
+
+def test_concrete_pending_factors_combine_only_where_exact_on_infinities():
+    """``x a - x b`` as ``x (a - b)`` is inf where x is, but NumPy's ``inf - inf`` is nan:
+    concrete factors combine only when nonzero with one sign (a zero factor: 0 inf)."""
+    from chainrule._src import core
+    X = np.ones((4, core.LAZY_SIZE))
+    X[0, 0], X[1, 1], X[2, 2] = np.inf, -np.inf, np.nan
+    for f in (lambda x: x * 2.0 - x * 3.0, lambda x: x * 2.0 + x * 3.0,
+              lambda x: x * 2.0 - x * (-3.0), lambda x: x * 0.0 + x * 2.0,
+              lambda x: -(x * 2.0) + x * 3.0, lambda x: x - x * 0.5):
+        with np.errstate(all="ignore"):
+            np.testing.assert_array_equal(cr.vmap(f)(X), f(X))

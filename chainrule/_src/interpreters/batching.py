@@ -259,6 +259,31 @@ def fit_scale(val, bdim, factor, pending):
     return safe_factor(factor if pending is None else pending * factor, dt)
 
 
+def one_sign(a, b, subtract=False):
+    """Whether ``a x + b x`` (``a x - b x`` with ``subtract``) may be ``(a + b) x`` for
+    the pending factors ``a`` and ``b``: where they are concrete, only if they are nonzero with one sign in every
+    entry (NumPy's ``inf - inf`` and ``0 inf`` are nan where ``x`` is infinite; a
+    complex factor: never). A traced or lazy factor cannot be read and is taken (the
+    Hessian of a GLM on Dask data is one pass over it: ``X g - X c`` as ``X (g - c)``,
+    which is inf where NumPy's is nan if ``X`` holds an infinity: a known gap, see
+    docs/vmap.md)."""
+    concrete = True
+    for f in (a, b):
+        if type(f) in (int, float) or isinstance(f, np.generic):
+            if np.iscomplexobj(f):
+                return False
+        elif type(f) is np.ndarray:
+            if f.dtype.kind == "c":
+                return False
+        else:
+            concrete = False
+    if not concrete:
+        return True
+    with np.errstate(all="ignore"):
+        s = np.sign(a) * np.sign(b)
+        return bool(np.all(s < 0 if subtract else s > 0))
+
+
 def safe_factor(f, dtype):
     """``f`` where multiplying it into a batch of ``dtype`` later, rather than factor by
     factor as the program does, can differ from the program's values only by rounding,

@@ -30,7 +30,7 @@ import numpy as np
 
 from ..core import (numpy_only, Primitive, NonDiffPrimitive, Zero, shape_of, dtype_of, instantiate,
                     size_of, Scaled, scaled, materialize)
-from ..interpreters.batching import fit_scale, safe_factor
+from ..interpreters.batching import fit_scale, safe_factor, one_sign
 from .shape import (fit_cotangent, broadcast_to, moveaxis, reshape,
                     real_p, imag_p, conj_p)
 
@@ -324,7 +324,11 @@ class Linear(Binary):
             return None
         dt = dtype_of(args[0])
         one = dt.type(1)                    # (factors have the batch's dtype)
-        f = safe_factor(self.bind(one if sa is None else sa, one if sb is None else sb), dt)
+        sa, sb = one if sa is None else sa, one if sb is None else sb
+        # (x a - x b as x (a - b) only where it is exact on infinities: see one_sign)
+        if not one_sign(sa, sb, subtract=self.name == "subtract"):
+            return None
+        f = safe_factor(self.bind(sa, sb), dt)
         return None if f is None else (args[0], dims[0], f)
 
 
