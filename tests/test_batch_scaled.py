@@ -248,3 +248,17 @@ def test_concrete_pending_factors_combine_only_where_exact_on_infinities():
               lambda x: -(x * 2.0) + x * 3.0, lambda x: x - x * 0.5):
         with np.errstate(all="ignore"):
             np.testing.assert_array_equal(cr.vmap(f)(X), f(X))
+
+
+def test_scaled_tangents_of_both_signs_stay_exact_on_infinities():
+    """Forward and reverse mode keep large float64 tangents and cotangents as a pending
+    scalar times an array (core.Scaled); ``2 t - 3 t`` was ``-t`` (-inf where NumPy's
+    program gives nan)."""
+    from chainrule._src import core
+    x, t = np.ones(core.LAZY_SIZE), np.ones(core.LAZY_SIZE)
+    t[0], t[1], t[2] = np.inf, -np.inf, np.nan
+    for f in (lambda x: x * 2.0 - x * 3.0, lambda x: -(x * 2.0) + x * 0.5,
+              lambda x: x * 2.0 + x * 3.0, lambda x: x * 1e-300 + x * 1e300):
+        with np.errstate(all="ignore"):
+            np.testing.assert_array_equal(cr.jvp(f, (x,), (t,))[1], f(t))
+            np.testing.assert_array_equal(cr.vjp(f, x)[1](t)[0], f(t))

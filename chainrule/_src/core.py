@@ -415,12 +415,16 @@ class Scaled:
     def __add__(self, other):
         a, sa = (self.base, self.scale)
         b, sb = (other.base, other.scale) if type(other) is Scaled else (other, 1.0)
-        if a is b:
+        if a is b and sa * sb > 0:         # (of one sign: inf - inf stays nan below)
             return scaled(a, sa + sb)
         if type(other) is Scaled and self._value is None and other._value is None:
             # sa a + sb b = sa (a + (sb/sa) b): one or two passes, the factor pending
+            # (a ratio between 2**-500 and 2**500: a b r that overflows where the
+            # program's sb b does not needs values past 1e150)
             r = sb / sa
-            return scaled(a + b if r == 1.0 else a - b if r == -1.0 else a + b * r, sa)
+            if 2.0 ** -500 <= abs(r) <= 2.0 ** 500:
+                return scaled(a + b if r == 1.0 else a - b if r == -1.0 else a + b * r,
+                              sa)
         return self.value() + materialize(other)
 
     __radd__ = __add__
