@@ -7,10 +7,13 @@ where a derivative formula needs care (regressions of silent wrong answers):
 - ``copysign(x, y)`` at ``y = +-0`` takes ``y``'s sign bit (derivative +-1, not 0);
 - a jvp's tangent has its primal's dtype (``ptp`` of float32, float32 % int32, a real
   array minus a complex one), in jvp, jacfwd, linearize and hvp.
+- inside a float32 program tangents and cotangents are float32 (max/min tie weights,
+  maximum/minimum's choice weights), and a derivative of +-1 hands on a tangent in its
+  output's dtype (float32 % int32: float64);
+- lstsq's rank and scipy.linalg.lu's p_indices are int32 (LAPACK's, as NumPy/SciPy).
 
-A last test walks the op database (tests/opdb) for the dtype column its generic tests
-do not check: each row's value under jit and vjp has NumPy's dtype, and each jvp tangent
-its primal's.
+(The op database's generic tests, tests/test_op_db.py, compare every row's dtypes with
+NumPy's under jit, vmap and vjp, and each jvp tangent's with its primal's.)
 """
 import warnings
 
@@ -204,42 +207,88 @@ def test_a_real_primal_keeps_a_real_tangent():
     assert _tangent_like(ints, np.zeros(2, bool)) is ints     # no tangent space: as is
 
 
-# ------------------------------------------------------------------ the op database
+# ------------------------------------------------------------------ tangents inside
 
-# dtypes that differ from NumPy's in rows outside this test's fixes (reported, not fixed
-# here): linalg.lstsq's rank and scipy.linalg.lu's p_indices are int64, NumPy's int32
-_KNOWN = {"linalg.lstsq", "scipy.linalg.lu"}
+_Y32 = np.array([[2.0, 1.0, 2.0], [0.0, 4.0, 0.5]], np.float32)
+_X32 = np.array([[1.0, 3.0, 2.0], [3.0, 3.0, 0.5]], np.float32)     # ties in max/min
+
+FLOAT32_PROGRAMS = {
+    "max": lambda x: cnp.max(x, axis=-1) * 2.0, "min": lambda x: cnp.min(x),
+    "ptp": lambda x: cnp.ptp(x, axis=0), "amax-keepdims": lambda x: cnp.amax(x, 1, keepdims=True),
+    "maximum": lambda x: cnp.maximum(x, _Y32), "minimum": lambda x: cnp.minimum(_Y32, x),
+    "fmax": lambda x: cnp.fmax(x, _Y32), "fmin": lambda x: cnp.fmin(x, 2.0),
+}
 
 
-def test_op_database_dtypes():
-    """Every op-database sample: the value under jit and vjp has NumPy's dtype, and the
-    jvp's tangent (the primal's dtype as tangent) its primal output's."""
-    import sys
-    import os
-    sys.path.insert(0, os.path.dirname(__file__))
-    from opdb import all_rows
-    from test_op_db import closure
-    bad = []
-    rng = np.random.default_rng(0)
-    for row in all_rows():
-        if row.name in _KNOWN:
-            continue
-        ref = row.ref if row.ref is not None else row.fn
-        for i, s in enumerate(row.samples):
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                want = _dtypes(ref(*s.args, **s.kwargs))
-                f, args = closure(row, s)
-                got = {"jit": _dtypes(cr.jit(f)(*args))}
-                if args:
-                    got["vjp"] = _dtypes(cr.vjp(f, *args)[0])
-                    if row.grad and "fwd" in row.modes:
-                        ts = cr.tree_util.tree_map(
-                            lambda a: rng.standard_normal(np.shape(a)).astype(
-                                np.asarray(a).dtype), args)
-                        out, t_out = cr.jvp(f, args, ts)
-                        if _dtypes(t_out) != _dtypes(out):
-                            bad.append((row.name, i, "jvp tangent", _dtypes(out),
-                                        _dtypes(t_out)))
-            bad += [(row.name, i, how, want, d) for how, d in got.items() if d != want]
-    assert not bad, "\n".join(map(str, bad))
+def _values(graph):
+    return {str(v.dtype) for e in graph.eqns for v in e.outs}
+
+
+@pytest.mark.parametrize("name", list(FLOAT32_PROGRAMS))
+def test_a_float32_program_stays_float32_inside(name):
+    """A float32 program's tangents and cotangents are float32 at every step (max/min's
+    tie weights and maximum's choice weights were float64), seen in the staged jvp and
+    vjp (make_graph), jacfwd and jacrev, and the concrete reverse pass."""
+    f = FLOAT32_PROGRAMS[name]
+
+    def jvp(x, t):
+        return cr.jvp(f, (x,), (t,))
+
+    def vjp(x, ct):
+        return cr.vjp(f, x)[1](ct)
+    for how, g, t in (("jvp", jvp, _X32 * 0.5), ("vjp", vjp, np.ones_like(f(_X32)))):
+        floats = {d for d in _values(cr.make_graph(g)(_X32, t)) if d.startswith("float")}
+        assert floats == {"float32"}, (how, floats)
+    assert cr.jacfwd(f)(_X32).dtype == cr.jacrev(f)(_X32).dtype == np.float32
+
+
+def test_max_weights_keep_the_precision_concretely():
+    """The concrete reverse rule of max (no tracer: NumPy calls) weights a tie in the
+    input's precision (float16: counted in float32), the weights summing to 1."""
+    from chainrule._src.prims.reductions import reduce_max_p
+    for dt in (np.float16, np.float32, np.complex64):
+        x = _X32.astype(dt)
+        ans = x.max(axis=1)
+        (ct,) = reduce_max_p.vjp(np.ones_like(ans), ans, (x,), (True,), axis=(1,),
+                                 keepdims=False)
+        assert ct.dtype == dt, (dt, ct.dtype)
+        np.testing.assert_array_equal(ct, [[0, 1, 0], [0.5, 0.5, 0]])
+
+
+@pytest.mark.parametrize("name, f", [
+    ("float32 % int32", lambda x: (x % _I32[:3]) * 2.0),
+    ("float32 + int32", lambda x: (x + _I32[:3]) * 2.0),
+    ("int32 - float32", lambda x: (_I32[:3] - x) * 2.0),
+    ("fmod(float32, int32)", lambda x: cnp.fmod(x, _I32[:3] + 10) * 2.0),
+    ("float32 + complex64", lambda x: (x + np.complex64(1j)) * 2.0),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_a_passed_through_tangent_takes_the_output_dtype(name, f):
+    """A derivative of +-1 passed the tangent through unpromoted (float32 % int32 is
+    float64, its tangent was float32 until jvp's end): inside the program every value
+    of the tangent has the output's dtype."""
+    want = str(np.asarray(f(_F32)).dtype)
+    g = cr.make_graph(lambda x, t: cr.jvp(f, (x,), (t,)))(_F32, _F32 * 0.5)
+    assert _values(g) - {"bool"} == {want}, (_values(g), want)
+
+
+# ------------------------------------------------------------------ LAPACK's integers
+
+@pytest.mark.parametrize("how", ["jit", "vmap", "vjp"])
+def test_lstsq_rank_and_lu_p_indices_are_int32(how):
+    """NumPy's lstsq rank and SciPy's lu(p_indices=True) are LAPACK's int32 (eagerly
+    chainrule calls them)."""
+    import chainrule.scipy as csp
+    a = np.array([[2.0, 1.0, 0.5], [1.0, 3.0, 1.0], [0.5, 1.0, 4.0], [1.0, 0.0, 1.0]])
+    b = np.arange(4.0)
+    run = {"jit": lambda f, *x: cr.jit(f)(*x),
+           "vjp": lambda f, *x: cr.vjp(f, *x)[0],
+           "vmap": lambda f, *x: cr.tree_util.tree_map(lambda o: o[0], cr.vmap(f)(
+               *[v[None] for v in x]))}[how]
+    rank = run(cnp.linalg.lstsq, a, b)[2]
+    assert np.asarray(rank).dtype == np.linalg.lstsq(a, b)[2].dtype == np.int32
+    assert rank == 3
+    import scipy.linalg as sl
+    p = run(lambda a: csp.linalg.lu(a, p_indices=True), a[:3])[0]
+    want = sl.lu(a[:3], p_indices=True)[0]
+    assert np.asarray(p).dtype == want.dtype == np.int32
+    np.testing.assert_array_equal(p, want)

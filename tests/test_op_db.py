@@ -34,12 +34,15 @@ def closure(row, sample):
     return f, tuple(sample.args[i] for i in nums)
 
 
-def assert_same(a, b, tol=1e-10):
+def assert_same(a, b, tol=1e-10, dtypes=True):
+    """Equal structure, shapes and values (to ``tol`` where floating) and, unless
+    ``dtypes`` is False, equal dtypes (NumPy's, where ``b`` is NumPy's result)."""
     fa, fb = tree_flatten(a)[0], tree_flatten(b)[0]
     assert len(fa) == len(fb)
     for x, y in zip(fa, fb):
         x, y = np.asarray(x), np.asarray(y)
         assert x.shape == y.shape, (x.shape, y.shape)
+        assert not dtypes or x.dtype == y.dtype, (x.dtype, y.dtype)
         if x.dtype.kind in "fc" or y.dtype.kind in "fc":
             np.testing.assert_allclose(x, y, rtol=tol, atol=tol)
         else:
@@ -58,15 +61,16 @@ def test_value_matches_reference(row, i):
     s = row.samples[i]
     ref = row.ref if row.ref is not None else row.fn
     expected = ref(*s.args, **s.kwargs)
-    assert_same(row.fn(*s.args, **s.kwargs), expected)
-    # the traced implementation (inside a transformation) must agree too: reverse
-    # mode traces the float arguments; a row without any is staged by jit
+    dtypes = "value" not in row.dtype_differs     # (a row may say why they differ)
+    assert_same(row.fn(*s.args, **s.kwargs), expected, dtypes=dtypes)
+    # the traced implementation (inside a transformation) must agree too, in value and
+    # dtype: reverse mode traces the float arguments; a row without any is staged by jit
     f, diff_args = closure(row, s)
     if diff_args:
         out, _ = cr.vjp(f, *diff_args)
     else:
         out = cr.jit(f)()
-    assert_same(out, expected)
+    assert_same(out, expected, dtypes=dtypes)
     assert_plain_leaves(out)
 
 
@@ -82,6 +86,9 @@ def test_vjp_is_transpose_of_jvp(row, i):
     rng = np.random.default_rng(7)
     ts = _random_like(args, rng)
     out, t_out = cr.jvp(f, args, ts)
+    for o, t in zip(tree_flatten(out)[0], tree_flatten(t_out)[0]):
+        if np.asarray(o).dtype.kind in "fc":        # a tangent has its primal's dtype
+            assert np.asarray(t).dtype == np.asarray(o).dtype, (t.dtype, o.dtype)
     out2, vjp_fun = cr.vjp(f, *args)
     ct = _random_like(out2, rng)
     lhs = inner_product(ct, t_out)
@@ -166,6 +173,7 @@ VMAP_IDS = [f"{r.name}-{i}" for r, i in VMAP_CASES]
 def test_vmap_matches_loop(row, i, fallback_used):
     f, args = closure(row, row.samples[i])
     rng = np.random.default_rng(3)
+    dtypes = "vmap" not in row.dtype_differs
     for k in range(len(args)):
         leaves = tree_flatten(args[k])[0]
         axes_to_try = [0]
@@ -178,14 +186,15 @@ def test_vmap_matches_loop(row, i, fallback_used):
             got = cr.vmap(f, in_axes=in_axes)(*batched_args)
             want = _loop(f, batched_args, {k}, [ax if j == k else None
                                                 for j in range(len(args))])
-            assert_same(got, want, tol=1e-9)
+            assert_same(got, want, tol=1e-9, dtypes=dtypes)
     # every argument batched at once, and nothing batched (axis_size)
     all_b = [_batch(a, 0, rng) for a in args]
     assert_same(cr.vmap(f)(*all_b), _loop(f, all_b, set(range(len(args))), [0] * len(args)),
-                tol=1e-9)
+                tol=1e-9, dtypes=dtypes)
     got = cr.vmap(f, in_axes=None, axis_size=2)(*args) if len(args) == 1 else \
         cr.vmap(f, in_axes=(None,) * len(args), axis_size=2)(*args)
-    assert_same(got, tree_map(lambda o: np.stack([o, o]), f(*args)), tol=1e-12)
+    assert_same(got, tree_map(lambda o: np.stack([o, o]), f(*args)), tol=1e-12,
+                dtypes=dtypes)
     assert not fallback_used, f"primitives without a batching rule: {fallback_used}"
 
 
@@ -207,8 +216,9 @@ def test_jit_matches_eager_and_every_primitive_has_a_cost(row, i):
     f, diff_args = closure(row, row.samples[i])
     want = f(*diff_args)
     jf = cr.jit(f)
-    assert_same(jf(*diff_args), want)          # traced call
-    assert_same(jf(*diff_args), want)          # compiled replay
+    dtypes = "jit" not in row.dtype_differs
+    assert_same(jf(*diff_args), want, dtypes=dtypes)          # traced call
+    assert_same(jf(*diff_args), want, dtypes=dtypes)          # compiled replay
     info = jf.cache_info()
     assert info.hits >= 1, info
     graph = cr.make_graph(f)(*diff_args)

@@ -13,7 +13,11 @@ chainrule.numpy calls NumPy, so only the transformations could differ):
 - var and std with ``dtype=``: complex128 of real input is complex; an integer
   ``dtype=`` is refused (NotImplementedError), never a different number;
 - sum, prod, cumsum and cumprod with a ``dtype=`` narrower than int64 return that dtype
-  (the reduction primitives widen small integers, as np.add.reduce does).
+  (the reduction primitives widen small integers, as np.add.reduce does);
+- quantile, percentile and their nan versions interpolate as NumPy's _lerp does, in its
+  dtypes: a Python number ``q`` promotes weakly (float16 and float32 stay), an array
+  ``q`` by its dtype; lower/higher/nearest/inverted_cdf/closest_observation keep the
+  input's dtype (integers and bools too).
 
 Every case is checked eagerly, under jit (called twice), under vmap (against a loop),
 through vjp's primal (and value_and_grad's value for a scalar result) and through jvp's
@@ -104,6 +108,18 @@ CASES = [
     _nan("nanvar", axis=0, ddof=2), _nan("nanstd", axis=None), _nan("nanstd", axis=0),
     _nan("nanmedian", axis=0), _nan("nanmedian", axis=1), _nan("nanmedian", axis=None),
     _nan("nanmedian", axis=(0, 1)),
+    # 12: quantiles in NumPy's dtypes: a Python q promotes weakly (float16 stays
+    # float16), an array q strongly; the methods that pick a value keep the input's
+    Case("quantile", q=0.3, axis=0), Case("quantile", q=[0.25, 0.9], axis=1),
+    Case("quantile", q=0.5, method="lower"), Case("quantile", q=0.7, axis=1,
+                                                 method="inverted_cdf"),
+    Case("percentile", q=40, axis=1, method="nearest"),
+    Case("percentile", q=np.array([10.0, 75.0], np.float32), axis=0, method="hazen"),
+    _nan("nanquantile", q=0.3, axis=0), _nan("nanquantile", q=[0.1, 0.6], axis=1),
+    _nan("nanquantile", q=0.4, axis=0, method="closest_observation"),
+    _nan("nanpercentile", q=35), _nan("nanpercentile", q=[20, 80], axis=1,
+                                      method="midpoint"),
+    _nan("nanpercentile", q=60, axis=1, method="higher"),
 ]
 
 
@@ -255,3 +271,87 @@ def test_nanmedian_float16_follows_numpys_two_paths():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         assert np.isinf(np.nanmedian(x, axis=0)).all() and np.nanmedian(x) == 62496.0
+
+
+# ------------------------------------------------------------------ quantiles
+
+_QUANTILES = ["quantile", "percentile", "nanquantile", "nanpercentile"]
+_QS = [0.5, [0.5], np.float64(0.5), np.float32(0.5), np.array([0.5, 0.25], np.float32)]
+
+
+def _q(name, q):
+    """``q`` as a percentile for the percentile functions, of the same type."""
+    if "percentile" not in name:
+        return q
+    if isinstance(q, list):
+        return [v * 100 for v in q]
+    return type(q)(q * 100) if not isinstance(q, np.ndarray) else (q * 100).astype(q.dtype)
+
+
+_Q_TRANSFORMS = dict(_TRANSFORMS, **{"vmap": lambda f, x: cr.vmap(f)(x[None])[0]})
+
+
+@pytest.mark.parametrize("how", sorted(_Q_TRANSFORMS))
+@pytest.mark.parametrize("name", _QUANTILES)
+@pytest.mark.parametrize("dtype", [np.float16, np.float32])
+def test_quantile_dtype_follows_q_as_numpy(dtype, name, how):
+    """np.quantile keeps float16/float32 for a Python q and promotes by an array q's
+    dtype, rounding where NumPy rounds: float16 6000 and 6004 have the middle 6000 for a
+    Python 0.5 (6002 was float64's), 6002.0 for [0.5] (float64) and np.float32(0.5)."""
+    x = np.array([[6004.0, 6000.0, 7.5], [1.0, 0.25, -3.0]], dtype).T
+    for q in _QS:
+        qq = _q(name, q)
+        want = getattr(np, name)(x, qq, axis=0)
+        got = _Q_TRANSFORMS[how](lambda x: getattr(cnp, name)(x, qq, axis=0), x)
+        assert got.dtype == want.dtype, (repr(q), got.dtype, want.dtype)
+        np.testing.assert_array_equal(got, want, err_msg=repr(q))
+
+
+_PICKING = ["lower", "higher", "nearest", "inverted_cdf", "closest_observation"]
+
+
+@pytest.mark.parametrize("how", ["jit", "vmap"])
+@pytest.mark.parametrize("name", _QUANTILES)
+@pytest.mark.parametrize("dtype", [np.bool_, np.int8, np.uint8, np.int64, np.float32])
+def test_quantile_methods_that_pick_keep_the_input_dtype(dtype, name, how):
+    x = data(dtype, nans=name.startswith("nan"))
+    for method in _PICKING:
+        for q, axis in [(0.3, None), ([0.2, 0.9], 0), (np.float32(0.6), 1)]:
+            qq = _q(name, q)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                want = getattr(np, name)(x, qq, axis=axis, method=method)
+                got = _Q_TRANSFORMS[how](
+                    lambda x: getattr(cnp, name)(x, qq, axis=axis, method=method), x)
+            assert got.dtype == want.dtype == x.dtype, (method, repr(q), got.dtype)
+            np.testing.assert_array_equal(got, want, err_msg=f"{method} {q!r}")
+
+
+@pytest.mark.parametrize("how", ["jit", "vmap"])
+def test_quantile_interpolation_follows_numpys_arithmetic(how):
+    """NumPy interpolates an integer pair with the difference taken in the input's
+    dtype (int8 -120 and 100 wrap to 118 at q = 0.5) and refuses to subtract bools."""
+    x = np.array([100, -120], np.int8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        want = np.quantile(x, [0.5, 0.25])
+        got = _Q_TRANSFORMS[how](lambda x: cnp.quantile(x, [0.5, 0.25]), x)
+    assert got.dtype == want.dtype == np.float64
+    np.testing.assert_array_equal(got, want)
+    b = np.array([True, False, True])
+    for f in (np.quantile, np.nanquantile):
+        with pytest.raises(TypeError, match="boolean subtract"):
+            f(b, 0.3)
+        with pytest.raises(TypeError, match="boolean subtract"):
+            _Q_TRANSFORMS[how](lambda b: getattr(cnp, f.__name__)(b, 0.3), b)
+
+
+def test_quantile_of_a_q_passed_to_jit_promotes_as_numpy():
+    """A Python number q passed as jit's argument promotes weakly (float16 stays), a
+    NumPy scalar by its dtype; each call is NumPy's."""
+    x = np.array([6004.0, 6000.0, 3.0], np.float16)
+    jf = cr.jit(lambda x, q: cnp.quantile(x, q))
+    for q in (0.5, np.float64(0.5), np.float32(0.5), 0.5):
+        got, want = jf(x, q), np.quantile(x, q)
+        assert got.dtype == want.dtype, (repr(q), got.dtype, want.dtype)
+        np.testing.assert_array_equal(got, want)

@@ -177,3 +177,35 @@ def test_std_at_zero_spread_has_the_subgradient_zero(std):
             np.testing.assert_array_equal(d, np.zeros_like(d))
     y = np.array([1.0, 2.0, 4.0, 7.0])
     check_grads(std, (y,), order=2)
+
+
+def test_zero_tangents_that_are_differentiated_take_the_derivative_at_x():
+    """The safe point moves x only where the derivative there is not finite: a zero
+    tangent or cotangent that is itself differentiated (zero-initialised weights times
+    log of other parameters) needs the derivative at x (the Hessian came out
+    asymmetric, d/ds d/dw = 1 instead of 1/s)."""
+    p = np.array([0.0, 0.0, 4.0, 2.0])
+    f = lambda p: cnp.sum(p[:2] * cnp.log(p[2:]))             # noqa: E731
+    for H in (cr.hessian(f)(p), cr.jacrev(cr.jacrev(f))(p), cr.jacfwd(cr.jacfwd(f))(p),
+              cr.jit(cr.hessian(f))(p)):
+        np.testing.assert_allclose(H[2:, :2], np.diag([0.25, 0.5]), rtol=1e-15)
+        np.testing.assert_allclose(H[:2, 2:], np.diag([0.25, 0.5]), rtol=1e-15)
+    assert cr.hessian(lambda x: cnp.sum((x - 2.0) * cnp.log(x)))(np.array([2.0]))[0, 0] \
+        == pytest.approx(1.0, rel=1e-15)
+    assert cr.hessian(lambda p: p[:1] @ (p[1:] ** 0.5))(np.array([0.0, 4.0]))[1, 0] \
+        == pytest.approx(0.25, rel=1e-15)
+    x = np.array([1.0, 2.0, 4.0])
+    np.testing.assert_allclose(
+        cr.grad(lambda t: cnp.sum(cr.jvp(cnp.log, (x,), (t,))[1]))(np.zeros(3)), 1 / x)
+
+    @cr.custom_jvp
+    def mylog(x):
+        return cnp.log(x)
+    mylog.defjvp(lambda primals, tangents: cr.jvp(cnp.log, primals, tangents))
+    np.testing.assert_allclose(cr.grad(lambda x: cnp.sum(mylog(x)))(x), 1 / x)
+    # the unselected branch at its singular point still gives 0, not nan
+    g = lambda x: cnp.sum(cnp.where(x > 0, cnp.sqrt(x), 0.0))   # noqa: E731
+    with np.errstate(all="ignore"):
+        np.testing.assert_allclose(cr.grad(g)(np.array([0.0, 4.0])), [0.0, 0.25])
+        np.testing.assert_allclose(cr.hessian(g)(np.array([0.0, 4.0])),
+                                   [[0.0, 0.0], [0.0, -1 / 32]])

@@ -15,6 +15,11 @@ Row(name, fn, ref, samples, ...):
     order     derivative order to check (2 by default; 1 for expensive rules)
     grad      False for non-differentiable functions (values are still checked)
     tol       tolerance for finite-difference checks
+    dtype_differs  {column: reason} for the columns ("value": eager and traced
+              against the reference, "jit", "vmap") where the value's dtypes may
+              differ from the reference's (a reference that is not NumPy's/SciPy's own
+              function, a dtype NumPy decides from the values); elsewhere they must
+              be equal
 
 A row of a function whose primitive declares removable singularities
 (prims/elementwise.py ``Removable``: sinc at 0) gets, automatically, a sample at each
@@ -54,6 +59,7 @@ class Row:
     grad: bool = True
     tol: float = 1e-5
     modes: tuple = ("fwd", "rev")
+    dtype_differs: dict = dataclasses.field(default_factory=dict)
 
 
 def S(*args, diff=None, **kwargs):

@@ -139,6 +139,9 @@ def _HERMITIAN(kwargs):
 _A, _Ab, _Ac = wc(3), wc(3, (2,)), wcc(3)
 _Eig = _rn(4, 4)                                             # two complex eigenvalues
 _EigR = np.triu(_rn(3, 3)) + np.diag([1.0, 2.0, 3.0]) + 0.1 * _rn(3, 3)     # real ones
+# NumPy's eigenvalues of a real matrix are real where every one is (a dtype decided by
+# the values): vmapped, each example could decide differently, so they are complex
+_EIG_VMAP = "NumPy's dtype depends on the values; under vmap complex (linalg.eig)"
 _Neg = wc(3) - 6 * np.eye(3)      # det < 0 for slogdet's sign
 
 ROWS = [
@@ -167,8 +170,9 @@ ROWS = [
     # are, up to their sign
     Row("linalg.eig", _eig_row(cnp), _eig_row(np),
         [S(_Eig), S(_EigR), S(_Ac), S(np.stack([_EigR, _EigR.T + 0.1])),
-         S(_cx(2, 2) + 2 * np.eye(2))]),
-    Row("linalg.eigvals", cnp.linalg.eigvals, np.linalg.eigvals, [S(_Eig), S(_EigR), S(_Ac)]),
+         S(_cx(2, 2) + 2 * np.eye(2))], dtype_differs={"vmap": _EIG_VMAP}),
+    Row("linalg.eigvals", cnp.linalg.eigvals, np.linalg.eigvals, [S(_Eig), S(_EigR), S(_Ac)],
+        dtype_differs={"vmap": _EIG_VMAP}),
     Row("linalg.eigvalsh", hermitian_input(cnp, cnp.linalg.eigvalsh),
         hermitian_input(np, np.linalg.eigvalsh),
         [S(sym(3)), S(herm(3), UPLO="U"), S(sym(3, (2,)))]),

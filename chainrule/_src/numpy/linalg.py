@@ -200,7 +200,7 @@ def lstsq(a, b, rcond=None):
         resids = np.array([], dtype=real_t)
     if is_1d:
         x = sp.reshape(x, (n,))
-    return x, resids, rank, s
+    return x, resids, basic.astype(rank, np.int32), s      # (LAPACK's int, NumPy's)
 
 
 @_linalg(np.linalg.matrix_power)

@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from ..core import Tracer, shape_of, dtype_of, has_value
+from ..core import Tracer, PrimalTracer, shape_of, dtype_of, has_value
 from ..prims import shape as sp
 from ..prims import elementwise as ew
 from ..prims.reductions import reduce_prod_p, cumsum_p, cumprod_p, argmax_p, argmin_p
@@ -528,7 +528,8 @@ def _to_last(a, axis):
     s = shape_of(a)
     axes = normalize_axis(axis, len(s))
     rest = tuple(i for i in range(len(s)) if i not in axes)
-    flat = reshape(sp.transpose(a, rest + axes), tuple(s[i] for i in rest) + (-1,))
+    flat = reshape(sp.transpose(a, rest + axes), tuple(s[i] for i in rest) +
+                   (_count(s, axes),))
     kept = tuple(1 if i in axes else d for i, d in enumerate(s))
     return flat, tuple(s[i] for i in rest), kept
 
@@ -611,42 +612,85 @@ def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=_NoValue):
 _FB = np.lib._function_base_impl
 
 
-def _quantile(name, a, q, axis, method, keepdims, weights):
-    """NumPy's positions and weights (its own method table, on the concrete ``q``),
-    NumPy's interpolation; the values are gathered through argsort."""
+def _quantile_args(name, a, method, weights):
+    """The input as an array (NumPy refuses complex values) and the method's row of
+    NumPy's table."""
     if weights is not None:
         raise NotImplementedError(f"chainrule.numpy.{name}: weights= is not supported "
                                   "inside a transformation")
+    a = asarray_like(a)
+    if dtype_of(a).kind == "c":
+        raise TypeError("a must be an array of real numbers")
     if method not in _FB._QuantileMethods:
         raise ValueError(f"{method!r} is not a valid method. Use one of: "
                          f"{_FB._QuantileMethods.keys()}")
-    props = _FB._QuantileMethods[method]
+    return a, _FB._QuantileMethods[method]
+
+
+def _direct(props, method, virtual):
+    """Whether NumPy takes the values at ``virtual`` without interpolating."""
+    return props["fix_gamma"] is None or (method == "linear" and virtual.dtype.kind in "iu")
+
+
+def _lerp(a, b, t, omt, high):
+    """NumPy's _lerp: ``a + (b - a) t``, and where ``t >= 0.5`` (``high``) ``b - (b - a)
+    (1 - t)`` computed in the first one's dtype; ``omt`` is NumPy's ``1 - t``. The
+    difference is taken in the input's dtype (NumPy's: integers wrap, bools raise);
+    ``t`` a Python float promotes weakly (float16 stays float16)."""
+    diff = b - a
+    lo = a + diff * t
+    res = dtype_of(lo)
+    hi = astype(b, res) - astype(diff * omt, res)
+    if isinstance(high, (bool, np.bool_)):
+        return hi if high else lo
+    return ew.select_p.bind(high, hi, lo)
+
+
+def _quantile(name, a, q, axis, method, keepdims, weights, weak=False):
+    """NumPy's _quantile: its positions and weights (its own method table, on the
+    concrete ``q`` in its dtype), its _lerp in its dtypes (``weak``: ``q`` was a Python
+    number, NumPy's weak promotion), the values gathered through argsort. Methods that
+    pick a value keep the input's dtype."""
+    a, props = _quantile_args(name, a, method, weights)
     flat, rest, kept = _to_last(a, axis)
-    n = shape_of(flat)[-1]
-    qa = np.asarray(q, dtype=np.float64)
-    virtual = np.asanyarray(props["get_virtual_index"](n, qa.ravel()))
-    order = argsort_p.bind(flat, axis=len(rest))            # NaNs sort last
-    if props["fix_gamma"] is None or (method == "linear" and virtual.dtype.kind in "iu"):
-        r = _pick(flat, np.where(virtual < 0, virtual + n, virtual), order)
+    n, last = shape_of(flat)[-1], len(rest)
+    dt = dtype_of(flat)
+    qa = np.asanyarray(q)
+    virtual = np.asanyarray(props["get_virtual_index"](n, qa))
+    order = argsort_p.bind(flat, axis=last)                  # NaNs sort last
+    if _direct(props, method, virtual):
+        v = virtual.ravel()
+        r = _pick(flat, np.where(v < 0, v + n, v), order)
     else:
-        prev, nxt = _FB._get_indexes(np.empty(0), virtual, n)
+        prev, nxt = _FB._get_indexes(np.empty(0, dt), virtual, n)
         gamma = _FB._get_gamma(virtual, prev, props)
-        va, vb = _pick(flat, prev % n, order), _pick(flat, nxt % n, order)
-        diff = vb - va
-        r = ew.select_p.bind(gamma >= 0.5, vb - diff * (1 - gamma), va + diff * gamma)
-    r = ew.select_p.bind(ew.PRIMS["isnan"].bind(_pick(flat, [n - 1], order)), np.nan, r)
+        m = builtins.max(n, 1)             # (no values: NumPy's IndexError below)
+        va, vb = _pick(flat, prev.ravel() % m, order), _pick(flat, nxt.ravel() % m, order)
+        if weak:                            # NumPy: float(gamma), a Python number
+            t = float(gamma)
+            r = _lerp(va, vb, t, 1 - t, t >= 0.5)
+        else:
+            t = gamma.ravel()
+            r = _lerp(va, vb, t, 1 - t, t >= 0.5)
+    if dt.kind in "fc":                     # a slice with a NaN: NaN
+        r = ew.select_p.bind(ew.PRIMS["isnan"].bind(_pick(flat, [n - 1], order)), np.nan, r)
     r = moveaxis(r, -1, 0)
     return reshape(r, qa.shape + (kept if _kd(keepdims) else rest))
 
 
 def _fractions(q, scale):
-    """The concrete quantiles ``q / scale`` (percentiles: scale 100), NumPy's error
-    outside [0, 1]."""
-    qc = np.asarray(concrete(q)) if scale == 1 else np.true_divide(np.asarray(concrete(q)), scale)
+    """NumPy's ``q`` (percentiles: ``q / 100``, in NumPy's dtype) and whether it
+    promotes weakly (a Python int or float); NumPy's error outside [0, 1]."""
+    root = q
+    while isinstance(root, PrimalTracer):      # (jit's argument: the value it stands for)
+        root = root.primal
+    weak = type(root) in (int, float)
+    q = concrete(q)
+    qc = np.asanyarray(q) if scale == 1 else np.true_divide(q, scale, out=...)
     if not (np.all(qc >= 0) and np.all(qc <= 1)):
         raise ValueError("Quantiles must be in the range [0, 1]" if scale == 1 else
                          "Percentiles must be in the range [0, 100]")
-    return qc
+    return qc, weak
 
 
 _APPROXIMATE = ("Dask's quantiles are an approximation (and need an axis); compute the "
@@ -656,61 +700,74 @@ _APPROXIMATE = ("Dask's quantiles are an approximation (and need an axis); compu
 @traced_numpy(np.quantile, eager=dask_differs(np.quantile, _APPROXIMATE))
 def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
              keepdims=False, *, weights=None, interpolation=None):
-    """Every ``method`` of NumPy's; ``q`` is not differentiated (``weights=`` is not
-    supported inside transformations)."""
+    """Every ``method`` of NumPy's, in NumPy's dtypes; ``q`` is not differentiated
+    (``weights=`` is not supported inside transformations)."""
     no_kwargs("quantile", out=out, interpolation=interpolation)
-    qc = _fractions(q, 1)
-    return _quantile("quantile", a, qc, axis, method, keepdims, weights)
+    qc, weak = _fractions(q, 1)
+    return _quantile("quantile", a, qc, axis, method, keepdims, weights, weak)
 
 
 @traced_numpy(np.percentile, eager=dask_differs(np.percentile, _APPROXIMATE))
 def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
                keepdims=False, *, weights=None, interpolation=None):
-    """Every ``method`` of NumPy's; ``q`` is not differentiated (``weights=`` is not
-    supported inside transformations)."""
+    """Every ``method`` of NumPy's, in NumPy's dtypes; ``q`` is not differentiated
+    (``weights=`` is not supported inside transformations)."""
     no_kwargs("percentile", out=out, interpolation=interpolation)
-    qc = _fractions(q, 100)
-    return _quantile("percentile", a, qc, axis, method, keepdims, weights)
+    qc, weak = _fractions(q, 100)
+    return _quantile("percentile", a, qc, axis, method, keepdims, weights, weak)
 
 
-def _nan_positions(n, qa, method):
+def _nan_positions(n, qa, method, weak, dt):
     """NumPy's neighbouring positions and weights for every count of valid (non-NaN)
     values 0..n, from its own method table (rows: the count; columns: the quantiles):
-    (prev, next, gamma, direct) with ``direct`` where NumPy takes a value without
-    interpolating."""
+    (prev, next, t, 1 - t, t >= 0.5, direct), ``t`` and ``1 - t`` as NumPy's _lerp
+    meets them (``weak``: Python floats, here rounded to the input's dtype ``dt`` as
+    NumPy's weak promotion does; else in the dtype of NumPy's virtual index), and
+    ``direct`` where NumPy takes a value without interpolating."""
     props = _FB._QuantileMethods[method]
     q = qa.ravel()
     prev = np.zeros((n + 1, q.size), np.intp)
-    nxt, gamma = prev.copy(), np.zeros((n + 1, q.size))
-    direct = np.zeros((n + 1, q.size), bool)
+    nxt = prev.copy()
+    gamma, omt, high, direct = [None] * (n + 1), [None] * (n + 1), \
+        np.zeros((n + 1, q.size), bool), np.zeros((n + 1, q.size), bool)
     for c in range(1, n + 1):
-        virtual = np.asanyarray(props["get_virtual_index"](c, q))
-        if props["fix_gamma"] is None or (method == "linear" and virtual.dtype.kind in "iu"):
-            prev[c] = nxt[c] = np.where(virtual < 0, virtual + c, virtual)
+        virtual = np.asanyarray(props["get_virtual_index"](c, qa))
+        if _direct(props, method, virtual):
+            v = virtual.ravel()
+            prev[c] = nxt[c] = np.where(v < 0, v + c, v)
             direct[c] = True
         else:
-            p, x = _FB._get_indexes(np.empty(0), virtual, c)
-            gamma[c] = _FB._get_gamma(virtual, p, props)
-            prev[c], nxt[c] = p % c, x % c        # (-1: the last valid value)
-    return prev, nxt, gamma, direct
+            p, x = _FB._get_indexes(np.empty(0, dt), virtual, c)
+            g = _FB._get_gamma(virtual, p, props)
+            prev[c], nxt[c] = p.ravel() % c, x.ravel() % c    # (-1: the last valid value)
+            t = float(g) if weak else g.ravel()
+            gamma[c], omt[c], high[c] = t, 1 - t, t >= 0.5
+    if direct[1:].all():
+        return prev, nxt, None, None, None, True
+    gd = np.asarray(gamma[1]).dtype        # (weak: Python floats, cast to dt below)
+    fill = np.zeros(q.size, gd)
+
+    def stack(col):
+        return np.array([fill if v is None else np.broadcast_to(np.asarray(v, gd), q.shape)
+                         for v in col], gd).astype(dt if weak else gd)
+    return prev, nxt, stack(gamma), stack(omt), high, False
 
 
-def _nanquantile(name, a, q, axis, method, keepdims, weights):
+def _nanquantile(name, a, q, axis, method, keepdims, weights, weak=False):
     """NumPy's quantile of the non-NaN values of each slice: they sort first, and the
     positions and weights for the slice's count of them are gathered from a table
-    made with NumPy's own method functions (so vmap and jit need no concrete count)."""
-    if weights is not None:
-        raise NotImplementedError(f"chainrule.numpy.{name}: weights= is not supported "
-                                  "inside a transformation")
-    if method not in _FB._QuantileMethods:
-        raise ValueError(f"{method!r} is not a valid method. Use one of: "
-                         f"{_FB._QuantileMethods.keys()}")
-    flat, rest, kept = _to_last(as_inexact(a), axis)
+    made with NumPy's own method functions (so vmap and jit need no concrete count).
+    Integers and bools: np.quantile's; an empty array: np.nanmean's."""
+    a, props = _quantile_args(name, a, method, weights)
+    qa = np.asanyarray(q)
+    if _prod(shape_of(a)) == 0:
+        return nanmean(a, axis=axis, keepdims=keepdims)
+    if not _inexact(a):
+        return _quantile(name, a, qa, axis, method, keepdims, weights, weak)
+    flat, rest, kept = _to_last(a, axis)
     n, last = shape_of(flat)[-1], len(rest)
-    qa = np.asarray(q, dtype=np.float64)
-    if n == 0:
-        return _quantile(name, a, qa, axis, method, keepdims, weights)
-    prev, nxt, gamma, direct = _nan_positions(n, qa, method)
+    prev, nxt, gamma, omt, high, direct = _nan_positions(n, qa, method, weak,
+                                                         dtype_of(flat))
     order = argsort_p.bind(flat, axis=last)                  # NaNs sort last
     cnt = _count_valid(ew.PRIMS["isnan"].bind(flat), last, False)
     row = astype(cnt, np.intp)
@@ -720,11 +777,9 @@ def _nanquantile(name, a, q, axis, method, keepdims, weights):
 
     def values(pos):
         return take_along_axis(flat, take_along_axis(order, pos, last), last)
-    va, vb = values(table(prev)), values(table(nxt))
-    g = table(gamma)
-    diff = vb - va
-    r = ew.select_p.bind(g >= 0.5, vb - diff * (1 - g), va + diff * g)
-    r = ew.select_p.bind(table(direct), va, r)
+    va = values(table(prev))
+    r = va if direct else _lerp(va, values(table(nxt)), table(gamma), table(omt),
+                                table(high))
     r = ew.select_p.bind(sp.reshape(cnt, shape_of(cnt) + (1,)) == 0, np.nan, r)
     r = moveaxis(r, -1, 0)
     return reshape(r, qa.shape + (kept if _kd(keepdims) else rest))
@@ -733,21 +788,21 @@ def _nanquantile(name, a, q, axis, method, keepdims, weights):
 @traced_numpy(np.nanquantile)
 def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
                 keepdims=_NoValue, *, weights=None):
-    """Every ``method`` of NumPy's, NaNs ignored (an all-NaN slice gives NaN, without
-    NumPy's warning); ``q`` is not differentiated."""
+    """Every ``method`` of NumPy's, in NumPy's dtypes, NaNs ignored (an all-NaN slice
+    gives NaN, without NumPy's warning); ``q`` is not differentiated."""
     no_kwargs("nanquantile", out=out)
-    qc = _fractions(q, 1)
-    return _nanquantile("nanquantile", a, qc, axis, method, keepdims, weights)
+    qc, weak = _fractions(q, 1)
+    return _nanquantile("nanquantile", a, qc, axis, method, keepdims, weights, weak)
 
 
 @traced_numpy(np.nanpercentile)
 def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
                   keepdims=_NoValue, *, weights=None):
-    """Every ``method`` of NumPy's, NaNs ignored (an all-NaN slice gives NaN, without
-    NumPy's warning); ``q`` is not differentiated."""
+    """Every ``method`` of NumPy's, in NumPy's dtypes, NaNs ignored (an all-NaN slice
+    gives NaN, without NumPy's warning); ``q`` is not differentiated."""
     no_kwargs("nanpercentile", out=out)
-    qc = _fractions(q, 100)
-    return _nanquantile("nanpercentile", a, qc, axis, method, keepdims, weights)
+    qc, weak = _fractions(q, 100)
+    return _nanquantile("nanpercentile", a, qc, axis, method, keepdims, weights, weak)
 
 
 # ---------------------------------------------------------------- clip and round

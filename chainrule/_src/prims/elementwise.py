@@ -32,7 +32,7 @@ from ..core import (numpy_only, Primitive, NonDiffPrimitive, Zero, shape_of, dty
                     size_of, Scaled, scaled, materialize)
 from ..interpreters.batching import fit_scale, safe_factor, one_sign
 from .shape import (fit_cotangent, broadcast_to, moveaxis, reshape,
-                    real_p, imag_p, conj_p)
+                    real_p, imag_p, conj_p, convert_element_type_p)
 
 
 def _size(x):
@@ -73,15 +73,41 @@ def _no_zeros(t):
     return type(t) is float and t != 0.0
 
 
-def safe_point(t, safe, *xs):
-    """Replace the arguments by ``safe`` wherever the tangent/cotangent ``t`` is 0.
+def safe_point(t, safe, x, d):
+    """``x`` replaced by ``safe`` where the tangent/cotangent ``t`` is 0 and the
+    derivative ``d`` (at ``x``) is not finite, and that mask.
 
     A singular derivative (sqrt or log at 0, ...) multiplied by an exactly-zero
     tangent must give 0, not ``0 * inf = nan``. Evaluating the derivative at a point
     where it is finite gives that 0 and keeps every higher derivative finite too.
+    Elsewhere ``x`` stays: a zero tangent that is itself differentiated (zero-initialised
+    weights times ``log(s)``: the Hessian's ``d/dw d/ds``) needs the derivative at ``x``,
+    not at the safe point.
     """
-    bad = t == 0
-    return [select_p.bind(bad, safe, x) for x in xs], bad
+    if type(t) is Scaled:                   # (a pending factor is never 0)
+        t = t.base
+    with np.errstate(all="ignore"):
+        bad = equal_p.bind(t, 0)
+        if d is not None:                   # (None: a Python number's, singular)
+            bad = PRIMS["logical_and"].bind(bad, PRIMS["logical_not"].bind(
+                PRIMS["isfinite"].bind(d)))
+    return select_p.bind(bad, safe, x), bad
+
+
+def _at(deriv, *args):
+    """``deriv(*args)`` without warnings, or None where Python numbers raise (``1.0 /
+    0.0``: the derivative is singular there)."""
+    with np.errstate(all="ignore"):
+        try:
+            return deriv(*args)
+        except (ZeroDivisionError, OverflowError, ValueError):
+            return None
+
+
+def _nothing(bad):
+    """Whether the concrete mask ``bad`` is False everywhere."""
+    return (type(bad) is np.ndarray or isinstance(bad, (bool, np.bool_))) and \
+        not np.any(bad)
 
 
 class Unary(Primitive):
@@ -101,7 +127,10 @@ class Unary(Primitive):
     def _d(self, t, x, ans):
         if self.safe is None or _no_zeros(t):
             return self.deriv(x, ans)
-        (xs,), bad = safe_point(t, self.safe, x)
+        d = _at(self.deriv, x, ans)
+        xs, bad = safe_point(t, self.safe, x, d)
+        if d is not None and _nothing(bad):
+            return d                        # (concrete: nothing to move)
         return self.deriv(xs, select_p.bind(bad, self.impl(self.safe), ans))
 
     def jvp(self, primals, tangents):
@@ -201,12 +230,15 @@ class Binary(Primitive):
         if s is False or (s is not True and not s(x, y)) or _no_zeros(t):
             return _times(t, d(x, y, ans), (x, y, ans))
         t = materialize(t)
+        dv = _at(d, x, y, ans)
         # move only the argument this derivative is taken in (the other may be a constant
         # such as an integer exponent that the rule looks at)
         if d is self.d_x:
-            (x,), bad = safe_point(t, 1.0, x)
+            x, bad = safe_point(t, 1.0, x, dv)
         else:
-            (y,), bad = safe_point(t, 1.0, y)
+            y, bad = safe_point(t, 1.0, y, dv)
+        if dv is not None and _nothing(bad):
+            return t * dv                   # (concrete: nothing to move)
         return t * d(x, y, select_p.bind(bad, self.impl(x, y), ans))
 
     def jvp(self, primals, tangents):
@@ -218,14 +250,24 @@ class Binary(Primitive):
         it, ``vjp_uses_ans = False``, a ``deferred.Pending`` that stays unevaluated)."""
         x, y = primals
         tx, ty = tangents
+        dt = dtype_of(ans)
+
+        def passed(t, d):
+            # a derivative of +-1 hands the tangent on: in the output's dtype (float32
+            # x % int32 y is float64, a real x + complex y complex), as NumPy's
+            if (d is ONE or d is NEG) and dtype_of(t) != dt and dt.kind in "fc":
+                return convert_element_type_p.bind(materialize(t), dtype=dt)
+            return t
         out = None
         if type(tx) is not Zero:
-            out = self._apply(tx, self.d_x, x, y, ans)
+            out = self._apply(passed(tx, self.d_x), self.d_x, x, y, ans)
         if type(ty) is not Zero:
-            ty = self._apply(ty, self.d_y, x, y, ans)
+            ty = self._apply(passed(ty, self.d_y), self.d_y, x, y, ans)
             out = ty if out is None else ty + out if type(ty) is Scaled else out + ty
         if out is None:
             return Zero.like(ans)
+        if dtype_of(out) != dt and dt.kind in "fc":     # (no other rule should need it)
+            out = convert_element_type_p.bind(materialize(out), dtype=dt)
         shape = shape_of(ans)
         if type(out) is Scaled:
             return out if out.shape == shape else \
@@ -492,14 +534,14 @@ _BINARY = [
      lambda x, y, a: y / _safe(a, a == 0)),
     ("logaddexp", np.logaddexp, lambda x, y, a: exp(x - a), lambda x, y, a: exp(y - a)),
     ("logaddexp2", np.logaddexp2, lambda x, y, a: exp2(x - a), lambda x, y, a: exp2(y - a)),
-    ("maximum", np.maximum, lambda x, y, a: _pick(x, y, greater_p),
-     lambda x, y, a: _pick(y, x, greater_p)),
-    ("minimum", np.minimum, lambda x, y, a: _pick(x, y, less_p),
-     lambda x, y, a: _pick(y, x, less_p)),
-    ("fmax", np.fmax, lambda x, y, a: _pick(x, y, greater_p),
-     lambda x, y, a: _pick(y, x, greater_p)),
-    ("fmin", np.fmin, lambda x, y, a: _pick(x, y, less_p),
-     lambda x, y, a: _pick(y, x, less_p)),
+    ("maximum", np.maximum, lambda x, y, a: _pick(x, y, greater_p, a),
+     lambda x, y, a: _pick(y, x, greater_p, a)),
+    ("minimum", np.minimum, lambda x, y, a: _pick(x, y, less_p, a),
+     lambda x, y, a: _pick(y, x, less_p, a)),
+    ("fmax", np.fmax, lambda x, y, a: _pick(x, y, greater_p, a),
+     lambda x, y, a: _pick(y, x, greater_p, a)),
+    ("fmin", np.fmin, lambda x, y, a: _pick(x, y, less_p, a),
+     lambda x, y, a: _pick(y, x, less_p, a)),
     # |x| with y's sign bit: subgradient 0 at x = 0 (as abs), y = -0.0 counts as negative
     ("copysign", np.copysign, lambda x, y, a: sign(x) * copysign(1.0, y),
      lambda x, y, a: 0.0 * sign(y)),
@@ -567,10 +609,13 @@ def _safe(x, bad, fill=1.0, *, like_x=False):
     return select_p.bind(bad, fill, x)
 
 
-def _pick(x, y, cmp):
-    """1 where x wins, 0.5 at ties (as JAX), 0 where y wins."""
-    win = select_p.bind(cmp.bind(x, y), 1.0, 0.0)
-    return select_p.bind(equal_p.bind(x, y), 0.5, win)
+def _pick(x, y, cmp, ans):
+    """1 where x wins, 0.5 at ties (as JAX), 0 where y wins: in the (real) precision of
+    the output ``ans`` (a float32 tangent stays float32)."""
+    dt = dtype_of(ans)
+    dt = np.dtype(dt.char.lower()) if dt.kind in "fc" else np.dtype(np.float64)
+    win = select_p.bind(cmp.bind(x, y), dt.type(1.0), dt.type(0.0))
+    return select_p.bind(equal_p.bind(x, y), dt.type(0.5), win)
 
 
 # ----------------------------------------------------------- special elementwise

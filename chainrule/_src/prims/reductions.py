@@ -27,6 +27,12 @@ def _keep(ans, x, axis, keepdims):
     return reshape(ans, kept_shape(shape_of(x), axis))
 
 
+def _weight_dtype(dt):
+    """The real dtype of a derivative's weights for values of dtype ``dt``: float32 for
+    float32 and complex64, float16 for float16, float64 otherwise."""
+    return np.dtype(dt.char.lower()) if dt.kind in "fc" else np.dtype(np.float64)
+
+
 class ReduceExtremum(Primitive):
     """np.max / np.min over a tuple of axes."""
     dispatches = True           # Dask/CuPy arrays too (core.Primitive)
@@ -46,9 +52,18 @@ class ReduceExtremum(Primitive):
         return spell_reduction(ops, ins, self.method, axis, keepdims)
 
     def _weights(self, x, ans, axis, keepdims):
-        # the positions of the extremum, each 1 / (their count): True / 2 == 0.5
+        # the positions of the extremum, each 1 / (their count), in x's (real)
+        # precision: a float32 tangent or cotangent stays float32 (float16's count and
+        # its reciprocal are taken in float32, over the reduced shape)
         hit = ew.equal_p.bind(x, _keep(ans, x, axis, keepdims))
-        return hit / reduce_sum(hit, axis, True)
+        wd = _weight_dtype(dtype_of(x))
+        if wd == np.float64:                # (True / 2 == 0.5)
+            return hit / reduce_sum(hit, axis, True)
+        cd = np.dtype(np.float32) if wd == np.float16 else wd
+        inv = 1.0 / convert_element_type_p.bind(reduce_sum(hit, axis, True), dtype=cd)
+        if cd != wd:
+            inv = convert_element_type_p.bind(inv, dtype=wd)
+        return convert_element_type_p.bind(hit, dtype=wd) * inv
 
     def jvp(self, primals, tangents, *, axis, keepdims):
         (x,), (t,) = primals, tangents
@@ -61,12 +76,17 @@ class ReduceExtremum(Primitive):
     def vjp(self, ct, ans, args, needs, *, axis, keepdims):
         x = args[0]
         if type(x) is np.ndarray and type(ct) is np.ndarray and type(ans) is np.ndarray:
-            # concrete: the same weights in four NumPy calls
+            # concrete: the same weights in a few NumPy calls
             if not keepdims:
                 kept = kept_shape(x.shape, axis)
                 ans, ct = ans.reshape(kept), ct.reshape(kept)
             hit = x == ans
-            return [ct * (hit / np.add.reduce(hit, axis=axis, keepdims=True))]
+            wd = _weight_dtype(x.dtype)
+            if wd == np.float64:
+                return [ct * (hit / np.add.reduce(hit, axis=axis, keepdims=True))]
+            cd = np.float32 if wd == np.float16 else wd
+            inv = (1.0 / np.add.reduce(hit, axis=axis, keepdims=True, dtype=cd)).astype(wd)
+            return [ct * (hit * inv)]
         w = self._weights(x, ans, axis, keepdims)
         return [_keep(ct, x, axis, keepdims) * w]     # w has x's shape
 

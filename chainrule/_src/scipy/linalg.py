@@ -22,6 +22,7 @@ from ..prims.products import mT, einsum_p
 from ..prims.linalg import read_hermitian
 from ..numpy import linalg as nla
 from ..numpy.basic import as_inexact, asarray_like, concrete
+from ..numpy import basic
 from ..numpy.dispatch import numpy_function, PUBLIC
 
 MODULE = "scipy.linalg"
@@ -498,7 +499,7 @@ def lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False
     if permute_l:
         return pl._take_rows(L, inv), U
     if p_indices:
-        return inv, L, U
+        return basic.astype(inv, np.int32), L, U          # (LAPACK's int, SciPy's)
     eye = np.eye(n, dtype=dtype_of(a).type(0).real.dtype)
     P = PUBLIC["numpy"]["take"](eye, inv, axis=0)
     return mT(P), L, U
