@@ -355,3 +355,19 @@ def test_quantile_of_a_q_passed_to_jit_promotes_as_numpy():
         got, want = jf(x, q), np.quantile(x, q)
         assert got.dtype == want.dtype, (repr(q), got.dtype, want.dtype)
         np.testing.assert_array_equal(got, want)
+
+
+def test_cumulative_functions_of_a_0d_array_along_axis_0_as_numpy():
+    """NumPy takes a 0-d array as shape (1,) for cumsum/cumprod with axis 0 (or -1);
+    vmap, jacfwd and hessian raised AxisError (the batch rule used axis 1 of (B,))."""
+    X = np.arange(1.0, 7.0).reshape(2, 3)
+    for cum in ("cumsum", "cumprod"):
+        for axis in (0, -1):
+            f = lambda x: getattr(cnp, cum)(cnp.sum(x ** 2), axis=axis)  # noqa: E731
+            ref = lambda x: getattr(np, cum)(np.sum(x ** 2), axis=axis)  # noqa: E731
+            np.testing.assert_allclose(cr.vmap(f)(X), np.stack([ref(x) for x in X]))
+            np.testing.assert_allclose(cr.jacfwd(f)(X[0]), cr.jacrev(f)(X[0]))
+            np.testing.assert_allclose(cr.jit(f)(X[0]), ref(X[0]))
+            assert cr.jit(f)(X[0]).shape == ref(X[0]).shape == (1,)
+            h = lambda x: cnp.sum(f(x))                                   # noqa: E731
+            np.testing.assert_allclose(cr.hessian(h)(X[0]), 2 * np.eye(3))

@@ -212,8 +212,9 @@ def _cum_args(name, a, axis, dtype, out):
     a = asarray_like(a)
     if dtype is not None:
         a = astype(a, dtype)
-    if axis is None:
-        a, axis = ravel(a), 0
+    if axis is None or not shape_of(a):    # (NumPy takes a 0-d array as shape (1,))
+        a = ravel(a)
+        axis = 0 if axis is None else axis
     (axis,) = normalize_axis(axis, len(shape_of(a)))
     return a, axis
 
