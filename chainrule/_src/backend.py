@@ -491,7 +491,11 @@ def no_compute(leaves):
     return None
 
 
-_late = threading.local()       # .n: guards entered by watched() in this thread
+class _Late(threading.local):
+    n = 0                       # guards entered by watched() in this thread
+
+
+_late = _Late()
 
 
 def call_user(guard, fun, *args, **kwargs):
@@ -500,14 +504,14 @@ def call_user(guard, fun, *args, **kwargs):
     arrays are not among its arguments (closed over, globals) starts unguarded: the
     guard begins where a traced value first hands Python a lazy value
     (:func:`watched`), and ends with this call."""
-    mark = getattr(_late, "n", 0)
+    mark = _late.n
     try:
         if guard is None:
             return fun(*args, **kwargs)
         with guard:
             return fun(*args, **kwargs)
     finally:
-        if getattr(_late, "n", 0) > mark:
+        if _late.n > mark:
             while _late.n > mark:
                 _late.n -= 1
                 _NO_COMPUTE.__exit__()
@@ -523,5 +527,5 @@ def watched(x):
     if not is_lazy(x[0] if type(x) in (list, tuple) and x else x):    # (or results)
         return x
     _NO_COMPUTE.__enter__()
-    _late.n = getattr(_late, "n", 0) + 1
+    _late.n += 1
     return x

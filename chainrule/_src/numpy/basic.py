@@ -240,6 +240,7 @@ def concrete(x):
 
 
 _F16, _F32, _C64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.complex64)
+_F64, _C128 = np.dtype(np.float64), np.dtype(np.complex128)
 # the largest count each narrow dtype holds exactly (float32 and complex64 share it)
 _EXACT_COUNT = {_F16: 2 ** 11, _F32: 2 ** 24}
 
@@ -268,6 +269,12 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
     float32 (and rounded back), an integer ``dtype=`` truncates the quotient."""
     a, axes = _reduce_args("mean", a, axis, None, out, keepdims, where)
     dt = dtype_of(a)
+    if dtype is None and (dt is _F64 or dt is _C128):     # (the common case, directly)
+        n = 1
+        for i in axes:
+            n *= shape_of(a)[i]
+        s = sp.reduce_sum(a, axes, keepdims) if (axes or keepdims) else a
+        return s / n if n else s * np.nan
     if dtype is not None:
         res = acc = np.dtype(dtype)
     elif dt.kind in "biu":
