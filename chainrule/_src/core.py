@@ -415,7 +415,10 @@ class Scaled:
     def __add__(self, other):
         a, sa = (self.base, self.scale)
         b, sb = (other.base, other.scale) if type(other) is Scaled else (other, 1.0)
-        if a is b and sa * sb > 0:         # (of one sign: inf - inf stays nan below)
+        if a is b and sa + sb != 0 and (sa * sb > 0 or (type(a) is np.ndarray and
+                                                        not np.isinf(a).any())):
+            # (factors of both signs: exact unless a holds an infinity, whose
+            # inf - inf is nan; one pass to look instead of three to multiply out)
             return scaled(a, sa + sb)
         if type(other) is Scaled and self._value is None and other._value is None:
             # sa a + sb b = sa (a + (sb/sa) b): one or two passes, the factor pending
