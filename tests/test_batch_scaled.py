@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+import chainrule.numpy as cnp
 from chainrule._src import core
 from chainrule._src.interpreters import batching
 
@@ -262,3 +263,31 @@ def test_scaled_tangents_of_both_signs_stay_exact_on_infinities():
         with np.errstate(all="ignore"):
             np.testing.assert_array_equal(cr.jvp(f, (x,), (t,))[1], f(t))
             np.testing.assert_array_equal(cr.vjp(f, x)[1](t)[0], f(t))
+
+
+def test_pending_factors_stay_exact_at_the_extremes_and_under_jit():
+    """Scaled: a product of factors that overflows (1e150 * 1e200) is applied in the
+    program's order; x c - x c of one array is not c (x - x) (0 where NumPy's overflow
+    gives nan). vmap under jit: staged factors of both signs combine under a guard on
+    the base, and a call whose base holds an infinity runs as written."""
+    from chainrule._src import core
+    n = core.LAZY_SIZE
+    x = np.ones(n)
+    cases = [(lambda v: 1e150 * (1e200 * v), np.zeros(n)),
+             (lambda v: 1e150 * (1e200 * v), np.full(n, 1e-300)),
+             (lambda v: 1e-150 * (1e-200 * v), np.full(n, 1e300)),
+             (lambda v: 1e-150 * (1e-200 * v), np.full(n, np.inf))]
+    with np.errstate(all="ignore"):
+        for L, t in cases:
+            np.testing.assert_array_equal(cr.jvp(L, (x,), (t,))[1], L(t))
+            np.testing.assert_array_equal(cr.vjp(L, x)[1](t)[0], L(t))
+        t = np.full(n, 1e308)
+        np.testing.assert_array_equal(cr.vjp(lambda v: v * 3.0 - v * 3.0, x)[1](t)[0],
+                                      t * 3.0 - t * 3.0)
+        X = np.ones((4, n))
+        X[0, 0] = np.inf
+        hv = cr.jit(lambda a, b, X: cr.vmap(lambda x: x * a + x * b)(X))
+        for data in (X, np.ones((4, n)), X, np.ones((4, n))):
+            np.testing.assert_array_equal(hv(1.0, -2.0, data), data * 1.0 + data * -2.0)
+        vg = cr.value_and_grad(lambda a, b, X: cnp.sum(cr.vmap(lambda x: x * a + x * b)(X)))
+        assert np.isnan(vg(1.0, -2.0, X)[0])

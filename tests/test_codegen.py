@@ -257,3 +257,22 @@ def test_factored_sums_guard_terms_of_both_signs():
     X = np.random.default_rng(1).standard_normal((30, 40))
     h = lambda X, V: cr.hvp(lambda X: cnp.sum(cnp.tanh(X) ** 2), (X,), (V,))  # noqa: E731
     assert "HasInfinity" not in cr.jit(h).lower(X, X)[1]
+
+
+def test_extreme_and_cancelling_factors_keep_numpys_values():
+    """Found by a hunt on non-finite values: a product of constant factors that
+    overflows or underflows (1e150 * -1e200) was applied after the base's own factor was
+    taken off (x = 0 gave nan; 1e-200 (1e-150 x) gave 0 for 1e-50), and terms that cancel
+    were written 0 x (-0.0 for negative x: 1 / (x - x) gave -inf for inf)."""
+    cases = [(lambda x: 1.0 / (x - x), np.array([-1.0, 2.0, np.inf, np.nan])),
+             (lambda x: cnp.maximum(-1e200 * (1e150 * x), 0.0), np.array([0.0, 1.0, -1.0])),
+             (lambda x: 1e-200 * (1e-150 * x), np.array([1e300, np.inf, 1.0])),
+             (lambda x: (1e-150 * x) * (1e-150 * x), np.array([1e155, 1.0])),
+             (lambda x: 1.0 / (3.0 * x - x * 3.0), np.array([-2.0, 5.0]))]
+    with np.errstate(all="ignore"):
+        for f, x in cases:
+            jf = cr.jit(f)
+            for _ in range(3):
+                got, want = jf(x), f(x)
+                np.testing.assert_array_equal(got, want)
+                np.testing.assert_array_equal(np.signbit(got), np.signbit(want))

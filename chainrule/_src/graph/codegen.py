@@ -309,6 +309,20 @@ class NoInfinity:
     kind, value = "no_infinity", None
 
 
+def _carried_product(f, g, fmul):
+    """Whether the product of factors ``f`` and ``g`` may be carried: within
+    :func:`_carried`'s range, and not a product of numbers that overflowed or underflowed
+    (1e150 * 1e200 is inf, 1e-150 * 1e-200 is 0: the program multiplies its values by
+    each in turn)."""
+    a, b = _number(f), _number(g)
+    if a is not None and b is not None:
+        p = float(a) * float(b)
+        if p == 0:
+            return a == 0 or b == 0
+        return 2.0 ** -500 <= abs(p) <= 2.0 ** 500     # (inf and nan fail too)
+    return _carried(fmul(f, g))
+
+
 def _one_sign(cs):
     """Whether the terms ``c * f`` of one base (``cs``: (c, f) pairs) add infinities as
     their sum's factor does: numbers of one sign (a factor of the program's own, whose
@@ -515,10 +529,18 @@ def _fold_scales(eqns, outs, guards):
                 const += c * k
                 for f, b in ts:
                     acc.setdefault(b.id, (b, []))[1].append((c, f))
+            terms = []
             for b, cs in acc.values():
+                f = fsum(cs)
+                if len(cs) > 1 and _number(f) == 0:
+                    # x - x stays: +0.0 (0 x is -0.0 where x < 0), nan where x is not
+                    # finite
+                    terms.extend((fsum([cf]), b) for cf in cs)
+                    continue
                 if not _one_sign(cs):       # x - a x as (1 - a) x: see _one_sign
                     no_inf[b.id] = b
-            return tuple((fsum(cs), b) for b, cs in acc.values()), const
+                terms.append((f, b))
+            return tuple(terms), const
         hom = e.prim.homogeneous
         if not hom:
             return None
@@ -539,7 +561,9 @@ def _fold_scales(eqns, outs, guards):
                 if _number(f) in (None, 0):
                     continue
                 f = _reciprocal(f)
-            if _not_larger(o, x):
+            if _not_larger(o, x) and _carried_product(factor, f, fmul):
+                # (a product of factors past 2**+-500, 1e150 * 1e200: the operand is
+                # written with its own factor, in the program's order)
                 factor, new[i], moved = fmul(factor, f), b, True
         if not moved and not scalars:
             return None
@@ -553,8 +577,10 @@ def _fold_scales(eqns, outs, guards):
             if _stands_for(y, o):
                 for i in scalars:
                     s = new[i]
-                    factor = fmul(factor, _as_python(s) if hom[i] == 1 else
-                                  _reciprocal(s))
+                    s = _as_python(s) if hom[i] == 1 else _reciprocal(s)
+                    if not _carried_product(factor, s, fmul):
+                        return None         # (written as the program has it)
+                    factor = fmul(factor, s)
                 return ((factor, y),), 0.0
         if moved:
             return ((factor, emit(e.prim, new, e.params, like=o)),), 0.0
@@ -975,7 +1001,7 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=N
 def _guard_lines(guards, var, ns):
     lines = []
     for g in guards:
-        if g is NoInfinity:
+        if g is NoInfinity or g.kind == "no_infinity":
             lines.append(f"    if np.isinf({var}).any(): raise HasInfinity")
             continue
         if g.kind == "value":               # an array read as data: it must be equal

@@ -259,28 +259,45 @@ def fit_scale(val, bdim, factor, pending):
     return safe_factor(factor if pending is None else pending * factor, dt)
 
 
-def one_sign(a, b, subtract=False):
+def one_sign(a, b, subtract=False, base=None):
     """Whether ``a x + b x`` (``a x - b x`` with ``subtract``) may be ``(a + b) x`` for
-    the pending factors ``a`` and ``b``: where they are concrete, only if they are nonzero with one sign in every
-    entry (NumPy's ``inf - inf`` and ``0 inf`` are nan where ``x`` is infinite; a
-    complex factor: never). A traced or lazy factor cannot be read and is taken (the
-    Hessian of a GLM on Dask data is one pass over it: ``X g - X c`` as ``X (g - c)``,
-    which is inf where NumPy's is nan if ``X`` holds an infinity: a known gap, see
-    docs/vmap.md)."""
-    concrete = True
+    the pending factors ``a`` and ``b`` of ``x`` (``base``): exact where the factors
+    are nonzero with one sign in every entry, as NumPy's ``inf - inf`` and ``0 inf``
+    are nan where ``x`` is infinite. Complex factors: never.
+
+    - concrete factors (NumPy's, or the values of forward and reverse tracers) are
+      looked at;
+    - staged factors (jit, make_graph) cannot be: the sum is taken and the compiled
+      program is guarded on ``x`` holding no infinity (a call where it does runs as
+      written);
+    - lazy (Dask) factors cannot be either, and are taken: the Hessian of a GLM on Dask
+      data is one pass over it (``X g - X c`` as ``X (g - c)``), which is inf where
+      NumPy's is nan if ``X`` holds an infinity (a known gap, docs/vmap.md)."""
+    from .staging import StagingTracer
+    values, staged = [], False
     for f in (a, b):
-        if type(f) in (int, float) or isinstance(f, np.generic):
-            if np.iscomplexobj(f):
+        while isinstance(f, Tracer):
+            if type(f) is StagingTracer:
+                staged = True
+            elif not isinstance(f, core.PrimalTracer):
+                return False                # (a batched factor: no one value)
+            f = f.primal
+        if type(f) is not np.ndarray and not isinstance(f, (int, float, np.generic)):
+            if not core.backend.is_lazy(f):
                 return False
-        elif type(f) is np.ndarray:
-            if f.dtype.kind == "c":
-                return False
-        else:
-            concrete = False
-    if not concrete:
+            return dtype_of(f).kind != "c"  # (lazy: the known gap)
+        if np.iscomplexobj(f):
+            return False
+        values.append(f)
+    if staged:
+        # (the trace's own values are this call's result: exact now, guarded later)
+        v = base.primal if type(base) is StagingTracer else None
+        if type(v) is not np.ndarray or np.isinf(v).any():
+            return False
+        base.guard_no_infinity()
         return True
     with np.errstate(all="ignore"):
-        s = np.sign(a) * np.sign(b)
+        s = np.sign(values[0]) * np.sign(values[1])
         return bool(np.all(s < 0 if subtract else s > 0))
 
 

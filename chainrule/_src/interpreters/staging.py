@@ -81,6 +81,12 @@ class StagingTracer(PrimalTracer):
         self._trace.guards.append(Guard(self._var, kind, value))
         return value
 
+    def guard_no_infinity(self):
+        """Record that the compiled program holds only where this value has no
+        infinity (a reassociation that is exact on finite values: codegen's
+        NoInfinity); a call where it has one runs as written."""
+        self._trace.guards.append(Guard(self._var, "no_infinity", None))
+
     def _concrete(self):
         """The concrete value, which the compiled program may then depend on: guarded."""
         return self._guarded("value", lambda v: np.array(v, copy=True))

@@ -368,7 +368,7 @@ class Linear(Binary):
         one = dt.type(1)                    # (factors have the batch's dtype)
         sa, sb = one if sa is None else sa, one if sb is None else sb
         # (x a - x b as x (a - b) only where it is exact on infinities: see one_sign)
-        if not one_sign(sa, sb, subtract=self.name == "subtract"):
+        if not one_sign(sa, sb, subtract=self.name == "subtract", base=args[0]):
             return None
         f = safe_factor(self.bind(sa, sb), dt)
         return None if f is None else (args[0], dims[0], f)
