@@ -173,3 +173,31 @@ ROWS += [
         [S(_nanq, 35.0, axis=1, diff=(0,)), S(_nanq, np.array([5.0, 50.0, 99.0]), axis=0,
                                               method="hazen", diff=(0,))]),
 ]
+
+# ufunc methods (chainrule.numpy's ufuncs carry NumPy's own: cnp.add.reduce is
+# np.add.reduce, which reaches chainrule's versions on traced values); their axis
+# defaults to 0, not to every axis as sum's does
+_UR = np.random.default_rng(77)
+ROWS += [
+    Row("add.reduce", cnp.add.reduce, np.add.reduce,
+        [S(_UR.standard_normal((3, 4))), S(_UR.standard_normal((2, 3, 4)), 2),
+         S(_UR.standard_normal((3, 4)), axis=None), S(_UR.standard_normal((3, 4)), 1, None,
+                                                      None, True)]),
+    Row("multiply.reduce", cnp.multiply.reduce, np.multiply.reduce,
+        [S(_UR.uniform(0.5, 2.0, (3, 4))), S(_UR.uniform(0.5, 2.0, (3, 4)), axis=-1)]),
+    Row("maximum.reduce", cnp.maximum.reduce, np.maximum.reduce,
+        [S(_UR.standard_normal((3, 4))), S(_UR.standard_normal((2, 3, 4)), axis=(0, 2))]),
+    Row("minimum.reduce", cnp.minimum.reduce, np.minimum.reduce,
+        [S(_UR.standard_normal((4, 3))), S(_UR.standard_normal((4, 3)), 1, keepdims=True)]),
+    Row("add.accumulate", cnp.add.accumulate, np.add.accumulate,
+        [S(_UR.standard_normal((3, 4))), S(_UR.standard_normal((3, 4)), axis=1)]),
+    Row("multiply.accumulate", cnp.multiply.accumulate, np.multiply.accumulate,
+        [S(_UR.uniform(0.5, 2.0, (3, 4))), S(_UR.uniform(0.5, 2.0, 5))]),
+    Row("multiply.outer", cnp.multiply.outer, np.multiply.outer,
+        [S(_UR.standard_normal(3), _UR.standard_normal((2, 4))),
+         S(_UR.standard_normal((2, 2)), _UR.standard_normal(3))]),
+    Row("subtract.outer", cnp.subtract.outer, np.subtract.outer,
+        [S(_UR.standard_normal(4), _UR.standard_normal(3))]),
+    Row("arctan2.outer", cnp.arctan2.outer, np.arctan2.outer,
+        [S(_UR.uniform(0.5, 2.0, 3), _UR.uniform(0.5, 2.0, 2))]),
+]

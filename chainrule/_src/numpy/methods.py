@@ -13,7 +13,7 @@ import sys
 
 import numpy as np
 
-from ..core import Tracer, _state, check_not_leaked, TracerConversionError
+from ..core import Tracer, _state, check_not_leaked, TracerConversionError, shape_of
 from ..prims import elementwise as ew
 from ..prims.indexing import getitem_p, split_index, ARRAY
 from ..prims.products import matmul_p
@@ -204,11 +204,52 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
         return fn(*inputs, **kwargs)
     if method == "at":
         return _ufunc_at(ufunc, *inputs)
+    if method == "outer":
+        return _ufunc_outer(ufunc, inputs, kwargs)
     name = _UFUNC_METHODS.get((ufunc.__name__, method))
     if name is not None and name in _namespace():
-        return _namespace()[name](*inputs, **kwargs)
+        a, kw = _method_args(ufunc, method, name, inputs, kwargs)
+        return _namespace()[name](a, **kw)
     raise NotImplementedError(f"numpy.{ufunc.__name__}.{method} is not supported on "
                               "traced values")
+
+
+# the ufunc methods' parameters after the array, in order (their axis defaults to 0,
+# where chainrule.numpy's sum/cumsum/max reduce every axis by default)
+_METHOD_PARAMS = {"reduce": ("axis", "dtype", "out", "keepdims", "initial", "where"),
+                  "accumulate": ("axis", "dtype", "out")}
+
+
+def _method_args(ufunc, method, name, inputs, kwargs):
+    """``(array, keywords)`` of ``numpy.<ufunc>.<method>(*inputs, **kwargs)`` for the
+    chainrule.numpy function ``name``: positions named, axis 0 by default."""
+    (a, *rest), params = inputs, _METHOD_PARAMS[method]
+    if len(rest) > len(params):
+        raise TypeError(f"{ufunc.__name__}.{method}() takes at most {len(params) + 1} "
+                        f"positional arguments ({len(rest) + 1} given)")
+    kw = dict(zip(params, rest))
+    for k, v in kwargs.items():
+        if k in kw:
+            raise TypeError(f"{ufunc.__name__}.{method}() got multiple values for "
+                            f"argument '{k}'")
+        kw[k] = v
+    kw.setdefault("axis", 0)
+    if name in ("max", "min") and kw.pop("dtype", None) is not None:
+        raise NotImplementedError(f"numpy.{ufunc.__name__}.{method} with dtype= is not "
+                                  "supported on traced values")
+    return a, kw
+
+
+def _ufunc_outer(ufunc, inputs, kwargs):
+    """``ufunc.outer(a, b)``: ``ufunc(a[..., None, ...], b)`` (a's axes, then b's)."""
+    fn = HANDLED_UFUNCS.get(ufunc)
+    if fn is None or len(inputs) != 2 or kwargs:
+        raise NotImplementedError(f"numpy.{ufunc.__name__}.outer"
+                                  f"{' with keyword arguments' if kwargs else ''} is not "
+                                  "supported on traced values")
+    a, b = (basic.asarray_like(v) for v in inputs)
+    nb = len(shape_of(b))
+    return fn(basic.reshape(a, tuple(shape_of(a)) + (1,) * nb) if nb else a, b)
 
 
 def _array_function(self, func, types, args, kwargs):

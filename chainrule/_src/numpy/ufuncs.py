@@ -45,6 +45,11 @@ def _make(name, np_fn, prim):
                   f"documentation of ``numpy.{name}``.")
     fn.numpy_function = np_fn
     fn.primitive = prim
+    if isinstance(np_fn, np.ufunc):
+        # cnp.add.reduce(x), cnp.multiply.outer(a, b), ...: NumPy's own methods, which
+        # reach chainrule's versions for traced values (methods._array_ufunc)
+        for method in ("reduce", "accumulate", "reduceat", "outer", "at"):
+            setattr(fn, method, getattr(np_fn, method))
     return fn
 
 
