@@ -209,6 +209,9 @@ def _cast_like(ct, p):
         ct = ct.copy()
     if type(ct) is np.ndarray and not ct.shape and type(p) is not np.ndarray:
         ct = ct[()]                     # a scalar's cotangent is a NumPy scalar
+    elif type(p) is not np.ndarray and type(ct) is not np.ndarray and \
+            backend.is_lazy(p) and backend.is_lazy(ct) and ct.chunks != p.chunks:
+        ct = ct.rechunk(p.chunks)       # the data's derivative has the data's chunks
     return ct
 
 
