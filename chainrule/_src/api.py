@@ -199,12 +199,9 @@ def _unaliased(results, given):
 def _cast_like(ct, p):
     """Cotangents keep the primal's dtype (float32 stays float32, real stays real), and
     come back as writable arrays (a broadcast view of a seed is copied)."""
-    pd = dtype_of(p)
-    cd = dtype_of(ct)
-    if cd != pd and pd.kind in "fc":
-        if cd.kind == "c" and pd.kind == "f":
-            ct = ct.real
-        ct = ct.astype(pd) if hasattr(ct, "astype") else pd.type(ct)
+    cast = _tangent_like(ct, p)
+    if cast is not ct:
+        ct = cast
     elif type(ct) is np.ndarray and not ct.flags.writeable:
         ct = ct.copy()
     if type(ct) is np.ndarray and not ct.shape and type(p) is not np.ndarray:
@@ -216,7 +213,7 @@ def _cast_like(ct, p):
 
 
 def _tangent_like(t, p):
-    """A tangent in its primal's dtype, as NumPy would compute it: a rule may hand back
+    """A tangent (or cotangent) in its primal's dtype, as NumPy would compute it: a rule may hand back
     another (max's weights are float64, ``x + 1j`` passes a real tangent through). A
     real primal's tangent is real (the imaginary part of a complex one is dropped)."""
     pd, td = dtype_of(p), dtype_of(t)

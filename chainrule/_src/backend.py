@@ -511,10 +511,9 @@ def call_user(guard, fun, *args, **kwargs):
         with guard:
             return fun(*args, **kwargs)
     finally:
-        if _late.n > mark:
-            while _late.n > mark:
-                _late.n -= 1
-                _NO_COMPUTE.__exit__()
+        while _late.n > mark:
+            _late.n -= 1
+            _NO_COMPUTE.__exit__()
 
 
 def watched(x):

@@ -415,7 +415,7 @@ class Scaled:
     def __add__(self, other):
         a, sa = (self.base, self.scale)
         b, sb = (other.base, other.scale) if type(other) is Scaled else (other, 1.0)
-        if a is b and _FACTOR_MIN <= abs(sa + sb) <= _FACTOR_MAX and (
+        if a is b and moderate(sa + sb) and (
                 sa * sb > 0 or (type(a) is np.ndarray and not np.isinf(a).any())):
             # (factors of both signs: exact unless a holds an infinity, whose
             # inf - inf is nan; one pass to look instead of three to multiply out)
@@ -426,7 +426,7 @@ class Scaled:
             # (a ratio between 2**-500 and 2**500: a b r that overflows where the
             # program's sb b does not needs values past 1e150)
             r = sb / sa
-            if _FACTOR_MIN <= abs(r) <= _FACTOR_MAX:
+            if moderate(r):
                 return scaled(a + b if r == 1.0 else a - b if r == -1.0 else a + b * r,
                               sa)
         return self.value() + materialize(other)
@@ -441,7 +441,13 @@ LAZY_SIZE = 4096        # arrays from this size on carry pending scale factors
 # pending factors stay between these (or are applied in the program's order), so that a
 # reassociated product overflows or underflows only where the program's own values pass
 # about 1e150 (or 1e-150)
-_FACTOR_MIN, _FACTOR_MAX = 2.0 ** -500, 2.0 ** 500
+FACTOR_MIN, FACTOR_MAX = 2.0 ** -500, 2.0 ** 500
+
+
+def moderate(f):
+    """Whether the number ``f`` may be a pending or carried factor: between FACTOR_MIN
+    and FACTOR_MAX in magnitude (so not 0, inf or nan)."""
+    return FACTOR_MIN <= abs(f) <= FACTOR_MAX
 BROADCAST_VIEW_SIZE = 65536     # broadcasts larger than this are views, smaller copies
 DEFER_SIZE = 65536      # ... and from this size on may be evaluated lazily
 _F64 = np.dtype(np.float64)
@@ -467,7 +473,7 @@ def scaled(t, s):
         else:
             return materialize(t) * s
     f = s0 * s
-    if not _FACTOR_MIN <= abs(f) <= _FACTOR_MAX:
+    if not moderate(f):
         # a product of factors that overflows or underflows (1e150 * 1e200): the
         # program's order, t's value times s
         return (materialize(t) * s) if f == f else base * f

@@ -25,6 +25,7 @@ import functools
 
 import numpy as np
 
+from .. import core
 from ..core import Primitive, size_of
 from ..interpreters.staging import Eqn, Literal, Var
 
@@ -298,7 +299,7 @@ def _carried(f):
     program computes by at most that: reassociating scalar factors overflows or
     underflows only where the program's own values pass 1e157 or 1e-157."""
     v = _number(f)      # (as a Python float: 2**500 against a float32 would overflow)
-    return v is None or v == 0 or 2.0 ** -500 <= abs(float(v)) <= 2.0 ** 500
+    return v is None or v == 0 or core.moderate(float(v))
 
 
 class NoInfinity:
@@ -319,7 +320,7 @@ def _carried_product(f, g, fmul):
         p = float(a) * float(b)
         if p == 0:
             return a == 0 or b == 0
-        return 2.0 ** -500 <= abs(p) <= 2.0 ** 500     # (inf and nan fail too)
+        return core.moderate(p)                       # (inf and nan fail too)
     return _carried(fmul(f, g))
 
 

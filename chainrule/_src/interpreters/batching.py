@@ -320,4 +320,5 @@ def safe_factor(f, dtype):
             f, (int, float, complex, np.generic))):
         return f                            # (lazy or traced: not read)
     a = np.abs(f)
-    return f if np.all((a == 0) | ((a >= 2.0 ** -500) & (a <= 2.0 ** 500))) else None
+    return f if np.all((a == 0) | ((a >= core.FACTOR_MIN) & (a <= core.FACTOR_MAX))) \
+        else None

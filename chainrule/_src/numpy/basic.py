@@ -269,19 +269,14 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
     float32 (and rounded back), an integer ``dtype=`` truncates the quotient."""
     a, axes = _reduce_args("mean", a, axis, None, out, keepdims, where)
     dt = dtype_of(a)
-    if dtype is None and (dt is _F64 or dt is _C128):     # (the common case, directly)
-        n = 1
-        for i in axes:
-            n *= shape_of(a)[i]
-        s = sp.reduce_sum(a, axes, keepdims) if (axes or keepdims) else a
-        return s / n if n else s * np.nan
     if dtype is not None:
         res = acc = np.dtype(dtype)
     elif dt.kind in "biu":
         res = acc = np.dtype(np.float64)
     else:
         res, acc = dt, (_F32 if dt == _F16 else dt)
-    a = astype(a, acc)
+    if acc is not dt:
+        a = astype(a, acc)
     n = 1
     for i in axes:
         n *= shape_of(a)[i]
@@ -291,8 +286,13 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
         # back: the wrapped sum, then the quotient truncated
         return astype(astype(astype(s, acc), np.float64) / n if n else
                       astype(s, np.float64) * np.nan, acc)
-    m = divide_count(s, n, n) if n else s * np.nan
-    return astype(m, res)
+    if not n:
+        m = s * np.nan
+    elif acc is _F64 or acc is _C128:       # (the common case: one division, no casts)
+        m = s / n
+    else:
+        m = divide_count(s, n, n)
+    return m if res is acc else astype(m, res)
 
 
 def _extremum(prim, name):

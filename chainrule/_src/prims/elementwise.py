@@ -75,7 +75,8 @@ def _no_zeros(t):
 
 def safe_point(t, safe, x, d):
     """``x`` replaced by ``safe`` where the tangent/cotangent ``t`` is 0 and the
-    derivative ``d`` (at ``x``) is not finite, and that mask.
+    derivative ``d`` (at ``x``) is not finite, and that mask; None where ``d`` is
+    concrete and nothing moves (the caller keeps ``d``).
 
     A singular derivative (sqrt or log at 0, ...) multiplied by an exactly-zero
     tangent must give 0, not ``0 * inf = nan``. Evaluating the derivative at a point
@@ -91,6 +92,9 @@ def safe_point(t, safe, x, d):
         if d is not None:                   # (None: a Python number's, singular)
             bad = PRIMS["logical_and"].bind(bad, PRIMS["logical_not"].bind(
                 PRIMS["isfinite"].bind(d)))
+    if d is not None and (type(bad) is np.ndarray or isinstance(bad, (bool, np.bool_))) \
+            and not np.any(bad):
+        return None                         # (concrete: nothing to move)
     return select_p.bind(bad, safe, x), bad
 
 
@@ -102,12 +106,6 @@ def _at(deriv, *args):
             return deriv(*args)
         except (ZeroDivisionError, OverflowError, ValueError):
             return None
-
-
-def _nothing(bad):
-    """Whether the concrete mask ``bad`` is False everywhere."""
-    return (type(bad) is np.ndarray or isinstance(bad, (bool, np.bool_))) and \
-        not np.any(bad)
 
 
 class Unary(Primitive):
@@ -128,9 +126,10 @@ class Unary(Primitive):
         if self.safe is None or _no_zeros(t):
             return self.deriv(x, ans)
         d = _at(self.deriv, x, ans)
-        xs, bad = safe_point(t, self.safe, x, d)
-        if d is not None and _nothing(bad):
-            return d                        # (concrete: nothing to move)
+        moved = safe_point(t, self.safe, x, d)
+        if moved is None:
+            return d
+        xs, bad = moved
         return self.deriv(xs, select_p.bind(bad, self.impl(self.safe), ans))
 
     def jvp(self, primals, tangents):
@@ -233,12 +232,13 @@ class Binary(Primitive):
         dv = _at(d, x, y, ans)
         # move only the argument this derivative is taken in (the other may be a constant
         # such as an integer exponent that the rule looks at)
+        moved = safe_point(t, 1.0, x if d is self.d_x else y, dv)
+        if moved is None:
+            return t * dv
         if d is self.d_x:
-            x, bad = safe_point(t, 1.0, x, dv)
+            x, bad = moved
         else:
-            y, bad = safe_point(t, 1.0, y, dv)
-        if dv is not None and _nothing(bad):
-            return t * dv                   # (concrete: nothing to move)
+            y, bad = moved
         return t * d(x, y, select_p.bind(bad, self.impl(x, y), ans))
 
     def jvp(self, primals, tangents):
