@@ -371,3 +371,17 @@ def test_cumulative_functions_of_a_0d_array_along_axis_0_as_numpy():
             assert cr.jit(f)(X[0]).shape == ref(X[0]).shape == (1,)
             h = lambda x: cnp.sum(f(x))                                   # noqa: E731
             np.testing.assert_allclose(cr.hessian(h)(X[0]), 2 * np.eye(3))
+
+
+def test_ufunc_methods_on_traced_values_follow_numpys_edges():
+    """A 0-d array reduces to itself; accumulate refuses a 0-d array and axis=None (or a
+    tuple) as NumPy does, instead of answering; the axis defaults to 0."""
+    x = np.arange(1.0, 7.0).reshape(2, 3)
+    for t in (lambda f: f, cr.jit):
+        assert t(lambda x: np.add.reduce(x[0, 0] * 3.0))(x) == 3.0
+        np.testing.assert_array_equal(t(lambda x: np.add.reduce(x))(x), np.add.reduce(x))
+        with pytest.raises(ValueError, match="multiple axes"):
+            t(lambda x: np.add.accumulate(x * 1.0, axis=None))(x) if t is cr.jit else \
+                cr.grad(lambda x: cnp.sum(np.add.accumulate(x, axis=None)))(x)
+        with pytest.raises(TypeError, match="scalar"):
+            cr.grad(lambda x: np.add.accumulate(x[0, 0] * 1.0))(x)

@@ -233,7 +233,13 @@ def _method_args(ufunc, method, name, inputs, kwargs):
             raise TypeError(f"{ufunc.__name__}.{method}() got multiple values for "
                             f"argument '{k}'")
         kw[k] = v
+    if not shape_of(a):                     # (NumPy's handling of a 0-d array)
+        if method == "accumulate":
+            raise TypeError("cannot accumulate on a scalar")
+        kw.setdefault("axis", None)
     kw.setdefault("axis", 0)
+    if method == "accumulate" and (kw["axis"] is None or type(kw["axis"]) is tuple):
+        raise ValueError("accumulate does not allow multiple axes")
     if name in ("max", "min") and kw.pop("dtype", None) is not None:
         raise NotImplementedError(f"numpy.{ufunc.__name__}.{method} with dtype= is not "
                                   "supported on traced values")
