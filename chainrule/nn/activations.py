@@ -15,8 +15,11 @@ def identity(x):
 
 
 def relu(x):
-    """Rectified linear unit ``max(x, 0)`` (derivative 0 at 0, as in JAX)."""
-    return cnp.where(x > 0, x, 0.0)
+    """Rectified linear unit ``max(x, 0)`` (derivative 0 at 0, as in JAX).
+
+    NaN stays NaN (as in ``numpy.maximum``, JAX and PyTorch): a diverged input is not
+    silently turned into 0."""
+    return cnp.where(x <= 0, 0.0, x)
 
 
 def leaky_relu(x, negative_slope=0.01):

@@ -23,8 +23,10 @@ def _length(tree):
 
 
 def num_batches(n, batch_size, drop_last=False):
-    """Number of mini-batches of ``batch_size`` in ``n`` examples (None: one batch)."""
-    if batch_size is None or batch_size >= n:
+    """Number of mini-batches of ``batch_size`` in ``n`` examples (None: one batch), as
+    many as :func:`batches` yields: with ``drop_last`` a ``batch_size`` above ``n``
+    gives none."""
+    if batch_size is None:
         return 1 if n > 0 else 0
     return n // batch_size if drop_last else math.ceil(n / batch_size)
 

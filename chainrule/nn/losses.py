@@ -4,7 +4,7 @@ import numpy as np
 import chainrule.numpy as cnp
 from chainrule import tree_util
 
-from .activations import log_softmax, softplus
+from .activations import log_sigmoid, log_softmax
 
 __all__ = ["mse", "mean_squared_error", "cross_entropy", "softmax_cross_entropy",
            "binary_nll", "binary_cross_entropy_with_logits", "sigmoid_binary_cross_entropy",
@@ -26,13 +26,19 @@ def _as_array(x):
     return x if (hasattr(x, "shape") and hasattr(x, "dtype")) else np.asarray(x)
 
 
+def _squeezed(shape):
+    return tuple(d for d in shape if d != 1)
+
+
 def _match(pred, target, name):
     """Reshape pred to target's shape when they differ only by size-1 axes
-    (e.g. (N, 1) network outputs against (N,) labels), refusing silent broadcasting."""
+    (e.g. (N, 1) network outputs against (N,) labels), refusing silent broadcasting --
+    and refusing a reshape too when they differ otherwise ((2, 3) against (3, 2), or
+    (6,) against (2, 3), have the same size but pair the wrong entries)."""
     pshape, tshape = tuple(np.shape(pred)), tuple(np.shape(target))
     if pshape == tshape:
         return pred
-    if int(np.prod(pshape)) == int(np.prod(tshape)):
+    if _squeezed(pshape) == _squeezed(tshape):
         return cnp.reshape(pred, tshape)
     raise ValueError(f"{name}: prediction shape {pshape} does not match target shape {tshape}")
 
@@ -64,8 +70,10 @@ def cross_entropy(logits, labels, reduction="mean", axis=-1):
     ----------
     logits : array, shape (N, K)
     labels : array
-        Integer class indices of shape (N,) in ``[0, K)`` (IndexError otherwise,
-        negative labels included), or one-hot / probability vectors of shape (N, K).
+        Integer class indices of shape (N,) (the logits' shape without the class
+        axis; (N, 1) is accepted too) in ``[0, K)`` (IndexError otherwise, negative
+        labels included), or one-hot / probability vectors of shape (N, K). Other
+        shapes raise a ValueError (they would broadcast silently).
     reduction : {"mean", "sum", "none"}
     axis : int, optional
         Class axis of ``logits``.
@@ -80,6 +88,7 @@ def cross_entropy(logits, labels, reduction="mean", axis=-1):
     if np.issubdtype(labels_arr.dtype, np.integer):
         # NumPy or traced labels (per-example gradients under vmap) alike
         classes = logits.shape[axis]
+        labels_arr = _match_labels(labels_arr, logits.shape, axis)
         bad = _check_labels(labels_arr, classes)
         onehot = cnp.where(labels_arr[..., None] == np.arange(classes), 1.0, 0.0)
         if axis not in (-1, logits.ndim - 1):
@@ -96,6 +105,23 @@ def cross_entropy(logits, labels, reduction="mean", axis=-1):
 
 
 softmax_cross_entropy = cross_entropy
+
+
+def _match_labels(labels, logits_shape, axis):
+    """Integer labels of the logits' shape without the class axis (or with a trailing
+    size-1 axis, Keras-style ``(N, 1)``, squeezed here); other shapes -- ``(1,)`` or a
+    scalar for a batch, ``(N - 1,)`` -- would broadcast against the logits silently."""
+    logits_shape = tuple(logits_shape)
+    ax = axis % len(logits_shape) if logits_shape else 0
+    expected = logits_shape[:ax] + logits_shape[ax + 1:]
+    lshape = tuple(labels.shape)
+    if lshape == expected:
+        return labels
+    if lshape == expected + (1,):
+        return cnp.reshape(labels, expected)
+    raise ValueError(f"cross_entropy: integer labels of shape {lshape} do not fit logits of "
+                     f"shape {logits_shape} (class axis {axis}): expected labels of shape "
+                     f"{expected}, one class index per example")
 
 
 def _check_labels(labels, classes):
@@ -126,7 +152,9 @@ def binary_nll(logits, y, reduction="mean"):
     """Binary negative log-likelihood of labels ``y`` in {0, 1} given logits.
 
     ``-mean(y log p + (1 - y) log(1 - p))`` with ``p = sigmoid(logits)``, computed
-    stably as ``mean(softplus(z) - y z)`` (no ``log(0)`` for confident predictions).
+    stably as ``-mean(y log_sigmoid(z) + (1 - y) log_sigmoid(-z))``: no ``log(0)`` for
+    confident predictions, and full relative accuracy for confident correct ones (the
+    shorter ``softplus(z) - y z`` loses it: at ``z = 30, y = 1`` it cancels ``30 - 30``).
     ``reduction="sum"`` gives the homework's ``nll.sum()``.
 
     Parameters
@@ -141,7 +169,7 @@ def binary_nll(logits, y, reduction="mean"):
     """
     y_arr = _as_array(y)
     z = _match(logits, y_arr, "binary_nll")
-    return _reduce(softplus(z) - y_arr * z, reduction)
+    return _reduce(-(y_arr * log_sigmoid(z) + (1.0 - y_arr) * log_sigmoid(-z)), reduction)
 
 
 binary_cross_entropy_with_logits = binary_nll

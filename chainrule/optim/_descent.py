@@ -295,10 +295,13 @@ def gradient_descent(f, x0, *, args=(), step_size=1.0, line_search=True, c1=1e-4
                      max_iter=1000, callback=None, keep_path=False, persist=True):
     """Minimise ``f`` by gradient descent with an adaptive (Armijo backtracking) step.
 
-    Each iteration moves along ``-grad f(x)``. With ``line_search=True`` the step
-    starts from the previous accepted step times ``grow`` and is multiplied by
-    ``shrink`` until the Armijo sufficient-decrease condition
-    ``f(x - a g) <= f(x) - c1 a |g|^2`` holds. With ``line_search=False`` the step is
+    Each iteration moves along ``-grad f(x)``. With ``line_search=True`` the trial
+    step is multiplied by ``shrink`` until the Armijo sufficient-decrease condition
+    ``f(x - a g) <= f(x) - c1 a |g|^2`` (and a real decrease) holds. The first search
+    starts at ``step_size``, each later one at the previous accepted step ``a`` times
+    ``grow`` if it delivered at least half the decrease its slope promised
+    (``f(x) - f(x - a g) >= a |g|^2 / 2``), times ``shrink`` if less than a tenth,
+    unchanged otherwise (then capped at ``max_step``). With ``line_search=False`` the step is
     the constant ``step_size`` (the classic fixed-learning-rate iteration, which may
     diverge: the run then stops with ``message="diverged"``).
 

@@ -14,7 +14,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 import chainrule.numpy as cnp
-from chainrule.tree_util import tree_map, tree_structure
+from chainrule.tree_util import tree_leaves, tree_map, tree_structure
 
 from ._tree import global_norm, tree_zeros_like, check_numbers, map_like, wrong_state
 
@@ -294,7 +294,11 @@ def _scale_by_rms(name, decay, eps, centered):
                       updates, state.nu)
         if centered:
             mu = tree_map(lambda g, m: decay * m + (1.0 - decay) * g, updates, state.mu)
-            out = tree_map(lambda g, v, m: g / (cnp.sqrt(v - m * m) + eps), updates, nu, mu)
+            # E[g^2] - E[g]^2 >= 0 in exact arithmetic (Cauchy-Schwarz on the averages'
+            # weights), but rounds to a tiny negative number once the gradients have
+            # been constant for a while: clamp, or sqrt gives NaN parameters
+            out = tree_map(lambda g, v, m: g / (cnp.sqrt(cnp.maximum(v - m * m, 0.0)) + eps),
+                           updates, nu, mu)
         else:
             mu = None
             out = tree_map(lambda g, v: g / (cnp.sqrt(v) + eps), updates, nu)
@@ -325,10 +329,39 @@ def _scale_by_adagrad(name, initial_accumulator_value, eps):
     return GradientTransformation(init, update)
 
 
-def _resolve_mask(mask, params):
+def _resolve_mask(mask, params, name="add_decayed_weights"):
+    """The mask as a list of bools, one per leaf of ``params`` (tree_leaves order), or
+    None. The mask has the structure of ``params``, or is a prefix of it whose bool leaves
+    stand for whole subtrees (``{"W": True, "b": False}`` for lists of biases, as in
+    optax); any other structure raises (matching leaves by position alone would decay
+    the wrong parameters silently)."""
     if mask is None:
         return None
-    return mask(params) if callable(mask) else mask
+    m = mask(params) if callable(mask) else mask
+    if tree_structure(m) == tree_structure(params):
+        return tree_leaves(m)
+    out = []
+
+    def expand(m, p, path):
+        if isinstance(m, (bool, np.bool_)):
+            out.extend([bool(m)] * len(tree_leaves(p)))
+        elif isinstance(m, dict) and isinstance(p, dict) and sorted(m) == sorted(p):
+            for k in sorted(m):
+                expand(m[k], p[k], f"{path}[{k!r}]")
+        elif (isinstance(m, (list, tuple)) and isinstance(p, (list, tuple))
+              and len(m) == len(p)):
+            for i, (a, b) in enumerate(zip(m, p)):
+                expand(a, b, f"{path}[{i}]")
+        elif m is None and p is None:
+            pass
+        else:
+            raise ValueError(f"{name}: the mask does not fit the parameters at "
+                             f"{path or 'the top level'}: the mask has "
+                             f"{type(m).__name__} {m!r:.60}, the parameters "
+                             f"{type(p).__name__}; give a pytree of bools with the "
+                             f"parameters' structure (or a prefix of it)")
+    expand(m, params, "")
+    return out
 
 
 def add_decayed_weights(weight_decay=0.0, mask=None):
@@ -339,7 +372,9 @@ def add_decayed_weights(weight_decay=0.0, mask=None):
     weight_decay : float
     mask : pytree of bool or callable, optional
         Decay only the leaves where the mask is True (e.g. skip biases with
-        ``mask=lambda p: tree_map(lambda x: np.ndim(x) > 1, p)``).
+        ``mask=lambda p: tree_map(lambda x: np.ndim(x) > 1, p)``). The mask has the
+        parameters' structure, or is a prefix of it (a bool stands for a whole
+        subtree: ``{"W": True, "b": False}``); another structure raises a ValueError.
     """
     check_numbers("add_decayed_weights", weight_decay=weight_decay)
     return _add_decayed_weights("add_decayed_weights", weight_decay, mask)
@@ -355,7 +390,7 @@ def _add_decayed_weights(name, weight_decay, mask):
         if params is None:
             raise ValueError(f"{name} (weight decay) needs params: call "
                              f"update(grads, state, params)")
-        m = _resolve_mask(mask, params)
+        m = _resolve_mask(mask, params, name)
         if m is None:
             out = map_like(f"{name}.update", lambda g, p: g + weight_decay * p, updates,
                            params, made_for=False)
