@@ -211,7 +211,7 @@ def test_zero_tangents_that_are_differentiated_take_the_derivative_at_x():
                                    [[0.0, 0.0], [0.0, -1 / 32]])
 
 
-_SINGULAR_ROWS = {      # every row with a safe point, at a point of its smooth domain
+_SINGULAR_ROWS = {      # every singular row, at a point of its smooth domain
     "arcsin": 0.3, "arccos": -0.4, "arccosh": 1.7, "arctanh": 0.2, "log": 1.3,
     "log2": 0.7, "log10": 2.5, "log1p": 0.4, "sqrt": 2.2, "cbrt": 1.9, "reciprocal": -1.4,
 }
@@ -219,7 +219,7 @@ _SINGULAR_ROWS = {      # every row with a safe point, at a point of its smooth 
 
 def test_the_table_of_singular_rows_is_complete():
     from chainrule._src.prims.elementwise import PRIMS, Unary
-    assert {n for n, p in PRIMS.items() if isinstance(p, Unary) and p.safe is not None} \
+    assert {n for n, p in PRIMS.items() if isinstance(p, Unary) and p.singular} \
         == set(_SINGULAR_ROWS)
 
 
@@ -241,3 +241,43 @@ def test_a_zero_weight_times_a_singular_row_has_the_mixed_derivative_at_x(name):
     # and power with an exponent below 1 (Binary's safe point)
     q = lambda p: p[0] * p[1] ** 0.5                             # noqa: E731
     assert cr.hessian(q)(np.array([0.0, 4.0]))[1, 0] == pytest.approx(0.25, rel=1e-15)
+
+
+# (function, point, exact Hessian): a zero weight w times a row at its singular point.
+# f = 0 along w = 0, so d2/ds2 is 0 there; d/dw d/ds is the row's derivative, infinite.
+_AT_THE_SINGULAR_POINT = [
+    (lambda p: p[0] * cnp.sqrt(p[1]), (0.0, 0.0), [[0, np.inf], [np.inf, 0]]),
+    (lambda p: p[0] * cnp.cbrt(p[1]), (0.0, 0.0), [[0, np.inf], [np.inf, 0]]),
+    (lambda p: p[0] * p[1] ** 0.5, (0.0, 0.0), [[0, np.inf], [np.inf, 0]]),
+    (lambda p: p[0] * cnp.arcsin(p[1]), (0.0, 1.0), [[0, np.inf], [np.inf, 0]]),
+    (lambda p: p[0] * cnp.log1p(p[1]), (0.0, -1.0), [[0, np.inf], [np.inf, 0]]),
+    (lambda p: cnp.sqrt(p[0]) + p[1], (0.0, 1.0), [[-np.inf, 0], [0, 0]]),
+    (lambda p: cnp.where(p[0] > 0, cnp.sqrt(p[0]), 0.0) + p[1] ** 2, (0.0, 1.0),
+     [[0, 0], [0, 2]]),
+]
+
+
+@pytest.mark.parametrize("k", range(len(_AT_THE_SINGULAR_POINT)))
+def test_second_derivatives_at_the_singular_point_itself(k):
+    """At the singular point the mixed derivative is infinite, as it is, by every
+    route and under jit; it was a finite wrong number (the derivative at the safe point
+    1.0: 0.5 for sqrt) when the rules moved x there. The products of a singular row's
+    derivatives with tangents are ``SingularProduct``s: 0 where a factor is 0, at every
+    order."""
+    g, p, want = _AT_THE_SINGULAR_POINT[k]
+    p = np.array(p)
+    with np.errstate(all="ignore"):
+        for route in (cr.hessian(g), cr.jacrev(cr.jacrev(g)), cr.jacfwd(cr.jacrev(g)),
+                      cr.jit(cr.hessian(g)), cr.jit(cr.jacrev(cr.jacrev(g)))):
+            for _ in range(2):
+                np.testing.assert_array_equal(route(p), want)
+
+
+def test_third_derivatives_through_a_singular_product():
+    """d3/(dw ds2) of w sqrt(s) at w = 0 is sqrt's second derivative at s (a product
+    of the next order)."""
+    g = lambda p: p[0] * cnp.sqrt(p[1])                         # noqa: E731
+    T = cr.jacfwd(cr.hessian(g))(np.array([0.0, 4.0]))
+    np.testing.assert_allclose([T[0, 1, 1], T[1, 0, 1], T[1, 1, 0]], -1 / 32, rtol=1e-15)
+    T = cr.jacrev(cr.jacfwd(cr.jacrev(g)))(np.array([0.0, 4.0]))
+    np.testing.assert_allclose([T[0, 1, 1], T[1, 0, 1], T[1, 1, 0]], -1 / 32, rtol=1e-15)

@@ -326,7 +326,7 @@ def _run(compiled, key, pullback, cts):
         return None
     except FloatingPointError:
         # np.errstate(..., "raise") and the generic rules (which may evaluate both sides
-        # of a safe point) met what the eager walk's concrete fast paths avoid: the
+        # of a where) met what the eager walk's concrete fast paths avoid: the
         # eager walk decides (and raises whatever it should)
         cache.count("fallbacks", "a floating-point error under np.errstate: walked "
                                  "eagerly")

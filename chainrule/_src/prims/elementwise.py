@@ -10,10 +10,13 @@ Complex numbers follow JAX's convention: for holomorphic functions the vjp is th
 plain transpose ``ct * f'(x)`` (no conjugation).
 
 Rows marked ``singular`` have derivatives that are infinite somewhere (sqrt and log
-at 0, ...). Where the incoming tangent/cotangent is exactly 0, their rules evaluate the
-derivative at a point where it is finite (:func:`safe_point`), which gives 0 instead of
-``0 * inf = nan``: this is what makes ``where(x > 0, sqrt(x), 0)`` differentiable at
-``x = 0``.
+at 0, ...). Their rules multiply the incoming tangent/cotangent by the derivative with
+:class:`SingularProduct`, a product that is 0 wherever the tangent is 0 (``0 * inf`` is
+0, not nan): a direction that does not move an input contributes nothing. This is what
+makes ``where(x > 0, sqrt(x), 0)`` differentiable at ``x = 0``. The product's own
+derivative in the tangent is the derivative itself, so a tangent that is 0 only at this
+point (zero-initialised weights ``w`` times ``sqrt(s)``) still has the right second
+derivative: ``d/dw d/ds w sqrt(s)`` is ``inf`` at ``s = 0``, as it is.
 
 A unary row whose formula is 0/0 at a point where the function is smooth (sinc at 0)
 declares a :class:`Removable` singularity instead: the limits of the function and of
@@ -31,6 +34,7 @@ import numpy as np
 from ..core import (numpy_only, Primitive, NonDiffPrimitive, Zero, shape_of, dtype_of, instantiate,
                     size_of, Scaled, scaled, materialize)
 from ..interpreters.batching import fit_scale, safe_factor, one_sign
+from ..interpreters.forward import jvp_flat
 from .shape import (fit_cotangent, broadcast_to, moveaxis, reshape,
                     real_p, imag_p, conj_p, convert_element_type_p)
 
@@ -61,9 +65,9 @@ def _times(ct, d, operands=()):
 
 
 def _no_zeros(t):
-    """True when ``t`` is a concrete array (or float) without zeros: the safe-point
-    substitution would change nothing, so rules may skip it. A pending factor is never
-    zero, so a Scaled has the zeros of its base."""
+    """True when ``t`` is a concrete array (or float) without zeros: a singular row's
+    product with it is the plain one (:class:`SingularProduct` would change nothing).
+    A pending factor is never zero, so a Scaled has the zeros of its base."""
     if type(t) is Scaled:
         t = t.base
     if type(t) is np.ndarray:
@@ -73,39 +77,25 @@ def _no_zeros(t):
     return type(t) is float and t != 0.0
 
 
-def safe_point(t, safe, x, d):
-    """``x`` replaced by ``safe`` where the tangent/cotangent ``t`` is 0 and the
-    derivative ``d`` (at ``x``) is not finite, and that mask; None where ``d`` is
-    concrete and nothing moves (the caller keeps ``d``).
-
-    A singular derivative (sqrt or log at 0, ...) multiplied by an exactly-zero
-    tangent must give 0, not ``0 * inf = nan``. Evaluating the derivative at a point
-    where it is finite gives that 0 and keeps every higher derivative finite too.
-    Elsewhere ``x`` stays: a zero tangent that is itself differentiated (zero-initialised
-    weights times ``log(s)``: the Hessian's ``d/dw d/ds``) needs the derivative at ``x``,
-    not at the safe point.
-    """
-    if type(t) is Scaled:                   # (a pending factor is never 0)
-        t = t.base
-    with np.errstate(all="ignore"):
-        bad = equal_p.bind(t, 0)
-        if d is not None:                   # (None: a Python number's, singular)
-            bad = PRIMS["logical_and"].bind(bad, PRIMS["logical_not"].bind(
-                PRIMS["isfinite"].bind(d)))
-    if d is not None and (type(bad) is np.ndarray or isinstance(bad, (bool, np.bool_))) \
-            and not np.any(bad):
-        return None                         # (concrete: nothing to move)
-    return select_p.bind(bad, safe, x), bad
-
-
 def _at(deriv, *args):
-    """``deriv(*args)`` without warnings, or None where Python numbers raise (``1.0 /
-    0.0``: the derivative is singular there)."""
+    """``deriv(*args)`` without warnings, where it may be infinite (a singular row's
+    derivative at its singular point). Python numbers that raise there (``1.0 / 0.0``)
+    are taken as NumPy's float64, which gives ``inf`` as NumPy does."""
     with np.errstate(all="ignore"):
         try:
             return deriv(*args)
         except (ZeroDivisionError, OverflowError, ValueError):
-            return None
+            return deriv(*[np.float64(a) if type(a) in (int, float) else a for a in args])
+
+
+def _singular_times(prim, args, which, t):
+    """``t`` times the derivative of the singular row ``prim`` in argument ``which``
+    at ``args``, 0 where ``t`` is 0 (:class:`SingularProduct`); a pending factor on
+    ``t`` (never 0) stays pending."""
+    if type(t) is Scaled:
+        return scaled(singular_product_p.bind(*args, t.base, row=prim, which=(which,)),
+                      t.scale)
+    return singular_product_p.bind(*args, t, row=prim, which=(which,))
 
 
 class Unary(Primitive):
@@ -118,29 +108,26 @@ class Unary(Primitive):
         # (a ufunc reaches Dask and CuPy arrays; another function may convert them)
         self.impl = impl if self.ufunc is not None else numpy_only(name, impl)
         self.deriv = deriv
-        # None, or a point where the derivative is finite (True: 1.0)
-        self.safe = 1.0 if singular is True else singular
+        # whether the derivative is infinite somewhere (the row gives a point or True)
+        self.singular = singular is not None and singular is not False
         self.flops = flops
 
-    def _d(self, t, x, ans):
-        if self.safe is None or _no_zeros(t):
-            return self.deriv(x, ans)
-        d = _at(self.deriv, x, ans)
-        moved = safe_point(t, self.safe, x, d)
-        if moved is None:
-            return d
-        xs, bad = moved
-        return self.deriv(xs, select_p.bind(bad, self.impl(self.safe), ans))
+    def _times_d(self, t, x, ans):
+        """The tangent/cotangent ``t`` times the derivative at ``x``: 0 where ``t`` is 0
+        for a singular row (:class:`SingularProduct`)."""
+        if not self.singular or _no_zeros(t):
+            return _times(t, self.deriv(x, ans), (x, ans))
+        return _singular_times(self, (x,), 0, t)
 
     def jvp(self, primals, tangents):
         (x,), (t,) = primals, tangents
         ans = self.bind(x)
         if type(t) is Zero:
             return ans, Zero.like(ans)
-        return ans, _times(t, self._d(t, x, ans), (x, ans))
+        return ans, self._times_d(t, x, ans)
 
     def vjp(self, ct, ans, args, needs):
-        return [_times(ct, self._d(ct, args[0], ans), (args[0], ans))]
+        return [self._times_d(ct, args[0], ans)]
 
     def batch(self, args, dims):
         return self.bind(args[0]), dims[0]
@@ -186,7 +173,10 @@ class RemovableUnary(Unary):
         super().__init__(name, impl, deriv, flops=flops)
         self.removable = removable
 
-    def _d(self, t, x, ans):
+    def _times_d(self, t, x, ans):
+        return _times(t, self._d(x, ans), (x, ans))
+
+    def _d(self, x, ans):
         r = self.removable
         at = [equal_p.bind(x, p) for p in r.limits]
         hit = at[0]
@@ -228,18 +218,7 @@ class Binary(Primitive):
         s = self.singular
         if s is False or (s is not True and not s(x, y)) or _no_zeros(t):
             return _times(t, d(x, y, ans), (x, y, ans))
-        t = materialize(t)
-        dv = _at(d, x, y, ans)
-        # move only the argument this derivative is taken in (the other may be a constant
-        # such as an integer exponent that the rule looks at)
-        moved = safe_point(t, 1.0, x if d is self.d_x else y, dv)
-        if moved is None:
-            return t * dv
-        if d is self.d_x:
-            x, bad = moved
-        else:
-            y, bad = moved
-        return t * d(x, y, select_p.bind(bad, self.impl(x, y), ans))
+        return _singular_times(self, (x, y), 0 if d is self.d_x else 1, t)
 
     def jvp(self, primals, tangents):
         ans = self.bind(*primals)
@@ -384,8 +363,8 @@ class Power(Binary):
         return Binary._apply(self, t, d, x, y, ans)
 
     def reads_ans(self, args, needs):
-        # d/dx = y x^(y-1) does not read x^y unless the safe path for y < 1 runs
-        return needs[1] or self.singular(*args)
+        # d/dx = y x^(y-1) does not read x^y
+        return needs[1]
 
 
 class Multiply(Binary):
@@ -484,33 +463,33 @@ def _py_or_np(py_op, np_op):
 
 
 # ------------------------------------------------------------------ unary table
-# name, numpy implementation, derivative(x, ans) [, singular: a safe point or Removable]
+# name, numpy implementation, derivative(x, ans) [, singular: True, or a Removable]
 _UNARY = [
     ("negative", operator.neg, lambda x, a: -1.0),
     ("positive", np.positive, lambda x, a: 1.0),
     ("sin", np.sin, lambda x, a: cos(x)),
     ("cos", np.cos, lambda x, a: -sin(x)),
     ("tan", np.tan, lambda x, a: 1.0 + a * a),
-    ("arcsin", np.arcsin, lambda x, a: 1.0 / sqrt(1.0 - x * x), 0.0),
-    ("arccos", np.arccos, lambda x, a: -1.0 / sqrt(1.0 - x * x), 0.0),
+    ("arcsin", np.arcsin, lambda x, a: 1.0 / sqrt(1.0 - x * x), True),
+    ("arccos", np.arccos, lambda x, a: -1.0 / sqrt(1.0 - x * x), True),
     ("arctan", np.arctan, lambda x, a: 1.0 / (1.0 + x * x)),
     ("sinh", np.sinh, lambda x, a: cosh(x)),
     ("cosh", np.cosh, lambda x, a: sinh(x)),
     ("tanh", np.tanh, lambda x, a: 1.0 - a * a),
     ("arcsinh", np.arcsinh, lambda x, a: 1.0 / sqrt(x * x + 1.0)),
-    ("arccosh", np.arccosh, lambda x, a: 1.0 / sqrt(x * x - 1.0), 2.0),
-    ("arctanh", np.arctanh, lambda x, a: 1.0 / (1.0 - x * x), 0.0),
+    ("arccosh", np.arccosh, lambda x, a: 1.0 / sqrt(x * x - 1.0), True),
+    ("arctanh", np.arctanh, lambda x, a: 1.0 / (1.0 - x * x), True),
     ("exp", np.exp, lambda x, a: a),
     ("exp2", np.exp2, lambda x, a: a * LN2),
     ("expm1", np.expm1, lambda x, a: a + 1.0),
-    ("log", np.log, lambda x, a: 1.0 / x, 1.0),
-    ("log2", np.log2, lambda x, a: 1.0 / (x * LN2), 1.0),
-    ("log10", np.log10, lambda x, a: 1.0 / (x * LN10), 1.0),
-    ("log1p", np.log1p, lambda x, a: 1.0 / (x + 1.0), 1.0),
-    ("sqrt", np.sqrt, lambda x, a: 0.5 / a, 1.0),
-    ("cbrt", np.cbrt, lambda x, a: 1.0 / (3.0 * a * a), 1.0),
+    ("log", np.log, lambda x, a: 1.0 / x, True),
+    ("log2", np.log2, lambda x, a: 1.0 / (x * LN2), True),
+    ("log10", np.log10, lambda x, a: 1.0 / (x * LN10), True),
+    ("log1p", np.log1p, lambda x, a: 1.0 / (x + 1.0), True),
+    ("sqrt", np.sqrt, lambda x, a: 0.5 / a, True),
+    ("cbrt", np.cbrt, lambda x, a: 1.0 / (3.0 * a * a), True),
     ("square", np.square, lambda x, a: 2.0 * x),
-    ("reciprocal", np.reciprocal, lambda x, a: -a * a, 1.0),
+    ("reciprocal", np.reciprocal, lambda x, a: -a * a, True),
     ("deg2rad", np.deg2rad, lambda x, a: math.pi / 180.0),
     ("rad2deg", np.rad2deg, lambda x, a: 180.0 / math.pi),
     ("fabs", np.fabs, lambda x, a: sign(x)),
@@ -663,6 +642,109 @@ class Select(Primitive):
         return None
 
 
+class SingularProduct(Primitive):
+    """How a singular row multiplies tangents by its derivatives: ``bind(*args, *vs,
+    row=prim, which=(i_0, ..., i_k))`` is the partial derivative of ``prim`` in its
+    arguments ``i_0, ..., i_k`` at ``args``, times ``vs[0] * ... * vs[k]``, and 0
+    wherever one of ``vs`` is 0, whatever the derivative is there (``0 * inf`` is 0: a
+    direction that moves no input contributes nothing).
+
+    The derivatives of this product are products of the same kind: in ``vs[j]``, ``vs``
+    with ``vs[j]`` replaced (it is linear in each); in argument ``a``, the next partial
+    derivative, with ``which + (a,)`` and one more factor. So every order keeps the
+    convention and is exact: ``w sqrt(s)`` has ``d/dw d/ds = inf`` at ``s = 0`` however
+    the Hessian is taken, and ``where(x > 0, sqrt(x), 0)`` has derivatives 0 at 0 of
+    every order. The partial derivatives are the row's own rules: the first is its
+    derivative formula, the higher ones forward mode over it with unit tangents.
+    """
+    dispatches = True           # the rows' functions, products and where: any backend
+
+    def impl(self, *args, row, which):
+        n = len(args) - len(which)
+        xs, vs = args[:n], args[n:]
+        with np.errstate(all="ignore"):
+            out = vs[0] * _partial(row, xs, which)   # (as the plain rules: t * d)
+            for v in vs[1:]:
+                out = out * v
+        if type(out) is np.ndarray:
+            if not np.isnan(out).any():     # (no 0 * inf: one look, the common case)
+                return out
+        elif isinstance(out, (float, complex, np.number)):
+            return out if out == out or all(v != 0 for v in vs) else type(out)(0)
+        zero = vs[0] == 0
+        for v in vs[1:]:
+            zero = zero | (v == 0)
+        return np.where(zero, 0, out)       # (Dask, CuPy: elementwise, lazily)
+
+    def jvp(self, primals, tangents, row, which):
+        n = len(primals) - len(which)
+        xs, vs = list(primals[:n]), list(primals[n:])
+        ans = self.bind(*primals, row=row, which=which)
+        out = None
+        for j, t in enumerate(tangents[n:]):
+            if type(t) is not Zero:
+                term = self.bind(*xs, *vs[:j], t, *vs[j + 1:], row=row, which=which)
+                out = term if out is None else out + term
+        for a, t in enumerate(tangents[:n]):
+            if type(t) is not Zero:
+                term = self.bind(*xs, *vs, t, row=row, which=which + (a,))
+                out = term if out is None else out + term
+        if out is None:
+            return ans, Zero.like(ans)
+        return ans, broadcast_to(out, shape_of(ans))
+
+    def vjp(self, ct, ans, args, needs, row, which):
+        ct = materialize(ct)
+        n = len(args) - len(which)
+        xs, vs = list(args[:n]), list(args[n:])
+        cts = [fit_cotangent(self.bind(*xs, *vs, ct, row=row, which=which + (a,)), xs[a])
+               if needs[a] else None for a in range(n)]
+        cts += [fit_cotangent(self.bind(*xs, *vs[:j], ct, *vs[j + 1:], row=row,
+                                        which=which), vs[j]) if needs[n + j] else None
+                for j in range(len(vs))]
+        return cts
+
+    def batch(self, args, dims, row, which):
+        nd = max(len(shape_of(a)) - (d is not None) for a, d in zip(args, dims))
+        return self.bind(*[_lead_batch(a, d, nd) for a, d in zip(args, dims)],
+                         row=row, which=which), 0
+
+    def cost(self, args, ans, row, which):
+        return (row.flops + len(which)) * _size(ans)
+
+
+def _partial(row, xs, which):
+    """The partial derivative of the elementwise primitive ``row`` in its arguments
+    ``which`` at the values ``xs`` (elementwise: the tangents are ones)."""
+    if len(which) == 1:                     # the row's formula
+        ans = row.impl(*xs)
+        if len(xs) == 1:
+            return _at(row.deriv, xs[0], ans)
+        return _at(row.d_x if which[0] == 0 else row.d_y, *xs, ans)
+
+    def f(*a):
+        return [row.bind(*a)]
+    for i in which:
+        f = _directional(f, i, _ones(xs[i]))
+    return f(*xs)[0]
+
+
+def _ones(x):
+    """A unit tangent for ``x`` (inexact: an integer's tangent is float64)."""
+    dt = dtype_of(x)
+    return np.ones_like(x, dtype=dt if dt.kind in "fc" else np.float64)
+
+
+def _directional(f, i, one):
+    """``x -> d f(x) / d x_i`` for an elementwise ``f`` (the unit tangent ``one`` in
+    argument i: concrete, so the row's rules take their plain path)."""
+    def g(*a):
+        ts = [one if k == i else Zero.like(v) for k, v in enumerate(a)]
+        t = jvp_flat(f, list(a), ts)[1][0]
+        return [0.0 * one if type(t) is Zero else t]
+    return g
+
+
 class Abs(Primitive):
     """|x|: sign(x) for real x (subgradient 0 at 0); conj(x)/|x| for complex x."""
     dispatches = True           # Dask/CuPy arrays too (core.Primitive)
@@ -754,6 +836,7 @@ for row in _BINARY:
 for name in _NONDIFF:
     PRIMS[name] = NonDiffElementwise(name, _NONDIFF_OPS.get(name, getattr(np, name)))
 PRIMS["select"] = select_p = Select("select")
+singular_product_p = SingularProduct("singular_product")
 PRIMS["absolute"] = abs_p = Abs("absolute")
 PRIMS["real"], PRIMS["imag"], PRIMS["conjugate"] = real_p, imag_p, conj_p   # prims/shape.py
 PRIMS["angle"] = angle_p = Angle("angle")
