@@ -14,8 +14,14 @@ What is not differentiable or not implemented inside transformations:
   NotImplementedError in reverse mode. ``qr(mode='raw')`` (LAPACK's Householder
   reflectors): NotImplementedError inside transformations.
 * ``matrix_rank`` and lstsq's ``rank``: integers (no derivative).
-* det/slogdet/inv/solve at exactly singular matrices: the derivative raises
-  LinAlgError, as the value does for inv/solve.
+* slogdet/inv/solve at exactly singular matrices: the derivative raises LinAlgError,
+  as the value does for inv/solve (slogdet's is infinite there). det's derivative at a
+  singular matrix is the cofactor matrix (the adjugate's transpose), exact to any order
+  (under vmap, where each example has its own value, it raises LinAlgError instead).
+* qr where the leading columns are rank-deficient (up to rounding), and svd's singular
+  vectors at a singular value that is zero up to rounding (non-square or complex
+  matrices): no derivative exists; reverse mode raises NotImplementedError, forward
+  mode gives NaN.
 * ``eig``/``eigvals`` of a real matrix: NumPy returns real arrays when every
   eigenvalue is real, which depends on the values: under ``jit`` a guard, under
   ``vmap`` (each example could decide differently) complex arrays (JAX's convention).
@@ -123,6 +129,9 @@ def solve(a, b):
 
 @_linalg(np.linalg.det)
 def det(a):
+    """The derivative is ``det(a) * inv(a).T``, and at an exactly singular matrix
+    (where ``inv`` does not exist) the cofactor matrix, the transpose of the adjugate,
+    exact to any order; under vmap a singular example raises LinAlgError."""
     a = _inexact(a)
     _check_square(a)
     return det_p.bind(a)
@@ -182,10 +191,16 @@ def lstsq(a, b, rcond=None):
     if rcond is None:
         rcond = np.finfo(np.float64).eps * max(n, m)
     rcond = float(concrete(rcond))
-    real_t = np.result_type(dtype_of(a), dtype_of(b), np.float64)
-    real_t = np.dtype(real_t.char.lower()) if real_t.kind == "c" else real_t
+    dt = np.result_type(dtype_of(a), dtype_of(b))
+    real_t = np.dtype(dt.char.lower()) if dt.kind == "c" else dt
     if m == 0 or n == 0:
-        return np.linalg.lstsq(np.zeros(shape_of(a)), np.zeros(shape_of(b)), rcond)
+        # NumPy's answer for empty operands: x = 0, rank 0, no singular values; for
+        # an empty a with M > 0 rows the residuals are |b|^2 (b is not empty then)
+        x, resids, rank, s = np.linalg.lstsq(np.zeros(shape_of(a), dt),
+                                             np.zeros(shape_of(b), dt), rcond)
+        if n == 0 and m > 0:
+            resids = sp.reduce_sum(_abs2(b2), (0,))
+        return x, resids, rank, s
     x = matmul_p.bind(pinv_p.bind(a, rcond=rcond, hermitian=False), b2)
     s = svd_p.bind(a, full_matrices=False, compute_uv=False, hermitian=False)[0]
     rank = matrix_rank_p.bind(a, tol=None, hermitian=False, rtol=rcond)
@@ -419,7 +434,10 @@ def svdvals(x, /):
 def qr(a, mode="reduced"):
     """Differentiable for modes 'reduced', 'r' and 'complete' (for a tall matrix, Q's
     extra columns as svd's: exact through their span); 'raw' is not supported inside
-    transformations."""
+    transformations. Where the first min(M, N) columns are rank-deficient up to
+    rounding (for a real square matrix: the first N - 1) Q has no derivative (a column
+    of it is any unit vector orthogonal to the others): reverse mode raises
+    NotImplementedError, forward mode and vmap give NaN."""
     if mode in ("f", "full"):
         mode = "reduced"
     if mode not in ("reduced", "complete", "r", "raw", "e", "economic"):

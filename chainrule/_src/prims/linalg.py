@@ -66,8 +66,9 @@ at all; no rule can tell the two apart. So:
 svd: with ``P = U^H dA V`` split into its Hermitian part ``S`` and skew part ``K``, U
 turns by ``S_ij / (s_j - s_i) + K_ij / (s_j + s_i)`` and V by the difference. At a
 repeated singular value, a pair of zeros, a zero of a complex matrix (the phase of
-``u_k``) or an exact zero of a non-square matrix (the complement rotation) the singular
-vectors have no derivative, and ``U diag(g(s)) Vh`` with ``g`` vanishing there hides
+``u_k``) or a zero of a non-square matrix (the complement rotation) the singular
+vectors have no derivative (a zero up to rounding, ``s <= 8 q eps max(s)``, counts as
+one: dividing by it would turn rounding errors into numbers), and ``U diag(g(s)) Vh`` with ``g`` vanishing there hides
 its coupling as eigh's does: every singular-vector cotangent there is refused (NaN in
 forward mode where the tangent reaches it). ``sum(f(s))``, svdvals and norms are exact.
 The extra columns of ``full_matrices=True`` (and of qr's ``mode='complete'``) are any
@@ -87,7 +88,7 @@ import numpy as np
 from .. import backend
 from ..core import Primitive, NonDiffPrimitive, Zero, shape_of, dtype_of, has_value
 from ..core import size_of as _size
-from .shape import reshape, moveaxis, fit_cotangent
+from .shape import reshape, moveaxis, fit_cotangent, reduce_sum
 from .products import matmul_p, einsum_p, mT
 from .reductions import reduce_max_p
 from .indexing import getitem_p
@@ -168,16 +169,22 @@ def _diag_mask(v):
     return ew.logical_and_p.bind(_row(v), np.eye(shape_of(v)[-1], dtype=bool))
 
 
-def _strict(n, upper):
-    return np.triu(np.ones((n, n)), 1) if upper else np.tril(np.ones((n, n)), -1)
+def _rdt(x):
+    """The real dtype of ``x`` (masks in it keep float32 values float32)."""
+    return np.dtype(dtype_of(x).char.lower()) if _cplx(x) else dtype_of(x)
+
+
+def _strict(n, upper, dtype=np.float64):
+    ones = np.ones((n, n), dtype)
+    return np.triu(ones, 1) if upper else np.tril(ones, -1)
 
 
 def _sym_proj(t, upper=False):
     """The Hermitian matrix that LAPACK sees when it reads one triangle of ``t``
     (and the real part of its diagonal)."""
     n = shape_of(t)[-1]
-    s = t * _strict(n, upper)
-    return s + _H(s) + _real(t) * np.eye(n)
+    s = t * _strict(n, upper, _rdt(t))
+    return s + _H(s) + _real(t) * np.eye(n, dtype=_rdt(t))
 
 
 def read_hermitian(a, upper=False, conj=True):
@@ -191,9 +198,9 @@ def read_hermitian(a, upper=False, conj=True):
     if conj:
         value = _sym_proj(fixed, upper)
         return value + _herm(a - fixed)
-    part = fixed * _strict(n, upper)
+    part = fixed * _strict(n, upper, _rdt(a))
     delta = a - fixed
-    return part + mT(part) + fixed * np.eye(n) + 0.5 * (delta + mT(delta))
+    return part + mT(part) + fixed * np.eye(n, dtype=_rdt(a)) + 0.5 * (delta + mT(delta))
 
 
 def _herm(t):
@@ -204,19 +211,33 @@ def _herm(t):
     return 0.5 * (t + _H(t))
 
 
-def _safe_inv(s):
-    """1 / s with 0 where s == 0."""
-    zero = ew.equal_p.bind(s, 0.0)
-    safe = ew.select_p.bind(zero, 1.0, s)
-    return ew.select_p.bind(zero, 0.0, 1.0 / safe)
+def _eps(x):
+    """The machine epsilon of ``x``'s precision (float32's for float32/complex64: their
+    rounding errors, e.g. between two LAPACK drivers' eigenvalues, are that large)."""
+    dt = dtype_of(x)
+    return float(np.finfo(dt).eps) if dt.kind in "fc" else float(np.finfo(np.float64).eps)
 
 
 def _tol(x):
-    """Rounding level of the values ``x`` (..., n): 8 n eps max|x|, shaped (..., 1, 1)."""
+    """Rounding level of the values ``x`` (..., n): 8 n eps max|x| (eps of ``x``'s
+    precision), shaped (..., 1, 1)."""
     n = shape_of(x)[-1]
     nd = len(shape_of(x))
     scale = reduce_max_p.bind(ew.abs_p.bind(x), axis=(nd - 1,), keepdims=True) if n else x
-    return _col(scale) * (8.0 * max(n, 1) * np.finfo(np.float64).eps)
+    return _col(scale) * (8.0 * max(n, 1) * _eps(x))
+
+
+def _tiny(s):
+    """(..., q) bool: the (non-negative) values ``s`` that are zero up to rounding
+    (at most :func:`_tol`, as the ties of :func:`_gap_inverse`)."""
+    t = _tol(s)
+    return ew.less_equal_p.bind(s, reshape(t, shape_of(t)[:-1]))
+
+
+def _tiny_inv(s, tiny):
+    """1 / s with 0 where ``tiny`` holds."""
+    safe = ew.select_p.bind(tiny, 1.0, s)
+    return ew.select_p.bind(tiny, 0.0, 1.0 / safe)
 
 
 def _pair_inverse(d, singular, n):
@@ -251,7 +272,7 @@ def _significant(t, ref):
     top = reduce_max_p.bind(ew.abs_p.bind(ref), axis=(nd - 2, nd - 1), keepdims=True) \
         if _size(shape_of(ref)) else ew.abs_p.bind(ref)
     return ew.greater_p.bind(ew.abs_p.bind(t), top * (
-        8.0 * max(shape_of(ref)[-1], 1) * np.finfo(np.float64).eps))
+        8.0 * max(shape_of(ref)[-1], 1) * _eps(ref)))
 
 
 def _nan_where(value, mask, t, ref=None):
@@ -308,8 +329,8 @@ _EIGH_TIED = ("chainrule.numpy.linalg.eigh: the eigenvectors get a cotangent at 
               "eigenpairs, so repeated ones outside the subset do not matter).")
 _SVD_TIED = (
     "chainrule.numpy.linalg.svd: the singular vectors get a cotangent at a repeated "
-    "singular value (equal up to rounding), at a pair of zero singular values, or at an "
-    "exactly zero one of a non-square or complex matrix, where they are any basis of "
+    "singular value (equal up to rounding), at a pair of zero singular values, or at a "
+    "zero one (up to rounding) of a non-square or complex matrix, where they are any basis of "
     "their space and have no derivative. Even a loss that does not depend on that basis "
     "(U @ diag(g(s)) @ Vh with g(0) = 0) has a derivative svd's rule cannot know: it "
     "needs g' there, and where g vanishes (U @ diag(s) @ Vh at repeated zeros) the "
@@ -486,23 +507,72 @@ def _lu_cost(args):
     return _nbatch(args[0]) * (2 * n ** 3 // 3)
 
 
-class Det(_StackPrimitive):
-    """np.linalg.det. d det = det * tr(A^-1 dA); vjp ct * det * A^-T.
+def _minor_selectors(n):
+    """P (n, n-1, n): P[i] keeps the rows other than i (0/1 entries, so products with
+    it copy values exactly)."""
+    p = np.zeros((n, n - 1, n))
+    for i in range(n):
+        keep = [k for k in range(n) if k != i]
+        p[i, np.arange(n - 1), keep] = 1.0
+    return p
 
-    At an exactly singular matrix the derivative raises LinAlgError (it needs A^-1)."""
+
+def cofactors(a):
+    """The cofactor matrix C of each matrix of the stack ``a`` (..., n, n):
+    ``C_ij = (-1)^(i+j) det(A without row i and column j)``, so that
+    ``d det(A) = sum(C * dA)`` and ``adj(A) = C^T``, for every matrix, singular ones
+    included. Written with chainrule operations (the minors by products with 0/1
+    selectors, then ``det``), so it is differentiable again. About n^2 determinants
+    of order n - 1: the rules of det use it only at exactly singular matrices, where
+    ``det(A) A^-T`` does not exist."""
+    n = shape_of(a)[-1]
+    if n == 1:
+        return np.ones(shape_of(a), dtype_of(a))
+    p = _minor_selectors(n)
+    rows = _mm(p, reshape(a, shape_of(a)[:-2] + (1, n, n)))      # (..., n, n-1, n)
+    rows = reshape(rows, shape_of(rows)[:-3] + (n, 1, n - 1, n))
+    minors = _mm(rows, np.swapaxes(p, -1, -2)[None])             # (..., n, n, n-1, n-1)
+    sign = (-1.0) ** np.add.outer(np.arange(n), np.arange(n))
+    return det_p.bind(minors) * sign
+
+
+class Det(_StackPrimitive):
+    """np.linalg.det. d det = det * tr(A^-1 dA) = sum(C * dA), C the cofactor
+    matrix; vjp ct * det * A^-T.
+
+    At an exactly singular matrix (det 0: LAPACK's LU met a zero pivot, so A^-1 does
+    not exist) the rules use the cofactors (:func:`cofactors`, the adjugate's
+    transpose): the derivative there is exact, to any order. Where each example of a
+    vmap has its own value they take the A^-1 form, which raises LinAlgError at a
+    singular matrix (NumPy's inv does), never a wrong number."""
 
     def impl(self, a):
         return np.linalg.det(a)
+
+    @staticmethod
+    def _singular(ans):
+        """Whether some matrix of the stack has det exactly 0 (where the value can be
+        read; under jit a guard)."""
+        if not has_value(ans) or _size(shape_of(ans)) == 0:
+            return False
+        nd = len(shape_of(ans))
+        zero = ew.equal_p.bind(ans, 0.0)
+        return bool(reduce_max_p.bind(zero, axis=tuple(range(nd)), keepdims=False))
 
     def jvp(self, primals, tangents):
         (a,), (t,) = primals, tangents
         ans = self.bind(a)
         if _is_zero(t):
             return ans, Zero.like(ans)
+        if self._singular(ans):
+            nd = len(shape_of(a))
+            return ans, reduce_sum(cofactors(a) * t, (nd - 2, nd - 1))
         return ans, ans * _trace(solve_p.bind(a, t))
 
     def vjp(self, ct, ans, args, needs):
         a = args[0]
+        if self._singular(ans):
+            return [fit_cotangent(_mat(ct) * cofactors(a), a)]
         return [fit_cotangent(_mat(ct * ans) * mT(inv_p.bind(a)), a)]
 
     def cost(self, args, ans):
@@ -699,27 +769,27 @@ class SVD(_StackPrimitive):
         # pair of zeros
         fm, tied = _gap_inverse(s)
         fp, zeros = _sum_inverse(s)
-        sinv = _safe_inv(s)
+        # a singular value that is zero up to rounding counts as zero: dividing by it
+        # would turn rounding errors into numbers
+        zero_s = _tiny(s)
+        sinv = _tiny_inv(s, zero_s)
         sym = 0.5 * (ds_mat + _H(ds_mat))
         skew = 0.5 * (ds_mat - _H(ds_mat))
         rot = _nan_where(fm * sym, tied, sym, ds_mat)
         twist = _nan_where(fp * skew, zeros, skew, ds_mat)
         x, y = rot + twist, rot - twist
         if _cplx(ds_mat):         # the phase of u_k (V's fixed by LAPACK's convention)
-            x = x + _nan_where(skew * _diag_embed(sinv), _diag_mask(ew.equal_p.bind(s, 0.0)),
-                               skew, ds_mat)
+            x = x + _nan_where(skew * _diag_embed(sinv), _diag_mask(zero_s), skew, ds_mat)
         du = _mm(u, x)
         dv = _mm(v, y)
         if m > n:
             dav = _mm(t, v)
             comp = dav - _mm(u, _mm(_H(u), dav))
-            du = du + _nan_where(comp * _row(sinv), _row(ew.equal_p.bind(s, 0.0)), comp,
-                                 dav)
+            du = du + _nan_where(comp * _row(sinv), _row(zero_s), comp, dav)
         if n > m:
             dahu = _mm(_H(t), u)
             comp = dahu - _mm(v, _mm(vh, dahu))
-            dv = dv + _nan_where(comp * _row(sinv), _row(ew.equal_p.bind(s, 0.0)), comp,
-                                 dahu)
+            dv = dv + _nan_where(comp * _row(sinv), _row(zero_s), comp, dahu)
         if full and m > n:
             du = _join(du, _complement_jvp(u, du, _cols(out[0], n, m)), -1)
         if full and n > m:
@@ -754,8 +824,8 @@ class SVD(_StackPrimitive):
         # the transpose of the jvp: xbar, ybar pull back U's and V's rotations
         extra = xbar = ybar = None
         if not _is_zero(ct_u) or not _is_zero(ct_vh):
-            sinv = _safe_inv(s)
-            zero_s = ew.equal_p.bind(s, 0.0)
+            zero_s = _tiny(s)          # zero up to rounding (see jvp)
+            sinv = _tiny_inv(s, zero_s)
         if not _is_zero(ct_u):
             xbar = _mm(mT(u), ct_u)
             if m > n:
@@ -803,36 +873,122 @@ class SVD(_StackPrimitive):
 
 # ----------------------------------------------------------------- qr
 
-def _qr_square_jvp(q, r, dx):
-    """JAX's QR jvp for m >= n (q: m x n, r: n x n)."""
+_QR_RANK = (
+    "chainrule.numpy.linalg.qr: the matrix is rank-deficient up to rounding (R has a "
+    "diagonal entry that is zero up to rounding among the first min(M, N) columns; "
+    "for a real square matrix, other than the last one). There a column of Q is any "
+    "unit vector orthogonal to the previous ones (LAPACK picks one, and it jumps as "
+    "the matrix moves), so Q and R have no derivative; a rule that divides by R's "
+    "diagonal would return a number that is not one. Derivatives of qr need the "
+    "leading columns to be linearly independent.")
+
+
+def _qr_pivots(r, m, square):
+    """Where qr's derivative does not exist, and the R its rules may invert.
+
+    ``r`` is the (..., n, n) triangle of the first n columns (q: m x n). Returns
+    ``(bad, r_safe)``: ``bad`` (..., 1, 1) holds for the matrices whose R has a diagonal
+    entry that is zero up to rounding (8 max(m, n) eps max|R|) where the derivative
+    needs it (every one, except the last one of a real square matrix: its Q column is
+    the completion of the others, whatever R_nn is), and ``r_safe`` is R with those
+    entries (and the last one of a real square R, which no rule reads) replaced by 1,
+    so that inverting it never blows up: the columns of R^-1 that the rules read are
+    the same. ``bad`` is None for an empty R."""
     n = shape_of(r)[-1]
-    dxr = _mm(dx, inv_p.bind(r))
-    z = _mm(_H(q), dxr)
+    if n == 0 or _size(shape_of(r)) == 0:
+        return None, r
+    nd = len(shape_of(r))
+    d = ew.abs_p.bind(_diag(r))
+    top = reduce_max_p.bind(ew.abs_p.bind(r), axis=(nd - 2, nd - 1), keepdims=False)
+    tol = _col(top) * (8.0 * max(m, n, 1) * _eps(r))
+    small = ew.less_equal_p.bind(d, tol)
+    needed = np.ones(n, bool)
+    if square and not _cplx(r):
+        needed[-1] = False
+    bad = ew.logical_and_p.bind(small, needed)
+    bad = _mat(reduce_max_p.bind(bad, axis=(nd - 2,), keepdims=False))
+    replace = ew.logical_or_p.bind(small, ~needed)
+    return bad, ew.select_p.bind(_diag_mask(replace), 1.0, r)
+
+
+def _nan_matrices(value, bad, t):
+    """``value`` with NaN in the matrices where ``bad`` (..., 1, 1) holds and the
+    tangent ``t`` is not zero: forward mode's answer where no derivative exists."""
+    if bad is None:
+        return value
+    nd = len(shape_of(t))
+    moves = reduce_max_p.bind(ew.not_equal_p.bind(t, 0.0), axis=(nd - 2, nd - 1),
+                              keepdims=True)
+    return ew.select_p.bind(ew.logical_and_p.bind(bad, moves), np.nan, value)
+
+
+def _qr_omega(z, n):
+    """Q's rotation ``do`` from ``z = Q^H dX R^-1``: the strictly lower triangle minus
+    its adjoint, and for complex input the imaginary part of the diagonal (R's diagonal
+    stays real)."""
     low = z * np.tril(np.ones((n, n)), -1)
     do = low - _H(low)
     if _cplx(z):
         do = do + (z - _real(z)) * np.eye(n)
-    return _mm(q, do - z) + dxr, _mm(z - do, r)
+    return do
 
 
-def _qr_square_vjp(q, r, ct_q, ct_r):
-    """Transpose of :func:`_qr_square_jvp` (returns the cotangent of dx)."""
+def _qr_square_jvp(q, r, dx, m):
+    """QR's jvp for m >= n (q: m x n, r: n x n). Tall: JAX's rule. Square (q unitary):
+    ``dQ = Q dO``, ``dR = Q^H dX - dO R``, the same map without the terms that cancel
+    (JAX's ``(I - Q Q^H) dX R^-1``), so it reads only the columns of R^-1 it needs and
+    stays exact where a real R's last diagonal entry vanishes. Returns ``dQ, dR``, NaN
+    where the derivative does not exist (:func:`_qr_pivots`)."""
     n = shape_of(r)[-1]
-    zbar = dobar = dxrbar = None
-    if not _is_zero(ct_r):
-        w = _mm(ct_r, mT(r))
-        zbar, dobar = w, -w
-    if not _is_zero(ct_q):
-        w2 = _mm(mT(q), ct_q)
-        dobar = _add(dobar, w2)
-        zbar = _add(zbar, -w2)
-        dxrbar = ct_q
-    lowbar = dobar - _H(dobar)
-    zbar = zbar + lowbar * np.tril(np.ones((n, n)), -1)
-    if _cplx(dobar):
-        zbar = zbar + (dobar - _real(dobar)) * np.eye(n)
-    dxrbar = _add(dxrbar, _mm(_conj(q), zbar))
-    return _mm(dxrbar, mT(inv_p.bind(r)))
+    bad, r_safe = _qr_pivots(r, m, m == n)
+    rinv = inv_p.bind(r_safe)
+    if m == n:
+        qhdx = _mm(_H(q), dx)
+        do = _qr_omega(_mm(qhdx, rinv), n)
+        dq, dr = _mm(q, do), qhdx - _mm(do, r)
+    else:
+        dxr = _mm(dx, rinv)
+        z = _mm(_H(q), dxr)
+        do = _qr_omega(z, n)
+        dq, dr = _mm(q, do - z) + dxr, _mm(z - do, r)
+    return _nan_matrices(dq, bad, dx), _nan_matrices(dr, bad, dx)
+
+
+def _qr_square_vjp(q, r, ct_q, ct_r, m):
+    """Transpose of :func:`_qr_square_jvp` (returns the cotangent of dX); raises
+    NotImplementedError (NaN under vmap) where the derivative does not exist."""
+    n = shape_of(r)[-1]
+    bad, r_safe = _qr_pivots(r, m, m == n)
+    rinv_t = mT(inv_p.bind(r_safe))
+    if m == n:
+        dobar = None if _is_zero(ct_r) else -_mm(ct_r, mT(r))
+        if not _is_zero(ct_q):
+            dobar = _add(dobar, _mm(mT(q), ct_q))
+        zbar = (dobar - _H(dobar)) * np.tril(np.ones((n, n)), -1)
+        if _cplx(dobar):
+            zbar = zbar + (dobar - _real(dobar)) * np.eye(n)
+        out = _mm(_conj(q), _mm(zbar, rinv_t))
+        if not _is_zero(ct_r):
+            out = out + _mm(_conj(q), ct_r)
+    else:
+        zbar = dobar = dxrbar = None
+        if not _is_zero(ct_r):
+            w = _mm(ct_r, mT(r))
+            zbar, dobar = w, -w
+        if not _is_zero(ct_q):
+            w2 = _mm(mT(q), ct_q)
+            dobar = _add(dobar, w2)
+            zbar = _add(zbar, -w2)
+            dxrbar = ct_q
+        lowbar = dobar - _H(dobar)
+        zbar = zbar + lowbar * np.tril(np.ones((n, n)), -1)
+        if _cplx(dobar):
+            zbar = zbar + (dobar - _real(dobar)) * np.eye(n)
+        dxrbar = _add(dxrbar, _mm(_conj(q), zbar))
+        out = _mm(dxrbar, rinv_t)
+    if bad is None:
+        return out
+    return _undetermined(out, bad, _ANY, _QR_RANK)
 
 
 class QR(_StackPrimitive):
@@ -843,7 +999,15 @@ class QR(_StackPrimitive):
     are an arbitrary orthonormal basis of the complement and R's extra rows are 0; the
     columns turn only as far as they must to stay orthogonal to the first N (exact for
     every loss through their span; reverse mode raises where a cotangent reaches a
-    rotation within it), as for svd's ``full_matrices=True``."""
+    rotation within it), as for svd's ``full_matrices=True``.
+
+    Square matrices use the form of the rule that never reads the last column of
+    R^-1 (``dQ = Q dO``, ``dR = Q^H dA - dO R``): exact where a real square matrix is
+    singular only in its last column. Where the first min(M, N) columns are
+    rank-deficient up to rounding (a zero of R's diagonal that the derivative needs:
+    :func:`_qr_pivots`) Q has no derivative: forward mode gives NaN, reverse mode
+    raises NotImplementedError (NaN under vmap), never a number from a division by a
+    rounding error."""
     multiple_results = True
 
     def impl(self, a, *, full_matrices):
@@ -858,14 +1022,14 @@ class QR(_StackPrimitive):
         m, n = shape_of(a)[-2:]
         if full_matrices and m > n:      # the reduced factors are the first parts
             q1 = _cols(q, 0, n)
-            dq, dr = _qr_square_jvp(q1, _rows(r, 0, n), t)
+            dq, dr = _qr_square_jvp(q1, _rows(r, 0, n), t, m)
             dq = _join(dq, _complement_jvp(q1, dq, _cols(q, n, m)), -1)
             dr = _join(dr, np.zeros(shape_of(r)[:-2] + (m - n, n), dtype_of(dr)), -2)
             return [q, r], [dq, dr]
         if m >= n:
-            return [q, r], list(_qr_square_jvp(q, r, t))
+            return [q, r], list(_qr_square_jvp(q, r, t, m))
         e1, e2 = np.eye(n)[:, :m], np.eye(n)[:, m:]
-        dq, du = _qr_square_jvp(q, _mm(r, e1), _mm(t, e1))
+        dq, du = _qr_square_jvp(q, _mm(r, e1), _mm(t, e1), m)
         dv = _mm(_H(dq), _mm(a, e2)) + _mm(_H(q), _mm(t, e2))
         return [q, r], [dq, _mm(du, e1.T) + _mm(dv, e2.T)]
 
@@ -883,7 +1047,7 @@ class QR(_StackPrimitive):
                 ct_r = _rows(ct_r, 0, n)
             q, r = q1, _rows(r, 0, n)
         if m >= n:
-            return [fit_cotangent(_qr_square_vjp(q, r, ct_q, ct_r), a)]
+            return [fit_cotangent(_qr_square_vjp(q, r, ct_q, ct_r, m), a)]
         e1, e2 = np.eye(n)[:, :m], np.eye(n)[:, m:]
         ubar = Zero((), np.float64)
         dybar = None
@@ -892,7 +1056,7 @@ class QR(_StackPrimitive):
             y = _mm(a, e2)
             ct_q = _add(None if _is_zero(ct_q) else ct_q, _mm(_conj(y), _H(vbar)))
             dybar = _mm(_conj(q), vbar)
-        dxbar = _qr_square_vjp(q, _mm(r, e1), ct_q, ubar)
+        dxbar = _qr_square_vjp(q, _mm(r, e1), ct_q, ubar, m)
         abar = _mm(dxbar, e1.T)
         if dybar is not None:
             abar = abar + _mm(dybar, e2.T)

@@ -68,10 +68,22 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_
     return reshape(x, shape_of(x)[:-1]) if vector else x
 
 
+def _real_dtype(x):
+    return np.dtype(dtype_of(x).char.lower()) if dtype_of(x).kind == "c" else dtype_of(x)
+
+
+def _scipy_dtype(y, sp_fn, a):
+    """``y`` in the dtype SciPy's ``sp_fn`` returns for an argument of ``a``'s dtype
+    (asked of SciPy on a 1 x 1 matrix: det and expm_frechet return double precision
+    for single-precision input, as SciPy's versions decide)."""
+    want = np.asarray(sp_fn(np.ones((1, 1), dtype_of(a)))).dtype
+    return y if dtype_of(y) == want else basic.astype(y, want)
+
+
 def _tri(x, lower, strict=False):
     n = shape_of(x)[-1]
     k = -1 if strict else 0
-    ones = np.ones((n, n))
+    ones = np.ones((n, n), _real_dtype(x))       # (a float64 mask would promote float32)
     return x * (np.tril(ones, k) if lower else np.triu(ones, -k))
 
 
@@ -341,7 +353,7 @@ def det(a, overwrite_a=False, check_finite=True):
     """Through ``chainrule.numpy.linalg.det``."""
     a = as_inexact(a)
     _square(a)
-    return nla.det(a)
+    return _scipy_dtype(nla.det(a), sl.det, a)
 
 
 # ---------------------------------------------------------------- decompositions
@@ -438,8 +450,10 @@ def expm_frechet(A, E, method=None, compute_expm=True, check_finite=True):
         raise ValueError("expected A and E to be the same shape")
     if method not in (None, "SPS", "blockEnlarge"):
         raise ValueError(f"Unknown implementation {method}")
-    frechet = pl.frechet_expm(A, E)
-    return (pl.expm_p.bind(A), frechet) if compute_expm else frechet
+    frechet = _scipy_dtype(pl.frechet_expm(A, E), lambda a: sl.expm_frechet(a, a)[1], A)
+    if not compute_expm:
+        return frechet
+    return _scipy_dtype(pl.expm_p.bind(A), lambda a: sl.expm_frechet(a, a)[0], A), frechet
 
 
 # ---------------------------------------------------------------- LU
@@ -491,7 +505,7 @@ def lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False
     a = as_inexact(a)
     n = _square(a)
     packed, piv = pl.lu_factor_p.bind(a)
-    low = np.tril(np.ones((n, n)), -1)
+    low = np.tril(np.ones((n, n), _real_dtype(packed)), -1)    # (keeps float32)
     L = packed * low + np.eye(n, dtype=dtype_of(packed))
     U = packed * (1.0 - low)
     perm = pl.piv_to_perm_p.bind(piv)          # a[perm] = L U
