@@ -181,7 +181,11 @@ def _layouts(x):
         return [v]
     for d in reversed(bdims):                    # the outermost batch axis first
         v = v[(slice(None),) * d + (0,)]
-    return [v, np.empty(v.shape, v.dtype)]
+    # one example of a batch lies in memory with gaps (the other examples): NumPy
+    # allocates it without, in the order of its strides
+    order = sorted(range(v.ndim), key=lambda a: (-abs(v.strides[a]), a))
+    dense = np.empty([v.shape[a] for a in order], v.dtype).transpose(np.argsort(order))
+    return [dense, np.empty(v.shape, v.dtype)]
 
 
 def register(kind, fn, args, kwargs, out):
@@ -349,7 +353,8 @@ def assign(target, value):
     if info is None and shape_of(value) == shape_of(target) and \
             isinstance(value, Tracer) and value._trace is target._trace and \
             type(value) is type(target):
-        target._assign(value)           # a base without views: no scatter needed
+        # a base without views: no scatter needed (its memory layout is kept)
+        target._assign(keep_layout(target, value))
         return target
     return write(target, None, value, "set")
 
@@ -358,7 +363,7 @@ def _repoint(root, new):
     if type(new) is not type(root) or new._trace is not root._trace:
         raise TypeError("x[i] = v cannot update a traced array with a value from an "
                         "inner transformation; write x = x.at[i].set(v) instead")
-    root._assign(new)
+    root._assign(keep_layout(root, new))
     info = _alias(root)
     if info is None:
         return
@@ -375,6 +380,97 @@ def _repoint(root, new):
             val = _inner(s, val)
         v._assign(val)
     info.views[:] = live
+
+
+def _dense_order(v):
+    """The axes of ``v`` from the largest stride to the smallest when ``v`` is dense
+    in that order (a C-contiguous array of the permuted axes: every array NumPy
+    allocates is), else None. Axes of length 1 go last (any stride fits them)."""
+    if v.flags.c_contiguous:
+        return tuple(range(v.ndim))
+    order = tuple(sorted(range(v.ndim), key=lambda a: (-abs(v.strides[a]) if
+                                                       v.shape[a] > 1 else 0, a)))
+    return order if np.transpose(v, order).flags.c_contiguous else None
+
+
+def keep_layout(old, new):
+    """``new`` (the value an in-place write gives the array ``old``) laid out in memory
+    as ``old`` is: in NumPy a write never moves an array's elements, and whether a
+    later ``reshape``/``ravel`` of it is a view is decided on that layout
+    (:func:`numpy_makes_view`). The layout is read from the concrete values (one
+    example under vmap); an array whose layout is not that of a NumPy allocation is
+    left as it is."""
+    if not isinstance(new, Tracer) or len(shape_of(old)) < 2 or \
+            shape_of(new) != shape_of(old):
+        return new
+    a = _layouts(old)[0]
+    if type(a) is not np.ndarray or a.shape != shape_of(old):
+        return new
+    return _in_order(new, _dense_order(a))
+
+
+def _in_order(x, order):
+    """``x`` dense in memory with its axes in ``order`` (largest stride first): a copy
+    where its concrete value (one example under vmap) is not laid out so."""
+    if order is None or not isinstance(x, Tracer) or len(shape_of(x)) < 2:
+        return x
+    v = _layouts(x)[0]
+    if type(v) is not np.ndarray or v.shape != shape_of(x) or _dense_order(v) == order:
+        return x
+    if order == tuple(range(len(order))):
+        return sp.copy_p.bind(x, order="C")
+    inverse = tuple(int(i) for i in np.argsort(order))
+    return sp.transpose(sp.copy_p.bind(sp.transpose(x, order), order="C"), inverse)
+
+
+def numpy_layout(a):
+    """An ndarray laid out in memory as NumPy's own ``a`` would be: a view's layout
+    is its steps applied to its base's (under vmap, one example's; the values are
+    then not meaningful)."""
+    if not isinstance(a, Tracer):
+        return np.asarray(a)
+    info = _alias(a)
+    if type(info) is View:
+        v = _layouts(info.base)[0]
+        for s in info.steps:
+            v = _numpy(s, v)
+        return v
+    return _layouts(a)[0]
+
+
+def fresh_layout(out, order="C", like=None):
+    """The new array ``out`` of a NumPy function laid out in memory as NumPy
+    allocates it (a later ``reshape``/``ravel`` is a view or a copy by that layout):
+    ``order`` "C" or "F", or "K" for the order of the strides of ``like`` (as
+    ``np.empty_like``); chainrule's implementation may have made it otherwise
+    (a gather along another axis, a transposed product)."""
+    if not isinstance(out, Tracer) or len(shape_of(out)) < 2:
+        return out
+    nd = len(shape_of(out))
+    if order == "K":
+        v = numpy_layout(like)
+        if type(v) is not np.ndarray or v.shape != shape_of(out):
+            return out
+        want = tuple(sorted(range(nd), key=lambda a: (-abs(v.strides[a]) if
+                                                     v.shape[a] > 1 else 0, a)))
+    elif order == "F":
+        want = tuple(range(nd))[::-1]
+    else:
+        want = tuple(range(nd))
+    v = _layouts(out)[0]
+    if type(v) is np.ndarray and v.shape == shape_of(out) and \
+            (v.flags.c_contiguous if order == "C" else
+             v.flags.f_contiguous if order == "F" else False):
+        return out
+    return _in_order(out, want)
+
+
+def numpy_order_of(a):
+    """"F" where NumPy's functions that allocate in the order of their argument
+    (``pad``, ``insert``: ``'F' if arr.flags.fnc else 'C'``) allocate in F order."""
+    v = numpy_layout(a)
+    return "F" if type(v) is np.ndarray and v.flags.f_contiguous and \
+        not v.flags.c_contiguous else "C"
 
 
 def update(x, idx, value, mode):

@@ -280,6 +280,7 @@ def roll(a, shift, axis=None):
     if axis is None:
         return reshape(roll(ravel(a), shift, 0), shape_of(a))
     s = shape_of(a)
+    like = a
     b = np.broadcast(np.asarray(concrete(shift)), np.asarray(axis))
     shifts = {}
     for sh, ax in b:
@@ -291,7 +292,7 @@ def roll(a, shift, axis=None):
         if k:
             a = concatenate([slice_axis(a, ax, n - k, None), slice_axis(a, ax, 0, n - k)],
                             axis=ax)
-    return a
+    return aliasing.fresh_layout(a, "K", like=like)      # NumPy's: np.empty_like(a)
 
 
 @traced_numpy(np.rot90, view="always")
@@ -378,6 +379,7 @@ def pad(array, pad_width, mode="constant", **kwargs):
     a = asarray_like(array)
     s = shape_of(a)
     nd = len(s)
+    order = aliasing.numpy_order_of(a)     # NumPy allocates the result in a's order
     if not callable(mode) and mode not in _PAD_KWARGS:
         raise ValueError(f"mode '{mode}' is not supported")
     bad = set() if callable(mode) else set(kwargs) - _PAD_KWARGS[mode]
@@ -407,15 +409,16 @@ def pad(array, pad_width, mode="constant", **kwargs):
             if e:
                 parts.append(_filled(ve, cur[:ax] + (e,) + cur[ax + 1:], a))
             a = concatenate(parts, axis=ax)
-        return a
+        return aliasing.fresh_layout(a, order)
     for ax, (b, e) in enumerate(pairs):
         if s[ax] == 0 and (b or e):
             raise ValueError(f"can't extend empty axis {ax} using modes other than "
                              "'constant' or 'empty'")
     if mode == "linear_ramp":
-        return _pad_ramp(a, pairs, kwargs.get("end_values", 0))
+        return aliasing.fresh_layout(_pad_ramp(a, pairs, kwargs.get("end_values", 0)), order)
     if mode in _PAD_STATS:
-        return _pad_stat(a, pairs, mode, kwargs.get("stat_length"))
+        return aliasing.fresh_layout(_pad_stat(a, pairs, mode, kwargs.get("stat_length")),
+                                     order)
     odd = kwargs.get("reflect_type", "even") == "odd"
     for ax, (b, e) in enumerate(pairs):
         if not b and not e:
@@ -431,7 +434,7 @@ def pad(array, pad_width, mode="constant", **kwargs):
             a = sp.moveaxis(_matvec(m, sp.moveaxis(a, ax, -1)), -1, ax)
         else:
             a = take_axis(a, np.pad(np.arange(n), (b, e), mode=mode, **kwargs), ax)
-    return a
+    return aliasing.fresh_layout(a, order)
 
 
 def _pad_slices(a, ax, n, b, e, mode, odd):
@@ -553,7 +556,8 @@ def take(a, indices, axis=None, out=None, mode="raise"):
         idx = ew.PRIMS["minimum"].bind(ew.PRIMS["maximum"].bind(idx, 0), n - 1)
     elif mode != "raise":
         raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
-    return take_axis(a, idx, axis)
+    # NumPy's take allocates in C order (the gather may have made another layout)
+    return aliasing.fresh_layout(take_axis(a, idx, axis), "C")
 
 
 def _along_axis_index(arr_shape, indices, axis):
@@ -756,7 +760,8 @@ def insert(arr, obj, values, axis=None):
     index_map = np.where(where_from >= 0, where_from, n - 1 - where_from)
     if dtype_of(values) != dtype_of(arr):
         values = astype(values, dtype_of(arr))
-    return reshape(_gather_flat([arr, values], index_map.ravel()), where_from.shape)
+    out = reshape(_gather_flat([arr, values], index_map.ravel()), where_from.shape)
+    return aliasing.fresh_layout(out, aliasing.numpy_order_of(arr))     # as NumPy's
 
 
 @traced_numpy(np.resize)
