@@ -253,3 +253,16 @@ def test_scipy_eigh_float32_eigenvector_derivative():
             want = _fd(lambda x: sl.eigh(x)[1][i, j], a.astype(np.float64), t)
             np.testing.assert_allclose(cr.jvp(f, (a,), (t,))[1], want, rtol=1e-4, atol=1e-6)
             np.testing.assert_allclose(np.sum(cr.grad(f)(a) * t), want, rtol=1e-4, atol=1e-6)
+
+
+def test_eig_of_an_empty_matrix_has_empty_derivatives():
+    """grad/jacfwd through eig of a (0, 0) matrix (and a stack of them) are empty, not
+    'argmax of an empty sequence'."""
+    loss = lambda a: cnp.sum(cnp.abs(cnp.linalg.eig(a)[1])) + \
+        cnp.sum(cnp.real(cnp.linalg.eig(a)[0]))                  # noqa: E731
+    for shape in [(0, 0), (3, 0, 0)]:
+        a = np.zeros(shape)
+        assert cr.grad(loss)(a).shape == shape
+        assert cr.jit(cr.grad(loss))(a).shape == shape
+    assert cr.jacfwd(lambda a: cnp.real(cnp.linalg.eig(a)[1]))(np.zeros((0, 0))).shape \
+        == (0, 0, 0, 0)

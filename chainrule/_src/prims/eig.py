@@ -77,6 +77,8 @@ def _largest(v):
     """The one-hot mask (..., n, n) of each column's component of largest modulus
     (the first of equal ones, as LAPACK's idamax), and those components (..., n)."""
     nd = len(shape_of(v))
+    if shape_of(v)[-2] == 0:                # (no components: argmax has nothing to pick)
+        return np.zeros(shape_of(v), bool), reduce_sum(v, (nd - 2,))
     k = argmax_p.bind(ew.abs_p.bind(v), axis=nd - 2, keepdims=True)
     hot = ew.equal_p.bind(k, np.arange(shape_of(v)[-2]).reshape(-1, 1))
     return hot, reduce_sum(ew.select_p.bind(hot, v, 0.0), (nd - 2,))
@@ -98,7 +100,7 @@ class Eig(_StackPrimitive):
     def jvp(self, primals, tangents):
         (a,), (t,) = primals, tangents
         w, v = self.bind(a)
-        if _is_zero(t):
+        if _is_zero(t) or shape_of(a)[-1] == 0:     # (an empty matrix: nothing moves)
             return [w, v], [Zero.like(w), Zero.like(v)]
         z = _mm(_mm(inv_p.bind(v), t), v)
         f, tied = _gap_inverse(w)
@@ -119,6 +121,8 @@ class Eig(_StackPrimitive):
         a = args[0]
         w, v = ans
         ct_w, ct_v = ct
+        if shape_of(a)[-1] == 0:                    # (an empty matrix)
+            return [np.zeros(shape_of(a), dtype_of(a))]
         f, tied = _gap_inverse(w)
         ct_z = None
         if not _is_zero(ct_w):

@@ -361,7 +361,8 @@ def det(a, overwrite_a=False, check_finite=True):
 def _refuse(fname, **kw):
     for k, v in kw.items():
         if v:
-            raise NotImplementedError(f"chainrule.scipy.linalg.{fname}: {k}= is not "
+            k = k if "=" in k else f"{k}="     # (an argument, or an argument=value)
+            raise NotImplementedError(f"chainrule.scipy.linalg.{fname}: {k} is not "
                                       "supported inside a transformation")
 
 
