@@ -500,3 +500,260 @@ def test_optimisers_match_optax():
             q = optax.apply_updates(q, u)
             for a, b in zip(tree_util.tree_leaves(mine[step]), jax.tree_util.tree_leaves(q)):
                 assert_allclose(a, np.asarray(b), rtol=1e-12, atol=1e-14)
+
+
+# ------------------------------------------- decisions: parameter dtypes are kept
+
+def _all_optimisers():
+    """Every optimiser and transformation of chainrule.optim, with the learning rate
+    given in each form that used to promote float32 leaves to float64 (a NumPy float64,
+    a 0-d float64 array, a schedule)."""
+    lr64, lr0d = np.float64(0.05), np.asarray(0.05)
+    return {
+        "sgd": optim.sgd(0.05),
+        "sgd_np64_lr": optim.sgd(lr64),
+        "sgd_momentum_wd": optim.sgd(lr0d, momentum=np.float64(0.9), weight_decay=lr64),
+        "sgd_nesterov": optim.sgd(0.05, momentum=0.9, nesterov=True),
+        "momentum": optim.momentum(0.05),
+        "nesterov": optim.nesterov(lr0d),
+        "adam": optim.adam(0.01),
+        "adam_schedule": optim.adam(optim.warmup_cosine_decay(0.0, 0.02, 5, 20),
+                                    b1=np.float64(0.9), eps_root=1e-8),
+        "adamw": optim.adamw(lr64, weight_decay=0.1),
+        "adamw_mask": optim.adamw(0.01, weight_decay=lr0d,
+                                  mask=lambda p: tree_util.tree_map(
+                                      lambda v: np.ndim(v) > 1, p)),
+        "rmsprop": optim.rmsprop(0.01),
+        "rmsprop_centered_momentum": optim.rmsprop(lr0d, centered=True, momentum=0.5),
+        "rmsprop_nesterov": optim.rmsprop(0.01, momentum=0.9, nesterov=True),
+        "adagrad": optim.adagrad(lr64),
+        "clipped_adam": optim.chain(optim.clip_by_global_norm(np.float64(0.5)),
+                                    optim.clip(np.float64(0.1)), optim.adam(0.1)),
+        "blocks": optim.chain(optim.identity(), optim.scale_by_adam(),
+                              optim.add_decayed_weights(np.float64(1e-2)),
+                              optim.trace(0.5), optim.scale_by_rms(),
+                              optim.scale_by_adagrad(), optim.scale(lr64),
+                              optim.scale_by_schedule(optim.exponential_decay(1.0, 5, 0.5)),
+                              optim.scale_by_learning_rate(lr0d, flip_sign=False)),
+    }
+
+
+def _run_states(opt, grads_seq, p):
+    s = opt.init(p)
+    seen = [s]
+    for g in grads_seq:
+        u, s = opt.update(g, s, p)
+        p = optim.apply_updates(p, u)
+        seen += [u, s, p]
+    return p, seen
+
+
+def _float_leaves(tree):
+    return [v for v in tree_util.tree_leaves(tree) if isinstance(v, (np.ndarray, np.generic))]
+
+
+@pytest.mark.parametrize("name", sorted(_all_optimisers()))
+def test_float32_parameters_stay_float32_and_agree_with_float64(name):
+    # stateful optimisers turned float32 parameters into float64 silently (zeros
+    # buffers in float64, and float64 hyperparameters promoting the leaves)
+    opt = _all_optimisers()[name]
+    rng = np.random.default_rng(1)
+    p64 = {"W": rng.normal(size=(3, 4)), "b": [rng.normal(size=4), np.asarray(0.3)]}
+    grads64 = [tree_util.tree_map(lambda v: rng.normal(size=np.shape(v)), p64)
+               for _ in range(20)]
+    to32 = lambda t: tree_util.tree_map(lambda v: np.asarray(v, dtype=np.float32), t)  # noqa
+    p32, seen = _run_states(opt, [to32(g) for g in grads64], to32(p64))
+    leaves = _float_leaves(seen)
+    assert leaves and {v.dtype for v in leaves} == {np.dtype(np.float32)}, \
+        sorted({str(v.dtype) for v in leaves})
+    ref, _ = _run_states(opt, grads64, p64)
+    for a, b in zip(tree_util.tree_leaves(p32), tree_util.tree_leaves(ref)):
+        assert type(a) is np.ndarray and a.dtype == np.float32
+        assert_allclose(a, b, rtol=2e-5, atol=2e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.complex64])
+def test_float16_and_complex64_parameters_keep_their_dtype(dtype):
+    rng = np.random.default_rng(2)
+    p = {"W": (rng.normal(size=(2, 3)) + (1j * rng.normal(size=(2, 3))
+                                          if dtype is np.complex64 else 0)).astype(dtype)}
+    grads = [tree_util.tree_map(lambda v: (0.5 * v).astype(dtype), p) for _ in range(5)]
+    for name, opt in _all_optimisers().items():
+        out, seen = _run_states(opt, grads, p)
+        assert {v.dtype for v in _float_leaves(seen)} == {np.dtype(dtype)}, name
+
+
+def test_integer_and_python_number_parameters_become_float64():
+    # documented: a fractional step would otherwise be truncated
+    p = {"i": np.arange(3), "f": 1.0, "n": 2}
+    g = {"i": np.full(3, 0.5), "f": 0.5, "n": 0.5}
+    for opt in (optim.sgd(0.1), optim.adam(0.1), optim.adagrad(0.1)):
+        s = opt.init(p)
+        u, s = opt.update(g, s, p)
+        new = optim.apply_updates(p, u)
+        for v in tree_util.tree_leaves((u, s, new)):
+            if isinstance(v, np.ndarray):
+                assert v.dtype == np.float64
+        assert np.all(new["i"] < np.arange(3)) and np.all(new["i"] > np.arange(3) - 1)
+        assert type(new["f"]) is np.ndarray and new["f"].dtype == np.float64
+    assert optim.tree_zeros_like({"a": np.ones(2, np.float32), "b": 3})["a"].dtype == \
+        np.float32
+    assert optim.tree_zeros_like({"a": np.ones(2, np.float32), "b": 3})["b"].dtype == \
+        np.float64
+
+
+def test_float32_hypergradient_through_adam():
+    # the cast back to float32 is differentiable (a traced learning rate)
+    def after(lr):
+        p = np.zeros(3, np.float32)
+        opt = optim.adam(lr)
+        s = opt.init(p)
+        for _ in range(5):
+            u, s = opt.update(cr.grad(lambda q: cnp.sum((q - 3.0) ** 2))(p), s, p)
+            p = optim.apply_updates(p, u)
+        assert p.dtype == np.float32
+        return cnp.sum((p - 3.0) ** 2)
+    d = float(cr.grad(after)(0.05))
+    fd = (float(after(0.0501)) - float(after(0.0499))) / 2e-4
+    assert_allclose(d, fd, rtol=1e-2)
+
+
+def test_float32_optimisers_match_optax_float32():
+    optax, jax = _optax()
+    rng = np.random.default_rng(3)
+    p = {"W": rng.normal(size=(3, 4)).astype(np.float32),
+         "b": rng.normal(size=4).astype(np.float32)}
+    grads = [tree_util.tree_map(lambda v: rng.normal(size=np.shape(v)).astype(np.float32), p)
+             for _ in range(20)]
+    cases = [
+        (optim.sgd(0.05), optax.sgd(0.05)),
+        (optim.sgd(0.05, momentum=0.9, nesterov=True), optax.sgd(0.05, 0.9, nesterov=True)),
+        (optim.adam(0.01), optax.adam(0.01)),
+        (optim.adamw(0.01, weight_decay=0.1), optax.adamw(0.01, weight_decay=0.1)),
+        # eps=0: optax puts rmsprop's eps inside the root, chainrule (PyTorch) outside
+        (optim.rmsprop(0.01, eps=0.0), optax.rmsprop(0.01, eps=0.0)),
+        (optim.adagrad(0.1), optax.adagrad(0.1)),
+        (optim.chain(optim.clip_by_global_norm(0.5), optim.adam(0.1)),
+         optax.chain(optax.clip_by_global_norm(0.5), optax.adam(0.1))),
+    ]
+    for ours, theirs in cases:
+        mine = _run(ours, grads, p)
+        q = jax.tree_util.tree_map(jax.numpy.asarray, p)
+        t = theirs.init(q)
+        for step, g in enumerate(grads):
+            u, t = theirs.update(jax.tree_util.tree_map(jax.numpy.asarray, g), t, q)
+            q = optax.apply_updates(q, u)
+            for a, b in zip(tree_util.tree_leaves(mine[step]), jax.tree_util.tree_leaves(q)):
+                assert a.dtype == np.float32 and np.asarray(b).dtype == np.float32
+                assert_allclose(a, np.asarray(b), rtol=1e-5, atol=1e-5)
+
+
+def test_fit_keeps_float32_parameters():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(20, 2)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.float32)
+    model = nn.mlp([2, 4, 1])
+    p32 = tree_util.tree_map(lambda v: v.astype(np.float32), model.init(0))
+    hist = nn.fit(lambda p, X, y: nn.binary_nll(model.apply(p, X), y), p32, (X, y),
+                  optim.adam(1e-2), epochs=3, progress=False)
+    assert {v.dtype for v in tree_util.tree_leaves(hist.params)} == {np.dtype(np.float32)}
+
+
+# ------------------------------------------- decisions: minimize's args, rmsprop
+
+def test_minimize_args_follow_scipy():
+    # scipy.optimize.minimize: a non-tuple args is one argument; chainrule unpacked a list
+    import scipy.optimize
+    c, shift = np.array([1.0, -2.0]), 3.0
+
+    def f(x, pair):
+        return cnp.sum((x - pair[0]) ** 2) + pair[1]
+    ref = scipy.optimize.minimize(lambda x, pair: np.sum((x - pair[0]) ** 2) + pair[1],
+                                  np.zeros(2), args=[c, shift])
+    res = optim.minimize(f, np.zeros(2), args=[c, shift])
+    assert_allclose(res.x, ref.x, atol=1e-6)
+    assert_allclose(res.fun, 3.0, atol=1e-10)
+    # an array is one argument too; a tuple is unpacked
+    assert_allclose(optim.minimize(lambda x, a: cnp.sum((x - a) ** 2), np.zeros(2),
+                                   args=c).x, c, atol=1e-6)
+    assert_allclose(optim.minimize(lambda x, a, b: cnp.sum((x - a) ** 2) + b, np.zeros(2),
+                                   args=(c, shift)).fun, 3.0, atol=1e-10)
+    # gradient_descent and newton read args the same way
+    assert_allclose(optim.gradient_descent(f, np.zeros(2), args=[c, shift]).x, c, atol=1e-5)
+    assert_allclose(optim.newton(f, np.zeros(2), args=[c, shift]).x, c, atol=1e-8)
+    assert_allclose(optim.newton(lambda x, a: cnp.sum((x - a) ** 2), np.zeros(2),
+                                 args=c).x, c, atol=1e-8)
+
+
+def test_rmsprop_nesterov_needs_momentum():
+    for momentum in (None, 0, 0.0):
+        with pytest.raises(ValueError, match="rmsprop: nesterov=True needs a momentum"):
+            optim.rmsprop(0.01, momentum=momentum, nesterov=True)
+        with pytest.raises(ValueError, match="sgd: nesterov=True needs a momentum"):
+            optim.sgd(0.01, momentum=momentum, nesterov=True)
+    optim.rmsprop(0.01, momentum=0.9, nesterov=True)
+
+
+# ------------------------------------------- decisions: train_test_split's sizes
+
+def test_train_test_split_sizes():
+    X, y = np.arange(20).reshape(10, 2), np.arange(10)
+    # a fraction: ceil(test_size * n) test examples (round() gave 2 here)
+    Xtr, Xte, ytr, yte = nn.train_test_split(X, y, test_size=0.25, rng=0)
+    assert (len(Xtr), len(Xte), len(ytr), len(yte)) == (7, 3, 7, 3)
+    assert sorted(np.concatenate([ytr, yte])) == list(range(10))
+    assert_allclose(Xte[:, 0] // 2, yte)
+    assert len(nn.train_test_split(X, y, test_size=0.21, rng=0)[1]) == 3
+    assert len(nn.train_test_split(X, y, test_size=np.float32(0.5), rng=0)[1]) == 5
+    # an int is a count
+    assert len(nn.train_test_split(X, y, test_size=4, rng=0)[1]) == 4
+    assert len(nn.train_test_split(X, y, test_size=np.int64(1), rng=0)[1]) == 1
+    # shuffle=False: the test part is the last examples
+    Xtr, Xte, ytr, yte = nn.train_test_split(X, y, test_size=0.25, shuffle=False)
+    assert list(ytr) == list(range(7)) and list(yte) == [7, 8, 9]
+    for bad in (0.0, 1.0, 1.5, 0, 10, -1, 0.99):
+        with pytest.raises(ValueError, match="train_test_split"):
+            nn.train_test_split(X, y, test_size=bad)
+    for bad in (True, "0.25", None, [0.25]):
+        with pytest.raises(TypeError, match="train_test_split"):
+            nn.train_test_split(X, y, test_size=bad)
+    with pytest.raises(ValueError, match="train_test_split"):
+        nn.train_test_split(X, y[:9])
+
+
+def test_train_test_split_matches_sklearn():
+    sklearn_split = pytest.importorskip("sklearn.model_selection").train_test_split
+    for n in range(2, 41):
+        X, y = np.arange(2 * n).reshape(n, 2), np.arange(n)
+        for t in (0.01, 0.1, 0.15, 0.2, 0.25, 0.3, 1 / 3, 0.5, 0.7, 0.9, 0.95, 1, 2, 7):
+            try:
+                ref = sklearn_split(X, y, test_size=t, shuffle=False)
+            except ValueError:
+                with pytest.raises(ValueError):
+                    nn.train_test_split(X, y, test_size=t, shuffle=False)
+                continue
+            ours = nn.train_test_split(X, y, test_size=t, shuffle=False)
+            for a, b in zip(ours, ref):
+                assert np.array_equal(a, b), (n, t)
+            shuffled = nn.train_test_split(X, y, test_size=t, rng=n)
+            assert [len(a) for a in shuffled] == [len(a) for a in ref], (n, t)
+
+
+# ------------------------------------------- fit: the reported epoch loss (documented)
+
+def test_fit_epoch_loss_is_the_batch_size_weighted_mean_of_step_losses():
+    rng = np.random.default_rng(5)
+    X, y = rng.normal(size=(10, 2)), (rng.normal(size=10) > 0).astype(float)
+    model = nn.mlp([2, 3, 1])
+
+    def summed(p, X, y):
+        return nn.binary_nll(model.apply(p, X), y, reduction="sum")
+    hist = nn.fit(summed, model.init(0), (X, y), optim.sgd(1e-3), epochs=2, batch_size=4,
+                  shuffle=False, progress=False)
+    sizes = [4, 4, 2]
+    for e in range(2):
+        steps = hist.step_loss[3 * e:3 * e + 3]
+        assert_allclose(hist["loss"][e], np.dot(steps, sizes) / 10, rtol=1e-14)
+    # full batch: the training set's sum
+    full = nn.fit(summed, model.init(0), (X, y), optim.sgd(1e-3), epochs=1, progress=False)
+    assert_allclose(full["loss"][0], summed(model.init(0), X, y), rtol=1e-14)

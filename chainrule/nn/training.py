@@ -29,7 +29,10 @@ class History:
     epoch : list of int
         Epoch numbers (1-based) at which the per-epoch records were taken.
     history : dict of str -> list of float
-        Per-epoch records: ``"loss"`` (mean mini-batch loss over the epoch), each
+        Per-epoch records: ``"loss"`` (the epoch's step losses averaged with their
+        batches' sizes as weights, ``sum(loss_b * n_b) / sum(n_b)``: the mean
+        per-example loss for a mean-reduced loss; see :func:`fit` for
+        ``reduction="sum"``), each
         metric name (on the training data), and ``"val_loss"``/``"val_<metric>"``
         with validation data. ``history["loss"]`` also works as ``history["loss"]``
         on the object itself.
@@ -262,6 +265,14 @@ def _format_logs(logs):
     return ", ".join(parts)
 
 
+def _as_param(a):
+    """A parameter leaf as an ndarray in the dtype the optimisers keep: its own when
+    floating or complex (float32 trains in float32), float64 for integers, booleans and
+    Python numbers."""
+    a = np.asarray(a)
+    return a if a.dtype.kind in "fc" else a.astype(np.float64)
+
+
 def fit(loss_fn, params, data, optimizer, *, epochs=None, steps=None, batch_size=None,
         shuffle=True, rng=None, drop_last=False, validation_data=None, metrics=None,
         predict_fn=None, callbacks=(), early_stopping=None, progress=True, print_every=None,
@@ -282,7 +293,9 @@ def fit(loss_fn, params, data, optimizer, *, epochs=None, steps=None, batch_size
         when ``data`` has no targets); with ``has_aux=True`` it returns
         ``(scalar, aux)``. For dropout, close over a ``numpy.random.Generator``.
     params : pytree
-        Initial parameters.
+        Initial parameters. Each leaf keeps its dtype (float32 parameters train in
+        float32, as the ``chainrule.optim`` optimisers keep it); integer leaves and
+        Python numbers become float64.
     data : tuple
         ``(X, y)`` (or ``(X,)``): arrays (or pytrees of arrays) with examples along
         the first axis.
@@ -326,6 +339,21 @@ def fit(loss_fn, params, data, optimizer, *, epochs=None, steps=None, batch_size
     History
         Per-step losses, per-epoch losses and metrics, ``.params`` (the trained
         parameters), ``.plot(path)``.
+
+    Notes
+    -----
+    The epoch's ``"loss"`` is computed from the step losses, each the value of
+    ``loss_fn`` on its batch before that step's update: ``sum(loss_b * n_b) /
+    sum(n_b)`` over the epoch's batches ``b`` of ``n_b`` examples (only the batches
+    run, when ``steps`` ends an epoch early). With a mean-reduced loss this is the mean
+    per-example loss over the epoch. With ``reduction="sum"`` each ``loss_b`` is its
+    batch's sum, so the epoch loss is the batch-size-weighted average of the batch
+    sums: with ``batch_size=None`` (one batch) the sum over the whole training set;
+    with mini-batches of ``B`` about ``B`` times the mean per-example loss (a smaller
+    last batch weighs less), not the training set's sum. ``"val_loss"`` is
+    ``loss_fn`` on the whole validation set in one call, for ``reduction="sum"`` the
+    validation set's sum: a summed ``"loss"`` and ``"val_loss"`` are on different
+    scales (a mean-reduced loss makes them comparable).
 
     Examples
     --------
@@ -374,7 +402,7 @@ def fit(loss_fn, params, data, optimizer, *, epochs=None, steps=None, batch_size
             early_stopping.monitor = "val_loss" if validation_data is not None else "loss"
     callbacks = list(callbacks or ())
 
-    params = tree_util.tree_map(lambda a: np.asarray(a, dtype=np.float64), params)
+    params = tree_util.tree_map(_as_param, params)
     opt_state = optimizer.init(params)
     vg = cr.value_and_grad(loss_fn, has_aux=has_aux)
 

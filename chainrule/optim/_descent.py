@@ -10,7 +10,7 @@ import numpy as np
 import chainrule as cr
 
 from . import _lazy
-from ._tree import _scalar, ravel_pytree
+from ._tree import _scalar, as_args, ravel_pytree
 
 __all__ = ["DescentResult", "DescentHistory", "gradient_descent", "newton"]
 
@@ -117,7 +117,7 @@ class _Problem:
     def __init__(self, f, x0, args, persist=True, hessian=False):
         self.flat0, self.unravel = ravel_pytree(x0)
         unravel = self.unravel
-        args = _lazy.persist(args, persist)
+        args = _lazy.persist(as_args(args), persist)
 
         def f_flat(v):
             return f(unravel(v), *args)
@@ -313,7 +313,8 @@ def gradient_descent(f, x0, *, args=(), step_size=1.0, line_search=True, c1=1e-4
     x0 : pytree
         Starting point.
     args : tuple, optional
-        Extra arguments passed to ``f`` (not differentiated).
+        Extra arguments passed to ``f`` (not differentiated); as in :func:`minimize`,
+        a tuple is unpacked and anything else is one argument.
     step_size : float, optional
         Initial (line search) or constant (no line search) step.
     line_search : bool, optional
@@ -446,7 +447,8 @@ def newton(f, x0, *, args=(), method="auto", line_search=True, step_size=1.0,
     x0 : pytree
         Starting point.
     args : tuple, optional
-        Extra arguments of ``f``.
+        Extra arguments of ``f`` (not differentiated); a tuple is unpacked and anything
+        else is one argument, as in :func:`minimize`.
     method : {"auto", "exact", "cg"}, optional
     line_search : bool, optional
     step_size : float, optional

@@ -6,7 +6,7 @@ import numpy as np
 import chainrule as cr
 
 from . import _lazy
-from ._tree import _scalar, ravel_pytree
+from ._tree import _scalar, as_args, ravel_pytree
 
 __all__ = ["minimize"]
 
@@ -113,7 +113,9 @@ def minimize(fun, x0, args=(), method="BFGS", *, hessian="auto", bounds=None,
     x0 : pytree
         Starting point (Python floats, arrays, or nested tuples/lists/dicts of them).
     args : tuple, optional
-        Extra arguments of ``fun`` (not differentiated).
+        Extra arguments of ``fun`` (not differentiated), by SciPy's rule: a tuple is
+        unpacked into them, anything else is one argument (``args=[a, b]`` passes
+        the list ``[a, b]`` itself, ``args=(a, b)`` passes ``a`` and ``b``).
     method : str, optional
         Any ``scipy.optimize.minimize`` method: ``"BFGS"`` (default), ``"L-BFGS-B"``,
         ``"CG"``, ``"Newton-CG"``, ``"trust-ncg"``, ``"trust-krylov"``,
@@ -164,7 +166,7 @@ def minimize(fun, x0, args=(), method="BFGS", *, hessian="auto", bounds=None,
     import scipy.optimize
 
     flat0, unravel = ravel_pytree(x0)
-    args = tuple(args) if isinstance(args, (tuple, list)) else (args,)
+    args = as_args(args)
     args = _lazy.persist(args, persist)
 
     def f_flat(v):

@@ -8,6 +8,11 @@ A :class:`GradientTransformation` is a pair of pure functions:
 ``apply_updates(params, updates)`` adds the updates to the parameters. Everything
 works on pytrees and is differentiable (an optimiser step can itself be
 differentiated, e.g. for hypergradients).
+
+Every leaf keeps its dtype, as in optax: float16, float32 and complex64 parameters give
+updates, state buffers and new parameters of the same dtype (integer and boolean leaves
+become float64). Hyperparameters held as float64 scalars (NumPy float64, 0-d arrays, a
+schedule's values) do not promote them: each leaf's result is cast back to its dtype.
 """
 from typing import Any, Callable, NamedTuple
 
@@ -16,7 +21,8 @@ import numpy as np
 import chainrule.numpy as cnp
 from chainrule.tree_util import tree_leaves, tree_map, tree_structure
 
-from ._tree import global_norm, tree_zeros_like, check_numbers, map_like, wrong_state
+from ._tree import (global_norm, tree_zeros_like, check_numbers, map_like, wrong_state,
+                    leaf_dtype, cast_to)
 
 __all__ = ["GradientTransformation", "EmptyState", "ScaleByScheduleState", "TraceState",
            "ScaleByAdamState", "ScaleByRmsState", "ScaleByAdagradState",
@@ -84,7 +90,9 @@ def apply_updates(params, updates):
     Returns
     -------
     new_params : pytree
-        Plain float64 ndarrays outside transformations (the inputs are never modified).
+        Plain ndarrays outside transformations (the inputs are never modified), each
+        in its parameter's dtype: float16, float32, complex64 ... stay; integer and
+        boolean parameters and Python numbers give float64.
 
     Raises
     ------
@@ -93,8 +101,9 @@ def apply_updates(params, updates):
         a parameter's shape).
     """
     def add(p, u):
-        r = p + u
-        return np.asarray(r, dtype=np.float64) if isinstance(r, (float, np.number)) else r
+        dtype = leaf_dtype(p)
+        r = cast_to(p + u, dtype)
+        return np.asarray(r, dtype=dtype) if isinstance(r, (float, np.number)) else r
     try:
         return map_like("apply_updates", lambda u, p: add(p, u), updates, params,
                         what="update", made_for=False)
@@ -171,7 +180,7 @@ def _scale(name, step_size):
     def update(updates, state, params=None):
         if type(state) is not EmptyState:
             raise wrong_state(name, state, "EmptyState")
-        return tree_map(lambda g: step_size * g, updates), state
+        return tree_map(lambda g: cast_to(step_size * g, leaf_dtype(g)), updates), state
     return GradientTransformation(init, update)
 
 
@@ -191,7 +200,7 @@ def _scale_by_schedule(name, schedule):
         if type(state) is not ScaleByScheduleState:
             raise wrong_state(name, state, "ScaleByScheduleState (a step count)")
         s = schedule(state.count)
-        return (tree_map(lambda g: s * g, updates),
+        return (tree_map(lambda g: cast_to(s * g, leaf_dtype(g)), updates),
                 ScaleByScheduleState(count=state.count + 1))
     return GradientTransformation(init, update)
 
@@ -237,10 +246,12 @@ def _trace(name, decay, nesterov):
     def update(updates, state, params=None):
         if type(state) is not TraceState:
             raise wrong_state(name, state, "TraceState (a momentum buffer)")
-        new_trace = map_like(f"{name}.update", lambda g, t: g + decay * t, updates,
+        new_trace = map_like(f"{name}.update",
+                             lambda g, t: cast_to(g + decay * t, leaf_dtype(t)), updates,
                              state.trace)
         if nesterov:
-            out = tree_map(lambda g, t: g + decay * t, updates, new_trace)
+            out = tree_map(lambda g, t: cast_to(g + decay * t, leaf_dtype(t)), updates,
+                           new_trace)
         else:
             out = new_trace
         return out, TraceState(trace=new_trace)
@@ -266,12 +277,15 @@ def _scale_by_adam(name, b1, b2, eps, eps_root):
         if type(state) is not ScaleByAdamState:
             raise wrong_state(name, state, "ScaleByAdamState (a step count and moments)")
         count = state.count + 1
-        mu = map_like(f"{name}.update", lambda g, m: b1 * m + (1.0 - b1) * g, updates,
+        mu = map_like(f"{name}.update",
+                      lambda g, m: cast_to(b1 * m + (1.0 - b1) * g, leaf_dtype(m)), updates,
                       state.mu)
-        nu = tree_map(lambda g, v: b2 * v + (1.0 - b2) * g * g, updates, state.nu)
+        nu = tree_map(lambda g, v: cast_to(b2 * v + (1.0 - b2) * g * g, leaf_dtype(v)),
+                      updates, state.nu)
         c1 = 1.0 - b1 ** count
         c2 = 1.0 - b2 ** count
-        out = tree_map(lambda m, v: (m / c1) / (cnp.sqrt(v / c2 + eps_root) + eps), mu, nu)
+        out = tree_map(lambda m, v: cast_to((m / c1) / (cnp.sqrt(v / c2 + eps_root) + eps),
+                                            leaf_dtype(m)), mu, nu)
         return out, ScaleByAdamState(count=count, mu=mu, nu=nu)
     return GradientTransformation(init, update)
 
@@ -290,18 +304,23 @@ def _scale_by_rms(name, decay, eps, centered):
     def update(updates, state, params=None):
         if type(state) is not ScaleByRmsState:
             raise wrong_state(name, state, "ScaleByRmsState (running mean squares)")
-        nu = map_like(f"{name}.update", lambda g, v: decay * v + (1.0 - decay) * g * g,
+        nu = map_like(f"{name}.update",
+                      lambda g, v: cast_to(decay * v + (1.0 - decay) * g * g,
+                                           leaf_dtype(v)),
                       updates, state.nu)
         if centered:
-            mu = tree_map(lambda g, m: decay * m + (1.0 - decay) * g, updates, state.mu)
+            mu = tree_map(lambda g, m: cast_to(decay * m + (1.0 - decay) * g,
+                                               leaf_dtype(m)), updates, state.mu)
             # E[g^2] - E[g]^2 >= 0 in exact arithmetic (Cauchy-Schwarz on the averages'
             # weights), but rounds to a tiny negative number once the gradients have
             # been constant for a while: clamp, or sqrt gives NaN parameters
-            out = tree_map(lambda g, v, m: g / (cnp.sqrt(cnp.maximum(v - m * m, 0.0)) + eps),
-                           updates, nu, mu)
+            out = tree_map(lambda g, v, m: cast_to(
+                g / (cnp.sqrt(cnp.maximum(v - m * m, 0.0)) + eps), leaf_dtype(v)),
+                updates, nu, mu)
         else:
             mu = None
-            out = tree_map(lambda g, v: g / (cnp.sqrt(v) + eps), updates, nu)
+            out = tree_map(lambda g, v: cast_to(g / (cnp.sqrt(v) + eps), leaf_dtype(v)),
+                           updates, nu)
         return out, ScaleByRmsState(nu=nu, mu=mu)
     return GradientTransformation(init, update)
 
@@ -316,15 +335,16 @@ def scale_by_adagrad(initial_accumulator_value=0.1, eps=1e-7):
 def _scale_by_adagrad(name, initial_accumulator_value, eps):
     def init(params):
         return ScaleByAdagradState(sum_of_squares=tree_map(
-            lambda p: np.full(np.shape(p), initial_accumulator_value, dtype=np.float64),
+            lambda p: np.full(np.shape(p), initial_accumulator_value, dtype=leaf_dtype(p)),
             params))
 
     def update(updates, state, params=None):
         if type(state) is not ScaleByAdagradState:
             raise wrong_state(name, state, "ScaleByAdagradState (sums of squares)")
-        s = map_like(f"{name}.update", lambda g, a: a + g * g, updates,
-                     state.sum_of_squares)
-        out = tree_map(lambda g, a: g / cnp.sqrt(a + eps), updates, s)
+        s = map_like(f"{name}.update", lambda g, a: cast_to(a + g * g, leaf_dtype(a)),
+                     updates, state.sum_of_squares)
+        out = tree_map(lambda g, a: cast_to(g / cnp.sqrt(a + eps), leaf_dtype(a)), updates,
+                       s)
         return out, ScaleByAdagradState(sum_of_squares=s)
     return GradientTransformation(init, update)
 
@@ -392,11 +412,13 @@ def _add_decayed_weights(name, weight_decay, mask):
                              f"update(grads, state, params)")
         m = _resolve_mask(mask, params, name)
         if m is None:
-            out = map_like(f"{name}.update", lambda g, p: g + weight_decay * p, updates,
-                           params, made_for=False)
+            out = map_like(f"{name}.update",
+                           lambda g, p: cast_to(g + weight_decay * p, leaf_dtype(p)),
+                           updates, params, made_for=False)
         else:
             out = map_like(f"{name}.update",
-                           lambda g, p, keep: g + weight_decay * p if keep else g,
+                           lambda g, p, keep: (cast_to(g + weight_decay * p, leaf_dtype(p))
+                                               if keep else g),
                            updates, params, m, made_for=False)
         return out, state
     return GradientTransformation(init, update)
@@ -414,7 +436,8 @@ def clip(max_delta):
     def update(updates, state, params=None):
         if type(state) is not EmptyState:
             raise wrong_state("clip", state, "EmptyState")
-        return tree_map(lambda g: cnp.clip(g, -max_delta, max_delta), updates), state
+        return tree_map(lambda g: cast_to(cnp.clip(g, -max_delta, max_delta),
+                                          leaf_dtype(g)), updates), state
     return GradientTransformation(init, update)
 
 
@@ -438,7 +461,7 @@ def clip_by_global_norm(max_norm):
             raise wrong_state("clip_by_global_norm", state, "EmptyState")
         norm = global_norm(updates)
         factor = max_norm / cnp.maximum(norm, max_norm)
-        return tree_map(lambda g: g * factor, updates), state
+        return tree_map(lambda g: cast_to(g * factor, leaf_dtype(g)), updates), state
     return GradientTransformation(init, update)
 
 
@@ -453,7 +476,7 @@ def sgd(learning_rate, momentum=None, nesterov=False, weight_decay=0.0):
     momentum : float, optional
         Momentum coefficient (e.g. 0.9); None or 0 for plain SGD.
     nesterov : bool, optional
-        Use Nesterov momentum.
+        Use Nesterov momentum (needs a ``momentum``).
     weight_decay : float, optional
         L2 penalty added to the gradient (coupled, as in PyTorch's SGD).
 
@@ -549,9 +572,11 @@ def rmsprop(learning_rate=1e-2, decay=0.9, eps=1e-8, momentum=None, centered=Fal
         Decay of the running average of squared gradients.
     eps : float
     momentum : float, optional
+        Momentum coefficient; None or 0 for none.
     centered : bool, optional
         Divide by the estimated standard deviation instead of the RMS.
     nesterov : bool, optional
+        Use Nesterov momentum (needs a ``momentum``).
 
     Returns
     -------
@@ -562,6 +587,8 @@ def rmsprop(learning_rate=1e-2, decay=0.9, eps=1e-8, momentum=None, centered=Fal
     parts = [_scale_by_rms("rmsprop", decay, eps, centered)]
     if momentum:
         parts.append(_trace("rmsprop", momentum, nesterov))
+    elif nesterov:
+        raise ValueError("rmsprop: nesterov=True needs a momentum")
     parts.append(_scale_by_learning_rate("rmsprop", learning_rate))
     return _chain("rmsprop", parts)
 

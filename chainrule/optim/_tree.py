@@ -121,8 +121,42 @@ def tree_vdot(a, b):
 
 
 def tree_zeros_like(tree):
-    """A pytree of float64 zeros shaped like ``tree``."""
-    return tree_util.tree_map(lambda x: np.zeros(np.shape(x), dtype=np.float64), tree)
+    """A pytree of zeros shaped like ``tree``, each leaf in the dtype it keeps.
+
+    Parameters
+    ----------
+    tree : pytree of arrays
+
+    Returns
+    -------
+    pytree
+        NumPy zeros with each leaf's shape and dtype (float16, float32, complex64, ...
+        stay); integer and boolean leaves and Python numbers give float64 zeros (see
+        :func:`leaf_dtype`).
+    """
+    return tree_util.tree_map(lambda x: np.zeros(np.shape(x), dtype=leaf_dtype(x)), tree)
+
+
+def leaf_dtype(x):
+    """The dtype the optimisers keep for the leaf ``x``: its own when it is a floating
+    or complex dtype (float16, float32, complex64, ...), float64 for integer and
+    boolean leaves (a parameter moved by a fractional update is no longer an integer)
+    and for Python floats and ints (complex128 for Python complex numbers)."""
+    dt = getattr(x, "dtype", None)
+    dt = np.asarray(x).dtype if dt is None else np.dtype(dt)
+    return dt if dt.kind in "fc" else np.dtype(np.float64)
+
+
+def cast_to(x, dtype):
+    """``x`` in ``dtype``: unchanged when it already has it, a NumPy cast for NumPy
+    values and Python numbers, ``chainrule.numpy.astype`` (differentiable) for traced
+    values. Used to keep a hyperparameter held as a float64 scalar (a NumPy float64,
+    a 0-d array, a schedule's value) from promoting a float32 leaf."""
+    if getattr(x, "dtype", None) == dtype:
+        return x
+    if isinstance(x, (np.ndarray, np.generic, numbers.Number)):
+        return np.asarray(x, dtype=dtype)
+    return cnp.astype(x, dtype)
 
 
 # ------------------------------------------------------------------ argument checks
@@ -142,6 +176,12 @@ def check_numbers(fname, **values):
                     if argname == "learning_rate" else "a real number")
             raise TypeError(f"{fname}: {argname} must be {what}, got "
                             f"{type(v).__name__} {v!r}")
+
+
+def as_args(args):
+    """The extra arguments of an objective by ``scipy.optimize.minimize``'s rule: a tuple
+    is the arguments; anything else (a list, an array, a number) is one argument."""
+    return args if isinstance(args, tuple) else (args,)
 
 
 def wrong_state(fname, state, expected):
