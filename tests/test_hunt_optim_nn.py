@@ -757,3 +757,20 @@ def test_fit_epoch_loss_is_the_batch_size_weighted_mean_of_step_losses():
     # full batch: the training set's sum
     full = nn.fit(summed, model.init(0), (X, y), optim.sgd(1e-3), epochs=1, progress=False)
     assert_allclose(full["loss"][0], summed(model.init(0), X, y), rtol=1e-14)
+
+
+@pytest.mark.parametrize("make", [lambda: optim.adam(0.1), lambda: optim.adamw(0.1, weight_decay=0.0),
+                                  lambda: optim.rmsprop(0.1), lambda: optim.rmsprop(0.1, centered=True),
+                                  lambda: optim.adagrad(0.1)])
+def test_complex_parameters_use_the_squared_size_of_the_gradient(make):
+    """The second moments of complex gradients are |g|^2 (optax's abs_sq): with g * g a
+    gradient 1j has 'square' -1 and the first step went -0.1 (sideways) or NaN instead
+    of -0.1j against the gradient."""
+    opt = make()
+    p = np.zeros(3, complex)
+    state = opt.init(p)
+    g = np.full(3, 1j)
+    u, state = opt.update(g, state, p)
+    p = optim.apply_updates(p, u)
+    assert np.all(np.isfinite(p))
+    assert np.all(p.real == 0) and np.all(p.imag < 0)

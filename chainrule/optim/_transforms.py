@@ -268,6 +268,14 @@ def scale_by_adam(b1=0.9, b2=0.999, eps=1e-8, eps_root=0.0):
     return _scale_by_adam("scale_by_adam", b1, b2, eps, eps_root)
 
 
+def _abs2(g):
+    """|g|^2: the second moments of complex parameters are real (``g * g`` of a complex
+    gradient is not its squared size; optax's ``abs_sq``)."""
+    if np.iscomplexobj(g) or getattr(getattr(g, "dtype", None), "kind", "") == "c":
+        return cnp.real(g * cnp.conj(g))
+    return g * g
+
+
 def _scale_by_adam(name, b1, b2, eps, eps_root):
     def init(params):
         return ScaleByAdamState(count=0, mu=tree_zeros_like(params),
@@ -280,7 +288,7 @@ def _scale_by_adam(name, b1, b2, eps, eps_root):
         mu = map_like(f"{name}.update",
                       lambda g, m: cast_to(b1 * m + (1.0 - b1) * g, leaf_dtype(m)), updates,
                       state.mu)
-        nu = tree_map(lambda g, v: cast_to(b2 * v + (1.0 - b2) * g * g, leaf_dtype(v)),
+        nu = tree_map(lambda g, v: cast_to(b2 * v + (1.0 - b2) * _abs2(g), leaf_dtype(v)),
                       updates, state.nu)
         c1 = 1.0 - b1 ** count
         c2 = 1.0 - b2 ** count
@@ -305,7 +313,7 @@ def _scale_by_rms(name, decay, eps, centered):
         if type(state) is not ScaleByRmsState:
             raise wrong_state(name, state, "ScaleByRmsState (running mean squares)")
         nu = map_like(f"{name}.update",
-                      lambda g, v: cast_to(decay * v + (1.0 - decay) * g * g,
+                      lambda g, v: cast_to(decay * v + (1.0 - decay) * _abs2(g),
                                            leaf_dtype(v)),
                       updates, state.nu)
         if centered:
@@ -315,7 +323,7 @@ def _scale_by_rms(name, decay, eps, centered):
             # weights), but rounds to a tiny negative number once the gradients have
             # been constant for a while: clamp, or sqrt gives NaN parameters
             out = tree_map(lambda g, v, m: cast_to(
-                g / (cnp.sqrt(cnp.maximum(v - m * m, 0.0)) + eps), leaf_dtype(v)),
+                g / (cnp.sqrt(cnp.maximum(cnp.real(v) - _abs2(m), 0.0)) + eps), leaf_dtype(v)),
                 updates, nu, mu)
         else:
             mu = None
@@ -341,7 +349,7 @@ def _scale_by_adagrad(name, initial_accumulator_value, eps):
     def update(updates, state, params=None):
         if type(state) is not ScaleByAdagradState:
             raise wrong_state(name, state, "ScaleByAdagradState (sums of squares)")
-        s = map_like(f"{name}.update", lambda g, a: cast_to(a + g * g, leaf_dtype(a)),
+        s = map_like(f"{name}.update", lambda g, a: cast_to(a + _abs2(g), leaf_dtype(a)),
                      updates, state.sum_of_squares)
         out = tree_map(lambda g, a: cast_to(g / cnp.sqrt(a + eps), leaf_dtype(a)), updates,
                        s)
