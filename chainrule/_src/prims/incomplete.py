@@ -15,9 +15,10 @@ continued fractions that evaluate the functions: for ``gammainc``, the power ser
 where ``x <= max(a, 1)`` and the continued fraction of ``gammaincc`` elsewhere (the
 regions JAX and TensorFlow use); for ``betainc``, its continued fraction on the
 side of ``x < (a + 1) / (a + b + 2)`` where it converges fast (Numerical Recipes,
-section 6.4). Iterations stop when no Taylor coefficient changes by more than
-machine precision, after at most ``MAXITER`` steps (nan where that is not enough:
-shape parameters beyond about 1e6). The densities' jets are written with chainrule
+section 6.4). Iterations stop when no Taylor coefficient of an element changes by
+more than machine precision, after at most ``MAXITER`` steps (nan for the elements
+where that is not enough: shape parameters beyond about 1e6; convergence is decided
+per element). The densities' jets are written with chainrule
 operations, so they differentiate again.
 """
 import math
@@ -225,29 +226,35 @@ def beta_density(a, b, x, i, j, N=_ChainruleOps):
 
 # ---------------------------------------------------------------- NumPy evaluation of the jets
 
-def _converged(new, old):
+def _converged(new, old, done):
+    """``done`` (a boolean array, per element) or-ed with the elements whose every
+    Taylor coefficient changed by at most eps: convergence is decided per element, so
+    that one element that needs more than MAXITER steps makes only itself nan, not
+    every element evaluated with it (gammainc's a-derivative at x = 1e-300 was nan
+    next to a = x = 1e8)."""
+    ok = np.ones(done.shape, bool)
     for rn, ro in zip(new, old):
         for vn, vo in zip(rn, ro):
-            if _nz(vn) and not np.all(np.abs(vn - vo) <= _EPS * np.abs(vn)):
-                return False
-    return True
+            if _nz(vn):
+                with np.errstate(invalid="ignore"):
+                    ok &= np.abs(vn - vo) <= _EPS * np.abs(vn)
+    return done | ok
 
 
 def _gammainc_series(a, x, A):
     """Jet in ``a`` of P(a, x) = x^a e^-x / Gamma(a+1) * sum_k x^k / ((a+1)...(a+k))."""
     term = jconst(np.ones_like(x), A, 1)
     total = term
+    done = np.zeros(np.shape(x), bool)
     for k in range(1, MAXITER):
         term = jdiv(jscale(term, x), jvar(a + k, A, 1, 0))
         new = jadd(total, term)
-        if _converged(new, total):
-            total = new
-            break
+        done = _converged(new, total, done)
         total = new
-    else:
-        return None
+        if done.all():
+            break
     pre = _gamma_log_jet(a, x, A, _NumPyOps, sps.xlogy(a, x) - x - sps.gammaln(a + 1.0), 1.0)
-    return jmul(jexp(pre, np.exp), total)
+    return jmul(jexp(pre, np.exp), total), done
 
 
 def _gammaincc_fraction(a, x, A):
@@ -257,20 +264,19 @@ def _gammaincc_fraction(a, x, A):
     c = None
     d = jrecip(b)
     h = d
+    done = np.zeros(np.shape(x), bool)
     for i in range(1, MAXITER):
         an = jaddc(jscale(aj, float(i)), -float(i * i))       # -i (i - a)
         b = jaddc(b, 2.0)
         d = jrecip(jadd(jmul(an, d), b))
         c = b if c is None else jadd(b, jdiv(an, c))
         new = jmul(h, jmul(d, c))
-        if _converged(new, h):
-            h = new
-            break
+        done = _converged(new, h, done)
         h = new
-    else:
-        return None
+        if done.all():
+            break
     pre = _gamma_log_jet(a, x, A, _NumPyOps, sps.xlogy(a, x) - x - sps.gammaln(a), 0.0)
-    return jmul(jexp(pre, np.exp), h)
+    return jmul(jexp(pre, np.exp), h), done
 
 
 def _betacf(p, q, x):
@@ -281,6 +287,7 @@ def _betacf(p, q, x):
     c = jconst(np.ones_like(x), A, B)
     d = jrecip(jaddc(jscale(jdiv(qab, qap), -x), 1.0))
     h = d
+    done = np.zeros(np.shape(x), bool)
     for m in range(1, MAXITER):
         m2 = 2.0 * m
         aa = jdiv(jscale(jaddc(q, -float(m)), m * x), jmul(jaddc(qam, m2), jaddc(p, m2)))
@@ -292,17 +299,17 @@ def _betacf(p, q, x):
         d = jrecip(jaddc(jmul(aa, d), 1.0))
         c = jaddc(jdiv(aa, c), 1.0)
         new = jmul(h, jmul(d, c))
-        if _converged(new, h):
-            return new
+        done = _converged(new, h, done)
         h = new
-    return None
+        if done.all():
+            break
+    return h, done
 
 
-def _fill(out, mask, jet, i, j, sign=1.0):
-    if jet is None:
-        out[mask] = np.nan
-    else:
-        out[mask] = sign * _coeff(jet, i, j)
+def _fill(out, mask, jet_done, i, j, sign=1.0):
+    """out[mask] = the (i, j) derivative held by the jet, nan where it did not converge."""
+    jet, done = jet_done
+    out[mask] = np.where(done, sign * _coeff(jet, i, j), np.nan)
 
 
 def _gammainc_d(a, x, n):
@@ -337,14 +344,11 @@ def _betainc_d(a, b, x, i, j):
         am, bm, xm = a[mask], b[mask], x[mask]
         aj, bj = jvar(am, A, B, 0), jvar(bm, A, B, 1)
         # I = front * cf(a, b, x) / a, or 1 - front * cf(b, a, 1 - x) / b
-        cf = _betacf(bj, aj, 1.0 - xm) if flip else _betacf(aj, bj, xm)
-        if cf is None:
-            out[mask] = np.nan
-            continue
+        cf, done = _betacf(bj, aj, 1.0 - xm) if flip else _betacf(aj, bj, xm)
         const = sps.xlogy(am, xm) + sps.xlog1py(bm, -xm) - sps.betaln(am, bm)
         front = jexp(_beta_log_jet(am, bm, xm, A, B, _NumPyOps, const), np.exp)
         jet = jdiv(jmul(front, cf), bj if flip else aj)
-        _fill(out, mask, jet, i, j, -1.0 if flip else 1.0)
+        _fill(out, mask, (jet, done), i, j, -1.0 if flip else 1.0)
     return out[()]
 
 
@@ -421,8 +425,25 @@ class BetaInc(_Elementwise):
         return beta_density(a, b, x, i, j)
 
 
+class BetaIncc(_Elementwise):
+    """scipy.special.betaincc(a, b, x) = 1 - betainc(a, b, x), evaluated by SciPy: exact
+    where betainc is close to 1 (``1 - betainc`` there cancels). Its derivatives are
+    those of betainc, negated."""
+
+    def impl(self, a, b, x):
+        return sps.betaincc(a, b, x)
+
+    def partial(self, k, args):
+        a, b, x = args
+        if k == 2:
+            return -beta_density(a, b, x, 0, 0)
+        return -betainc_p.bind(a, b, x, i=int(k == 0), j=int(k == 1))
+
+
 gammainc_p = GammaInc("gammainc")
 gammaincc_p = GammaIncc("gammaincc")
 betainc_p = BetaInc("betainc")
+betaincc_p = BetaIncc("betaincc")
 
-__all__ = ["gammainc_p", "gammaincc_p", "betainc_p", "gamma_density", "beta_density"]
+__all__ = ["gammainc_p", "gammaincc_p", "betainc_p", "betaincc_p", "gamma_density",
+           "beta_density"]

@@ -12,7 +12,7 @@ import numpy as np
 import scipy.stats as sst
 
 from ..core import shape_of
-from ..prims import special as ps
+from ..prims import special as ps, incomplete as pinc
 from ..prims.elementwise import PRIMS as EW
 from ..prims.shape import reduce_sum
 from ..numpy.basic import asarray_like, as_inexact, reshape
@@ -23,6 +23,7 @@ from .stats import (MODULE, _method, _exp_of, _log_of, _z, _scale, _valid, _supp
                     log1p, floor)
 
 expm1, arctan, tan, cos = EW["expm1"].bind, EW["arctan"].bind, EW["tan"].bind, EW["cos"].bind
+arctan2, sin = EW["arctan2"].bind, EW["sin"].bind
 ndtr, log_ndtr, ndtri = ps.ndtr_p.bind, ps.log_ndtr_p.bind, ps.ndtri_p.bind
 expit, logit, i0e = ps.expit_p.bind, ps.logit_p.bind, ps.i0e_p.bind
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -71,9 +72,11 @@ def expon_logsf(x, loc=0, scale=1):
 
 @_method("expon", "logcdf")
 def expon_logcdf(x, loc=0, scale=1):
+    """log(1 - exp(-z)), exact at both ends (``log(-expm1(-z))`` is 0 for z > 37, where
+    SciPy's value is -exp(-z))."""
     z = _z(x, loc, scale)
     inside = z > 0
-    return _valid(scale > 0, _support(inside, log(-expm1(-_safe(z, ~inside, 1.0)))))
+    return _valid(scale > 0, _support(inside, _log1mexp(-_safe(z, ~inside, 1.0))))
 
 
 @_method("expon", "ppf")
@@ -85,16 +88,19 @@ def expon_ppf(q, loc=0, scale=1):
 
 @_method("cauchy", "cdf")
 def cauchy_cdf(x, loc=0, scale=1):
-    return _valid(scale > 0, 0.5 + arctan(_z(x, loc, scale)) / math.pi)
+    """``arctan2(1, -z) / pi``, as SciPy: ``1/2 + arctan(z) / pi`` cancels in the lower
+    tail (3.1830982e-11 for 3.1830989e-11 at z = -1e10)."""
+    return _valid(scale > 0, arctan2(1.0, -_z(x, loc, scale)) / math.pi)
 
 
 @_method("cauchy", "sf")
 def cauchy_sf(x, loc=0, scale=1):
-    return _valid(scale > 0, 0.5 - arctan(_z(x, loc, scale)) / math.pi)
+    """``arctan2(1, z) / pi``, as SciPy (exact in the upper tail)."""
+    return _valid(scale > 0, arctan2(1.0, _z(x, loc, scale)) / math.pi)
 
 
-cauchy_logcdf = _log_of(cauchy_cdf, "cauchy", "logcdf")
-cauchy_logsf = _log_of(cauchy_sf, "cauchy", "logsf")
+cauchy_logcdf = _log_of(cauchy_cdf, "cauchy", "logcdf", cauchy_sf)
+cauchy_logsf = _log_of(cauchy_sf, "cauchy", "logsf", cauchy_cdf)
 
 
 @_method("cauchy", "ppf")
@@ -151,24 +157,35 @@ def _gumbel(sign):
         v = w(x, loc, scale)
         return _valid(scale > 0, -v - exp(-v) - log(_scale(scale)))
 
+    def clamped(x, loc, scale):
+        # below w = -700, exp(-w) overflows and exp(-exp(-w)) is 0 with derivative 0; the
+        # unclamped derivative exp(-exp(-w)) exp(-w) is 0 * inf = nan there
+        v = w(x, loc, scale)
+        return _where(v < -700.0, -700.0, v)
+
     def upper(x, loc=0, scale=1):         # exp(-exp(-w)): cdf of gumbel_r, sf of gumbel_l
-        return _valid(scale > 0, exp(-exp(-w(x, loc, scale))))
+        return _valid(scale > 0, exp(-exp(-clamped(x, loc, scale))))
 
     def lower(x, loc=0, scale=1):
-        return _valid(scale > 0, -expm1(-exp(-w(x, loc, scale))))
+        return _valid(scale > 0, -expm1(-exp(-clamped(x, loc, scale))))
 
     def log_upper(x, loc=0, scale=1):
         return _valid(scale > 0, -exp(-w(x, loc, scale)))
 
     def log_lower(x, loc=0, scale=1):
-        return _valid(scale > 0, _log1mexp(-exp(-w(x, loc, scale))))
+        return _valid(scale > 0, _log1mexp(-exp(-clamped(x, loc, scale))))
 
     def ppf(q, loc=0, scale=1):
         if sign > 0:
             return _ppf(q, loc, scale, lambda q: -log(-log(q)))
         return _ppf(q, loc, scale, lambda q: log(-log1p(-q)))
-    lp = _method(name, "logpdf")(logpdf)
-    _exp_of(lp, name, "pdf")
+    def pdf(x, loc=0, scale=1):
+        # exp(logpdf) with w clamped as in ``upper``: below w = -700 the density is 0
+        # and so is its derivative (exp(logpdf)'s is 0 * inf = nan there)
+        v = clamped(x, loc, scale)
+        return _valid(scale > 0, exp(-v - exp(-v)) / _scale(scale))
+    _method(name, "logpdf")(logpdf)
+    _method(name, "pdf")(pdf)
     pairs = (("cdf", upper), ("sf", lower), ("logcdf", log_upper), ("logsf", log_lower))
     for meth, fn in pairs:
         if sign < 0:        # gumbel_l's cdf is gumbel_r-form's sf and so on
@@ -294,7 +311,13 @@ def _truncnorm_fn(upper, logs):
         z, a, b, ok = _truncnorm(x, a, b, loc, scale)
         inside = (z > a) & (z < b)
         mid = (a + b) * 0.5
-        v = _truncnorm_log_cdf(_where(inside, z, mid), a, b, upper)
+        zi = _where(inside, z, mid)
+        v = _truncnorm_log_cdf(zi, a, b, upper)
+        # near 0 the difference of logs cancels: there log1p(-exp(the other side)), as
+        # SciPy (-2.90359863e-08 was -2.90359862e-08)
+        near = v > -0.1
+        other = _truncnorm_log_cdf(zi, a, b, not upper)
+        v = _where(near, _log1mexp(_safe(other, ~near, -1.0)), v)
         v = v if logs else exp(v)
         below, above = (0.0, -np.inf) if upper else (-np.inf, 0.0)
         if not logs:
@@ -314,13 +337,23 @@ for _m, _up, _lg in (("cdf", False, False), ("sf", True, False), ("logcdf", Fals
 
 # ---------------------------------------------------------------- vonmises, wrapcauchy
 
+# SciPy's vonmises: periodic on the whole line since SciPy 1.? (support (-inf, inf));
+# earlier versions restrict it to [-pi, pi]. Follow the installed SciPy.
+_VONMISES_BOUNDED = bool(np.isfinite(sst.vonmises.support(1.0)[0]))
+
+
 @_method("vonmises", "logpdf")
 def vonmises_logpdf(x, kappa, loc=0, scale=1):
+    """``kappa cosm1(z) - log(2 pi i0e(kappa))`` as SciPy (cosm1(z) = -2 sin(z/2)^2: no
+    cancellation near z = 0); -inf outside [-pi, pi] only where the installed SciPy's
+    support is bounded."""
     z = _z(x, loc, scale)
     kappa = as_inexact(kappa)
-    val = kappa * (cos(z) - 1.0) - _LOG_2PI - log(i0e(kappa)) - log(_scale(scale))
-    inside = (z >= -math.pi) & (z <= math.pi)
-    return _valid((scale > 0) & (kappa > 0), _support(inside, val))
+    half = sin(0.5 * z)
+    val = kappa * (-2.0 * half * half) - _LOG_2PI - log(i0e(kappa)) - log(_scale(scale))
+    if _VONMISES_BOUNDED:
+        val = _support((z >= -math.pi) & (z <= math.pi), val)
+    return _valid((scale > 0) & (kappa > 0), val)
 
 
 vonmises_pdf = _exp_of(vonmises_logpdf, "vonmises", "pdf")
@@ -355,8 +388,19 @@ gennorm_pdf = _exp_of(gennorm_logpdf, "gennorm", "pdf")
 def gennorm_cdf(x, beta, loc=0, scale=1):
     z = _z(x, loc, scale)
     beta = as_inexact(beta)
-    half = 0.5 * gammainc(1.0 / beta, abs(z) ** beta)
-    return _valid((scale > 0) & (beta > 0), 0.5 + EW["sign"].bind(z) * half)
+    # as SciPy's (0.5 + c) - c gammaincc(1/beta, |z|^beta), c = sign(z)/2: the lower tail
+    # is gammaincc/2, without the cancellation of 1/2 - gammainc/2 (1.826806538818e-06
+    # for 1.826806538816e-06). Written as a selection, not as SciPy's sum, which jit's
+    # reassociation would turn back into the cancelling form (0 for 5.5e-40).
+    # At z = 0 exactly: 1/2 + pdf(0) z (the next term is O(|z|^(beta+1))), whose
+    # derivative is the density there; the forms above have derivative
+    # 0 * inf there (0 through sign(z) before).
+    zero = z == 0
+    zs = _safe(z, zero, 1.0)
+    half = 0.5 * pinc.gammaincc_p.bind(1.0 / beta, abs(zs) ** beta)
+    pdf0 = 0.5 / ps.gamma_p.bind(1.0 + 1.0 / beta)
+    val = _where(zero, 0.5 + pdf0 * z, _where(zs < 0, half, 1.0 - half))
+    return _valid((scale > 0) & (beta > 0), val)
 
 
 # ---------------------------------------------------------------- discrete

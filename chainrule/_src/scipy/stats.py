@@ -19,11 +19,11 @@ import math
 import numpy as np
 import scipy.stats as sst
 
-from ..core import Tracer, shape_of, size_of
+from ..core import Tracer, shape_of, size_of, dtype_of
 from ..prims import special as ps, incomplete as pinc
 from ..prims.elementwise import select_p, PRIMS as EW
 from ..prims.products import einsum_p
-from ..prims.shape import reshape, reduce_sum, broadcast_to, transpose
+from ..prims.shape import reshape, reduce_sum, broadcast_to, transpose, convert_element_type_p
 from ..prims.control import stop_gradient_p
 from ..prims.linalg import read_hermitian
 from ..prims.scipy_linalg import solve_triangular_p
@@ -74,12 +74,32 @@ def _support(cond, value, outside=-np.inf):
     return _where(cond, value, outside)
 
 
+_F64 = np.dtype(np.float64)
+
+
+def _float64(v):
+    """A real floating argument narrower than float64 (float32, float16) as float64:
+    SciPy's distributions return float64 for such input, so the traced version must too
+    (it returned float32 when every argument was float32). Values agree with SciPy's to
+    the input's rounding: SciPy forms ``(x - loc) / scale`` in float32 first."""
+    if isinstance(v, Tracer) or isinstance(v, (np.ndarray, np.floating)):
+        dt = dtype_of(v) if isinstance(v, Tracer) else v.dtype
+        if dt.kind == "f" and dt.itemsize < 8:
+            return convert_element_type_p.bind(v, dtype=_F64)
+    return v
+
+
 def _method(dist, method):
-    """Register ``traced`` as ``scipy.stats.<dist>.<method>``."""
+    """Register ``traced`` as ``scipy.stats.<dist>.<method>`` (its floating arguments
+    promoted to float64 first, as SciPy's)."""
     sp_fn = getattr(getattr(sst, dist), method)
     register = numpy_function(sp_fn, module=MODULE, name=f"{dist}.{method}")
 
-    def deco(traced):
+    def deco(body):
+        @functools.wraps(body)
+        def traced(*args, **kwargs):
+            return body(*[_float64(a) for a in args],
+                        **{k: _float64(v) for k, v in kwargs.items()})
         fn = register(traced)
         fn.__name__, fn.__qualname__ = method, f"{dist}.{method}"
         return fn
@@ -94,14 +114,25 @@ def _exp_of(logfn, dist, method):
     return _method(dist, method)(fn)
 
 
-def _log_of(fn, dist, method):
+def _log_of(fn, dist, method, complement=None):
+    """``log(fn)``; with ``complement`` (the function ``1 - fn``: sf for a cdf), SciPy's
+    continuous distributions' choice: ``log1p(-complement)`` where ``fn >= 1/2`` (below
+    their median), which is exact where ``fn`` rounds to 1 (``log(fn)`` is then 0
+    with derivative 0: beta.logcdf was 0 for -7.2e-272)."""
     @functools.wraps(fn.traced)
     def logfn(*args, **kwargs):
         p = fn.traced(*args, **kwargs)
         zero = p == 0
-        return _where(zero, -np.inf, log(_safe(p, zero, 1.0)))
+        if complement is None:
+            return _where(zero, -np.inf, log(_safe(p, zero, 1.0)))
+        q = complement.traced(*args, **kwargs)
+        low = p < 0.5
+        small = _where(zero, -np.inf, log(_safe(p, zero | ~low, 0.25)))
+        return _where(low, small, log1p(-_safe(q, low, 0.25)))
+    tail = "" if complement is None else \
+        f"; ``log1p(-{complement.__name__})`` from 1/2 on, as SciPy"
     logfn.__doc__ = f"``log`` of ``{dist}.{fn.__name__}`` (-inf, with derivative 0, where " \
-                    "that is 0)."
+                    f"that is 0){tail}."
     return _method(dist, method)(logfn)
 
 
@@ -176,19 +207,23 @@ t_pdf = _exp_of(t_logpdf, "t", "pdf")
 
 
 def _t_cdf(z, df):
-    """P(T <= z). For z^2 < df, 1/2 + sign(z) betainc(1/2, df/2, z^2 / (df + z^2)) / 2
-    (no cancellation in 1 - x near z = 0); beyond, the tail I/2 or 1 - I/2 with
-    I = betainc(df/2, 1/2, df / (df + z^2)). Within 1e-8 of 0 it is its Taylor polynomial
+    """P(T <= z) = I/2 for z < 0 (1 - I/2 for z > 0), with I = P(|T| >= |z|) computed
+    from the argument that is exact: ``betaincc(1/2, df/2, z^2 / (df + z^2))`` for
+    z^2 < df, ``betainc(df/2, 1/2, df / (df + z^2))`` beyond. (``1/2 - betainc(1/2, ...)/2``
+    cancels in the lower tail: 1.7208e-15 for 1.7133e-15 at z = -8, df = 1000, and 0
+    from about 1e-17 down.) Within 1e-8 of 0 it is its Taylor polynomial
     1/2 + pdf(0) z (exact to rounding: the next term is O(z^3)), whose derivatives are
     finite where the betainc forms' are 0 * inf."""
     small = abs(z) < 1e-8
     zs = _safe(z, small, 1.0)
     z2 = zs * zs
-    central = 0.5 + (0.5 * EW["sign"].bind(zs)) * betainc(0.5, 0.5 * df, z2 / (df + z2))
-    i = betainc(0.5 * df, 0.5, df / (df + z2))
+    near = z2 < df
+    z2n, z2f = _safe(z2, ~near, 0.5 * df), _safe(z2, near, 2.0 * df)
+    i = _where(near, pinc.betaincc_p.bind(0.5, 0.5 * df, z2n / (df + z2n)),
+               betainc(0.5 * df, 0.5, df / (df + z2f)))
     tail = _where(zs < 0, 0.5 * i, 1.0 - 0.5 * i)
     pdf0 = exp(gammaln(0.5 * (df + 1.0)) - gammaln(0.5 * df) - 0.5 * (log(df) + _LOG_PI))
-    return _where(small, 0.5 + pdf0 * z, _where(z2 < df, central, tail))
+    return _where(small, 0.5 + pdf0 * z, tail)
 
 
 @_method("t", "cdf")
@@ -203,8 +238,8 @@ def t_sf(x, df, loc=0, scale=1):
     return _valid((scale > 0) & (df > 0), _t_cdf(-_z(x, loc, scale), df))
 
 
-t_logcdf = _log_of(t_cdf, "t", "logcdf")
-t_logsf = _log_of(t_sf, "t", "logsf")
+t_logcdf = _log_of(t_cdf, "t", "logcdf", t_sf)
+t_logsf = _log_of(t_sf, "t", "logsf", t_cdf)
 
 
 # ---------------------------------------------------------------- gamma
@@ -241,8 +276,8 @@ def gamma_sf(x, a, loc=0, scale=1):
     return _valid((scale > 0) & (a > 0), _gamma_cdf(_z(x, loc, scale), a, True))
 
 
-gamma_logcdf = _log_of(gamma_cdf, "gamma", "logcdf")
-gamma_logsf = _log_of(gamma_sf, "gamma", "logsf")
+gamma_logcdf = _log_of(gamma_cdf, "gamma", "logcdf", gamma_sf)
+gamma_logsf = _log_of(gamma_sf, "gamma", "logsf", gamma_cdf)
 
 
 # ---------------------------------------------------------------- chi2
@@ -277,8 +312,8 @@ def chi2_sf(x, df, loc=0, scale=1):
     return _valid((scale > 0) & (df > 0), _gamma_cdf(0.5 * _z(x, loc, scale), 0.5 * df, True))
 
 
-chi2_logcdf = _log_of(chi2_cdf, "chi2", "logcdf")
-chi2_logsf = _log_of(chi2_sf, "chi2", "logsf")
+chi2_logcdf = _log_of(chi2_cdf, "chi2", "logcdf", chi2_sf)
+chi2_logsf = _log_of(chi2_sf, "chi2", "logsf", chi2_cdf)
 
 
 # ---------------------------------------------------------------- beta
@@ -297,10 +332,11 @@ beta_pdf = _exp_of(beta_logpdf, "beta", "pdf")
 
 
 def _beta_cdf(z, a, b, upper):
-    """betainc(a, b, z) (for ``upper``: betainc(b, a, 1 - z)), 0 or 1 outside [0, 1]."""
+    """betainc(a, b, z) (for ``upper``: betaincc(a, b, z), as SciPy), 0 or 1 outside
+    [0, 1]."""
     inside = (z >= 0) & (z <= 1)
     zs = _safe(z, ~inside, 0.5)
-    val = betainc(b, a, 1.0 - zs) if upper else betainc(a, b, zs)
+    val = pinc.betaincc_p.bind(a, b, zs) if upper else betainc(a, b, zs)
     below, above = (1.0, 0.0) if upper else (0.0, 1.0)
     return _where(z < 0, below, _where(z > 1, above, val))
 
@@ -317,8 +353,8 @@ def beta_sf(x, a, b, loc=0, scale=1):
     return _valid((scale > 0) & (a > 0) & (b > 0), _beta_cdf(_z(x, loc, scale), a, b, True))
 
 
-beta_logcdf = _log_of(beta_cdf, "beta", "logcdf")
-beta_logsf = _log_of(beta_sf, "beta", "logsf")
+beta_logcdf = _log_of(beta_cdf, "beta", "logcdf", beta_sf)
+beta_logsf = _log_of(beta_sf, "beta", "logsf", beta_cdf)
 
 
 # ---------------------------------------------------------------- poisson
