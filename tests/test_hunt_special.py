@@ -207,3 +207,27 @@ def test_stats_float32_inputs_give_float64_as_scipy():
         np.testing.assert_allclose(v, r, rtol=1e-6)
         g = cr.grad(lambda x: f(x).sum())(x)
         assert g.dtype == np.float32           # a cotangent has its argument's dtype
+
+
+@pytest.mark.parametrize("f,args", [
+    (lambda k, mu: cst.poisson.logpmf(k, mu), (0.0, 0.5)),
+    (lambda k, p: cst.binom.logpmf(k, 3.0, p), (1.0, 0.4)),
+    (lambda n, p: cst.binom.logpmf(1.0, n, p), (3.0, 0.4)),
+    (lambda k, p: cst.geom.logpmf(k, p), (2.0, 0.3)),
+    (lambda k, p: cst.bernoulli.logpmf(k, p), (1.0, 0.3)),
+    (lambda k, p: cst.nbinom.logpmf(k, 2.5, p), (2.0, 0.3)),
+    (lambda n, x: csp.polygamma(n, x), (1.0, 0.5)),
+    (lambda n, x: csp.expn(n, x), (2.0, 0.5)),
+])
+def test_integer_arguments_refuse_a_derivative(f, args):
+    """Counts and orders have no derivative: SciPy's function at a non-integer count is
+    -inf (logpmf) or another function (polygamma's n). grad with respect to poisson's k
+    gave 0.577 (the continuous extension's slope), polygamma's n and expn's n gave 0.
+    The other argument keeps its derivative, and a constant count is fine."""
+    for route in (cr.grad(f, argnums=0), cr.jacfwd(f, argnums=0)):
+        with pytest.raises(NotImplementedError, match="integer argument"):
+            route(*args)
+    g = cr.grad(f, argnums=1)(*args)
+    h = 1e-6
+    fd = (f(args[0], args[1] + h) - f(args[0], args[1] - h)) / (2 * h)
+    assert g == pytest.approx(float(fd), rel=1e-6)

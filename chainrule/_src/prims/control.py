@@ -6,7 +6,7 @@ function and its rule, so ``grad(vmap(f))`` keeps the custom rule).
 """
 import numpy as np
 
-from ..core import Primitive, NonDiffPrimitive, instantiate, shape_of, dtype_of
+from ..core import Primitive, NonDiffPrimitive, Zero, instantiate, shape_of, dtype_of
 from ..interpreters.batching import axis_size, vmap_flat
 from ..interpreters.reverse import vjp_flat
 from ..tree_util import tree_flatten, tree_unflatten
@@ -132,6 +132,43 @@ class StopGradient(NonDiffPrimitive):
         return 0
 
 
+class NoDerivative(Primitive):
+    """The identity on an argument that has no derivative (an integer count or order
+    that a function takes as a float: poisson's ``k``, polygamma's ``n``): a constant
+    passes, a tangent or cotangent raises ``NotImplementedError`` naming ``what``
+    (NumPy's program at a non-integer value is another function, or -inf: a derivative
+    there would be a number that finite differences never give)."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
+
+    def impl(self, x, *, what):
+        return x
+
+    def _refuse(self, what):
+        raise NotImplementedError(
+            f"{what} is an integer argument: it has no derivative. Hold it fixed (pass "
+            "it as a constant, or chainrule.stop_gradient(...)).")
+
+    def jvp(self, primals, tangents, *, what):
+        if type(tangents[0]) is not Zero:
+            self._refuse(what)
+        return primals[0], tangents[0]
+
+    def vjp(self, ct, ans, args, needs, *, what):
+        self._refuse(what)
+
+    def batch(self, args, dims, *, what):
+        return self.bind(args[0], what=what), dims[0]
+
+    def cost(self, args, ans, *, what):
+        return 0
+
+
+def no_derivative(x, what):
+    """``x``, refusing any derivative with respect to it (:class:`NoDerivative`)."""
+    return no_derivative_p.bind(x, what=what)
+
+
 custom_jvp_call_p = CustomJVPCall("custom_jvp_call")
+no_derivative_p = NoDerivative("no_derivative")
 custom_vjp_call_p = CustomVJPCall("custom_vjp_call")
 stop_gradient_p = StopGradient("stop_gradient")

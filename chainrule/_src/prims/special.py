@@ -38,8 +38,15 @@ def _where(c, x, y):
     return select_p.bind(c, x, y)
 
 
-def _zero(*args):
-    return 0.0
+def _integer_argument(name, arg):
+    """The partial derivative in an integer argument (an order): refused, where 0
+    would be a wrong number (NumPy's function of a non-integer order is another
+    function, or nan)."""
+    def d(*args):
+        raise NotImplementedError(
+            f"scipy.special.{name}: {arg} is an integer argument: it has no derivative. "
+            f"Hold {arg} fixed (pass it as a constant, or chainrule.stop_gradient).")
+    return d
 
 
 # below this |x|, i1' is its Taylor series: i0(x) - i1(x)/x is exact there, but its
@@ -267,9 +274,10 @@ def _poisson_entropy_d(n, mu):
 _BINARY = [
     # name, scipy implementation, d/dx(x, y, ans), d/dy(x, y, ans) [, singular]
     # d^n/dmu^n of Poisson(mu)'s entropy (scipy.stats.poisson.entropy): n is an order
-    ("poisson_entropy_d", _poisson_entropy_d, _zero,
+    ("poisson_entropy_d", _poisson_entropy_d, _integer_argument("poisson_entropy_d", "n"),
      lambda n, mu, a: poisson_entropy_d(n + 1.0, mu)),
-    ("polygamma", sps.polygamma, _zero, lambda n, x, a: polygamma(n + 1, x)),
+    ("polygamma", sps.polygamma, _integer_argument("polygamma", "n"),
+     lambda n, x, a: polygamma(n + 1, x)),
     ("xlogy", sps.xlogy, _xlogy_dx, _xlogy_dy, True),
     ("xlog1py", sps.xlog1py, _xlog1py_dx, _xlog1py_dy, True),
     ("betaln", sps.betaln, lambda x, y, a: digamma(x) - digamma(x + y),
@@ -280,7 +288,7 @@ _BINARY = [
     ("kl_div", sps.kl_div, _kl_div_dx, lambda x, y, a: 1.0 - x / y, True),
     ("poch", sps.poch, lambda z, m, a: a * (digamma(z + m) - digamma(z)),
      lambda z, m, a: a * digamma(z + m)),
-    ("expn", sps.expn, _zero, _expn_dx),
+    ("expn", sps.expn, _integer_argument("expn", "n"), _expn_dx),
     ("owens_t", sps.owens_t, _owens_t_dh, _owens_t_da),
     # binomial coefficient, on comb's domain (0 <= k <= n): used by scipy/special.py
     ("binom", sps.binom, lambda n, k, a: a * (digamma(n + 1.0) - digamma(n - k + 1.0)),

@@ -4,7 +4,9 @@ uniform, truncnorm, vonmises, wrapcauchy, gennorm; the discrete bernoulli, binom
 geom, nbinom, betabinom, multinomial) and ``sem``. SciPy's signatures and values,
 written with ``stats.py``'s helpers (nan for invalid parameters, SciPy's values
 outside the support); differentiable in ``x``, ``loc``, ``scale`` and the float shape
-parameters; counts (``k``, ``n``, multinomial's ``x``) are held fixed.
+parameters; counts (``k``, binom's ``n``) have no derivative: asking for one raises
+NotImplementedError (SciPy's function of a non-integer count is -inf); multinomial's
+``x`` and ``n`` are truncated to integers, as SciPy does (derivative 0).
 """
 import math
 
@@ -15,6 +17,7 @@ from ..core import shape_of
 from ..prims import special as ps, incomplete as pinc
 from ..prims.elementwise import PRIMS as EW
 from ..prims.shape import reduce_sum
+from ..prims.control import no_derivative
 from ..numpy.basic import asarray_like, as_inexact, reshape
 from ..numpy.reductions import std
 from ..numpy.dispatch import numpy_function
@@ -405,15 +408,18 @@ def gennorm_cdf(x, beta, loc=0, scale=1):
 
 # ---------------------------------------------------------------- discrete
 
-def _counts(k, loc):
-    """Shifted counts as floats (no derivative), and whether each is an integer."""
-    k = as_inexact(asarray_like(k)) - loc
+def _counts(k, loc, dist="a discrete distribution"):
+    """Shifted counts as floats, and whether each is an integer. They have no
+    derivative: a tangent or cotangent reaching ``k`` or ``loc`` raises (SciPy's
+    function of a non-integer count is -inf)."""
+    k = no_derivative(as_inexact(asarray_like(k)) - loc,
+                      f"scipy.stats.{dist}: the count k (and loc)")
     return k, floor(k) == k
 
 
 @_method("bernoulli", "logpmf")
 def bernoulli_logpmf(k, p, loc=0):
-    k, integer = _counts(k, loc)
+    k, integer = _counts(k, loc, "bernoulli.logpmf")
     p = as_inexact(p)
     inside = integer & (k >= 0) & (k <= 1)
     ks = _safe(k, ~inside, 0.0)
@@ -442,8 +448,9 @@ def bernoulli_ppf(q, p, loc=0):
 
 @_method("binom", "logpmf")
 def binom_logpmf(k, n, p, loc=0):
-    k, integer = _counts(k, loc)
-    n, p = as_inexact(n), as_inexact(p)
+    k, integer = _counts(k, loc, "binom.logpmf")
+    n = no_derivative(as_inexact(n), "scipy.stats.binom.logpmf: the number of trials n")
+    p = as_inexact(p)
     inside = integer & (k >= 0) & (k <= n)
     ks = _safe(k, ~inside, 0.0)
     val = (gammaln(n + 1.0) - gammaln(ks + 1.0) - gammaln(n - ks + 1.0)
@@ -456,7 +463,7 @@ binom_pmf = _exp_of(binom_logpmf, "binom", "pmf")
 
 @_method("geom", "logpmf")
 def geom_logpmf(k, p, loc=0):
-    k, integer = _counts(k, loc)
+    k, integer = _counts(k, loc, "geom.logpmf")
     p = as_inexact(p)
     inside = integer & (k >= 1)
     ks = _safe(k, ~inside, 1.0)
@@ -468,7 +475,7 @@ geom_pmf = _exp_of(geom_logpmf, "geom", "pmf")
 
 @_method("nbinom", "logpmf")
 def nbinom_logpmf(k, n, p, loc=0):
-    k, integer = _counts(k, loc)
+    k, integer = _counts(k, loc, "nbinom.logpmf")
     n, p = as_inexact(n), as_inexact(p)
     inside = integer & (k >= 0)
     ks = _safe(k, ~inside, 0.0)
@@ -481,8 +488,9 @@ nbinom_pmf = _exp_of(nbinom_logpmf, "nbinom", "pmf")
 
 @_method("betabinom", "logpmf")
 def betabinom_logpmf(k, n, a, b, loc=0):
-    k, integer = _counts(k, loc)
-    n, a, b = as_inexact(n), as_inexact(a), as_inexact(b)
+    k, integer = _counts(k, loc, "betabinom.logpmf")
+    n = no_derivative(as_inexact(n), "scipy.stats.betabinom.logpmf: the number of trials n")
+    a, b = as_inexact(a), as_inexact(b)
     inside = integer & (k >= 0) & (k <= n)
     ks = _safe(k, ~inside, 0.0)
     val = (gammaln(n + 1.0) - gammaln(ks + 1.0) - gammaln(n - ks + 1.0)

@@ -8,7 +8,8 @@ Derivatives are taken in every argument SciPy's function is differentiable in:
 any order; in the shape parameters by series and continued fractions, see
 ``prims/incomplete.py``). Bessel functions are differentiated in ``x``; asking for the
 derivative in the order ``v`` raises NotImplementedError. Integer arguments
-(``polygamma``'s and ``yn``'s order, ``multigammaln``'s ``d``) carry no derivative.
+(``polygamma``'s, ``expn``'s and ``yn``'s order) have no derivative: asking for one
+raises NotImplementedError; ``multigammaln``'s ``d`` is a Python integer.
 
 The softmax family is safe for fully masked rows: where every entry along ``axis``
 is ``-inf``, ``logsumexp`` is ``-inf``, ``softmax``/``log_softmax`` are nan (as
@@ -111,7 +112,8 @@ def multigammaln(a, d):
 
 @numpy_function(sps.polygamma, module=MODULE)
 def polygamma(n, x):
-    """``n`` (integers) carries no derivative; d/dx polygamma(n, x) = polygamma(n+1, x)."""
+    """``n`` (integers) has no derivative (asking for one raises); d/dx polygamma(n, x) =
+    polygamma(n+1, x)."""
     return ps.polygamma_p.bind(n, x)
 
 

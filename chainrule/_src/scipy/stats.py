@@ -11,7 +11,7 @@ Conventions as SciPy: -inf outside the support, nan for invalid parameters
 (``scale <= 0``, ``df <= 0``, ...). Distribution functions (``cdf``, ``sf`` and
 their logs) are differentiable in ``x``, ``loc``, ``scale`` and the shape parameters
 (through ``gammainc`` and ``betainc``, whose derivatives in ``a`` and ``b`` are computed
-by series; see ``prims/incomplete.py``); counts (``poisson``'s ``k``) are held fixed.
+by series; see ``prims/incomplete.py``); counts (``poisson``'s ``k``) have no derivative: asking for one raises.
 """
 import functools
 import math
@@ -24,7 +24,7 @@ from ..prims import special as ps, incomplete as pinc
 from ..prims.elementwise import select_p, PRIMS as EW
 from ..prims.products import einsum_p
 from ..prims.shape import reshape, reduce_sum, broadcast_to, transpose, convert_element_type_p
-from ..prims.control import stop_gradient_p
+from ..prims.control import stop_gradient_p, no_derivative
 from ..prims.linalg import read_hermitian
 from ..prims.scipy_linalg import solve_triangular_p
 from ..numpy import linalg as nla
@@ -361,8 +361,9 @@ beta_logsf = _log_of(beta_sf, "beta", "logsf", beta_cdf)
 
 @_method("poisson", "logpmf")
 def poisson_logpmf(k, mu, loc=0):
-    """``k`` (counts) carries no derivative; ``mu`` does."""
-    k = asarray_like(k) - loc
+    """``k`` (counts) has no derivative (asking for one raises); ``mu`` does."""
+    k = no_derivative(asarray_like(k) - loc, "scipy.stats.poisson.logpmf: the count k "
+                      "(and loc)")
     mu = as_inexact(mu)
     inside = (k >= 0) & (floor(k) == k)
     ks = _safe(as_inexact(k), ~inside, 0.0)
@@ -387,13 +388,13 @@ def _poisson_cdf(k, mu, loc, upper):
 
 @_method("poisson", "cdf")
 def poisson_cdf(k, mu, loc=0):
-    """``k`` (counts) carries no derivative; ``mu`` does."""
+    """``k`` (counts): a step function of it, derivative 0; ``mu`` is differentiable."""
     return _poisson_cdf(k, mu, loc, False)
 
 
 @_method("poisson", "sf")
 def poisson_sf(k, mu, loc=0):
-    """``k`` (counts) carries no derivative; ``mu`` does."""
+    """``k`` (counts): a step function of it, derivative 0; ``mu`` is differentiable."""
     return _poisson_cdf(k, mu, loc, True)
 
 
