@@ -231,3 +231,18 @@ def test_integer_arguments_refuse_a_derivative(f, args):
     h = 1e-6
     fd = (f(args[0], args[1] + h) - f(args[0], args[1] - h)) / (2 * h)
     assert g == pytest.approx(float(fd), rel=1e-6)
+
+
+@pytest.mark.parametrize("a,b", [([np.inf, 1.0], None), ([np.inf, 1.0], [-1.0, 2.0]),
+                                 ([np.inf], [-1.0]), ([-np.inf, -np.inf], None),
+                                 ([1.0, 2.0], [1.0, -3.0])])
+def test_logsumexp_sign_with_infinities_is_scipys(a, b):
+    """return_sign=True inside transformations: the sign was nan (inf - inf) where the
+    value is +inf; SciPy gives the sign of b at the infinite entries."""
+    want = sps.logsumexp(a, b=b, return_sign=True)
+    bb = None if b is None else np.array(b)
+    for f in (cr.jit(lambda x: csp.logsumexp(x, b=bb, return_sign=True)),
+              lambda x: cr.vmap(lambda r: csp.logsumexp(r, b=bb, return_sign=True))(x[None])):
+        got = f(np.array(a))
+        np.testing.assert_array_equal(np.ravel(got[1]), [want[1]])
+        np.testing.assert_array_equal(np.ravel(got[0]), [want[0]])

@@ -140,12 +140,15 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     out = ps.logsumexp_p.bind(*args, axis=axes, keepdims=keepdims, signed=return_sign)
     if not return_sign:
         return out
-    # sign of sum(b exp(a)) = sign of sum(b exp(a - out)) (0 where out is -inf)
+    # sign of sum(b exp(a)) = sign of sum(b exp(a - out)) (0 where out is -inf; where
+    # out is +inf, the sign of the sum of b over the entries that are +inf)
     dead = out == -np.inf
-    safe = select_p.bind(dead, 0.0, out)
+    big = out == np.inf
+    safe = select_p.bind(dead | big, 0.0, out)
+    kept = tuple(1 if i in axes else d for i, d in enumerate(shape_of(a)))
     if not keepdims:
-        safe = reshape(safe, tuple(1 if i in axes else d for i, d in enumerate(shape_of(a))))
-    w = EW["exp"].bind(a - safe)
+        safe, big = reshape(safe, kept), reshape(big, kept)
+    w = select_p.bind(big, select_p.bind(a == np.inf, 1.0, 0.0), EW["exp"].bind(a - safe))
     s = reduce_sum(w if b is None else b * w, axes, keepdims)
     sgn = EW["sign"].bind(s)
     return out, select_p.bind(dead, 0.0, sgn)
