@@ -135,3 +135,14 @@ def check(p, x, lazy=False, namespace=None, repeat=False):
             loop = np.stack([_outputs(prog, xi)[k] for xi in xs])
             if not np.allclose(b, loop, rtol=1e-12, atol=1e-12):
                 fail(f"{how} value of {p.outputs[k]}", b, loop)
+
+
+def fd_grad(f, x, h=1e-6):
+    """Central differences of the NumPy program ``f`` at ``x`` (on copies: it may
+    write into x)."""
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = h
+        g[i] = (f(x + e) - f(x - e)) / (2 * h)
+    return g
