@@ -441,28 +441,85 @@ def numpy_layout(a):
 def fresh_layout(out, order="C", like=None):
     """The new array ``out`` of a NumPy function laid out in memory as NumPy
     allocates it (a later ``reshape``/``ravel`` is a view or a copy by that layout):
-    ``order`` "C" or "F", or "K" for the order of the strides of ``like`` (as
-    ``np.empty_like``); chainrule's implementation may have made it otherwise
-    (a gather along another axis, a transposed product)."""
-    if not isinstance(out, Tracer) or len(shape_of(out)) < 2:
+    ``order`` "C" or "F"; "K" for the order of the strides of ``like`` (as
+    ``np.empty_like``: ``np.sort``, the FFTs); "A" for F where ``like`` is
+    F-contiguous and not C (``np.pad``, ``np.insert``); "lapack" for F-ordered
+    matrices in a C-ordered batch (SciPy's LAPACK results); "real" for the real part
+    of a complex C-ordered array (SciPy's ``funm``); a tuple ``(order, like)``
+    names its own ``like``; None leaves ``out`` as it is. chainrule's implementation
+    may have made it otherwise (a gather along another axis, a transposed product)."""
+    if order is None or not isinstance(out, (Tracer, np.ndarray)):
         return out
     nd = len(shape_of(out))
+    if nd < 2:
+        return out
+    if type(order) is tuple:
+        order, like = order
+    if order == "A":
+        order = numpy_order_of(like)
+    if order == "real":
+        if dtype_of(out).kind != "f":
+            return fresh_layout(out, "C")
+        v = _layouts(out)[0]
+        if type(v) is np.ndarray and v.strides[-1] == 2 * v.itemsize:
+            return out
+        z = sp.complex_p.bind(fresh_layout(out, "C"), np.zeros(shape_of(out), dtype_of(out)))
+        return sp.real_p.bind(z)
     if order == "K":
         v = numpy_layout(like)
-        if type(v) is not np.ndarray or v.shape != shape_of(out):
+        if type(v) is not np.ndarray or v.ndim != nd:
             return out
         want = tuple(sorted(range(nd), key=lambda a: (-abs(v.strides[a]) if
                                                      v.shape[a] > 1 else 0, a)))
     elif order == "F":
         want = tuple(range(nd))[::-1]
-    else:
+    elif order == "lapack":
+        want = tuple(range(nd - 2)) + (nd - 1, nd - 2)
+    elif order == "C":
         want = tuple(range(nd))
+    else:
+        raise ValueError(f"unknown layout {order!r}")
+    if type(out) is np.ndarray:                  # a result without derivative (lu's P)
+        if _dense_order(out) == want:
+            return out
+        return np.ascontiguousarray(out.transpose(want)).transpose(np.argsort(want))
     v = _layouts(out)[0]
     if type(v) is np.ndarray and v.shape == shape_of(out) and \
             (v.flags.c_contiguous if order == "C" else
              v.flags.f_contiguous if order == "F" else False):
         return out
     return _in_order(out, want)
+
+
+def small_like(v):
+    """An ndarray laid out as ``v`` (the order and the signs of its strides) with each
+    axis of length at most 2: NumPy's functions whose layout depends only on their
+    arguments' layouts (einsum's, a ufunc's order "K") are asked on these."""
+    v = np.asarray(v)
+    order = sorted(range(v.ndim), key=lambda a: (-abs(v.strides[a]), a))
+    p = np.zeros([min(v.shape[a], 2) for a in order], v.dtype)
+    p = p.transpose(np.argsort(order))
+    return p[tuple(slice(None, None, -1) if s < 0 else slice(None) for s in v.strides)]
+
+
+def numpy_allocation(out, layout, args, kwargs):
+    """The result ``out`` of a user's call of a NumPy function laid out as NumPy's
+    (``numpy_function(..., layout=...)``): ``layout`` is an order of
+    :func:`fresh_layout` (its ``like`` the first argument), a tuple of them (one per
+    output of a function that returns several), or a function of the call's
+    arguments that returns one of those."""
+    if callable(layout):
+        layout = layout(*args, **kwargs)
+    like = args[0] if args else next(iter(kwargs.values()), None)
+    if isinstance(out, (tuple, list)):
+        orders = layout if type(layout) is list else [layout] * len(out)
+        new = [fresh_layout(o, k, like) for o, k in zip(out, orders)]
+        if isinstance(out, list):
+            return new
+        return type(out)(*new) if hasattr(out, "_fields") else tuple(new)
+    if type(layout) is list:
+        layout = layout[0]
+    return fresh_layout(out, layout, like)
 
 
 def numpy_order_of(a):

@@ -18,6 +18,7 @@ from ..prims import elementwise as ew
 from ..prims.products import matmul_p, einsum_p
 from ..prims.reductions import reduce_max_p, reduce_min_p
 from ..prims.structure import concatenate_p
+from . import aliasing
 from .dispatch import numpy_function, no_kwargs
 
 
@@ -114,20 +115,22 @@ for _like in (np.zeros_like, np.ones_like, np.empty_like):
     def _make_like(np_fn):
         @numpy_function(np_fn, name=np_fn.__name__)
         def like(a, *args, **kwargs):
-            """Returns a plain ndarray (creation carries no derivative)."""
-            return np_fn(np.empty(shape_of(a), dtype_of(a)), *args, **kwargs)
+            """Returns a plain ndarray (creation carries no derivative), laid out as
+            NumPy's (order="K": as ``a``)."""
+            return np_fn(aliasing.numpy_layout(a), *args, **kwargs)
         return like
     _make_like(_like)
 
 
-@numpy_function(np.full_like)
+@numpy_function(np.full_like, layout=lambda a, fill_value, dtype=None, order="K", *r, **k:
+                (order if order in ("C", "F") else (order, aliasing.numpy_layout(a))))
 def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *,
               device=None):
     """Differentiable in ``fill_value`` (the result is ``fill_value`` broadcast)."""
     shape = shape_of(a) if shape is None else shape
     dtype = dtype_of(a) if dtype is None else np.dtype(dtype)
     if not isinstance(fill_value, Tracer):
-        return np.full(shape, fill_value, dtype)
+        return np.full_like(aliasing.numpy_layout(a), fill_value, dtype, order, shape=shape)
     return broadcast_to(astype(fill_value, dtype), shape)
 
 
@@ -516,7 +519,7 @@ def matmul(x1, x2, /, out=None, **kwargs):
     return matmul_p.bind(x1, x2)
 
 
-@numpy_function(np.dot)
+@numpy_function(np.dot, layout="C")
 def dot(a, b, out=None):
     no_kwargs("dot", out=out)
     a, b = asarray_like(a), asarray_like(b)
@@ -539,7 +542,7 @@ def vdot(a, b, /):
     return matmul_p.bind(a, ravel(b))
 
 
-@numpy_function(np.inner)
+@numpy_function(np.inner, layout="C")
 def inner(a, b, /):
     a, b = asarray_like(a), asarray_like(b)
     if not shape_of(a) or not shape_of(b):
@@ -557,7 +560,7 @@ def outer(a, b, out=None):
 _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-@numpy_function(np.tensordot)
+@numpy_function(np.tensordot, layout="C")
 def tensordot(a, b, axes=2):
     a, b = asarray_like(a), asarray_like(b)
     na, nb = len(shape_of(a)), len(shape_of(b))
@@ -582,7 +585,20 @@ def tensordot(a, b, axes=2):
                          "".join(out))
 
 
-@numpy_function(np.einsum)
+def _einsum_layout(subscripts, *operands, optimize=False, **kwargs):
+    """NumPy's einsum (optimize=False) lays its result out in the order of the
+    operands' strides (its iterator's order "K"): NumPy is asked, on operands with
+    the same layouts and every axis of length at most 2. (With optimize, the result
+    is np.einsum's own: the primitive calls it so.)"""
+    if optimize is not False:
+        return None
+    if not isinstance(subscripts, str):
+        subscripts, operands = _sublist_subscripts((subscripts,) + operands)
+    return ("K", np.einsum(subscripts, *[aliasing.small_like(aliasing.numpy_layout(o))
+                                         for o in operands]))
+
+
+@numpy_function(np.einsum, layout=_einsum_layout)
 def einsum(subscripts, *operands, out=None, optimize=False, **kwargs):
     """Both of NumPy's forms: ``einsum('ij,jk->ik', a, b)`` and the operand-list form
     ``einsum(a, [0, 1], b, [1, 2], [0, 2])``."""

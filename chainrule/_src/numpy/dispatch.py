@@ -20,7 +20,7 @@ HANDLED_UFUNCS = {}       # numpy ufunc -> chainrule wrapper (__array_ufunc__)
 PUBLIC = {}               # module name ("numpy", "numpy.linalg", ...) -> {name: fn}
 
 
-def numpy_function(np_fn, module="numpy", name=None, view=None, eager=None):
+def numpy_function(np_fn, module="numpy", name=None, view=None, eager=None, layout=None):
     """Decorator: make ``traced`` the in-transformation version of ``np_fn``.
 
     The returned function calls ``np_fn`` directly when no transformation is active,
@@ -36,6 +36,14 @@ def numpy_function(np_fn, module="numpy", name=None, view=None, eager=None):
     of the first argument; ``"each"``, output k a view of argument k; ``"real"`` /
     ``"imag"``, the parts of a complex array; ``"identity"``, possibly the argument
     itself (asarray). A traced ``out=`` argument is written in place.
+
+    ``layout`` says how NumPy lays out a new result in memory, where chainrule's
+    implementation computes it otherwise (whether a later ``reshape``/``ravel`` of it
+    is a view depends on that layout): None, the result is computed by NumPy's own
+    function (a primitive's ``impl``), so its layout is NumPy's; else an order of
+    ``aliasing.fresh_layout`` ("C", "F", "K", "A", "lapack"), a list of them (one
+    per output) or a function of the arguments that returns one
+    (``aliasing.numpy_allocation``). It applies to the user's calls only.
     """
     def deco(traced):
         fname = name or traced.__name__
@@ -60,6 +68,8 @@ def numpy_function(np_fn, module="numpy", name=None, view=None, eager=None):
                 for a in args:
                     if a is out:
                         return aliasing.copy_of(out)
+                if layout is not None:
+                    return aliasing.numpy_allocation(out, layout, args, kwargs)
                 return out
             return register(view, wrapper, args, kwargs, out)
         wrapper.__doc__ = _doc(np_fn, traced, module, fname)

@@ -129,6 +129,12 @@ class vectorize:
                 if dtype_of(o) != dt:
                     o = astype(o, dt)
             res.append(o)
+        # NumPy's layout: with a signature np.empty (C order), else a ufunc's (order
+        # "K" of the arguments: NumPy is asked on small arrays laid out as they are)
+        lay = "C" if self.signature is not None else ("K", np.frompyfunc(
+            lambda *a: 0, len(vargs), 1)(*[aliasing.small_like(aliasing.numpy_layout(v))
+                                          for v in vargs]))
+        res = [aliasing.fresh_layout(o, lay) for o in res]
         return tuple(res) if store["tuple"] else res[0]
 
     def _empty(self, loop, sizes, out_core):
@@ -169,7 +175,7 @@ def _loop(each, flat, n):
 
 # ---------------------------------------------------------------- gradient
 
-@traced_numpy(np.gradient)
+@traced_numpy(np.gradient, layout="K")       # NumPy: empty_like(f)
 def gradient(f, *varargs, axis=None, edge_order=1):
     """NumPy's finite differences (second order inside, first or second order at the
     edges), linear in ``f``. Traced coordinates (1-D arrays of sample positions) are

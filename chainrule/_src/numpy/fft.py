@@ -18,7 +18,8 @@ from .shape import slice_axis, roll
 
 
 def _fft(np_fn, name=None):
-    return numpy_function(np_fn, module="numpy.fft", name=name)
+    # NumPy's results are laid out in the order of the argument's strides
+    return numpy_function(np_fn, module="numpy.fft", name=name, layout="K")
 
 
 def _norm(norm):

@@ -37,6 +37,7 @@ from ..core import size_of as _size
 from ..prims import shape as sp
 from ..prims import elementwise as ew
 from ..prims.products import matmul_p
+from . import aliasing
 from .basic import concrete
 from ..prims.reductions import reduce_max_p, reduce_min_p
 from ..prims.linalg import (inv_p, solve_p, det_p, slogdet_p, cholesky_p, eigh_p, svd_p,
@@ -60,8 +61,8 @@ def _result(cls, *values):
     return cls(*values) if cls is not None else tuple(values)
 
 
-def _linalg(np_fn, name=None, eager=None):
-    return numpy_function(np_fn, module="numpy.linalg", name=name, eager=eager)
+def _linalg(np_fn, name=None, eager=None, **kw):
+    return numpy_function(np_fn, module="numpy.linalg", name=name, eager=eager, **kw)
 
 
 def _cholesky_eager(a, /, *, upper=False):
@@ -218,7 +219,7 @@ def lstsq(a, b, rcond=None):
     return x, resids, basic.astype(rank, np.int32), s      # (LAPACK's int, NumPy's)
 
 
-@_linalg(np.linalg.matrix_power)
+@_linalg(np.linalg.matrix_power, view="identity")    # n=1: the argument itself
 def matrix_power(a, n):
     a = asarray_like(a)
     _check_square(a)
@@ -227,8 +228,7 @@ def matrix_power(a, n):
     except TypeError as e:
         raise TypeError("exponent must be an integer") from e
     if n == 0:
-        eye = np.eye(shape_of(a)[-1], dtype=dtype_of(a))
-        return np.broadcast_to(eye, shape_of(a)).copy()
+        return np.linalg.matrix_power(aliasing.numpy_layout(a), 0)   # laid out as NumPy's
     if n < 0:
         a = inv(a)
         n = -n
@@ -629,7 +629,7 @@ def matrix_transpose(x, /):
     return basic.swapaxes(x, -1, -2)
 
 
-@_linalg(np.linalg.diagonal)
+@_linalg(np.linalg.diagonal, view="readonly")      # as x.diagonal(): a read-only view
 def diagonal(x, /, *, offset=0):
     """``numpy.diagonal`` of the last two axes."""
     return _shape.diagonal(x, operator.index(offset), -2, -1)
@@ -671,7 +671,7 @@ def matmul(x1, x2, /):
     return basic.matmul(x1, x2)
 
 
-@_linalg(np.linalg.tensordot)
+@_linalg(np.linalg.tensordot, layout="C")
 def tensordot(x1, x2, /, *, axes=2):
     return basic.tensordot(x1, x2, axes=axes)
 

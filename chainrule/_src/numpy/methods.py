@@ -603,3 +603,14 @@ Tracer.partition = _partition
 Tracer.resize = _not_supported("resize", "use cnp.resize(x, shape), which returns a new "
                                          "array")
 Tracer.__round__ = lambda self, ndigits=0: _namespace()["round"](self, ndigits)
+
+
+def _flat(self):
+    raise NotImplementedError(
+        "x.flat (numpy.flatiter) is not supported on traced arrays: its reads and writes "
+        "go through the array's memory one element at a time. Use x.reshape(-1) or "
+        "x.ravel() (a view where NumPy's is) for reads, and x.reshape(-1)[i] = v or "
+        "np.put(x, i, v) for writes")
+
+
+Tracer.flat = property(_flat)

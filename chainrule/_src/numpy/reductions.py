@@ -193,7 +193,8 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=_NoValue):
             w = reshape(w, tuple(d if ax in axes else 1 for ax, d in enumerate(s)))
         if axes is None:
             axes = tuple(range(len(s)))
-        scl = sp.reduce_sum(sp.broadcast_to(w, s), axes, kd) if (axes or kd) else w
+        # NumPy's: the sum of the weights as broadcast along the axes (laid out as its)
+        scl = sp.reduce_sum(w, axes, kd) if (axes or kd) else w
         if np.any(_maybe_concrete(scl) == 0.0):
             raise ZeroDivisionError("Weights sum to zero, can't be normalized")
         prodw = a * w
@@ -363,7 +364,7 @@ def nancumprod(a, axis=None, dtype=None, out=None):
 
 # ---------------------------------------------------------------- order statistics
 
-@traced_numpy(np.sort)
+@traced_numpy(np.sort, layout="K")        # NumPy: a.copy(order="K"), sorted
 def sort(a, axis=-1, kind=None, order=None, *, stable=None):
     """The vjp scatters the cotangent back through the sorting permutation."""
     if order is not None:
@@ -401,7 +402,7 @@ def _partition_args(a, kth, axis):
     return a, _kth(kth, shape_of(a)[axis]), axis
 
 
-@traced_numpy(np.partition)
+@traced_numpy(np.partition, layout="K")
 def partition(a, kth, axis=-1, kind="introselect", order=None):
     """NumPy's arrangement (the same values in the same places); the vjp scatters the
     cotangent back through the permutation, as for sort."""
@@ -845,7 +846,7 @@ def around(a, decimals=0, out=None):
 
 # ---------------------------------------------------------------- differences
 
-@traced_numpy(np.diff)
+@traced_numpy(np.diff, view="identity")   # n=0: the argument itself
 def diff(a, n=1, axis=-1, prepend=_NoValue, append=_NoValue):
     if n == 0:
         return a

@@ -262,7 +262,18 @@ class Complex(Primitive):
                 fit_cotangent(real(ct * 1j), im) if needs[1] else None]
 
     def batch(self, args, dims):
-        return self.bind(*batch_to_front(args, dims)), 0
+        # broadcasting operands (a 0-d zero part from jvp): batch axes to the front and
+        # padded to the output's rank; an unbatched operand broadcasts as it is
+        nd = max(len(shape_of(a)) - (d is not None) for a, d in zip(args, dims))
+        out = []
+        for a, d in zip(args, dims):
+            if d is not None:
+                a = moveaxis(a, d, 0)
+                s = shape_of(a)
+                if len(s) - 1 < nd:
+                    a = reshape(a, (s[0],) + (1,) * (nd - len(s) + 1) + s[1:])
+            out.append(a)
+        return self.bind(*out), 0
 
     def cost(self, args, ans):
         return 0

@@ -26,6 +26,8 @@ from ..numpy import basic
 from ..numpy.dispatch import numpy_function, PUBLIC
 
 MODULE = "scipy.linalg"
+# layout=: SciPy's results of LAPACK calls are F-ordered matrices ("lapack": in a
+# C-ordered batch), others C-ordered (numpy_function; docs/copies-and-views.md)
 
 
 def _square(a, name="a"):
@@ -39,7 +41,7 @@ def _square(a, name="a"):
 _TRANS = {0: 0, 1: 1, 2: 2, "N": 0, "T": 1, "C": 2, "n": 0, "t": 1, "c": 2}
 
 
-@numpy_function(sl.solve_triangular, module=MODULE)
+@numpy_function(sl.solve_triangular, module=MODULE, layout="lapack")
 def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_b=False,
                      check_finite=True):
     """Only the triangle of ``a`` that SciPy reads carries a derivative (its diagonal
@@ -87,7 +89,7 @@ def _tri(x, lower, strict=False):
     return x * (np.tril(ones, k) if lower else np.triu(ones, -k))
 
 
-@numpy_function(sl.cholesky, module=MODULE)
+@numpy_function(sl.cholesky, module=MODULE, layout="lapack")
 def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
     """Reads the triangle ``lower`` selects (upper by default), as SciPy."""
     a = as_inexact(a)
@@ -95,7 +97,7 @@ def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
     return nla.cholesky(a, upper=not lower)
 
 
-@numpy_function(sl.cho_factor, module=MODULE)
+@numpy_function(sl.cho_factor, module=MODULE, layout=["lapack", None])
 def cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
     """(c, lower): the factor in one triangle of ``c``, ``a``'s own entries in the
     other (as SciPy's LAPACK call leaves them)."""
@@ -104,7 +106,7 @@ def cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
     return _tri(factor, lower) + _tri(a, not lower, strict=True), lower
 
 
-@numpy_function(sl.cho_solve, module=MODULE)
+@numpy_function(sl.cho_solve, module=MODULE, layout="lapack")
 def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
     c, lower = c_and_lower
     b = as_inexact(b)
@@ -168,7 +170,7 @@ def fractional_matrix_power(A, t):
     return pl.fractional_matrix_power_p.bind(A, t=float(t))
 
 
-@numpy_function(sl.funm, module=MODULE)
+@numpy_function(sl.funm, module=MODULE, layout="real")
 def funm(A, func, disp=True):
     """For Hermitian (real symmetric) ``A``: ``V f(w) V^H`` from the eigendecomposition
     (SciPy's Schur-Parlett value up to rounding), differentiated by the divided
@@ -210,7 +212,7 @@ def funm(A, func, disp=True):
     return _undetermined(out, not_hermitian(A), _ANY, NOT_HERMITIAN)
 
 
-@numpy_function(sl.eigh, module=MODULE)
+@numpy_function(sl.eigh, module=MODULE, layout=[None, "lapack"])
 def eigh(a, b=None, *, lower=True, eigvals_only=False, overwrite_a=False,
          overwrite_b=False, type=1, check_finite=True, subset_by_index=None,
          subset_by_value=None, driver=None):
@@ -258,7 +260,7 @@ def solve_sylvester(a, b, q):
                                      broadcast_to(q, batch + (m, n)))
 
 
-@numpy_function(sl.solve_banded, module=MODULE)
+@numpy_function(sl.solve_banded, module=MODULE, layout="lapack")
 def solve_banded(l_and_u, ab, b, overwrite_ab=False, overwrite_b=False, check_finite=True):
     """Derivatives in ``ab`` (the entries SciPy reads: the corners outside the matrix
     get 0) and ``b``, computed with banded solves (the transposed band for reverse
@@ -310,7 +312,8 @@ def _assumed(a, assume_a, lower, fname):
                               "is not supported inside a transformation")
 
 
-@numpy_function(sl.solve, module=MODULE)
+@numpy_function(sl.solve, module=MODULE, layout=lambda *a, assume_a=None, **k:
+                "lapack" if assume_a == "banded" else "C")
 def solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, check_finite=True,
           assume_a=None, transposed=False):
     """Through ``chainrule.numpy.linalg.solve`` (triangular kinds through
@@ -366,7 +369,7 @@ def _refuse(fname, **kw):
                                       "supported inside a transformation")
 
 
-@numpy_function(sl.svd, module=MODULE)
+@numpy_function(sl.svd, module=MODULE, layout=["lapack", None, "lapack"])
 def svd(a, full_matrices=True, compute_uv=True, overwrite_a=False, check_finite=True,
         lapack_driver="gesdd"):
     """Through ``chainrule.numpy.linalg.svd`` (LAPACK's gesdd, as SciPy's default);
@@ -379,7 +382,8 @@ def svd(a, full_matrices=True, compute_uv=True, overwrite_a=False, check_finite=
     return out if not compute_uv else tuple(out)
 
 
-@numpy_function(sl.qr, module=MODULE)
+@numpy_function(sl.qr, module=MODULE, layout=lambda a, overwrite_a=False, lwork=None,
+                mode="full", *r, **k: ["C"] if mode == "r" else ["lapack", "C", None])
 def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_finite=True):
     """Modes 'full', 'economic' and 'r' through ``chainrule.numpy.linalg.qr`` (the same
     LAPACK calls); ``pivoting`` and mode 'raw' are refused inside transformations."""
@@ -393,7 +397,7 @@ def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_fini
     return (r,) if mode == "r" else (q, r)
 
 
-@numpy_function(sl.eigh_tridiagonal, module=MODULE)
+@numpy_function(sl.eigh_tridiagonal, module=MODULE, layout=[None, "lapack"])
 def eigh_tridiagonal(d, e, eigvals_only=False, select="a", select_range=None,
                      check_finite=True, tol=0.0, lapack_driver="auto"):
     """Eigenvalues (``eigvals_only=True``, ``select='a'``) of the symmetric tridiagonal
@@ -459,7 +463,7 @@ def expm_frechet(A, E, method=None, compute_expm=True, check_finite=True):
 
 # ---------------------------------------------------------------- LU
 
-@numpy_function(sl.lu_factor, module=MODULE)
+@numpy_function(sl.lu_factor, module=MODULE, layout=["lapack", None])
 def lu_factor(a, overwrite_a=False, check_finite=True):
     """(lu, piv) as SciPy; ``lu`` is differentiable (pivots held: the derivative of the
     factorisation that keeps them), ``piv`` is not. Square matrices (or stacks)."""
@@ -469,7 +473,7 @@ def lu_factor(a, overwrite_a=False, check_finite=True):
     return lu, piv
 
 
-@numpy_function(sl.lu_solve, module=MODULE)
+@numpy_function(sl.lu_solve, module=MODULE, layout="lapack")
 def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
     """Solves with the factors (differentiable in ``lu`` and ``b``) by two triangular
     solves and the pivots' permutation."""
@@ -499,7 +503,7 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
     return reshape(x, bs) if vector else x
 
 
-@numpy_function(sl.lu, module=MODULE)
+@numpy_function(sl.lu, module=MODULE, layout="C")
 def lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False):
     """(p, l, u) (or (pl, u), or p as row indices) from ``lu_factor``: l and u are
     differentiable. Square matrices (or stacks) inside transformations."""
