@@ -13,6 +13,7 @@ agree to rounding and every derivative, vmap and jit follow from the parts):
   ``setxor1d`` (their result's size depends on the values: under vmap they raise).
 """
 import math
+import warnings
 
 import numpy as np
 
@@ -22,7 +23,7 @@ from ..prims import elementwise as ew
 from ..prims import shape as sp
 from ..prims.signal import convolve_p, _flip
 from ..prims.special import i0_p
-from .basic import asarray_like, as_inexact, concrete, clip_mode
+from .basic import asarray_like, as_inexact, concrete, clip_mode, normalize_axis
 from .dispatch import numpy_function, PUBLIC, HANDLED_UFUNCS, no_kwargs
 
 
@@ -86,7 +87,7 @@ def vecdot(x1, x2, /, *args, axis=-1, **kwargs):
     return PUBLIC["numpy.linalg"]["vecdot"](x1, x2, axis=axis)
 
 
-@numpy_function(np.matvec)
+@numpy_function(np.matvec, layout="C")
 def matvec(x1, x2, /, *args, **kwargs):
     """(..., m, n) x (..., n) -> (..., m), no conjugation (as NumPy's gufunc)."""
     no_kwargs("matvec", out=args[0] if args else kwargs.pop("out", None), **kwargs)
@@ -97,7 +98,7 @@ def matvec(x1, x2, /, *args, **kwargs):
     return _n()["sum"](x1 * _n()["expand_dims"](x2, -2), axis=-1)
 
 
-@numpy_function(np.vecmat)
+@numpy_function(np.vecmat, layout="C")
 def vecmat(x1, x2, /, *args, **kwargs):
     """(..., n) x (..., n, m) -> (..., m), ``x1`` conjugated (as NumPy's gufunc)."""
     no_kwargs("vecmat", out=args[0] if args else kwargs.pop("out", None), **kwargs)
@@ -179,9 +180,9 @@ def _conv_args(a, v):
         raise ValueError("a cannot be empty")
     if shape_of(v)[0] == 0:
         raise ValueError("v cannot be empty")
+    # NumPy's dtype: integers and booleans convolve exactly in their own type (a bool
+    # result is the OR of ANDs), as scipy.signal's direct method does
     dt = np.result_type(dtype_of(a), dtype_of(v))
-    if dt.kind not in "fc":
-        dt = np.dtype(np.float64)
     return (a if dtype_of(a) == dt else sp.convert_element_type_p.bind(a, dtype=dt),
             v if dtype_of(v) == dt else sp.convert_element_type_p.bind(v, dtype=dt))
 
@@ -223,7 +224,7 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
         dtype = np.result_type(dtype_of(m), np.float64) if y is None else \
             np.result_type(dtype_of(m), dtype_of(asarray_like(y)), np.float64)
     X = N["atleast_2d"](m).astype(dtype)
-    if not rowvar and shape_of(X)[0] != 1:
+    if not rowvar and len(shape_of(m)) != 1:     # NumPy: a (1, N) m is N variables
         X = X.T
     if shape_of(X)[0] == 0:
         return np.array([]).reshape(0, 0)
@@ -254,6 +255,8 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
             raise RuntimeError("cannot handle multidimensional aweights")
         if shape_of(aw)[0] != shape_of(X)[1]:
             raise RuntimeError("incompatible numbers of samples and aweights")
+        if has_value(aw) and np.any(np.asarray(concrete(aw)) < 0):
+            raise ValueError("aweights cannot be negative")
         w = aw if w is None else w * aw
     avg = N["average"](X, axis=1, weights=w)
     w_sum = shape_of(X)[1] if w is None else N["sum"](w)
@@ -265,10 +268,20 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
         fact = w_sum - ddof
     else:
         fact = w_sum - ddof * N["sum"](w * aw) / w_sum
+    # NumPy: degrees of freedom <= 0 warn and divide by 0 (inf and nan entries)
+    if isinstance(fact, Tracer) and not has_value(fact):
+        fact = N["where"](fact <= 0, 0.0, fact)
+    elif (fact._concrete() if isinstance(fact, Tracer) else fact) <= 0:
+        warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=3)
+        fact = 0.0
     X = X - avg[:, None]
     X_T = X.T if w is None else (X * w).T
     c = N["dot"](X, X_T.conj() if dtype_of(X).kind == "c" else X_T)
-    c = c * (1.0 / fact)
+    if isinstance(fact, Tracer):
+        c = c * (1.0 / fact)
+    else:                   # NumPy's c *= 1 / fact keeps c's dtype: a Python float
+        with np.errstate(divide="ignore"):
+            c = c * float(np.true_divide(1, fact))
     return N["squeeze"](c)
 
 
@@ -307,25 +320,41 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
     return N["sum"](d * (y[hi] + y[lo]) / 2.0, axis=axis)
 
 
-@numpy_function(np.interp)
+@numpy_function(np.interp, layout="C")
 def interp(x, xp, fp, left=None, right=None, period=None):
     """Differentiable in ``x``, ``xp`` and ``fp`` (and ``left``/``right``); ``xp`` must
-    be increasing, as for NumPy. ``period`` is not supported inside transformations."""
-    if period is not None:
-        raise NotImplementedError("chainrule.numpy.interp: period= is not supported inside "
-                                  "a transformation")
+    be increasing, as for NumPy (with ``period``, any order: sorted as NumPy does).
+    NumPy's dtypes (float64, complex128 for complex ``fp``) and its rules where a
+    slope is not finite: ``fp[j]`` at a knot, then the line from the right end."""
     N = _n()
     x, xp, fp = asarray_like(x), as_inexact(xp), asarray_like(fp)
+    cdt = np.complex128 if dtype_of(fp).kind == "c" else np.float64
+    if period is not None:
+        if has_value(period) and concrete(period) == 0:
+            raise ValueError("period must be a non-zero value")
+        period = abs(period)
+        left = right = None
     if len(shape_of(xp)) != 1 or len(shape_of(fp)) != 1:
+        if period is not None:
+            raise ValueError("Data points must be 1-D sequences")
         raise ValueError("object too deep for desired array" if len(shape_of(xp)) > 1 else
                          "object of too small depth for desired array")
     n = shape_of(xp)[0]
+    if shape_of(fp)[0] != n:
+        raise ValueError("fp and xp are not of the same length" +
+                         ("" if period is not None else "."))
     if n == 0:
         raise ValueError("array of sample points is empty")
-    if shape_of(fp)[0] != n:
-        raise ValueError("fp and xp are not of the same length.")
-    fp = fp if dtype_of(fp).kind in "fc" else fp.astype(np.float64)
-    x = x if dtype_of(x).kind in "fc" else x.astype(np.float64)
+    fp = fp if dtype_of(fp) == cdt else fp.astype(cdt)
+    x = x if dtype_of(x) == np.float64 else x.astype(np.float64)
+    xp = xp if dtype_of(xp) == np.float64 else xp.astype(np.float64)
+    if period is not None:
+        x, xp = N["mod"](x, period), N["mod"](xp, period)
+        order = N["argsort"](xp)
+        xp, fp = N["take"](xp, order), N["take"](fp, order)
+        xp = N["concatenate"]((xp[n - 1:] - period, xp, xp[:1] + period))
+        fp = N["concatenate"]((fp[n - 1:], fp, fp[:1]))
+        n += 2
     first, last = fp[0], fp[n - 1]
     left = first if left is None else left
     right = last if right is None else right
@@ -339,29 +368,57 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     f0, f1 = N["take"](fp, j), N["take"](fp, j + 1)
     slope = (f1 - f0) / (x1 - x0)
     val = slope * (x - x0) + f0
+    # NumPy where that is nan (an infinite slope or fp): fp[j] at the knot, else the
+    # line through the right end, else fp[j] where both ends are equal
+    bad = N["isnan"](val)
+    if N["any"](bad) if has_value(bad) else True:
+        other = slope * (x - x1) + f1
+        other = N["where"](N["isnan"](other) & (f0 == f1), f0, other)
+        other = N["where"](N["isnan"](x), np.nan, other)      # NumPy: nan at x nan
+        val = N["where"](bad, N["where"](x == x0, f0, other), val)
     val = N["where"](x == xp[n - 1], last, val)
     return N["where"](x < xp[0], left, N["where"](x > xp[n - 1], right, val))
 
 
 @numpy_function(np.unwrap)
 def unwrap(p, discont=None, axis=-1, *, period=2 * math.pi):
+    """NumPy's algorithm and dtype: ``result_type(diff(p), period)``, so integer
+    ``p`` with an integer ``period`` stays integer (NumPy's integer branch), booleans
+    differ by ``!=``."""
     N = _n()
     p = asarray_like(p)
     nd = len(shape_of(p))
-    dd = N["diff"](p, axis=axis)
+    if nd == 0:
+        raise ValueError("diff requires input that is at least one dimensional")
+    (ax,) = normalize_axis(axis, nd)
+    tail = tuple(slice(1, None) if i == ax else slice(None) for i in range(nd))
+    head = tuple(slice(None, -1) if i == ax else slice(None) for i in range(nd))
+    first = tuple(slice(0, 1) if i == ax else slice(None) for i in range(nd))
+    if dtype_of(p) == np.bool_:
+        dd = N["not_equal"](p[tail], p[head])
+    else:
+        dd = N["diff"](p, axis=ax)
     if discont is None:
         discont = period / 2
-    high = period / 2
+    dtype = np.result_type(dtype_of(dd), period)
+    if np.issubdtype(dtype, np.integer):
+        high, rem = divmod(period, 2)
+        ambiguous = rem == 0
+        if dtype.kind == "u" and high:      # NumPy: dd - (-high) in the unsigned dtype
+            raise OverflowError(f"Python integer {-high} out of bounds for {dtype}")
+    else:
+        high, ambiguous = period / 2, True
     ddmod = N["mod"](dd + high, period) - high
-    ddmod = N["where"]((ddmod == -high) & (dd > 0), high, ddmod)
-    correct = N["where"](abs(dd) < discont, 0.0, ddmod - dd)
-    tail = tuple(slice(1, None) if i == axis % nd else slice(None) for i in range(nd))
-    head = tuple(slice(0, 1) if i == axis % nd else slice(None) for i in range(nd))
-    p = as_inexact(p)
-    return N["concatenate"]([p[head], p[tail] + N["cumsum"](correct, axis=axis)], axis=axis)
+    if ambiguous:
+        ddmod = N["where"]((ddmod == -high) & (dd > 0), high, ddmod)
+    correct = N["where"](abs(dd) < discont, 0, ddmod - dd)
+    p = p.astype(dtype) if dtype_of(p) != dtype else p
+    rest = p[tail] + N["cumsum"](correct, axis=ax)    # (NumPy writes it into p's copy)
+    rest = rest.astype(dtype) if dtype_of(rest) != dtype else rest
+    return N["concatenate"]([p[first], rest], axis=ax)
 
 
-@numpy_function(np.vander)
+@numpy_function(np.vander, layout="C")
 def vander(x, N=None, increasing=False):
     """Columns by cumulative products (NumPy's ``multiply.accumulate``)."""
     ns = _n()
@@ -369,8 +426,10 @@ def vander(x, N=None, increasing=False):
     if len(shape_of(x)) != 1:
         raise ValueError("x must be a one-dimensional array or sequence.")
     n = shape_of(x)[0] if N is None else int(N)
+    dt = np.promote_types(dtype_of(x), int)       # NumPy's result dtype (float32: float64)
     if n == 0:
-        return np.empty((shape_of(x)[0], 0), np.result_type(dtype_of(x), int))
+        return np.empty((shape_of(x)[0], 0), dt)
+    x = x if dtype_of(x) == dt else x.astype(dt)
     cols = [ns["ones_like"](x)] + [x] * (n - 1)
     v = ns["cumprod"](ns["stack"](cols, axis=1), axis=1)
     return v if increasing else v[:, ::-1]
@@ -408,6 +467,7 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
             raise NotImplementedError("chainrule.numpy.geomspace: endpoints of opposite "
                                       "signs (a complex result) are not supported inside "
                                       "a transformation")
+    start, stop = N["broadcast_arrays"](start, stop)     # NumPy broadcasts them first
     sign = N["where"](start < 0, -1.0, 1.0)
     ls, le = N["log10"](start * sign), N["log10"](stop * sign)
     out = logspace(ls, le, num=num, endpoint=endpoint, base=10.0, axis=0)
@@ -551,7 +611,7 @@ def extract(condition, arr):
     return N["take"](N["ravel"](asarray_like(arr)), np.flatnonzero(np.ravel(_mask(condition))))
 
 
-@numpy_function(np.choose)
+@numpy_function(np.choose, layout="C")
 def choose(a, choices, out=None, mode="raise"):
     _refuse_foreign('choose', a)
     no_kwargs("choose", out=out)
@@ -571,24 +631,36 @@ def choose(a, choices, out=None, mode="raise"):
                                 axis=0)[0]
 
 
-@numpy_function(np.piecewise)
+@numpy_function(np.piecewise, layout="K")     # NumPy: zeros_like(x)
 def piecewise(x, condlist, funclist, *args, **kw):
     """``condlist`` must be concrete; each function runs on the selected elements, as
-    NumPy's."""
+    NumPy's. As NumPy, a ``condlist`` whose first item is not a list or an array (one
+    boolean array, a scalar) is one condition."""
     N = _n()
     x = asarray_like(x)
     n2 = len(funclist)
-    if isinstance(condlist, (bool, np.bool_)) or (not isinstance(condlist, list) and
-                                                  np.ndim(concrete(condlist)) == 0):
+    nd = len(shape_of(x))
+    first = condlist[0] if isinstance(condlist, (list, tuple)) and condlist else None
+    if isinstance(condlist, (bool, np.bool_)) or np.ndim(concrete(condlist)) == 0 or (
+            nd != 0 and not isinstance(condlist, (list, tuple))
+            and np.ndim(concrete(condlist)) >= 1
+            and not isinstance(concrete(condlist)[0], (list, np.ndarray))) or (
+            nd != 0 and first is not None
+            and not isinstance(concrete(first), (list, np.ndarray))):
         condlist = [condlist]
-    conds = [np.broadcast_to(_mask(c), shape_of(x)) for c in condlist]
+    conds = np.asarray([_mask(c) for c in condlist], dtype=bool)
     n = len(conds)
     if n == n2 - 1:
-        conds.append(~np.any(conds, axis=0))
+        conds = np.concatenate([conds, ~np.any(conds, axis=0, keepdims=True)], axis=0)
         n += 1
     elif n != n2:
         raise ValueError(f"with {n} condition(s), either {n} or {n + 1} functions are "
                          f"expected")
+    if nd == 0:             # NumPy indexes a 0-d x with 0-d masks: one element or none
+        out = piecewise(sp.reshape(x, (1,)), [np.reshape(c, (1,)) for c in conds],
+                        funclist, *args, **kw)
+        return sp.reshape(out, ())
+    conds = [np.broadcast_to(c, shape_of(x)) for c in conds]
     y = np.zeros(shape_of(x), dtype_of(x))
     for cond, func in zip(conds, funclist):
         if not callable(func):
@@ -871,6 +943,8 @@ def histogram(a, bins=10, range=None, density=None, weights=None):
         n = np.bincount(idx[keep], minlength=nb).astype(np.float64)
     else:
         n = bincount(idx[keep], weights=w[np.flatnonzero(keep)], minlength=nb)
+        if dtype_of(w) != dtype_of(n):      # NumPy counts in the weights' dtype
+            n = n.astype(dtype_of(w))
     edges_out = _edges_out(bins, edges, N["ravel"](a) if isinstance(a, Tracer) else None,
                            range)
     if density:

@@ -23,7 +23,7 @@ def _1d(p, name="p"):
     return p
 
 
-@numpy_function(np.polyval)
+@numpy_function(np.polyval, layout=lambda p, x: ("K", x))     # zeros_like(x)
 def polyval(p, x):
     """Horner's scheme, as NumPy's."""
     N = _n()
@@ -55,36 +55,59 @@ def polysub(a1, a2):
     return _pad_add(a1, a2, -1)
 
 
+def _poly1d(c):
+    """NumPy's ``poly1d(c).coeffs``: 1-d, leading zeros trimmed (on concrete values;
+    under vmap, where each example has its own, they are kept), ``[0]`` if none is
+    left."""
+    c = asarray_like(c)
+    if len(shape_of(c)) > 1:
+        raise ValueError("Polynomial must be 1d only.")
+    c = _1d(c)
+    if has_value(c):
+        nz = np.flatnonzero(np.asarray(concrete(c)))
+        if nz.size == 0:
+            return np.zeros(1, dtype_of(c))
+        if nz[0]:
+            c = c[int(nz[0]):]
+    return c
+
+
 @numpy_function(np.polymul)
 def polymul(a1, a2):
-    return _n()["convolve"](_1d(a1, "a1"), _1d(a2, "a2"))
+    """``convolve`` of NumPy's ``poly1d`` coefficients: leading zeros of either
+    factor are trimmed first (an empty one is ``[0]``)."""
+    return _n()["convolve"](_poly1d(a1), _poly1d(a2))
 
 
 @numpy_function(np.polyder)
 def polyder(p, m=1):
+    """NumPy's ``p[:-1] * arange(n, 0, -1)``, ``m`` times, in NumPy's dtypes (integer
+    coefficients stay integer, float32 ones become float64; ``m=0`` is ``p``)."""
     m = int(m)
     if m < 0:
         raise ValueError("Order of derivative must be positive (see polyint)")
-    p = as_inexact(_1d(p))
+    p = asarray_like(p)
     for _ in range(m):
         n = shape_of(p)[0] - 1
-        p = p[:-1] * np.arange(n, 0, -1) if n > 0 else p[:0]
+        p = p[:-1] * np.arange(n, 0, -1)
     return p
 
 
 @numpy_function(np.polyint)
 def polyint(p, m=1, k=None):
+    """NumPy's ``concatenate((p / arange(n, 0, -1), [k[i]]))``, ``m`` times (``m=0``
+    is ``p``); a scalar or length-1 ``k`` is every constant, as NumPy's."""
     N = _n()
     m = int(m)
     if m < 0:
         raise ValueError("Order of integral must be positive (see polyder)")
-    k = np.zeros(m) if k is None else k
-    k = asarray_like(k)
-    if not shape_of(k):
-        k = N["full"]((m,), k)
+    k = np.zeros(m, float) if k is None else k
+    k = N["atleast_1d"](asarray_like(k))
+    if shape_of(k)[0] == 1 and m > 1:
+        k = k[0] * np.ones(m, float)
     if shape_of(k)[0] < m:
         raise ValueError("k must be a scalar or a rank-1 array of length 1 or >m.")
-    p = as_inexact(_1d(p))
+    p = asarray_like(p)
     for i in range(m):
         n = shape_of(p)[0]
         p = N["concatenate"]((p / np.arange(n, 0, -1), N["reshape"](k[i], (1,))))
@@ -98,6 +121,8 @@ def polydiv(u, v):
     are (a remainder whose own leading coefficient is near zero keeps it)."""
     N = _n()
     u, v = as_inexact(_1d(u, "u")), as_inexact(_1d(v, "v"))
+    dt = np.result_type(dtype_of(u), dtype_of(v))    # NumPy: q and r in u[0] + v[0]'s
+    u = u if dtype_of(u) == dt else u.astype(dt)
     m, n = shape_of(u)[0] - 1, shape_of(v)[0] - 1
     scale = 1.0 / v[0]
     q = []
@@ -106,7 +131,7 @@ def polydiv(u, v):
         d = scale * r[k]
         q.append(d)
         r = N["at"](r)[k:k + n + 1].add(-d * v)
-    q = N["stack"](q) if q else np.zeros(1)
+    q = N["stack"](q) if q else np.zeros(1, dt)
     if not has_value(r):        # under vmap: the entries the division eliminated
         return q, r[min(max(m - n + 1, 0), shape_of(r)[0] - 1):]
     while np.allclose(concrete(r[0]), 0, rtol=1e-14) and shape_of(r)[-1] > 1:
@@ -121,10 +146,10 @@ def poly(seq_of_zeros):
     s = shape_of(z)
     if len(s) == 2 and s[0] == s[1] and s[0] != 0:
         z = PUBLIC["numpy.linalg"]["eigvals"](z)
-    elif len(s) == 1:
-        pass
-    elif not s:
-        z = N["reshape"](z, (1,))
+    elif len(s) == 1 or not s:
+        z = N["reshape"](z, (-1,))
+        dt = np.dtype(np.mintypecode(dtype_of(z).char))     # NumPy: ints to float64
+        z = z if dtype_of(z) == dt else z.astype(dt)
     else:
         raise ValueError("input must be 1d or non-empty square 2d array.")
     if shape_of(z)[0] == 0:
@@ -162,7 +187,7 @@ def roots(p):
         A = N["concatenate"]((first, a[1:]), axis=0) if n > 2 else first
         r = PUBLIC["numpy.linalg"]["eigvals"](A)
     else:
-        r = np.array([], dtype=complex)
+        r = np.array([])                                  # NumPy's: float64
     if trailing:
         r = N["concatenate"]((r, np.zeros(trailing, dtype_of(r))))
     return r

@@ -56,10 +56,33 @@ def correlate(in1, in2, mode="full", method="auto"):
     return convolve(in1, _flip(in2, 0), mode=mode, method=method)
 
 
+def _fft_dtype(x):
+    """The dtype scipy.fft computes ``x``'s transform in: single precision stays single
+    (float16 too), everything else (integers, booleans) is double."""
+    dt = dtype_of(x)
+    if dt.kind == "c":
+        return np.dtype(np.complex64 if dt.itemsize <= 8 else np.complex128)
+    return np.dtype(np.float32 if dt.kind == "f" and dt.itemsize <= 4 else np.float64)
+
+
 @numpy_function(ss.fftconvolve, module=MODULE)
 def fftconvolve(in1, in2, mode="full", axes=None):
-    """Only ``axes=None`` (convolve over every axis) inside transformations."""
+    """Only ``axes=None`` (convolve over every axis) inside transformations. SciPy's
+    dtypes: the transforms' (integers and booleans give float64, float32 stays float32),
+    except where every axis has length 1 in one argument (SciPy multiplies) and for
+    empty arguments (SciPy's ``array([])``)."""
     if axes is not None:
         raise NotImplementedError("chainrule.scipy.signal.fftconvolve: axes= is not "
                                   "supported inside a transformation")
+    in1, in2 = asarray_like(in1), asarray_like(in2)
+    s1, s2 = shape_of(in1), shape_of(in2)
+    if s1 and len(s1) == len(s2):
+        if 0 in s1 or 0 in s2:
+            return np.array([])
+        if not all(a == 1 or b == 1 for a, b in zip(s1, s2)):
+            # each in its transform's dtype (a float32 argument's transform is single
+            # precision beside a float64 one, as SciPy's)
+            d1, d2 = _fft_dtype(in1), _fft_dtype(in2)
+            in1 = in1 if dtype_of(in1) == d1 else in1.astype(d1)
+            in2 = in2 if dtype_of(in2) == d2 else in2.astype(d2)
     return convolve(in1, in2, mode=mode, method="fft")
