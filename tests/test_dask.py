@@ -592,3 +592,26 @@ def test_derivatives_with_respect_to_the_data_keep_its_chunks():
         np.testing.assert_allclose(g.compute(), cr.grad(f)(Xn), rtol=1e-12)
     big = da.zeros((4_000_000, 5), chunks=(500_000, 5))
     assert cr.grad(lambda X: cnp.sum(X[::2] ** 2))(big).chunks == big.chunks
+
+
+def test_singular_rows_at_their_singular_points_on_dask():
+    """SingularProduct on Dask: lazy, nothing computed during the call, NumPy's numbers
+    to every order, and no RuntimeWarning when the graph runs (the derivative's
+    infinities at 0 are met chunk by chunk under errstate). Its second-order
+    derivative recursed without end on Dask (a lazy unit tangent cannot be seen to
+    hold no zeros)."""
+    import warnings
+    xn = np.array([0.0, 1.0, 4.0, 0.0, 9.0])
+    x = da.from_array(xn, chunks=2)
+    losses = [lambda v: cnp.sum(cnp.where(v > 0, cnp.sqrt(v), 0.0)),
+              lambda v: cnp.sum(v[0] * cnp.sqrt(v[1:])),
+              lambda v: cnp.sum(v[1:] * cnp.log1p(v[:-1]))]
+    for loss in losses:
+        for tr in (cr.grad, cr.hessian):
+            with Computations() as c:
+                out = tr(loss)(x)
+            assert c.count == 0 and isinstance(out, da.Array)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", RuntimeWarning)
+                got = out.compute()
+            np.testing.assert_array_equal(got + 0.0, tr(loss)(xn) + 0.0)

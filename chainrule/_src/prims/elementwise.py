@@ -26,11 +26,13 @@ Each row becomes a primitive in ``PRIMS`` (:func:`add_row`); ``numpy/ufuncs.py``
 every primitive of ``PRIMS`` a chainrule.numpy function, routes ``np.<name>(tracer)`` to
 it, and the docs' function lists are generated from that registry.
 """
+import functools
 import math
 import operator
 
 import numpy as np
 
+from .. import backend
 from ..core import (numpy_only, Primitive, NonDiffPrimitive, Zero, shape_of, dtype_of, instantiate,
                     size_of, Scaled, scaled, materialize)
 from ..interpreters.batching import fit_scale, safe_factor, one_sign
@@ -660,6 +662,12 @@ class SingularProduct(Primitive):
     dispatches = True           # the rows' functions, products and where: any backend
 
     def impl(self, *args, row, which):
+        if any(backend.is_lazy(a) for a in args):
+            # chunk by chunk, so that the derivative's infinities raise no warnings when
+            # the graph runs (NumPy's errstate would only cover building it)
+            import dask.array as da
+            return da.core.elemwise(functools.partial(self.impl, row=row, which=which),
+                                    *args)
         n = len(args) - len(which)
         xs, vs = args[:n], args[n:]
         with np.errstate(all="ignore"):
@@ -725,23 +733,20 @@ def _partial(row, xs, which):
     def f(*a):
         return [row.bind(*a)]
     for i in which:
-        f = _directional(f, i, _ones(xs[i]))
+        f = _directional(f, i)
     return f(*xs)[0]
 
 
-def _ones(x):
-    """A unit tangent for ``x`` (inexact: an integer's tangent is float64)."""
-    dt = dtype_of(x)
-    return np.ones_like(x, dtype=dt if dt.kind in "fc" else np.float64)
-
-
-def _directional(f, i, one):
-    """``x -> d f(x) / d x_i`` for an elementwise ``f`` (the unit tangent ``one`` in
-    argument i: concrete, so the row's rules take their plain path)."""
+def _directional(f, i):
+    """``x -> d f(x) / d x_i`` for an elementwise ``f``: the unit tangent in argument i
+    is the Python number 1.0 (it broadcasts; a real direction, which is the derivative
+    for the holomorphic rows too; and any backend's rules see a tangent without zeros,
+    so they take their plain path: a lazy array of ones would send a singular row back
+    here)."""
     def g(*a):
-        ts = [one if k == i else Zero.like(v) for k, v in enumerate(a)]
+        ts = [1.0 if k == i else Zero.like(v) for k, v in enumerate(a)]
         t = jvp_flat(f, list(a), ts)[1][0]
-        return [0.0 * one if type(t) is Zero else t]
+        return [0.0 * a[i] if type(t) is Zero else t]
     return g
 
 
