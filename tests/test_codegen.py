@@ -276,3 +276,70 @@ def test_extreme_and_cancelling_factors_keep_numpys_values():
                 got, want = jf(x), f(x)
                 np.testing.assert_array_equal(got, want)
                 np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+
+
+def _rewritten(f, check, *writes):
+    """Call the jitted ``f`` (whose NumPy twin is ``check``), then write into the arrays
+    it closes over (each ``writes`` entry is a function doing one write), and compare
+    after every write."""
+    x = np.linspace(0.5, 1.5, 20)
+    jf = cr.jit(f)
+    np.testing.assert_allclose(jf(x), check(x), rtol=1e-14)
+    for w in writes:
+        w()
+        np.testing.assert_allclose(jf(x), check(x), rtol=1e-14)
+        np.testing.assert_allclose(jf(x), check(x), rtol=1e-14)
+
+
+def test_arrays_the_function_closes_over_are_read_on_every_call():
+    """NumPy reads a global array when the line runs, so a write into it between calls
+    changes the next result. Compiled code read such arrays at run time already, but
+    decisions made from their values at compile time were stale: an all-ones array was
+    dropped from a product (x * 1), a constant condition picked one side of where, a
+    diagonal matrix became a scaling by a copy of its diagonal, and functions of it
+    alone were folded into constants (exp(b) computed once). Arrays the function can
+    reach (closure, globals, defaults, attributes of objects it holds) are now live:
+    read every call, never simplified on their values."""
+    a, b, m = np.ones(20), np.zeros(20), np.ones(20, bool)
+    W = 2.0 * np.eye(20)
+
+    class Model:
+        def __init__(self):
+            self.V = np.ones(20)
+
+        def __call__(self, x):
+            return cnp.tanh(self.V * x)
+    model = Model()
+
+    def seta():
+        a[3] = 5.0
+
+    def setb():
+        b[:] = 1.0
+
+    def setm():
+        m[2] = False
+
+    def setW():
+        W[0, 1] = 5.0
+
+    def setV():
+        model.V[0] = 0.0
+    _rewritten(lambda x: x * a, lambda x: x * a, seta)
+    _rewritten(lambda x: cnp.sin(x) + cnp.exp(b), lambda x: np.sin(x) + np.exp(b), setb)
+    _rewritten(lambda x: cnp.where(m, x, -x), lambda x: np.where(m, x, -x), setm)
+    _rewritten(lambda x: W @ x, lambda x: W @ x, setW)
+    _rewritten(model, lambda x: np.tanh(model.V * x), setV)
+
+
+def test_a_batch_written_in_place_trains_on_the_new_batch():
+    """The training loop that fills a preallocated batch in place and calls a jitted
+    gradient that closes over it gets the gradient of the current batch."""
+    batch, target = np.zeros((4, 3)), np.zeros(4)
+    step = cr.jit(cr.grad(lambda w: cnp.sum((batch @ w - target) ** 2)))
+    rng = np.random.default_rng(0)
+    w = np.ones(3)
+    for _ in range(3):
+        batch[:] = rng.normal(size=(4, 3))
+        target[:] = rng.normal(size=4)
+        np.testing.assert_allclose(step(w), 2 * batch.T @ (batch @ w - target), rtol=1e-13)

@@ -490,7 +490,7 @@ def linearize(fun, *primals):
     if not all(dtype_of(p).kind in "fc" for p in flat_p):
         return out, slow
     zeros = tree_unflatten(p_tree, [np.zeros(shape_of(p), dtype_of(p)) for p in flat_p])
-    staged = Staged(slow, "linearize", maxsize=8, own_outputs=True)
+    staged = Staged(slow, "linearize", maxsize=8, own_outputs=True, live=False)
     graph, _ = staged.trace(tuple(zeros))
 
     def f_jvp(*tangents):

@@ -131,7 +131,7 @@ def _scalar_literal(x, e, ins):
     """A constant array whose entries are all equal, operand of an elementwise binary
     ufunc that its shape does not widen, becomes a Python scalar (the folded cotangent
     of a sum is an array of ones: ``ones * x`` is then ``1.0 * x`` and goes)."""
-    if not isinstance(x, Literal) or not _binary_ufunc(e, ins) or \
+    if not isinstance(x, Literal) or x.live or not _binary_ufunc(e, ins) or \
             not isinstance(x.val, np.ndarray) or x.val.size == 0 or \
             x.val.dtype.kind not in "fi" or x.shape != e.outs[0].shape:
         return x

@@ -18,6 +18,8 @@ inline, so the outer transformation sees its primitives; ``jit(grad(f))`` and
 ``jit(vmap(f))`` stage the transformed program.
 """
 import functools
+import itertools
+import types
 import warnings
 
 import numpy as np
@@ -59,7 +61,10 @@ def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
     Notes
     -----
     Side effects of ``fun`` (printing, NumPy random numbers, appending to lists) happen
-    while tracing; a replay reuses what they produced then. A guard that keeps failing
+    while tracing; a replay reuses what they produced then. Arrays ``fun`` closes over
+    (or reaches through globals, defaults and the objects it holds) are read on every
+    call, as NumPy would read them: writing into them between calls is seen. Python
+    numbers it closes over are fixed when it is traced (pass them as arguments). A guard that keeps failing
     (Python control flow reading a value that changes on every call) re-traces every
     time; after 10 such re-traces a warning says so. A program that fails to compile
     runs uncompiled (counted in ``cache_info().failures``; raised under
@@ -102,8 +107,10 @@ class Staged:
     a call reads it without locking."""
 
     def __init__(self, fun, name, maxsize, static_nums=(), static_names=(),
-                 own_outputs=False):
-        self.fun, self.name, self.own_outputs = fun, name, own_outputs
+                 own_outputs=False, live=True):
+        # live: read the arrays fun can reach on every call (jit; linearize folds the
+        # primal work at its point instead)
+        self.fun, self.name, self.own_outputs, self.live = fun, name, own_outputs, live
         self.label = f"{name}({getattr(fun, '__name__', 'fun')})"     # (in messages)
         self.static_nums, self.static_names = static_nums, static_names
         self.cache = CompileCache(maxsize, weight=len)
@@ -165,7 +172,7 @@ class Staged:
         ``seen``, the variants the caller tried); returns (Graph, outputs)."""
         if key is None:
             key, _, nums, static_kw, dyn_kw = self.split(args, {})
-        graph, out = _trace(self.fun, args, nums, static_kw, dyn_kw)
+        graph, out = _trace(self.fun, args, nums, static_kw, dyn_kw, self.live)
         try:
             fn = _compile(graph, self.own_outputs, _numpy_only(args, dyn_kw))
         except Exception as e:          # noqa: BLE001 - counted (raised if so configured)
@@ -187,7 +194,7 @@ class Staged:
     def lower(self, *args, **kwargs):
         """The Graph and generated source for these arguments (traces afresh)."""
         _, _, nums, static_kw, dyn_kw = self.split(args, kwargs)
-        graph, _ = _trace(self.fun, args, nums, static_kw, dyn_kw)
+        graph, _ = _trace(self.fun, args, nums, static_kw, dyn_kw, self.live)
         return graph, _compile(graph, self.own_outputs).source
 
 
@@ -223,11 +230,78 @@ def _numpy_only(args, kwargs):
     return not any(backend.is_foreign(x) for x in leaves)
 
 
-def _trace(fun, args, nums, static_kw, dyn_kw):
-    """Stage ``fun`` with the static keywords baked in (``split`` separated them)."""
+def _trace(fun, args, nums, static_kw, dyn_kw, live=True):
+    """Stage ``fun`` with the static keywords baked in (``split`` separated them);
+    ``live``: the arrays it can reach are read on every call."""
 
     guard = backend.no_compute(tree_flatten((args, dyn_kw))[0])
 
     def f(*a, **kw):
         return backend.call_user(guard, fun, *a, **kw, **static_kw)
-    return trace_to_graph(f, args, dyn_kw, nums, fold_constants=True)
+    return trace_to_graph(f, args, dyn_kw, nums, fold_constants=True,
+                          live_ids=reachable_arrays(fun) if live else frozenset())
+
+
+def reachable_arrays(fun, depth=4, limit=1000):
+    """The ids of the NumPy arrays ``fun`` can reach without arguments: its closure,
+    defaults, the globals its code names (and those of the functions, objects and
+    containers found there, to ``depth`` levels, ``limit`` items each; modules and
+    classes are not entered). The user may write into them between calls, so the
+    compiled program reads them on every call instead of folding what it computes from
+    them, and simplifies nothing on their values (``staging.Literal.live``)."""
+    ids, seen = set(), set()
+
+    def visit(v, d):
+        if type(v) is np.ndarray:
+            ids.add(id(v))
+            return
+        if d == 0 or id(v) in seen or isinstance(v, (types.ModuleType, type, str, bytes,
+                                                      int, float, complex, bool)) or v is None:
+            return
+        seen.add(id(v))
+        if isinstance(v, functools.partial):
+            visit(v.func, d)
+            for x in itertools.islice(itertools.chain(v.args, v.keywords.values()), limit):
+                visit(x, d - 1)
+        elif isinstance(v, types.MethodType):
+            visit(v.__self__, d - 1)
+            visit(v.__func__, d)
+        elif isinstance(v, types.FunctionType):
+            visit(getattr(v, "__wrapped__", None), d)
+            for x in (v.__defaults__ or ()) + tuple((v.__kwdefaults__ or {}).values()):
+                visit(x, d - 1)
+            for c in v.__closure__ or ():
+                try:
+                    visit(c.cell_contents, d - 1)
+                except ValueError:          # (an empty cell)
+                    pass
+            g = v.__globals__
+            for name in _names(v.__code__):
+                if name in g:
+                    visit(g[name], d - 1)
+        elif isinstance(v, (list, tuple, set, frozenset)):
+            for x in itertools.islice(v, limit):
+                visit(x, d - 1)
+        elif isinstance(v, dict):
+            for x in itertools.islice(v.values(), limit):
+                visit(x, d - 1)
+        elif hasattr(v, "__dict__") and not callable(v):
+            for x in itertools.islice(vars(v).values(), limit):
+                visit(x, d - 1)
+        elif callable(v):                   # (a callable object: its attributes)
+            visit(getattr(v, "__wrapped__", None), d)
+            if hasattr(v, "__dict__"):
+                for x in itertools.islice(vars(v).values(), limit):
+                    visit(x, d - 1)
+
+    visit(fun, depth)
+    return frozenset(ids)
+
+
+def _names(code):
+    """The global names ``code`` and the code objects nested in it read."""
+    names = list(code.co_names)
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            names += _names(c)
+    return names

@@ -33,8 +33,9 @@ def make_graph(fun, *, static_argnums=()):
     return staged
 
 
-def trace_to_graph(fun, args, kwargs, static, fold_constants=True):
-    """Stage ``fun(*args, **kwargs)``; returns (Graph, concrete outputs)."""
+def trace_to_graph(fun, args, kwargs, static, fold_constants=True, live_ids=frozenset()):
+    """Stage ``fun(*args, **kwargs)``; returns (Graph, concrete outputs). ``live_ids``:
+    arrays the function can reach, read on every call (``staging.Literal``)."""
     static = tuple(i % len(args) for i in static) if args else ()
     dyn = [a for i, a in enumerate(args) if i not in static]
     flat, in_tree = tree_flatten((dyn, kwargs))
@@ -46,7 +47,8 @@ def trace_to_graph(fun, args, kwargs, static, fold_constants=True):
         full = [args[i] if i in static else next(it) for i in range(len(args))]
         out_flat, store["out_tree"] = tree_flatten(fun(*full, **kw))
         return out_flat
-    values, in_vars, outs, eqns, guards = stage_flat(flat_fun, flat, fold_constants)
+    values, in_vars, outs, eqns, guards = stage_flat(flat_fun, flat, fold_constants,
+                                                     live_ids)
     graph = Graph(in_vars, eqns, outs, guards, store["out_tree"])
     return graph, tree_unflatten(store["out_tree"], values)
 

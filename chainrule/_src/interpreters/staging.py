@@ -36,13 +36,28 @@ class Var:
 
 
 class Literal:
-    """A constant operand (a Python scalar or an array captured from outside)."""
-    __slots__ = ("val", "shape", "dtype")
+    """A constant operand (a Python scalar or an array captured from outside).
 
-    def __init__(self, val):
+    ``live``: an array the user's function can reach (closed over, a global, a default
+    argument; jit finds them): the user may write into it between calls, so compiled
+    code reads it on every call and no simplification may depend on its values."""
+    __slots__ = ("val", "shape", "dtype", "live")
+
+    def __init__(self, val, live=False):
         self.val = val
         self.shape = shape_of(val)
         self.dtype = dtype_of(val)
+        self.live = live
+
+
+def is_live(a, live_ids):
+    """Whether the array ``a`` is one of ``live_ids`` (ids of arrays the user's function
+    can reach) or a view of one."""
+    while type(a) is np.ndarray:
+        if id(a) in live_ids:
+            return True
+        a = a.base
+    return False
 
 
 class Eqn:
@@ -118,13 +133,14 @@ class StagingTrace(Trace):
     all constants are evaluated now and not recorded; without it (make_graph), every
     primitive that runs is recorded, so FLOP counts include work on constants (the
     standard basis of jacfwd, for example)."""
-    __slots__ = ("eqns", "guards", "fold_constants")
+    __slots__ = ("eqns", "guards", "fold_constants", "live_ids")
 
-    def __init__(self, parent, fold_constants=True):
+    def __init__(self, parent, fold_constants=True, live_ids=frozenset()):
         self.parent = parent
         self.eqns = []
         self.guards = []
         self.fold_constants = fold_constants
+        self.live_ids = live_ids
 
     def new_input(self, val):
         return StagingTracer(self, val, Var(shape_of(val), dtype_of(val)))
@@ -135,7 +151,7 @@ class StagingTrace(Trace):
             # (jit runs inline under other transformations), so record the function's
             # own operations; they may also use values of this trace it closes over
             return prim.impl(*args, **params)
-        vals, ins, found = [], [], False
+        vals, ins, found, live = [], [], False, False
         for a in args:
             if type(a) is StagingTracer and a._trace is self:
                 vals.append(a.primal)
@@ -144,23 +160,25 @@ class StagingTrace(Trace):
             else:
                 a = materialize(a)          # (a constant cotangent with a pending
                 vals.append(a)              # factor: generated code holds the array)
-                ins.append(Literal(a))
+                lit = Literal(a, self.live_ids and is_live(a, self.live_ids))
+                live = live or lit.live
+                ins.append(lit)
         ans = self.in_parent(prim, vals, params)
-        if not found and self.fold_constants:
-            return ans
+        if not found and self.fold_constants and not live:
+            return ans                      # (a live array's function runs every call)
         outs = [self.new_input(a) for a in (ans if prim.multiple_results else [ans])]
         self.eqns.append(Eqn(prim, ins, [o._var for o in outs], params))
         return outs if prim.multiple_results else outs[0]
 
 
-def stage_flat(fun, args, fold_constants=True):
-    """Run ``fun(*args)`` under a staging trace.
+def stage_flat(fun, args, fold_constants=True, live_ids=frozenset()):
+    """Run ``fun(*args)`` under a staging trace (``live_ids``: see :class:`Literal`).
 
     Returns ``(outs, in_vars, out_operands, eqns, guards)``: the concrete outputs,
     the graph inputs, each output's Var (or Literal for outputs that do not depend
     on the inputs), the recorded equations and the guards.
     """
-    trace = StagingTrace(_state.trace, fold_constants)
+    trace = StagingTrace(_state.trace, fold_constants, live_ids)
     ins = [trace.new_input(a) for a in args]
     in_vars = [t._var for t in ins]      # before the function runs: it may write into them
     with new_trace_context(trace):
@@ -173,5 +191,5 @@ def stage_flat(fun, args, fold_constants=True):
         else:
             o = materialize(o)
             values.append(o)
-            operands.append(Literal(o))
+            operands.append(Literal(o, bool(live_ids) and is_live(o, live_ids)))
     return values, in_vars, operands, trace.eqns, trace.guards

@@ -635,9 +635,10 @@ class Select(Primitive):
         return f"np.where({ops[0]}, {ops[1]}, {ops[2]})"
 
     def simplify(self, ins, graph):
-        # a constant condition, all true or all false, picks one operand
+        # a constant condition, all true or all false, picks one operand (not an array
+        # the user can write into between calls: ``live``)
         c = getattr(ins[0], "val", None)
-        if c is not None:
+        if c is not None and not ins[0].live:
             c = np.asarray(c)
             if c.size and (c.all() or not c.any()):
                 return ins[1] if c.all() else ins[2]

@@ -241,8 +241,8 @@ def _constant_diagonal(x, graph):
     """The diagonal of a constant operand that is a diagonal square matrix, as a
     constant; else None."""
     c = getattr(x, "val", None)
-    if type(c) is not np.ndarray or c.ndim != 2 or c.shape[0] != c.shape[1]:
-        return None
+    if type(c) is not np.ndarray or c.ndim != 2 or c.shape[0] != c.shape[1] or x.live:
+        return None                         # (live: the user may write into it)
     n = c.shape[0]
     off = c.reshape(-1)[1:].reshape(n - 1, n + 1)[:, :n]     # the off-diagonal entries
     return None if off.any() else graph.const(np.diagonal(c).copy())
