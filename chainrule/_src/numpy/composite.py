@@ -438,8 +438,10 @@ def vander(x, N=None, increasing=False):
 @numpy_function(np.logspace)
 def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
     N = _n()
-    base = asarray_like(base)
-    if shape_of(base):           # NumPy: start, stop and base to one ndim first
+    # (as NumPy: a base that is a number is left as it is, so a Python float stays weak
+    # and a float32 range stays float32)
+    if not isinstance(base, (float, int)) and len(shape_of(base)):
+        base = asarray_like(base)   # NumPy: start, stop and base to one ndim first
         start, stop = asarray_like(start), asarray_like(stop)
         nd = max(len(shape_of(start)), len(shape_of(stop)), len(shape_of(base)))
         start, stop = (sp.reshape(v, (1,) * (nd - len(shape_of(v))) + shape_of(v))

@@ -872,16 +872,34 @@ def diff(a, n=1, axis=-1, prepend=_NoValue, append=_NoValue):
         a = concatenate([p for p in (parts[0], a, parts[1]) if p is not None], axis=axis)
     for _ in range(n):
         m = shape_of(a)[axis]
-        a = slice_axis(a, axis, 1, None) - slice_axis(a, axis, 0, builtins.max(m - 1, 0))
+        hi, lo = slice_axis(a, axis, 1, None), slice_axis(a, axis, 0, builtins.max(m - 1, 0))
+        # NumPy: not_equal for booleans (a boolean result, no derivative)
+        a = ew.not_equal_p.bind(hi, lo) if dtype_of(a) == np.bool_ else hi - lo
     return a
 
 
 @traced_numpy(np.ediff1d)
 def ediff1d(ary, to_end=None, to_begin=None):
+    """NumPy's: the result has ``ary``'s dtype; ``to_begin``/``to_end`` are cast to
+    it (a TypeError where that is not a same_kind cast); booleans raise (NumPy
+    subtracts them)."""
     a = ravel(asarray_like(ary))
+    dt = dtype_of(a)
+    if dt == np.bool_:
+        raise TypeError("chainrule.numpy.ediff1d: numpy boolean subtract, the `-` "
+                        "operator, is not supported, use the bitwise_xor, the `^` "
+                        "operator, or the logical_xor function instead.")
     d = diff(a)
-    parts = [ravel(asarray_like(x)) for x in (to_begin,) if x is not None] + [d] + \
-        [ravel(asarray_like(x)) for x in (to_end,) if x is not None]
+    extra = {}
+    for name, x in (("to_begin", to_begin), ("to_end", to_end)):
+        if x is None:
+            continue
+        x = asarray_like(x)
+        if not np.can_cast(dtype_of(x), dt, casting="same_kind"):
+            raise TypeError(f"dtype of `{name}` must be compatible "
+                            "with input `ary` under the `same_kind` rule.")
+        extra[name] = astype(ravel(x), dt)
+    parts = [p for p in (extra.get("to_begin"), d, extra.get("to_end")) if p is not None]
     return concatenate(parts) if len(parts) > 1 else d
 
 

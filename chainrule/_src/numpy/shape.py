@@ -784,7 +784,15 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     if num < 0:
         raise ValueError(f"Number of samples, {num}, must be non-negative.")
     div = (num - 1) if endpoint else num
-    start, stop = asarray_like(start) * 1.0, asarray_like(stop) * 1.0
+    # NumPy's dtype: the result type of start and stop (Python numbers weak, so a
+    # float32 start and a stop of 2.0 give float32), made inexact; asked of NumPy's
+    # own linspace on stand-ins of those dtypes
+    dt = np.linspace(*(_linspace_standin(v) for v in (start, stop)), num=0).dtype
+    integer_dtype = dtype is not None and np.issubdtype(dtype, np.integer)
+    start, stop = astype(asarray_like(start), dt), astype(asarray_like(stop), dt)
+    if integer_dtype and dt.kind == "c":
+        raise TypeError("chainrule.numpy.linspace: a complex sequence cannot be floored "
+                        "to an integer dtype (NumPy's floor of complex values raises)")
     delta = stop - start
     nd = len(np.broadcast_shapes(shape_of(start), shape_of(stop)))
     y = np.arange(0, num, dtype=dtype_of(delta)).reshape((-1,) + (1,) * nd)
@@ -796,9 +804,19 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     if axis != 0:
         (axis,) = normalize_axis(axis, nd + 1)
         y = sp.moveaxis(y, 0, axis)
+    if integer_dtype:                   # NumPy floors before the cast (-3.3 -> -4)
+        y = ew.floor_p.bind(y)
     if dtype is not None and np.dtype(dtype) != dtype_of(y):
         y = astype(y, dtype)
     return (y, step) if retstep else y
+
+
+def _linspace_standin(v):
+    """``v`` for NumPy's dtype resolution: a Python number as itself (weak), anything
+    else a 0-d zero of its dtype."""
+    if type(v) in (bool, int, float, complex):
+        return v
+    return np.zeros((), dtype_of(asarray_like(v)))
 
 
 class _Concatenator:

@@ -501,7 +501,7 @@ def betabinom_logpmf(k, n, a, b, loc=0):
 betabinom_pmf = _exp_of(betabinom_logpmf, "betabinom", "pmf")
 
 
-@_method("multinomial", "logpmf")
+@_method("multinomial", "logpmf", layout=None)     # SciPy's follows x's layout
 def multinomial_logpmf(x, n, p):
     """Counts ``x`` (last axis: the categories; truncated to integers, as SciPy) and
     ``n`` carry no derivative; ``p`` does. As SciPy, a ``p`` whose entries do not sum
@@ -531,7 +531,7 @@ def multinomial_logpmf(x, n, p):
     return _valid((n >= 0) & none((ps_ < 0) | (ps_ > 1)), _support(inside, val))
 
 
-multinomial_pmf = _exp_of(multinomial_logpmf, "multinomial", "pmf")
+multinomial_pmf = _exp_of(multinomial_logpmf, "multinomial", "pmf", layout=None)
 
 
 # ---------------------------------------------------------------- sem

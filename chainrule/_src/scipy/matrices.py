@@ -12,9 +12,9 @@ derivative is the gather's (a scatter-add). Inside transformations the vectors a
 import numpy as np
 import scipy.linalg as sl
 
-from ..core import shape_of, dtype_of
+from ..core import shape_of, dtype_of, has_value
 from ..prims.elementwise import conj_p
-from ..numpy.basic import asarray_like, as_inexact
+from ..numpy.basic import asarray_like
 from ..numpy.dispatch import numpy_function, PUBLIC
 
 MODULE = "scipy.linalg"
@@ -26,10 +26,12 @@ def _n():
 
 def _gathered(build, arrays, ndims=1):
     """``build`` (SciPy's function of the arrays) on chainrule values: SciPy's entry map
-    from positions, then a gather (a negative position: the entry negated)."""
+    from positions, then a gather (a negative position: the entry negated). The dtype
+    is SciPy's: ``build`` on ones of the arrays' dtypes (an int or bool matrix of int
+    or bool vectors, float32 of float32, ...)."""
     N = _n()
     arrays = [asarray_like(a) for a in arrays]
-    dt = np.result_type(*[dtype_of(a) for a in arrays], np.float64)
+    dt = np.asarray(build(*[np.ones(shape_of(a), dtype_of(a)) for a in arrays])).dtype
     codes, flat, off = [], [np.zeros(1, dt)], 1
     for a in arrays:
         size = int(np.prod(shape_of(a), dtype=np.int64))
@@ -44,7 +46,7 @@ def _gathered(build, arrays, ndims=1):
 
 
 def _vector(v, name, fname):
-    v = as_inexact(v)
+    v = asarray_like(v)         # in its own dtype: SciPy's functions keep it
     if len(shape_of(v)) != 1:
         raise NotImplementedError(f"chainrule.scipy.linalg.{fname}: {name} must be 1-D "
                                   "inside a transformation (use vmap for a batch)")
@@ -98,7 +100,10 @@ def companion(a):
     n = shape_of(a)[0]
     if n < 2:
         raise ValueError("The length of `a` along the last axis must be at least 2.")
-    first = -a[1:] / a[0]
+    if has_value(a) and bool(a[0] == 0):
+        raise ValueError("The first coefficient(s) of `a` (i.e. elements of `a[..., 0]`) "
+                         "must not be zero.")
+    first = -a[1:] / (1.0 * a[0:1])        # SciPy's expression (and its dtype)
     rest = np.eye(n - 2, n - 1, dtype=dtype_of(first))
     return _n()["concatenate"]((first[None, :], rest), axis=0)
 
@@ -111,6 +116,8 @@ def fiedler_companion(a):
         if n == 2:
             return _n()["reshape"](-(a[1] / a[0]), (1, 1))
         return np.array([], dtype=dtype_of(a))
+    if has_value(a) and bool(a[0] == 0):
+        raise ValueError("Leading coefficient is zero.")
     b = a / a[0]
     # SciPy's map (on positions, a[0] = 1): -k is -b[k-1], 1 is a constant (or b[0] = 1)
     return _gathered(sl.fiedler_companion, [b])
@@ -126,6 +133,8 @@ def convolution_matrix(a, n, mode="full"):
 def fiedler(a):
     """|a_i - a_j| (derivative sign(a_i - a_j); 0 on the diagonal)."""
     a = _vector(a, "a", "fiedler")
-    if shape_of(a)[0] == 0:
-        return np.array([], dtype=dtype_of(a))
+    if shape_of(a)[0] == 0:                 # SciPy's constants (float64)
+        return np.array([], dtype=np.float64)
+    if shape_of(a)[0] == 1:
+        return np.array([[0.]])
     return abs(a[:, None] - a[None, :])

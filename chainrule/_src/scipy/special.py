@@ -89,7 +89,7 @@ def betainc(a, b, x, /, *args, **kwargs):
     return pi.betainc_p.bind(a, b, x, i=0, j=0)
 
 
-@numpy_function(sps.multigammaln, module=MODULE)
+@numpy_function(sps.multigammaln, module=MODULE, layout="C")   # SciPy: a sum of a stack
 def multigammaln(a, d):
     """``d`` (an integer) carries no derivative; differentiable in ``a``."""
     d = np.asarray(d)[()]

@@ -89,11 +89,16 @@ def _float64(v):
     return v
 
 
-def _method(dist, method):
+def _method(dist, method, layout="C"):
     """Register ``traced`` as ``scipy.stats.<dist>.<method>`` (its floating arguments
-    promoted to float64 first, as SciPy's)."""
+    promoted to float64 first, as SciPy's). ``layout``: SciPy's methods allocate their
+    result (``zeros(shape(cond))``, a sum over a product), C-ordered whatever the
+    arguments' layouts, where chainrule's elementwise result follows theirs (an
+    F-ordered ``x`` gave an F-ordered pdf, and a write through its reshape reached
+    the wrong array); None where SciPy's result follows the arguments (multinomial)."""
     sp_fn = getattr(getattr(sst, dist), method)
-    register = numpy_function(sp_fn, module=MODULE, name=f"{dist}.{method}")
+    register = numpy_function(sp_fn, module=MODULE, name=f"{dist}.{method}",
+                              layout=layout)
 
     def deco(body):
         @functools.wraps(body)
@@ -106,12 +111,12 @@ def _method(dist, method):
     return deco
 
 
-def _exp_of(logfn, dist, method):
+def _exp_of(logfn, dist, method, layout="C"):
     @functools.wraps(logfn.traced)      # logfn's signature
     def fn(*args, **kwargs):
         return exp(logfn.traced(*args, **kwargs))
     fn.__doc__ = f"``exp`` of ``{dist}.{logfn.__name__}``."
-    return _method(dist, method)(fn)
+    return _method(dist, method, layout)(fn)
 
 
 def _log_of(fn, dist, method, complement=None):
