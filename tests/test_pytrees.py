@@ -288,3 +288,23 @@ def test_shared_structures_rebuild_exactly():
         if tree is not deep:
             with pytest.raises(ValueError):
                 tu.tree_unflatten(td, leaves + [a])
+
+
+def test_ordered_dicts_and_defaultdicts_are_nodes_as_in_jax():
+    """A PyTorch-style state dict (OrderedDict) was one leaf: tree_map and the optimisers
+    failed on it. OrderedDict flattens in its own order, defaultdict sorted, keeping its
+    factory (JAX's conventions); grad, jit and optim keep the type."""
+    import collections
+    sd = collections.OrderedDict([("w", np.ones(3)), ("b", np.array(0.5))])
+    leaves, tree = cr.tree_util.tree_flatten(sd)
+    assert [x.shape for x in leaves] == [(3,), ()]
+    assert type(cr.tree_util.tree_unflatten(tree, leaves)) is collections.OrderedDict
+    loss = lambda p: cnp.sum(p["w"] ** 2) + p["b"] ** 3                # noqa: E731
+    for g in (cr.grad(loss)(sd), cr.jit(cr.grad(loss))(sd)):
+        assert type(g) is collections.OrderedDict and list(g) == ["w", "b"]
+        np.testing.assert_allclose(g["w"], 2.0)
+        np.testing.assert_allclose(g["b"], 0.75)
+    dd = collections.defaultdict(list, {"y": 1.0, "x": 2.0})
+    out = cr.tree_util.tree_map(lambda v: 2 * v, dd)
+    assert type(out) is collections.defaultdict and out.default_factory is list
+    assert dict(out) == {"x": 4.0, "y": 2.0}

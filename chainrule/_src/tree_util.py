@@ -1,6 +1,8 @@
-"""Pytrees: nested containers of arrays (tuples, lists, dicts, None, namedtuples,
+"""Pytrees: nested containers of arrays (tuples, lists, dicts, OrderedDicts and
+defaultdicts, None, namedtuples,
 dataclasses and user-registered classes), flattened to a list of leaves and a
 hashable structure, as in JAX."""
+import collections
 import dataclasses
 
 import numpy as np
@@ -49,6 +51,13 @@ register_pytree_node(list, lambda x: (x, None), lambda _, c: list(c))
 register_pytree_node(dict, lambda x: ([x[k] for k in sorted(x)], tuple(sorted(x))),
                      lambda keys, c: dict(zip(keys, c)))
 register_pytree_node(type(None), lambda x: ((), None), lambda _, c: None)
+# as JAX: an OrderedDict in its own order (a PyTorch-style state dict), a defaultdict
+# sorted, keeping its default factory
+register_pytree_node(collections.OrderedDict, lambda x: (list(x.values()), tuple(x)),
+                     lambda keys, c: collections.OrderedDict(zip(keys, c)))
+register_pytree_node(collections.defaultdict,
+                     lambda x: ([x[k] for k in sorted(x)], (x.default_factory, tuple(sorted(x)))),
+                     lambda aux, c: collections.defaultdict(aux[0], zip(aux[1], c)))
 
 
 def _lookup(t):
