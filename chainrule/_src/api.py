@@ -565,6 +565,7 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
     def jac_f(*args):
         single, flat_fun, flat, in_tree, store = _prepare(fun, args, argnums, has_aux,
                                                           holomorphic, "jacfwd")
+        _real_inputs(flat, holomorphic, "jacfwd")
         basis, n = _basis(flat)
         primal_out = {}
 
@@ -587,6 +588,19 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
         return _with_aux(_jac_tree(blocks, store["out_tree"], in_tree, single), store,
                          has_aux)
     return jac_f
+
+
+def _real_inputs(flat, holomorphic, fname):
+    """Forward mode pushes real unit tangents: with complex inputs that is the
+    derivative along the real axes only, which differs from reverse mode's
+    ``df/dx - i df/dy`` (JAX refuses it too)."""
+    if not holomorphic and any(dtype_of(x).kind == "c" for x in flat):
+        raise TypeError(
+            f"{fname} requires real-valued inputs: it differentiates by forward mode, "
+            "which along complex inputs gives only the derivative in their real parts. "
+            "For complex-differentiable functions pass holomorphic=True; for a "
+            "real-valued function of complex inputs use jacrev or grad (df/dx - i df/dy), "
+            "or jvp with a direction of your choice.")
 
 
 def jacrev(fun, argnums=0, has_aux=False, holomorphic=False):
@@ -659,7 +673,8 @@ def jacobian(fun, argnums=0, has_aux=False, holomorphic=False):
                                                           holomorphic, "jacobian")
         outs, backward = vjp_flat(flat_fun, flat)    # evaluated once: reused if wide
         n_in = sum(size_of(shape_of(x)) for x in flat)
-        if n_in <= sum(size_of(shape_of(o)) for o in outs):
+        complex_in = not holomorphic and any(dtype_of(x).kind == "c" for x in flat)
+        if n_in <= sum(size_of(shape_of(o)) for o in outs) and not complex_in:
             return jacfwd(fun, argnums, has_aux, holomorphic)(*args)
         return _jacrev_from(outs, backward, single, flat, in_tree, store, has_aux,
                             holomorphic)
@@ -679,6 +694,7 @@ def hessian(fun, argnums=0, has_aux=False, holomorphic=False):
                 raise TypeError(f"hessian: argument {i} is None: there is nothing to "
                                 f"differentiate with respect to")
             _check_diff_input(args[i], "hessian", holomorphic, i)
+        _real_inputs(tree_flatten([args[i] for i in nums])[0], holomorphic, "hessian")
         return hess(*args)
     return hessian_f
 

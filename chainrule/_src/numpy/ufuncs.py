@@ -188,3 +188,22 @@ def modf(x, /, *args, **kwargs):
 
 modf.numpy_function = np.modf
 UFUNCS["modf"] = PUBLIC["numpy"]["modf"] = HANDLED_UFUNCS[np.modf] = modf
+
+
+def sign(x, /, *args, **kwargs):
+    """Differentiable ``numpy.sign``: for real ``x`` piecewise constant (derivative 0);
+    for complex ``x`` NumPy 2's ``x / |x|`` (0 at 0), differentiable away from 0 (at 0:
+    the subgradient 0, as ``abs``)."""
+    if _state.trace is None:
+        return np.sign(x, *args, **kwargs)
+    if args or kwargs:
+        return _with_options(sign, "sign", (x,), args, kwargs)
+    x = asarray_like(x)
+    if dtype_of(x).kind != "c":
+        return _real_sign(x)
+    return ew.complex_sign_p.bind(x)
+
+
+_real_sign = UFUNCS["sign"]
+sign.numpy_function = np.sign
+UFUNCS["sign"] = PUBLIC["numpy"]["sign"] = HANDLED_UFUNCS[np.sign] = sign

@@ -6,7 +6,8 @@ function and its rule, so ``grad(vmap(f))`` keeps the custom rule).
 """
 import numpy as np
 
-from ..core import Primitive, NonDiffPrimitive, Zero, instantiate, shape_of, dtype_of
+from ..core import (Primitive, NonDiffPrimitive, Tracer, Zero, instantiate, shape_of,
+                   dtype_of)
 from ..interpreters.batching import axis_size, vmap_flat
 from ..interpreters.reverse import vjp_flat
 from ..tree_util import tree_flatten, tree_unflatten
@@ -22,6 +23,13 @@ def _front(args, dims):
     size = axis_size(args, dims)
     vals = [a if d is None else moveaxis(a, d, 0) for a, d in zip(args, dims)]
     return vals, [None if d is None else 0 for d in dims], size
+
+
+def _array_like(x):
+    """A traced value or an array (NumPy's, a scalar of its, Dask's, CuPy's): what vmap
+    batches; anything else (a Python number, string, shape) is a constant of the call."""
+    return isinstance(x, (Tracer, np.ndarray, np.generic)) or (
+        hasattr(x, "shape") and hasattr(x, "dtype"))
 
 
 class CustomJVPCall(Primitive):
@@ -98,20 +106,35 @@ class CustomVJPCall(Primitive):
             def flat_fwd(*ys):
                 outs, res = fwd_fn(*ys)
                 res_flat, store["res_tree"] = tree_flatten(res)
+                # residuals that are Python values (a shape, an axis, a flag, a string)
+                # are the same for every example: handed to bwd as they are, not as
+                # batched arrays (an int shape would reach bwd as a traced value)
+                store["static"] = {i: r for i, r in enumerate(res_flat)
+                                   if not _array_like(r)}
                 store["n_out"] = len(outs)
-                return list(outs) + res_flat
+                return list(outs) + [r for i, r in enumerate(res_flat)
+                                     if i not in store["static"]]
             r = vmap_flat(flat_fwd, list(xs), in_dims, size)
             return r[:store["n_out"]], r[store["n_out"]:]
 
         def bwd_b(res, cts):
             def flat_bwd(*ys):
                 k = len(res)
-                return bwd_fn(tree_unflatten(store["res_tree"], ys[:k]), list(ys[k:]))
-            out = vmap_flat(flat_bwd, list(res) + list(cts), [0] * (len(res) + len(cts)),
-                            size)
+                dyn, static = iter(ys[:k]), store["static"]
+                res_flat = [static[i] if i in static else next(dyn)
+                            for i in range(k + len(static))]
+                got = bwd_fn(tree_unflatten(store["res_tree"], res_flat), list(ys[k:]))
+                # None (no derivative) is not a value vmap can batch: it would come
+                # back as an object array of Nones, which the backward pass would add
+                # as a cotangent (NaN, of the batch's shape)
+                store["none"] = [c is None for c in got]
+                return [c for c in got if c is not None]
+            out = iter(vmap_flat(flat_bwd, list(res) + list(cts),
+                                 [0] * (len(res) + len(cts)), size))
             # an unbatched input receives the sum of its per-example cotangents
-            return [c if d is not None else reduce_sum(c, (0,))
-                    for c, d in zip(out, in_dims)]
+            return [None if none else (next(out) if d is not None
+                                       else reduce_sum(next(out), (0,)))
+                    for none, d in zip(store["none"], in_dims)]
         outs = self.bind(*vals, fun=fun_b, fwd_fn=fwd_b, bwd_fn=bwd_b)
         return outs, [0] * len(outs)
 

@@ -782,6 +782,40 @@ class Abs(Primitive):
     flops = 1
 
 
+class ComplexSign(Primitive):
+    """np.sign of a complex ``x``: NumPy 2's ``x / |x|`` (0 at 0). Not holomorphic: its
+    tangent is ``(t - s Re(conj(s) t)) / |x|`` (``s`` the sign; 0 at ``x = 0``, the
+    subgradient, as ``abs``), and its cotangent the transpose of that for the pairing
+    ``Re(u v)`` that ``abs`` and ``angle`` use. (The sign of a real ``x`` is the
+    non-differentiable row ``sign``.)"""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
+    ufunc = np.sign
+
+    def impl(self, x):
+        return np.sign(x)
+
+    def _inv(self, x):
+        a = abs_p.bind(x)
+        zero = equal_p.bind(a, 0.0)
+        return select_p.bind(zero, 0.0, 1.0 / select_p.bind(zero, 1.0, a))
+
+    def jvp(self, primals, tangents):
+        (x,), (t,) = primals, tangents
+        ans = self.bind(x)
+        if type(t) is Zero:
+            return ans, Zero.like(ans)
+        t = materialize(t)
+        return ans, (t - ans * real(conj(ans) * t)) * self._inv(x)
+
+    def vjp(self, ct, ans, args, needs):
+        ct = materialize(ct)
+        return [(ct - real(ct * ans) * conj(ans)) * self._inv(args[0])]
+
+    batch = Unary.batch
+    cost = Unary.cost
+    flops = 4
+
+
 class Angle(Primitive):
     """np.angle: for complex z = x + iy, d angle = (x dy - y dx) / |z|^2."""
     dispatches = True           # Dask/CuPy arrays too (core.Primitive)
@@ -842,6 +876,7 @@ for row in _BINARY:
 for name in _NONDIFF:
     PRIMS[name] = NonDiffElementwise(name, _NONDIFF_OPS.get(name, getattr(np, name)))
 PRIMS["select"] = select_p = Select("select")
+complex_sign_p = ComplexSign("complex_sign")     # (not a row: numpy/ufuncs.py's sign)
 singular_product_p = SingularProduct("singular_product")
 PRIMS["absolute"] = abs_p = Abs("absolute")
 PRIMS["real"], PRIMS["imag"], PRIMS["conjugate"] = real_p, imag_p, conj_p   # prims/shape.py
