@@ -153,6 +153,15 @@ def loop_batch(prim, args, dims, params, size):
     """Apply ``prim`` example by example and stack the results (the slow fallback). The
     values are sliced and stacked with NumPy's own functions, which reach chainrule's
     for traced values of outer transformations."""
+    if size == 0:
+        # no example to run: the examples' shapes and dtypes are those of the primitive
+        # on one example of zeros (an empty batch of them; NumPy's stack has none)
+        ex = [a if d is None else np.zeros(shape_of(a)[:d] + shape_of(a)[d + 1:],
+                                           dtype_of(a)) for a, d in zip(args, dims)]
+        out = prim.bind(*ex, **params)
+        empty = [np.zeros((0,) + shape_of(o), dtype_of(o)) for o in
+                 (out if prim.multiple_results else [out])]
+        return (empty, [0] * len(empty)) if prim.multiple_results else (empty[0], 0)
     results = []
     for i in range(size):
         ex = [a if d is None else np.moveaxis(a, d, 0)[i] for a, d in zip(args, dims)]

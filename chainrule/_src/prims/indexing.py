@@ -12,8 +12,9 @@ from .. import backend
 
 from ..core import Primitive, NonDiffPrimitive, Zero, shape_of, dtype_of, instantiate
 from ..core import size_of as _size
-from ..interpreters.batching import axis_size, NoBatchRule
-from .shape import fit_cotangent, moveaxis, reshape, bdim_to_front, broadcast_to
+from ..interpreters.batching import axis_size
+from .shape import fit_cotangent, moveaxis, reshape, bdim_to_front, broadcast_to, \
+    transpose
 from .elementwise import equal_p, select_p, logical_and_p
 
 ARRAY = "<array>"     # placeholder for an integer index array in a spec
@@ -117,6 +118,27 @@ def _batched_arrays(arrays, dims, size):
     return iota, out
 
 
+def _example_block(spec, ndim):
+    """Where the dimensions of the (broadcast) index arrays go in ``x[spec]`` for an
+    ``x`` of rank ``ndim`` whose advanced entries do not start ``spec``: after the
+    dimensions of the entries before the first advanced one when the advanced entries
+    are adjacent (NumPy's rule: ints count, ``None`` and ``...`` separate), else first
+    (0)."""
+    adv = [i for i, s in enumerate(spec) if s is ARRAY or isinstance(s, int)]
+    if adv != list(range(adv[0], adv[-1] + 1)):
+        return 0
+    consumed = sum(1 for s in spec if s is ARRAY or isinstance(s, (int, tuple)))
+    return sum(ndim - consumed if s is Ellipsis else 1 for s in spec[:adv[0]])
+
+
+def _move_block(x, src, dst, k):
+    """``x`` with its axes ``src .. src + k - 1`` moved, in order, to start at ``dst``."""
+    if src == dst or not k:
+        return x
+    rest = [a for a in range(len(shape_of(x))) if not src <= a < src + k]
+    return transpose(x, rest[:dst] + list(range(src, src + k)) + rest[dst:])
+
+
 def _indexed_shape(shape, spec, arrays):
     """Per-example shape of ``x[spec]`` for ``x`` of ``shape``."""
     concrete = [a._concrete() if hasattr(a, "_concrete") else a for a in arrays]
@@ -180,14 +202,16 @@ class GetItem(Primitive):
             spec2 = (FULL,) + spec
             return self.bind(moveaxis(x, dx, 0), *arrays, spec=spec2), \
                 _gathered_bdim(spec2, arrays)
-        if not _prefix_advanced(spec):
-            raise NoBatchRule("batching rule of 'getitem' with batched index "
-                                      "arrays after a slice is not implemented")
         size = axis_size(args, dims)
         iota, arrs = _batched_arrays(arrays, dis, size)
-        if dx is None:
-            return self.bind(x, *arrs, spec=spec), 0
-        return self.bind(moveaxis(x, dx, 0), iota, *arrs, spec=(ARRAY,) + spec), 0
+        # the index arrays' dimensions in one example's result (NumPy's placement)
+        p = 0 if _prefix_advanced(spec) else _example_block(
+            spec, len(shape_of(x)) - (dx is not None))
+        if dx is None:          # (the batch axis leads the index arrays' dimensions)
+            return self.bind(x, *arrs, spec=spec), p
+        # with the examples' index first, the index dimensions lead: (B, idx..., rest)
+        out = self.bind(moveaxis(x, dx, 0), iota, *arrs, spec=(ARRAY,) + spec)
+        return _move_block(out, 1, 1 + p, len(shape_of(iota)) - 1), 0
 
     def cost(self, args, ans, **params):
         return 0
@@ -230,11 +254,10 @@ class ScatterAdd(Primitive):
             ct = moveaxis(ct, dc, _gathered_bdim(spec2, arrays))
             return self.bind(ct, *arrays, spec=spec2, shape=(size,) + shape,
                              dtype=dtype), 0
-        if not _prefix_advanced(spec):
-            raise NoBatchRule("batching rule of 'scatter_add' with batched index "
-                                      "arrays after a slice is not implemented")
         iota, arrs = _batched_arrays(arrays, dis, size)
-        return self.bind(bdim_to_front(ct, dc, size), iota, *arrs, spec=(ARRAY,) + spec,
+        p = 0 if _prefix_advanced(spec) else _example_block(spec, len(shape))
+        ct = _move_block(bdim_to_front(ct, dc, size), 1 + p, 1, len(shape_of(iota)) - 1)
+        return self.bind(ct, iota, *arrs, spec=(ARRAY,) + spec,
                          shape=(size,) + shape, dtype=dtype), 0
 
     def cost(self, args, ans, **params):
@@ -317,15 +340,25 @@ class Scatter(Primitive):
         if target is not None:
             spec2 = (FULL,) + spec
             pos = _gathered_bdim(spec2, arrays)
-        elif _prefix_advanced(spec):
+        else:
             iota, arrays = _batched_arrays(arrays, dis, size)
             arrays = [iota] + arrays
             spec2 = (ARRAY,) + spec
             pos = 0
             target = _indexed_shape(shape_of(xb), spec2, arrays)[1:]
-        else:
-            raise NoBatchRule("batching rule of 'scatter' with batched index "
-                                      "arrays after a slice is not implemented")
+            if not _prefix_advanced(spec):
+                # the batch's target is (B, idx..., rest); one example's has the index
+                # dimensions after the p dimensions before them: v broadcasts against
+                # the example's target, then its index dimensions move to the front
+                k = len(shape_of(iota)) - 1
+                p = _example_block(spec, len(shape_of(xb)) - 1)
+                example = target[k:k + p] + target[:k] + target[k + p:]
+                vb = bdim_to_front(v, dv, size)
+                vs = shape_of(vb)
+                vb = reshape(vb, vs[:1] + (1,) * (len(example) - len(vs) + 1) + vs[1:])
+                vb = broadcast_to(vb, (size,) + example)
+                return self.bind(xb, _move_block(vb, 1 + p, 1, k), *arrays, spec=spec2,
+                                 mode=mode), 0
         vb = bdim_to_front(v, dv, size)
         vs = shape_of(vb)
         vb = reshape(vb, vs[:1] + (1,) * (len(target) - len(vs) + 1) + vs[1:])

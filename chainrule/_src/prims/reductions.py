@@ -278,7 +278,7 @@ class ArgExtremum(NonDiffPrimitive):
         x = moveaxis(args[0], dims[0], 0)
         if axis is None:
             s = shape_of(x)
-            out = self.bind(reshape(x, (s[0], -1) if len(s) > 1 else (s[0], 1)),
+            out = self.bind(reshape(x, (s[0], _size(s[1:]))),     # (no -1: s[0] may be 0)
                             axis=1, keepdims=False)
             if keepdims:
                 out = reshape(out, (s[0],) + (1,) * (len(s) - 1))

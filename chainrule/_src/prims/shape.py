@@ -67,7 +67,12 @@ class Reshape(LinearUnary):
     def batch(self, args, dims, *, shape):
         (x,), (d,) = args, dims
         x = moveaxis(x, d, 0)
-        return reshape(x, (shape_of(x)[0],) + shape), 0
+        s = shape_of(x)
+        if -1 in shape:         # one example's -1, resolved (an empty batch leaves -1 open)
+            rest = _size(tuple(n for n in shape if n != -1))
+            if rest:
+                shape = tuple(_size(s[1:]) // rest if n == -1 else n for n in shape)
+        return reshape(x, s[:1] + tuple(shape)), 0
 
 
 def kept_shape(shape, axis):
