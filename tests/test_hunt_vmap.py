@@ -132,3 +132,43 @@ def test_the_loop_fallback_on_an_empty_batch():
     assert out.shape == (0, 3) and out.dtype == np.float32
     out = cr.vmap(lambda x: p.bind(x))(np.ones((2, 3)))
     np.testing.assert_array_equal(out, [[1, 2, 3], [1, 2, 3]])
+
+
+@pytest.mark.parametrize("mask", [np.array([True, False]), np.zeros((2, 5), bool),
+                                  (slice(None), np.array([True, False]))])
+def test_boolean_masks_of_the_wrong_shape_raise_as_in_numpy(mask):
+    """A mask was turned into index arrays without checking its shape, so x[mask] with
+    a (2,) mask on an axis of 3 gave a (1, 5) result (and writes landed) where NumPy
+    raises IndexError: under grad, jvp, jit, vmap and for writes."""
+    x = np.zeros((3, 5))
+    with pytest.raises(IndexError):
+        x[mask]
+    routes = [lambda: cr.grad(lambda v: cnp.sum(v[mask]))(x),
+              lambda: cr.jit(lambda v: v[mask])(x),
+              lambda: cr.jvp(lambda v: v[mask], (x,), (x,)),
+              lambda: cr.vmap(lambda v: v[mask])(np.zeros((4, 3, 5))),
+              lambda: cr.jit(lambda v: (v.__setitem__(mask, 1.0), v)[1])(x.copy())]
+    for route in routes:
+        with pytest.raises(IndexError):
+            route()
+    ok = np.array([[True] * 5, [False] * 5, [True] * 5])
+    np.testing.assert_array_equal(cr.jit(lambda v: v[ok])(np.arange(15.0).reshape(3, 5)),
+                                  np.arange(15.0).reshape(3, 5)[ok])
+
+
+def test_round_of_a_traced_value_is_numpys():
+    """round() of a 0-d value is a Python int on NumPy's scalars (it was a float64
+    array); of an array it raises TypeError as an ndarray does (vmap returned values)."""
+    assert cr.jit(lambda x: round(x.sum()) * 1.0)(np.array([1.0, 1.5])) == 2.0
+    np.testing.assert_allclose(cr.grad(lambda x: round(x, 2) * x)(1.234), 1.23)
+    with pytest.raises(TypeError):
+        cr.jit(lambda x: round(x))(np.array([1.5]))
+    with pytest.raises(TypeError):
+        cr.vmap(lambda x: round(x))(np.array([1.5, 2.5]))
+
+
+def test_asarray_of_a_number_inside_a_transformation():
+    """cnp.asarray(2.0) inside grad raised 'Unable to avoid copy' (copy=False passed to
+    NumPy 2's np.array); asanyarray too."""
+    assert cr.grad(lambda x: x * cnp.asarray(2.0))(1.0) == 2.0
+    assert cr.grad(lambda x: x * cnp.asanyarray(np.float32(2)))(1.0) == 2.0

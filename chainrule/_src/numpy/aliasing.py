@@ -532,7 +532,7 @@ def numpy_order_of(a):
 
 def update(x, idx, value, mode):
     """``x.at[idx].<mode>(value)``: a new array (validated like NumPy)."""
-    spec, arrays = split_index(idx)
+    spec, arrays = split_index(idx, shape_of(x))
     concrete = _probe(arrays)
     if concrete is not None:
         # validate like NumPy (IndexError for out-of-bounds, broadcasting errors)

@@ -90,12 +90,12 @@ def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, lik
 
 @numpy_function(np.asarray, view="identity")
 def asarray(a, dtype=None, order=None, *, like=None, copy=None):
-    return array(a, dtype=dtype, copy=bool(copy))
+    return array(a, dtype=dtype, copy=copy)      # (None: a copy only where needed)
 
 
 @numpy_function(np.asanyarray, view="identity")
 def asanyarray(a, dtype=None, order=None, *, like=None):
-    return array(a, dtype=dtype, copy=False)
+    return array(a, dtype=dtype, copy=None)
 
 
 def astype(x, dtype):

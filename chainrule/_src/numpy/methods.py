@@ -348,7 +348,7 @@ def _namespace():
 def _getitem(self, idx):
     if _state.trace is None:
         check_not_leaked(self)
-    spec, arrays = split_index(idx)
+    spec, arrays = split_index(idx, shape_of(self))
     return aliasing.getitem_view(self, spec, getitem_p.bind(self, *arrays, spec=spec))
 
 
@@ -602,7 +602,19 @@ Tracer.put = _put
 Tracer.partition = _partition
 Tracer.resize = _not_supported("resize", "use cnp.resize(x, shape), which returns a new "
                                          "array")
-Tracer.__round__ = lambda self, ndigits=0: _namespace()["round"](self, ndigits)
+def _round(self, ndigits=None):
+    """Python's ``round`` as on NumPy's values: a 0-d value is a NumPy scalar there, so
+    ``round(x)`` is a Python int (half to even; under jit a guard, under vmap an error:
+    it is Python control) and ``round(x, n)`` a 0-d value; an array raises TypeError as
+    an ndarray does."""
+    if shape_of(self):
+        raise TypeError("type numpy.ndarray doesn't define __round__ method")
+    if ndigits is None:
+        return int(_namespace()["round"](self))
+    return _namespace()["round"](self, ndigits)
+
+
+Tracer.__round__ = _round
 
 
 def _flat(self):

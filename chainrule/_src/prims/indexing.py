@@ -20,10 +20,15 @@ from .elementwise import equal_p, select_p, logical_and_p
 ARRAY = "<array>"     # placeholder for an integer index array in a spec
 
 
-def split_index(idx):
-    """(spec, arrays) for a NumPy index; raises IndexError/TypeError like NumPy."""
+def split_index(idx, shape=None):
+    """(spec, arrays) for a NumPy index; raises IndexError/TypeError like NumPy. With
+    the indexed array's ``shape``, boolean masks are checked against the axes they
+    index, as NumPy does (their positions become index arrays here, which would fit
+    axes of another length)."""
     if not isinstance(idx, tuple):
         idx = (idx,)
+    if shape is not None:
+        _check_masks(idx, shape)
     spec, arrays = [], []
     for i in idx:
         if isinstance(i, slice):
@@ -53,6 +58,31 @@ def split_index(idx):
             spec.append(ARRAY)
             arrays.append(a)
     return tuple(spec), arrays
+
+
+def _check_masks(idx, shape):
+    """NumPy's IndexError where a boolean mask's shape does not match the axes it
+    indexes: NumPy itself indexes a stand-in of ``shape`` that holds no data (the masks'
+    values, zeros for other index arrays; only where a mask of 1 or more dimensions is
+    present)."""
+    masks = [i for i in idx if not isinstance(i, (slice, int, np.integer, bool, np.bool_))
+             and i is not None and i is not Ellipsis and dtype_of(i).kind == "b"
+             and len(shape_of(i))]
+    if not masks:
+        return
+    parts = []
+    for i in idx:
+        if i is None or i is Ellipsis or isinstance(i, (slice, int, np.integer, bool,
+                                                         np.bool_)):
+            parts.append(slice(None) if isinstance(i, (int, np.integer)) and
+                         not isinstance(i, (bool, np.bool_)) else i)
+        elif dtype_of(i).kind == "b":
+            parts.append(i._concrete() if hasattr(i, "_trace") else np.asarray(i))
+        else:
+            parts.append(np.zeros(shape_of(i), np.intp))
+    stand_in = np.lib.stride_tricks.as_strided(np.zeros(1, np.bool_), shape=shape,
+                                               strides=(0,) * len(shape))
+    stand_in[tuple(parts)]
 
 
 def _int_or_none(v):
