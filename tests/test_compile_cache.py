@@ -96,7 +96,8 @@ def test_signature_is_tree_util_order_and_structure():
     want, td = tree_flatten([tree])
     assert all(x is y for x, y in zip(leaves, want))
     assert key[1] == td
-    assert key[2:] == ((2, 3), np.dtype(float), int, (2,), np.dtype(float), float)
+    assert key[2:] == ((2, 3), np.dtype(float), (24, 8), int, (2,), np.dtype(float), (8,),
+                       float)       # (an array's strides: its layout decides views)
     # another key for other shapes, dtypes, scalar types, structure or static values
     assert signature([tree])[0] == key
     other = {"b": [np.ones(3), 1.0], "a": (np.zeros((2, 3)), 2)}

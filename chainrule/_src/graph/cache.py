@@ -160,14 +160,18 @@ def leaf_code(x):
 def signature(args, kwargs=None, static=()):
     """``(key, leaves)``: the leaves of the pytree ``(args, kwargs)`` in tree_util's
     order, and the key a compiled program for them is stored under: the static values,
-    the tree structure and the :func:`leaf_code` of each leaf. (The key is hashable
-    when the static values are.)"""
+    the tree structure and the :func:`leaf_code` of each leaf, with an array's strides
+    (its memory layout decides views, as NumPy's). (The key is hashable when the static
+    values are.)"""
     leaves, tree = tree_flatten((args, kwargs) if kwargs else args)
     key = [static, tree]
     for x in leaves:
-        if type(x) is np.ndarray:       # (leaf_code, written out: two items, no tuple)
+        if type(x) is np.ndarray:       # (leaf_code, written out: no tuple)
             key.append(x.shape)
             key.append(x.dtype)
+            # and its memory layout: whether a reshape or ravel is a view (a write
+            # through it reaches the argument) and results' layouts follow it
+            key.append(x.strides)
         else:
             key.append(leaf_code(x))
     return tuple(key), leaves

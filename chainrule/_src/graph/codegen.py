@@ -865,6 +865,35 @@ def _own(x):
     return x.copy() if type(x) is np.ndarray else x
 
 
+def _alias_roots(eqns, fresh):
+    """id -> the ids of the arrays whose memory each value may share: itself where its
+    equation makes a new array (``fresh``: those ids; None: asked of the primitive),
+    else its operands' (a view, or an operand handed on)."""
+    roots = {}
+    for prim, outs, ins in eqns:
+        for o in outs:
+            if (o.id in fresh) if fresh is not None else \
+                    (not prim.multiple_results and
+                     (getattr(prim, "ufunc", None) is not None or prim.fresh)):
+                continue
+            r = set()
+            for x in ins:
+                if not isinstance(x, Literal):
+                    r |= roots.get(x.id, {x.id})
+            roots[o.id] = r
+    return roots
+
+
+def _fresh(x, scalar):
+    """A result of its own for an output the passes rewrote into an input, a view or
+    another output: a copy in ``x``'s memory order, or NumPy's scalar where the traced
+    program gave one (a ufunc of 0-d values)."""
+    if type(x) is np.ndarray:
+        return x[()] if scalar and not x.ndim else x.copy(order="K")
+    return x if isinstance(x, (np.generic, int, float, complex, bool)) or \
+        not hasattr(x, "copy") else x.copy()
+
+
 def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=None,
                   reuse=True):
     """Python function ``f(*flat_inputs) -> list of outputs`` replaying ``graph``.
@@ -883,7 +912,8 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=N
     (graph.replay reads them straight from a tape).
     """
     eqns, outs, guards = optimize(graph, reassociate)
-    ns = {"np": np, "Retrace": Retrace, "HasInfinity": HasInfinity, "_own": _own}
+    ns = {"np": np, "Retrace": Retrace, "HasInfinity": HasInfinity, "_own": _own,
+          "_fresh": _fresh}
     names = {}
 
     def name(v):
@@ -979,19 +1009,57 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=N
     made = {e.outs[0].id for e, _ in eqns
             if not e.prim.multiple_results and (_is_ufunc(e) or e.prim.fresh)}
     returned = set()
+    # what each output was before the passes: a rewrite (x * 1 as x, two equal
+    # results shared, where(True, x, y) as x, a reshape of x * 1 as a view of x) must
+    # not hand out the caller's input, a view of it, or one array (or views of one) for
+    # results NumPy makes apart: such an output is copied
+    orig = graph.outs if len(graph.outs) == len(outs) else [None] * len(outs)
+    scalar = getattr(graph, "out_scalar", None) or [False] * len(outs)
+    opt_roots = _alias_roots(((e.prim, e.outs, ins) for e, ins in eqns), made)
+    orig_roots = _alias_roots(((e.prim, e.outs, e.ins) for e in graph.eqns), None)
+    # what the traced call's results shared (inputs' ids, pairs of outputs), where known
+    traced_in = getattr(graph, "out_shares", None)
+    traced_pairs = getattr(graph, "out_overlaps", None)
+    given, kept = {}, []                # original id -> expression; kept outputs
 
-    def result(x):
+    def result(i, x, o, scalar):
         s = operand(x)
         if own_outputs and (isinstance(x, Literal) or x.id not in made or x.id in returned):
             return f"_own({s})"         # (an output given twice: the second is a copy)
         if isinstance(x, Literal) and type(x.val) is np.ndarray:
+            if x.live and isinstance(o, Literal) and o.val is x.val:
+                return s                # the array the function reaches (NumPy's object)
             # a constant array is a new array on every call (as NumPy makes it): never
             # one object shared by every caller (and every thread) that one could write to
             return f"_own({s})"
-        if not isinstance(x, Literal):
-            returned.add(x.id)
-        return s
-    lines.append(f"    return [{', '.join(result(x) for x in outs)}]")
+        if isinstance(x, Literal) or o is None or isinstance(o, Literal):
+            return s
+        if o.id in given:               # the program gives one object twice
+            return given[o.id]
+        mine = opt_roots.get(x.id, {x.id})
+        rewritten = x.id != o.id and traced_in is not None
+        was = traced_in[i] if rewritten else orig_roots.get(o.id, {o.id}) & inputs
+        clash = False
+        for j, r, w in kept:
+            if mine & r:
+                clash = clash or ((i, j) not in traced_pairs if rewritten else not (w & was))
+        if (mine & inputs) - was or clash:
+            given[o.id] = f"_fresh({s}, {bool(scalar and not x.shape)})"
+        else:
+            given[o.id] = s
+            kept.append((i, mine, orig_roots.get(o.id, {o.id})))
+        return given[o.id]
+    rets = [result(i, x, o, sc) for i, (x, o, sc) in enumerate(zip(outs, orig, scalar))]
+    if any(r.startswith("_fresh(") for r in rets):
+        # (each copy once, named, so an output the program gives twice is one object)
+        named = {}
+        for i, r in enumerate(rets):
+            if r.startswith("_fresh("):
+                if r not in named:
+                    named[r] = f"r{len(named)}"
+                    lines.append(f"    {named[r]} = {r}")
+                rets[i] = named[r]
+    lines.append(f"    return [{', '.join(rets)}]")
     src = "\n".join(lines)
     exec(compile(src, "<chainrule.jit>", "exec"), ns)
     fn = ns["compiled"]

@@ -94,10 +94,12 @@ def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
 class _Variant:
     """A compiled program and its Graph; ``fn`` None where compiling it failed (calls
     then run the function uncompiled)."""
-    __slots__ = ("fn", "graph")
+    __slots__ = ("fn", "graph", "writes")
 
     def __init__(self, fn, graph):
         self.fn, self.graph = fn, graph
+        # the arguments it writes into (None: none; graph/make.trace_to_graph)
+        self.writes = getattr(graph, "writes", None) or None
 
 
 class Staged:
@@ -143,6 +145,11 @@ class Staged:
                 if v.fn is None:            # failed to compile: run uncompiled
                     cache.hit(key, "fallbacks")
                     return self.fun(*args, **kwargs)
+                if v.writes is not None and not _may_write(v.writes, flat):
+                    cache.count("fallbacks", "an argument the function writes into is "
+                                             "read-only or shares memory with another: "
+                                             "ran uncompiled")
+                    return self.fun(*args, **kwargs)
                 try:
                     outs = v.fn(*flat)
                 except HasInfinity:         # (reassociated sums: NumPy's order decides)
@@ -152,6 +159,8 @@ class Staged:
                 except Retrace:
                     continue
                 cache.hit(key)
+                if v.writes is not None:
+                    outs = _write_back(v.graph, flat, outs)
                 return tree_unflatten(v.graph.out_tree, outs)
             retraces = cache.count("retraces", "a guard failed (Python control flow took "
                                                "another branch): traced again")
@@ -173,6 +182,17 @@ class Staged:
         if key is None:
             key, _, nums, static_kw, dyn_kw = self.split(args, {})
         graph, out = _trace(self.fun, args, nums, static_kw, dyn_kw, self.live)
+        if graph.writes:
+            # the function wrote into array arguments (as NumPy would): so does the
+            # traced call, unless one is read-only or shares memory with another
+            # argument (NumPy's own program decides that, and keeps deciding it)
+            flat = _flat_inputs(args, nums, dyn_kw)
+            uncompiled = not _may_write(graph.writes, flat)
+            if not uncompiled:
+                out = tree_unflatten(graph.out_tree, _write_back(
+                    graph, flat, tree_flatten(out)[0] + graph.written_values))
+        else:
+            uncompiled = False
         try:
             fn = _compile(graph, self.own_outputs, _numpy_only(args, dyn_kw))
         except Exception as e:          # noqa: BLE001 - counted (raised if so configured)
@@ -189,6 +209,11 @@ class Staged:
             return now              # another thread has just added a variant for this
             # key: that one serves it, or a later call re-traces
         self.cache.update(key, add)
+        if uncompiled:
+            self.cache.count("fallbacks", "an argument the function writes into is "
+                                          "read-only or shares memory with another: "
+                                          "ran uncompiled")
+            return graph, self.fun(*args, **(dyn_kw or {}), **(static_kw or {}))
         return graph, _unshared(graph, out)
 
     def lower(self, *args, **kwargs):
@@ -198,12 +223,46 @@ class Staged:
         return graph, _compile(graph, self.own_outputs).source
 
 
+def _flat_inputs(args, nums, dyn_kw):
+    """The flat dynamic leaves of a call, in the order trace_to_graph stages them."""
+    dyn = [a for i, a in enumerate(args) if i not in (nums or ())]
+    return tree_flatten((dyn, dyn_kw or {}))[0]
+
+
+def _may_write(writes, flat):
+    """Whether compiled code may write the new values of the arguments ``writes`` (flat
+    positions) into the caller's arrays: each is writeable and shares no memory with
+    another argument (``f(x, x)``: NumPy's program sees its own writes through the
+    other name, which a staged program, whose inputs are apart, does not)."""
+    arrays = [(j, a) for j, a in enumerate(flat) if isinstance(a, np.ndarray)]
+    for k in writes:
+        t = flat[k]
+        if not isinstance(t, np.ndarray) or not t.flags.writeable:
+            return False
+        if any(j != k and np.may_share_memory(a, t) for j, a in arrays):
+            return False
+    return True
+
+
+def _write_back(graph, flat, outs):
+    """The function's outputs, after writing the new values of the arguments it wrote
+    into (the outputs past ``graph.n_out``) into the caller's arrays; an output that is
+    such an argument is the caller's array itself, as NumPy returns it."""
+    n = graph.n_out
+    for k, new in zip(graph.writes, outs[n:]):
+        np.copyto(flat[k], new, casting="unsafe")
+    outs = list(outs[:n])
+    for i, k in graph.returns_written.items():
+        outs[i] = flat[k]
+    return outs
+
+
 def _unshared(graph, out):
     """``out`` (the traced call's results) with copies of the arrays that the graph
     keeps as constants: the caller may write to its result, and every later call
     returns (or computes with) the graph's constant."""
     consts = {id(o.val) for o in graph.outs
-              if isinstance(o, Literal) and type(o.val) is np.ndarray}
+              if isinstance(o, Literal) and type(o.val) is np.ndarray and not o.live}
     if not consts:
         return out
     leaves = tree_flatten(out)[0]
@@ -239,7 +298,8 @@ def _trace(fun, args, nums, static_kw, dyn_kw, live=True):
     def f(*a, **kw):
         return backend.call_user(guard, fun, *a, **kw, **static_kw)
     return trace_to_graph(f, args, dyn_kw, nums, fold_constants=True,
-                          live_ids=reachable_arrays(fun) if live else frozenset())
+                          live_ids=reachable_arrays(fun) if live else frozenset(),
+                          writes=live)
 
 
 def reachable_arrays(fun, depth=4, limit=1000):
