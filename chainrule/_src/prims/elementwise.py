@@ -284,10 +284,21 @@ class Binary(Primitive):
         return f"{ops[0]} {self.infix} {ops[1]}"
 
     def simplify(self, ins, graph, **params):
-        # ``units[i]``: the number operand i may be for the output to be the other one
+        # ``units[i]``: the number operand i may be for the output to be the other one.
+        # Exactly, signed zeros included: x + (-0.0) and x - 0.0 are x, but x + 0.0 is
+        # +0.0 where x is -0.0; a complex x is left alone (1 is 1 + 0j: x * 1 turns an
+        # infinite part into nan, x + 0.0 a -0.0 imaginary part into +0.0)
         for i, unit in enumerate(self.units):
-            if unit is not None and _number(ins[i]) == unit:
-                return ins[1 - i]
+            if unit is None:
+                continue
+            v, kind = _number(ins[i]), ins[1 - i].dtype.kind
+            if v is None or v != unit or kind == "c":
+                continue
+            if unit == 0 and kind == "f" and (not isinstance(v, (float, np.floating)) or
+                                              math.copysign(1.0, v) !=
+                                              math.copysign(1.0, unit)):
+                continue
+            return ins[1 - i]
         return None
 
 
@@ -550,8 +561,8 @@ _NONDIFF_OPS = {"equal": operator.eq, "not_equal": operator.ne, "less": operator
 # (``x op unit == x``, per side), and the algebra that lets scalar factors ride through
 # (core.Primitive's docstring)
 _CODEGEN = {
-    "add": dict(infix="+", units=(0, 0), combination=(1.0, 1.0)),
-    "subtract": dict(infix="-", units=(None, 0), combination=(1.0, -1.0)),
+    "add": dict(infix="+", units=(-0.0, -0.0), combination=(1.0, 1.0)),
+    "subtract": dict(infix="-", units=(None, 0.0), combination=(1.0, -1.0)),
     "multiply": dict(infix="*", units=(1, 1), homogeneous=(1, 1)),
     "divide": dict(infix="/", scalar_infix=_nonzero_divisor, units=(None, 1),
                    homogeneous=(1, -1)),
