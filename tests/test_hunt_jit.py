@@ -119,3 +119,29 @@ def test_memory_layout_is_part_of_the_key():
         want, got = f(a), jf(b)
         np.testing.assert_array_equal(got, want)
         np.testing.assert_array_equal(b, a)
+
+
+def test_augmented_assignment_rebinds_numbers_and_numpy_scalars():
+    """``s += 1`` on a NumPy scalar (a reduction's result, an element) or a Python
+    number rebinds s; another name keeps the old value. Traced values wrote in place,
+    so ``t = s; s += 1`` changed t under jit, vmap and value_and_grad (4.0 for 3.0).
+    0-d arrays are still written in place, as NumPy's are."""
+    def f(x):
+        s = cnp.sum(x)
+        t = s
+        s += 1.0
+        return t * 1.0 + s * 0.5
+
+    x = np.ones(3)
+    assert f(x) == 5.0
+    assert cr.jit(f)(x) == 5.0
+    assert cr.value_and_grad(f)(x)[0] == 5.0
+    np.testing.assert_array_equal(cr.vmap(f)(np.ones((2, 3))), [5.0, 5.0])
+
+    def g(x):
+        y = x
+        x += 1.0
+        return y * 1.0 + x
+    for a, want in [(2.0, 5.0), (np.float64(2.0), 5.0), (np.array(2.0), 6.0)]:
+        assert g(np.copy(a) if isinstance(a, np.ndarray) else a) == want
+        assert cr.jit(g)(np.copy(a) if isinstance(a, np.ndarray) else a) == want

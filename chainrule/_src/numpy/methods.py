@@ -13,7 +13,8 @@ import sys
 
 import numpy as np
 
-from ..core import Tracer, _state, check_not_leaked, TracerConversionError, shape_of
+from .. import backend
+from ..core import Tracer, _state, check_not_leaked, TracerConversionError, shape_of, value_of
 from ..prims import elementwise as ew
 from ..prims.indexing import getitem_p, split_index, ARRAY
 from ..prims.products import matmul_p
@@ -64,8 +65,21 @@ for _op, _name in _BINOPS.items():
     setattr(Tracer, f"__r{_op}__", _ufunc_op(_name, reflected=True))
 
     def _inplace(self, other, _fn=UFUNCS[_name]):
+        if _immutable(self):                # a number: ``x += v`` rebinds x
+            return _fn(self, other)
         return aliasing.assign(self, _fn(self, other))
     setattr(Tracer, f"__i{_op}__", _inplace)
+
+
+def _immutable(x):
+    """Whether ``x`` stands for a Python number or a NumPy scalar (what NumPy's
+    reductions return), which ``+=`` rebinds instead of writing into: another name for
+    the old value keeps it. The value a forward, reverse or staging tracer holds says;
+    a 0-d example under vmap is taken to be a scalar (a reduction's result)."""
+    if shape_of(x):
+        return False
+    v = value_of(x)
+    return type(v) is not np.ndarray and (isinstance(v, Tracer) or not backend.is_foreign(v))
 
 for _op, _name in {"eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_equal",
                    "gt": "greater", "ge": "greater_equal"}.items():
