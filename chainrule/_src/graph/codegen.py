@@ -142,7 +142,15 @@ def _scalar_literal(x, e, ins):
     if not others or others[0].shape != e.outs[0].shape or \
             np.result_type(others[0].dtype, x.val.dtype) != e.outs[0].dtype:
         return x
-    return Literal(float(first) if x.val.dtype.kind == "f" else int(first))
+    scalar = float(first) if x.val.dtype.kind == "f" else int(first)
+    try:    # a Python scalar is weak in NumPy's promotion: int64 [3, 3] / float32 is
+        # float64, 3 / float32 float32; keep the array where the loop would change
+        if np.result_type(others[0].dtype, scalar) != \
+                np.result_type(others[0].dtype, x.val.dtype):
+            return x
+    except (OverflowError, TypeError, ValueError):
+        return x
+    return Literal(scalar)
 
 
 class _Rewriter:
