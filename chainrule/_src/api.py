@@ -543,6 +543,21 @@ def _identity(flat):
     return (0,) if len(flat) == 1 and len(shape_of(flat[0])) == 1 else ()
 
 
+def _owned(results):
+    """Jacobian columns (rows) from ``vmap_flat`` as arrays of their own: a linear
+    pass-through hands the same basis to two outputs (``a -> (a, a)``), and writing into
+    one Jacobian block must never change another. (A product with the basis copies its
+    other factor itself: ``MatMul.batch_diagonal``.)"""
+    out, seen = [], []
+    for r in results:
+        if type(r) is np.ndarray:
+            if any(np.may_share_memory(r, s) for s in seen):
+                r = r.copy()
+            seen.append(r)
+        out.append(r)
+    return out
+
+
 def _jac_tree(blocks, out_tree, in_tree, single):
     """Arrange Jacobian blocks ``blocks[i][j]`` (out leaf i, in leaf j) as JAX does:
     the output pytree whose leaves are input pytrees."""
@@ -560,8 +575,12 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
     output of shape ``S`` and an input of shape ``T`` has shape ``S + T``; with
     pytrees, the output pytree holds input pytrees (as in JAX).
     """
-    argnums = _made(fun, argnums, "jacfwd")
+    return _jacfwd(fun, _made(fun, argnums, "jacfwd"), has_aux, holomorphic)
 
+
+def _jacfwd(fun, argnums, has_aux, holomorphic, rev_dtypes=False):
+    """jacfwd; ``rev_dtypes``: each block in its input's dtype, as jacrev gives it
+    (``jacobian`` is jacrev's result whichever mode computes it)."""
     def jac_f(*args):
         single, flat_fun, flat, in_tree, store = _prepare(fun, args, argnums, has_aux,
                                                           holomorphic, "jacfwd")
@@ -574,15 +593,18 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
             primal_out["outs"] = outs
             return [_zeros_like(o) if type(t) is Zero else _tangent_like(t, o)
                     for o, t in zip(outs, t_outs)]
-        cols = vmap_flat(push, basis, [0] * len(basis), n,     # each (n,) + out.shape
-                         basis=_identity(flat))
+        cols = _owned(vmap_flat(push, basis, [0] * len(basis), n,   # each (n,) + out.shape
+                                basis=_identity(flat)))
         outs = primal_out["outs"]      # (only their shapes are used)
         blocks = []
         for o, stacked in zip(outs, cols):
             row, start = [], 0
             for x in flat:
                 s = size_of(shape_of(x))
-                row.append(_to_front_last(stacked[start:start + s], shape_of(x), shape_of(o)))
+                block = _to_front_last(stacked[start:start + s], shape_of(x), shape_of(o))
+                if rev_dtypes and dtype_of(block) != dtype_of(x):
+                    block = _tangent_like(block, x)
+                row.append(block)
                 start += s
             blocks.append(row)
         return _with_aux(_jac_tree(blocks, store["out_tree"], in_tree, single), store,
@@ -635,8 +657,8 @@ def _jacrev_from(outs, backward, single, flat, in_tree, store, has_aux, holomorp
 
     def pull(*cts):     # one vjp; vmap pulls the whole output basis back at once
         return _fill(backward(list(cts)), flat)
-    rows = vmap_flat(pull, basis, [0] * len(basis), m,      # each (m,) + in.shape
-                     basis=_identity(outs))
+    rows = _owned(vmap_flat(pull, basis, [0] * len(basis), m,      # each (m,) + in.shape
+                            basis=_identity(outs)))
     blocks = []
     start = 0
     for o in outs:
@@ -675,7 +697,7 @@ def jacobian(fun, argnums=0, has_aux=False, holomorphic=False):
         n_in = sum(size_of(shape_of(x)) for x in flat)
         complex_in = not holomorphic and any(dtype_of(x).kind == "c" for x in flat)
         if n_in <= sum(size_of(shape_of(o)) for o in outs) and not complex_in:
-            return jacfwd(fun, argnums, has_aux, holomorphic)(*args)
+            return _jacfwd(fun, argnums, has_aux, holomorphic, rev_dtypes=True)(*args)
         return _jacrev_from(outs, backward, single, flat, in_tree, store, has_aux,
                             holomorphic)
     return jac_f

@@ -14,7 +14,7 @@ from .. import backend
 from ..core import Primitive, Zero, shape_of, dtype_of, scaled
 from ..core import size_of as _size
 from .shape import (reshape, transpose, moveaxis, fit_cotangent, broadcast_to,
-                    transpose_p, reshape_p, real_p)
+                    transpose_p, reshape_p, real_p, copy_p)
 from .elementwise import multiply_p
 
 _ndarray = np.ndarray
@@ -189,7 +189,9 @@ class MatMul(Primitive):
         # (shapes that do not match are left to ``batch``, which raises as NumPy does)
         if diags[0] is not None and dy is None and len(ys) in (1, 2) and ys[0] == xs[0]:
             if not diags[0]:                    # example i: e_i @ y = y[i]
-                return y, 0, None
+                # (a copy: the Jacobian of a @ A is A's values, not the user's A, which a
+                # write into the Jacobian would change)
+                return copy_p.bind(y, order="C"), 0, None
             d = _product(diags[0])              # example i: d[i] * y[i]
             if len(ys) == 2 and shape_of(d):
                 d = reshape(d, (ys[0], 1))
@@ -197,7 +199,7 @@ class MatMul(Primitive):
         if diags[1] is not None and dx is None and len(xs) in (1, 2) and xs[-1] == ys[0]:
             # example j: x[..., j] * d[j] (x[..., j] for the basis), along x's last axis
             if not diags[1]:
-                return x, len(xs) - 1, None
+                return copy_p.bind(x, order="C"), len(xs) - 1, None
             return multiply_p.bind(x, _product(diags[1])), len(xs) - 1, None
         return None
 
