@@ -56,3 +56,15 @@ def test_jacobian_dtypes_are_jacrevs_whichever_mode(case):
     for g, w in zip(gl, wl):
         assert g.dtype == w.dtype and g.shape == w.shape
         np.testing.assert_allclose(g, w, rtol=1e-6)
+
+
+def test_jacobian_functions_take_keyword_arguments_held_fixed():
+    """jacfwd/jacrev/jacobian/hessian raised TypeError on keyword arguments, which grad
+    (and JAX) accept and hold fixed."""
+    import chainrule.numpy as cnp
+    f = lambda x, s=1.0: cnp.tanh(x) * s                       # noqa: E731
+    x = np.array([0.1, 0.2])
+    for t in (cr.jacfwd, cr.jacrev, cr.jacobian):
+        np.testing.assert_allclose(t(f)(x, s=2.0), 2 * t(f)(x), rtol=1e-15)
+    g = lambda x, s=1.0: cnp.sum(cnp.tanh(x)) * s              # noqa: E731
+    np.testing.assert_allclose(cr.hessian(g)(x, s=3.0), 3 * cr.hessian(g)(x), rtol=1e-15)

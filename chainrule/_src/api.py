@@ -581,7 +581,10 @@ def jacfwd(fun, argnums=0, has_aux=False, holomorphic=False):
 def _jacfwd(fun, argnums, has_aux, holomorphic, rev_dtypes=False):
     """jacfwd; ``rev_dtypes``: each block in its input's dtype, as jacrev gives it
     (``jacobian`` is jacrev's result whichever mode computes it)."""
-    def jac_f(*args):
+    def jac_f(*args, **kwargs):
+        if kwargs:              # keyword arguments are held fixed, as grad's (and JAX's)
+            return _jacfwd(functools.partial(fun, **kwargs), argnums, has_aux,
+                           holomorphic, rev_dtypes)(*args)
         single, flat_fun, flat, in_tree, store = _prepare(fun, args, argnums, has_aux,
                                                           holomorphic, "jacfwd")
         _real_inputs(flat, holomorphic, "jacfwd")
@@ -633,7 +636,10 @@ def jacrev(fun, argnums=0, has_aux=False, holomorphic=False):
     """
     argnums = _made(fun, argnums, "jacrev")
 
-    def jac_f(*args):
+    def jac_f(*args, **kwargs):
+        if kwargs:              # keyword arguments are held fixed, as grad's (and JAX's)
+            return jacrev(functools.partial(fun, **kwargs), argnums, has_aux,
+                          holomorphic)(*args)
         single, flat_fun, flat, in_tree, store = _prepare(fun, args, argnums, has_aux,
                                                           holomorphic, "jacrev")
         outs, backward = vjp_flat(flat_fun, flat)
@@ -690,7 +696,10 @@ def jacobian(fun, argnums=0, has_aux=False, holomorphic=False):
     """
     argnums = _made(fun, argnums, "jacobian")
 
-    def jac_f(*args):
+    def jac_f(*args, **kwargs):
+        if kwargs:              # keyword arguments are held fixed, as grad's (and JAX's)
+            return jacobian(functools.partial(fun, **kwargs), argnums, has_aux,
+                            holomorphic)(*args)
         single, flat_fun, flat, in_tree, store = _prepare(fun, args, argnums, has_aux,
                                                           holomorphic, "jacobian")
         outs, backward = vjp_flat(flat_fun, flat)    # evaluated once: reused if wide
@@ -709,7 +718,10 @@ def hessian(fun, argnums=0, has_aux=False, holomorphic=False):
     hess = jacfwd(jacrev(fun, argnums, has_aux, holomorphic), argnums, has_aux, holomorphic)
 
     @functools.wraps(fun)
-    def hessian_f(*args):
+    def hessian_f(*args, **kwargs):
+        if kwargs:              # keyword arguments are held fixed, as grad's (and JAX's)
+            return hessian(functools.partial(fun, **kwargs), argnums, has_aux,
+                           holomorphic)(*args)
         _, nums = _argnums_tuple(argnums, len(args), "hessian")   # errors name hessian
         for i in nums:
             if args[i] is None:
