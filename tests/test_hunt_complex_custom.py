@@ -107,3 +107,13 @@ def test_forward_mode_jacobians_refuse_complex_inputs_without_holomorphic():
     np.testing.assert_allclose(cr.jacobian(f)(Z), np.diag(2 * np.conj(Z)))
     np.testing.assert_allclose(cr.jacobian(f)(Z), cr.jacrev(f)(Z))
     np.testing.assert_allclose(cr.jacfwd(lambda z: z ** 2, holomorphic=True)(Z), np.diag(2 * Z))
+
+
+def test_real_part_cotangent_keeps_infinities():
+    """The cotangent of real(z) is ct + 0j, built exactly: ``ct + 0j * ct`` made an
+    infinite cotangent nan."""
+    z = np.array([1 + 2j, 3 - 1j])
+    (ct,) = cr.vjp(cnp.real, z)[1](np.array([np.inf, 1.0]))
+    np.testing.assert_array_equal(ct, [np.inf + 0j, 1 + 0j])
+    (ct32,) = cr.vjp(cnp.real, z.astype(np.complex64))[1](np.array([1.0, 2.0], np.float32))
+    assert ct32.dtype == np.complex64

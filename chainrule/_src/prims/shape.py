@@ -310,7 +310,8 @@ class ComplexPart(Primitive):
 
 
 def _real_t(ct, x):
-    return ct if dtype_of(x).kind != "c" else ct + 0j * ct
+    # ct + 0j, built exactly (``ct + 0j * ct`` is nan where ct is infinite)
+    return ct if dtype_of(x).kind != "c" else complex_p.bind(ct, 0.0)
 
 
 def _imag_t(ct, x):
