@@ -32,3 +32,15 @@ def test_jit_count_nonzero_over_float32_after_retrace():
     jf = cr.jit(lambda a, b: cnp.count_nonzero(a, axis=0) / b)
     for a in (a0, a1, a0, a1, a1):
         assert jf(a, b).dtype == np.float64
+
+
+def test_power_of_a_boolean_array_has_numpys_dtype():
+    """np.power(m, 2) of a bool array is int64 in NumPy, m ** 2 int8 (the operator's
+    fast square); inside transformations both were int8 (one primitive)."""
+    import chainrule.numpy as cnp
+    m = np.array([True, False])
+    for e in (2, 3):
+        assert cr.jit(lambda v: np.power(v, e))(m).dtype == np.power(m, e).dtype
+        assert cr.jit(lambda v: cnp.power(v, e))(m).dtype == np.power(m, e).dtype
+        assert cr.jit(lambda v: v ** e)(m).dtype == (m ** e).dtype
+        assert cr.vmap(lambda v: np.power(v, e))(m).dtype == np.power(m, e).dtype

@@ -207,3 +207,19 @@ def sign(x, /, *args, **kwargs):
 _real_sign = UFUNCS["sign"]
 sign.numpy_function = np.sign
 UFUNCS["sign"] = PUBLIC["numpy"]["sign"] = HANDLED_UFUNCS[np.sign] = sign
+
+
+def power(x, y, /, *args, **kwargs):
+    """Differentiable ``numpy.power``. As NumPy's ufunc, a boolean base with a Python
+    int exponent computes in the default integer (``np.power(m, 2)`` is int64), where the
+    ``**`` operator's fast square keeps NumPy's int8 (``m ** 2``; the operator on traced
+    values is the primitive itself)."""
+    if _state.trace is not None and not args and not kwargs and type(y) is int and \
+            dtype_of(x) == np.bool_:
+        x = convert_element_type_p.bind(asarray_like(x), dtype=np.result_type(np.bool_, y))
+    return _power(x, y, *args, **kwargs)
+
+
+_power = UFUNCS["power"]
+power.numpy_function = np.power
+PUBLIC["numpy"]["power"] = HANDLED_UFUNCS[np.power] = power
