@@ -44,3 +44,12 @@ def test_power_of_a_boolean_array_has_numpys_dtype():
         assert cr.jit(lambda v: cnp.power(v, e))(m).dtype == np.power(m, e).dtype
         assert cr.jit(lambda v: v ** e)(m).dtype == (m ** e).dtype
         assert cr.vmap(lambda v: np.power(v, e))(m).dtype == np.power(m, e).dtype
+
+
+def test_replaced_wrappers_keep_the_ufunc_methods():
+    """cnp.power and cnp.sign are wrappers around their rows' (for NumPy's dtypes and
+    complex sign): they keep NumPy's ufunc methods and the primitive, as every row does."""
+    assert cnp.power.primitive.name == "power"
+    np.testing.assert_array_equal(cr.jit(lambda a: cnp.power.outer(a, a))(np.arange(3.0)),
+                                  np.power.outer(np.arange(3.0), np.arange(3.0)))
+    assert cnp.sign.numpy_function is np.sign and callable(cnp.sign.reduce)

@@ -146,9 +146,7 @@ class Staged:
                     cache.hit(key, "fallbacks")
                     return self.fun(*args, **kwargs)
                 if v.writes is not None and not _may_write(v.writes, flat):
-                    cache.count("fallbacks", "an argument the function writes into is "
-                                             "read-only or shares memory with another: "
-                                             "ran uncompiled")
+                    cache.count("fallbacks", _UNWRITABLE)
                     return self.fun(*args, **kwargs)
                 try:
                     outs = v.fn(*flat)
@@ -210,9 +208,7 @@ class Staged:
             # key: that one serves it, or a later call re-traces
         self.cache.update(key, add)
         if uncompiled:
-            self.cache.count("fallbacks", "an argument the function writes into is "
-                                          "read-only or shares memory with another: "
-                                          "ran uncompiled")
+            self.cache.count("fallbacks", _UNWRITABLE)
             return graph, self.fun(*args, **(dyn_kw or {}), **(static_kw or {}))
         return graph, _unshared(graph, out)
 
@@ -221,6 +217,10 @@ class Staged:
         _, _, nums, static_kw, dyn_kw = self.split(args, kwargs)
         graph, _ = _trace(self.fun, args, nums, static_kw, dyn_kw, self.live)
         return graph, _compile(graph, self.own_outputs).source
+
+
+_UNWRITABLE = ("an argument the function writes into is read-only or shares memory with "
+               "another: ran uncompiled")
 
 
 def _flat_inputs(args, nums, dyn_kw):

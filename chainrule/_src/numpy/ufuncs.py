@@ -190,36 +190,41 @@ modf.numpy_function = np.modf
 UFUNCS["modf"] = PUBLIC["numpy"]["modf"] = HANDLED_UFUNCS[np.modf] = modf
 
 
+def _replace(fn, np_fn):
+    """Make ``fn`` chainrule.numpy's ``np_fn`` (and what ``np_fn(tracer)`` reaches) in
+    place of the row's wrapper, keeping that wrapper's attributes (the primitive, NumPy's
+    ufunc methods ``cnp.power.outer``, ...); returns the wrapper it replaces."""
+    name = np_fn.__name__
+    old = UFUNCS[name]
+    for k, v in vars(old).items():
+        setattr(fn, k, v)
+    fn.__name__ = fn.__qualname__ = name
+    PUBLIC["numpy"][name] = HANDLED_UFUNCS[np_fn] = fn
+    return old
+
+
 def sign(x, /, *args, **kwargs):
     """Differentiable ``numpy.sign``: for real ``x`` piecewise constant (derivative 0);
     for complex ``x`` NumPy 2's ``x / |x|`` (0 at 0), differentiable away from 0 (at 0:
     the subgradient 0, as ``abs``)."""
-    if _state.trace is None:
-        return np.sign(x, *args, **kwargs)
-    if args or kwargs:
-        return _with_options(sign, "sign", (x,), args, kwargs)
-    x = asarray_like(x)
-    if dtype_of(x).kind != "c":
-        return _real_sign(x)
-    return ew.complex_sign_p.bind(x)
-
-
-_real_sign = UFUNCS["sign"]
-sign.numpy_function = np.sign
-UFUNCS["sign"] = PUBLIC["numpy"]["sign"] = HANDLED_UFUNCS[np.sign] = sign
+    if _state.trace is not None and not args and not kwargs:
+        x = asarray_like(x)
+        if dtype_of(x).kind == "c":
+            return ew.complex_sign_p.bind(x)
+    return _real_sign(x, *args, **kwargs)
 
 
 def power(x, y, /, *args, **kwargs):
     """Differentiable ``numpy.power``. As NumPy's ufunc, a boolean base with a Python
     int exponent computes in the default integer (``np.power(m, 2)`` is int64), where the
     ``**`` operator's fast square keeps NumPy's int8 (``m ** 2``; the operator on traced
-    values is the primitive itself)."""
+    values is the row's wrapper)."""
     if _state.trace is not None and not args and not kwargs and type(y) is int and \
             dtype_of(x) == np.bool_:
         x = convert_element_type_p.bind(asarray_like(x), dtype=np.result_type(np.bool_, y))
     return _power(x, y, *args, **kwargs)
 
 
-_power = UFUNCS["power"]
-power.numpy_function = np.power
-PUBLIC["numpy"]["power"] = HANDLED_UFUNCS[np.power] = power
+_real_sign = _replace(sign, np.sign)
+UFUNCS["sign"] = sign
+_power = _replace(power, np.power)

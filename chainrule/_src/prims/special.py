@@ -38,14 +38,17 @@ def _where(c, x, y):
     return select_p.bind(c, x, y)
 
 
-def _integer_argument(name, arg):
-    """The partial derivative in an integer argument (an order): refused, where 0
-    would be a wrong number (NumPy's function of a non-integer order is another
-    function, or nan)."""
+def _no_derivative(name, arg, integer=False):
+    """The partial derivative of ``scipy.special.<name>`` in ``arg``: refused. An
+    integer argument (an order) has none, where 0 would be a wrong number (NumPy's
+    function of a non-integer order is another function, or nan)."""
+    what = (f"{arg} is an integer argument: it has no derivative" if integer else
+            f"the derivative with respect to {arg} is not implemented (it has no closed "
+            "form)")
+
     def d(*args):
-        raise NotImplementedError(
-            f"scipy.special.{name}: {arg} is an integer argument: it has no derivative. "
-            f"Hold {arg} fixed (pass it as a constant, or chainrule.stop_gradient).")
+        raise NotImplementedError(f"scipy.special.{name}: {what}. Hold {arg} fixed (pass "
+                                  "it as a constant, or chainrule.stop_gradient).")
     return d
 
 
@@ -350,9 +353,10 @@ def _poisson_entropy_d(n, mu):
 _BINARY = [
     # name, scipy implementation, d/dx(x, y, ans), d/dy(x, y, ans) [, singular]
     # d^n/dmu^n of Poisson(mu)'s entropy (scipy.stats.poisson.entropy): n is an order
-    ("poisson_entropy_d", _poisson_entropy_d, _integer_argument("poisson_entropy_d", "n"),
+    ("poisson_entropy_d", _poisson_entropy_d,
+     _no_derivative("poisson_entropy_d", "n", integer=True),
      lambda n, mu, a: poisson_entropy_d(n + 1.0, mu)),
-    ("polygamma", sps.polygamma, _integer_argument("polygamma", "n"),
+    ("polygamma", sps.polygamma, _no_derivative("polygamma", "n", integer=True),
      lambda n, x, a: polygamma(n + 1, x)),
     ("xlogy", sps.xlogy, _xlogy_dx, _xlogy_dy, True),
     ("xlog1py", sps.xlog1py, _xlog1py_dx, _xlog1py_dy, True),
@@ -363,7 +367,7 @@ _BINARY = [
     ("kl_div", sps.kl_div, _kl_div_dx, lambda x, y, a: 1.0 - x / y, True),
     ("poch", sps.poch, _poch_dz,
      lambda z, m, a: a * digamma(z + m)),
-    ("expn", sps.expn, _integer_argument("expn", "n"), _expn_dx),
+    ("expn", sps.expn, _no_derivative("expn", "n", integer=True), _expn_dx),
     ("owens_t", sps.owens_t, _owens_t_dh, _owens_t_da),
     # binomial coefficient, on comb's domain (0 <= k <= n): used by scipy/special.py
     ("binom", sps.binom, lambda n, k, a: a * (digamma(n + 1.0) - digamma(n - k + 1.0)),
@@ -444,15 +448,6 @@ class Nary(Primitive):
 
 def sp_broadcast(x, shape):
     return x if shape_of(x) == shape else broadcast_to(x, shape)
-
-
-def _no_derivative(name, arg):
-    def d(*args):
-        raise NotImplementedError(
-            f"scipy.special.{name}: the derivative with respect to {arg} is not "
-            f"implemented (it has no closed form); hold {arg} fixed (a NumPy array, or "
-            "chainrule.stop_gradient).")
-    return d
 
 
 def _hyp1f1_dx(a, b, x, ans):
