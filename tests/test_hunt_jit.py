@@ -145,3 +145,27 @@ def test_augmented_assignment_rebinds_numbers_and_numpy_scalars():
     for a, want in [(2.0, 5.0), (np.float64(2.0), 5.0), (np.array(2.0), 6.0)]:
         assert g(np.copy(a) if isinstance(a, np.ndarray) else a) == want
         assert cr.jit(g)(np.copy(a) if isinstance(a, np.ndarray) else a) == want
+
+
+def test_a_zero_d_view_under_vmap_is_written_in_place():
+    """Under vmap a 0-d example that is a view (b[0, ...], a reshape of a kept-dims sum)
+    is a 0-d array, written in place as NumPy does; only a fresh 0-d value (a reduction's
+    result) rebinds. The views were rebound, so the writes were lost (found by a
+    break-it pass)."""
+    def f(x):
+        b = x * 1.0
+        c = b[0, ...]
+        c *= 3.0
+        return b
+
+    np.testing.assert_array_equal(cr.vmap(f)(np.array([[1.0, 2.0]])), [f(np.array([1.0, 2.0]))])
+    np.testing.assert_array_equal(cr.vmap(cr.grad(lambda x: cnp.sum(f(x))))(
+        np.array([[1.0, 2.0]])), [[3.0, 1.0]])
+
+    def g(x):
+        a = x.sum(keepdims=True).reshape(())
+        t = a
+        a += 1
+        return t
+    X = np.array([[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_array_equal(cr.vmap(g)(X), [g(r) for r in X])

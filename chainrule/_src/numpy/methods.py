@@ -75,8 +75,9 @@ def _immutable(x):
     """Whether ``x`` stands for a Python number or a NumPy scalar (what NumPy's
     reductions return), which ``+=`` rebinds instead of writing into: another name for
     the old value keeps it. The value a forward, reverse or staging tracer holds says;
-    a 0-d example under vmap is taken to be a scalar (a reduction's result)."""
-    if shape_of(x):
+    a 0-d example under vmap is taken to be a scalar (a reduction's result) unless it is
+    a view, or has views (``b[0, ...]``: a 0-d array, written in place)."""
+    if shape_of(x) or aliasing._alias(x) is not None:
         return False
     v = value_of(x)
     return type(v) is not np.ndarray and (isinstance(v, Tracer) or not backend.is_foreign(v))
