@@ -51,11 +51,17 @@ class Trace:
 
     A trace is created by a transformation with the trace that was current as its
     ``parent``. Subclasses implement ``process(prim, args, params)``.
+
+    ``lift``: inside a jit of a function that can reach arrays the user may write into
+    between calls, the staging trace's ``lift_live`` (interpreters/staging.py), which
+    the transformations apply to the values their rules compute with; else None.
+    Every trace takes its parent's (``inherited_lift``).
     """
-    __slots__ = ("parent", "__weakref__")
+    __slots__ = ("parent", "lift", "__weakref__")
 
     def __init__(self, parent):
         self.parent = parent
+        self.lift = inherited_lift(parent)
 
     def process(self, prim, args, params):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -75,6 +81,11 @@ class Trace:
             return prim.bind(*args, **params)
         finally:
             _state.trace = saved
+
+
+def inherited_lift(parent):
+    """The ``lift`` a new trace with this parent takes (see :class:`Trace`)."""
+    return None if parent is None else getattr(parent, "lift", None)
 
 
 class Primitive:

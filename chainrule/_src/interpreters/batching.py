@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 
 from .. import core
-from ..core import (Trace, Tracer, Primitive, _state, shape_of, dtype_of, size_of,
+from ..core import (inherited_lift, Trace, Tracer, Primitive, _state, shape_of, dtype_of, size_of,
                     new_trace_context)
 
 
@@ -84,11 +84,12 @@ def axis_size(args, dims):
 
 
 class BatchTrace(Trace):
-    __slots__ = ("axis_size",)
+    __slots__ = ("axis_size")
 
     def __init__(self, parent, axis_size):
         self.parent = parent
         self.axis_size = axis_size
+        self.lift = inherited_lift(parent)   # (inside a jit: see Trace)
 
     def process(self, prim, args, params):
         vals, dims, found, diags, scales = [], [], False, None, None
@@ -108,6 +109,8 @@ class BatchTrace(Trace):
                 dims.append(None)
         if not found:
             return self.in_parent(prim, vals, params)
+        if self.lift is not None:
+            self.lift(vals)
         saved = _state.trace
         _state.trace = self.parent
         try:

@@ -5,7 +5,7 @@ themselves be traced by an outer transformation (forward-over-reverse, jacfwd of
 jacrev, ...). A tangent that is symbolically zero is never materialised: an output
 whose tangent is :class:`Zero` is returned as a plain (constant) value.
 """
-from ..core import (new_trace_context, Trace, PrimalTracer, Zero, _state, is_inexact,
+from ..core import (inherited_lift, new_trace_context, Trace, PrimalTracer, Zero, _state, is_inexact,
                     Scaled, scaled, materialize)
 from .deferred import Pending, deferred_shape
 from .debug import check_tangent
@@ -28,11 +28,12 @@ class JVPTrace(Trace):
     # lazy_ans (hvp): primal outputs of add/subtract/multiply on large arrays are left
     # unevaluated (deferred.Pending) until something reads them; hvp discards the
     # gradient's value and keeps only its tangent
-    __slots__ = ("lazy_ans",)
+    __slots__ = ("lazy_ans")
 
     def __init__(self, parent):
         self.parent = parent
         self.lazy_ans = False
+        self.lift = inherited_lift(parent)   # (inside a jit: see Trace)
 
     def process(self, prim, args, params):
         primals = list(args)
@@ -46,6 +47,8 @@ class JVPTrace(Trace):
                 tangents[i] = a.tangent
         if tangents is None:
             return self.in_parent(prim, primals, params)
+        if self.lift is not None:
+            self.lift(primals)
         if not prim.differentiable:             # (a lazy result begins the guard)
             return backend.watched(self.in_parent(prim, primals, params))
         scale = None

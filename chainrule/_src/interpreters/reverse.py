@@ -22,7 +22,7 @@ Large float64 elementwise operations and sums may be recorded with a
 :class:`~.deferred.Pending` value, evaluated when something first needs it (see
 ``deferred.py``): what nothing needs is never computed.
 """
-from ..core import (Trace, PrimalTracer, Zero, _state, is_inexact, Scaled,
+from ..core import (inherited_lift, Trace, PrimalTracer, Zero, _state, is_inexact, Scaled,
                     scaled, materialize, ShapeDtype, shape_of, dtype_of)
 from .forward import JVPTrace
 from .deferred import Pending, force, forced, deferred_shape, large, shapes_only
@@ -51,6 +51,7 @@ class ReverseTrace(Trace):
 
     def __init__(self, parent):
         self.parent = parent
+        self.lift = inherited_lift(parent)   # (inside a jit: see Trace)
         self.tape = []
         # the next value's node: from 1, as rules read the nodes of their arguments as
         # ``needs`` (truthy: the argument needs a cotangent)
@@ -133,6 +134,8 @@ class ReverseTrace(Trace):
                 self.tape.append(_new(Record, (prim, params, nodes, primals,
                                                ans if prim.vjp_uses_ans else None, out)))
                 return ReverseTracer(self, ans, out)
+        if self.lift is not None:
+            primals = self.lift(list(primals))
         if self.defers and prim.defer is not None:
             how = deferred_shape(prim, primals, nodes, params)
             if how is not None:

@@ -17,7 +17,8 @@ import itertools
 import numpy as np
 
 from .. import backend
-from ..core import new_trace_context, Trace, Tracer, PrimalTracer, _state, shape_of, dtype_of
+from ..core import (new_trace_context, Trace, Tracer, PrimalTracer, _state, shape_of, dtype_of,
+                    inherited_lift)
 from ..core import LazyValueError, _LAZY_MSG, materialize
 
 
@@ -133,7 +134,7 @@ class StagingTrace(Trace):
     all constants are evaluated now and not recorded; without it (make_graph), every
     primitive that runs is recorded, so FLOP counts include work on constants (the
     standard basis of jacfwd, for example)."""
-    __slots__ = ("eqns", "guards", "fold_constants", "live_ids")
+    __slots__ = ("eqns", "guards", "fold_constants", "live_ids", "lifted")
 
     def __init__(self, parent, fold_constants=True, live_ids=frozenset()):
         self.parent = parent
@@ -141,6 +142,27 @@ class StagingTrace(Trace):
         self.guards = []
         self.fold_constants = fold_constants
         self.live_ids = live_ids
+        self.lifted = {}                    # id -> the StagingTracer of a live array
+        self.lift = self.lift_live if live_ids else inherited_lift(parent)
+
+    def lift_live(self, vals):
+        """``vals`` (a list, changed in place) with each live array (one the user's
+        function can reach, or a view of one) replaced by a value of this trace that
+        stands for it (its Var is the array's live Literal).
+
+        The transformations inside a jit apply this to the values their rules compute
+        with (``Trace.lift``): a rule's arithmetic on a closed-over array alone (a
+        gradient's ``ct * a`` with a constant seed ``ct``, ``a - 1`` in the rule of
+        ``x ** a``) is then staged and reads the array on every call, instead of
+        running in NumPy while tracing and freezing its values of that moment."""
+        ids = self.live_ids
+        for i, a in enumerate(vals):
+            if type(a) is np.ndarray and is_live(a, ids):
+                t = self.lifted.get(id(a))
+                if t is None:               # (the tracer holds the array: its id stays)
+                    t = self.lifted[id(a)] = StagingTracer(self, a, Literal(a, True))
+                vals[i] = t
+        return vals
 
     def new_input(self, val):
         return StagingTracer(self, val, Var(shape_of(val), dtype_of(val)))
