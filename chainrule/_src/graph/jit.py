@@ -18,8 +18,6 @@ inline, so the outer transformation sees its primitives; ``jit(grad(f))`` and
 ``jit(vmap(f))`` stage the transformed program.
 """
 import functools
-import itertools
-import types
 import warnings
 
 import numpy as np
@@ -31,6 +29,7 @@ from ..argcheck import (check_callable, static_argnums_tuple, static_positions,
                         check_static_argnames, reconcile_static)
 from ..interpreters.staging import Literal
 from .cache import CompileCache, signature
+from .environment import Environment, reachable_arrays
 from .codegen import compile_graph, Retrace, HasInfinity
 from .make import trace_to_graph
 
@@ -63,8 +62,10 @@ def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
     Side effects of ``fun`` (printing, NumPy random numbers, appending to lists) happen
     while tracing; a replay reuses what they produced then. Arrays ``fun`` closes over
     (or reaches through globals, defaults and the objects it holds) are read on every
-    call, as NumPy would read them: writing into them between calls is seen. Python
-    numbers it closes over are fixed when it is traced (pass them as arguments). A guard that keeps failing
+    call, as NumPy would read them: writing into them between calls is seen. A name it
+    reads that is rebound between calls (a global or closed-over number or array, an
+    attribute, a dict item), or a small array it read with NumPy itself while traced
+    (``a[0]``) that changed, traces again (graph/environment.py). A guard that keeps failing
     (Python control flow reading a value that changes on every call) re-traces every
     time; after 10 such re-traces a warning says so. A program that fails to compile
     runs uncompiled (counted in ``cache_info().failures``; raised under
@@ -94,10 +95,13 @@ def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
 class _Variant:
     """A compiled program and its Graph; ``fn`` None where compiling it failed (calls
     then run the function uncompiled)."""
-    __slots__ = ("fn", "graph", "writes")
+    __slots__ = ("fn", "graph", "writes", "env")
 
-    def __init__(self, fn, graph):
+    def __init__(self, fn, graph, env=None):
         self.fn, self.graph = fn, graph
+        # what the function reads besides its arguments, as traced (None: nothing to
+        # check; graph/environment.py)
+        self.env = env
         # the arguments it writes into (None: none; graph/make.trace_to_graph)
         self.writes = getattr(graph, "writes", None) or None
 
@@ -140,8 +144,12 @@ class Staged:
             variants = cache.get(key)       # (a tuple: never changed in place)
         except TypeError:
             raise TypeError(f"{self.name}: static arguments must be hashable") from None
+        stale = ()
         if variants is not None:
             for v in variants:
+                if v.env is not None and not v.env.holds():
+                    stale += (v,)           # (a name rebound, a copied array written)
+                    continue
                 if v.fn is None:            # failed to compile: run uncompiled
                     cache.hit(key, "fallbacks")
                     return self.fun(*args, **kwargs)
@@ -160,23 +168,26 @@ class Staged:
                 if v.writes is not None:
                     outs = _write_back(v.graph, flat, outs)
                 return tree_unflatten(v.graph.out_tree, outs)
-            retraces = cache.count("retraces", "a guard failed (Python control flow took "
-                                               "another branch): traced again")
+            retraces = cache.count("retraces", _REBOUND if stale else _GUARD)
             if retraces == 10:
                 warnings.warn(
                     f"{self.label} has re-traced 10 times because Python control flow "
                     "read traced values that changed (if/while/float() on them become "
-                    "guards). If that is a loss printed or compared every call, move it "
-                    "outside the jitted function or express the branch with cnp.where.",
-                    RuntimeWarning, stacklevel=3)
+                    "guards), or because a name it reads was rebound or an array it read "
+                    "with NumPy itself changed. If that is a loss printed or compared "
+                    "every call, move it outside the jitted function or express the "
+                    "branch with cnp.where; pass values that change every call as "
+                    "arguments.", RuntimeWarning, stacklevel=3)
         else:
             cache.count("misses", "new argument structure, shapes, dtypes or static "
                                   "values" if len(cache) else "first call")
-        return self.trace(args, key, variants, nums, static_kw, dyn_kw)[1]
+        return self.trace(args, key, variants, nums, static_kw, dyn_kw, stale)[1]
 
-    def trace(self, args, key=None, seen=None, nums=None, static_kw=None, dyn_kw=None):
+    def trace(self, args, key=None, seen=None, nums=None, static_kw=None, dyn_kw=None,
+              stale=()):
         """Trace and compile a variant for ``args`` and add it to the cache (after
-        ``seen``, the variants the caller tried); returns (Graph, outputs)."""
+        ``seen``, the variants the caller tried, less ``stale``: those whose names were
+        rebound or whose copied arrays changed); returns (Graph, outputs)."""
         if key is None:
             key, _, nums, static_kw, dyn_kw = self.split(args, {})
         graph, out = _trace(self.fun, args, nums, static_kw, dyn_kw, self.live)
@@ -198,12 +209,14 @@ class Staged:
             fn = None
         else:
             self.cache.count("compiled")
-        variant = _Variant(fn, graph)
+        env = Environment(self.fun, _staged_arrays(graph)) if self.live else None
+        variant = _Variant(fn, graph, env or None)
         maxsize = self.cache.maxsize
 
         def add(now):
             if now is None or now is seen:
-                return ((now or ()) + (variant,))[-maxsize:]
+                kept = tuple(v for v in now if v not in stale) if stale else (now or ())
+                return (kept + (variant,))[-maxsize:]
             return now              # another thread has just added a variant for this
             # key: that one serves it, or a later call re-traces
         self.cache.update(key, add)
@@ -219,8 +232,18 @@ class Staged:
         return graph, _compile(graph, self.own_outputs).source
 
 
+_GUARD = "a guard failed (Python control flow took another branch): traced again"
+_REBOUND = ("a name the function reads was rebound, or an array it read with NumPy "
+            "itself while traced changed: traced again")
 _UNWRITABLE = ("an argument the function writes into is read-only or shares memory with "
                "another: ran uncompiled")
+
+
+def _staged_arrays(graph):
+    """Ids of the arrays the compiled program reads on every call (live constants)."""
+    return {id(x.val) for e in graph.eqns for x in e.ins
+            if isinstance(x, Literal) and x.live} | \
+        {id(o.val) for o in graph.outs if isinstance(o, Literal) and o.live}
 
 
 def _flat_inputs(args, nums, dyn_kw):
@@ -300,68 +323,3 @@ def _trace(fun, args, nums, static_kw, dyn_kw, live=True):
     return trace_to_graph(f, args, dyn_kw, nums, fold_constants=True,
                           live_ids=reachable_arrays(fun) if live else frozenset(),
                           writes=live)
-
-
-def reachable_arrays(fun, depth=4, limit=1000):
-    """The ids of the NumPy arrays ``fun`` can reach without arguments: its closure,
-    defaults, the globals its code names (and those of the functions, objects and
-    containers found there, to ``depth`` levels, ``limit`` items each; modules and
-    classes are not entered). The user may write into them between calls, so the
-    compiled program reads them on every call instead of folding what it computes from
-    them, and simplifies nothing on their values (``staging.Literal.live``)."""
-    ids, seen = set(), set()
-
-    def visit(v, d):
-        if type(v) is np.ndarray:
-            ids.add(id(v))
-            return
-        if d == 0 or id(v) in seen or isinstance(v, (types.ModuleType, type, str, bytes,
-                                                      int, float, complex, bool)) or v is None:
-            return
-        seen.add(id(v))
-        if isinstance(v, functools.partial):
-            visit(v.func, d)
-            for x in itertools.islice(itertools.chain(v.args, v.keywords.values()), limit):
-                visit(x, d - 1)
-        elif isinstance(v, types.MethodType):
-            visit(v.__self__, d - 1)
-            visit(v.__func__, d)
-        elif isinstance(v, types.FunctionType):
-            visit(getattr(v, "__wrapped__", None), d)
-            for x in (v.__defaults__ or ()) + tuple((v.__kwdefaults__ or {}).values()):
-                visit(x, d - 1)
-            for c in v.__closure__ or ():
-                try:
-                    visit(c.cell_contents, d - 1)
-                except ValueError:          # (an empty cell)
-                    pass
-            g = v.__globals__
-            for name in _names(v.__code__):
-                if name in g:
-                    visit(g[name], d - 1)
-        elif isinstance(v, (list, tuple, set, frozenset)):
-            for x in itertools.islice(v, limit):
-                visit(x, d - 1)
-        elif isinstance(v, dict):
-            for x in itertools.islice(v.values(), limit):
-                visit(x, d - 1)
-        elif hasattr(v, "__dict__") and not callable(v):
-            for x in itertools.islice(vars(v).values(), limit):
-                visit(x, d - 1)
-        elif callable(v):                   # (a callable object: its attributes)
-            visit(getattr(v, "__wrapped__", None), d)
-            if hasattr(v, "__dict__"):
-                for x in itertools.islice(vars(v).values(), limit):
-                    visit(x, d - 1)
-
-    visit(fun, depth)
-    return frozenset(ids)
-
-
-def _names(code):
-    """The global names ``code`` and the code objects nested in it read."""
-    names = list(code.co_names)
-    for c in code.co_consts:
-        if isinstance(c, types.CodeType):
-            names += _names(c)
-    return names

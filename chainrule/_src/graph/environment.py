@@ -1,0 +1,167 @@
+"""What a jitted function reads besides its arguments: the arrays it can reach, and the
+names (closure cells, globals, attributes, dict and list items) through which it
+reaches them and its Python numbers.
+
+NumPy reads them when the line runs; a compiled program must not answer with values
+of the moment it was traced:
+
+- arrays the function can reach are **live** (``staging.Literal.live``): the compiled
+  program reads them on every call and simplifies nothing on their values;
+- an :class:`Environment`, taken after tracing, holds each name's object and a copy of
+  each small reachable array the program does not read (one the function read with
+  NumPy itself while traced: ``a[0]``, ``a.sum()``, ``float(a)``, or did not read at
+  all). A call checks it first; a name rebound (``lr = 0.02``, ``W = W - g``,
+  ``self.W = ...``) or such an array changed traces again.
+"""
+import functools
+import itertools
+import types
+
+import numpy as np
+
+SNAPSHOT_SIZE = 1 << 16     # arrays up to this many elements are copied and compared
+MAX_NAMES = 256             # names checked per call, at most
+_MISSING = object()
+_ATOMS = (types.ModuleType, type, str, bytes, int, float, complex, bool, type(None))
+
+
+def reachable_arrays(fun, depth=4, limit=1000):
+    """The ids of the NumPy arrays ``fun`` can reach without arguments: its closure,
+    defaults, the globals its code names (and those of the functions, objects and
+    containers found there, to ``depth`` levels, ``limit`` items each; modules and
+    classes are not entered, nor chainrule's own globals). The user may write into them
+    between calls, so the compiled program reads them on every call instead of folding
+    what it computes from them, and simplifies nothing on their values."""
+    return frozenset(id(a) for a in _Walk(fun, depth, limit, names=False).arrays)
+
+
+class Environment:
+    """The names ``fun`` reads (to two levels: its closure cells and globals, and the
+    attributes and items of the objects found there) with the objects they held, and
+    copies of the small reachable arrays outside ``staged`` (ids of the arrays the
+    compiled program reads on every call), taken when the function has been traced."""
+    __slots__ = ("cells", "items", "copies")
+
+    def __init__(self, fun, staged, depth=4, limit=1000):
+        walk = _Walk(fun, depth, limit, names=True)
+        self.cells, self.items = walk.cells, walk.items
+        self.copies = [(a, a.tobytes()) for a in walk.arrays
+                       if a.size <= SNAPSHOT_SIZE and not _staged(a, staged)]
+
+    def __bool__(self):
+        return bool(self.cells or self.items or self.copies)
+
+    def holds(self):
+        """Whether every name still holds its object and every copied array its values."""
+        for cell, obj in self.cells:
+            try:
+                if cell.cell_contents is not obj:
+                    return False
+            except ValueError:                  # (the cell was emptied: ``del x``)
+                return False
+        for holder, key, obj in self.items:
+            try:
+                if holder[key] is not obj:
+                    return False
+            except (KeyError, IndexError):
+                return False
+        for a, data in self.copies:
+            if a.tobytes() != data:
+                return False
+        return True
+
+
+def _staged(a, ids):
+    """Whether ``a`` or an array it is a view of is one of ``ids``."""
+    while type(a) is np.ndarray:
+        if id(a) in ids:
+            return True
+        a = a.base
+    return False
+
+
+class _Walk:
+    """Visit what ``fun`` can reach (see :func:`reachable_arrays`); with ``names``, also
+    record the names it reads at the first two levels (``cells``: (cell, object);
+    ``items``: (dict or list, key, object))."""
+
+    def __init__(self, fun, depth, limit, names):
+        self.arrays, self.seen, self.limit = [], set(), limit
+        self.cells, self.items = [], []
+        self.shallow = depth - 2 if names else depth + 1
+        self.visit(fun, depth)
+
+    def name(self, d, holder, key, v):
+        """Record that ``holder[key]`` (a cell when ``key`` is None) holds ``v``."""
+        if d >= self.shallow and len(self.cells) + len(self.items) < MAX_NAMES:
+            if key is None:
+                self.cells.append((holder, v))
+            else:
+                self.items.append((holder, key, v))
+
+    def visit(self, v, d):
+        if type(v) is np.ndarray:
+            if id(v) not in self.seen:
+                self.seen.add(id(v))
+                self.arrays.append(v)
+            return
+        if d == 0 or id(v) in self.seen or isinstance(v, _ATOMS):
+            return
+        self.seen.add(id(v))
+        limit = self.limit
+        if isinstance(v, functools.partial):
+            self.visit(v.func, d)
+            for x in itertools.islice(itertools.chain(v.args, v.keywords.values()), limit):
+                self.visit(x, d - 1)
+        elif isinstance(v, types.MethodType):
+            self.visit(v.__self__, d - 1)
+            self.visit(v.__func__, d)
+        elif isinstance(v, types.FunctionType):
+            self.visit(getattr(v, "__wrapped__", None), d)
+            for x in (v.__defaults__ or ()) + tuple((v.__kwdefaults__ or {}).values()):
+                self.visit(x, d - 1)
+            ours = (v.__module__ or "").startswith("chainrule.")
+            for c in v.__closure__ or ():
+                try:
+                    x = c.cell_contents
+                except ValueError:          # (an empty cell)
+                    continue
+                if not ours:
+                    self.name(d, c, None, x)
+                self.visit(x, d - 1)
+            if not ours:                    # (chainrule's own globals: nothing of yours)
+                g = v.__globals__
+                for name in _names(v.__code__):
+                    x = g.get(name, _MISSING)
+                    if x is not _MISSING:
+                        self.name(d, g, name, x)
+                        self.visit(x, d - 1)
+        elif isinstance(v, (tuple, set, frozenset)):
+            for x in itertools.islice(v, limit):
+                self.visit(x, d - 1)
+        elif isinstance(v, list):
+            for i, x in enumerate(itertools.islice(v, limit)):
+                self.name(d, v, i, x)
+                self.visit(x, d - 1)
+        elif isinstance(v, dict):
+            self.items_of(v, d)
+        elif hasattr(v, "__dict__") and not callable(v):
+            self.items_of(vars(v), d)
+        elif callable(v):                   # (a callable object: its attributes)
+            self.visit(getattr(v, "__wrapped__", None), d)
+            if hasattr(v, "__dict__"):
+                self.items_of(vars(v), d)
+
+    def items_of(self, mapping, d):
+        for k, x in itertools.islice(mapping.items(), self.limit):
+            self.name(d, mapping, k, x)
+            self.visit(x, d - 1)
+
+
+def _names(code):
+    """The global names ``code`` and the code objects nested in it read."""
+    names = list(code.co_names)
+    for c in code.co_consts:
+        if isinstance(c, types.CodeType):
+            names += _names(c)
+    return names

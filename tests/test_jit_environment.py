@@ -1,0 +1,117 @@
+"""jit sees what NumPy would see of the names its function reads (graph/environment.py).
+
+A name rebound between calls (a global, a closure cell, an attribute, a dict or list
+item) and a small array read with NumPy itself while traced (``a[0]``, ``float(a)``,
+``a.sum()``) that was written into since trace again; arrays the compiled program reads
+on every call (the batch filled in place) do not.
+"""
+import warnings
+
+import numpy as np
+
+import chainrule as cr
+import chainrule.numpy as cnp
+
+x = np.ones(3)
+LR = 0.5
+TABLE = np.array([1.0, 2.0, 3.0])
+
+
+def test_a_rebound_global_number_is_seen():
+    global LR
+    f = cr.jit(lambda x: x * LR)
+    np.testing.assert_array_equal(f(x), 0.5 * x)
+    LR = 2.0
+    try:
+        np.testing.assert_array_equal(f(x), 2.0 * x)
+        np.testing.assert_array_equal(cr.jit(cr.grad(lambda x: cnp.sum(x * x) * LR))(x),
+                                      4.0 * x)
+    finally:
+        LR = 0.5
+    np.testing.assert_array_equal(f(x), 0.5 * x)
+    assert f.cache_info().retraces == 2
+
+
+def test_an_array_read_by_numpy_while_traced_is_copied_and_compared():
+    f = cr.jit(lambda x: TABLE[0] * x + float(TABLE.sum()))
+    np.testing.assert_array_equal(f(x), 1.0 * x + 6.0)
+    TABLE[0] = 5.0
+    try:
+        np.testing.assert_array_equal(f(x), 5.0 * x + 10.0)
+        g = cr.jit(cr.grad(lambda x: cnp.sum(cnp.sin(x)) * TABLE[1]))
+        np.testing.assert_allclose(g(x), 2.0 * np.cos(x))
+        TABLE[1] = -1.0
+        np.testing.assert_allclose(g(x), -np.cos(x))
+    finally:
+        TABLE[:] = [1.0, 2.0, 3.0]
+
+
+def test_closure_cells_attributes_and_items_rebound():
+    scale = 1.0
+
+    def bump():
+        nonlocal scale
+        scale = 3.0
+    f = cr.jit(lambda x: x * scale)
+    f(x)
+    bump()
+    np.testing.assert_array_equal(f(x), 3.0 * x)
+
+    class Model:
+        pass
+    m = Model()
+    m.W = np.eye(3)
+    g = cr.jit(lambda x: m.W @ x)
+    g(x)
+    m.W = 2.0 * np.eye(3)
+    np.testing.assert_array_equal(g(x), 2.0 * x)
+
+    params = {"w": np.array([1.0, 2.0, 3.0])}
+    h = cr.jit(cr.grad(lambda x: cnp.sum(params["w"] * x * x)))
+    np.testing.assert_array_equal(h(x), 2.0 * params["w"])
+    params["w"] = np.array([-1.0, 0.0, 4.0])
+    np.testing.assert_array_equal(h(x), 2.0 * params["w"])
+
+    layers = [np.ones(3)]
+    k = cr.jit(lambda x: layers[0] * x)
+    k(x)
+    layers[0] = np.full(3, 7.0)
+    np.testing.assert_array_equal(k(x), 7.0 * x)
+
+
+def test_arrays_the_program_reads_every_call_do_not_retrace():
+    batch = np.zeros(3)
+    f = cr.jit(cr.value_and_grad(lambda w: cnp.sum((batch - w) ** 2)))
+    for i in range(5):
+        batch[:] = i                        # filled in place, as a data loader does
+        v, g = f(np.zeros(3))
+        assert v == 3.0 * i * i
+        np.testing.assert_array_equal(g, -2.0 * batch)
+    assert f.cache_info().retraces == 0 and f.cache_info().misses == 1
+
+
+def test_a_side_effect_on_a_global_does_not_retrace_every_call():
+    state = {"calls": 0}
+
+    def f(x):
+        state["calls"] += 1                 # (a Python side effect: runs when traced)
+        return x * 2.0
+    jf = cr.jit(f)
+    for _ in range(4):
+        jf(x)
+    assert jf.cache_info().retraces == 0 and state["calls"] == 1
+
+
+def test_stale_variants_are_dropped_and_rebinding_every_call_warns():
+    global LR
+    f = cr.jit(lambda x: x * LR)
+    try:
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            for i in range(12):
+                LR = float(i)
+                np.testing.assert_array_equal(f(x), i * x)
+        assert any("re-traced 10 times" in str(m.message) for m in w)
+        assert f.cache_info().size == 1
+    finally:
+        LR = 0.5
