@@ -115,3 +115,26 @@ def test_stale_variants_are_dropped_and_rebinding_every_call_warns():
         assert f.cache_info().size == 1
     finally:
         LR = 0.5
+
+
+def test_arrays_reached_through_a_module_or_nested_transformations_are_live():
+    import types
+    config = types.ModuleType("user_config")    # a user's module: config.S, config.W
+    config.S = np.array(1.5)
+    config.W = [np.array([1.0, 2.0, 3.0])]
+
+    def f(x):
+        return cnp.exp(x * config.S) * config.W[0]
+    f.__globals__["user_config_for_test"] = config
+    g = eval("lambda x: cnp.sum(user_config_for_test.W[0] * cnp.exp(x * user_config_for_test.S))",
+             f.__globals__)
+    hess = cr.jacrev(cr.grad(g))                # (three wrappers deep)
+    jhess = cr.jit(hess)
+    try:
+        for _ in range(3):
+            np.testing.assert_allclose(jhess(x), hess(x), rtol=1e-12)
+            config.S[...] = config.S + 0.25     # written in place
+        config.S = np.array(-1.0)               # rebound in the module
+        np.testing.assert_allclose(jhess(x), hess(x), rtol=1e-12)
+    finally:
+        del f.__globals__["user_config_for_test"]

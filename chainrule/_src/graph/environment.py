@@ -23,6 +23,8 @@ SNAPSHOT_SIZE = 1 << 16     # arrays up to this many elements are copied and com
 MAX_NAMES = 256             # names checked per call, at most
 _MISSING = object()
 _ATOMS = (types.ModuleType, type, str, bytes, int, float, complex, bool, type(None))
+_LIBRARIES = {"numpy", "scipy", "chainrule", "math", "cmath", "builtins", "dask", "cupy",
+              "jax", "torch", "autograd", "functools", "itertools", "operator"}
 
 
 def reachable_arrays(fun, depth=4, limit=1000):
@@ -40,35 +42,44 @@ class Environment:
     attributes and items of the objects found there) with the objects they held, and
     copies of the small reachable arrays outside ``staged`` (ids of the arrays the
     compiled program reads on every call), taken when the function has been traced."""
-    __slots__ = ("cells", "items", "copies")
+    __slots__ = ("cells", "items", "copies", "check")
 
     def __init__(self, fun, staged, depth=4, limit=1000):
         walk = _Walk(fun, depth, limit, names=True)
         self.cells, self.items = walk.cells, walk.items
         self.copies = [(a, a.tobytes()) for a in walk.arrays
                        if a.size <= SNAPSHOT_SIZE and not _staged(a, staged)]
+        self.check = None
 
     def __bool__(self):
         return bool(self.cells or self.items or self.copies)
 
     def holds(self):
-        """Whether every name still holds its object and every copied array its values."""
-        for cell, obj in self.cells:
-            try:
-                if cell.cell_contents is not obj:
-                    return False
-            except ValueError:                  # (the cell was emptied: ``del x``)
-                return False
-        for holder, key, obj in self.items:
-            try:
-                if holder[key] is not obj:
-                    return False
-            except (KeyError, IndexError):
-                return False
-        for a, data in self.copies:
-            if a.tobytes() != data:
-                return False
-        return True
+        """Whether every name still holds its object and every copied array its values
+        (generated once: one expression of ``is`` tests, then the comparisons)."""
+        check = self.check
+        if check is None:
+            check = self.check = _checker(self.cells, self.items, self.copies)
+        try:
+            return check()
+        except (ValueError, KeyError, IndexError):  # (an emptied cell, a deleted name)
+            return False
+
+
+def _checker(cells, items, copies):
+    """A function that tests what :meth:`Environment.holds` says, written out."""
+    env, terms = {}, []
+    for i, (cell, obj) in enumerate(cells):
+        env[f"c{i}"], env[f"o{i}"] = cell, obj
+        terms.append(f"c{i}.cell_contents is o{i}")
+    for i, (holder, key, obj) in enumerate(items):
+        env[f"h{i}"], env[f"k{i}"], env[f"p{i}"] = holder, key, obj
+        terms.append(f"h{i}[k{i}] is p{i}")
+    for i, (a, data) in enumerate(copies):
+        env[f"a{i}"], env[f"d{i}"] = a, data
+        terms.append(f"a{i}.tobytes() == d{i}")
+    exec(f"def check():\n    return {' and '.join(terms) or 'True'}\n", env)
+    return env["check"]
 
 
 def _staged(a, ids):
@@ -120,6 +131,9 @@ class _Walk:
             self.visit(getattr(v, "__wrapped__", None), d)
             for x in (v.__defaults__ or ()) + tuple((v.__kwdefaults__ or {}).values()):
                 self.visit(x, d - 1)
+            # chainrule's own functions (the wrappers of grad, jacrev, vmap, ...) are
+            # plumbing: what they close over (your function) is at their level, and
+            # their globals hold nothing of yours
             ours = (v.__module__ or "").startswith("chainrule.")
             for c in v.__closure__ or ():
                 try:
@@ -128,13 +142,18 @@ class _Walk:
                     continue
                 if not ours:
                     self.name(d, c, None, x)
-                self.visit(x, d - 1)
-            if not ours:                    # (chainrule's own globals: nothing of yours)
+                self.visit(x, d if ours else d - 1)
+            if not ours:
                 g = v.__globals__
-                for name in _names(v.__code__):
+                names = _names(v.__code__)
+                for name in names:
                     x = g.get(name, _MISSING)
-                    if x is not _MISSING:
-                        self.name(d, g, name, x)
+                    if x is _MISSING:
+                        continue
+                    self.name(d, g, name, x)
+                    if isinstance(x, types.ModuleType):
+                        self.module(x, names, d - 1)
+                    else:
                         self.visit(x, d - 1)
         elif isinstance(v, (tuple, set, frozenset)):
             for x in itertools.islice(v, limit):
@@ -151,6 +170,18 @@ class _Walk:
             self.visit(getattr(v, "__wrapped__", None), d)
             if hasattr(v, "__dict__"):
                 self.items_of(vars(v), d)
+
+    def module(self, m, names, d):
+        """What the code reading ``names`` may reach as ``m.name`` in your module ``m``
+        (not a library's): ``config.lr``, ``data.X``."""
+        if (getattr(m, "__name__", "") or "").partition(".")[0] in _LIBRARIES:
+            return
+        g = vars(m)
+        for name in names:
+            x = g.get(name, _MISSING)
+            if x is not _MISSING and not isinstance(x, types.ModuleType):
+                self.name(d + 1, g, name, x)
+                self.visit(x, d)
 
     def items_of(self, mapping, d):
         for k, x in itertools.islice(mapping.items(), self.limit):
