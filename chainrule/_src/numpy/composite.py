@@ -18,13 +18,15 @@ import warnings
 import numpy as np
 
 from .. import backend
-from ..core import Tracer, _state, shape_of, dtype_of, NonDiffPrimitive, has_value
+from ..core import (Tracer, _state, shape_of, dtype_of, NonDiffPrimitive, Primitive, Zero,
+                    has_value)
 from ..prims import elementwise as ew
 from ..prims import shape as sp
 from ..prims.signal import convolve_p, _flip
 from ..prims.special import i0_p
-from .basic import asarray_like, as_inexact, concrete, clip_mode, normalize_axis
+from .basic import asarray_like, as_inexact, concrete, clip_mode, normalize_axis, lazy_value_error
 from .dispatch import numpy_function, PUBLIC, HANDLED_UFUNCS, no_kwargs
+from .nondiff import checked_index
 
 
 def _n():
@@ -615,42 +617,74 @@ def extract(condition, arr):
 
 @numpy_function(np.choose, layout="C")
 def choose(a, choices, out=None, mode="raise"):
+    """Differentiable in ``choices``. ``a`` may be traced (under ``vmap``: batched):
+    its entries are checked (``mode='raise'``) or mapped into range when the program
+    runs, so a batched ``a`` picks each example's own choices."""
     _refuse_foreign('choose', a)
     no_kwargs("choose", out=out)
     N = _n()
     idx = asarray_like(a)
-    if isinstance(idx, Tracer):
-        idx = concrete(idx)
-    idx = np.asarray(idx)
     n = len(choices)
-    idx = clip_mode(idx, n, mode)
-    if mode == "raise" and idx.size and (idx.min() < 0 or idx.max() >= n):
-        raise ValueError("invalid entry in choice array")
+    if isinstance(idx, Tracer):
+        # NumPy's errors for the index dtype and an empty list of choices
+        np.choose(np.zeros(0, dtype_of(idx)), [np.zeros(0)] * n)
+        idx = checked_index(idx, n, mode, "invalid entry in choice array")
+    else:
+        idx = clip_mode(np.asarray(idx), n, mode)
+        if mode == "raise" and idx.size and (idx.min() < 0 or idx.max() >= n):
+            raise ValueError("invalid entry in choice array")
+        idx = idx.astype(np.intp)
     choices = [asarray_like(c) for c in choices]
-    shape = np.broadcast_shapes(idx.shape, *[shape_of(c) for c in choices])
+    shape = np.broadcast_shapes(shape_of(idx), *[shape_of(c) for c in choices])
     stacked = N["stack"]([sp.broadcast_to(c, shape) for c in choices], axis=0)
-    return N["take_along_axis"](stacked, np.broadcast_to(idx, shape)[None].astype(np.intp),
-                                axis=0)[0]
+    return N["take_along_axis"](stacked, sp.reshape(sp.broadcast_to(idx, shape),
+                                                    (1,) + shape), axis=0)[0]
+
+
+def _arraylike_item(v):
+    """NumPy's ``isinstance(condlist[0], (list, ndarray))`` (a tracer stands for an
+    ndarray)."""
+    return isinstance(v, (list, np.ndarray, Tracer))
+
+
+def _batched(c):
+    """Whether ``c`` is a traced value without one value to read (batched under vmap);
+    a lazy (Dask) value raises there, as reading it would."""
+    if not isinstance(c, Tracer):
+        return False
+    lazy_value_error(c)
+    return not has_value(c)
 
 
 @numpy_function(np.piecewise, layout="K")     # NumPy: zeros_like(x)
 def piecewise(x, condlist, funclist, *args, **kw):
-    """``condlist`` must be concrete; each function runs on the selected elements, as
-    NumPy's. As NumPy, a ``condlist`` whose first item is not a list or an array (one
-    boolean array, a scalar) is one condition."""
+    """Each function runs on the selected elements, as NumPy's, where the conditions
+    have values (concrete, or traced by grad/jit). As NumPy, a ``condlist`` whose first
+    item is not a list or an array (one boolean array, a scalar) is one condition.
+
+    Under ``vmap`` with batched conditions (``piecewise(x, [x < 0, x >= 0], ...)`` of a
+    batched ``x``) the selection differs example by example: each function then runs
+    once on all of ``x`` (flattened to 1-D, as NumPy's selection is), with each
+    unselected element replaced by the example's first selected one (without
+    derivative), and ``where`` keeps its results on the selected elements. Values and
+    derivatives are those of NumPy's loop for functions that act elementwise (and
+    constants), which is what piecewise is for; a function that combines the selected
+    elements (``v - v.mean()``) is not supported there. A function must return one
+    value per element, or one value: anything else raises ``ValueError``."""
     N = _n()
     x = asarray_like(x)
     n2 = len(funclist)
     nd = len(shape_of(x))
-    first = condlist[0] if isinstance(condlist, (list, tuple)) and condlist else None
-    if isinstance(condlist, (bool, np.bool_)) or np.ndim(concrete(condlist)) == 0 or (
-            nd != 0 and not isinstance(condlist, (list, tuple))
-            and np.ndim(concrete(condlist)) >= 1
-            and not isinstance(concrete(condlist)[0], (list, np.ndarray))) or (
-            nd != 0 and first is not None
-            and not isinstance(concrete(first), (list, np.ndarray))):
-        condlist = [condlist]
-    conds = np.asarray([_mask(c) for c in condlist], dtype=bool)
+    if isinstance(condlist, (list, tuple)):
+        if nd != 0 and condlist and not _arraylike_item(condlist[0]):
+            condlist = [condlist]
+    elif isinstance(condlist, (bool, np.bool_)) or np.ndim(condlist) == 0 or (
+            nd != 0 and np.ndim(condlist) < 2):
+        condlist = [condlist]            # (an array's item is an ndarray from 2-d on)
+    conds = [asarray_like(c) for c in condlist]
+    if any(_batched(c) for c in conds):
+        return _piecewise_where(x, conds, funclist, args, kw)
+    conds = np.asarray([_mask(c) for c in conds], dtype=bool)
     n = len(conds)
     if n == n2 - 1:
         conds = np.concatenate([conds, ~np.any(conds, axis=0, keepdims=True)], axis=0)
@@ -672,6 +706,73 @@ def piecewise(x, condlist, funclist, *args, **kw):
             if vals.size > 0:
                 y = N["at"](y)[cond].set(func(vals, *args, **kw))
     return y
+
+
+class _FirstSelected(NonDiffPrimitive):
+    """piecewise under vmap: the first element of ``flat`` (last axis) that ``cond``
+    selects, without derivative: the stand-in for the unselected elements, so that a
+    function runs only on values NumPy's loop gives it. An example that selects none
+    takes the first selected element of the batch (its results are not used), or,
+    where no example selects one, its own first element."""
+
+    def impl(self, flat, cond, *, nbatch):
+        flat, cond = np.asarray(flat), np.asarray(cond)
+        batch = flat.shape[:nbatch]
+        f2 = flat.reshape((math.prod(batch), -1))
+        c2 = np.broadcast_to(cond, flat.shape).reshape(f2.shape)
+        rows = np.arange(f2.shape[0])
+        j = np.argmax(c2, axis=1)
+        has, out = c2[rows, j], f2[rows, j]
+        if has.any() and not has.all():
+            out = np.where(has, out, out[np.argmax(has)])
+        return out.reshape(batch)
+
+    def batch(self, args, dims, *, nbatch):
+        return self.bind(*sp.batch_to_front(args, dims), nbatch=nbatch + 1), 0
+
+    def cost(self, args, ans, **params):
+        return 0
+
+
+_first_selected_p = _FirstSelected("piecewise_first_selected")
+
+
+def _piecewise_where(x, conds, funclist, args, kw):
+    """piecewise with batched conditions (see ``piecewise``): the selections by
+    ``where``, the functions on all elements."""
+    N = _n()
+    shape, dt = shape_of(x), dtype_of(x)
+    if len({shape_of(c) for c in conds}) > 1:
+        raise ValueError("chainrule.numpy.piecewise: the conditions must have one shape")
+    conds = [c if dtype_of(c) == np.bool_ else c.astype(bool) for c in conds]
+    n, n2 = len(conds), len(funclist)
+    if n == n2 - 1:
+        anyc = conds[0] if conds else np.zeros(shape, bool)
+        for c in conds[1:]:
+            anyc = N["logical_or"](anyc, c)     # (cnp.any reads values: not under vmap)
+        conds.append(N["logical_not"](anyc))
+    elif n != n2:
+        raise ValueError(f"with {n} condition(s), either {n} or {n + 1} functions are "
+                         f"expected")
+    size = math.prod(shape)
+    flat = N["ravel"](x)
+    y = np.zeros((size,), dt)
+    for k, (cond, func) in enumerate(zip(conds, funclist)):
+        cond = N["ravel"](sp.broadcast_to(cond, shape))
+        if not callable(func):
+            val = asarray_like(func)
+        else:
+            first = _first_selected_p.bind(flat, cond, nbatch=0) if size else flat
+            val = asarray_like(func(N["where"](cond, flat, first), *args, **kw))
+            if shape_of(val) not in ((), (1,), (size,)):
+                raise ValueError(
+                    f"chainrule.numpy.piecewise: under vmap with batched conditions, "
+                    f"function {k} must return one value per element of x ({size}) or "
+                    f"one value, not shape {shape_of(val)}")
+        if dtype_of(val) != dt:
+            val = val.astype(dt)
+        y = N["where"](cond, val, y)
+    return sp.reshape(y, shape)
 
 
 @numpy_function(np.trim_zeros)
@@ -814,10 +915,98 @@ def _concrete_array(x, fname="histogram"):
     return np.asarray(concrete(asarray_like(x)))
 
 
+def _bincount_length(x, minlength, nbatch):
+    """The length of each example's ``np.bincount`` of ``x`` (``nbatch`` leading batch
+    axes, concrete): one for all, or ``ValueError`` where they differ (a loop over
+    the batch would give arrays of different lengths)."""
+    x = np.asarray(x)
+    rows = x.reshape((int(np.prod(x.shape[:nbatch], dtype=np.int64)), -1))
+    if rows.size and rows.min() < 0:
+        raise ValueError("'list' argument must have no negative elements")
+    if rows.shape[0] == 0:
+        return int(minlength)
+    ns = np.maximum(rows.max(axis=1) + 1 if rows.shape[1] else 0, minlength)
+    if nbatch and ns.min() != ns.max():
+        raise ValueError(
+            "chainrule.numpy.bincount: under vmap with a batched x, the examples need "
+            f"different numbers of bins (max(x) + 1 ranges from {ns.min()} to "
+            f"{ns.max()}), so a loop over the batch would give arrays of different "
+            "lengths; pass minlength >= the largest max(x) + 1 to give every example "
+            "the same length")
+    return int(ns.max())
+
+
+class _BinCount(Primitive):
+    """``np.bincount(x[, w], minlength)`` of each example: ``x`` (and ``w``) of shape
+    (*batch, m) with ``nbatch`` leading batch axes, result (*batch, length). Linear in
+    the weights ``w`` (a scatter-add; its transpose gathers ``ct[..., x]``); ``x``
+    carries no derivative. ``length``: every example's length, or None to find it from
+    the values (``_bincount_length``). vmap adds a batch axis and fixes the length where
+    ``x`` has a value, so staged programs (jit) have a fixed shape."""
+    vjp_uses_ans = False
+
+    def impl(self, x, *w, minlength, length, nbatch):
+        x = np.asarray(x)
+        n = _bincount_length(x, minlength, nbatch)
+        if length is not None:
+            if n > length:
+                raise ValueError(f"chainrule.numpy.bincount: x needs {n} bins, more "
+                                 f"than the {length} it was traced with")
+            n = length
+        if nbatch == 0:
+            return np.bincount(x, *w, minlength=n)
+        batch = x.shape[:nbatch]
+        rows = x.reshape((int(np.prod(batch, dtype=np.int64)), -1))
+        flat = (rows + n * np.arange(rows.shape[0])[:, None]).ravel()   # row r: r*n on
+        w = [np.reshape(w[0], flat.shape)] if w else []
+        return np.bincount(flat, *w, minlength=rows.shape[0] * n).reshape(batch + (n,))
+
+    def jvp(self, primals, tangents, **params):
+        ans = self.bind(*primals, **params)
+        if len(primals) == 1 or type(tangents[1]) is Zero:
+            return ans, Zero.like(ans)
+        params = dict(params, length=shape_of(ans)[-1])
+        return ans, self.bind(primals[0], tangents[1], **params)
+
+    def vjp(self, ct, ans, args, needs, **params):
+        if len(args) == 1 or not needs[1]:
+            return [None] * len(args)
+        g = _n()["take_along_axis"](ct, args[0], axis=-1)
+        if dtype_of(g) != dtype_of(args[1]):
+            g = g.astype(dtype_of(args[1]))
+        return [None, g]
+
+    def batch(self, args, dims, *, minlength, length, nbatch):
+        args = sp.batch_to_front(args, dims)
+        if length is None and has_value(args[0]):
+            length = _bincount_length(concrete(args[0]), minlength, nbatch + 1)
+        return self.bind(*args, minlength=minlength, length=length, nbatch=nbatch + 1), 0
+
+    def cost(self, args, ans, **params):
+        return int(np.prod(shape_of(args[0]))) if len(args) > 1 else 0
+
+
+bincount_p = _BinCount("bincount")
+
+
 @numpy_function(np.bincount)
 def bincount(x, /, weights=None, minlength=0):
-    """Differentiable in ``weights`` (a scatter-add); ``x`` are concrete counts."""
+    """Differentiable in ``weights`` (a scatter-add). ``x`` carries no derivative; its
+    values decide the length. Under ``vmap`` ``x`` may be batched when every example
+    needs the same number of bins (``max(x) + 1``, or ``minlength`` where larger); where
+    they differ, a loop would give results of different lengths, and ``ValueError``
+    says so."""
     _refuse_foreign('bincount', x, weights)
+    xa = asarray_like(x)
+    if _batched(xa):
+        w = None if weights is None else asarray_like(weights)
+        if w is not None and dtype_of(w).kind == "c":
+            raise TypeError("Cannot cast array data from dtype('complex128') to "
+                            "dtype('float64') according to the rule 'safe'")
+        np.bincount(np.zeros(shape_of(xa), dtype_of(xa)),                # NumPy's errors
+                    None if w is None else np.zeros(shape_of(w)), minlength)
+        return bincount_p.bind(*([xa] if w is None else [xa, w]), minlength=int(minlength),
+                               length=None, nbatch=0)
     xs = _concrete_array(x)
     if weights is None or not _traced(weights):
         return np.bincount(xs, None if weights is None else _concrete_array(weights),
