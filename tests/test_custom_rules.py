@@ -491,3 +491,22 @@ def test_custom_rules_under_make_graph_and_jit():
         scale.defjvp(lambda p, t: (scale(p[0]), t[0] * x))
         return cnp.sum(scale(x))
     assert_allclose(cr.jit(closes_over_argument)(x), np.sum(x * x))
+
+
+def test_a_custom_function_closing_over_a_traced_value_says_so():
+    import pytest
+    from chainrule._src.core import LeakedTracerError
+
+    def outer(x):
+        y = cnp.sin(x)
+
+        @cr.custom_jvp
+        def f(z):
+            return z * y
+
+        @f.defjvp
+        def f_jvp(p, t):
+            return p[0] * y, t[0] * y
+        return cnp.sum(f(x))
+    with pytest.raises(LeakedTracerError, match="custom_jvp function f: .*pass that value"):
+        cr.grad(outer)(np.ones(3))

@@ -4,7 +4,7 @@ pytrees and argument errors here and hand the interpreters flat lists of values 
 higher-order primitives of ``prims/control.py``)."""
 import functools
 
-from .core import Tracer, Zero, _state, shape_of, dtype_of
+from .core import Tracer, Zero, _state, shape_of, dtype_of, LeakedTracerError
 from .tree_util import tree_flatten, tree_unflatten, tree_map
 from .interpreters.reverse import ReverseTrace
 from .prims.control import custom_jvp_call_p, custom_vjp_call_p, stop_gradient_p
@@ -95,7 +95,8 @@ class custom_jvp:
             return [static[i] if i in static else next(it) for i in range(len(args))]
 
         def fun_flat(*xs):
-            out = self.fun(*full(tree_unflatten(in_tree, xs)))
+            with _closure_hint("custom_jvp", self.fun, "the function"):
+                out = self.fun(*full(tree_unflatten(in_tree, xs)))
             out_flat, store["out_tree"] = tree_flatten(out)
             return out_flat
 
@@ -103,7 +104,8 @@ class custom_jvp:
             p_tree = tree_unflatten(in_tree, ps)
             t_tree = tree_unflatten(in_tree, ts)
             s_args = [static[i] for i in nd]
-            pair = self.jvp_rule(*s_args, tuple(p_tree), tuple(t_tree))
+            with _closure_hint("custom_jvp", self.fun, "its jvp rule"):
+                pair = self.jvp_rule(*s_args, tuple(p_tree), tuple(t_tree))
             if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
                 raise TypeError(f"custom_jvp function {_name(self.fun)}: the jvp rule must "
                                 f"return a pair (primal_out, tangent_out), got "
@@ -121,6 +123,32 @@ class custom_jvp:
             return out_flat, t_flat
         outs = custom_jvp_call_p.bind(*flat, fun=fun_flat, jvp_rule=rule_flat)
         return tree_unflatten(store["out_tree"], outs)
+
+
+class _closure_hint:
+    """Re-raise a LeakedTracerError from a custom rule with what usually causes it: the
+    rule closes over a traced value of the transformation around the function."""
+    __slots__ = ("kind", "fun", "rule")
+
+    def __init__(self, kind, fun, rule):
+        self.kind, self.fun, self.rule = kind, fun, rule
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, typ, exc, tb):
+        if typ is LeakedTracerError and not getattr(exc, "_hinted", False):
+            new = LeakedTracerError(
+                f"{self.kind} function {_name(self.fun)}: {self.rule} used a traced "
+                f"value it was not given, most likely one it closes over from the "
+                f"function that calls it (a value computed under grad/jvp/vmap/jit "
+                f"there). A custom function and its rules see only their own "
+                f"arguments: pass that value "
+                f"to {_name(self.fun)} as an argument (its derivative then flows "
+                f"through the rule's tangents or cotangents). ({exc})")
+            new._hinted = True
+            raise new from exc
+        return False
 
 
 def _name(fun):
@@ -222,11 +250,14 @@ class custom_vjp:
             return [static[i] if i in static else next(it) for i in range(len(args))]
 
         def fun_flat(*xs):
-            out_flat, store["out_tree"] = tree_flatten(self.fun(*full(xs)))
+            with _closure_hint("custom_vjp", self.fun, "the function"):
+                out = self.fun(*full(xs))
+            out_flat, store["out_tree"] = tree_flatten(out)
             return out_flat
 
         def fwd_flat(*xs):
-            pair = self.fwd(*full(xs))
+            with _closure_hint("custom_vjp", self.fun, "its fwd"):
+                pair = self.fwd(*full(xs))
             if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
                 raise TypeError(f"custom_vjp function {name}: fwd must return a pair "
                                 f"(output, residuals), got {_describe(pair)}")
@@ -236,7 +267,8 @@ class custom_vjp:
 
         def bwd_flat(res, cts):
             ct = tree_unflatten(store["out_tree"], cts)
-            in_cts = self.bwd(*[static[i] for i in nd], res, ct)
+            with _closure_hint("custom_vjp", self.fun, "its bwd"):
+                in_cts = self.bwd(*[static[i] for i in nd], res, ct)
             if not isinstance(in_cts, (tuple, list)):
                 raise TypeError(f"custom_vjp function {name}: bwd must return a tuple with "
                                 f"one cotangent per differentiable argument, got "
