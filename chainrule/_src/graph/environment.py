@@ -134,7 +134,8 @@ class _Walk:
             # chainrule's own functions (the wrappers of grad, jacrev, vmap, ...) are
             # plumbing: what they close over (your function) is at their level, and
             # their globals hold nothing of yours
-            ours = (v.__module__ or "").startswith("chainrule.")
+            # (the module that defined it: functools.wraps copies your __module__)
+            ours = str(v.__globals__.get("__name__", "")).startswith("chainrule.")
             for c in v.__closure__ or ():
                 try:
                     x = c.cell_contents
