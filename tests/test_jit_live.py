@@ -47,6 +47,9 @@ TRANSFORMS = {
     "jacrev": cr.jacrev,
     "hessian": lambda f: cr.hessian(_total(f)),
     "vmap_grad": lambda f: (lambda x: cr.vmap(cr.grad(_total(f)))(cnp.stack([x, 2 * x]))),
+    "jacrev_grad": lambda f: cr.jacrev(cr.grad(_total(f))),
+    "checkpoint": lambda f: cr.grad(lambda x: cnp.sum(cr.checkpoint(f)(x))),
+    "vmap_jvp": lambda f: (lambda x: cr.vmap(lambda t: cr.jvp(f, (x,), (t,))[1])(np.eye(3))),
     "hvp": lambda f: (lambda x: cr.jvp(cr.grad(_total(f)), (x,),
                                        (np.array([1.0, 0.5, -1.0]),))[1]),
 }
