@@ -22,6 +22,7 @@ and guards become ``if`` checks that raise :class:`Retrace`. In exact mode (the 
 backward passes of graph/replay.py) only the sharing of 1 and pass 4 run.
 """
 import functools
+import math
 
 import numpy as np
 
@@ -35,7 +36,7 @@ class Retrace(Exception):
 
 
 class HasInfinity(Retrace):
-    """A base of the compiled code's reassociated sums holds an infinity
+    """A base of the compiled code's reassociated sums holds an infinity or a zero
     (:class:`NoInfinity`): the program must run as written."""
 
 
@@ -55,6 +56,12 @@ class _Op(Primitive):
 _MUL = _Op("multiply", np.multiply, "*")
 _ADD = _Op("add", np.add, "+")
 _SUB = _Op("subtract", np.subtract, "-")
+class _Neg(_Op):
+    def spell(self, ops, ins):
+        return f"-{ops[0]}"
+
+
+_NEG = _Neg("negative", np.negative, "-")
 _MUL.homogeneous, _ADD.combination, _SUB.combination = (1, 1), (1.0, 1.0), (1.0, -1.0)
 _ONE = Literal(1.0)
 
@@ -81,7 +88,7 @@ def _key(x):
     if isinstance(x, Literal):
         v = x.val
         if isinstance(v, (bool, int, float, complex)):
-            return ("lit", type(v), v)
+            return ("lit", type(v), v, repr(v))     # (0.0 == -0.0: repr tells them apart)
         return ("const", id(v))
     return x.id
 
@@ -253,11 +260,11 @@ def optimize(graph, reassociate=True):
 
 def _scalar_factor(x, o, k):
     """Whether operand ``x`` of degree ``k`` is a scalar that may be carried as a factor
-    of ``o``: a finite Python number (not 0 for k = -1), or, for k = 1 and an array
+    of ``o``: a finite Python number other than 0, or, for k = 1 and an array
     ``o``, a 0-d float value of the program of ``o``'s dtype."""
     if isinstance(x, Literal):
-        v = _number(x)
-        return v is not None and (k == 1 or v != 0)
+        v = _number(x)      # (not 0: 0 * (a b) is nan where a b overflows, a (0 b) is 0)
+        return v is not None and v != 0
     return k == 1 and not x.shape and o.shape != () and x.dtype == o.dtype and \
         x.dtype.kind == "f"
 
@@ -303,18 +310,21 @@ def _not_larger(o, x):
 
 def _carried(f):
     """Whether a factor may stay carried: a constant only between 2**-500 and 2**500 in
-    magnitude (or 0), so a value written out without it is off from the value the
+    magnitude (not 0), so a value written out without it is off from the value the
     program computes by at most that: reassociating scalar factors overflows or
     underflows only where the program's own values pass 1e157 or 1e-157."""
     v = _number(f)      # (as a Python float: 2**500 against a float32 would overflow)
-    return v is None or v == 0 or core.moderate(float(v))
+    return v is None or core.moderate(float(v))
 
 
 class NoInfinity:
     """The guard of a base whose terms of both signs were added into one factor: ``x -
-    a x`` as ``(1 - a) x`` is ``inf`` where ``x`` is, but NumPy's ``inf - a inf`` is nan.
-    The compiled code raises :class:`HasInfinity` where the base holds an infinity, and
-    the caller runs the program as written."""
+    a x`` as ``(1 - a) x`` is ``inf`` where ``x`` is, but NumPy's ``inf - a inf`` is nan;
+    and it is -0.0 where ``x`` is -0.0, NumPy's ``-0.0 - a (-0.0)`` +0.0 (terms of both
+    signs add up to +0.0). The compiled code raises :class:`HasInfinity` where the base
+    holds an infinity or a zero, and the caller runs the program as written. (A factor
+    of the program's own that such a sum made is guarded too: ``(1 - a) x`` with ``a``
+    1 is -0.0 where ``x`` is negative, ``x - a x`` +0.0.)"""
     kind, value = "no_infinity", None
 
 
@@ -346,6 +356,16 @@ def _one_sign(cs):
             return False
         signs.add(c * v > 0)
     return len(signs) == 1
+
+
+_ABSENT = -0.0     # the constant of a sum that has none: x + (-0.0) is x, signed zeros too
+
+
+def _absent(k):
+    """Whether the constant ``k`` of a carried sum is absent (-0.0, the exact identity
+    of addition: ``x + 0.0`` is not ``x`` where ``x`` is -0.0, so a constant 0.0 is
+    kept and written)."""
+    return k == 0 and math.copysign(1.0, k) < 0
 
 
 def _sign(f, g):
@@ -398,7 +418,10 @@ class _Writer:
     def fsum(self, terms):
         """The factor sum of c * f over ``terms`` (c a Python float, f a factor)."""
         emit = self.emit
-        const = sum(c * float(f.val) for c, f in terms if isinstance(f, Literal))
+        const = _ABSENT
+        for c, f in terms:
+            if isinstance(f, Literal):
+                const += c * float(f.val)
         total = None
         for c, f in ((c, f) for c, f in terms if not isinstance(f, Literal)):
             if total is None and const and c in (1.0, -1.0):    # 1 - a
@@ -423,17 +446,25 @@ class _Writer:
         return acc
 
     def orient(self, f, members):
-        """``(f, members)`` of a group ``f * sum(s * b)`` (its first sign positive),
-        written with the opposite factor where that costs less (``-1 (a - b)`` is
-        ``b - a``), positive terms first."""
+        """``(f, members)`` of a group ``f * sum(s * b)`` written as a positive number
+        times a sum whose first term is positive, or None where it cannot be: then each
+        term has the sign the program gives it where the group is 0 (``-(a + b)`` is
+        not ``-a - b`` where ``a + b`` is 0, nor ``0 (a - b)`` ``0 a - 0 b``, nor ``f
+        (a + b)`` ``f a + f b`` for a factor ``f`` of the program's, of either sign)."""
         n = _number(f)
-        if n is not None and n < 0 and any(s < 0 for s, _ in members):
+        if n is None or n == 0:
+            return None
+        if n < 0:
             f, members = self.neg(f), [(-s, b) for s, b in members]
+        if not any(s > 0 for s, _ in members):
+            return None
         return f, sorted(members, key=lambda m: -m[0])
 
     def write(self, terms, const, like):
         """The operand ``sum(f * b for f, b in terms) + const``, written out: terms
-        whose factors agree up to sign added first, each such group scaled once."""
+        whose factors agree up to sign added first, each such group scaled once (by a
+        positive number: see :meth:`orient`; a term of its own is added or subtracted
+        as it is, ``t - 2 b`` for ``t + (-2) b``, exact for zeros too)."""
         emit = self.emit
         groups = []                         # [factor, [(sign, base), ...]]
         for f, b in terms:
@@ -444,25 +475,39 @@ class _Writer:
                     break
             else:
                 groups.append([f, [(1.0, b)]])
-        total, flip = None, False           # the sum so far is -total where flip
+        parts = []                          # (sign, factor, members)
         for f, members in groups:
-            f, members = self.orient(f, members)
-            acc = self.signed_sum(members, like)
+            o = self.orient(f, members) if len(members) > 1 else None
+            if o is not None:
+                parts.append((1.0, o[0], o[1]))
+                continue
             n = _number(f)
-            if total is None:
-                if n in (1.0, -1.0):
-                    total, flip = acc, n == -1.0
+            for s, b in members:
+                if n is None:
+                    parts.append((s, f, [(1.0, b)]))
                 else:
-                    total = emit(_MUL, [f, acc], like=like)
-            elif n in (1.0, -1.0):
-                total = emit(_ADD if (n < 0) == flip else _SUB, [total, acc], like=like)
-            else:
-                f = self.neg(f) if flip else f
-                total = emit(_ADD, [total, emit(_MUL, [f, acc], like=like)], like=like)
-        if flip:
-            return emit(_SUB, [Literal(const), total], like=like) if const else \
-                emit(_MUL, [Literal(-1.0), total], like=like)
-        return emit(_ADD, [Literal(const), total], like=like) if const else total
+                    c = s * float(n)
+                    parts.append((math.copysign(1.0, c), Literal(abs(c)), [(1.0, b)]))
+        parts.sort(key=lambda p: -p[0])     # (stable) the first term positive
+        total, const_left = None, not _absent(const)
+        for sign, f, members in parts:
+            acc = self.signed_sum(members, like)
+            unit = _number(f) == 1
+            if total is None and sign < 0:
+                if const_left:              # c - f b
+                    v = acc if unit else emit(_MUL, [f, acc], like=like)
+                    total, const_left = emit(_SUB, [Literal(const), v], like=like), False
+                elif unit:                  # -b (not (-1.0) * b: a nan's sign too)
+                    total = emit(_NEG, [acc], like=like)
+                else:                       # (-f) b: one term
+                    total = emit(_MUL, [self.neg(f), acc], like=like)
+                continue
+            v = acc if unit else emit(_MUL, [f, acc], like=like)
+            total = v if total is None else \
+                emit(_ADD if sign > 0 else _SUB, [total, v], like=like)
+        if const_left:
+            total = emit(_ADD, [Literal(const), total], like=like)
+        return total
 
 
 def _fold_scales(eqns, outs, guards):
@@ -524,18 +569,37 @@ def _fold_scales(eqns, outs, guards):
         subst[x.id] = y = write(terms, const, x)
         return y
 
+    def after(e, f):
+        """The constant of ``f * e(...)`` where factor ``f`` passes through ``e``:
+        absent where ``e`` is elementwise (the sign of a product, zeros included, is the
+        product of the signs) or makes a view (moves no number), or ``f`` is a positive
+        number; else (``fresh``: ``e`` may add, ``x.sum()``, ``A @ x``) +0.0: NumPy's
+        sums start from +0.0 and are never -0.0, so ``(-2 x).sum()`` is +0.0 where
+        ``-2 x.sum()`` is -0.0, and ``-2 x.sum() + 0.0`` is the program's value."""
+        if _is_ufunc(e) or not e.prim.fresh:
+            return _ABSENT
+        n = _number(f)
+        return _ABSENT if n is not None and n > 0 else 0.0
+
     def fold(e, ins, o):
         """(terms, constant) of ``o``, emitting what its bases need; None: ``e`` stays."""
         coefs = _combination(e, ins, o)
         if coefs is not None:
-            acc, const = {}, 0.0            # base id -> (base, [(c, factor)])
+            acc, const = {}, _ABSENT        # base id -> (base, [(c, factor)])
             for c, x in zip(coefs, ins):
                 if isinstance(x, Literal):
                     const += c * float(x.val)
                     continue
-                ts, k = rep.pop(x.id) if x.id in sums_carried and x.id in rep else \
-                    rep.get(x.id, (((_ONE, x),), 0.0))
-                const += c * k
+                if x.id in rep and c < 0 and _many(rep[x.id]):
+                    # -(a + b) is not -a - b where a + b is 0 (-0.0 against +0.0): a
+                    # sum subtracted is written out first
+                    x = materialize(x)
+                if x.id in sums_carried and x.id in rep:
+                    ts, k = rep.pop(x.id)
+                else:
+                    ts, k = rep.get(x.id, (((_ONE, x),), _ABSENT))
+                if not _absent(k):
+                    const += c * k
                 for f, b in ts:
                     acc.setdefault(b.id, (b, []))[1].append((c, f))
             terms = []
@@ -548,6 +612,8 @@ def _fold_scales(eqns, outs, guards):
                     continue
                 if not _one_sign(cs):       # x - a x as (1 - a) x: see _one_sign
                     no_inf[b.id] = b
+                    if not isinstance(f, Literal):
+                        no_inf[f.id] = f
                 terms.append((f, b))
             return tuple(terms), const
         hom = e.prim.homogeneous
@@ -563,7 +629,7 @@ def _fold_scales(eqns, outs, guards):
                     scalars.append(i)
                 continue
             terms, const = rep[x.id]
-            if len(terms) != 1 or const:    # a sum: written out below
+            if _many((terms, const)):       # a sum: written out below
                 continue
             f, b = terms[0]
             if k == -1:
@@ -590,9 +656,9 @@ def _fold_scales(eqns, outs, guards):
                     if not _carried_product(factor, s, fmul):
                         return None         # (written as the program has it)
                     factor = fmul(factor, s)
-                return ((factor, y),), 0.0
+                return ((factor, y),), after(e, factor)
         if moved:
-            return ((factor, emit(e.prim, new, e.params, like=o)),), 0.0
+            return ((factor, emit(e.prim, new, e.params, like=o)),), after(e, factor)
         return None
 
     for e, ins in eqns:
@@ -605,27 +671,33 @@ def _fold_scales(eqns, outs, guards):
         terms, const = got
         if not all(_carried(f) for f, _ in terms):
             subst[o.id] = write(terms, const, o)    # (an extreme factor: see _carried)
-        elif len(terms) == 1 and not const and _number(terms[0][0]) == 1:
+        elif not _many((terms, const)) and _number(terms[0][0]) == 1:
             if terms[0][1] is not o:
                 subst[o.id] = terms[0][1]
         elif o.id in pinned:                # written out here, once
             subst[o.id] = write(terms, const, o)
-        elif (len(terms) == 1 and not const) or o.id in sums_carried:
+        elif not _many((terms, const)) or o.id in sums_carried:
             rep[o.id] = (terms, const)
-        elif not const and all(_sign(f, terms[0][0]) for f, _ in terms):
-            # f (b1 +- b2 ...): the sum written once, its factor carried
+        elif _absent(const) and all(_sign(f, terms[0][0]) for f, _ in terms) and \
+                w.orient(terms[0][0], [(_sign(g, terms[0][0]), b) for g, b in terms]):
+            # f (b1 +- b2 ...): the sum written once, its (positive) factor carried
             f, members = w.orient(terms[0][0], [(_sign(g, terms[0][0]), b) for g, b in terms])
             b = w.signed_sum(members, o)
             if _number(f) == 1:
                 subst[o.id] = b
             else:
-                rep[o.id] = (((f, b),), 0.0)
+                rep[o.id] = (((f, b),), _ABSENT)
         else:
             subst[o.id] = write(terms, const, o)
     outs = [materialize(sub(x)) for x in outs]
     guards = [(g, materialize(sub(v))) for g, v in guards]
     guards += [(NoInfinity, b) for b in no_inf.values()]
     return out, outs, guards
+
+
+def _many(r):
+    """Whether a carried ``(terms, constant)`` is a sum of more than one term."""
+    return len(r[0]) != 1 or not _absent(r[1])
 
 
 def _product(e, ins):
@@ -921,6 +993,7 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=N
     """
     eqns, outs, guards = optimize(graph, reassociate)
     ns = {"np": np, "Retrace": Retrace, "HasInfinity": HasInfinity, "_own": _own,
+          "_INF": float("inf"),
           "_fresh": _fresh}
     names = {}
 
@@ -987,7 +1060,7 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=N
                   if v.id in used]
     # (guards on constants, keyed None, always hold: nothing to emit)
     for v in graph.in_vars:
-        lines.extend(_guard_lines(guard_at.get(v.id, []), name(v), ns))
+        lines.extend(_guard_lines(guard_at.get(v.id, []), name(v), ns, not v.shape))
     for i, (e, ins) in enumerate(eqns):
         ops = [operand(x, e, ins) for x in ins]
         outs_s = ", ".join(name(o) for o in e.outs)
@@ -1007,7 +1080,7 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=N
                 expr = f"{constant(f, 'f')}({', '.join(ops)})"
         lines.append(f"    {outs_s} = {expr}")
         for o in e.outs:
-            lines.extend(_guard_lines(guard_at.get(o.id, []), name(o), ns))
+            lines.extend(_guard_lines(guard_at.get(o.id, []), name(o), ns, not o.shape))
         # free what dies here, so NumPy can recycle the memory for the next results
         # (arrays: a scalar's memory is not worth a statement)
         dead = sorted({name(x) for x in ins if not isinstance(x, Literal) and x.shape and
@@ -1075,11 +1148,17 @@ def compile_graph(graph, own_outputs=False, reassociate=True, free=True, reads=N
     return fn
 
 
-def _guard_lines(guards, var, ns):
+def _guard_lines(guards, var, ns, scalar=False):
     lines = []
     for g in guards:
+        if (g is NoInfinity or g.kind == "no_infinity") and scalar:
+            # a 0-d value (a factor the sums made): Python's comparisons, not NumPy's
+            # reductions (a nan fails too: the program runs as written)
+            lines.append(f"    if not 0.0 < abs({var}) < _INF: raise HasInfinity")
+            continue
         if g is NoInfinity or g.kind == "no_infinity":
-            lines.append(f"    if np.isinf({var}).any(): raise HasInfinity")
+            # (a zero too: x - a x is +0.0 where x is -0.0, (1 - a) x is -0.0)
+            lines.append(f"    if np.isinf({var}).any() or not {var}.all(): raise HasInfinity")
             continue
         if g.kind == "value":               # an array read as data: it must be equal
             want = f"w{len(ns)}"
