@@ -454,6 +454,12 @@ def concatenate(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
         raise ValueError("zero-dimensional arrays cannot be concatenated")
     (axis,) = normalize_axis(axis, nd)
     np.concatenate([np.empty(shape_of(a), bool) for a in arrays], axis)   # shape errors
+    target = np.result_type(*[dtype_of(a) for a in arrays]) if dtype is None else \
+        np.dtype(dtype)
+    for a in arrays:                         # NumPy's casting errors (casting=)
+        if not np.can_cast(dtype_of(a), target, casting):
+            raise TypeError(f"Cannot cast array data from {dtype_of(a)!r} to {target!r} "
+                            f"according to the rule {casting!r}")
     if dtype is not None:
         arrays = [astype(a, dtype) for a in arrays]
     return concatenate_p.bind(*arrays, axis=axis)
@@ -470,7 +476,8 @@ def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
         raise ValueError("all input arrays must have the same shape")
     nd = len(shape_of(arrays[0])) + 1
     (axis,) = normalize_axis(axis, nd)
-    return concatenate([expand_dims(a, axis) for a in arrays], axis=axis, dtype=dtype)
+    return concatenate([expand_dims(a, axis) for a in arrays], axis=axis, dtype=dtype,
+                       casting=casting)
 
 
 # ---------------------------------------------------------------- where
@@ -506,6 +513,18 @@ def matmul(x1, x2, /, out=None, **kwargs):
         return matmul_p.bind(x1, x2)
     no_kwargs("matmul", out=out)
     x1, x2 = asarray_like(x1), asarray_like(x2)
+    dtype, casting = kwargs.pop("dtype", None), kwargs.pop("casting", "same_kind")
+    if kwargs:                               # axes=, axis=, order=, subok=, signature=
+        raise NotImplementedError(f"chainrule.numpy.matmul: the arguments {sorted(kwargs)} "
+                                  "are not supported inside a transformation")
+    if dtype is not None or casting != "same_kind":
+        # NumPy's loop: the operands are cast to it (np.matmul(i1, i1, dtype=i2) does
+        # not overflow), with NumPy's casting errors
+        loop = np.matmul.resolve_dtypes(
+            (dtype_of(x1), dtype_of(x2), None), casting=casting,
+            signature=None if dtype is None else (None, None, np.dtype(dtype)))
+        x1, x2 = astype(x1, loop[0]), astype(x2, loop[1])
+        return astype(matmul(x1, x2), loop[2])
     s1, s2 = shape_of(x1), shape_of(x2)
     if not s1 or not s2:
         raise ValueError("matmul: Input operand does not have enough dimensions")
@@ -603,9 +622,23 @@ def einsum(subscripts, *operands, out=None, optimize=False, **kwargs):
     """Both of NumPy's forms: ``einsum('ij,jk->ik', a, b)`` and the operand-list form
     ``einsum(a, [0, 1], b, [1, 2], [0, 2])``."""
     no_kwargs("einsum", out=out)
+    dtype, casting = kwargs.pop("dtype", None), kwargs.pop("casting", "safe")
+    if kwargs.pop("order", "K") != "K" or kwargs:
+        raise NotImplementedError("chainrule.numpy.einsum: the arguments "
+                                  f"{sorted(kwargs) or ['order']} are not supported "
+                                  "inside a transformation")
     if not isinstance(subscripts, str):
         subscripts, operands = _sublist_subscripts((subscripts,) + operands)
     operands = [asarray_like(o) for o in operands]
+    if dtype is not None:
+        # NumPy computes in dtype (np.einsum(i1, i1, dtype=i8) does not overflow);
+        # casting= is checked as NumPy does ('safe' by default)
+        for o in operands:
+            if not np.can_cast(dtype_of(o), dtype, casting):
+                raise TypeError(f"Iterator operand 0 dtype could not be cast from "
+                                f"{dtype_of(o)!r} to {np.dtype(dtype)!r} according to "
+                                f"the rule {casting!r}")
+        operands = [astype(o, dtype) for o in operands]
     return einsum_p.bind(*operands, subscripts=normalize_subscripts(subscripts, operands))
 
 

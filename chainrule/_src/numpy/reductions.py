@@ -11,6 +11,7 @@ equal elements.
 Every function calls NumPy itself when none of its arguments is traced.
 """
 import builtins
+import functools
 import warnings
 
 import numpy as np
@@ -28,7 +29,7 @@ from . import aliasing
 from .basic import (normalize_axis, asarray_like, as_inexact, _reduce_args, concrete,
                     lazy_value_error, astype, ravel, reshape, transpose, concatenate, stack,
                     mean, sum as _sum, max as _max, min as _min, moveaxis, divide_count,
-                    reduced_dtype)
+                    reduced_dtype, _has_tracer)
 from .shape import traced_numpy, take_along_axis, take_axis, slice_axis, diagonal, _prod
 
 _NoValue = np._NoValue
@@ -809,7 +810,22 @@ def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="line
 
 # ---------------------------------------------------------------- clip and round
 
-@traced_numpy(np.clip)
+def _clip_where(fn):
+    # where= (NumPy's ufunc argument, which keeps out='s entries where it is False) is
+    # refused before untraced inputs go to NumPy: the wrapper has taken out= (perhaps
+    # the only traced argument) off, and NumPy's result without it is uninitialised
+    # where the mask is False
+    def clip(*args, **kwargs):
+        where = kwargs.get("where", True)
+        no_kwargs("clip", where=None if where is True else where)
+        if not _has_tracer(args) and not _has_tracer(tuple(kwargs.values())):
+            return np.clip(*args, **kwargs)
+        return fn(*args, **kwargs)
+    return functools.wraps(fn)(clip)
+
+
+@numpy_function(np.clip)
+@_clip_where
 def clip(a, a_min=_NoValue, a_max=_NoValue, out=None, *, min=_NoValue, max=_NoValue,
          **kwargs):
     """Derivative 1 inside [a_min, a_max] (boundaries included), 0 outside; a traced

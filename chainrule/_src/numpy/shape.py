@@ -118,15 +118,15 @@ def _as_list(tup, name):
 @traced_numpy(np.vstack)
 def vstack(tup, *, dtype=None, casting="same_kind"):
     arrs = [_atleast([a], 2) for a in _as_list(tup, "stack")]
-    return concatenate(arrs, axis=0, dtype=dtype)
+    return concatenate(arrs, axis=0, dtype=dtype, casting=casting)
 
 
 @traced_numpy(np.hstack)
 def hstack(tup, *, dtype=None, casting="same_kind"):
     arrs = [_atleast([a], 1) for a in _as_list(tup, "stack")]
     if arrs and len(shape_of(arrs[0])) == 1:
-        return concatenate(arrs, axis=0, dtype=dtype)
-    return concatenate(arrs, axis=1, dtype=dtype)
+        return concatenate(arrs, axis=0, dtype=dtype, casting=casting)
+    return concatenate(arrs, axis=1, dtype=dtype, casting=casting)
 
 
 @traced_numpy(np.dstack)

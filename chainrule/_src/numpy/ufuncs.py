@@ -68,16 +68,37 @@ def _with_options(fn, name, inputs, args, kwargs):
         out = args[0]
     where = kwargs.pop("where", True)
     dtype = kwargs.pop("dtype", None)
+    signature = kwargs.pop("signature", None)
     casting = kwargs.pop("casting", "same_kind")
-    if kwargs or casting != "same_kind":
+    if kwargs:
         raise NotImplementedError(
-            f"chainrule.numpy.{name}: the arguments {sorted(kwargs) or ['casting']} are not "
+            f"chainrule.numpy.{name}: the arguments {sorted(kwargs)} are not "
             "supported inside a transformation")
-    res = fn(*inputs)
-    if dtype is not None:
-        res = convert_element_type_p.bind(res, dtype=np.dtype(dtype))
     if isinstance(out, tuple):
         out = out[0] if len(out) == 1 else out
+    np_fn = getattr(fn, "numpy_function", None)
+    if dtype is not None or signature is not None or casting != "same_kind":
+        # NumPy's loop for dtype=/signature=/casting=: the inputs are cast to the loop's
+        # dtypes before it computes (np.add(i8, i8, dtype=i16) does not overflow,
+        # np.sqrt(-1.0, dtype=complex) is 1j), and NumPy's casting errors
+        if not isinstance(np_fn, np.ufunc):
+            raise NotImplementedError(
+                f"chainrule.numpy.{name}: dtype=, signature= and casting= are not "
+                "supported inside a transformation")
+        loop = np_fn.resolve_dtypes(
+            tuple(_loop_dtype(v) for v in inputs) +
+            (None if out is None else dtype_of(out),),
+            signature=_signature(np_fn, dtype, signature), casting=casting)
+        inputs = tuple(v if dtype_of(asarray_like(v)) == dt else
+                       convert_element_type_p.bind(asarray_like(v), dtype=dt)
+                       for v, dt in zip(inputs, loop))
+        res = fn(*inputs)
+        if dtype_of(res) != loop[len(inputs)]:
+            res = convert_element_type_p.bind(res, dtype=loop[len(inputs)])
+        if out is not None and dtype_of(out) != dtype_of(res):
+            res = convert_element_type_p.bind(res, dtype=dtype_of(out))
+    else:
+        res = fn(*inputs)
     if where is not True:
         if out is None:
             raise NotImplementedError(
@@ -87,6 +108,30 @@ def _with_options(fn, name, inputs, args, kwargs):
     if out is None:
         return res
     return aliasing.write_out(out, res)
+
+
+def _loop_dtype(v):
+    """What NumPy's loop resolution sees of an input: Python scalars are weak."""
+    if type(v) in (bool, int, float, complex):
+        return type(v)
+    return dtype_of(asarray_like(v))
+
+
+def _signature(np_fn, dtype, signature):
+    if dtype is not None:
+        if signature is not None:
+            raise TypeError("cannot specify both 'signature' and 'dtype'")
+        return (None,) * np_fn.nin + (np.dtype(dtype),) * np_fn.nout
+    if isinstance(signature, str):
+        ins, outs = signature.replace(" ", "").split("->")
+        return tuple(np.dtype(c) for c in ins.split(",") if c) + \
+            tuple(np.dtype(c) for c in outs.split(",") if c) \
+            if "," in signature else tuple(np.dtype(c) for c in ins + outs)
+    if signature is not None:
+        signature = tuple(signature) if isinstance(signature, (tuple, list)) else \
+            (np.dtype(signature),) * (np_fn.nin + np_fn.nout)
+        return tuple(None if d is None else np.dtype(d) for d in signature)
+    return None
 
 
 UFUNCS = {}
@@ -132,6 +177,7 @@ def float_power(x, y, /, *args, **kwargs):
                            convert_element_type_p.bind(y, dtype=dt))
 
 
+float_power.numpy_function = np.float_power
 UFUNCS["float_power"] = float_power
 HANDLED_UFUNCS[np.float_power] = float_power
 PUBLIC["numpy"].update(UFUNCS)

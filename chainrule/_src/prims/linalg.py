@@ -1091,9 +1091,13 @@ class PInv(_StackPrimitive):
         out = -_mm(_mm(p, t), p)
         out = out + _mm(_mm(_mm(p, ph), th), np.eye(m) - _mm(a, p))
         out = out + _mm(_mm(np.eye(n) - _mm(p, a), th), _mm(ph, p))
-        return p, out
+        return p, _pinv_truncates(out, a, rcond, hermitian)
 
     def vjp(self, ct, ans, args, needs, *, rcond, hermitian):
+        abar = self._vjp(ct, ans, args, needs, rcond=rcond, hermitian=hermitian)[0]
+        return [_pinv_truncates(abar, args[0], rcond, hermitian)]
+
+    def _vjp(self, ct, ans, args, needs, *, rcond, hermitian):
         a = args[0]
         p = ans
         m, n = shape_of(a)[-2:]
@@ -1112,6 +1116,32 @@ class PInv(_StackPrimitive):
     def cost(self, args, ans, **params):
         m, n = shape_of(args[0])[-2:]
         return _svd_cost(args[0], True, False) + _nbatch(args[0]) * 2 * m * n * min(m, n)
+
+
+_PINV_TRUNCATES = (
+    "chainrule.numpy.linalg.pinv/lstsq: rcond=/rtol= cuts off a singular value that is "
+    "not zero (above sqrt(eps) times the largest), and the derivative of such a truncated "
+    "pseudo-inverse is not the Golub-Pereyra formula the rule computes (it holds where "
+    "the singular values cut off are zero). Use a smaller rcond, or build the truncated "
+    "pseudo-inverse from linalg.svd (Vh[:k].T / s[:k]) @ U[:, :k].T.")
+
+
+def _pinv_truncates(d, a, rcond, hermitian):
+    """The derivative ``d`` of pinv, unless rcond cuts off a singular value that is not
+    zero (then NotImplementedError, or NaN under vmap): a wrong number never."""
+    s = svd_p.bind(stop_gradient_p.bind(a), full_matrices=False, compute_uv=False,
+                   hermitian=hermitian)[0]
+    nd = len(shape_of(s))
+    top = reduce_max_p.bind(s, axis=(nd - 1,), keepdims=True)
+    bad = ew.logical_and_p.bind(
+        ew.less_equal_p.bind(s, top * rcond),
+        ew.greater_p.bind(s, top * float(np.sqrt(np.finfo(np.float64).eps))))
+    bad = reduce_max_p.bind(bad, axis=(nd - 1,), keepdims=False)
+    if not has_value(bad):
+        return ew.select_p.bind(reshape(bad, shape_of(bad) + (1, 1)), np.nan, d)
+    if bool(reduce_max_p.bind(bad, axis=tuple(range(nd - 1)), keepdims=False)):
+        raise NotImplementedError(_PINV_TRUNCATES)
+    return d
 
 
 # ----------------------------------------------------------------- matrix_rank
