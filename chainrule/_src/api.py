@@ -11,7 +11,7 @@ import numpy as np
 from . import backend
 from .core import (Tracer, Zero, _state, shape_of, dtype_of, size_of,
                    TracerConversionError)
-from .tree_util import tree_flatten, tree_unflatten, tree_map
+from .tree_util import tree_flatten, tree_unflatten, tree_map, tree_structure
 from .interpreters.reverse import vjp_flat
 from .interpreters.deferred import force
 from .interpreters.forward import jvp_flat
@@ -112,10 +112,17 @@ def _flat_fun(fun, args, argnums, has_aux, fname):
     """
     dyn = [args[i] for i in argnums]
     flat, in_tree = tree_flatten(dyn)
-    store = {}
     # (the leaves differentiated and the other arguments themselves: Dask data is an
     # argument; a Dask array deep inside another argument's pytree is not looked for)
     guard = backend.no_compute(flat) or backend.no_compute(args)
+    flat_fun, store = _flat_fun_of(fun, args, argnums, in_tree, guard, has_aux, fname)
+    return flat_fun, flat, in_tree, store
+
+
+def _flat_fun_of(fun, args, argnums, in_tree, guard, has_aux, fname):
+    """``(flat_fun, store)`` of :func:`_flat_fun`, given the structure of the
+    differentiated arguments and the guard the user's function runs under."""
+    store = {}
 
     def flat_fun(*xs):
         new_args = list(args)
@@ -129,12 +136,16 @@ def _flat_fun(fun, args, argnums, has_aux, fname):
             if isinstance(e.__cause__, TracerConversionError):
                 raise e.__cause__ from None
             raise
-        out, aux = _split_aux(out, has_aux, fname)
-        out_flat, out_tree = tree_flatten(out)
-        store["out_tree"] = out_tree
-        store["aux"] = aux
+        if has_aux:
+            out, store["aux"] = _split_aux(out, has_aux, fname)
+        else:
+            store["aux"] = None
+        if isinstance(out, Tracer):             # one traced output (a loss): a leaf
+            store["out_tree"] = _LEAF
+            return [out]
+        out_flat, store["out_tree"] = tree_flatten(out)
         return out_flat
-    return flat_fun, flat, in_tree, store
+    return flat_fun, store
 
 
 def _prepare(fun, args, argnums, has_aux, holomorphic, fname):
@@ -148,11 +159,25 @@ def _prepare(fun, args, argnums, has_aux, holomorphic, fname):
             raise TypeError(f"{fname}: argument {i} is None: there is nothing to "
                             f"differentiate with respect to. Pass an array or a float (or "
                             f"choose other arguments with argnums=)")
+    guard = None
     for a in args:
         if type(a) is not np.ndarray and backend.is_lazy(a):
             backend.check_input(a)              # a Dask array with unknown chunk sizes
-    flat_fun, flat, in_tree, store = _flat_fun(fun, args, nums, has_aux, fname)
-    _check_flat_inputs(flat, args, nums, fname, holomorphic)
+            guard = backend.no_compute((a,))
+    flat, in_tree = tree_flatten([args[i] for i in nums])
+    # (what _flat_fun and _check_flat_inputs do, in one pass over the leaves: the
+    # guard where a leaf is lazy, the checks of their dtypes)
+    for leaf in flat:
+        if type(leaf) is np.ndarray:
+            kind = leaf.dtype.kind
+        else:
+            if guard is None:
+                guard = backend.no_compute((leaf,))
+            kind = dtype_of(leaf).kind
+        if kind not in "fc" or (holomorphic and kind != "c"):
+            for i in nums:
+                _check_diff_input(args[i], fname, holomorphic, i)
+    flat_fun, store = _flat_fun_of(fun, args, nums, in_tree, guard, has_aux, fname)
     return single, flat_fun, flat, in_tree, store
 
 
@@ -322,7 +347,15 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, fname, lazy=False):
                                                           holomorphic, fname)
         outs, pullback = vjp_flat(flat_fun, flat, lazy)
         backward = replay.recurring(pullback, hint=fun)     # compiled where it recurs
-        if store["out_tree"].num_leaves != 1:
+        out_tree = store["out_tree"]
+        ans = outs[0] if out_tree is _LEAF else None
+        if type(ans) is np.float64:             # the common case: the checks below pass
+            grads = tree_unflatten(in_tree, _fill(backward([_ONE], consume=True), flat))
+            g = grads[0] if single else tuple(grads)
+            if has_aux:
+                return (ans, store["aux"]), g
+            return ans, g
+        if out_tree.num_leaves != 1:
             got = ("None (is a return statement missing?)"
                    if store["out_tree"].node_type is type(None) else
                    f"a {store['out_tree']}" + ("" if has_aux else
@@ -351,6 +384,10 @@ def _value_and_grad(fun, argnums, has_aux, holomorphic, fname, lazy=False):
             return (value, store["aux"]), g
         return value, g
     return value_and_grad_f
+
+
+_LEAF = tree_structure(0.0)          # the structure of one leaf (a shared object)
+_ONE = np.float64(1.0)              # the seed of a float64 scalar output
 
 
 def grad(fun, argnums=0, has_aux=False, holomorphic=False):

@@ -148,12 +148,23 @@ def _flatten(x, leaves, is_leaf):
                     td = _FLAT.setdefault((t, n), td)
                 return td
             kids = []
-            for c in x:                         # (leaves written out: no call for them)
-                if type(c) in _LEAF_TYPES:
+            for c in x:         # (leaves and tuples of leaves written out: no call for them)
+                tc = type(c)
+                if tc in _LEAF_TYPES:
                     leaves.append(c)
                     kids.append(_LEAF)
-                else:
-                    kids.append(_flatten(c, leaves, None))
+                    continue
+                if tc is tuple or tc is list:   # a layer's (W, b), seen before
+                    td = _FLAT.get((tc, len(c)))
+                    if td is not None:
+                        for g in c:
+                            if type(g) not in _LEAF_TYPES:
+                                break
+                        else:
+                            leaves.extend(c)
+                            kids.append(td)
+                            continue
+                kids.append(_flatten(c, leaves, None))
         else:
             kids = [_flatten(c, leaves, is_leaf) for c in x]
         for k in kids:

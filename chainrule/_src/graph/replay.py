@@ -145,8 +145,8 @@ class _Key:
 # the key)
 _prim, _params, _nodes = (operator.itemgetter(Record._fields.index(f))
                           for f in ("prim", "params", "nodes"))
-_shape, _dtype = operator.attrgetter("shape"), operator.attrgetter("dtype")
-_layout = operator.attrgetter("flags.c_contiguous")
+# an input's type, shape, dtype and layout (one C call each)
+_in_code = operator.attrgetter("__class__", "shape", "dtype", "flags.c_contiguous")
 
 
 def tape_key(tape, in_vals, out_nodes, cts, like=None):
@@ -162,8 +162,7 @@ def tape_key(tape, in_vals, out_nodes, cts, like=None):
     try:
         prims = tuple(map(_prim, tape))     # (a checkpoint's record has no primitive)
         nodes = tuple(map(_nodes, tape))
-        ins = (tuple(map(type, in_vals)), tuple(map(_shape, in_vals)),
-               tuple(map(_dtype, in_vals)), tuple(map(_layout, in_vals)))
+        ins = tuple(map(_in_code, in_vals))
         seeds = _seed_codes(out_nodes, cts)
     except (AttributeError, TypeError, _NotReplayed):  # (a Python scalar has no shape)
         return None
@@ -174,6 +173,24 @@ def tape_key(tape, in_vals, out_nodes, cts, like=None):
               for j, n in enumerate(nodes[k]) if n is None]
     consts = tuple([_const_code(tape[k].args[j]) for k, j in at])
     return _Key((prims, tuple(map(_params, tape)), nodes, consts, ins, seeds), at)
+
+
+def _matches(key, tape, in_vals, out_nodes, cts):
+    """Whether ``tape_key(tape, in_vals, out_nodes, cts) == key`` (the structure a
+    function last replayed, which its next tape usually has), without building the new
+    key: the parts compared one at a time, the cheap ones first."""
+    prims, params, nodes, consts, ins, seeds = key.parts
+    if len(tape) != len(prims):
+        return False
+    try:
+        if tuple(map(_prim, tape)) != prims or tuple(map(_nodes, tape)) != nodes or \
+                tuple(map(_in_code, in_vals)) != ins or \
+                tuple(map(_params, tape)) != params or _seed_codes(out_nodes, cts) != seeds:
+            return False
+        return tuple([_const_code(tape[k].args[j]) for k, j in key.consts_at]) == consts
+    except (AttributeError, TypeError, ValueError, _NotReplayed):
+        # (a checkpoint's record; a Python scalar input; an array where a number was)
+        return False
 
 
 class _NotReplayed(Exception):
@@ -238,8 +255,9 @@ def _refusal(key):
     cannot), and the code generator does not keep NumPy scalars apart from 0-d arrays.
     (Layouts: NumPy's reductions add in memory order, and the layouts of every value in
     the tape follow from the inputs' and the constants'.)"""
-    _, _, _, consts, (types, shapes, _, _), _ = key.parts
-    if any(t is not np.ndarray for t in types) or () in shapes:
+    _, _, _, consts, ins, _ = key.parts
+    shapes = [c[1] for c in ins]
+    if any(c[0] is not np.ndarray for c in ins) or () in shapes:
         return "an input that is not an array of at least one dimension"
     limit = core.LAZY_SIZE
     if any(core.size_of(s) >= limit for s in shapes) or \
@@ -255,17 +273,14 @@ def _replayed(pullback, cts, hint):
     memo = _recent.get(id(hint)) if hint is not None else None
     if memo is not None and memo[0]() is not hint:
         memo = None
-    key = tape_key(pullback.trace.tape, pullback.primals, pullback.out_nodes, cts,
+    tape = pullback.trace.tape
+    if memo is not None and _matches(memo[1], tape, pullback.primals, pullback.out_nodes,
+                                     cts):
+        return _run(memo[2], memo[1], pullback, cts)
+    key = tape_key(tape, pullback.primals, pullback.out_nodes, cts,
                    memo[1] if memo is not None else None)
     if key is None:
         return None
-    if memo is not None:
-        try:
-            same = memo[1].parts == key.parts
-        except (ValueError, TypeError):         # e.g. an array where a number was
-            same = False
-        if same:
-            return _run(memo[2], memo[1], pullback, cts)
     if not _plain.issuperset(key.parts[0]) and not _all_plain(key.parts[0]):
         return None                 # (custom rules: nothing stored, nothing kept alive)
     try:

@@ -109,8 +109,7 @@ class ReverseTrace(Trace):
             try:
                 lean = _lean[prim]
             except KeyError:
-                lean = _lean[prim] = (prim.differentiable and prim.fwd is None and not
-                                      prim.multiple_results and not prim.higher_order)
+                lean = _lean[prim] = _lean_code(prim)
             if lean:
                 # what the general path below does for these primitives, without the
                 # checks that cannot apply; the parent is None, so impl runs with this
@@ -119,21 +118,27 @@ class ReverseTrace(Trace):
                 ans = prim.impl(*primals, **params) if params else prim.impl(*primals)
                 t = type(ans)
                 if t is _ndarray:               # (is_inexact, written out: once per op)
-                    if ans.dtype.kind not in "fc":
+                    dt = ans.dtype
+                    if dt is not _F64 and dt.kind not in "fc":
                         return ans
                 elif t is not float and not is_inexact(ans):
                     return backend.watched(ans)
                 out = self.count
                 self.count = out + 1
-                if not prim.vjp_uses_args and t is not float:
+                if lean & _FREES_ARGS and t is not float:
                     limit = core.LAZY_SIZE      # (no Pending here: a lean trace defers none)
                     for p in primals:
                         if type(p) is _ndarray and p.size >= limit:
                             primals = shapes_only(primals, limit)
                             break
                 self.tape.append(_new(Record, (prim, params, nodes, primals,
-                                               ans if prim.vjp_uses_ans else None, out)))
-                return ReverseTracer(self, ans, out)
+                                               ans if lean & _KEEPS_ANS else None, out)))
+                # (ReverseTracer(self, ans, out) without the call of __init__)
+                tracer = _new_object(ReverseTracer)
+                tracer._trace = self
+                tracer.primal = ans
+                tracer.node = out
+                return tracer
         if self.lift is not None:
             primals = self.lift(list(primals))
         if self.defers and prim.defer is not None:
@@ -360,9 +365,19 @@ def _out_nodes(rec):
 
 
 # primitive -> whether ReverseTrace.process's short path applies (differentiable, one
-# result, no fwd, not higher order); computed once per primitive, kept here (not on the
-# primitive, which every thread and trace shares)
+# result, no fwd, not higher order: 0 where not), with the primitive's flags that path
+# reads (_lean_code); computed once per primitive, kept here (not on the primitive, which
+# every thread and trace shares)
 _lean = {}
+_KEEPS_ANS, _FREES_ARGS = 2, 4      # vjp_uses_ans; not vjp_uses_args
+
+
+def _lean_code(prim):
+    if not (prim.differentiable and prim.fwd is None and not prim.multiple_results and
+            not prim.higher_order):
+        return 0
+    return 1 | (_KEEPS_ANS if prim.vjp_uses_ans else 0) | \
+        (0 if prim.vjp_uses_args else _FREES_ARGS)
 
 
 def seed(store, nodes, cts):
@@ -399,8 +414,9 @@ def vjp_flat(fun, primals, lazy_outputs=False):
     """Run ``fun(*primals)`` recording a tape; return ``(outs, pullback)`` (a
     :class:`Pullback`). With ``lazy_outputs``, outputs may be :class:`Pending` (use
     :func:`force`)."""
-    trace = ReverseTrace(_state.trace)
-    if trace.where is None and (trace.parent is None or type(trace.parent) is JVPTrace):
+    saved = _state.trace
+    trace = ReverseTrace(saved)
+    if trace.where is None and (saved is None or type(saved) is JVPTrace):
         limit = core.DEFER_SIZE
         for p in primals:
             if (p.size >= limit) if type(p) is _ndarray else large(p):
@@ -408,15 +424,21 @@ def vjp_flat(fun, primals, lazy_outputs=False):
                 trace.lean = False
                 break
     ins, in_nodes = [], []
+    n = trace.count
     for p in primals:       # (is_inexact written out for arrays: a training step's inputs)
         if p.dtype.kind in "fc" if type(p) is _ndarray else is_inexact(p):
-            x = trace.new_input(p)
+            x = _new_object(ReverseTracer)      # (trace.new_input(p), written out)
+            x._trace = trace
+            x.primal = p
+            x.node = n
             ins.append(x)
-            in_nodes.append(x.node)
+            in_nodes.append(n)
+            n += 1
         else:
             ins.append(p)
             in_nodes.append(_DEAD)
-    saved, _state.trace = _state.trace, trace
+    trace.count = n
+    _state.trace = trace
     try:
         outs = fun(*ins)
     finally:
@@ -434,4 +456,6 @@ def vjp_flat(fun, primals, lazy_outputs=False):
 
 
 _ndarray = np.ndarray
+_new_object = object.__new__
+_F64 = np.dtype(np.float64)
 _DEAD = -1       # the node of inputs that cannot carry a derivative (never given out)

@@ -97,10 +97,16 @@ def _matmul_op(reflected):
     def op(self, other):
         a, b = (other, self) if reflected else (self, other)
         trace = _state.trace
-        if trace is not None and basic.two_matrices(a, b):
-            return trace.process(matmul_p, (a, b), _NO_PARAMS)
+        # (basic.two_matrices, written out: self is a Tracer)
+        if trace is not None and (type(other) is _ndarray or isinstance(other, Tracer)):
+            s1, s2 = a.shape, b.shape
+            if len(s1) == 2 and len(s2) == 2 and s1[1] == s2[0]:
+                return trace.process(matmul_p, (a, b), _NO_PARAMS)
         return basic.matmul(a, b)
     return op
+
+
+_ndarray = np.ndarray
 
 
 Tracer.__matmul__ = _matmul_op(False)
@@ -203,15 +209,26 @@ Tracer.__iter__ = _iter
 
 # ------------------------------------------------------------------ NumPy protocols
 
+_np_matmul = np.matmul
 _UFUNC_METHODS = {("add", "reduce"): "sum", ("multiply", "reduce"): "prod",
                   ("maximum", "reduce"): "max", ("minimum", "reduce"): "min",
                   ("add", "accumulate"): "cumsum", ("multiply", "accumulate"): "cumprod"}
 
 
 def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
-    if _state.trace is None:
+    trace = _state.trace
+    if trace is None:
         check_not_leaked(self)
     if method == "__call__":
+        if ufunc is _np_matmul and trace is not None and not kwargs and len(inputs) == 2:
+            # ``x @ W`` with an array x (a first layer): what chainrule.numpy.matmul does
+            # with two matrices, without its wrappers
+            a, b = inputs
+            if (type(a) is _ndarray or isinstance(a, Tracer)) and \
+                    (type(b) is _ndarray or isinstance(b, Tracer)):
+                s1, s2 = a.shape, b.shape
+                if len(s1) == 2 and len(s2) == 2 and s1[1] == s2[0]:
+                    return trace.process(matmul_p, inputs, _NO_PARAMS)
         fn = HANDLED_UFUNCS.get(ufunc)
         if fn is None:       # SciPy's ufuncs (loads the scipy layer), or an error naming it
             from ..scipy.api import traced_ufunc
