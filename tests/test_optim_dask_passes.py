@@ -18,28 +18,13 @@ dask = pytest.importorskip("dask")
 from dask_counting import Computations  # noqa: E402
 
 
-def logistic(w, X, y):
-    z = X @ w
-    return cnp.sum(cnp.logaddexp(0.0, z) - y * z) / X.shape[0]
-
-
-def poisson(w, X, y):
-    z = X @ w
-    return cnp.sum(cnp.exp(z) - y * z) / X.shape[0]
-
+from test_optim_dask import logistic, poisson, _data as _both  # noqa: E402
 
 LOSSES = {"logistic": logistic, "poisson": poisson}
 
 
 def _numpy_data(kind, n=1200, p=5, seed=5):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, p)) / np.sqrt(p)
-    w = rng.normal(size=p)
-    if kind == "logistic":
-        y = (rng.random(n) < 1 / (1 + np.exp(-X @ w))).astype(float)
-    else:
-        y = rng.poisson(np.exp(0.5 * X @ w)).astype(float)
-    return X, y
+    return _both(kind, n=n, p=p, chunks=n, seed=seed)[:2]
 
 
 def _data(kind, chunks=300, **kw):

@@ -19,6 +19,8 @@ import types
 
 import numpy as np
 
+from ..interpreters.staging import is_live
+
 SNAPSHOT_SIZE = 1 << 16     # arrays up to this many elements are copied and compared
 MAX_NAMES = 256             # names checked per call, at most
 _MISSING = object()
@@ -48,7 +50,7 @@ class Environment:
         walk = _Walk(fun, depth, limit, names=True)
         self.cells, self.items = walk.cells, walk.items
         self.copies = [(a, a.tobytes()) for a in walk.arrays
-                       if a.size <= SNAPSHOT_SIZE and not _staged(a, staged)]
+                       if a.size <= SNAPSHOT_SIZE and not is_live(a, staged)]
         self.check = None
 
     def __bool__(self):
@@ -80,15 +82,6 @@ def _checker(cells, items, copies):
         terms.append(f"a{i}.tobytes() == d{i}")
     exec(f"def check():\n    return {' and '.join(terms) or 'True'}\n", env)
     return env["check"]
-
-
-def _staged(a, ids):
-    """Whether ``a`` or an array it is a view of is one of ``ids``."""
-    while type(a) is np.ndarray:
-        if id(a) in ids:
-            return True
-        a = a.base
-    return False
 
 
 class _Walk:
