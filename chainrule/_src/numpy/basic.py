@@ -189,7 +189,43 @@ def _reduce_args(fn_name, a, axis, dtype, out, keepdims, where=True, initial=Non
     return a, normalize_axis(axis, len(shape_of(a)))
 
 
-@numpy_function(np.sum)
+def _fast_axes(a, axis, keepdims):
+    """The fast paths' axes (``normalize_axis``'s) for ``axis`` and a bool ``keepdims``,
+    or None to decline: other ``keepdims`` values (NumPy's bools and ints reach the
+    primitive's parameters as they are on the full path), axes other than None, an int
+    in range or a tuple, and a reduction over no axis without keepdims (the full path
+    returns a copy, or ``a`` itself)."""
+    if keepdims is not False and keepdims is not True:
+        return None
+    if axis is None:
+        axes = tuple(range(len(a.shape)))
+    elif type(axis) is int:
+        ndim = len(a.shape)
+        if not -ndim <= axis < ndim:
+            return None
+        axes = (axis % ndim,)
+    elif type(axis) is tuple:
+        axes = normalize_axis(axis, len(a.shape))
+    else:
+        return None
+    if not axes and not keepdims:
+        return None
+    return axes
+
+
+def _sum_fast(trace, a, axis, keepdims):
+    """``sum(a, axis, keepdims=)`` of a floating or complex tracer (dispatch.py's
+    ``fast``): the full path's reduce_sum; declines integers and bools (NumPy's widened
+    dtype, or a concrete sum)."""
+    if a.dtype.kind not in "fc":
+        return None
+    axes = _fast_axes(a, axis, keepdims)
+    if axes is None:
+        return None
+    return trace.process(sp.reduce_sum_p, (a,), {"axis": axes, "keepdims": keepdims})
+
+
+@numpy_function(np.sum, fast=_sum_fast)
 def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
     a, axis = _reduce_args("sum", a, axis, dtype, out, keepdims, where, initial)
     if a.dtype.kind in "biu" and dtype is None:
@@ -266,7 +302,26 @@ def divide_count(s, count, most):
     return astype(astype(s, wide) / count, dt)
 
 
-@numpy_function(np.mean)
+def _mean_fast(trace, a, axis, keepdims):
+    """``mean(a, axis, keepdims=)`` of a float64, complex128 or float32 tracer (dispatch.py's
+    ``fast``): the full path's reduce_sum and division by the count; declines other
+    dtypes (NumPy's casts), empty reductions and float32 counts above 2**24."""
+    dt = a.dtype
+    if dt is not _F64 and dt is not _C128 and dt is not _F32:
+        return None
+    axes = _fast_axes(a, axis, keepdims)
+    if axes is None:
+        return None
+    shape = a.shape
+    n = 1
+    for i in axes:
+        n *= shape[i]
+    if not n or (dt is _F32 and n > 16777216):
+        return None
+    return trace.process(sp.reduce_sum_p, (a,), {"axis": axes, "keepdims": keepdims}) / n
+
+
+@numpy_function(np.mean, fast=_mean_fast)
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
     """NumPy's arithmetic: bools and integers in float64, float16 accumulated in
     float32 (and rounded back), an integer ``dtype=`` truncates the quotient."""
@@ -312,10 +367,24 @@ def _extremum(prim, name):
     return fn
 
 
-max = numpy_function(np.max, name="max")(_extremum(reduce_max_p, "max"))
-min = numpy_function(np.min, name="min")(_extremum(reduce_min_p, "min"))
-amax = numpy_function(np.amax, name="amax")(_extremum(reduce_max_p, "amax"))
-amin = numpy_function(np.amin, name="amin")(_extremum(reduce_min_p, "amin"))
+def _extremum_fast(prim):
+    def fast(trace, a, axis, keepdims):
+        """``max``/``min(a, axis, keepdims=)`` of a tracer (dispatch.py's ``fast``):
+        the full path's primitive; declines zero-size arrays (the full path's error)."""
+        if 0 in a.shape:
+            return None
+        axes = _fast_axes(a, axis, keepdims)
+        if axes is None:
+            return None
+        return trace.process(prim, (a,), {"axis": axes, "keepdims": keepdims})
+    return fast
+
+
+_max_fast, _min_fast = _extremum_fast(reduce_max_p), _extremum_fast(reduce_min_p)
+max = numpy_function(np.max, name="max", fast=_max_fast)(_extremum(reduce_max_p, "max"))
+min = numpy_function(np.min, name="min", fast=_min_fast)(_extremum(reduce_min_p, "min"))
+amax = numpy_function(np.amax, name="amax", fast=_max_fast)(_extremum(reduce_max_p, "amax"))
+amin = numpy_function(np.amin, name="amin", fast=_min_fast)(_extremum(reduce_min_p, "amin"))
 
 
 # ---------------------------------------------------------------- shape functions

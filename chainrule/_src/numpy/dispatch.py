@@ -12,7 +12,7 @@ import functools
 import numpy as np
 
 from .. import backend
-from ..core import _state
+from ..core import _state, Tracer
 from . import aliasing
 
 HANDLED_FUNCTIONS = {}    # numpy function -> chainrule wrapper (__array_function__)
@@ -20,7 +20,8 @@ HANDLED_UFUNCS = {}       # numpy ufunc -> chainrule wrapper (__array_ufunc__)
 PUBLIC = {}               # module name ("numpy", "numpy.linalg", ...) -> {name: fn}
 
 
-def numpy_function(np_fn, module="numpy", name=None, view=None, eager=None, layout=None):
+def numpy_function(np_fn, module="numpy", name=None, view=None, eager=None, layout=None,
+                   fast=None):
     """Decorator: make ``traced`` the in-transformation version of ``np_fn``.
 
     The returned function calls ``np_fn`` directly when no transformation is active,
@@ -44,6 +45,13 @@ def numpy_function(np_fn, module="numpy", name=None, view=None, eager=None, layo
     ``aliasing.fresh_layout`` ("C", "F", "K", "A", "lapack"), a list of them (one
     per output) or a function of the arguments that returns one
     (``aliasing.numpy_allocation``). It applies to the user's calls only.
+
+    ``fast``, for the reductions (sum, mean, max, min), is tried first inside a
+    transformation when the call is ``f(tracer[, axis][, axis=][, keepdims=])`` and
+    nothing else: ``fast(trace, a, axis, keepdims)`` returns the result, binding the
+    same primitives with the same parameters as ``traced`` would, or None to decline
+    (the call then takes the full path). It must decline wherever ``traced`` could
+    return ``a`` itself, raise, or read a value.
     """
     def deco(traced):
         fname = name or traced.__name__
@@ -72,16 +80,18 @@ def numpy_function(np_fn, module="numpy", name=None, view=None, eager=None, layo
                     return aliasing.numpy_allocation(out, layout, args, kwargs)
                 return out
             return register(view, wrapper, args, kwargs, out)
-        wrapper.__doc__ = _doc(np_fn, traced, module, fname)
-        wrapper.traced = traced
-        wrapper.numpy_function = np_fn
+        # (the full path's own calls back into ``wrapper`` stay on it)
+        public = wrapper if fast is None else _with_fast_path(wrapper, direct, fast)
+        public.__doc__ = _doc(np_fn, traced, module, fname)
+        public.traced = traced
+        public.numpy_function = np_fn
         if np_fn is not None:
             if isinstance(np_fn, np.ufunc):
-                HANDLED_UFUNCS[np_fn] = wrapper
+                HANDLED_UFUNCS[np_fn] = public
             else:
-                HANDLED_FUNCTIONS[np_fn] = wrapper
-        PUBLIC.setdefault(module, {})[fname] = wrapper
-        return wrapper
+                HANDLED_FUNCTIONS[np_fn] = public
+        PUBLIC.setdefault(module, {})[fname] = public
+        return public
     return deco
 
 
@@ -110,6 +120,35 @@ def traced_only(module="numpy", name=None):
         PUBLIC.setdefault(module, {})[name or fn.__name__] = fn
         return fn
     return deco
+
+
+def _with_fast_path(full, direct, fast):
+    """``full`` (a :func:`numpy_function` wrapper) behind the fast path of a reduction
+    (see ``fast`` there)."""
+    @functools.wraps(full)
+    def wrapper(*args, **kwargs):
+        trace = _state.trace
+        if trace is None:
+            return direct(*args, **kwargs)
+        nargs = len(args)
+        if (nargs == 1 or nargs == 2) and isinstance(args[0], Tracer):
+            axis = args[1] if nargs == 2 else None
+            keepdims = False
+            if kwargs:
+                left = len(kwargs)
+                if "keepdims" in kwargs:
+                    keepdims = kwargs["keepdims"]
+                    left -= 1
+                if nargs == 1 and "axis" in kwargs:
+                    axis = kwargs["axis"]
+                    left -= 1
+                if left:
+                    return full(*args, **kwargs)
+            out = fast(trace, args[0], axis, keepdims)
+            if out is not None:
+                return out
+        return full(*args, **kwargs)
+    return wrapper
 
 
 def _doc(np_fn, traced, module, name):

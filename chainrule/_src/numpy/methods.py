@@ -463,6 +463,10 @@ for _name in ["sum", "mean", "prod", "max", "min", "argmax", "argmin", "clip", "
               "ptp", "round", "conj", "conjugate"]:
     setattr(Tracer, _name, _method(_name))
 
+# the reductions straight to their functions (basic.py's fast path, no call between)
+for _name in ("sum", "mean", "max", "min"):
+    setattr(Tracer, _name, getattr(basic, _name))
+
 
 def _reshape(self, *shape, order="C"):
     if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
