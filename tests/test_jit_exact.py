@@ -196,3 +196,17 @@ def test_derivatives_are_their_eager_selves_bit_for_bit(which):
     else:
         g = lambda x: cr.jvp(f, (x,), (np.full_like(x, -2.0),))   # noqa: E731
     _check(g, g, lambda: [np.array([-0.0, 0.0, 1.0, np.inf, 4.0])], calls=3)
+
+
+def test_sum_and_prod_over_no_axes_add_and_multiply_numpys_identity():
+    import chainrule as cr
+    import chainrule.numpy as cnp
+    for x in (np.array(-0.0), np.array([-0.0], dtype=np.float32)):
+        for f in (cnp.sum, lambda v: cnp.sum(v, axis=())):
+            want = np.sum(x, axis=None if f is cnp.sum else ())
+            for got in (cr.jit(f)(x), cr.vmap(f)(x[None])[0]):
+                assert not np.signbit(got).any() and np.asarray(got).dtype == want.dtype
+    z = np.array(np.inf + 1j)
+    with np.errstate(all="ignore"):
+        got = cr.jit(cnp.prod)(z)
+    assert np.isinf(got.real) and np.isnan(got.imag)       # NumPy: inf+nanj

@@ -233,8 +233,11 @@ def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=
             return np.sum(concrete(a), axis=axis, keepdims=keepdims)
         # batched under vmap: a traced sum in NumPy's result dtype (bool -> int)
         a = astype(a, np.sum(np.zeros(1, a.dtype)).dtype)
-    return reduced_dtype(sp.reduce_sum(a, axis, keepdims) if (axis or keepdims) else a,
-                         dtype)
+    if axis or keepdims:
+        out_ = sp.reduce_sum(a, axis, keepdims)
+    else:       # over no axes: NumPy adds to its identity 0 (-0.0 becomes 0.0)
+        out_ = a + 0.0 if dtype_of(a).kind in "fc" else a
+    return reduced_dtype(out_, dtype)
 
 
 def reduced_dtype(out_, dtype):

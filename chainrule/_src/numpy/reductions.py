@@ -54,6 +54,8 @@ def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where
         out = reduce_prod_p.bind(a, axis=axes, keepdims=keepdims)
     elif dtype is None and dtype_of(a).kind in "biu":
         out = astype(a, np.prod(np.zeros(1, dtype_of(a))).dtype)   # NumPy's int64
+    elif dtype_of(a).kind == "c":
+        out = a * 1     # NumPy multiplies its identity in: (1+0j)(inf+1j) is inf+nanj
     else:
         out = a
     out = reduced_dtype(out, dtype)
