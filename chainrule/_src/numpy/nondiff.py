@@ -1,19 +1,33 @@
 """NumPy functions whose outputs carry no derivative (integer, boolean or index
-results, and array creation). Inside a transformation most of them run NumPy on the
-concrete values of their traced arguments; there is nothing to differentiate.
+results, and array creation).
 
-``searchsorted``, ``digitize`` and ``lexsort`` are primitives instead (index results
-with batching rules), so that they work under ``vmap`` with any of their array
-arguments batched (each example's own search or sort, in one NumPy call over the
-batch) and are staged by ``jit`` without guards on their values.
+Those with a fixed output shape are primitives with batching rules, or compositions of
+them: ``any``, ``all``, ``count_nonzero``, ``isclose``, ``allclose``, ``array_equal``,
+``array_equiv``, ``isreal``, ``iscomplex``, ``isposinf``, ``isneginf``, ``isin``,
+``nanargmax`` and ``nanargmin`` (reductions and elementwise functions), and
+``searchsorted``, ``digitize`` and ``lexsort`` (index results). Outside vmap each runs
+NumPy's own function on the values (so values, dtypes and result types are NumPy's; a
+Python bool from ``allclose``, ``array_equal`` and ``array_equiv``); under ``vmap`` one
+NumPy call covers the batch with any of the array arguments batched (each example's
+answer is the one NumPy gives it alone); ``jit`` stages them without guards on their
+values.
+
+``argwhere``, ``nonzero`` and ``flatnonzero`` have a result whose length depends on the
+values: they run NumPy on the concrete values (under ``jit`` a guard on where the array
+is nonzero) and cannot be batched (a clear error under ``vmap``). ``isscalar``,
+``shares_memory`` and ``may_share_memory`` ask NumPy about the concrete values.
 """
+import builtins
+
 import numpy as np
 
 from ..core import NonDiffPrimitive, Tracer, shape_of, dtype_of
 from ..prims import shape as sp
-from .dispatch import numpy_function, PUBLIC
-from .basic import asarray_like, clip_mode, concrete, normalize_axis
+from ..interpreters.batching import ConcretizationError
+from .dispatch import numpy_function, no_kwargs, PUBLIC
+from .basic import asarray_like, clip_mode, concrete, normalize_axis, lazy_value_error
 
+_NoValue = np._NoValue
 
 NONDIFF_FUNCTIONS = [
     "argwhere", "nonzero", "flatnonzero", "count_nonzero",
@@ -33,12 +47,8 @@ def _make(np_fn):
     return fn
 
 
-for _name in NONDIFF_FUNCTIONS:
-    _np_fn = getattr(np, _name, None)
-    if _np_fn is not None and not isinstance(_np_fn, np.ufunc) and callable(_np_fn):
-        if _name in ("zeros_like", "ones_like", "empty_like", "full_like", "iscomplexobj"):
-            continue   # defined in basic.py
-        _make(_np_fn)
+for _name in ("isscalar", "shares_memory", "may_share_memory"):   # (about the values)
+    _make(getattr(np, _name))
 
 
 # ---------------------------------------------------------------- index primitives
@@ -55,7 +65,7 @@ def _rows(x, nbatch):
     flattened: shape (R, m)."""
     s = np.shape(x)
     r = int(np.prod(s[:nbatch], dtype=np.int64))
-    return np.reshape(x, (r, -1))
+    return np.reshape(x, (r, int(np.prod(s[nbatch:], dtype=np.int64))))
 
 
 class _Indexed(NonDiffPrimitive):
@@ -188,7 +198,7 @@ def checked_index(idx, n, mode, message):
 
 
 def _traced(*xs):
-    return any(isinstance(x, Tracer) for x in xs)
+    return builtins.any(isinstance(x, Tracer) for x in xs)
 
 
 @numpy_function(np.searchsorted)
@@ -240,3 +250,436 @@ def lexsort(keys, axis=-1):
     if nd == 0:
         return np.intp(0)
     return lexsort_p.bind(*keys, axis=axis, nbatch=0)
+
+
+
+# ------------------------------------------------- reductions and elementwise functions
+
+class _Arg:
+    """Marks, in an elementwise primitive's ``slots``, the place of its next array
+    argument (the other slots hold NumPy's arguments that are Python or NumPy scalars:
+    NumPy's weak scalars stay weak)."""
+    __slots__ = ()
+
+    def __repr__(self):
+        return "ARG"
+
+
+ARG = _Arg()
+
+
+def _join(args, slots):
+    it = iter(args)
+    return [next(it) if s is ARG else s for s in slots]
+
+
+def _align(arrays, nbatch):
+    """Arrays with ``nbatch`` leading batch axes each (of equal lengths), their
+    per-example axes padded with length-1 axes after the batch axes to one rank:
+    NumPy's broadcasting of one example's arrays, example by example."""
+    rank = max(np.ndim(a) for a in arrays)
+    return [np.reshape(a, np.shape(a)[:nbatch] + (1,) * (rank - np.ndim(a)) +
+                       np.shape(a)[nbatch:]) for a in arrays]
+
+
+class _Dispatching(_Indexed):
+    """``impl`` calls NumPy's functions, which reach CuPy's through NumPy's dispatch
+    (as NumPy's function on the concrete values did before these were primitives).
+    ``check`` refuses a lazy (Dask) array where the answer would compute it (all but
+    the elementwise functions, which Dask computes lazily)."""
+    dispatches = True
+
+    def check(self, args):
+        for a in args:
+            if type(a) is not np.ndarray:
+                lazy_value_error(a)
+
+
+def _example_axes(ndim, axis, nbatch):
+    """NumPy's ``axis`` (None, an int or a tuple) of one example of ``ndim - nbatch``
+    axes, as axes of the batch of ``ndim`` axes."""
+    nd = ndim - nbatch
+    if axis is None:
+        return tuple(range(nbatch, ndim))
+    if nd == 0:
+        return ()             # (a 0-d array's any/all/count_nonzero take axis 0 or -1)
+    return tuple(a + nbatch for a in normalize_axis(axis, nd))
+
+
+class _Elementwise(_Dispatching):
+    """NumPy's elementwise function ``fn`` of broadcast arguments, called with
+    ``_join(args, slots)`` and ``kwargs`` (a tuple of pairs); with ``reduce``, ``all``
+    of its result over each example (allclose, array_equal, array_equiv), and
+    ``plain`` (NumPy's own function, which gives a Python bool) outside vmap."""
+    dispatches = True
+
+    def __init__(self, name, fn, plain=None, reduce=False):
+        super().__init__(name)
+        self.fn, self.plain, self.reduce = fn, plain or fn, reduce
+
+    def impl(self, *args, slots, kwargs, nbatch):
+        if self.reduce:                 # (elementwise: lazy on Dask, as NumPy's is)
+            self.check(args)
+        if nbatch == 0:
+            return self.plain(*_join(args, slots), **dict(kwargs))
+        out = self.fn(*_join(_align(args, nbatch), slots), **dict(kwargs))
+        if self.reduce:
+            out = np.all(out, axis=tuple(range(nbatch, np.ndim(out))))
+        return out
+
+    def batch(self, args, dims, **params):
+        if len(args) == 1 and not self.reduce:      # one array: elementwise in it
+            return self.bind(args[0], **params), dims[0]
+        return super().batch(args, dims, **params)
+
+
+def _bind_elementwise(prim, values, **kwargs):
+    """``prim`` of NumPy's positional arguments ``values``: traced values and arrays
+    as arguments, Python and NumPy scalars as they are (``slots``)."""
+    args, slots = [], []
+    for v in values:
+        if not isinstance(v, Tracer) and isinstance(v, (bool, int, float, complex,
+                                                         np.generic)):
+            slots.append(v)
+        else:
+            args.append(asarray_like(v))
+            slots.append(ARG)
+    try:
+        np.broadcast_shapes(*(shape_of(a) for a in args))
+    except ValueError:
+        prim.plain(*_join([_standin(a) for a in args], slots), **kwargs)  # NumPy's error
+        raise
+    return prim.bind(*args, slots=tuple(slots), kwargs=tuple(sorted(kwargs.items())),
+                     nbatch=0)
+
+
+def _equal(a, b, equal_nan=False):
+    """``a == b`` elementwise; with ``equal_nan``, NaN equal to NaN (np.array_equal's
+    rule: dtypes that cannot hold NaN are compared as they are)."""
+    eq = a == b
+    if equal_nan and not (a.dtype.kind in "biu" and b.dtype.kind in "biu"):
+        eq = eq | (np.isnan(a) & np.isnan(b))
+    return eq
+
+
+class _Reduction(_Dispatching):
+    """``fn(a, axis=axis, keepdims=keepdims[, where=where])`` (np.any, np.all,
+    np.count_nonzero), ``axis`` as the caller gave it (None, an int or a tuple; counted
+    in one example's axes), ``where`` the second argument if there is one."""
+    dispatches = True
+
+    def __init__(self, name, fn):
+        super().__init__(name)
+        self.fn = fn
+
+    def impl(self, a, *where, axis, keepdims, nbatch):
+        self.check((a, *where))
+        if nbatch:
+            a, *where = _align([a, *where], nbatch)
+            axis = _example_axes(np.ndim(a), axis, nbatch)
+        kw = {"keepdims": True} if keepdims else {}
+        if where:
+            kw["where"] = where[0]
+        return self.fn(a, axis=axis, **kw)
+
+
+class _NanArg(_Dispatching):
+    """``np.nanargmax`` / ``np.nanargmin`` (``axis`` None or an int, counted in one
+    example's axes): NumPy's ``ValueError`` for an all-NaN slice of any example."""
+    dispatches = True
+
+    def __init__(self, name, fn):
+        super().__init__(name)
+        self.fn = fn
+
+    def impl(self, a, *, axis, keepdims, nbatch):
+        self.check((a,))
+        if nbatch == 0:
+            return self.fn(a, axis=axis, keepdims=keepdims)
+        lead, nd = np.shape(a)[:nbatch], np.ndim(a) - nbatch
+        if axis is None or nd == 0:
+            out = self.fn(_rows(a, nbatch), axis=1).reshape(lead)
+            return out.reshape(lead + (1,) * nd) if keepdims else out
+        (axis,) = normalize_axis(axis, nd)
+        return self.fn(a, axis=axis + nbatch, keepdims=keepdims)
+
+
+def _isin_rows(e, t):
+    """``np.isin(e[r], t[r])`` for each row ``r`` of ``e`` (R, n) and ``t`` (R, m): every
+    value replaced by its rank among all of them (``np.unique``: equal values one rank)
+    plus ``r`` times the number of ranks, so that rows never meet; NaN is in no set."""
+    R, n = e.shape
+    m = t.shape[1]
+    if R == 0 or n == 0 or m == 0:
+        return np.zeros_like(e, dtype=bool)
+    both = np.concatenate([e.ravel(), t.ravel()])
+    u, inv = np.unique(both, return_inverse=True)
+    inv = inv.reshape(-1)
+    off = np.arange(R, dtype=np.intp, like=inv)[:, None] * len(u)
+    found = np.isin(inv[:R * n].reshape(R, n) + off, inv[R * n:].reshape(R, m) + off)
+    if both.dtype.kind in "fc":
+        found &= ~np.isnan(both[:R * n]).reshape(R, n)
+    return found
+
+
+class _IsIn(_Dispatching):
+    """``np.isin(element, test_elements, ...)``; each example's ``test_elements`` are
+    a set of their own (a batch's sets are searched at once)."""
+
+    dispatches = True
+
+    def impl(self, element, test, *, assume_unique, invert, kind, nbatch):
+        self.check((element, test))
+        if nbatch == 0:
+            return np.isin(element, test, assume_unique=assume_unique, invert=invert,
+                           kind=kind)
+        found = np.reshape(_isin_rows(_rows(element, nbatch), _rows(test, nbatch)),
+                           np.shape(element))
+        return ~found if invert else found
+
+    def batch(self, args, dims, **params):
+        if dims[1] is None and params["nbatch"] == 0:   # one set: elementwise in element
+            return self.bind(args[0], args[1], **params), dims[0]
+        return super().batch(args, dims, **params)
+
+
+any_p = _Reduction("any", np.any)
+all_p = _Reduction("all", np.all)
+count_nonzero_p = _Reduction("count_nonzero", np.count_nonzero)
+isclose_p = _Elementwise("isclose", np.isclose)
+allclose_p = _Elementwise("allclose", np.isclose, np.allclose, reduce=True)
+array_equal_p = _Elementwise("array_equal", _equal, np.array_equal, reduce=True)
+array_equiv_p = _Elementwise("array_equiv", np.equal, np.array_equiv, reduce=True)
+isreal_p = _Elementwise("isreal", np.isreal)
+iscomplex_p = _Elementwise("iscomplex", np.iscomplex)
+isposinf_p = _Elementwise("isposinf", np.isposinf)
+isneginf_p = _Elementwise("isneginf", np.isneginf)
+nanargmax_p = _NanArg("nanargmax", np.nanargmax)
+nanargmin_p = _NanArg("nanargmin", np.nanargmin)
+isin_p = _IsIn("isin")
+
+
+def _plain(np_fn, *args, **kwargs):
+    """NumPy's function on values none of which is traced, given only the keyword
+    arguments that differ from NumPy's defaults (None, False, no value): another
+    backend's function, which NumPy's dispatch may call, need not take them all."""
+    return np_fn(*args, **{k: v for k, v in kwargs.items()
+                           if v is not None and v is not False and v is not _NoValue})
+
+
+def _user_axis(axis):
+    """``axis`` as a primitive's parameter: a list as a tuple, a traced axis's value."""
+    axis = concrete(axis)
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+def _keepdims(keepdims):
+    return False if keepdims is _NoValue else bool(keepdims)
+
+
+def _reduce(prim, a, axis, out, keepdims, where=_NoValue):
+    """any / all / count_nonzero of a traced ``a`` (or ``where``)."""
+    no_kwargs(prim.name, out=out)
+    a = asarray_like(a)
+    axis, keepdims = _user_axis(axis), _keepdims(keepdims)
+    nd = len(shape_of(a))
+    if axis is not None:
+        prim.fn(np.zeros((1,) * nd, dtype_of(a)), axis=axis)      # NumPy's axis errors
+    args = [a]
+    if where is not _NoValue and where is not True:
+        w = asarray_like(where)
+        ws, s = shape_of(w), shape_of(a)
+        if dtype_of(w) != np.bool_ or len(ws) > nd or \
+                builtins.any(i not in (1, j) for i, j in zip(ws[::-1], s[::-1])):
+            prim.fn(_standin(a), axis=axis, where=_standin(w))    # NumPy's error
+        args.append(w)
+    return prim.bind(*args, axis=axis, keepdims=keepdims, nbatch=0)
+
+
+@numpy_function(np.any)
+def any(a, axis=None, out=None, keepdims=_NoValue, *, where=_NoValue):
+    """Not differentiable (a bool). Staged by ``jit`` and batched by ``vmap`` (also
+    ``where`` batched)."""
+    if not _traced(a, where):
+        return _plain(np.any, a, axis=axis, out=out, keepdims=keepdims, where=where)
+    return _reduce(any_p, a, axis, out, keepdims, where)
+
+
+@numpy_function(np.all)
+def all(a, axis=None, out=None, keepdims=_NoValue, *, where=_NoValue):
+    """Not differentiable (a bool). Staged by ``jit`` and batched by ``vmap`` (also
+    ``where`` batched)."""
+    if not _traced(a, where):
+        return _plain(np.all, a, axis=axis, out=out, keepdims=keepdims, where=where)
+    return _reduce(all_p, a, axis, out, keepdims, where)
+
+
+@numpy_function(np.count_nonzero)
+def count_nonzero(a, axis=None, *, keepdims=False):
+    """Not differentiable (a count, intp). Staged by ``jit`` and batched by ``vmap``."""
+    if not _traced(a):
+        return _plain(np.count_nonzero, a, axis=axis, keepdims=keepdims)
+    return _reduce(count_nonzero_p, a, axis, None, keepdims)
+
+
+@numpy_function(np.isclose)
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Not differentiable (bools). Staged by ``jit`` and batched by ``vmap`` (any of
+    ``a``, ``b``, ``rtol`` and ``atol`` batched)."""
+    if not _traced(a, b, rtol, atol):
+        return _plain(np.isclose, a, b, rtol, atol, equal_nan=equal_nan)
+    return _bind_elementwise(isclose_p, (a, b, rtol, atol), equal_nan=bool(equal_nan))
+
+
+@numpy_function(np.allclose)
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Not differentiable. NumPy's Python bool outside vmap (staged by ``jit``); under
+    ``vmap`` a bool per example."""
+    if not _traced(a, b, rtol, atol):
+        return _plain(np.allclose, a, b, rtol, atol, equal_nan=equal_nan)
+    return _bind_elementwise(allclose_p, (a, b, rtol, atol), equal_nan=bool(equal_nan))
+
+
+@numpy_function(np.array_equal)
+def array_equal(a1, a2, equal_nan=False):
+    """Not differentiable. NumPy's Python bool outside vmap (staged by ``jit``; shapes
+    that differ give False at once); under ``vmap`` a bool per example."""
+    if not _traced(a1, a2):
+        return _plain(np.array_equal, a1, a2, equal_nan=equal_nan)
+    try:
+        a1, a2 = asarray_like(a1), asarray_like(a2)
+    except Exception:                       # noqa: BLE001 - NumPy's answer: not equal
+        return False
+    if shape_of(a1) != shape_of(a2):
+        return False
+    return _bind_elementwise(array_equal_p, (a1, a2), equal_nan=bool(equal_nan))
+
+
+@numpy_function(np.array_equiv)
+def array_equiv(a1, a2):
+    """Not differentiable. NumPy's Python bool outside vmap (staged by ``jit``; shapes
+    that do not broadcast give False at once); under ``vmap`` a bool per example."""
+    if not _traced(a1, a2):
+        return np.array_equiv(a1, a2)
+    try:
+        a1, a2 = asarray_like(a1), asarray_like(a2)
+        np.broadcast_shapes(shape_of(a1), shape_of(a2))
+    except Exception:                       # noqa: BLE001 - NumPy's answer: not equal
+        return False
+    return _bind_elementwise(array_equiv_p, (a1, a2))
+
+
+def _unary(prim, np_fn):
+    def fn(x, out=None):
+        if not _traced(x):
+            return _plain(np_fn, x, out=out)
+        no_kwargs(prim.name, out=out)
+        return _bind_elementwise(prim, (x,))
+    fn.__name__ = prim.name
+    fn.__doc__ = "Not differentiable (bools). Staged by ``jit`` and batched by ``vmap``."
+    return fn
+
+
+def _no_out(fn):
+    def f(x):
+        return fn(x)
+    f.__name__, f.__doc__ = fn.__name__, fn.__doc__
+    return f
+
+
+isreal = numpy_function(np.isreal)(_no_out(_unary(isreal_p, np.isreal)))
+iscomplex = numpy_function(np.iscomplex)(_no_out(_unary(iscomplex_p, np.iscomplex)))
+isposinf = numpy_function(np.isposinf)(_unary(isposinf_p, np.isposinf))
+isneginf = numpy_function(np.isneginf)(_unary(isneginf_p, np.isneginf))
+
+
+def _nanarg(prim, a, axis, out, keepdims):
+    if not _traced(a):
+        return _plain(prim.fn, a, axis=axis, out=out, keepdims=keepdims)
+    no_kwargs(prim.name, out=out)
+    a = asarray_like(a)
+    axis = _user_axis(axis)
+    if axis is not None:
+        nd = len(shape_of(a))
+        prim.fn(np.zeros((1,) * nd, dtype_of(a)), axis=axis)      # NumPy's axis errors
+        axis = int(axis)
+    return prim.bind(a, axis=axis, keepdims=_keepdims(keepdims), nbatch=0)
+
+
+@numpy_function(np.nanargmax)
+def nanargmax(a, axis=None, out=None, *, keepdims=_NoValue):
+    """Not differentiable (an index). Staged by ``jit`` and batched by ``vmap``; an
+    all-NaN slice raises NumPy's ``ValueError`` (under vmap: in any example)."""
+    return _nanarg(nanargmax_p, a, axis, out, keepdims)
+
+
+@numpy_function(np.nanargmin)
+def nanargmin(a, axis=None, out=None, *, keepdims=_NoValue):
+    """Not differentiable (an index). Staged by ``jit`` and batched by ``vmap``; an
+    all-NaN slice raises NumPy's ``ValueError`` (under vmap: in any example)."""
+    return _nanarg(nanargmin_p, a, axis, out, keepdims)
+
+
+def _isin(e, t, assume_unique, invert, kind):
+    e, t = asarray_like(e), asarray_like(t)
+    np.isin(np.zeros(1, dtype_of(e)), np.zeros(1, dtype_of(t)), kind=kind)  # NumPy's errors
+    return isin_p.bind(e, t, assume_unique=bool(assume_unique), invert=bool(invert),
+                       kind=kind, nbatch=0)
+
+
+@numpy_function(np.isin)
+def isin(element, test_elements, assume_unique=False, invert=False, *, kind=None):
+    """Not differentiable (bools). Staged by ``jit`` and batched by ``vmap`` with
+    ``element`` and ``test_elements`` batched in any combination (each example's
+    ``test_elements`` its own set)."""
+    if not _traced(element, test_elements):
+        return _plain(np.isin, element, test_elements, assume_unique=assume_unique,
+                      invert=invert, kind=kind)
+    return _isin(element, test_elements, assume_unique, invert, kind)
+
+
+if hasattr(np, "in1d"):                     # (NumPy < 2.4; deprecated since 2.0)
+    @numpy_function(np.in1d)
+    def in1d(ar1, ar2, assume_unique=False, invert=False, *, kind=None):
+        """Not differentiable (bools); ``isin`` of the flattened ``ar1``."""
+        import warnings
+        warnings.warn("`in1d` is deprecated. Use `np.isin` instead.", DeprecationWarning,
+                      stacklevel=3)
+        if not _traced(ar1, ar2):
+            return _plain(np.isin, np.ravel(ar1), ar2, assume_unique=assume_unique,
+                          invert=invert, kind=kind)
+        return _isin(PUBLIC["numpy"]["ravel"](asarray_like(ar1)), ar2, assume_unique,
+                     invert, kind)
+
+
+# ------------------------------------------------- results whose shape depends on values
+
+_VALUE_SHAPED = ("chainrule.numpy.{name}: its result has one entry per nonzero element, "
+                 "so its length differs from example to example, and vmap cannot batch "
+                 "it. Keep the mask instead: cnp.where(mask, x, fill) or x * mask for the "
+                 "selected values, cnp.count_nonzero(mask, axis=...) for counts, "
+                 "cnp.argmax(mask, axis=...) for the first nonzero position (or call the "
+                 "function outside vmap, example by example).")
+
+
+def _value_shaped(np_fn):
+    name = np_fn.__name__
+
+    @numpy_function(np_fn, name=name)
+    def fn(a):
+        if not _traced(a):
+            return np_fn(a)
+        try:             # (under jit: a guard on where ``a`` is nonzero, not on ``a``)
+            mask = concrete(asarray_like(a) != 0)
+        except ConcretizationError:
+            raise ConcretizationError(_VALUE_SHAPED.format(name=name)) from None
+        return np_fn(mask)
+    fn.__doc__ = (f"``numpy.{name}``: not differentiable (indices). Its result's shape "
+                  "depends on the values: under ``jit`` a guard on where the array is "
+                  "nonzero (a new trace when that changes); under ``vmap`` an error.")
+    return fn
+
+
+argwhere = _value_shaped(np.argwhere)
+nonzero = _value_shaped(np.nonzero)
+flatnonzero = _value_shaped(np.flatnonzero)
