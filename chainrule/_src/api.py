@@ -20,7 +20,8 @@ from .numpy.basic import reshape, moveaxis
 from .tree_util import broadcast_prefix
 from .graph import replay
 from .graph.jit import Staged
-from .argcheck import (check_callable, index_tuple, check_indices_in_range,
+from .argcheck import (argnums_tuple, not_inexact, check_diff_input, check_has_tangents,
+                       real_inputs, check_callable, index_tuple, check_indices_in_range,
                        check_vmap_axes, mapped_axes)
 
 __all__ = ["vmap", "grad", "value_and_grad", "vjp", "jvp", "linearize", "jacfwd", "jacrev",
@@ -40,17 +41,6 @@ def _made(fun, argnums, fname, argname="argnums"):
     return nums[0] if isinstance(argnums, (int, np.integer)) else nums
 
 
-def _argnums_tuple(argnums, nargs, fname):
-    if type(argnums) is int and -nargs <= argnums < nargs:     # the common case
-        return True, (argnums % nargs,)
-    single = isinstance(argnums, (int, np.integer))
-    nums = (int(argnums),) if single else tuple(int(a) for a in argnums)
-    if nargs == 0:
-        raise ValueError(f"{fname}: argnums={argnums!r} is out of range for a function "
-                         f"called with 0 positional argument(s) (keyword arguments are "
-                         f"not differentiated: pass the argument positionally)")
-    check_indices_in_range(nums, nargs, fname, "argnums")
-    return single, tuple(a % nargs for a in nums)
 
 
 def _check_flat_inputs(flat, args, nums, fname, holomorphic):
@@ -59,31 +49,11 @@ def _check_flat_inputs(flat, args, nums, fname, holomorphic):
         kind = leaf.dtype.kind if type(leaf) is np.ndarray else dtype_of(leaf).kind
         if kind not in "fc" or (holomorphic and kind != "c"):
             for i in nums:
-                _check_diff_input(args[i], fname, holomorphic, i)
+                check_diff_input(args[i], fname, holomorphic, i)
 
 
-def _not_inexact(tree):
-    """The dtype of the first leaf of ``tree`` that is not float or complex, or None."""
-    for leaf in tree_flatten(tree)[0]:
-        dt = dtype_of(leaf)
-        if dt.kind not in "fc":
-            return dt
-    return None
 
 
-def _check_diff_input(x, fname, holomorphic, argnum):
-    dt = _not_inexact(x)
-    if dt is not None:
-        raise TypeError(
-            f"{fname} requires real- or complex-valued inputs (float or complex "
-            f"dtype), but argument {argnum} has dtype {dt}. Pass floats (e.g. 1.0 "
-            f"instead of 1, or x.astype(float)); chainrule does not support "
-            f"allow_int.")
-    if holomorphic:
-        for leaf in tree_flatten(x)[0]:
-            if dtype_of(leaf).kind != "c":
-                raise TypeError(f"{fname} with holomorphic=True requires complex inputs, "
-                                f"but argument {argnum} has dtype {dtype_of(leaf)}")
 
 
 def _split_aux(out, has_aux, fname):
@@ -153,7 +123,7 @@ def _prepare(fun, args, argnums, has_aux, holomorphic, fname):
 
     Returns ``(single, flat_fun, flat, in_tree, store)``.
     """
-    single, nums = _argnums_tuple(argnums, len(args), fname)
+    single, nums = argnums_tuple(argnums, len(args), fname)
     for i in nums:
         if args[i] is None:
             raise TypeError(f"{fname}: argument {i} is None: there is nothing to "
@@ -176,7 +146,7 @@ def _prepare(fun, args, argnums, has_aux, holomorphic, fname):
             kind = dtype_of(leaf).kind
         if kind not in "fc" or (holomorphic and kind != "c"):
             for i in nums:
-                _check_diff_input(args[i], fname, holomorphic, i)
+                check_diff_input(args[i], fname, holomorphic, i)
     flat_fun, store = _flat_fun_of(fun, args, nums, in_tree, guard, has_aux, fname)
     return single, flat_fun, flat, in_tree, store
 
@@ -434,8 +404,8 @@ def elementwise_grad(fun, argnum=0):
 
     def egrad(*args, **kwargs):
         f = functools.partial(fun, **kwargs) if kwargs else fun
-        _argnums_tuple(argnum, len(args), "elementwise_grad")
-        _check_diff_input(args[argnum], "elementwise_grad", False, argnum)
+        argnums_tuple(argnum, len(args), "elementwise_grad")
+        check_diff_input(args[argnum], "elementwise_grad", False, argnum)
 
         def g(x):
             new = list(args)
@@ -479,7 +449,7 @@ def _jvp(fun, primals, tangents, has_aux, fname, lazy_outputs=False):
                              f"shape {shape_of(p)}; they must match")
         pd, td = dtype_of(p), dtype_of(t)
         if pd.kind not in "fc":
-            _check_has_tangents(primals, fname)
+            check_has_tangents(primals, fname)
         if td.kind not in "fc" or (pd.kind == "f" and td.kind == "c"):
             raise TypeError(f"{fname}: tangent dtype {td} does not match primal dtype {pd}")
         ts.append(t)
@@ -494,16 +464,6 @@ def _jvp(fun, primals, tangents, has_aux, fname, lazy_outputs=False):
     return out, t_out
 
 
-def _check_has_tangents(primals, fname):
-    """TypeError naming the first primal without a tangent space (integers, booleans)."""
-    for i, x in enumerate(primals):
-        dt = _not_inexact(x)
-        if dt is not None:
-            raise TypeError(
-                f"{fname}: primal {i} has dtype {dt}; integer and boolean inputs have no "
-                f"tangent (JAX would ask for a float0 tangent). Pass it as a float "
-                f"(x.astype(float)), or close over it: {fname}(lambda x: f(x, n), "
-                f"(x,), (t,))")
 
 
 def linearize(fun, *primals):
@@ -516,7 +476,7 @@ def linearize(fun, *primals):
     rejects, are traced again: the same results.
     """
     check_callable(fun, "linearize")
-    _check_has_tangents(primals, "linearize")
+    check_has_tangents(primals, "linearize")
     out = fun(*primals)
 
     def slow(*tangents):
@@ -624,7 +584,7 @@ def _jacfwd(fun, argnums, has_aux, holomorphic, rev_dtypes=False):
                            holomorphic, rev_dtypes)(*args)
         single, flat_fun, flat, in_tree, store = _prepare(fun, args, argnums, has_aux,
                                                           holomorphic, "jacfwd")
-        _real_inputs(flat, holomorphic, "jacfwd")
+        real_inputs(flat, holomorphic, "jacfwd")
         basis, n = _basis(flat)
         primal_out = {}
 
@@ -652,17 +612,6 @@ def _jacfwd(fun, argnums, has_aux, holomorphic, rev_dtypes=False):
     return jac_f
 
 
-def _real_inputs(flat, holomorphic, fname):
-    """Forward mode pushes real unit tangents: with complex inputs that is the
-    derivative along the real axes only, which differs from reverse mode's
-    ``df/dx - i df/dy`` (JAX refuses it too)."""
-    if not holomorphic and any(dtype_of(x).kind == "c" for x in flat):
-        raise TypeError(
-            f"{fname} requires real-valued inputs: it differentiates by forward mode, "
-            "which along complex inputs gives only the derivative in their real parts. "
-            "For complex-differentiable functions pass holomorphic=True; for a "
-            "real-valued function of complex inputs use jacrev or grad (df/dx - i df/dy), "
-            "or jvp with a direction of your choice.")
 
 
 def jacrev(fun, argnums=0, has_aux=False, holomorphic=False):
@@ -759,13 +708,13 @@ def hessian(fun, argnums=0, has_aux=False, holomorphic=False):
         if kwargs:              # keyword arguments are held fixed, as grad's (and JAX's)
             return hessian(functools.partial(fun, **kwargs), argnums, has_aux,
                            holomorphic)(*args)
-        _, nums = _argnums_tuple(argnums, len(args), "hessian")   # errors name hessian
+        _, nums = argnums_tuple(argnums, len(args), "hessian")   # errors name hessian
         for i in nums:
             if args[i] is None:
                 raise TypeError(f"hessian: argument {i} is None: there is nothing to "
                                 f"differentiate with respect to")
-            _check_diff_input(args[i], "hessian", holomorphic, i)
-        _real_inputs(tree_flatten([args[i] for i in nums])[0], holomorphic, "hessian")
+            check_diff_input(args[i], "hessian", holomorphic, i)
+        real_inputs(tree_flatten([args[i] for i in nums])[0], holomorphic, "hessian")
         return hess(*args)
     return hessian_f
 

@@ -10,12 +10,13 @@ import operator
 
 import numpy as np
 
-from .core import shape_of
+from .core import shape_of, dtype_of
 from .tree_util import tree_flatten, broadcast_prefix
 
 __all__ = ["check_callable", "index_tuple", "check_indices_in_range", "positional_count",
            "static_argnums_tuple", "static_positions", "check_static_argnames",
-           "reconcile_static", "check_vmap_axes", "mapped_axes"]
+           "reconcile_static", "check_vmap_axes", "mapped_axes", "argnums_tuple",
+           "not_inexact", "check_diff_input", "check_has_tangents", "real_inputs"]
 
 
 def check_callable(fun, fname, argname="fun"):
@@ -271,3 +272,71 @@ def _owner(args, kwargs, leaf):
             return f"keyword argument {k!r} (keyword arguments are mapped along axis 0)"
         leaf -= n
     return f"leaf {leaf}"
+
+
+# ------------------------------------------------ inputs of the differentiating APIs
+
+def argnums_tuple(argnums, nargs, fname):
+    """``(single, positions)`` of ``argnums`` (an int or a sequence) for ``nargs``
+    positional arguments, negative positions wrapped; ValueError out of range."""
+    if type(argnums) is int and -nargs <= argnums < nargs:     # the common case
+        return True, (argnums % nargs,)
+    single = isinstance(argnums, (int, np.integer))
+    nums = (int(argnums),) if single else tuple(int(a) for a in argnums)
+    if nargs == 0:
+        raise ValueError(f"{fname}: argnums={argnums!r} is out of range for a function "
+                         f"called with 0 positional argument(s) (keyword arguments are "
+                         f"not differentiated: pass the argument positionally)")
+    check_indices_in_range(nums, nargs, fname, "argnums")
+    return single, tuple(a % nargs for a in nums)
+
+
+def not_inexact(tree):
+    """The dtype of the first leaf of ``tree`` that is not float or complex, or None."""
+    for leaf in tree_flatten(tree)[0]:
+        dt = dtype_of(leaf)
+        if dt.kind not in "fc":
+            return dt
+    return None
+
+
+def check_diff_input(x, fname, holomorphic, argnum):
+    """TypeError unless every leaf of argument ``argnum`` is float or complex (complex
+    with ``holomorphic``)."""
+    dt = not_inexact(x)
+    if dt is not None:
+        raise TypeError(
+            f"{fname} requires real- or complex-valued inputs (float or complex "
+            f"dtype), but argument {argnum} has dtype {dt}. Pass floats (e.g. 1.0 "
+            f"instead of 1, or x.astype(float)); chainrule does not support "
+            f"allow_int.")
+    if holomorphic:
+        for leaf in tree_flatten(x)[0]:
+            if dtype_of(leaf).kind != "c":
+                raise TypeError(f"{fname} with holomorphic=True requires complex inputs, "
+                                f"but argument {argnum} has dtype {dtype_of(leaf)}")
+
+
+def check_has_tangents(primals, fname):
+    """TypeError naming the first primal without a tangent space (integers, booleans)."""
+    for i, x in enumerate(primals):
+        dt = not_inexact(x)
+        if dt is not None:
+            raise TypeError(
+                f"{fname}: primal {i} has dtype {dt}; integer and boolean inputs have no "
+                f"tangent (JAX would ask for a float0 tangent). Pass it as a float "
+                f"(x.astype(float)), or close over it: {fname}(lambda x: f(x, n), "
+                f"(x,), (t,))")
+
+
+def real_inputs(flat, holomorphic, fname):
+    """Forward mode pushes real unit tangents: with complex inputs that is the
+    derivative along the real axes only, which differs from reverse mode's
+    ``df/dx - i df/dy`` (JAX refuses it too)."""
+    if not holomorphic and any(dtype_of(x).kind == "c" for x in flat):
+        raise TypeError(
+            f"{fname} requires real-valued inputs: it differentiates by forward mode, "
+            "which along complex inputs gives only the derivative in their real parts. "
+            "For complex-differentiable functions pass holomorphic=True; for a "
+            "real-valued function of complex inputs use jacrev or grad (df/dx - i df/dy), "
+            "or jvp with a direction of your choice.")
