@@ -138,3 +138,60 @@ def test_arrays_reached_through_a_module_or_nested_transformations_are_live():
         np.testing.assert_allclose(jhess(x), hess(x), rtol=1e-12)
     finally:
         del f.__globals__["user_config_for_test"]
+
+
+class _Slotted:
+    __slots__ = ("W", "s")
+
+    def __init__(self):
+        self.W, self.s = np.array([1.0, 2.0, 3.0]), 1.0
+
+
+def test_attributes_in_slots_are_walked():
+    m = _Slotted()
+    f = lambda x: cnp.sum(m.W * cnp.sin(x)) * m.s      # noqa: E731
+    jg = cr.jit(cr.grad(f))
+    np.testing.assert_allclose(jg(x), cr.grad(f)(x))
+    m.s = 3.0                                           # rebound
+    np.testing.assert_allclose(jg(x), cr.grad(f)(x))
+    m.W = m.W + 1.0                                     # rebound
+    np.testing.assert_allclose(jg(x), cr.grad(f)(x))
+    m.W[0] = 10.0                                       # written in place
+    np.testing.assert_allclose(jg(x), cr.grad(f)(x))
+    n = jg.cache_info().retraces
+    jg(x)
+    assert jg.cache_info().retraces == n
+
+
+def test_class_attributes_and_a_callable_objects_call_are_walked():
+    class Model:
+        W = np.array([1.0, 2.0, 3.0])
+        lr = 1.0
+
+        def loss(self, x):
+            return cnp.sum(self.W * cnp.sin(x)) * self.lr
+
+    m = Model()
+    jg = cr.jit(cr.grad(m.loss))
+    np.testing.assert_allclose(jg(x), cr.grad(m.loss)(x))
+    Model.lr = 3.0                                      # a class attribute rebound
+    np.testing.assert_allclose(jg(x), cr.grad(m.loss)(x))
+    Model.W = Model.W + 1.0
+    np.testing.assert_allclose(jg(x), cr.grad(m.loss)(x))
+    Model.W[0] = 10.0
+    np.testing.assert_allclose(jg(x), cr.grad(m.loss)(x))
+    m.lr = -2.0                                         # the instance's own hides it
+    np.testing.assert_allclose(jg(x), cr.grad(m.loss)(x))
+
+    class Call:
+        def __call__(self, x):
+            return cnp.sum(TABLE * cnp.sin(x)) * LR
+    global LR
+    c = Call()
+    jc = cr.jit(cr.grad(c))
+    try:
+        np.testing.assert_allclose(jc(x), cr.grad(c)(x))
+        LR = 4.0                                        # a global its __call__ reads
+        np.testing.assert_allclose(jc(x), cr.grad(c)(x))
+    finally:
+        LR = 0.5

@@ -15,6 +15,7 @@ of the moment it was traced:
 """
 import functools
 import itertools
+import operator
 import types
 
 import numpy as np
@@ -64,8 +65,8 @@ class Environment:
             check = self.check = _checker(self.cells, self.items, self.copies)
         try:
             return check()
-        except (ValueError, KeyError, IndexError):  # (an emptied cell, a deleted name)
-            return False
+        except (ValueError, KeyError, IndexError, AttributeError):
+            return False                # (an emptied cell, a deleted name or slot)
 
 
 def _checker(cells, items, copies):
@@ -76,7 +77,13 @@ def _checker(cells, items, copies):
         terms.append(f"c{i}.cell_contents is o{i}")
     for i, (holder, key, obj) in enumerate(items):
         env[f"h{i}"], env[f"k{i}"], env[f"p{i}"] = holder, key, obj
-        terms.append(f"h{i}[k{i}] is p{i}")
+        if type(key) is _Attr:          # (a slot: the object's attribute)
+            env[f"k{i}"] = operator.attrgetter(key.name)
+            terms.append(f"k{i}(h{i}) is p{i}")
+        elif obj is _MISSING:           # (a name that must stay unset)
+            terms.append(f"k{i} not in h{i}")
+        else:
+            terms.append(f"h{i}[k{i}] is p{i}")
     for i, (a, data) in enumerate(copies):
         env[f"a{i}"], env[f"d{i}"] = a, data
         terms.append(f"a{i}.tobytes() == d{i}")
@@ -158,12 +165,47 @@ class _Walk:
                 self.visit(x, d - 1)
         elif isinstance(v, dict):
             self.items_of(v, d)
-        elif hasattr(v, "__dict__") and not callable(v):
-            self.items_of(vars(v), d)
-        elif callable(v):                   # (a callable object: its attributes)
-            self.visit(getattr(v, "__wrapped__", None), d)
-            if hasattr(v, "__dict__"):
-                self.items_of(vars(v), d)
+        else:                               # (an object: its attributes)
+            if callable(v):
+                self.visit(getattr(v, "__wrapped__", None), d)
+            self.instance(v, d)
+
+    def instance(self, v, d):
+        """The attributes ``self.name`` may read of the object ``v``: its ``__dict__``,
+        and, for a class of yours (not a library's), its ``__slots__``, the data
+        attributes of its class and bases (``W = np.zeros(3)`` in the class body;
+        ``Model.lr = 0.1``) and its ``__call__``."""
+        inst = getattr(v, "__dict__", None)
+        if isinstance(inst, dict):
+            self.items_of(inst, d)
+        else:
+            inst = None
+        cls = type(v)
+        if (getattr(cls, "__module__", "") or "").partition(".")[0] in _LIBRARIES:
+            return
+        seen = set()
+        for c in cls.__mro__[:-1]:
+            for k in _slot_names(c):
+                if k not in seen:
+                    seen.add(k)
+                    x = getattr(v, k, _MISSING)
+                    if x is not _MISSING:
+                        self.name(d, v, _Attr(k), x)
+                        self.visit(x, d - 1)
+            for k, x in itertools.islice(vars(c).items(), self.limit):
+                if k in seen or k.startswith("__") or hasattr(type(x), "__get__"):
+                    continue                # (methods, properties, slots: not data)
+                seen.add(k)
+                if inst is not None and k in inst:
+                    continue                # (shadowed by the instance's own)
+                self.name(d, vars(c), k, x)
+                if inst is not None:        # (an instance attribute set later hides it)
+                    self.name(d, inst, k, _MISSING)
+                self.visit(x, d - 1)
+        if callable(v):
+            call = getattr(cls, "__call__", None)
+            if isinstance(call, types.FunctionType):
+                self.visit(call, d)
 
     def module(self, m, names, d):
         """What the code reading ``names`` may reach as ``m.name`` in your module ``m``
@@ -181,6 +223,21 @@ class _Walk:
         for k, x in itertools.islice(mapping.items(), self.limit):
             self.name(d, mapping, k, x)
             self.visit(x, d - 1)
+
+
+class _Attr:
+    """The key of an attribute held in a slot (``items`` otherwise hold ``h[k]``)."""
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+
+def _slot_names(c):
+    """The ``__slots__`` class ``c`` itself declares."""
+    slots = vars(c).get("__slots__", ())
+    slots = (slots,) if isinstance(slots, str) else slots
+    return [k for k in slots if isinstance(k, str) and k not in ("__dict__", "__weakref__")]
 
 
 def _names(code):
