@@ -248,3 +248,54 @@ def test_lbfgs_on_a_cluster(cluster):
                              method="L-BFGS-B", persist=False)
     np.testing.assert_allclose(res.x, ref.x, rtol=0, atol=1e-8)
     assert res.nit == ref.nit and res.ncompute == res.nfev
+
+
+# ------------------------------------------------- generated graphs: bit for bit as Dask
+
+def _random_chunks(rng, n):
+    cuts = np.sort(rng.choice(np.arange(1, n), size=min(int(rng.integers(0, 6)), n - 1),
+                                replace=False))
+    return tuple(np.diff(np.r_[0, cuts, n]).tolist())
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_generated_graphs_same_results_as_dask(seed, synchronous):
+    # uneven row and column blocks, differently chunked operands, derived arrays,
+    # reductions feeding per-chunk work, integer/float32 data, 0-d results, mixed values
+    rng = np.random.default_rng(seed)
+    n, p = int(rng.integers(20, 50)), int(rng.integers(2, 5))
+    dtype = [np.float64, np.float32, np.int64][seed % 3]
+    Xn = (rng.standard_normal((n, p)) * 3).astype(dtype)
+    yn = (rng.standard_normal(n) * 3).astype(dtype)
+    w = rng.standard_normal(p)
+    X = da.from_array(Xn, chunks=(_random_chunks(rng, n), _random_chunks(rng, p)))
+    y = da.from_array(yn, chunks=_random_chunks(rng, n))
+    if seed % 2:
+        X = X.map_blocks(lambda b: b * 1, dtype=X.dtype)      # chunks made by tasks
+    else:
+        y = y.persist()
+    values = (X.sum(axis=0), X.sum(axis=1), X @ w, X.T @ y, X.T @ (y[:, None] * X),
+              (X - X.mean(axis=0)) @ w, X[1:-1:2].sum(), y.rechunk(7).sum(),
+              da.concatenate([X, y[:, None]], axis=1).T @ y, y.mean(), y.argmax(),
+              (X.T * 2).max(axis=1), 3.0, np.ones(2))
+    assert _lazy._fused(values) is not None
+    ours, theirs = _lazy._compute_lazy(values), dask.compute(*values)
+    for a, b in zip(ours, theirs):
+        assert type(a) is type(b) and np.asarray(a).dtype == np.asarray(b).dtype
+        assert np.array_equal(a, b)
+    for a, b in zip(_lazy.compute(*values), theirs):
+        assert np.array_equal(a, np.asarray(b, dtype=np.float64))
+    lossf = [logistic, poisson][seed % 2]
+    Xf, yf = X.astype(float), (y > 0).astype(float)
+    lazy = _bundle(lossf, w, Xf, yf)
+    for a, b in zip(_lazy.compute(*lazy), dask.compute(*lazy)):
+        assert np.array_equal(a, np.asarray(b))
+    for a, b in zip(_lazy.compute(*lazy), _bundle(lossf, w, Xn.astype(float),
+                                                   (yn > 0).astype(float))):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+
+def test_only_containers_of_lazy_values_fall_back_to_dask(synchronous):
+    y = da.from_array(np.arange(10.0), chunks=3)
+    (a, b), c = _lazy._compute_lazy(((y.sum(), y.max()), 2.0))
+    assert (a, b, c) == (45.0, 9.0, 2.0)
