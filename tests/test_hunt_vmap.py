@@ -27,6 +27,17 @@ def fallback_used(monkeypatch):
     return fresh
 
 
+def _written(x, idx, v, op):
+    """A copy of ``x`` with ``v`` set at (op "set") or added to (else) ``x[idx]``: the
+    same NumPy code on traced and on plain arrays."""
+    y = x * 1.0
+    if op == "set":
+        y[idx] = v
+    else:
+        y[idx] += v
+    return y
+
+
 def _index(entries, i, k):
     table = {":": slice(None), "1:": slice(1, None), "None": None, "...": Ellipsis,
              "0": 0, "-1": -1, "I": i, "K": k, "J": np.array([1, 3])}
@@ -55,12 +66,7 @@ def test_batched_index_after_a_slice_is_one_gather_like_the_loop(entries, op,
             return getitem_p.bind(x, *arrays, spec=spec)
         if op == "grad":
             return cr.grad(lambda x: cnp.sum(cnp.sin(x[idx])))(x)
-        y = x * 1.0
-        if op == "set":
-            y[idx] = v
-        else:
-            y[idx] += v
-        return y
+        return _written(x, idx, v, op)
 
     def reference(x, i, k, v):
         idx = _index(entries, i, k)
@@ -70,12 +76,7 @@ def test_batched_index_after_a_slice_is_one_gather_like_the_loop(entries, op,
             g = np.zeros_like(x)
             np.add.at(g, idx, np.cos(x[idx]))
             return g
-        y = x * 1.0
-        if op == "set":
-            y[idx] = v
-        else:
-            y[idx] += v
-        return y
+        return _written(x, idx, v, op)
 
     batched_x = op != "get-unbatched-x"
     xs = X if batched_x else X[0]

@@ -496,22 +496,21 @@ def _reduce(prim, a, axis, out, keepdims, where=_NoValue):
     return prim.bind(*args, axis=axis, keepdims=keepdims, nbatch=0)
 
 
-@numpy_function(np.any)
-def any(a, axis=None, out=None, keepdims=_NoValue, *, where=_NoValue):
-    """Not differentiable (a bool). Staged by ``jit`` and batched by ``vmap`` (also
-    ``where`` batched)."""
-    if not _traced(a, where):
-        return _plain(np.any, a, axis=axis, out=out, keepdims=keepdims, where=where)
-    return _reduce(any_p, a, axis, out, keepdims, where)
+def _truth_reduction(np_fn, prim):
+    """``numpy.any`` / ``numpy.all``: a bool, staged by ``jit`` and batched by ``vmap``
+    (``where`` batched too)."""
+    def fn(a, axis=None, out=None, keepdims=_NoValue, *, where=_NoValue):
+        if not _traced(a, where):
+            return _plain(np_fn, a, axis=axis, out=out, keepdims=keepdims, where=where)
+        return _reduce(prim, a, axis, out, keepdims, where)
+    fn.__name__ = fn.__qualname__ = np_fn.__name__
+    fn.__doc__ = ("Not differentiable (a bool). Staged by ``jit`` and batched by ``vmap`` "
+                  "(also ``where`` batched).")
+    return numpy_function(np_fn)(fn)
 
 
-@numpy_function(np.all)
-def all(a, axis=None, out=None, keepdims=_NoValue, *, where=_NoValue):
-    """Not differentiable (a bool). Staged by ``jit`` and batched by ``vmap`` (also
-    ``where`` batched)."""
-    if not _traced(a, where):
-        return _plain(np.all, a, axis=axis, out=out, keepdims=keepdims, where=where)
-    return _reduce(all_p, a, axis, out, keepdims, where)
+any = _truth_reduction(np.any, any_p)
+all = _truth_reduction(np.all, all_p)
 
 
 @numpy_function(np.count_nonzero)
