@@ -155,3 +155,54 @@ def test_histograms_differentiate_in_weights_and_a_traced_sample_range():
         check_grads(f, args, order=2, modes=("fwd", "rev"))
     with pytest.raises(NotImplementedError, match="rule"):
         cr.grad(lambda x: cnp.histogram(x, bins="auto")[1].sum())(x)
+
+
+_ONE_AXIS = {
+    "argmax": lambda m, a, ax: m.argmax(a, axis=ax),
+    "argmin": lambda m, a, ax: m.argmin(a, axis=ax),
+    "nanargmax": lambda m, a, ax: m.nanargmax(a, axis=ax),
+    "cumsum": lambda m, a, ax: m.cumsum(a, axis=ax),
+    "cumprod": lambda m, a, ax: m.cumprod(a, axis=ax),
+    "sort": lambda m, a, ax: m.sort(a, axis=ax),
+    "argsort": lambda m, a, ax: m.argsort(a, axis=ax),
+    "partition": lambda m, a, ax: m.partition(a, 0, axis=ax),
+    "diff": lambda m, a, ax: m.diff(a, axis=ax),
+    "unwrap": lambda m, a, ax: m.unwrap(a, axis=ax),
+    "take": lambda m, a, ax: m.take(a, [0], axis=ax),
+    "repeat": lambda m, a, ax: m.repeat(a, 2, axis=ax),
+    "concatenate": lambda m, a, ax: m.concatenate([a, a], axis=ax),
+    "stack": lambda m, a, ax: m.stack([a, a], axis=ax),
+    "delete": lambda m, a, ax: m.delete(a, 0, axis=ax),
+    "take_along_axis": lambda m, a, ax: m.take_along_axis(a, np.zeros((1, 3), int), axis=ax),
+    "sum": lambda m, a, ax: m.sum(a, axis=ax),
+    "roll": lambda m, a, ax: m.roll(a, 1, axis=ax),
+}
+
+
+def _numpy_rejects(name, axis):
+    try:
+        _ONE_AXIS[name](np, np.arange(1.0, 7.0).reshape(2, 3), axis)
+    except TypeError:
+        return True
+    return False
+
+
+# (roll and sum take a tuple of axes, so only their float axis is here)
+_REJECTED = [(name, axis) for name in sorted(_ONE_AXIS) for axis in [(0,), 1.0]
+             if _numpy_rejects(name, axis)]
+
+
+@pytest.mark.parametrize("name,axis", _REJECTED, ids=[f"{n}-{type(a).__name__}" for n, a in _REJECTED])
+@pytest.mark.parametrize("mode", ["eager", "jit", "vmap", "grad"])
+def test_axis_forms_numpy_rejects_raise_in_every_mode(name, axis, mode):
+    # jit and vmap accepted axis=(0,) for one-axis functions, and every mode took a float
+    # axis as int(1.0), where NumPy raises TypeError: a program that fails in NumPy must
+    # not run here.
+    fn = _ONE_AXIS[name]
+    x = np.arange(1.0, 7.0).reshape(2, 3)
+    run = {"eager": lambda a: fn(cnp, a, axis),
+           "jit": cr.jit(lambda a: fn(cnp, a, axis)),
+           "vmap": lambda a: cr.vmap(lambda r: fn(cnp, r, axis))(a[None]),
+           "grad": cr.grad(lambda a: cnp.sum(cnp.asarray(fn(cnp, a, axis), dtype=float)))}[mode]
+    with pytest.raises(TypeError):
+        run(x)

@@ -31,13 +31,20 @@ def normalize_axis(axis, ndim, name="axis"):
     axes = axis if isinstance(axis, (tuple, list)) else (axis,)
     out = []
     for a in axes:
-        a = int(a)
+        a = operator.index(a)       # NumPy: a float axis is a TypeError
         if not -ndim <= a < builtins.max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
             raise np.exceptions.AxisError(a, ndim)
         out.append(a % ndim if ndim else 0)
     if len(set(out)) != len(out):
         raise ValueError("duplicate value in 'axis'")
     return tuple(out)
+
+
+def single_axis(axis, ndim, name="axis"):
+    """The one non-negative axis of a function that takes exactly one (``cumsum``,
+    ``argmax``, ``concatenate``, ...): a tuple or list is NumPy's TypeError."""
+    (a,) = normalize_axis(operator.index(axis), ndim, name)
+    return a
 
 
 def asarray_like(x):
@@ -524,7 +531,7 @@ def concatenate(arrays, axis=0, out=None, dtype=None, casting="same_kind"):
     nd = len(shape_of(arrays[0]))
     if nd == 0:
         raise ValueError("zero-dimensional arrays cannot be concatenated")
-    (axis,) = normalize_axis(axis, nd)
+    axis = single_axis(axis, nd)
     np.concatenate([np.empty(shape_of(a), bool) for a in arrays], axis)   # shape errors
     target = np.result_type(*[dtype_of(a) for a in arrays]) if dtype is None else \
         np.dtype(dtype)
@@ -547,7 +554,7 @@ def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     if len(shapes) != 1:
         raise ValueError("all input arrays must have the same shape")
     nd = len(shape_of(arrays[0])) + 1
-    (axis,) = normalize_axis(axis, nd)
+    axis = single_axis(axis, nd)
     return concatenate([expand_dims(a, axis) for a in arrays], axis=axis, dtype=dtype,
                        casting=casting)
 

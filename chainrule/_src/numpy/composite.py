@@ -24,7 +24,7 @@ from ..prims import elementwise as ew
 from ..prims import shape as sp
 from ..prims.signal import convolve_p, _flip
 from ..prims.special import i0_p
-from .basic import asarray_like, as_inexact, concrete, clip_mode, normalize_axis, lazy_value_error
+from .basic import asarray_like, as_inexact, concrete, clip_mode, normalize_axis, single_axis, lazy_value_error
 from .dispatch import numpy_function, PUBLIC, HANDLED_UFUNCS, no_kwargs
 from .nondiff import checked_index
 
@@ -392,7 +392,7 @@ def unwrap(p, discont=None, axis=-1, *, period=2 * math.pi):
     nd = len(shape_of(p))
     if nd == 0:
         raise ValueError("diff requires input that is at least one dimensional")
-    (ax,) = normalize_axis(axis, nd)
+    ax = single_axis(axis, nd)
     tail = tuple(slice(1, None) if i == ax else slice(None) for i in range(nd))
     head = tuple(slice(None, -1) if i == ax else slice(None) for i in range(nd))
     first = tuple(slice(0, 1) if i == ax else slice(None) for i in range(nd))

@@ -25,7 +25,7 @@ from ..core import NonDiffPrimitive, Tracer, shape_of, dtype_of
 from ..prims import shape as sp
 from ..interpreters.batching import ConcretizationError
 from .dispatch import numpy_function, no_kwargs, PUBLIC
-from .basic import asarray_like, clip_mode, concrete, normalize_axis, lazy_value_error
+from .basic import asarray_like, clip_mode, concrete, normalize_axis, single_axis, lazy_value_error
 
 _NoValue = np._NoValue
 
@@ -246,7 +246,7 @@ def lexsort(keys, axis=-1):
     if len({shape_of(k) for k in keys}) > 1:
         raise ValueError("all keys need to be the same shape")
     nd = len(shape_of(keys[0]))
-    (axis,) = normalize_axis(axis, nd)
+    axis = single_axis(axis, nd)
     if nd == 0:
         return np.intp(0)
     return lexsort_p.bind(*keys, axis=axis, nbatch=0)
@@ -400,7 +400,7 @@ class _NanArg(_Dispatching):
         if axis is None or nd == 0:
             out = self.fn(_rows(a, nbatch), axis=1).reshape(lead)
             return out.reshape(lead + (1,) * nd) if keepdims else out
-        (axis,) = normalize_axis(axis, nd)
+        axis = single_axis(axis, nd)
         return self.fn(a, axis=axis + nbatch, keepdims=keepdims)
 
 

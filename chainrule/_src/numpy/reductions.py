@@ -26,7 +26,7 @@ from ..prims.selection import argpartition_p, partition_index_p
 from ..interpreters.batching import ConcretizationError
 from .dispatch import numpy_function, no_kwargs, dask_differs
 from . import aliasing
-from .basic import (normalize_axis, asarray_like, as_inexact, _reduce_args, concrete,
+from .basic import (normalize_axis, single_axis, asarray_like, as_inexact, _reduce_args, concrete,
                     lazy_value_error, astype, ravel, reshape, transpose, concatenate, stack,
                     mean, sum as _sum, max as _max, min as _min, moveaxis, divide_count,
                     reduced_dtype, _has_tracer)
@@ -219,7 +219,7 @@ def _cum_args(name, a, axis, dtype, out):
     if axis is None or not shape_of(a):    # (NumPy takes a 0-d array as shape (1,))
         a = ravel(a)
         axis = 0 if axis is None else axis
-    (axis,) = normalize_axis(axis, len(shape_of(a)))
+    axis = single_axis(axis, len(shape_of(a)))
     return a, axis
 
 
@@ -376,7 +376,7 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
     a = asarray_like(a)
     if axis is None:
         a, axis = ravel(a), -1
-    (axis,) = normalize_axis(axis, len(shape_of(a)))
+    axis = single_axis(axis, len(shape_of(a)))
     return permute_p.bind(a, argsort_p.bind(a, axis=axis), axis=axis, inverse=False)
 
 
@@ -401,7 +401,7 @@ def _partition_args(a, kth, axis):
         a, axis = ravel(a), -1
     if not shape_of(a):
         raise np.exceptions.AxisError(axis, 0)
-    (axis,) = normalize_axis(axis, len(shape_of(a)))
+    axis = single_axis(axis, len(shape_of(a)))
     return a, _kth(kth, shape_of(a)[axis]), axis
 
 
@@ -874,7 +874,7 @@ def diff(a, n=1, axis=-1, prepend=_NoValue, append=_NoValue):
     nd = len(shape_of(a))
     if nd == 0:
         raise ValueError("diff requires input that is at least one dimensional")
-    (axis,) = normalize_axis(axis, nd)
+    axis = single_axis(axis, nd)
     parts = []
     for extra in (prepend, append):
         if extra is _NoValue:
@@ -980,7 +980,7 @@ def _arg_extremum(prim, name):
         no_kwargs(name, out=out)
         a = asarray_like(a)
         if axis is not None:
-            (axis,) = normalize_axis(axis, len(shape_of(a)))
+            axis = single_axis(axis, len(shape_of(a)))
         return prim.bind(a, axis=axis, keepdims=keepdims)
     fn.__name__ = name
     return fn
@@ -999,5 +999,5 @@ def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
     a = asarray_like(a)
     if axis is None:
         a, axis = ravel(a), 0
-    (axis,) = normalize_axis(axis, len(shape_of(a)))
+    axis = single_axis(axis, len(shape_of(a)))
     return argsort_p.bind(a, axis=axis)

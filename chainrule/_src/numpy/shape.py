@@ -23,7 +23,7 @@ from ..prims.indexing import getitem_p, scatter_add_p, ARRAY
 from ..prims.products import matmul_p
 from .dispatch import numpy_function, no_kwargs, PUBLIC, dask_differs, WRITES_IN_PLACE
 from . import aliasing
-from .basic import (normalize_axis, asarray_like, concatenate, reshape, transpose, ravel,
+from .basic import (normalize_axis, single_axis, asarray_like, concatenate, reshape, transpose, ravel,
                     astype, array, _has_tracer, concrete)
 
 _NoValue = np._NoValue
@@ -159,7 +159,7 @@ def append(arr, values, axis=None):
 def _split(ary, indices_or_sections, axis, equal):
     ary = asarray_like(ary)
     s = shape_of(ary)
-    (axis,) = normalize_axis(axis, len(s))
+    axis = single_axis(axis, len(s))
     n = s[axis]
     if isinstance(indices_or_sections, (int, np.integer)) or \
             np.ndim(concrete(indices_or_sections)) == 0:
@@ -234,7 +234,7 @@ def repeat(a, repeats, axis=None):
     if axis is None:
         a, axis = ravel(a), 0
     s = shape_of(a)
-    (axis,) = normalize_axis(axis, len(s))
+    axis = single_axis(axis, len(s))
     n = s[axis]
     reps = np.asarray(concrete(repeats))
     idx = np.repeat(np.arange(n), reps)     # NumPy's errors (negative, bad shapes)
@@ -284,7 +284,7 @@ def roll(a, shift, axis=None):
     b = np.broadcast(np.asarray(concrete(shift)), np.asarray(axis))
     shifts = {}
     for sh, ax in b:
-        (ax,) = normalize_axis(int(ax), len(s))
+        (ax,) = normalize_axis(operator.index(ax), len(s))
         shifts[ax] = shifts.get(ax, 0) + int(sh)
     for ax, sh in shifts.items():
         n = s[ax]
@@ -322,7 +322,7 @@ def rot90(m, k=1, axes=(0, 1)):
 def rollaxis(a, axis, start=0):
     a = asarray_like(a)
     n = len(shape_of(a))
-    (axis,) = normalize_axis(operator.index(axis), n)
+    axis = single_axis(axis, n)
     start = operator.index(start)
     if start < 0:
         start += n
@@ -547,7 +547,7 @@ def take(a, indices, axis=None, out=None, mode="raise"):
     if axis is None:
         a, axis = ravel(a), 0
     s = shape_of(a)
-    (axis,) = normalize_axis(axis, len(s))
+    axis = single_axis(axis, len(s))
     idx = _int_array(indices)
     n = s[axis]
     if mode == "wrap":
@@ -586,7 +586,7 @@ def take_along_axis(arr, indices, axis=-1):
             raise ValueError("when axis=None, `indices` must have a single dimension.")
         arr, axis = ravel(arr), 0
     s = shape_of(arr)
-    (axis,) = normalize_axis(axis, len(s))
+    axis = single_axis(axis, len(s))
     full = _along_axis_index(s, indices, axis)
     return getitem_p.bind(arr, *full, spec=(ARRAY,) * len(full))
 
@@ -614,7 +614,7 @@ def put_along_axis(arr, indices, values, axis):
             rest = rest // d
         arr[tuple(coords[::-1])] = values
         return
-    (axis,) = normalize_axis(axis, len(s))
+    axis = single_axis(axis, len(s))
     arr[tuple(_along_axis_index(s, indices, axis))] = values
 
 
@@ -741,7 +741,7 @@ def delete(arr, obj, axis=None):
     s = shape_of(arr)
     if axis is None:
         arr, s, axis = ravel(arr), (_prod(s),), 0
-    (axis,) = normalize_axis(axis, len(s))
+    axis = single_axis(axis, len(s))
     try:
         keep = np.delete(np.arange(s[axis]), concrete(obj))
     except IndexError as e:
