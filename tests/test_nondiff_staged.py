@@ -411,3 +411,37 @@ def test_errors_are_numpys():
         cr.vmap(lambda x: cnp.isclose(x, np.ones(3)))(np.ones((2, 2)))
     with pytest.raises(ValueError, match="table"):
         cr.vmap(lambda x: cnp.isin(x, [1.0], kind="table"))(np.ones((2, 2)))
+
+
+def test_memory_and_scalar_questions_under_jit_raise_instead_of_a_traced_answer():
+    # jit answered these from copies made while tracing: shares_memory(a, a) was False
+    # (NumPy: True), may_share_memory(a, a[1:]) False, isscalar(np.float64(2.0)) False,
+    # and the answer was frozen into the compiled program.
+    x = np.arange(3.0)
+    with pytest.raises(NotImplementedError, match="shares_memory"):
+        cr.jit(lambda a, b: a * 0 + cnp.shares_memory(a, b))(x, x)
+    with pytest.raises(NotImplementedError, match="may_share_memory"):
+        cr.jit(lambda a: a + cnp.may_share_memory(a, a[1:]))(x)
+    with pytest.raises(NotImplementedError, match="isscalar"):
+        cr.jit(lambda a: a + cnp.isscalar(a))(np.float64(2.0))
+    with pytest.raises(NotImplementedError, match="isscalar"):
+        cr.vmap(lambda a: a + cnp.isscalar(a))(x)
+
+
+def test_memory_and_scalar_questions_eagerly_are_numpys():
+    x = np.arange(3.0)
+    # reverse and forward tracers hold NumPy's own values: NumPy's answers
+    g = cr.grad(lambda a: (cnp.isscalar(a[0]) + cnp.shares_memory(a, a[1:])
+                           + 2 * cnp.may_share_memory(a, a.copy())) * a[0])(x)
+    assert g[0] == float(np.isscalar(x[0]) + np.shares_memory(x, x[1:])
+                         + 2 * np.may_share_memory(x, x.copy())) == 2.0
+    assert cnp.isscalar(3.0) and not cnp.isscalar(x)
+
+
+def test_isscalar_of_an_array_under_jit_is_false_without_a_value_guard():
+    # an array of one or more dimensions is never a scalar: no guard on its values, so
+    # new values do not trace again (it recorded a value guard and re-traced per call)
+    f = cr.jit(lambda a: a * (1.0 + cnp.isscalar(a)))
+    for k in range(4):
+        np.testing.assert_array_equal(f(np.arange(3.0) + k), np.arange(3.0) + k)
+    assert f.cache_info().misses == 1 and f.cache_info().retraces == 0

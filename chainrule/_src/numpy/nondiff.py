@@ -15,13 +15,15 @@ values.
 ``argwhere``, ``nonzero`` and ``flatnonzero`` have a result whose length depends on the
 values: they run NumPy on the concrete values (under ``jit`` a guard on where the array
 is nonzero) and cannot be batched (a clear error under ``vmap``). ``isscalar``,
-``shares_memory`` and ``may_share_memory`` ask NumPy about the concrete values.
+``shares_memory`` and ``may_share_memory`` ask NumPy about the concrete values; under
+``jit`` the compiled code decides memory and scalar types, so they raise there.
 """
 import builtins
 
 import numpy as np
 
-from ..core import NonDiffPrimitive, Tracer, shape_of, dtype_of
+from ..core import NonDiffPrimitive, Tracer, PrimalTracer, shape_of, dtype_of
+from ..interpreters.staging import StagingTracer
 from ..prims import shape as sp
 from ..interpreters.batching import ConcretizationError
 from .dispatch import numpy_function, no_kwargs, PUBLIC
@@ -38,17 +40,56 @@ NONDIFF_FUNCTIONS = [
 ]
 
 
-def _make(np_fn):
+def _staged(x):
+    """Whether ``x`` holds a value staged by jit or make_graph (at any depth of nesting):
+    the compiled program makes its memory and its type, which tracing cannot see."""
+    while isinstance(x, PrimalTracer):
+        if isinstance(x, StagingTracer):
+            return True
+        x = x.primal
+    return False
+
+
+@numpy_function(np.isscalar, name="isscalar")
+def isscalar(element):
+    """``numpy.isscalar``: False for a traced value of one or more dimensions (never a
+    scalar), NumPy's answer for a 0-d one eagerly. Under ``jit`` and ``vmap`` a 0-d
+    value raises NotImplementedError: compiled code gives a 0-d array where NumPy gives a
+    scalar, and vmap's examples are whatever a loop would index, so neither answer is
+    NumPy's for every call (write ``cnp.ndim(x) == 0``)."""
+    if not isinstance(element, Tracer):
+        return np.isscalar(element)
+    if shape_of(element) != ():
+        return False
+    where = "jit/make_graph" if _staged(element) else None
+    if where is None:
+        try:
+            return np.isscalar(concrete(element))
+        except ConcretizationError:
+            where = "vmap"
+    raise NotImplementedError(
+        f"cnp.isscalar of a 0-d traced value under {where}: whether NumPy would have a "
+        "scalar or a 0-d array there is not known while tracing; test cnp.ndim(x) == 0, "
+        "or call it outside the transformation")
+
+
+def _memory(np_fn):
     @numpy_function(np_fn, name=np_fn.__name__)
-    def fn(*args, **kwargs):
-        return np_fn(*concrete(args), **{k: concrete(v) for k, v in kwargs.items()})
-    fn.__doc__ = (f"``numpy.{np_fn.__name__}``: not differentiable (its result carries no "
-                  "derivative); works on traced values through their concrete values.")
+    def fn(a, b, max_work=None):
+        if _staged(a) or _staged(b):
+            raise NotImplementedError(
+                f"cnp.{np_fn.__name__} of a value traced by jit/make_graph: which arrays "
+                "share memory is decided by the compiled code, not while tracing; call it "
+                "outside jit")
+        return np_fn(concrete(a), concrete(b), max_work=max_work)
+    fn.__doc__ = (f"``numpy.{np_fn.__name__}``: NumPy's answer for the arrays; under "
+                  "``jit``, a traced argument raises NotImplementedError (the compiled "
+                  "code decides which arrays share memory).")
     return fn
 
 
-for _name in ("isscalar", "shares_memory", "may_share_memory"):   # (about the values)
-    _make(getattr(np, _name))
+shares_memory = _memory(np.shares_memory)
+may_share_memory = _memory(np.may_share_memory)
 
 
 # ---------------------------------------------------------------- index primitives
