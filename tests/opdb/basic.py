@@ -97,7 +97,8 @@ ROWS = [
 ]
 
 NONDIFF_ROWS = ["shape", "ndim", "size", "result_type", "iscomplexobj", "isrealobj",
-                "zeros_like", "ones_like", "empty_like", "full_like"]
+                "zeros_like", "ones_like", "empty_like", "full_like", "diag_indices_from",
+                "tril_indices_from", "triu_indices_from"]
 ROWS += [
     Row("shape", cnp.shape, np.shape, [S(_t)], grad=False),
     Row("ndim", cnp.ndim, np.ndim, [S(_t)], grad=False),
@@ -110,6 +111,12 @@ ROWS += [
     Row("iscomplexobj", cnp.iscomplexobj, np.iscomplexobj, [S(_t)], grad=False),
     Row("isrealobj", cnp.isrealobj, np.isrealobj, [S(_t)], grad=False),
     Row("result_type", cnp.result_type, np.result_type, [S(_t, 1.0)], grad=False),
+    Row("diag_indices_from", cnp.diag_indices_from, np.diag_indices_from,
+        [S(_rn(3, 3)), S(_rn(2, 2, 2))], grad=False),
+    Row("tril_indices_from", cnp.tril_indices_from, np.tril_indices_from,
+        [S(_rn(3, 3)), S(_rn(3, 4), k=-1)], grad=False),
+    Row("triu_indices_from", cnp.triu_indices_from, np.triu_indices_from,
+        [S(_rn(3, 3)), S(_rn(4, 3), k=1)], grad=False),
 ]
 ROWS += [
     Row("argmax", cnp.argmax, np.argmax, [S(_t), S(_t, axis=1), S(_t, axis=-1, keepdims=True)],

@@ -308,9 +308,10 @@ def write(target, idx, value, mode="set"):
             return target
         raise TracerConversionError(
             "a traced value was written into a NumPy array (an in-place update of an "
-            "ndarray with a traced value). That would drop its derivative: make the "
-            "array traced first (y = cnp.array(y) * 1.0, or build it with cnp.zeros_like "
-            "of a traced value), or use y = cnp.at(y)[i].set(v)")
+            "ndarray with a traced value). That would drop its derivative: use "
+            "y = cnp.at(y)[i].set(v), which returns a traced copy that later in-place "
+            "writes update (cnp.zeros_like, cnp.array and arithmetic on a NumPy array "
+            "return NumPy arrays)")
     info = _alias(target)
     if info is not None and not info.writeable:
         if info.writeable is None:

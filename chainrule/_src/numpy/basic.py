@@ -167,6 +167,17 @@ def size(a, axis=None):
     return n
 
 
+for _from in (np.diag_indices_from, np.tril_indices_from, np.triu_indices_from):
+    def _make_from(np_fn):
+        @numpy_function(np_fn, name=np_fn.__name__)
+        def indices_from(arr, *args, **kwargs):
+            """Integer indices from ``arr``'s shape alone: NumPy's function on a
+            stand-in of that shape (its checks and errors included)."""
+            return np_fn(np.broadcast_to(np.False_, shape_of(arr)), *args, **kwargs)
+        return indices_from
+    _make_from(_from)
+
+
 @numpy_function(np.result_type)
 def result_type(*arrays_and_dtypes):
     return np.result_type(*[dtype_of(a) if isinstance(a, Tracer) else a
