@@ -225,3 +225,77 @@ def test_at_jacobians(name, jac):
 def test_gather_with_repeated_indices_accumulates():
     f = lambda x: cnp.sum(x[np.array([0, 0, 2])] ** 2)
     assert_allclose(cr.grad(f)(X), [4.0, 0.0, 6.0])
+
+
+def _rosen_der(x):          # scipy.optimize.rosen_der as SciPy 1.x wrote it
+    xm, xm_m1, xm_p1 = x[1:-1], x[:-2], x[2:]
+    der = np.zeros_like(x)
+    der[1:-1] = 200 * (xm - xm_m1 ** 2) - 400 * (xm_p1 - xm ** 2) * xm - 2 * (1 - xm)
+    der[0] = -400 * x[0] * (x[1] - x[0] ** 2) - 2 * (1 - x[0])
+    der[-1] = 200 * (x[-1] - x[-2] ** 2)
+    return der
+
+
+def _rosen_hess(x):
+    H = np.diag(-400 * x[:-1], 1) + np.diag(-400 * x[:-1], -1)
+    d = np.zeros_like(x)
+    d[0] = 1200 * x[0] ** 2 - 400 * x[1] + 2
+    d[-1] = 200
+    d[1:-1] = 202 + 1200 * x[1:-1] ** 2 - 400 * x[2:]
+    return H + np.diag(d)
+
+
+def test_buffers_made_like_a_traced_array_take_traced_values():
+    # np.zeros_like(x) of a traced x was a plain ndarray: der[1:-1] = <traced> raised
+    # TracerConversionError in every transformation (SciPy's rosen_der pattern)
+    x = np.array([1.3, 0.7, 0.8, 1.9, 1.2])
+    H = _rosen_hess(x)
+    np.testing.assert_allclose(cr.jacfwd(_rosen_der)(x), H, rtol=1e-13)
+    np.testing.assert_allclose(cr.jacrev(_rosen_der)(x), H, rtol=1e-13)
+    np.testing.assert_allclose(cr.jit(cr.jacrev(_rosen_der))(x), H, rtol=1e-13)
+    np.testing.assert_array_equal(cr.jit(_rosen_der)(x), _rosen_der(x))
+    X = np.stack([x, x + 1.0, -x])
+    np.testing.assert_array_equal(cr.vmap(_rosen_der)(X), [_rosen_der(v) for v in X])
+    np.testing.assert_allclose(cr.vmap(cr.jacfwd(_rosen_der))(X), [_rosen_hess(v) for v in X],
+                               rtol=1e-13)
+
+
+@pytest.mark.parametrize("make", ["zeros_like", "ones_like", "empty_like", "full_like"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128])
+def test_like_buffers_values_dtypes_and_zero_derivative(make, dtype):
+    fill = {"zeros_like": 0, "ones_like": 1, "empty_like": 0, "full_like": 2.5}[make]
+    args = (2.5,) if make == "full_like" else ()
+
+    def f(x):
+        b = getattr(np, make)(x, *args)
+        if make == "empty_like":
+            b[...] = 0
+        b[1] = x[0] * x[2]
+        return b
+
+    x = np.array([1.0, 2.0, 3.0], dtype)
+    want = np.full(3, fill, dtype)
+    want[1] = x[0] * x[2]
+    for run in (lambda x: f(x), cr.jit(f), lambda x: cr.vmap(f)(x[None])[0]):
+        got = run(x)
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got, want)
+    J = cr.jacfwd(f, holomorphic=dtype == np.complex128)(x)
+    Jr = cr.jacrev(f, holomorphic=dtype == np.complex128)(x)
+    expect = np.zeros((3, 3), dtype)
+    expect[1, 0], expect[1, 2] = x[2], x[0]
+    np.testing.assert_array_equal(J, expect)
+    np.testing.assert_array_equal(Jr, expect)
+
+
+def test_like_buffers_stay_numpys_where_no_derivative_can_reach_them():
+    x = np.arange(3.0)
+    assert type(cnp.zeros_like(x)) is np.ndarray              # outside transformations
+
+    def f(x):
+        i = np.zeros_like(x, dtype=int)                         # an integer buffer
+        s = np.zeros_like(x, shape=(2,))                        # another shape
+        assert type(i) is np.ndarray and type(s) is np.ndarray
+        return cnp.sum(x) + i.sum() + s.sum()
+
+    np.testing.assert_array_equal(cr.grad(f)(x), np.ones(3))

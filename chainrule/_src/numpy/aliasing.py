@@ -308,10 +308,11 @@ def write(target, idx, value, mode="set"):
             return target
         raise TracerConversionError(
             "a traced value was written into a NumPy array (an in-place update of an "
-            "ndarray with a traced value). That would drop its derivative: use "
+            "ndarray with a traced value). That would drop its derivative: make the "
+            "buffer like a traced array (np.zeros_like(x), np.full_like(x, c) of a "
+            "traced x are traced buffers; np.zeros(n) is NumPy's), or use "
             "y = cnp.at(y)[i].set(v), which returns a traced copy that later in-place "
-            "writes update (cnp.zeros_like, cnp.array and arithmetic on a NumPy array "
-            "return NumPy arrays)")
+            "writes update")
     info = _alias(target)
     if info is not None and not info.writeable:
         if info.writeable is None:

@@ -17,7 +17,7 @@ from ..prims import shape as sp
 from ..prims import elementwise as ew
 from ..prims.products import matmul_p, einsum_p
 from ..prims.reductions import reduce_max_p, reduce_min_p
-from ..prims.structure import concatenate_p
+from ..prims.structure import concatenate_p, full_like_p
 from . import aliasing
 from .dispatch import numpy_function, no_kwargs
 
@@ -118,22 +118,50 @@ def as_inexact(x):
     return x if is_inexact(x) else astype(x, np.float64)
 
 
-for _like in (np.zeros_like, np.ones_like, np.empty_like):
-    def _make_like(np_fn):
-        @numpy_function(np_fn, name=np_fn.__name__)
-        def like(a, *args, **kwargs):
-            """Returns a plain ndarray (creation carries no derivative), laid out as
-            NumPy's (order="K": as ``a``)."""
-            return np_fn(aliasing.numpy_layout(a), *args, **kwargs)
+def _traced_like(a, fill, dtype, order, shape):
+    """``np.full_like(a, fill, dtype, order)`` as a traced value of ``a``'s
+    transformations (``prims.structure.FullLike``: derivative zero) when ``a`` is traced
+    and the result is floating or complex: a buffer that traced values can be written
+    into, as into NumPy's. None otherwise (NumPy's plain array is the answer)."""
+    dtype = dtype_of(a) if dtype is None else np.dtype(dtype)
+    if not isinstance(a, Tracer) or dtype.kind not in "fc" or shape is not None or \
+            isinstance(fill, Tracer) or np.ndim(fill) != 0:
+        return None
+    fill = np.array(fill).astype(dtype).item()      # NumPy's cast of the fill value
+    return full_like_p.bind(a, fill=fill, dtype=dtype, order=order)
+
+
+def _like_layout(a, *args, order="K", **kwargs):
+    return order if order in ("C", "F") else (order, aliasing.numpy_layout(a))
+
+
+for _like, _fill in ((np.zeros_like, 0), (np.ones_like, 1), (np.empty_like, 0)):
+    def _make_like(np_fn, fill):
+        @numpy_function(np_fn, name=np_fn.__name__,
+                        layout=lambda a, dtype=None, order="K", *r, **k: _like_layout(a, order=order))
+        def like(a, dtype=None, order="K", subok=True, shape=None, **kwargs):
+            """Of a traced floating or complex array: a traced buffer (derivative zero)
+            that traced values can be written into, as into NumPy's
+            (``out = np.zeros_like(x); out[1:] = f(x)``); otherwise NumPy's own array,
+            laid out as NumPy's (order="K": as ``a``)."""
+            out = _traced_like(a, fill, dtype, order, shape) if not kwargs else None
+            if out is None:
+                return np_fn(aliasing.numpy_layout(a), dtype, order, subok, shape, **kwargs)
+            return out
         return like
-    _make_like(_like)
+    _make_like(_like, _fill)
 
 
 @numpy_function(np.full_like, layout=lambda a, fill_value, dtype=None, order="K", *r, **k:
-                (order if order in ("C", "F") else (order, aliasing.numpy_layout(a))))
+                _like_layout(a, order=order))
 def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None, *,
               device=None):
-    """Differentiable in ``fill_value`` (the result is ``fill_value`` broadcast)."""
+    """Differentiable in ``fill_value`` (the result is ``fill_value`` broadcast); of a
+    traced floating or complex ``a`` with a constant scalar fill, a traced buffer (as
+    ``zeros_like``)."""
+    out = _traced_like(a, fill_value, dtype, order, shape)
+    if out is not None:
+        return out
     shape = shape_of(a) if shape is None else shape
     dtype = dtype_of(a) if dtype is None else np.dtype(dtype)
     if not isinstance(fill_value, Tracer):

@@ -1,5 +1,5 @@
-"""Structural primitives beyond the basic shape ones: concatenate (linear) and round
-(piecewise constant). Flip, roll, pad, tile, repeat, take, sort, diagonal, ... are
+"""Structural primitives beyond the basic shape ones: concatenate (linear), round
+(piecewise constant) and full_like (a buffer shaped like a traced array). Flip, roll, pad, tile, repeat, take, sort, diagonal, ... are
 compositions of these with ``getitem``/``scatter_add`` and the permutations of
 ``indexing.py`` (``numpy/shape.py``, ``numpy/reductions.py``), so they need no rules of
 their own."""
@@ -71,3 +71,43 @@ class Round(NonDiffPrimitive):
 
 
 round_p = Round("round")
+
+
+class FullLike(Primitive):
+    """np.full_like(a, fill, dtype, order) of a traced ``a``: a new array of constants
+    that is itself a traced value of ``a``'s transformations, with derivative zero.
+    ``zeros_like``/``ones_like``/``empty_like``/``full_like`` of a traced value give one,
+    so that a buffer made like a traced array takes traced values as NumPy's takes any
+    (``out = np.zeros_like(x); out[1:] = f(x)``), and under vmap it has the batch."""
+    dispatches = True           # Dask/CuPy arrays too (core.Primitive)
+    vjp_uses_ans = False
+    vjp_uses_args = False
+    fresh = True
+
+    def impl(self, a, *, fill, dtype, order):
+        return np.full_like(a, fill, dtype=dtype, order=order)
+
+    def jvp(self, primals, tangents, **params):
+        # zeros, but written out (forward mode drops a value with a symbolic Zero tangent
+        # back to a plain array, which a traced value could not then be written into);
+        # made like the argument's tangent, so that under vmap the batch comes along
+        ans = self.bind(*primals, **params)
+        t = tangents[0]
+        if type(t) is Zero:
+            return ans, Zero.like(ans)
+        return ans, self.bind(t, **dict(params, fill=0))
+
+    def vjp(self, ct, ans, args, needs, **params):
+        return [None]
+
+    def batch(self, args, dims, **params):
+        return self.bind(args[0], **params), dims[0]
+
+    def cost(self, args, ans, **params):
+        return 0
+
+    def spell(self, ops, ins, *, fill, dtype, order):
+        return f"np.full_like({ops[0]}, {fill!r}, dtype=np.{np.dtype(dtype).name}, order={order!r})"
+
+
+full_like_p = FullLike("full_like")
