@@ -93,7 +93,9 @@ class Graph:
     def to_dot(self, name="graph"):
         """Graphviz DOT source: inputs as ellipses, primitives as boxes."""
         vname = self._names()
-        lines = [f"digraph {name} {{", "  rankdir=TB;", '  node [fontname="Helvetica"];']
+        # (quoted: ``graph``, the default, is a DOT keyword, which ``dot`` rejects unquoted)
+        title = str(name).replace("\\", "\\\\").replace('"', '\\"')
+        lines = [f'digraph "{title}" {{', "  rankdir=TB;", '  node [fontname="Helvetica"];']
         producer = {}
         for v in self.in_vars:
             lines.append(f'  "{vname(v)}" [shape=ellipse, label="{vname(v)}\\n{_type(v)}"];')
@@ -134,19 +136,27 @@ class Graph:
             with open(path, "w") as f:
                 f.write(self.to_dot())
             return path
-        return self.render(path.rsplit(".", 1)[0], format=path.rsplit(".", 1)[1])
+        stem, dot, ext = path.rpartition(".")
+        if not dot or not ext or "/" in ext or "\\" in ext:
+            raise ValueError(f"Graph.save({path!r}): name the format by the file's "
+                             "extension (.svg, .dot, or a Graphviz format: .png, .pdf)")
+        return self.render(stem, format=ext)
 
     def render(self, path, format="svg"):
         """Render with the optional ``graphviz`` package (pip install graphviz, plus the
-        Graphviz ``dot`` program); returns the written file's path."""
+        Graphviz ``dot`` program) to ``path`` + ``"." + format`` (``path`` itself where it
+        already ends so); returns the written file's path."""
         try:
             import graphviz
         except ImportError:
             raise ImportError("Graph.render needs the optional 'graphviz' package: "
                               "pip install chainrule[graph]; or write Graph.to_dot() to a "
                               "file and run `dot -Tsvg`") from None
+        path = str(path)
+        if not path.endswith("." + format):
+            path = f"{path}.{format}"       # (graphviz writes ``outfile`` as named)
         src = graphviz.Source(self.to_dot())
-        return src.render(outfile=str(path), format=format, cleanup=True)
+        return src.render(outfile=path, format=format, cleanup=True)
 
     # -------------------------------------------------------------- costs
     def cost_table(self):
@@ -160,9 +170,11 @@ class Graph:
     def flops(self):
         """Total floating point operations, from each primitive's cost rule.
 
-        Convention: elementwise ops cost one flop per output element (transcendental
-        functions too); an (m, n) x (n, p) matrix product costs 2mnp - mp; reductions
-        cost (input size - output size); pure data movement costs 0.
+        Convention: elementwise ops cost one flop per output element (NumPy's
+        transcendental functions too; SciPy's special functions declare 20 to 60); an
+        (m, n) x (n, p) matrix product costs 2mnp - mp (an einsum of three or more
+        operands: the pairwise contractions NumPy runs); reductions cost (input size -
+        output size); pure data movement costs 0 (docs/graphs-and-jit.md).
         """
         return sum(f for _, f in self.cost_table().values())
 

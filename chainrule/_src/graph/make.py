@@ -4,7 +4,8 @@ import functools
 
 import numpy as np
 
-from ..argcheck import check_callable, static_argnums_tuple, static_positions
+from ..argcheck import (check_callable, static_argnums_tuple, static_positions,
+                        reconcile_static)
 from ..interpreters.staging import stage_flat
 from ..tree_util import tree_flatten, tree_unflatten
 from .ir import Graph
@@ -22,15 +23,24 @@ def make_graph(fun, *, static_argnums=()):
     ----------
     fun : callable
     static_argnums : int or tuple of ints
-        Arguments that are not staged (Python values baked into the program).
+        Arguments that are not staged (Python values baked into the program), whether a
+        call passes them by position or by name (as ``jit``'s).
     """
     check_callable(fun, "make_graph")
     static = static_argnums_tuple(fun, static_argnums, "make_graph")
+    # as jit: a static parameter is static whether a call passes it by position or by name
+    static, names = reconcile_static(fun, static, ())
 
     @functools.wraps(fun)
     def staged(*args, **kwargs):
         nums = static_positions(static, len(args), "make_graph") if static else ()
-        graph, _ = trace_to_graph(fun, args, kwargs, nums, fold_constants=False)
+        static_kw = {k: kwargs[k] for k in names if k in kwargs}
+        if static_kw:
+            dyn_kw = {k: v for k, v in kwargs.items() if k not in static_kw}
+            graph, _ = trace_to_graph(lambda *a, **kw: fun(*a, **kw, **static_kw), args,
+                                      dyn_kw, nums, fold_constants=False)
+        else:
+            graph, _ = trace_to_graph(fun, args, kwargs, nums, fold_constants=False)
         return graph
     return staged
 

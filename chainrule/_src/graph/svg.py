@@ -45,7 +45,8 @@ def to_svg(graph):
     rows = {}
     for n in nodes:
         rows.setdefault(n[2], []).append(n)
-    width = max(len(r) for r in rows.values()) * (BOX_W + GAP_X) + GAP_X
+    # (a function of no arguments that returns nothing draws an empty picture)
+    width = max((len(r) for r in rows.values()), default=1) * (BOX_W + GAP_X) + GAP_X
     height = (bottom + 1) * (BOX_H + GAP_Y) + GAP_Y
     pos = {}
     for lv, row in rows.items():
@@ -81,7 +82,11 @@ def _short(v):
 
 def _lit(x):
     v = x.val
-    try:
-        return f"{float(v):g}" if not getattr(v, "shape", ()) else "const"
+    if getattr(v, "shape", ()):
+        return "const"
+    try:                                    # (a complex scalar, NumPy's too, as complex:
+        if x.dtype.kind == "c":             # float() would drop its imaginary part)
+            return f"{complex(v):g}"
+        return f"{float(v):g}"
     except (TypeError, ValueError):
         return "const"

@@ -757,7 +757,10 @@ def einsum(subscripts, *operands, out=None, optimize=False, **kwargs):
                                 f"{dtype_of(o)!r} to {np.dtype(dtype)!r} according to "
                                 f"the rule {casting!r}")
         operands = [astype(o, dtype) for o in operands]
-    return einsum_p.bind(*operands, subscripts=normalize_subscripts(subscripts, operands))
+    if isinstance(optimize, (list, tuple)):     # an explicit path: hashable, as NumPy's
+        optimize = tuple(tuple(p) if isinstance(p, list) else p for p in optimize)
+    return einsum_p.bind(*operands, subscripts=normalize_subscripts(subscripts, operands),
+                         optimize=optimize)
 
 
 def _sublist_subscripts(args):

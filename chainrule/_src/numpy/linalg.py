@@ -497,6 +497,21 @@ def _abs2(x):
     return x * x
 
 
+def _sum_squares(x, nd):
+    """sum |x|^2 over all of ``x`` as NumPy's ``norm`` computes it: a dot product of
+    ``x.ravel('K')`` with itself (BLAS's order of summation, bit for bit), or a sum
+    where ``x`` is not contiguous in C or F order (it may round otherwise)."""
+    lay = aliasing.numpy_layout(x)
+    order = "C" if lay.flags.c_contiguous else "F" if lay.flags.f_contiguous else None
+    if order is None:
+        return _sum(_abs2(x), range(nd))
+    r = basic.ravel(x, order=order)
+    if dtype_of(x).kind == "c":
+        re, im = ew.real_p.bind(r), ew.imag_p.bind(r)
+        return matmul_p.bind(re, re) + matmul_p.bind(im, im)
+    return matmul_p.bind(r, r)
+
+
 def _safe_root(s, p=None):
     """s ** (1/p) (sqrt for p None) with derivative 0 (not nan) where s == 0."""
     zero = ew.equal_p.bind(s, 0.0)
@@ -526,7 +541,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
     nd = _ndim(x)
     if axis is None:
         if ord is None or (ord in ("f", "fro") and nd == 2) or (ord == 2 and nd == 1):
-            ret = _safe_root(_sum(_abs2(x), range(nd)))
+            ret = _safe_root(_sum_squares(x, nd))
             if keepdims:
                 ret = sp.reshape(ret, (1,) * nd)
             return ret

@@ -257,27 +257,28 @@ def _fix_kind(ct, x):
 
 
 class Einsum(Primitive):
-    """np.einsum with an explicit, normalised ``subscripts`` ("ij,jk->ik")."""
+    """np.einsum with an explicit, normalised ``subscripts`` ("ij,jk->ik") and NumPy's
+    ``optimize``: a user's call passes its own (NumPy's default False runs NumPy's own
+    loop, whose rounding differs from the BLAS contractions of True, so the value is
+    NumPy's bit for bit); the rules' contractions take True (the default here)."""
     dispatches = True           # Dask/CuPy arrays too (core.Primitive)
 
-    def impl(self, *operands, subscripts):
-        if len(operands) == 2:
-            return np.einsum(subscripts, *operands, optimize=True)
-        return np.einsum(subscripts, *operands, optimize=len(operands) > 2)
+    def impl(self, *operands, subscripts, optimize=True):
+        return np.einsum(subscripts, *operands, optimize=optimize)
 
-    def jvp(self, primals, tangents, *, subscripts):
-        ans = self.bind(*primals, subscripts=subscripts)
+    def jvp(self, primals, tangents, *, subscripts, optimize=True):
+        ans = self.bind(*primals, subscripts=subscripts, optimize=optimize)
         out = None
         for i, t in enumerate(tangents):
             if type(t) is Zero:
                 continue
             ops = list(primals)
             ops[i] = t
-            term = self.bind(*ops, subscripts=subscripts)
+            term = self.bind(*ops, subscripts=subscripts, optimize=optimize)
             out = term if out is None else out + term
         return ans, (Zero.like(ans) if out is None else out)
 
-    def vjp(self, ct, ans, args, needs, *, subscripts):
+    def vjp(self, ct, ans, args, needs, *, subscripts, optimize=True):
         ins, out = subscripts.split("->")
         ins = ins.split(",")
         result = []
@@ -288,7 +289,7 @@ class Einsum(Primitive):
             result.append(_fix_kind(_einsum_transpose(ct, out, args, ins, i), x))
         return result
 
-    def batch(self, args, dims, *, subscripts):
+    def batch(self, args, dims, *, subscripts, optimize=True):
         ins, out = subscripts.split("->")
         ins = ins.split(",")
         used = set(subscripts)
@@ -302,19 +303,37 @@ class Einsum(Primitive):
             else:
                 new_ins.append(b + s)
                 new_args.append(moveaxis(a, d, 0))
-        return self.bind(*new_args, subscripts=",".join(new_ins) + "->" + b + out), 0
+        return self.bind(*new_args, subscripts=",".join(new_ins) + "->" + b + out,
+                         optimize=optimize), 0
 
-    def cost(self, args, ans, *, subscripts):
+    def cost(self, args, ans, *, subscripts, optimize=True):
         ins, out = subscripts.split("->")
+        ins = ins.split(",")
         sizes = {}
-        for s, a in zip(ins.split(","), args):
+        for s, a in zip(ins, args):
             for c, d in zip(s, shape_of(a)):
                 sizes[c] = max(sizes.get(c, 1), d)
-        total = _size(sizes.values())
-        out_size = _size(shape_of(ans))
-        n = len(args)
-        # (n - 1) multiplies per term, then (terms per output - 1) additions per output
-        return total * (n - 1) + (total - out_size)
+
+        def step(indices, kept, n):
+            # (n - 1) multiplies per term, then (terms per output - 1) additions per output
+            total = _size([sizes[c] for c in indices])
+            return total * (n - 1) + total - _size([sizes[c] for c in kept])
+        if len(args) <= 2 or optimize is False:     # NumPy's own loop: every term
+            return step(set("".join(ins)), set(out), len(args))
+        # with optimize, NumPy contracts three or more operands pairwise, in the order
+        # its optimizer picks (np.einsum_path, from the shapes alone): count those
+        path = np.einsum_path(subscripts, *[np.broadcast_to(np.float64(0), shape_of(a))
+                                            for a in args], optimize=optimize)[0][1:]
+        terms, total = [set(s) for s in ins], 0
+        for which in path:
+            which = sorted(which, reverse=True)
+            indices = set().union(*(terms[i] for i in which))
+            rest = set(out).union(*(t for i, t in enumerate(terms) if i not in which))
+            total += step(indices, indices & rest, len(which))
+            for i in which:
+                del terms[i]
+            terms.append(indices & rest)
+        return total
 
 
 def _einsum_transpose(ct, out, args, ins, i):
