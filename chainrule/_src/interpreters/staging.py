@@ -117,6 +117,8 @@ class StagingTracer(PrimalTracer):
         return self._guarded("int", int)
 
     def __index__(self):
+        if self.dtype.kind not in "iu":      # (NumPy 2: not floats, nor bools)
+            raise TypeError("only integer traced values can be used as an index")
         return self._guarded("int", int)
 
     def __complex__(self):

@@ -290,14 +290,23 @@ def copy_of(x, order="K"):
 
 # ------------------------------------------------------------------ writing
 
+_PY_SCALARS = (int, float, complex, bool)
+
+
 def write(target, idx, value, mode="set"):
     """``target[idx] = value`` (mode ``"set"``), ``np.add.at(target, idx, value)``
     (``"add"``) or ``np.multiply.at`` (``"multiply"``), in place with NumPy's
     aliasing: the base of ``target`` is updated and every live view of it re-derived.
     ``idx`` None means the whole array."""
+    py = type(value) in _PY_SCALARS
     if type(value) in (list, tuple):             # a[1:3] = [x[0], 2.0]: an array_like
         from .basic import asarray_like
-        value = asarray_like(value)
+        py, value = value, asarray_like(value)
+        py = py if not isinstance(value, Tracer) else False
+    if py is not False and mode == "set" and isinstance(target, Tracer):
+        # Python numbers are converted to the array's dtype as NumPy converts them:
+        # its errors for 1j into a float array, NaN into an integer one, 300 into int8
+        np.asarray(value if py is True else py, dtype=dtype_of(target))
     if not isinstance(target, Tracer):
         if not isinstance(value, Tracer) and not _traced_index(idx):
             idx = Ellipsis if idx is None else idx       # plain arrays: NumPy itself
@@ -565,7 +574,7 @@ def _write_through(base, steps, idx, value, mode):
         k += 1
     if k == len(steps):                          # all steps select elements
         pos = _numpy(_positions, shape_of(base), steps)
-        sub = pos if idx is None else pos[_concrete_index(idx)]
+        sub = pos if idx is None else pos[_concrete_index(idx, pos.shape)]
         flat = sp.reshape(base, (-1,))
         if shape_of(value) != shape_of(sub):
             np.broadcast_shapes(shape_of(value), shape_of(sub))    # NumPy's error
@@ -605,10 +614,11 @@ def _is_mask(idx, target):
             shape_of(idx) == shape_of(target))
 
 
-def _concrete_index(idx):
+def _concrete_index(idx, shape=None):
     """``idx`` with traced index arrays replaced by their values (positions are
-    concrete: a data-dependent write needs its indices' values)."""
-    spec, arrays = split_index(idx)
+    concrete: a data-dependent write needs its indices' values); with the indexed
+    ``shape``, boolean masks are checked against it (NumPy's IndexError)."""
+    spec, arrays = split_index(idx, shape)
     return join_index(spec, [a._concrete() if isinstance(a, Tracer) else a
                              for a in arrays])
 

@@ -30,12 +30,15 @@ def _ufunc_op(name, reflected=False):
     """An operator that hands its primitive straight to the current trace (the hot
     path of scalar code such as a Taylor series: no wrapper calls in between)."""
     prim = ew.PRIMS[name]
+    repeats = name == "multiply"
     if reflected:
         def op(self, other):
             trace = _state.trace
             if trace is None:
                 check_not_leaked(self)
             if type(other) in _SEQUENCES:
+                if repeats and _immutable(self):
+                    return NotImplemented       # [0.0] * n: Python's repetition
                 other = basic.asarray_like(other)
             return trace.process(prim, (other, self), _NO_PARAMS)
     else:
@@ -44,6 +47,8 @@ def _ufunc_op(name, reflected=False):
             if trace is None:
                 check_not_leaked(self)
             if type(other) in _SEQUENCES:
+                if repeats and _immutable(self):
+                    return NotImplemented
                 other = basic.asarray_like(other)
             return trace.process(prim, (self, other), _NO_PARAMS)
     op.__name__ = name
@@ -51,7 +56,10 @@ def _ufunc_op(name, reflected=False):
 
 
 _NO_PARAMS = {}
-_SEQUENCES = (list, tuple)       # array_like operands (x + [1.0, y]) become arrays
+# array_like operands (x + [1.0, y]) become arrays; but a list times a NumPy scalar (an
+# element or a reduction's result: [0.0] * n) repeats the list, as NumPy's scalars let
+# Python do (their index value; a float scalar raises TypeError there, as NumPy's)
+_SEQUENCES = (list, tuple)
 
 
 _BINOPS = {
@@ -64,8 +72,12 @@ for _op, _name in _BINOPS.items():
     setattr(Tracer, f"__{_op}__", _ufunc_op(_name))
     setattr(Tracer, f"__r{_op}__", _ufunc_op(_name, reflected=True))
 
-    def _inplace(self, other, _fn=UFUNCS[_name]):
+    def _inplace(self, other, _fn=UFUNCS[_name], _repeats=_name == "multiply"):
         if _immutable(self):                # a number: ``x += v`` rebinds x
+            if _repeats and type(other) in _SEQUENCES:
+                # s *= [0.0]: a repetition, as for NumPy's scalars (a Tracer is a
+                # sequence to Python, so NotImplemented would not get there)
+                return other * _to_index(self)
             return _fn(self, other)
         return aliasing.assign(self, _fn(self, other))
     setattr(Tracer, f"__i{_op}__", _inplace)
@@ -88,7 +100,15 @@ for _op, _name in {"eq": "equal", "ne": "not_equal", "lt": "less", "le": "less_e
 Tracer.__hash__ = None
 
 Tracer.__neg__ = lambda self: UFUNCS["negative"](self)
-Tracer.__pos__ = lambda self: aliasing.copy_of(self)   # np.positive: a new array
+def _pos(self):
+    """``+x``: np.positive, a new array (NumPy has no loop for bool)."""
+    if self.dtype.kind == "b":
+        raise TypeError("ufunc 'positive' did not contain a loop with signature matching "
+                        "types <class 'numpy.dtypes.BoolDType'> -> None")
+    return aliasing.copy_of(self)
+
+
+Tracer.__pos__ = _pos
 Tracer.__abs__ = lambda self: UFUNCS["absolute"](self)
 Tracer.__invert__ = lambda self: UFUNCS["invert"](self)
 def _matmul_op(reflected):
@@ -111,8 +131,18 @@ _ndarray = np.ndarray
 
 Tracer.__matmul__ = _matmul_op(False)
 Tracer.__rmatmul__ = _matmul_op(True)
-Tracer.__imatmul__ = lambda self, other: aliasing.assign(self, basic.matmul(self, other))
+def _imatmul(self, other):
+    """``x @= A``: NumPy's in-place matmul (A at least a matrix, x keeps its shape)."""
+    if not shape_of(self) or len(np.shape(other) if not isinstance(other, Tracer)
+                                 else shape_of(other)) < 2:
+        raise ValueError("inplace matrix multiplication requires the first operand to "
+                         "have at least one and the second at least two dimensions.")
+    return aliasing.assign(self, basic.matmul(self, other))
+
+
+Tracer.__imatmul__ = _imatmul
 Tracer.__divmod__ = lambda self, other: (self // other, self % other)
+Tracer.__rdivmod__ = lambda self, other: (other // self, other % self)
 
 
 # ------------------------------------------------------------------ conversions
@@ -180,10 +210,9 @@ def _to_bool(self):
 def _to_index(self):
     if _state.trace is None:
         check_not_leaked(self)
-    v = self._concrete()
-    if np.asarray(v).dtype.kind not in "iub":
+    if self.dtype.kind not in "iu":          # (NumPy 2: not bools either)
         raise TypeError("only integer traced values can be used as an index")
-    return int(v)
+    return int(self._concrete())
 
 
 Tracer.__array__ = _to_array
@@ -205,6 +234,23 @@ def _iter(self):
 
 
 Tracer.__iter__ = _iter
+
+
+def _contains(self, value):
+    """``v in x``: NumPy's ``(x == v).any()`` (a Python bool: Python control)."""
+    if _state.trace is None:
+        check_not_leaked(self)
+    if not shape_of(self) and _immutable(self):     # a NumPy scalar is no container
+        raise TypeError(f"argument of type 'numpy.{self.dtype.type.__name__}' is not "
+                        "iterable")
+    return bool(_namespace()["any"](self == value))
+
+
+Tracer.__contains__ = _contains
+# copy.copy / copy.deepcopy of an array: a new array (ndarray.__copy__), not a second
+# Python object for the same traced array or view (a write to it would reach the base)
+Tracer.__copy__ = lambda self: aliasing.copy_of(self)
+Tracer.__deepcopy__ = lambda self, memo: aliasing.copy_of(self)
 
 
 # ------------------------------------------------------------------ NumPy protocols
@@ -387,7 +433,8 @@ def _getitem(self, idx):
 def _setitem(self, idx, value):
     if _state.trace is None:
         check_not_leaked(self)
-    aliasing.write(self, idx, value, "set")
+    # (x[None] = v: the index None, a new axis; aliasing.write's None is "everything")
+    aliasing.write(self, (None,) if idx is None else idx, value, "set")
 
 
 Tracer.__getitem__ = _getitem
@@ -487,8 +534,22 @@ Tracer.flatten = lambda self, order="C": aliasing.copy_of(
 Tracer.copy = lambda self, order="C": aliasing.copy_of(self, order)
 Tracer.T = property(lambda self: basic.transpose(self))
 Tracer.mT = property(lambda self: basic.swapaxes(self, -1, -2))
-Tracer.real = property(lambda self: _namespace()["real"](self))
-Tracer.imag = property(lambda self: _namespace()["imag"](self))
+def _set_real(self, value):
+    """``z.real = v``: writes the real part (all of a real array), in place."""
+    aliasing.write(_namespace()["real"](self), None, value, "set")
+
+
+def _set_imag(self, value):
+    """``z.imag = v``: writes the imaginary part of a complex array, in place."""
+    if self.dtype.kind != "c":
+        raise TypeError("array does not have imaginary part to set")
+    aliasing.write(_namespace()["imag"](self), None, value, "set")
+
+
+Tracer.real = property(lambda self: _namespace()["real"](self), _set_real)
+Tracer.imag = property(lambda self: _namespace()["imag"](self), _set_imag)
+Tracer.itemsize = property(lambda self: self.dtype.itemsize)
+Tracer.nbytes = property(lambda self: self.size * self.dtype.itemsize)
 
 
 def _astype(self, dtype, order="K", casting="unsafe", subok=True, copy=True):
@@ -643,10 +704,14 @@ def _round(self, ndigits=None):
     ``round(x)`` is a Python int (half to even; under jit a guard, under vmap an error:
     it is Python control) and ``round(x, n)`` a 0-d value; an array raises TypeError as
     an ndarray does."""
-    if shape_of(self):
+    if shape_of(self) or not _immutable(self):
         raise TypeError("type numpy.ndarray doesn't define __round__ method")
+    if self.dtype.kind in "bc":
+        raise TypeError(f"type numpy.{self.dtype.type.__name__} doesn't define __round__ "
+                        "method")
     if ndigits is None:
-        return int(_namespace()["round"](self))
+        r = _namespace()["round"](self)
+        return int(r._concrete() if isinstance(r, Tracer) else r)
     return _namespace()["round"](self, ndigits)
 
 

@@ -50,6 +50,20 @@ def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where
     """The derivative is right when elements are zero (products of the other elements,
     no division)."""
     a, axes = _reduce_args("prod", a, axis, dtype, out, keepdims, where)
+    if initial is not None and not isinstance(initial, Tracer):
+        # NumPy's initial, converted to the result's dtype as NumPy does (an integer
+        # product truncates 2.5 to 2; 1j raises)
+        initial = np.multiply.reduce(np.empty(0, np.prod(np.empty(0, dtype_of(a)),
+                                                         dtype=dtype).dtype),
+                                     initial=initial)
+        if dtype is None and dtype_of(a).kind == "f" and axes and \
+                all(shape_of(a)[i] for i in axes):
+            # NumPy multiplies its initial into the first element of each product
+            # first: initial * a0 * a1 ..., bit for bit (times 1 elsewhere: exact)
+            first = np.ones([n if i in axes else 1 for i, n in enumerate(shape_of(a))],
+                            dtype_of(a))
+            first[(0,) * first.ndim] = initial
+            a, initial = a * first, None
     if axes or keepdims:
         out = reduce_prod_p.bind(a, axis=axes, keepdims=keepdims)
     elif dtype is None and dtype_of(a).kind in "biu":
@@ -302,7 +316,11 @@ def nansum(a, axis=None, dtype=None, out=None, keepdims=_NoValue, initial=_NoVal
     if _inexact(a):
         a = _nan_fill(a, 0)[0]
     out_ = _sum(a, axis=axis, dtype=dtype, out=out, keepdims=_kd(keepdims))
-    return out_ if initial is _NoValue else out_ + initial
+    if initial is _NoValue:
+        return out_
+    if not isinstance(initial, Tracer):     # in the result's dtype, as NumPy converts it
+        initial = np.add.reduce(np.empty(0, dtype_of(out_)), initial=initial)
+    return out_ + initial
 
 
 @traced_numpy(np.nanprod)
@@ -843,10 +861,21 @@ def clip(a, a_min=_NoValue, a_max=_NoValue, out=None, *, min=_NoValue, max=_NoVa
     shape = np.broadcast_shapes(shape_of(out_), shape_of(lo) if lo is not None else (),
                                 shape_of(hi) if hi is not None else ())
     if lo is not None:
-        out_ = ew.select_p.bind(ew.PRIMS["less"].bind(out_, lo), lo, out_)
+        out_ = ew.select_p.bind(_beyond("less", out_, lo), lo, out_)
     if hi is not None:
-        out_ = ew.select_p.bind(ew.PRIMS["greater"].bind(out_, hi), hi, out_)
+        out_ = ew.select_p.bind(_beyond("greater", out_, hi), hi, out_)
     return sp.broadcast_to(out_, shape)
+
+
+def _beyond(cmp, a, bound):
+    """Where ``clip`` takes the bound: beyond it, or where the bound is NaN (NumPy's
+    clip is ``minimum(maximum(a, lo), hi)``, which propagates a NaN bound)."""
+    out = ew.PRIMS[cmp].bind(a, bound)
+    if not isinstance(bound, Tracer) and not np.isnan(bound).any():
+        return out                          # (a constant bound without NaN: as it was)
+    if dtype_of(bound).kind in "fc":
+        out = ew.PRIMS["logical_or"].bind(out, ew.PRIMS["not_equal"].bind(bound, bound))
+    return out
 
 
 @traced_numpy(np.round, name="round")

@@ -6,6 +6,8 @@ placeholder for each integer array) and the integer arrays themselves, which are
 passed as (non-differentiable) arguments so that vmap can batch them. Boolean
 masks are turned into integer arrays by ``np.nonzero`` before binding.
 """
+import operator
+
 import numpy as np
 
 from .. import backend
@@ -43,10 +45,16 @@ def split_index(idx, shape=None):
             spec.append(int(i))
         else:
             a = i if hasattr(i, "_trace") else np.asarray(i)
+            if type(i) is list and a.size == 0:
+                a = a.astype(np.intp)           # x[[]]: NumPy's empty integer index
             kind = dtype_of(a).kind
             if kind == "b":
                 if hasattr(a, "_trace"):
                     a = a._concrete()
+                if np.ndim(a) == 0:             # x[np.array(True)]: as x[True]
+                    spec.append(ARRAY)
+                    arrays.append(np.asarray(a))
+                    continue
                 for part in np.nonzero(a):
                     spec.append(ARRAY)
                     arrays.append(part)
@@ -65,6 +73,7 @@ def _check_masks(idx, shape):
     indexes: NumPy itself indexes a stand-in of ``shape`` that holds no data (the masks'
     values, zeros for other index arrays; only where a mask of 1 or more dimensions is
     present)."""
+    idx = tuple(_listed(i) for i in idx)        # x[[True, False]]: a mask too
     masks = [i for i in idx if not isinstance(i, (slice, int, np.integer, bool, np.bool_))
              and i is not None and i is not Ellipsis and dtype_of(i).kind == "b"
              and len(shape_of(i))]
@@ -85,12 +94,25 @@ def _check_masks(idx, shape):
     stand_in[tuple(parts)]
 
 
+def _listed(i):
+    """A list index as the array NumPy makes of it (one holding traced values as it is)."""
+    if type(i) is not list:
+        return i
+    try:
+        return np.asarray(i)
+    except TypeError:
+        return i
+
+
 def _int_or_none(v):
     if v is None:
         return None
     if hasattr(v, "_trace"):
+        if v.dtype.kind not in "iu":        # NumPy's TypeError (x[:2.0], x[:True])
+            raise TypeError("slice indices must be integers or None or have an "
+                            "__index__ method")
         v = v._concrete()
-    return int(np.asarray(v))
+    return operator.index(v)
 
 
 def join_index(spec, arrays):
@@ -395,8 +417,16 @@ class Scatter(Primitive):
         vb = moveaxis(vb, 0, pos)
         return self.bind(xb, vb, *arrays, spec=spec2, mode=mode), 0
 
-    def cost(self, args, ans, **params):
-        return _size(shape_of(args[1]))
+    def cost(self, args, ans, *, spec, mode):
+        if mode == "set":
+            return 0                        # data movement
+        # one addition or multiplication per position of x[idx] (``v`` broadcast to it; a
+        # repeated index once per occurrence), from the index arrays' shapes alone (a 0-d
+        # boolean index taken as True)
+        stand_ins = [np.ones(shape_of(a), np.bool_) if dtype_of(a).kind == "b" else
+                     np.zeros(shape_of(a), np.intp) for a in args[2:]]
+        region = np.broadcast_to(np.False_, shape_of(args[0]))[join_index(spec, stand_ins)]
+        return _size(np.shape(region))
 
 
 def _last_write_mask(x, spec, arrays):
