@@ -445,3 +445,20 @@ def test_isscalar_of_an_array_under_jit_is_false_without_a_value_guard():
     for k in range(4):
         np.testing.assert_array_equal(f(np.arange(3.0) + k), np.arange(3.0) + k)
     assert f.cache_info().misses == 1 and f.cache_info().retraces == 0
+
+
+def test_integer_and_boolean_sums_under_jit_are_staged_not_read():
+    # cnp.sum of a bool or integer traced value was computed from its value while
+    # tracing, with a guard on the whole array: each new count (or new integer data)
+    # traced again, and after 10 a warning
+    f = cr.jit(lambda x: cnp.sum(x > 0) * x)
+    h = cr.jit(lambda x, i: x.sum(0) + i.sum(0))
+    for k in range(6):
+        x = np.arange(5.0) - k
+        np.testing.assert_array_equal(f(x), np.sum(x > 0) * x)
+        i = np.arange(6).reshape(2, 3) * k
+        np.testing.assert_array_equal(h(np.ones((2, 3)), i), 1.0 + i.sum(0))
+    assert f.cache_info().retraces == 0 and h.cache_info().retraces == 0
+    # Python reading the count still guards (a slice bound): new counts trace again
+    g = cr.jit(lambda x: x[:cnp.sum(x > 0)].sum())
+    assert [g(np.arange(5.0) - k) for k in range(3)] == [6.0, 0.0, -3.0]

@@ -275,9 +275,10 @@ def _sum_fast(trace, a, axis, keepdims):
 def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
     a, axis = _reduce_args("sum", a, axis, dtype, out, keepdims, where, initial)
     if a.dtype.kind in "biu" and dtype is None:
-        if has_value(a):
-            return np.sum(concrete(a), axis=axis, keepdims=keepdims)
-        # batched under vmap: a traced sum in NumPy's result dtype (bool -> int)
+        if not isinstance(a, Tracer):
+            return np.sum(a, axis=axis, keepdims=keepdims)
+        # a traced sum in NumPy's result dtype (bool -> int): under jit a staged
+        # count, not a value read while tracing (a guard that re-traced on each count)
         a = astype(a, np.sum(np.zeros(1, a.dtype)).dtype)
     if axis or keepdims:
         out_ = sp.reduce_sum(a, axis, keepdims)
