@@ -457,7 +457,7 @@ def test_integer_and_boolean_sums_under_jit_are_staged_not_read():
         x = np.arange(5.0) - k
         np.testing.assert_array_equal(f(x), np.sum(x > 0) * x)
         i = np.arange(6).reshape(2, 3) * k
-        np.testing.assert_array_equal(h(np.ones((2, 3)), i), 1.0 + i.sum(0))
+        np.testing.assert_array_equal(h(np.ones((2, 3)), i), 2.0 + i.sum(0))
     assert f.cache_info().retraces == 0 and h.cache_info().retraces == 0
     # Python reading the count still guards (a slice bound): new counts trace again
     g = cr.jit(lambda x: x[:cnp.sum(x > 0)].sum())
