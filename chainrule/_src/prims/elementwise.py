@@ -20,7 +20,8 @@ derivative: ``d/dw d/ds w sqrt(s)`` is ``inf`` at ``s = 0``, as it is.
 
 A unary row whose formula is 0/0 at a point where the function is smooth (sinc at 0)
 declares a :class:`Removable` singularity instead: the limits of the function and of
-its first two derivatives there, which the rules use at that point.
+its first two derivatives there (and optionally of higher ones), which the rules use at
+that point; a derivative beyond those declared is nan there.
 
 Each row becomes a primitive in ``PRIMS`` (:func:`add_row`); ``numpy/ufuncs.py`` makes
 every primitive of ``PRIMS`` a chainrule.numpy function, routes ``np.<name>(tracer)`` to
@@ -90,6 +91,16 @@ def _at(deriv, *args):
             return deriv(*[np.float64(a) if type(a) in (int, float) else a for a in args])
 
 
+def _deriv(deriv, *args):
+    """``deriv(*args)``, or :func:`_at`'s NumPy answer where Python numbers raise (a
+    Python float at a singular point, ``1.0 / 0.0`` in log's derivative: NumPy's inf,
+    as for a float64 argument, not ZeroDivisionError)."""
+    try:
+        return deriv(*args)
+    except (ZeroDivisionError, OverflowError):
+        return _at(deriv, *args)
+
+
 def _singular_times(prim, args, which, t):
     """``t`` times the derivative of the singular row ``prim`` in argument ``which``
     at ``args``, 0 where ``t`` is 0 (:class:`SingularProduct`); a pending factor on
@@ -118,7 +129,7 @@ class Unary(Primitive):
         """The tangent/cotangent ``t`` times the derivative at ``x``: 0 where ``t`` is 0
         for a singular row (:class:`SingularProduct`)."""
         if not self.singular or _no_zeros(t):
-            return _times(t, self.deriv(x, ans), (x, ans))
+            return _times(t, _deriv(self.deriv, x, ans), (x, ans))
         return _singular_times(self, (x,), 0, t)
 
     def jvp(self, primals, tangents):
@@ -148,21 +159,30 @@ class Removable:
     smooth there, each with the limits of the function and of its first and second
     derivatives: ``Removable({0.0: (1.0, 0.0, -math.pi ** 2 / 3)})`` for sinc.
 
-    At such a point ``x0`` the rules take the derivative to be ``d1 + d2 * (x - x0)``:
-    its value is ``d1`` and its own derivative ``d2``, so first and second derivatives
-    are exact there in forward and reverse mode (third ones are not). Elsewhere the
+    At such a point ``x0`` the rules take the derivative to be ``d1`` with derivative
+    ``d2`` (:class:`RemovableTaylor`), so first and second derivatives are exact there
+    in forward and reverse mode. ``higher`` may give the limits of the next derivatives,
+    ``{x0: (f3, f4, ...)}``; a derivative beyond those declared is nan at the point,
+    never a finite guess. Elsewhere the
     formula runs with the points replaced by ``safe`` (a point where it is finite), so
     the unselected branch and its derivatives never turn into nan. The op database
     adds a sample at every declared point (tests/opdb/__init__.py).
     """
 
-    def __init__(self, limits, safe=None):
+    def __init__(self, limits, safe=None, higher=None):
         self.limits = {p: tuple(v) for p, v in limits.items()}
         if any(len(v) != 3 for v in self.limits.values()):
             raise ValueError("Removable: give (f, f', f'') at each point")
+        self.higher = {p: tuple(v) for p, v in (higher or {}).items()}
+        if any(p not in self.limits for p in self.higher):
+            raise ValueError("Removable: higher derivatives at a point without limits")
         self.safe = max(self.limits) + 1.0 if safe is None else safe
         if self.safe in self.limits:
             raise ValueError(f"Removable: the safe point {self.safe} is a declared point")
+
+    def coefs(self, p):
+        """The limits of f', f'', f3, ... at the declared point ``p``."""
+        return self.limits[p][1:] + self.higher.get(p, ())
 
     def __repr__(self):
         return f"Removable({self.limits})"
@@ -186,9 +206,45 @@ class RemovableUnary(Unary):
             hit = PRIMS["logical_or"].bind(hit, m)
         d = self.deriv(select_p.bind(hit, r.safe, x),
                        select_p.bind(hit, self.impl(r.safe), ans))
-        for m, (p, (_, d1, d2)) in zip(at, r.limits.items()):
-            d = select_p.bind(m, d1 + d2 * (x - p), d)
+        for m, p in zip(at, r.limits):
+            d = select_p.bind(m, removable_taylor_p.bind(x, point=p, coefs=r.coefs(p)), d)
         return d
+
+
+class RemovableTaylor(Primitive):
+    """The derivative of a :class:`RemovableUnary` at its declared point ``point``:
+    ``bind(x, point=p, coefs=(c0, c1, ...))`` is ``c0`` where ``x == p`` (0 elsewhere,
+    where a ``where`` drops it), and its tangent is ``t`` times ``bind(x, point=p,
+    coefs=(c1, ...))``; with no coefficient left it is nan at the point. So each
+    derivative of the row's function at the point is its declared limit while there is
+    one, and nan after that: never a finite guess (the polynomial ``d1 + d2 (x - p)``
+    made every third derivative 0, where sinc's fourth is pi^4 / 5)."""
+    dispatches = True           # operators and np.where: Dask/CuPy arrays too
+    vjp_uses_ans = False
+
+    def impl(self, x, *, point, coefs):
+        c = coefs[0] if coefs else np.nan
+        if type(x) in (float, complex):
+            return c + 0.0 * x if x == point else 0.0 * x
+        z = x * 0.0                         # (x's dtype and shape)
+        out = np.where(x == point, z + c, z)
+        return out[()] if type(out) is np.ndarray and not out.ndim else out
+
+    def jvp(self, primals, tangents, *, point, coefs):
+        (x,), (t,) = primals, tangents
+        ans = self.bind(x, point=point, coefs=coefs)
+        if type(t) is Zero:
+            return ans, Zero.like(ans)
+        return ans, _times(t, self.bind(x, point=point, coefs=coefs[1:]))
+
+    def vjp(self, ct, ans, args, needs, *, point, coefs):
+        return [_times(ct, self.bind(args[0], point=point, coefs=coefs[1:]))]
+
+    def batch(self, args, dims, *, point, coefs):
+        return self.bind(args[0], point=point, coefs=coefs), dims[0]
+
+    def cost(self, args, ans, **params):
+        return _size(ans)
 
 
 class Binary(Primitive):
@@ -217,9 +273,10 @@ class Binary(Primitive):
             return t
         if d is NEG:
             return scaled(t, -1.0)
+        x, y = _computed_in(x, y)
         s = self.singular
         if s is False or (s is not True and not s(x, y)) or _no_zeros(t):
-            return _times(t, d(x, y, ans), (x, y, ans))
+            return _times(t, _deriv(d, x, y, ans), (x, y, ans))
         return _singular_times(self, (x, y), 0 if d is self.d_x else 1, t)
 
     def jvp(self, primals, tangents):
@@ -300,6 +357,38 @@ class Binary(Primitive):
                 continue
             return ins[1 - i]
         return None
+
+
+_PY_NUMBERS = (int, float, complex, bool)
+
+
+def _computed_in(x, y):
+    """``x`` and ``y`` in the dtype NumPy computes ``x op y`` in, for the derivative
+    formulas: float64 ``x / y`` with a float32 or float16 ``y`` divides by float64(y),
+    so its derivative is ``1 / float64(y)``, not ``1 / y`` rounded to y's precision
+    (``2 ** -11`` relative error for float16). Python numbers are weak (they take the
+    other operand's dtype) and integer and bool operands are left alone, but for a
+    complex ``y`` a real Python ``x`` is complex: ``(-2) ** z`` has the derivative
+    ``log(-2 + 0j) (-2) ** z`` (a real ``y`` stays a Python number: power's rules
+    branch on it)."""
+    if type(x) in _PY_NUMBERS or type(y) in _PY_NUMBERS:
+        if type(x) in _PY_NUMBERS and type(x) is not complex and \
+                type(y) not in _PY_NUMBERS and dtype_of(y).kind == "c":
+            x = complex(x)
+        return x, y
+    dx, dy = dtype_of(x), dtype_of(y)
+    if dx == dy:
+        return x, y
+    dt = np.promote_types(dx, dy)
+    if dt.kind not in "fc":
+        return x, y
+    return _cast_inexact(x, dx, dt), _cast_inexact(y, dy, dt)
+
+
+def _cast_inexact(v, dv, dt):
+    if dv == dt or dv.kind not in "fc":
+        return v
+    return convert_element_type_p.bind(v, dtype=dt)
 
 
 def _number(x):
@@ -507,7 +596,10 @@ _UNARY = [
     ("rad2deg", np.rad2deg, lambda x, a: 180.0 / math.pi),
     ("fabs", np.fabs, lambda x, a: sign(x)),
     ("sinc", np.sinc, lambda x, a: (cos(math.pi * x) - a) / x,
-     Removable({0.0: (1.0, 0.0, -math.pi ** 2 / 3)})),
+     # (sinc = sum_k (-1)^k (pi x)^(2k) / (2k+1)!: f^(2k)(0) = (-1)^k pi^(2k) / (2k+1))
+     Removable({0.0: (1.0, 0.0, -math.pi ** 2 / 3)},
+               higher={0.0: (0.0, math.pi ** 4 / 5, 0.0, -math.pi ** 6 / 7, 0.0,
+                             math.pi ** 8 / 9)})),
 ]
 
 _BINARY = [
@@ -889,6 +981,7 @@ for name in _NONDIFF:
 PRIMS["select"] = select_p = Select("select")
 complex_sign_p = ComplexSign("complex_sign")     # (not a row: numpy/ufuncs.py's sign)
 singular_product_p = SingularProduct("singular_product")
+removable_taylor_p = RemovableTaylor("removable_taylor")
 PRIMS["absolute"] = abs_p = Abs("absolute")
 PRIMS["real"], PRIMS["imag"], PRIMS["conjugate"] = real_p, imag_p, conj_p   # prims/shape.py
 PRIMS["angle"] = angle_p = Angle("angle")

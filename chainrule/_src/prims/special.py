@@ -237,9 +237,10 @@ def _xlogy_dx(x, y, a):
 
 
 def _xlogy_dy(x, y, a):
-    # x / y; 0 where x == 0 (even at y == 0)
-    x0 = x == 0
-    return _where(x0, 0.0, x / _safe(y, x0))
+    # x / y; 0 where x == 0 (even at y == 0). Where only x is 0, x / y itself (0,
+    # with its derivative 1 / y in x: a constant 0 there would drop d2/dxdy)
+    both = (x == 0) & (y == 0)
+    return _where(both, 0.0, x / _safe(y, both))
 
 
 def _xlog1py_dx(x, y, a):
@@ -248,8 +249,8 @@ def _xlog1py_dx(x, y, a):
 
 
 def _xlog1py_dy(x, y, a):
-    x0 = x == 0
-    return _where(x0, 0.0, x / (_safe(y, x0, 0.0) + 1.0))
+    both = (x == 0) & (y == -1)
+    return _where(both, 0.0, x / (_safe(y, both, 0.0) + 1.0))
 
 
 def _rel_entr_dx(x, y, a):
@@ -380,9 +381,13 @@ for _row in _UNARY:
 for _row in _BINARY:
     PRIMS[_row[0]] = Binary(_row[0], _row[1], _row[2], _row[3], *_row[4:], flops=20)
 
-# spence: log(z)/(1 - z) is 0/0 at z = 1 (limits: f = 0, f' = -1, f'' = 1/2)
-PRIMS["spence"] = RemovableUnary("spence", sps.spence, lambda x, a: log(x) / (1.0 - x),
-                                 Removable({1.0: (0.0, -1.0, 0.5)}, safe=2.0), flops=20)
+# spence: log(z)/(1 - z) is 0/0 at z = 1 (limits: f = 0, f' = -1, f'' = 1/2; spence(z)
+# = Li2(1 - z) = sum_n (1 - z)^n / n^2, so f^(k)(1) = (-1)^k (k - 1)! / k)
+PRIMS["spence"] = RemovableUnary(
+    "spence", sps.spence, lambda x, a: log(x) / (1.0 - x),
+    Removable({1.0: (0.0, -1.0, 0.5)}, safe=2.0,
+              higher={1.0: tuple((-1) ** k * math.factorial(k - 1) / k
+                                 for k in range(3, 9))}), flops=20)
 # wofz (Faddeeva): holomorphic, w' = -2 z w + 2i/sqrt(pi); complex arguments only
 PRIMS["wofz"] = Unary("wofz", sps.wofz, lambda z, a: -2.0 * z * a + 2j / _SQRT_PI, flops=40)
 
