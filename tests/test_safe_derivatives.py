@@ -281,3 +281,21 @@ def test_third_derivatives_through_a_singular_product():
     np.testing.assert_allclose([T[0, 1, 1], T[1, 0, 1], T[1, 1, 0]], -1 / 32, rtol=1e-15)
     T = cr.jacrev(cr.jacfwd(cr.jacrev(g)))(np.array([0.0, 4.0]))
     np.testing.assert_allclose([T[0, 1, 1], T[1, 0, 1], T[1, 1, 0]], -1 / 32, rtol=1e-15)
+
+
+def test_norm_at_zero_second_derivatives_are_nan_not_a_finite_guess():
+    # The subgradient 0 at first order stays; past it the norm alone does not know the
+    # answer: hessian(norm(x) ** 2) at 0 is 2 I (it was 0, silently: an L2 penalty
+    # written with norm at zero weights), hessian(norm) is unbounded there.
+    z = np.zeros(3)
+    n = cnp.linalg.norm
+    for grad in (cr.grad(n), cr.jacfwd(n), cr.jit(cr.grad(n))):
+        assert_allclose(grad(z), np.zeros(3))
+    for hess in (cr.hessian(lambda w: n(w) ** 2), cr.jacrev(cr.jacrev(lambda w: n(w) ** 2)),
+                 cr.jacfwd(cr.grad(n)), cr.jit(cr.hessian(lambda w: 3.0 * n(w, 3)))):
+        assert np.isnan(hess(z)).all()
+    x = np.array([1.0, 2.0, 2.0])     # away from 0: exact
+    assert_allclose(cr.hessian(lambda w: n(w) ** 2)(x), 2 * np.eye(3), rtol=1e-14)
+    A = np.zeros((2, 2))
+    assert_allclose(cr.grad(lambda a: n(a, "fro"))(A), A)
+    assert np.isnan(cr.hessian(lambda a: n(a, "fro") ** 2)(A)).all()

@@ -513,11 +513,15 @@ def _sum_squares(x, nd):
 
 
 def _safe_root(s, p=None):
-    """s ** (1/p) (sqrt for p None) with derivative 0 (not nan) where s == 0."""
+    """s ** (1/p) (sqrt for p None) with first derivative 0 (not nan) where s == 0, and
+    nan beyond it there: the second derivative of a norm at 0 is not known from the
+    norm alone (that of norm(x) ** 2 is 2 I, of norm(x) infinite), so a Hessian through
+    it is nan, never a finite guess (a constant 0 there made hessian(norm(x) ** 2) 0)."""
     zero = ew.equal_p.bind(s, 0.0)
     safe = ew.select_p.bind(zero, 1.0, s)
     root = ew.sqrt_p.bind(safe) if p is None else ew.power_p.bind(safe, 1.0 / p)
-    return ew.select_p.bind(zero, 0.0, root)
+    at_zero = ew.removable_taylor_p.bind(s, point=0.0, coefs=(0.0, 0.0))
+    return ew.select_p.bind(zero, at_zero, root)
 
 
 def _abs(x):
