@@ -1013,8 +1013,6 @@ PROGS = {p["name"]: p for p in PROGRAMS}
 LIMITS = {
     "logistic_loss_f32_data": (TracerConversionError, "converted to a NumPy array"),  # X.dot(w)
     "lotka_volterra_euler_fill": (TracerConversionError, "NumPy buffer"),   # np.zeros, then fill
-    "portfolio_drawdown": (NotImplementedError, "maximum.accumulate"),
-    "cnn2d_sliding_window_view": (NotImplementedError, "sliding_window_view"),
 }
 CHECKED = [n for n in PROGS if n not in LIMITS]
 # vmap raises its documented ConcretizationError for a boolean-mask read (x[x > 0])
@@ -1120,8 +1118,8 @@ def test_realistic_program(name):
 
 @pytest.mark.parametrize("name", sorted(LIMITS))
 def test_documented_limitations_raise_clearly(name):
-    """NumPy buffers filled with traced values, ndarray.dot(tracer), ufunc.accumulate of
-    maximum and sliding_window_view: clear errors under grad, never a number."""
+    """NumPy buffers filled with traced values and ndarray.dot(tracer): clear errors
+    under grad, never a number."""
     p = PROGS[name]
     x, data = p["make"](np.random.default_rng(0))
     exc, words = LIMITS[name]

@@ -201,3 +201,82 @@ ROWS += [
     Row("arctan2.outer", cnp.arctan2.outer, np.arctan2.outer,
         [S(_UR.uniform(0.5, 2.0, 3), _UR.uniform(0.5, 2.0, 2))]),
 ]
+
+# where= and initial= of the reductions (masks broadcast against the input; every
+# slice keeps more unmasked entries than ddof): a generator of their own
+_CV = np.random.default_rng(55)
+_wt = _CV.standard_normal((2, 3, 4))
+_wx = _CV.standard_normal((3, 4))
+_m3 = np.array([[True, False, True, True], [False, True, True, False],
+                [True, True, False, True]])
+_m4 = np.array([True, False, True, True])
+_mnan = ~np.isnan(_nanx) | (np.arange(5) % 2 == 0)      # keeps some NaNs, masks others
+ROWS += [
+    Row("sum[where]", cnp.sum, np.sum,
+        [S(_wt, where=_m3), S(_wt, axis=1, where=_m4), S(_wx, initial=-2.5),
+         S(_wt, axis=(0, 2), keepdims=True, where=_m3, initial=1.5),
+         S(_CV.standard_normal((3, 4)) + 1j * _CV.standard_normal((3, 4)), axis=0,
+           where=_m3)]),
+    Row("mean[where]", cnp.mean, np.mean,
+        [S(_wt, where=_m3), S(_wt, axis=2, where=_m4), S(_wx, axis=0, keepdims=True,
+                                                          where=_m3)]),
+    Row("max[where]", cnp.max, np.max,
+        [S(_wt, where=_m3, initial=-5.0), S(_wt, axis=2, where=_m4, initial=0.1),
+         S(_wx, initial=10.0), S(_wx, axis=0, keepdims=True, where=_m3, initial=-1.0)]),
+    Row("min[where]", cnp.min, np.min,
+        [S(_wt, where=_m3, initial=5.0), S(_wt, axis=(0, 1), where=_m4, initial=-0.1)]),
+    Row("amax[where]", cnp.amax, np.amax, [S(_wx, axis=1, where=_m3, initial=-0.5)]),
+    Row("amin[where]", cnp.amin, np.amin, [S(_wx, axis=0, where=_m4, initial=0.5)]),
+    Row("prod[where]", cnp.prod, np.prod,
+        [S(_CV.uniform(0.5, 2.0, (3, 4)), where=_m3),
+         S(_CV.uniform(-0.9, 0.9, (2, 3, 4)), axis=1, where=_m4, initial=2.0)]),
+    Row("var[where]", cnp.var, np.var,
+        [S(_wt, where=_m3), S(_wt, axis=2, where=_m4, ddof=1),
+         S(_CV.standard_normal((3, 4)) + 1j * _CV.standard_normal((3, 4)), axis=1,
+           where=_m3, keepdims=True)]),
+    Row("std[where]", cnp.std, np.std,
+        [S(_wt, where=_m3), S(_wt, axis=(0, 2), where=_m3, ddof=1)]),
+    Row("nansum[where]", cnp.nansum, np.nansum,
+        [S(_nanx, where=_mnan), S(_nanx, axis=1, where=_mnan, initial=1.0)]),
+]
+
+# more ufunc methods: running extrema (derivative to the element that set the running
+# extremum; a two-way tie shares it, as np.max's), logaddexp's fold, add.reduceat
+_UM = np.random.default_rng(5555)
+_mtie = np.array([[0.3, 1.2, 1.2, -0.5, 2.0, 0.7], [1.5, -0.2, 1.5, 2.5, 2.5, 0.1]])
+ROWS += [
+    Row("maximum.accumulate", cnp.maximum.accumulate, np.maximum.accumulate,
+        [S(_UM.standard_normal(9)), S(_UM.standard_normal((4, 5))),
+         S(_UM.standard_normal((3, 6)), axis=1), S(_UM.standard_normal((2, 3, 4)), -1)]),
+    Row("maximum.accumulate[ties]", cnp.maximum.accumulate, np.maximum.accumulate,
+        [S(_mtie, axis=1)], order=1),
+    Row("minimum.accumulate", cnp.minimum.accumulate, np.minimum.accumulate,
+        [S(_UM.standard_normal(9)), S(_UM.standard_normal((4, 5)), axis=1)]),
+    Row("logaddexp.reduce", cnp.logaddexp.reduce, np.logaddexp.reduce,
+        [S(_UM.standard_normal(6)), S(_UM.standard_normal((3, 4)), axis=1),
+         S(_UM.standard_normal((3, 4)), axis=None), S(_UM.standard_normal((2, 3)), 0, None,
+                                                      None, True),
+         S(_UM.standard_normal((3, 4)), axis=1, where=_m4, initial=0.5)]),
+    Row("logaddexp.accumulate", cnp.logaddexp.accumulate, np.logaddexp.accumulate,
+        [S(_UM.standard_normal(7)), S(_UM.standard_normal((3, 5)), axis=1),
+         S(_UM.standard_normal((4, 2)))]),
+    Row("add.reduceat", cnp.add.reduceat, np.add.reduceat,
+        [S(_UM.standard_normal(8), [0, 3, 2, 5]), S(_UM.standard_normal((3, 6)), [0, 2, 5], axis=1),
+         S(_UM.standard_normal((5, 2)), np.array([1, 1, 4]))]),
+]
+
+# fix (NumPy's trunc: derivative zero) and the layout functions (a transposed input
+# is copied into the layout asked for)
+_LY = np.random.default_rng(556)
+_ly = _LY.standard_normal((3, 4))
+ROWS += [
+    Row("fix", cnp.fix, np.fix, [S(np.round(_ly * 10) + 0.3), S(-np.round(_ly * 10) - 0.4)]),
+    Row("ascontiguousarray", cnp.ascontiguousarray, np.ascontiguousarray,
+        [S(_ly), S(np.asfortranarray(_ly)), S(_ly, dtype=np.float32, diff=()),
+         S(np.array(1.5))]),
+    Row("asfortranarray", cnp.asfortranarray, np.asfortranarray,
+        [S(_ly), S(_ly.T), S(_LY.standard_normal((2, 3)) + 1j * _LY.standard_normal((2, 3)))]),
+    Row("require", cnp.require, np.require,
+        [S(_ly), S(_ly, requirements="F"), S(_ly, None, ["C", "W", "O"]),
+         S(_ly, np.float32, "F", diff=())]),
+]

@@ -174,3 +174,15 @@ ROWS.append(Row("put_along_axis[axis None]", _put(cnp), _put(np),
                 [S(_PA.standard_normal((3, 4)), _PA.standard_normal(3), np.array([0, 7, -1]),
                    None),
                  S(_PA.standard_normal((2, 3)), 1.5, np.array([4, 4, 1]), None)]))
+
+# sliding_window_view: NumPy's read-only view (a generator of its own); the row calls
+# NumPy's function, which reaches chainrule's on traced values (__array_function__)
+_SW = np.random.default_rng(555)
+_swv = np.lib.stride_tricks.sliding_window_view
+ROWS.append(Row("lib.stride_tricks.sliding_window_view", _swv, _swv,
+                [S(_SW.standard_normal(7), 3), S(_SW.standard_normal((4, 5)), (2, 3)),
+                 S(_SW.standard_normal((3, 6)), 4, axis=1),
+                 S(_SW.standard_normal((4, 5)), (2, 2), axis=(0, 0)),
+                 S(_SW.standard_normal((3, 4)) + 1j * _SW.standard_normal((3, 4)), (2,),
+                   axis=(-1,)),
+                 S(_SW.standard_normal((2, 3, 4)), (3, 2), axis=(1, 2))]))

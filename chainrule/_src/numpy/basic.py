@@ -7,6 +7,7 @@ bodies below are the traced versions.
 """
 import builtins
 import operator
+import warnings
 
 import numpy as np
 
@@ -16,7 +17,7 @@ from ..core import (Tracer, shape_of, dtype_of, is_inexact, has_value, value_of,
 from ..prims import shape as sp
 from ..prims import elementwise as ew
 from ..prims.products import matmul_p, einsum_p
-from ..prims.reductions import reduce_max_p, reduce_min_p
+from ..prims.reductions import reduce_max_p, reduce_min_p, masked_sum_p
 from ..prims.structure import concatenate_p, full_like_p
 from . import aliasing
 from .dispatch import numpy_function, no_kwargs
@@ -103,6 +104,76 @@ def asarray(a, dtype=None, order=None, *, like=None, copy=None):
 @numpy_function(np.asanyarray, view="identity")
 def asanyarray(a, dtype=None, order=None, *, like=None):
     return array(a, dtype=dtype, copy=None)
+
+
+def _layout_function(np_fn, order):
+    """``np.ascontiguousarray`` / ``np.asfortranarray``: ``a`` itself where NumPy's
+    would be (laid out in ``order`` already: NumPy's own function asked on ``a``'s
+    layout, ``aliasing.numpy_layout``), else a copy laid out in ``order``; a 0-d
+    ``a`` a view of shape (1,)."""
+    def fn(a, dtype=None, *, like=None):
+        a = asarray_like(a)
+        out = a if dtype is None else astype(a, np.dtype(dtype))
+        if not shape_of(out):
+            return aliasing.as_user(reshape, out, (1,))
+        if out is not a:                        # a converted copy, laid out in order
+            return aliasing.fresh_layout(out, order)
+        v = aliasing.numpy_layout(a)
+        if type(v) is np.ndarray and np_fn(v) is v:
+            return a
+        return aliasing.copy_of(a, order)
+    fn.__name__ = np_fn.__name__
+    fn.__doc__ = ("``a`` itself where NumPy returns it (already laid out in "
+                  f"{order!r} order), else a copy laid out as NumPy's.")
+    return numpy_function(np_fn, view="identity")(fn)
+
+
+ascontiguousarray = _layout_function(np.ascontiguousarray, "C")
+asfortranarray = _layout_function(np.asfortranarray, "F")
+
+_REQUIRE_FLAGS = {"C": "C", "C_CONTIGUOUS": "C", "CONTIGUOUS": "C", "F": "F",
+                  "F_CONTIGUOUS": "F", "FORTRAN": "F", "A": "A", "ALIGNED": "A",
+                  "W": "W", "WRITEABLE": "W", "O": "O", "OWNDATA": "O", "E": "E",
+                  "ENSUREARRAY": "E"}
+
+
+@numpy_function(np.require, view="identity")
+def require(a, dtype=None, requirements=None, *, like=None):
+    """NumPy's: ``a`` itself where it meets the requirements (its layout from
+    ``aliasing.numpy_layout``; 'W' false for a read-only traced view such as
+    ``broadcast_to``'s, 'O' false for any traced view), else a copy."""
+    if not requirements:
+        return asanyarray(a, dtype=dtype)
+    req = {_REQUIRE_FLAGS[x.upper()] for x in requirements}
+    req.discard("E")
+    if req >= {"C", "F"}:
+        raise ValueError('Cannot specify both "C" and "F" order')
+    order = "C" if "C" in req else "F" if "F" in req else "A"
+    req.discard(order)
+    a = asarray_like(a)
+    arr = a
+    if dtype is not None and np.dtype(dtype) != dtype_of(a):
+        arr = astype(a, np.dtype(dtype))
+        if order != "A":
+            arr = aliasing.fresh_layout(arr, order)
+    elif order != "A":
+        arr = (ascontiguousarray if order == "C" else asfortranarray).traced(a) \
+            if shape_of(a) else a
+    info = getattr(arr, "_alias", None)
+    for prop in req:
+        if prop == "A":
+            continue
+        if prop == "W":
+            ok = info is None or info.writeable is True
+        elif prop == "O":
+            ok = not isinstance(arr, Tracer) or type(info) is not aliasing.View
+        else:
+            v = aliasing.numpy_layout(arr)
+            ok = type(v) is np.ndarray and (v.flags.c_contiguous if prop == "C" else
+                                            v.flags.f_contiguous)
+        if not ok:
+            return aliasing.copy_of(arr, order)
+    return arr
 
 
 def astype(x, dtype):
@@ -271,9 +342,84 @@ def _sum_fast(trace, a, axis, keepdims):
     return trace.process(sp.reduce_sum_p, (a,), {"axis": axes, "keepdims": keepdims})
 
 
+def where_mask(fn_name, a, axes, where):
+    """NumPy's ``where=`` of a reduction of ``a`` over ``axes``: None for ``True``, else
+    a boolean mask (an ndarray or a traced value) of ``a``'s shape; NumPy's errors for a
+    mask that is not boolean or does not broadcast to ``a``'s shape."""
+    if where is True:
+        return None
+    shape = tuple(shape_of(a))
+    traced = isinstance(where, Tracer)
+    m = where if traced else np.asarray(where)
+    if dtype_of(m) != np.bool_ or not _broadcasts(m, shape):
+        # NumPy's own error (or its cast of a Python scalar such as 1.0), on
+        # stand-ins of a's shape and dtype (a view of one zero); mean, var and std
+        # count the mask's entries first (np.broadcast_to's error)
+        w = np.broadcast_to(np.zeros((), dtype_of(m)), shape_of(m)) if traced else where
+        if fn_name in ("mean", "var", "std"):
+            np.broadcast_to(w, shape)
+        np.add.reduce(np.broadcast_to(np.zeros((), dtype_of(a)), shape), axis=axes, where=w)
+        if traced:
+            raise NotImplementedError(
+                f"chainrule.numpy.{fn_name}: a traced where= of dtype {dtype_of(m)} (not "
+                "bool) is not supported inside a transformation")
+        m = m.astype(bool)
+    if tuple(shape_of(m)) == shape:
+        return m
+    return sp.broadcast_to(m, shape) if traced else np.broadcast_to(m, shape)
+
+
+def _broadcasts(m, shape):
+    """Whether ``m`` broadcasts to ``shape`` (without growing it)."""
+    try:
+        return np.broadcast_shapes(shape_of(m), shape) == shape
+    except ValueError:
+        return False
+
+
+def masked_sum(a, axes, keepdims, initial, mask):
+    """``np.sum(a, axes, keepdims=, initial=, where=mask)`` for a reduction dtype
+    ``a`` (int64 for bools and smaller integers, as NumPy's sum), through NumPy's own
+    masked reduction (``masked_sum``: its order of additions). ``initial`` converted
+    to a's dtype as NumPy converts it (a traced one is refused)."""
+    dt = dtype_of(a)
+    if initial is not None:
+        if isinstance(initial, Tracer):
+            raise NotImplementedError(
+                "chainrule.numpy.sum: a traced initial= is not supported inside a "
+                "transformation (add it to the sum: NumPy rounds initial + sum once)")
+        initial = np.add.reduce(np.empty(0, dt), initial=initial).item()
+    if mask is None:
+        mask = np.broadcast_to(np.True_, shape_of(a))
+    return masked_sum_p.bind(a, mask, axis=axes, keepdims=keepdims, initial=initial)
+
+
+def count_where(mask, axes, keepdims):
+    """NumPy's count of the True entries of ``mask`` over ``axes`` (a float64 array,
+    traced where the mask is)."""
+    if isinstance(mask, Tracer):
+        return sp.reduce_sum(astype(mask, np.float64), axes, keepdims) \
+            if (axes or keepdims) else astype(mask, np.float64)
+    return np.add.reduce(mask, axis=axes, dtype=np.intp, keepdims=keepdims).astype(
+        np.float64)
+
+
+def any_zero_count(count, ddof=0):
+    """Whether a concrete count (from :func:`count_where`) is at most ``ddof``
+    somewhere (False when it is traced)."""
+    return not isinstance(count, Tracer) and bool(np.any(count <= ddof))
+
+
 @numpy_function(np.sum, fast=_sum_fast)
 def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
-    a, axis = _reduce_args("sum", a, axis, dtype, out, keepdims, where, initial)
+    """``where=`` and ``initial=``: NumPy's masked sum (its order of additions); the
+    derivative is 0 where the mask is False."""
+    a, axis = _reduce_args("sum", a, axis, dtype, out, keepdims)
+    mask = where_mask("sum", a, axis, where)
+    if mask is not None or initial is not None:
+        if a.dtype.kind in "biu" and dtype is None:
+            a = astype(a, np.sum(np.zeros(1, a.dtype)).dtype)
+        return reduced_dtype(masked_sum(a, axis, keepdims, initial, mask), dtype)
     if a.dtype.kind in "biu" and dtype is None:
         if not isinstance(a, Tracer):
             return np.sum(a, axis=axis, keepdims=keepdims)
@@ -375,7 +521,8 @@ def _mean_fast(trace, a, axis, keepdims):
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
     """NumPy's arithmetic: bools and integers in float64, float16 accumulated in
     float32 (and rounded back), an integer ``dtype=`` truncates the quotient."""
-    a, axes = _reduce_args("mean", a, axis, None, out, keepdims, where)
+    a, axes = _reduce_args("mean", a, axis, None, out, keepdims)
+    mask = where_mask("mean", a, axes, where)
     dt = dtype_of(a)
     if dtype is not None:
         res = acc = np.dtype(dtype)
@@ -388,6 +535,17 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
     n = 1
     for i in axes:
         n *= shape_of(a)[i]
+    if mask is not None:
+        # NumPy's: the masked sum divided by the count of the mask (an array)
+        count = count_where(mask, axes, keepdims)
+        if any_zero_count(count):
+            warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=2)
+        s = masked_sum_p.bind(a, mask, axis=axes, keepdims=keepdims, initial=None)
+        if acc.kind not in "fc":
+            return astype(astype(astype(s, acc), np.float64) / count, acc)
+        # (NumPy divides into the sum's own memory: its layout, not the count's)
+        m = aliasing.fresh_layout(divide_count(s, count, n), "K", s)
+        return m if res is acc else astype(m, res)
     s = sp.reduce_sum(a, axes, keepdims) if (axes or keepdims) else a
     if acc.kind not in "fc":
         # NumPy sums in the integer (or bool) dtype, divides in float64 and casts
@@ -403,16 +561,59 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
     return m if res is acc else astype(m, res)
 
 
+_FILL = {"max": (-np.inf, "min", False), "min": (np.inf, "max", True)}
+
+
 def _extremum(prim, name):
+    ufunc = np.maximum if prim is reduce_max_p else np.minimum
+    inf, bound, boolean = _FILL["max" if prim is reduce_max_p else "min"]
+
     def fn(a, axis=None, out=None, keepdims=False, initial=None, where=True):
-        a, axes = _reduce_args(name, a, axis, None, out, keepdims, where, initial)
-        shape = a.shape
+        """``where=`` (NumPy: with ``initial``) and ``initial=``: the extremum of the
+        unmasked entries and ``initial`` (``maximum(max(a), initial)``), with the
+        derivative 0 where the mask is False (and none to ``initial``)."""
+        a, axes = _reduce_args(name, a, axis, None, out, keepdims)
+        mask = where_mask(name, a, axes, where)
+        shape = shape_of(a)
+        if initial is not None:
+            return _extremum_initial(a, axes, keepdims, initial, mask)
+        if mask is not None:
+            raise ValueError(f"reduction operation '{ufunc.__name__}' does not have an "
+                             "identity, so to use a where mask one has to specify "
+                             "'initial'")
         if 0 in shape and builtins.any(shape[i] == 0 for i in axes):
             raise ValueError(f"zero-size array to reduction operation {name} "
                              "which has no identity")
         if not axes and not keepdims:
             return a
         return prim.bind(a, axis=axes, keepdims=keepdims)
+
+    def _extremum_initial(a, axes, keepdims, initial, mask):
+        if isinstance(initial, Tracer):
+            raise NotImplementedError(
+                f"chainrule.numpy.{name}: a traced initial= is not supported inside a "
+                f"transformation (use np.{ufunc.__name__}(np.{name}(a), initial))")
+        dt = dtype_of(a)
+        c = ufunc.reduce(np.empty(0, dt), initial=initial)     # NumPy's conversion
+        shape = shape_of(a)
+        if builtins.any(shape[i] == 0 for i in axes):          # nothing but initial
+            out_shape = sp.kept_shape(shape, axes) if keepdims else \
+                tuple(d for i, d in enumerate(shape) if i not in axes)
+            return np.full(out_shape, c, dt)
+        if mask is not None:
+            # the masked entries out of the way: the dtype's bound (the reduction's
+            # derivative then goes to no masked entry), initial itself for complex
+            if dt.kind == "f":
+                fill = dt.type(inf)
+            elif dt.kind in "iu":
+                fill = getattr(np.iinfo(dt), bound)
+            elif dt.kind == "b":
+                fill = boolean
+            else:
+                fill = c
+            a = ew.select_p.bind(mask, a, np.asarray(fill, dt))
+        r = prim.bind(a, axis=axes, keepdims=keepdims) if (axes or keepdims) else a
+        return ew.PRIMS[ufunc.__name__].bind(r, c)
     fn.__name__ = name
     return fn
 

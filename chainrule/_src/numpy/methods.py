@@ -21,7 +21,7 @@ from ..prims.products import matmul_p
 from ..prims.shape import reshape as sp_reshape
 from .dispatch import (HANDLED_FUNCTIONS, HANDLED_UFUNCS, PUBLIC, traced_only, numpy_function,
                        dask_differs, WRITES_IN_PLACE)
-from . import basic, aliasing
+from . import basic, aliasing, reductions
 from .aliasing import update
 from .ufuncs import UFUNCS
 
@@ -160,9 +160,18 @@ _CONVERT_MSG = (
     "derivative you really mean to drop in chainrule.stop_gradient(x).")
 
 
+_AS_STRIDED = np.lib.stride_tricks.as_strided.__code__
+
+
 def _to_array(self, dtype=None, copy=None):
     if _state.trace is None:
         check_not_leaked(self)
+    if sys._getframe(1).f_code is _AS_STRIDED:          # (an error path: no cost)
+        raise NotImplementedError(
+            "numpy.lib.stride_tricks.as_strided is not supported on traced values "
+            "(arbitrary strides into a traced array's memory have no derivative rule). "
+            "For moving windows use numpy.lib.stride_tricks.sliding_window_view, which "
+            "chainrule differentiates (a read-only view, as NumPy's).")
     raise TracerConversionError(_foreign_caller() + _CONVERT_MSG.format(
         what="NumPy array (np.asarray, np.array or assignment into an ndarray)"))
 
@@ -288,6 +297,9 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
     if name is not None and name in _namespace():
         a, kw = _method_args(ufunc, method, name, inputs, kwargs)
         return _namespace()[name](a, **kw)
+    fn = reductions.UFUNC_METHODS.get((ufunc.__name__, method))
+    if fn is not None:
+        return fn(*inputs, **kwargs)
     raise NotImplementedError(f"numpy.{ufunc.__name__}.{method} is not supported on "
                               "traced values")
 

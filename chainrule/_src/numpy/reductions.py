@@ -19,7 +19,9 @@ import numpy as np
 from ..core import Tracer, PrimalTracer, shape_of, dtype_of, has_value
 from ..prims import shape as sp
 from ..prims import elementwise as ew
-from ..prims.reductions import reduce_prod_p, cumsum_p, cumprod_p, argmax_p, argmin_p
+from ..prims.reductions import (reduce_prod_p, cumsum_p, cumprod_p, argmax_p, argmin_p,
+                                masked_sum_p, masked_prod_p, cummax_p, cummin_p,
+                                logaddexp_reduce_p, logaddexp_accumulate_p, add_reduceat_p)
 from ..prims.structure import round_p
 from ..prims.indexing import argsort_p, permute_p
 from ..prims.selection import argpartition_p, partition_index_p
@@ -29,7 +31,8 @@ from . import aliasing
 from .basic import (normalize_axis, single_axis, asarray_like, as_inexact, _reduce_args, concrete,
                     lazy_value_error, astype, ravel, reshape, transpose, concatenate, stack,
                     mean, sum as _sum, max as _max, min as _min, moveaxis, divide_count,
-                    reduced_dtype, _has_tracer)
+                    reduced_dtype, _has_tracer, where_mask, count_where,
+                    any_zero_count)
 from .shape import traced_numpy, take_along_axis, take_axis, slice_axis, diagonal, _prod
 
 _NoValue = np._NoValue
@@ -48,22 +51,25 @@ def _count(shape, axes):
 @traced_numpy(np.prod)
 def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=True):
     """The derivative is right when elements are zero (products of the other elements,
-    no division)."""
-    a, axes = _reduce_args("prod", a, axis, dtype, out, keepdims, where)
-    if initial is not None and not isinstance(initial, Tracer):
-        # NumPy's initial, converted to the result's dtype as NumPy does (an integer
-        # product truncates 2.5 to 2; 1j raises)
-        initial = np.multiply.reduce(np.empty(0, np.prod(np.empty(0, dtype_of(a)),
-                                                         dtype=dtype).dtype),
-                                     initial=initial)
-        if dtype is None and dtype_of(a).kind == "f" and axes and \
-                all(shape_of(a)[i] for i in axes):
-            # NumPy multiplies its initial into the first element of each product
-            # first: initial * a0 * a1 ..., bit for bit (times 1 elsewhere: exact)
-            first = np.ones([n if i in axes else 1 for i, n in enumerate(shape_of(a))],
-                            dtype_of(a))
-            first[(0,) * first.ndim] = initial
-            a, initial = a * first, None
+    no division). ``where=`` and ``initial=``: NumPy's own masked product, with the
+    derivative 0 where the mask is False."""
+    a, axes = _reduce_args("prod", a, axis, dtype, out, keepdims)
+    mask = where_mask("prod", a, axes, where)
+    if mask is not None or (initial is not None and not isinstance(initial, Tracer)):
+        # NumPy's own masked product (its order, float16 in float32, initial first)
+        if dtype is None:
+            a = astype(a, np.prod(np.empty(0, dtype_of(a))).dtype)
+        if initial is not None:
+            if isinstance(initial, Tracer):
+                raise NotImplementedError(
+                    "chainrule.numpy.prod: a traced initial= with where= is not supported "
+                    "inside a transformation (multiply the product by it)")
+            # converted to the result's dtype as NumPy does (an integer product
+            # truncates 2.5 to 2; 1j raises)
+            initial = np.multiply.reduce(np.empty(0, dtype_of(a)), initial=initial).item()
+        if mask is None:
+            mask = np.broadcast_to(np.True_, shape_of(a))
+        return masked_prod_p.bind(a, mask, axis=axes, keepdims=keepdims, initial=initial)
     if axes or keepdims:
         out = reduce_prod_p.bind(a, axis=axes, keepdims=keepdims)
     elif dtype is None and dtype_of(a).kind in "biu":
@@ -90,8 +96,10 @@ def _moments(name, a, axis, dtype, out, ddof, keepdims, where, mean_, correction
         if ddof != 0:
             raise ValueError("ddof and correction can't be provided simultaneously.")
         ddof = correction
-    a, axes = _reduce_args(name, a, axis, None, out, keepdims,
-                           True if where is _NoValue else where)
+    a, axes = _reduce_args(name, a, axis, None, out, keepdims)
+    if nan and where is not _NoValue:
+        no_kwargs(name, where=where)
+    where = where_mask(name, a, axes, True if where is _NoValue else where)
     nan = nan and _inexact(a)           # NumPy: no NaNs to ignore, np.var's result
     if dtype is not None:
         dtype = np.dtype(dtype)
@@ -108,10 +116,19 @@ def _moments(name, a, axis, dtype, out, ddof, keepdims, where, mean_, correction
     if nan:
         a0, mask = _nan_fill(a, 0)
         n = _count_valid(mask, axes, True)
+    elif where is not None:
+        # NumPy's: sums over the mask, divided by its count (an array)
+        a0, n = a, count_where(where, axes, True)
+        if any_zero_count(n, ddof):
+            warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning,
+                          stacklevel=3)
     else:
         a0, n = a, most
     if mean_ is not _NoValue:
         m = mean_
+    elif where is not None:
+        s = masked_sum_p.bind(astype(a0, acc), where, axis=axes, keepdims=True, initial=None)
+        m = aliasing.fresh_layout(divide_count(s, n, most), "K", s)     # (as below)
     else:
         m = divide_count(sp.reduce_sum(astype(a0, acc), axes, True), n, most) if axes \
             else astype(a0, acc)
@@ -119,6 +136,10 @@ def _moments(name, a, axis, dtype, out, ddof, keepdims, where, mean_, correction
         d = ew.select_p.bind(mask, 0, astype(a - m, dtype_of(a)))
     else:
         d = (a if _inexact(a) or dtype is not None else as_inexact(a)) - m
+        if where is not None:
+            # (the masked deviations are not summed; 0 keeps an inf or NaN there out of
+            # the derivatives)
+            d = ew.select_p.bind(where, d, np.zeros((), dtype_of(d)))
     if dtype_of(d).kind != "c":
         sq = d * d
     elif nan:
@@ -128,6 +149,13 @@ def _moments(name, a, axis, dtype, out, ddof, keepdims, where, mean_, correction
         sq = re * re + im * im
     if dtype is not None:
         sq = astype(sq, dtype)
+    if where is not None:
+        s = masked_sum_p.bind(sq, where, axis=axes, keepdims=keepdims, initial=None)
+        dof = ew.PRIMS["maximum"].bind(n - ddof, 0.0)
+        if not keepdims:
+            dof = sp.reshape(dof, shape_of(s))
+        # (NumPy divides into the sum's own memory: its layout, not the count's)
+        return aliasing.fresh_layout(divide_count(s, dof, most), "K", s)
     s = sp.reduce_sum(sq, axes, keepdims) if (axes or keepdims) else sq
     if nan:
         dof = n - ddof
@@ -311,12 +339,16 @@ def _nan_kwargs(name, initial=_NoValue, where=_NoValue):
 @traced_numpy(np.nansum)
 def nansum(a, axis=None, dtype=None, out=None, keepdims=_NoValue, initial=_NoValue,
            where=_NoValue):
-    _nan_kwargs("nansum", where=where)
+    """NumPy's: ``sum`` of the input with NaNs replaced by 0 (``where=`` and a
+    concrete ``initial=`` passed on to it)."""
     a = asarray_like(a)
     if _inexact(a):
         a = _nan_fill(a, 0)[0]
-    out_ = _sum(a, axis=axis, dtype=dtype, out=out, keepdims=_kd(keepdims))
-    if initial is _NoValue:
+    kw = {} if where is _NoValue else {"where": where}
+    if initial is not _NoValue and not isinstance(initial, Tracer):
+        kw["initial"] = initial
+    out_ = _sum(a, axis=axis, dtype=dtype, out=out, keepdims=_kd(keepdims), **kw)
+    if initial is _NoValue or "initial" in kw:
         return out_
     if not isinstance(initial, Tracer):     # in the result's dtype, as NumPy converts it
         initial = np.add.reduce(np.empty(0, dtype_of(out_)), initial=initial)
@@ -891,6 +923,13 @@ def around(a, decimals=0, out=None):
     return round_(a, decimals, out)
 
 
+@traced_numpy(np.fix)
+def fix(x, out=None):
+    """NumPy's: ``trunc`` (rounds towards zero; -0.5 gives -0.0). Piecewise constant:
+    its derivative is zero."""
+    return ew.PRIMS["trunc"].bind(asarray_like(x))
+
+
 # ---------------------------------------------------------------- differences
 
 @traced_numpy(np.diff, view="identity")   # n=0: the argument itself
@@ -1030,3 +1069,102 @@ def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
         a, axis = ravel(a), 0
     axis = single_axis(axis, len(shape_of(a)))
     return argsort_p.bind(a, axis=axis)
+
+
+# ---------------------------------------------------------------- ufunc methods
+
+def _loop_dtype(ufunc, a):
+    """The dtype of NumPy's loop of the binary ``ufunc`` for ``a`` (ints -> float64 for
+    logaddexp; NumPy's TypeError for a dtype it has no loop for)."""
+    z = np.zeros(1, dtype_of(a))
+    return ufunc(z, z).dtype
+
+
+def _scalar_error(a, method):
+    if not shape_of(a):
+        raise TypeError(f"cannot {method} on a scalar")
+
+
+def _extremum_accumulate(prim, ufunc):
+    def accumulate(a, axis=0, dtype=None, out=None):
+        """NumPy's values; the derivative of each running extremum goes to the element
+        that set it (shared equally among equal elements, as np.max's)."""
+        no_kwargs(f"{ufunc.__name__}.accumulate", out=out)
+        a = asarray_like(a)
+        _scalar_error(a, "accumulate")
+        if dtype is not None:
+            a = astype(a, dtype)
+        if dtype_of(a).kind == "c":
+            raise NotImplementedError(f"numpy.{ufunc.__name__}.accumulate of complex values "
+                                      "is not supported on traced values")
+        if axis is None or isinstance(axis, tuple):
+            raise ValueError("accumulate does not allow multiple axes")
+        return prim.bind(a, axis=single_axis(axis, len(shape_of(a))))
+    return accumulate
+
+
+def _logaddexp_reduce(a, axis=0, dtype=None, out=None, keepdims=False, initial=_NoValue,
+                      where=True):
+    """NumPy's fold; derivative ``exp(x - result)`` (0 where masked out)."""
+    no_kwargs("logaddexp.reduce", out=out)
+    a = asarray_like(a)
+    if dtype is not None:
+        a = astype(a, dtype)
+    dt = _loop_dtype(np.logaddexp, a)
+    if dt != dtype_of(a):
+        a = astype(a, dt)
+    axes = normalize_axis(None if not shape_of(a) else axis, len(shape_of(a)))
+    mask = where_mask("logaddexp.reduce", a, axes, where)
+    if mask is None:
+        mask = np.broadcast_to(np.True_, shape_of(a))
+    if initial is _NoValue or initial is None:
+        initial = None
+    elif isinstance(initial, Tracer):
+        raise NotImplementedError("numpy.logaddexp.reduce: a traced initial= is not "
+                                  "supported inside a transformation")
+    else:
+        initial = np.logaddexp.reduce(np.empty(0, dt), initial=initial).item()
+    return logaddexp_reduce_p.bind(a, mask, axis=axes, keepdims=keepdims, initial=initial)
+
+
+def _logaddexp_accumulate(a, axis=0, dtype=None, out=None):
+    """NumPy's fold; the derivative of ``y[i]`` in ``x[j]`` is ``exp(x[j] - y[i])``."""
+    no_kwargs("logaddexp.accumulate", out=out)
+    a = asarray_like(a)
+    _scalar_error(a, "accumulate")
+    if dtype is not None:
+        a = astype(a, dtype)
+    dt = _loop_dtype(np.logaddexp, a)
+    if dt != dtype_of(a):
+        a = astype(a, dt)
+    if axis is None or isinstance(axis, tuple):
+        raise ValueError("accumulate does not allow multiple axes")
+    return logaddexp_accumulate_p.bind(a, axis=single_axis(axis, len(shape_of(a))))
+
+
+def _add_reduceat(a, indices, axis=0, dtype=None, out=None):
+    """NumPy's values (``indices`` concrete); the derivative of each sum goes to the
+    entries of its slice."""
+    no_kwargs("add.reduceat", out=out)
+    a = asarray_like(a)
+    _scalar_error(a, "reduceat")
+    if dtype is not None:
+        a = astype(a, dtype)
+    idx = concrete(indices)
+    # NumPy's checks and errors (indices' dtype and range, the axis), on a stand-in of
+    # a's shape and dtype (a view of one zero)
+    np.add.reduceat(np.broadcast_to(np.zeros((), dtype_of(a)), shape_of(a)), idx, axis=axis)
+    idx = np.asarray(idx, np.intp).reshape(-1)
+    return add_reduceat_p.bind(a, indices=tuple(int(i) for i in idx),
+                               axis=single_axis(axis, len(shape_of(a))))
+
+
+# numpy.<ufunc>.<method>(traced, ...) beyond the ones that are chainrule.numpy
+# functions (methods.py's _array_ufunc)
+UFUNC_METHODS = {
+    ("maximum", "accumulate"): _extremum_accumulate(cummax_p, np.maximum),
+    ("minimum", "accumulate"): _extremum_accumulate(cummin_p, np.minimum),
+    ("logaddexp", "reduce"): _logaddexp_reduce,
+    ("logaddexp", "accumulate"): _logaddexp_accumulate,
+    ("add", "reduceat"): _add_reduceat,
+}

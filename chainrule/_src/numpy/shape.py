@@ -19,7 +19,7 @@ import numpy as np
 from ..core import Tracer, shape_of, dtype_of
 from ..prims import shape as sp
 from ..prims import elementwise as ew
-from ..prims.indexing import getitem_p, scatter_add_p, ARRAY
+from ..prims.indexing import getitem_p, scatter_add_p, ARRAY, sliding_window_p
 from ..prims.products import matmul_p
 from .dispatch import numpy_function, no_kwargs, PUBLIC, dask_differs, WRITES_IN_PLACE
 from . import aliasing
@@ -858,3 +858,30 @@ class _Concatenator:
 
 r_ = _Concatenator(np.r_, columns=False)
 c_ = _Concatenator(np.c_, columns=True)
+
+
+# ---------------------------------------------------------------- sliding windows
+
+_swv = np.lib.stride_tricks.sliding_window_view
+
+
+@numpy_function(_swv, module="numpy.lib.stride_tricks", view="readonly")
+def sliding_window_view(x, window_shape, axis=None, *, subok=False, writeable=False):
+    """NumPy's read-only view (writing into it raises NumPy's error; a write into ``x``
+    shows in it), with NumPy's memory layout; the derivative adds each window's
+    cotangents back into ``x`` (a scatter-add).
+    ``writeable=True`` (a view through which overlapping windows write into ``x``)
+    is refused."""
+    if writeable:
+        raise NotImplementedError(
+            "chainrule.numpy.lib.stride_tricks.sliding_window_view: writeable=True is not "
+            "supported inside a transformation (the windows overlap in x's memory)")
+    x = asarray_like(x)
+    nd = len(shape_of(x))
+    window_shape = tuple(window_shape) if np.iterable(window_shape) else (window_shape,)
+    # NumPy's checks and errors, on a stand-in of x's shape (a view of one zero)
+    _swv(np.broadcast_to(np.zeros((), np.bool_), shape_of(x)), window_shape, axis)
+    axis = tuple(range(nd)) if axis is None else \
+        tuple(operator.index(a) % nd for a in (axis if np.iterable(axis) else (axis,)))
+    return sliding_window_p.bind(x, window_shape=tuple(operator.index(w) for w in
+                                                      window_shape), axis=axis)

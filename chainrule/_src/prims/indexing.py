@@ -316,6 +316,13 @@ class ScatterAdd(Primitive):
         return _size(shape_of(args[0]))
 
 
+def _zeros_as(a):
+    """Zeros of ``a``'s shape and dtype (on its backend), for the derivative of a write:
+    ``0.0 * a`` is nan where ``a`` is inf or nan, and ``s[mask] = -np.inf`` (masked
+    attention scores) then gave nan tangents and gradients."""
+    return backend.zeros(shape_of(a), dtype_of(a), like=a if backend.is_foreign(a) else None)
+
+
 class Scatter(Primitive):
     """x.at[idx].set(v) / .add(v) / .multiply(v): a new array, x unchanged."""
     dispatches = True           # Dask/CuPy arrays too (core.Primitive)
@@ -344,14 +351,14 @@ class Scatter(Primitive):
             return ans, Zero.like(ans)
         if mode == "multiply":
             # d(x * v) at idx = tx * v + x * tv; elsewhere tx
-            tx = instantiate(tx) if type(tx) is not Zero else 0.0 * x
+            tx = instantiate(tx) if type(tx) is not Zero else _zeros_as(x)
             t = self.bind(tx, v, *arrays, spec=spec, mode="multiply")
             if type(tv) is not Zero:
                 t = self.bind(t, _other_factors(x, v, spec, arrays) * tv, *arrays,
                               spec=spec, mode="add")
             return ans, t
-        tx = 0.0 * ans if type(tx) is Zero else tx
-        tv = 0.0 * v if type(tv) is Zero else tv
+        tx = _zeros_as(ans) if type(tx) is Zero else tx
+        tv = _zeros_as(v) if type(tv) is Zero else tv
         if mode == "set" and arrays:        # a duplicate that is overwritten contributes 0
             tv = tv * _last_write_mask(x, spec, arrays)
         return ans, self.bind(tx, tv, *arrays, spec=spec, mode=mode)
@@ -361,7 +368,7 @@ class Scatter(Primitive):
         ct_x = ct_v = None
         if mode == "set":
             if needs[0]:
-                ct_x = self.bind(ct, 0.0 * v, *arrays, spec=spec, mode="set")
+                ct_x = self.bind(ct, _zeros_as(v), *arrays, spec=spec, mode="set")
             if needs[1]:
                 ct_v = getitem_p.bind(ct, *arrays, spec=spec)
                 if arrays:      # repeated indices: only the last write reaches the output
@@ -560,5 +567,44 @@ getitem_p = GetItem("getitem")
 scatter_add_p = ScatterAdd("scatter_add")
 scatter_p = Scatter("scatter")
 
+
+class SlidingWindow(Primitive):
+    """``np.lib.stride_tricks.sliding_window_view(x, window_shape, axis)`` (``axis`` a
+    tuple of non-negative axes): NumPy's own read-only view, so what reads it sees
+    NumPy's memory layout (einsum's and sum's rounding follow the layout). Linear: the
+    tangent is the windows of the tangent, the cotangent each window's entries added
+    back to their positions in x (a scatter-add)."""
+    vjp_uses_ans = False
+    homogeneous = (1,)          # code generation: a scalar factor passes through
+
+    def impl(self, x, *, window_shape, axis):
+        return np.lib.stride_tricks.sliding_window_view(x, window_shape, axis)
+
+    def jvp(self, primals, tangents, **params):
+        (x,), (t,) = primals, tangents
+        ans = self.bind(x, **params)
+        if type(t) is Zero:
+            return ans, Zero.like(ans)
+        return ans, self.bind(t, **params)
+
+    def vjp(self, ct, ans, args, needs, *, window_shape, axis):
+        x = args[0]
+        s = shape_of(x)
+        pos = np.lib.stride_tricks.sliding_window_view(
+            np.arange(_size(s), dtype=np.intp).reshape(s), window_shape, axis)
+        flat = scatter_add_p.bind(ct, np.ascontiguousarray(pos), spec=(ARRAY,),
+                                  shape=(_size(s),), dtype=dtype_of(ct))
+        return [reshape(flat, s)]
+
+    def batch(self, args, dims, *, window_shape, axis):
+        x = moveaxis(args[0], dims[0], 0)
+        return self.bind(x, window_shape=window_shape, axis=tuple(a + 1 for a in axis)), 0
+
+    def cost(self, args, ans, **params):
+        return 0
+
+
+sliding_window_p = SlidingWindow("sliding_window")
+
 __all__ = ["getitem_p", "scatter_add_p", "scatter_p", "argsort_p", "permute_p", "split_index",
-           "join_index"]
+           "join_index", "sliding_window_p"]
