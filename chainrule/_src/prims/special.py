@@ -162,6 +162,18 @@ def _dawsn_d(x, a):
     return _where(big, -_asymptotic(0.5 / (xb * xb), 16, False), 1.0 - 2.0 * x * a)
 
 
+def _gauss_d(c, k):
+    """c exp(-k x^2), the derivative of erf, erfc and ndtr, as a function of x that is 0
+    at x = +-inf with every derivative 0 there (their limits): written exp(-k x^2)
+    directly, its derivative at inf is 0 * inf = nan, so a Hessian through
+    norm.cdf(inf - eta) (an ordinal model's outer cut points) was nan."""
+    def d(x, a):
+        inf = abs(x) == np.inf
+        xf = _where(inf, 0.0, x)
+        return _where(inf, 0.0, c * exp(-k * xf * xf))
+    return d
+
+
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _LOG_NDTR_TAIL = -20.0
 
@@ -173,9 +185,10 @@ def _log_ndtr_d(x, a):
     Mills ratio -x / (1 - 1/x^2 + 3/x^4 - ...), finite to x = -inf."""
     hi, lo = x >= 0, x < _LOG_NDTR_TAIL
     mid = ~hi & ~lo
-    xh = _where(hi, x, 0.0)
-    ah = _where(hi, a, math.log(0.5))
-    upper = exp(-0.5 * xh * xh - ah) / _SQRT_2PI
+    top = x == np.inf                    # 0 there, with every derivative (see _gauss_d)
+    xh = _where(hi & ~top, x, 0.0)
+    ah = _where(hi & ~top, a, math.log(0.5))
+    upper = _where(top, 0.0, exp(-0.5 * xh * xh - ah) / _SQRT_2PI)
     xm = _where(mid, x, -1.0)
     middle = _SQRT_2_OVER_PI / PRIMS["erfcx"].bind(xm * (-1.0 / math.sqrt(2.0)))
     xl = _where(lo, x, 2.0 * _LOG_NDTR_TAIL)
@@ -283,11 +296,11 @@ def _owens_t_da(h, t, a):
 
 _UNARY = [
     # name, scipy implementation, derivative(x, ans) [, a point where it is finite]
-    ("erf", sps.erf, lambda x, a: _TWO_OVER_SQRT_PI * exp(-x * x)),
-    ("erfc", sps.erfc, lambda x, a: -_TWO_OVER_SQRT_PI * exp(-x * x)),
+    ("erf", sps.erf, _gauss_d(_TWO_OVER_SQRT_PI, 1.0)),
+    ("erfc", sps.erfc, _gauss_d(-_TWO_OVER_SQRT_PI, 1.0)),
     ("erfinv", sps.erfinv, lambda x, a: (0.5 * _SQRT_PI) * exp(a * a), 0.0),
     ("erfcinv", sps.erfcinv, lambda x, a: (-0.5 * _SQRT_PI) * exp(a * a), True),
-    ("ndtr", sps.ndtr, lambda x, a: exp(-0.5 * x * x) / _SQRT_2PI),
+    ("ndtr", sps.ndtr, _gauss_d(1.0 / _SQRT_2PI, 0.5)),
     ("log_ndtr", sps.log_ndtr, _log_ndtr_d),
     ("ndtri", sps.ndtri, lambda x, a: _SQRT_2PI * exp(0.5 * a * a), 0.5),
     ("expit", sps.expit, lambda x, a: a * expit(-x)),    # not a (1 - a): exact in the tails
