@@ -232,3 +232,21 @@ def test_third_derivative_tensor_routes_and_vmap(f):
     T = cr.jacfwd(cr.hessian(f))
     np.testing.assert_allclose(cr.vmap(T)(X), np.stack([T(xx) for xx in X]), rtol=1e-12,
                                atol=1e-12 * np.abs(ref).max())
+
+
+def test_inverse_trig_and_hyperbolic_derivatives_near_1_and_far_out():
+    # 1 - x*x cancelled near |x| = 1 (arcsin', arctanh' off by 2.5e-10 relative at
+    # 0.999999999) and x*x overflowed past 1e154 (arcsinh'(1e200) was 0, not 1e-200)
+    import mpmath as mp
+    mp.mp.dps = 40
+    cases = [(cnp.arcsin, lambda x: 1 / mp.sqrt(1 - x * x), [0.999999999, -0.9999999999]),
+             (cnp.arccos, lambda x: -1 / mp.sqrt(1 - x * x), [0.999999999]),
+             (cnp.arccosh, lambda x: 1 / mp.sqrt(x * x - 1), [1 + 1e-10, 1e200]),
+             (cnp.arcsinh, lambda x: 1 / mp.sqrt(x * x + 1), [1e200, -1e300, 1e-10]),
+             (cnp.arctanh, lambda x: 1 / (1 - x * x), [0.999999999])]
+    for f, d, points in cases:
+        for p in points:
+            want = float(d(mp.mpf(p)))
+            for got in (cr.grad(f)(p), cr.jvp(f, (p,), (1.0,))[1],
+                        cr.jit(cr.grad(f))(np.float64(p))):
+                assert abs(got - want) <= 1e-15 * abs(want), (f, p, got, want)
