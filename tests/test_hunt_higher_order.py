@@ -243,10 +243,21 @@ def test_inverse_trig_and_hyperbolic_derivatives_near_1_and_far_out():
              (cnp.arccos, lambda x: -1 / mp.sqrt(1 - x * x), [0.999999999]),
              (cnp.arccosh, lambda x: 1 / mp.sqrt(x * x - 1), [1 + 1e-10, 1e200]),
              (cnp.arcsinh, lambda x: 1 / mp.sqrt(x * x + 1), [1e200, -1e300, 1e-10]),
-             (cnp.arctanh, lambda x: 1 / (1 - x * x), [0.999999999])]
+             (cnp.arctanh, lambda x: 1 / (1 - x * x), [0.999999999]),
+             (cnp.expm1, mp.exp, [-25.0, -50.0, 1e-10, 3.0])]   # (a + 1 cancelled)
     for f, d, points in cases:
         for p in points:
             want = float(d(mp.mpf(p)))
             for got in (cr.grad(f)(p), cr.jvp(f, (p,), (1.0,))[1],
                         cr.jit(cr.grad(f))(np.float64(p))):
                 assert abs(got - want) <= 1e-15 * abs(want), (f, p, got, want)
+
+
+def test_inverse_trig_second_derivatives_near_0_keep_their_size():
+    # d/dx 1/(1 - x^2) near 0 is 2x: written (1 - x)(1 + x) everywhere, its derivative
+    # -(1 + x) + (1 - x) cancelled to 0 at 1e-20
+    for f, want in ((cnp.arctanh, lambda x: 2 * x), (cnp.arcsin, lambda x: x),
+                    (cnp.arccos, lambda x: -x)):
+        for x in (1e-20, -1e-8, 1e-3):
+            got = cr.grad(cr.grad(f))(x)
+            assert abs(got - want(x)) <= 1e-8 * abs(want(x))

@@ -572,10 +572,10 @@ _UNARY = [
     ("sin", np.sin, lambda x, a: cos(x)),
     ("cos", np.cos, lambda x, a: -sin(x)),
     ("tan", np.tan, lambda x, a: 1.0 + a * a),
-    # (1 - x)(1 + x), not 1 - x*x: exact where |x| is near 1 (1 - x*x cancels: the
-    # derivative was off by 2.5e-10 relative at 0.999999999)
-    ("arcsin", np.arcsin, lambda x, a: 1.0 / sqrt((1.0 - x) * (1.0 + x)), True),
-    ("arccos", np.arccos, lambda x, a: -1.0 / sqrt((1.0 - x) * (1.0 + x)), True),
+    # (1 - x^2 without cancellation near |x| = 1: the derivative was off by 2.5e-10
+    # relative at 0.999999999; see _one_minus_square)
+    ("arcsin", np.arcsin, lambda x, a: 1.0 / sqrt(_one_minus_square(x)), True),
+    ("arccos", np.arccos, lambda x, a: -1.0 / sqrt(_one_minus_square(x)), True),
     ("arctan", np.arctan, lambda x, a: 1.0 / (1.0 + x * x)),
     ("sinh", np.sinh, lambda x, a: cosh(x)),
     ("cosh", np.cosh, lambda x, a: sinh(x)),
@@ -585,10 +585,10 @@ _UNARY = [
     ("arcsinh", np.arcsinh, lambda x, a: 1.0 / (sqrt(x * x + 1.0) if dtype_of(x).kind == "c"
                                                  else hypot(x, 1.0))),
     ("arccosh", np.arccosh, lambda x, a: 1.0 / (sqrt(x - 1.0) * sqrt(x + 1.0)), True),
-    ("arctanh", np.arctanh, lambda x, a: 1.0 / ((1.0 - x) * (1.0 + x)), True),
+    ("arctanh", np.arctanh, lambda x, a: 1.0 / _one_minus_square(x), True),
     ("exp", np.exp, lambda x, a: a),
     ("exp2", np.exp2, lambda x, a: a * LN2),
-    ("expm1", np.expm1, lambda x, a: a + 1.0),
+    ("expm1", np.expm1, lambda x, a: exp(x)),   # (a + 1 cancels for x < -1: 4e-6 at -25)
     ("log", np.log, lambda x, a: 1.0 / x, True),
     ("log2", np.log2, lambda x, a: 1.0 / (x * LN2), True),
     ("log10", np.log10, lambda x, a: 1.0 / (x * LN10), True),
@@ -671,6 +671,12 @@ _CODEGEN = {
         ("equal", "=="), ("not_equal", "!="), ("less", "<"), ("less_equal", "<="),
         ("greater", ">"), ("greater_equal", ">=")]},
 }
+
+
+def _one_minus_square(x):
+    """1 - x^2 without cancellation: as written where |x| < 0.5 (its derivative -2x is
+    exact near 0), as (1 - x)(1 + x) elsewhere (exact near |x| = 1)."""
+    return select_p.bind(less_p.bind(abs_p.bind(x), 0.5), 1.0 - x * x, (1.0 - x) * (1.0 + x))
 
 
 def _power_dx(x, y):
