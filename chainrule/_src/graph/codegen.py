@@ -200,10 +200,12 @@ class _Rewriter:
         if pk is not None:
             k = (id(e.prim), pk, tuple(_key(x) for x in ins))
             prev = self.seen.get(k)
-            if prev is not None:
-                self.subst.update((o.id, p) for o, p in zip(e.outs, prev))
+            # (a value computed as written, which a guard reads, is not one the
+            # simplified program computed: optimize)
+            if prev is not None and (self.simplifying or prev[1]):
+                self.subst.update((o.id, p) for o, p in zip(e.outs, prev[0]))
                 return
-            self.seen[k] = e.outs
+            self.seen[k] = (e.outs, not self.simplifying)
         self.eqns.append((e, ins))
         for o in e.outs:
             self.made[o.id] = (e.prim, ins, e.params)
@@ -238,16 +240,25 @@ def optimize(graph, reassociate=True):
     ``where`` with a constant condition, an elided broadcast) can change a result's
     memory layout, and NumPy's reductions add in memory order, so the last bits could
     differ from the program as written."""
+    exact = _guarded_work(graph) if reassociate else ()
     rw = _Rewriter(reassociate)
     for e in graph.eqns:
+        rw.simplifying = reassociate and id(e) not in exact
         rw.add(e)
     eqns = rw.eqns
     outs = [rw.sub(x) for x in graph.outs]
     guards = [(g, rw.sub(g.var)) for g in graph.guards]
     if reassociate:
+        # what Python control flow read is computed as the program did (bit for bit):
+        # a guard checked on a reassociated value could pass where the program's own
+        # value takes the other branch (``if d == 0`` with d = 3x - 2x - x, 0.0 here
+        # and 2.8e-17 there); the rest is rewritten, reading those values as given
+        first = [(e, ins) for e, ins in eqns if id(e) in exact]
+        eqns = [(e, ins) for e, ins in eqns if id(e) not in exact]
         eqns, outs, guards = _fold_scales(eqns, outs, guards)
         eqns, outs, guards = _factor_sums(eqns, outs, guards)
         _elide_broadcasts(eqns, outs, guards)
+        eqns = first + eqns
     live = _root_ids(outs, guards)
     kept = []
     for e, ins in reversed(eqns):
@@ -256,6 +267,20 @@ def optimize(graph, reassociate=True):
             live |= {x.id for x in ins if not isinstance(x, Literal)}
     kept.reverse()
     return kept, outs, guards
+
+
+def _guarded_work(graph):
+    """Ids of the equations whose values a guard reads (Python control flow on them),
+    directly or through others: computed as the program does, in its order."""
+    # (not "no_infinity": a guard the rewrites themselves ask for, reading no value)
+    need = {g.var.id for g in graph.guards
+            if not isinstance(g.var, Literal) and g.kind != "no_infinity"}
+    work = set()
+    for e in reversed(graph.eqns):
+        if any(o.id in need for o in e.outs):
+            work.add(id(e))
+            need.update(x.id for x in e.ins if not isinstance(x, Literal))
+    return work
 
 
 def _scalar_factor(x, o, k):
@@ -1160,6 +1185,8 @@ def _guard_lines(guards, var, ns, scalar=False):
             # (a zero too: x - a x is +0.0 where x is -0.0, (1 - a) x is -0.0)
             lines.append(f"    if np.isinf({var}).any() or not {var}.all(): raise HasInfinity")
             continue
+        if g.kind == "fp_event":            # (computed under np.errstate "raise": kept)
+            continue
         if g.kind == "value":               # an array read as data: it must be equal
             want = f"w{len(ns)}"
             ns[want] = g.value
@@ -1172,8 +1199,26 @@ def _guard_lines(guards, var, ns, scalar=False):
                 (lambda v: np.asarray(v).tolist())
         want = f"w{len(ns)}"
         ns[want] = g.value
-        lines.append(f"    if {conv}({var}) != {want}: raise Retrace")
+        if g.kind in ("bool", "int"):
+            lines.append(f"    if {conv}({var}) != {want}: raise Retrace")
+        else:                   # (a float read: -0.0 is not 0.0 to math.atan2 or copysign)
+            ns["_same"] = same_python_value
+            lines.append(f"    if not _same({conv}({var}), {want}): raise Retrace")
     return lines
+
+
+def same_python_value(a, b):
+    """Whether Python code given ``a`` behaves as it did given ``b`` (a guard's value):
+    ``==``, but a float's sign is compared too (``float(x)`` of ``-0.0`` and of ``0.0``
+    are equal, yet ``math.copysign``, ``math.atan2`` and ``1 / x`` tell them apart) and a
+    nan is the same as a nan of the same sign (any comparison with either is False)."""
+    if type(a) is float and type(b) is float:
+        return (a == b or a != a and b != b) and math.copysign(1.0, a) == math.copysign(1.0, b)
+    if type(a) is complex and type(b) is complex:
+        return same_python_value(a.real, b.real) and same_python_value(a.imag, b.imag)
+    if type(a) is list and type(b) is list:
+        return len(a) == len(b) and all(map(same_python_value, a, b))
+    return type(a) is type(b) and a == b
 
 
 def _reusable(e, ins, i, last_use, protected):

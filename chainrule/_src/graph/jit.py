@@ -95,7 +95,7 @@ def jit(fun, static_argnums=(), static_argnames=(), maxsize=32):
 class _Variant:
     """A compiled program and its Graph; ``fn`` None where compiling it failed (calls
     then run the function uncompiled)."""
-    __slots__ = ("fn", "graph", "writes", "env")
+    __slots__ = ("fn", "graph", "writes", "env", "fp_raise")
 
     def __init__(self, fn, graph, env=None):
         self.fn, self.graph = fn, graph
@@ -104,6 +104,10 @@ class _Variant:
         self.env = env
         # the arguments it writes into (None: none; graph/make.trace_to_graph)
         self.writes = getattr(graph, "writes", None) or None
+        # an operation ran under np.errstate(..., "raise"/"call") while traced (the
+        # function's own, around a try/except FloatingPointError): the compiled program
+        # runs under errstate "raise", and a floating-point event runs the function
+        self.fp_raise = getattr(graph, "fp_raise", False)
 
 
 class Staged:
@@ -157,13 +161,28 @@ class Staged:
                     cache.count("fallbacks", _UNWRITABLE)
                     return self.fun(*args, **kwargs)
                 try:
-                    outs = v.fn(*flat)
+                    if v.fp_raise:
+                        with np.errstate(all="raise"):
+                            outs = v.fn(*flat)
+                    else:
+                        outs = v.fn(*flat)
                 except HasInfinity:         # (reassociated sums: NumPy's order decides)
                     cache.count("fallbacks", "an infinity where the compiled code adds "
                                              "reassociated terms: ran uncompiled")
                     return self.fun(*args, **kwargs)
                 except Retrace:
                     continue
+                except (np.linalg.LinAlgError, ArithmeticError) as e:
+                    # (a singular matrix, FloatingPointError under np.errstate): the
+                    # program may catch it (try/except around a Cholesky factorization,
+                    # an np.errstate of its own), which straight-line code cannot
+                    cache.count("fallbacks", f"the compiled program raised "
+                                             f"{type(e).__name__}: ran uncompiled")
+                    return self.fun(*args, **kwargs)
+                except Exception as e:      # noqa: BLE001 - the function decides
+                    out = self.fun(*args, **kwargs)     # (raises what the program does)
+                    cache.failed(f"running compiled {self.label}", e)
+                    return out
                 cache.hit(key)
                 if v.writes is not None:
                     outs = _write_back(v.graph, flat, outs)

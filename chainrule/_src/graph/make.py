@@ -76,9 +76,11 @@ def trace_to_graph(fun, args, kwargs, static, fold_constants=True, live_ids=froz
                                 if id(getattr(o, "_var", None)) in finals}
             out_flat = list(out_flat) + [xs[k] for k in written]
         return out_flat
+    info = {}
     values, in_vars, outs, eqns, guards = stage_flat(flat_fun, flat, fold_constants,
-                                                     live_ids)
+                                                     live_ids, info)
     graph = Graph(in_vars, eqns, outs, guards, store["out_tree"])
+    graph.fp_raise = info["fp_raise"]       # (an np.errstate that raises: jit.Staged)
     written = store["written"]
     n = graph.n_out = len(values) - len(written)
     graph.writes = written

@@ -113,6 +113,7 @@ class BatchTrace(Trace):
             self.lift(vals)
         saved = _state.trace
         _state.trace = self.parent
+        given = vals
         try:
             # (the basis first; a factor starts only beside an unbatched argument)
             if diags is None and prim.batch_scaled is not None and \
@@ -142,6 +143,11 @@ class BatchTrace(Trace):
                                   RuntimeWarning, stacklevel=3)
                 FALLBACK_USED.add(prim.name)
                 ans, out_dim = loop_batch(prim, vals, dims, params, self.axis_size)
+        except (np.linalg.LinAlgError, FloatingPointError) as e:
+            if scales is not None:
+                given = [v if s is None else apply_scale(v, d, s)
+                         for v, d, s in zip(given, dims, scales)]
+            ans, out_dim = _failed_examples(prim, given, dims, params, self.axis_size, e)
         finally:
             _state.trace = saved
         if prim.multiple_results:
@@ -150,6 +156,33 @@ class BatchTrace(Trace):
 
     def wrap(self, val, dim):
         return val if dim is None else BatchTracer(self, val, dim)
+
+
+def _failed_examples(prim, args, dims, params, size, exc):
+    """The batched ``prim`` raised ``exc`` (a singular or indefinite matrix, a
+    floating-point error under ``np.errstate(..., "raise")``): ``exc`` again where every
+    example raises it (a loop would raise it for each), the examples' results where none
+    does, and a ConcretizationError where some do: one exception for the whole batch
+    would send every example through the program's ``except`` branch."""
+    failed = []
+    for i in range(size):
+        ex = [a if d is None else np.moveaxis(a, d, 0)[i] for a, d in zip(args, dims)]
+        try:
+            prim.bind(*ex, **params)
+        except type(exc):
+            failed.append(i)
+    if len(failed) == size:
+        raise exc
+    if not failed:
+        return loop_batch(prim, args, dims, params, size)
+    raise ConcretizationError(
+        f"vmap: primitive '{prim.name}' raised {type(exc).__name__} ({exc}) for "
+        f"example{'s' if len(failed) > 1 else ''} {failed[:10]}"
+        f"{'...' if len(failed) > 10 else ''} of the batch of {size} and not for the "
+        f"others. An exception is one answer for the whole batch, so a try/except "
+        f"around it would treat every example alike. Handle those examples outside "
+        f"vmap, or compute without raising (a check with cnp.where instead of the "
+        f"exception).") from exc
 
 
 def loop_batch(prim, args, dims, params, size):

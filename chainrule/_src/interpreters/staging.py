@@ -20,6 +20,7 @@ from .. import backend
 from ..core import (new_trace_context, Trace, Tracer, PrimalTracer, _state, shape_of, dtype_of,
                     inherited_lift)
 from ..core import LazyValueError, _LAZY_MSG, materialize
+from .deferred import _geterr
 
 
 class Var:
@@ -136,7 +137,8 @@ class StagingTrace(Trace):
     all constants are evaluated now and not recorded; without it (make_graph), every
     primitive that runs is recorded, so FLOP counts include work on constants (the
     standard basis of jacfwd, for example)."""
-    __slots__ = ("eqns", "guards", "fold_constants", "live_ids", "lifted")
+    __slots__ = ("eqns", "guards", "fold_constants", "live_ids", "lifted", "errstate",
+                 "raising", "fp_raise")
 
     def __init__(self, parent, fold_constants=True, live_ids=frozenset()):
         self.parent = parent
@@ -145,6 +147,12 @@ class StagingTrace(Trace):
         self.fold_constants = fold_constants
         self.live_ids = live_ids
         self.lifted = {}                    # id -> the StagingTracer of a live array
+        # whether an operation ran under np.errstate(..., "raise" or "call"): the
+        # program's own code (a try/except FloatingPointError) decides what then happens.
+        # Its outputs are guarded ("fp_event": kept, computed as written) and jit runs
+        # such a variant under errstate "raise", falling back on an error (stage_flat's
+        # ``info``; errstate None: not watched)
+        self.errstate, self.raising, self.fp_raise = None, False, False
         self.lift = self.lift_live if live_ids else inherited_lift(parent)
 
     def lift_live(self, vals):
@@ -187,26 +195,40 @@ class StagingTrace(Trace):
                 lit = Literal(a, self.live_ids and is_live(a, self.live_ids))
                 live = live or lit.live
                 ins.append(lit)
+        if self.errstate is not None:
+            err = _geterr()
+            if err is not self.errstate:    # (NumPy 2: a context variable's value)
+                self.errstate = err
+                self.raising = any(v in ("raise", "call") for v in np.geterr().values())
+                self.fp_raise = self.fp_raise or self.raising
         ans = self.in_parent(prim, vals, params)
         if not found and self.fold_constants and not live:
             return ans                      # (a live array's function runs every call)
         outs = [self.new_input(a) for a in (ans if prim.multiple_results else [ans])]
         self.eqns.append(Eqn(prim, ins, [o._var for o in outs], params))
+        if self.raising:                    # (its floating-point events are the program's)
+            self.guards.extend(Guard(o._var, "fp_event", None) for o in outs)
         return outs if prim.multiple_results else outs[0]
 
 
-def stage_flat(fun, args, fold_constants=True, live_ids=frozenset()):
-    """Run ``fun(*args)`` under a staging trace (``live_ids``: see :class:`Literal`).
+def stage_flat(fun, args, fold_constants=True, live_ids=frozenset(), info=None):
+    """Run ``fun(*args)`` under a staging trace (``live_ids``: see :class:`Literal`;
+    ``info``, a dict, gets ``fp_raise``: whether an operation ran under an
+    ``np.errstate`` that raises).
 
     Returns ``(outs, in_vars, out_operands, eqns, guards)``: the concrete outputs,
     the graph inputs, each output's Var (or Literal for outputs that do not depend
     on the inputs), the recorded equations and the guards.
     """
     trace = StagingTrace(_state.trace, fold_constants, live_ids)
+    if info is not None:
+        trace.errstate = ()                 # (watched: see StagingTrace)
     ins = [trace.new_input(a) for a in args]
     in_vars = [t._var for t in ins]      # before the function runs: it may write into them
     with new_trace_context(trace):
         outs = fun(*ins)
+    if info is not None:
+        info["fp_raise"] = trace.fp_raise
     values, operands = [], []
     for o in outs:
         if type(o) is StagingTracer and o._trace is trace:

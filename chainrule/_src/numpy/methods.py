@@ -224,12 +224,27 @@ def _to_index(self):
     return int(self._concrete())
 
 
+def _no_derivative(convert):
+    """``int(i)``, ``float(i)``, ``i.item()``... of an integer or bool value (an
+    ``argmax``, a count): a Python number that drops no derivative (an integer has
+    none), so Python control flow reads the concrete value, as ``x[i]`` does (under jit
+    a guard, under vmap a ConcretizationError). Of a floating value they still refuse."""
+    def conv(self, *args):
+        if _state.trace is None:
+            check_not_leaked(self)
+        if self.dtype.kind not in "biu":
+            return _to_float(self)
+        v = self._concrete()
+        return getattr(v, convert)(*args) if isinstance(convert, str) else convert(v)
+    return conv
+
+
 Tracer.__array__ = _to_array
-Tracer.__float__ = _to_float
-Tracer.__complex__ = _to_float
-Tracer.__int__ = _to_float
-Tracer.item = _to_float
-Tracer.tolist = _to_float
+Tracer.__float__ = _no_derivative(float)
+Tracer.__complex__ = _no_derivative(complex)
+Tracer.__int__ = _no_derivative(int)
+Tracer.item = _no_derivative("item")
+Tracer.tolist = _no_derivative("tolist")
 Tracer.__bool__ = _to_bool
 Tracer.__index__ = _to_index
 
