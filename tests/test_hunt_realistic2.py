@@ -1370,12 +1370,12 @@ CHECKED = [n for n in PROGS if n not in LIMITS and n not in NAN_HESSIAN]
 # value, a NumPy array indexed with an integer array computed from a batched value
 NO_VMAP = {"ray_sphere_masked_assign": ConcretizationError,
            "histogram_features_mixed": ConcretizationError,
-           "histogram_weighted_soft": TracerConversionError,
-           "topk_softmax_argsort_mask": TracerConversionError}
-# jit raises: a NumPy array indexed with (or written at) a traced integer array
-# (slope[np.digitize(x, edges)], mask[np.argsort(x)[-3:]] = True); eagerly those
-# indices are NumPy's own integers
-NO_JIT = {"histogram_weighted_soft", "topk_softmax_argsort_mask"}
+           "histogram_weighted_soft": ConcretizationError,
+           "topk_softmax_argsort_mask": ConcretizationError}
+# (a NumPy array indexed with, or written at, a traced integer array under jit:
+# slope[np.digitize(x, edges)], mask[np.argsort(x)[-3:]] = True: NumPy reads the
+# indices, a guard, as eagerly; it raised TracerConversionError)
+NO_JIT = set()
 
 
 def _close(a, b, rtol, atol=0.0):

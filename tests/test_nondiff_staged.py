@@ -462,3 +462,21 @@ def test_integer_and_boolean_sums_under_jit_are_staged_not_read():
     # Python reading the count still guards (a slice bound): new counts trace again
     g = cr.jit(lambda x: x[:cnp.sum(x > 0)].sum())
     assert [g(np.arange(5.0) - k) for k in range(3)] == [6.0, 0.0, -3.0]
+
+
+def test_numpy_arrays_indexed_by_traced_integers_under_jit_read_the_indices():
+    # slope[np.digitize(x, edges)] with slope a NumPy array: NumPy converts the index,
+    # which raised TracerConversionError under jit (eagerly the index is NumPy's own
+    # integer array); an integer index drops no derivative: its value is read (a guard)
+    from chainrule._src.core import TracerConversionError
+    slope, edges = np.array([1.0, 2.0, 3.0, 4.0]), np.array([0.0, 1.0, 2.0])
+    f = lambda x: cnp.sum(slope[np.digitize(x, edges)] * x)
+    jf, jg = cr.jit(f), cr.jit(cr.grad(f))
+    for k in range(3):
+        x = np.array([0.5, 1.5, 2.5, -1.0]) + k
+        assert jf(x) == f(x)
+        np.testing.assert_array_equal(jg(x), cr.grad(f)(x))
+    with pytest.raises(ConcretizationError):
+        cr.vmap(f)(np.ones((2, 4)))
+    with pytest.raises(TracerConversionError):          # a float index still refuses
+        cr.jit(lambda x: cnp.sum(np.asarray(x * 1.0)))(np.ones(3))

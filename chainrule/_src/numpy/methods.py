@@ -166,6 +166,13 @@ _AS_STRIDED = np.lib.stride_tricks.as_strided.__code__
 def _to_array(self, dtype=None, copy=None):
     if _state.trace is None:
         check_not_leaked(self)
+    if self.dtype.kind in "biu":
+        # an integer or bool value (an index from argmax/digitize/argsort, a mask) has
+        # no derivative to drop: NumPy reads its value, as int() does (under jit a guard,
+        # under vmap a ConcretizationError): A[np.digitize(x, edges)] with A a NumPy
+        # array works under jit as it does eagerly
+        v = np.asarray(self._concrete())
+        return v if dtype is None else v.astype(dtype, copy=False)
     if sys._getframe(1).f_code is _AS_STRIDED:          # (an error path: no cost)
         raise NotImplementedError(
             "numpy.lib.stride_tricks.as_strided is not supported on traced values "
