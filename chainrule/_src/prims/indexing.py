@@ -16,7 +16,7 @@ from ..core import Primitive, NonDiffPrimitive, Zero, shape_of, dtype_of, instan
 from ..core import size_of as _size
 from ..interpreters.batching import axis_size
 from .shape import fit_cotangent, moveaxis, reshape, bdim_to_front, broadcast_to, \
-    transpose
+    transpose, LinearUnary
 from .elementwise import equal_p, select_p, logical_and_p
 
 ARRAY = "<array>"     # placeholder for an integer index array in a spec
@@ -568,24 +568,15 @@ scatter_add_p = ScatterAdd("scatter_add")
 scatter_p = Scatter("scatter")
 
 
-class SlidingWindow(Primitive):
+class SlidingWindow(LinearUnary):
     """``np.lib.stride_tricks.sliding_window_view(x, window_shape, axis)`` (``axis`` a
     tuple of non-negative axes): NumPy's own read-only view, so what reads it sees
     NumPy's memory layout (einsum's and sum's rounding follow the layout). Linear: the
     tangent is the windows of the tangent, the cotangent each window's entries added
     back to their positions in x (a scatter-add)."""
-    vjp_uses_ans = False
-    homogeneous = (1,)          # code generation: a scalar factor passes through
 
     def impl(self, x, *, window_shape, axis):
         return np.lib.stride_tricks.sliding_window_view(x, window_shape, axis)
-
-    def jvp(self, primals, tangents, **params):
-        (x,), (t,) = primals, tangents
-        ans = self.bind(x, **params)
-        if type(t) is Zero:
-            return ans, Zero.like(ans)
-        return ans, self.bind(t, **params)
 
     def vjp(self, ct, ans, args, needs, *, window_shape, axis):
         x = args[0]

@@ -570,23 +570,14 @@ class LogAddExpAccumulate(Primitive):
 logaddexp_accumulate_p = LogAddExpAccumulate("logaddexp_accumulate")
 
 
-class AddReduceAt(Primitive):
+class AddReduceAt(LinearUnary):
     """``np.add.reduceat(x, indices, axis)`` (``indices`` a tuple of in-range ints, NumPy's
     own values): sums of the slices ``x[i_k:i_k+1]`` (``x[i_k]`` where ``i_k >= i_k+1``).
     Linear: the cotangent of each slice's entries is that slice's cotangent."""
-    vjp_uses_ans = False
     fresh = True
-    homogeneous = (1,)
 
     def impl(self, x, *, indices, axis):
         return np.add.reduceat(x, np.asarray(indices, np.intp), axis=axis)
-
-    def jvp(self, primals, tangents, **params):
-        (x,), (t,) = primals, tangents
-        ans = self.bind(x, **params)
-        if type(t) is Zero:
-            return ans, Zero.like(ans)
-        return ans, self.bind(t, **params)
 
     def vjp(self, ct, ans, args, needs, *, indices, axis):
         x = args[0]
