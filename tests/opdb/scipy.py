@@ -525,6 +525,50 @@ ROWS += [
         S(_ODE_RNG.uniform(0.5, 1, 2), np.linspace(0.0, 1.0, 4), _ODE_RNG.uniform(0.5, 1, 2))]),
 ]
 
+# quadratures of sampled data: differentiable in y, x (1-D or y's shape) and dx; simpson
+# with an odd and an even number of samples (SciPy >= 1.11's correction of the last
+# interval), romb with 2**k + 1 samples
+_Q = np.random.default_rng(121)                    # (the shared stream stays as it was)
+
+
+def _qx(*shape, axis=-1):
+    """Increasing sample points along ``axis`` (uneven spacings)."""
+    return np.cumsum(_Q.uniform(0.2, 1.0, shape), axis=axis)
+
+
+def _simpson_dx(y, dx, axis=-1):
+    return cig.simpson(y, dx=dx, axis=axis)
+
+
+def _simpson_dx_ref(y, dx, axis=-1):
+    return si.simpson(y, dx=dx, axis=axis)
+
+
+ROWS += [
+    Row("scipy.integrate.trapezoid", cig.trapezoid, si.trapezoid, [
+        S(_Q.standard_normal((3, 6)), _qx(6)),
+        S(_Q.standard_normal((3, 6)), None, 0.3),
+        S(_Q.standard_normal((4, 3)), _qx(4, 3, axis=0), axis=0),
+        S(_Q.standard_normal(5) + 1j * _Q.standard_normal(5), _qx(5))]),
+    Row("scipy.integrate.cumulative_trapezoid", cig.cumulative_trapezoid,
+        si.cumulative_trapezoid, [
+            S(_Q.standard_normal((3, 6)), _qx(6)),
+            S(_Q.standard_normal((3, 6)), None, 0.4, initial=0),
+            S(_Q.standard_normal((4, 3)), _qx(4, 3, axis=0), axis=0, initial=0)]),
+    Row("scipy.integrate.simpson", cig.simpson, si.simpson, [
+        S(_Q.standard_normal((2, 7)), _qx(7)),
+        S(_Q.standard_normal((2, 6)), _qx(6)),
+        S(_Q.standard_normal((6, 3)), _qx(6, 3, axis=0), axis=0),
+        S(_Q.standard_normal(2), _qx(2)),
+        S(_Q.standard_normal((3, 5)))]),
+    Row("scipy.integrate.simpson[dx]", _simpson_dx, _simpson_dx_ref, [
+        S(_Q.standard_normal((2, 7)), 0.3), S(_Q.standard_normal((2, 6)), 0.7),
+        S(_Q.standard_normal((4, 3)), 0.5, 0)]),
+    Row("scipy.integrate.romb", cig.romb, si.romb, [
+        S(_Q.standard_normal((2, 9)), 0.25), S(_Q.standard_normal(5)),
+        S(_Q.standard_normal((5, 3)), 0.5, 0)]),
+]
+
 # ------------------------------------------------------------------ stats: JAX's other
 # distribution functions (scipy/distributions.py), from a generator of their own
 _DR = np.random.default_rng(126)
