@@ -30,7 +30,7 @@ import weakref
 
 import numpy as np
 
-from ..core import Tracer, _state, shape_of, dtype_of, TracerConversionError
+from ..core import Tracer, _state, shape_of, dtype_of, value_of, TracerConversionError
 from ..prims import elementwise as ew
 from ..prims import shape as sp
 from ..prims.indexing import scatter_p, split_index, join_index, ARRAY
@@ -119,6 +119,8 @@ def make_view(base, out, step, writeable=True):
             out._trace is not base._trace:
         return out
     info = _alias(base)
+    if info is None and not shape_of(base) and _numpy_scalar(base):
+        return out      # a NumPy scalar's reshape, asarray, [None], ...: a new array
     if type(info) is View:
         root, steps = info.base, info.steps + (step,)
         writeable = writeable and info.writeable
@@ -133,6 +135,14 @@ def make_view(base, out, step, writeable=True):
     views.append(weakref.ref(out))
     out._alias = View(root, steps, writeable)
     return out
+
+
+def _numpy_scalar(x):
+    """Whether the 0-d traced ``x`` holds a NumPy scalar (``x[0]`` of a vector, a
+    reduction's result), which has no memory a view could share: NumPy's
+    ``np.atleast_1d(s)``, ``s.reshape(1)``, ``s[None]`` are new arrays. Only where the
+    value is held (forward, reverse and staging traces; not vmap's batches)."""
+    return isinstance(value_of(x), np.generic)
 
 
 def read_only(out):
@@ -197,6 +207,9 @@ def register(kind, fn, args, kwargs, out):
                     return copy_of(out)
         return out
     if kind == "identity":
+        if isinstance(out, Tracer) and not shape_of(out) and _alias(out) is None and \
+                any(a is out for a in args) and _numpy_scalar(out):
+            return copy_of(out)     # np.asarray / np.require of a NumPy scalar: a new array
         return out
     if kind == "diag":                           # np.diag of a matrix: its diagonal
         if len(shape_of(args[0] if args else kwargs["v"])) != 2:

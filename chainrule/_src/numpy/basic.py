@@ -404,6 +404,17 @@ def count_where(mask, axes, keepdims):
         np.float64)
 
 
+def staged_count(mask, count, axes, keepdims, like):
+    """``count`` (from :func:`count_where`) as a value of ``like``'s transformations
+    where the mask is a constant and ``like`` is traced: the masked sum of ones shaped
+    like ``like``, so that jit's compiled program counts the mask it reads on every call
+    (a mask written in place between calls), not the count it had when traced."""
+    if isinstance(mask, Tracer) or not isinstance(like, Tracer):
+        return count
+    ones = full_like_p.bind(like, fill=1.0, dtype=np.dtype(np.float64), order="C")
+    return masked_sum_p.bind(ones, mask, axis=axes, keepdims=keepdims, initial=None)
+
+
 def any_zero_count(count, ddof=0):
     """Whether a concrete count (from :func:`count_where`) is at most ``ddof``
     somewhere (False when it is traced)."""
@@ -540,6 +551,7 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True):
         count = count_where(mask, axes, keepdims)
         if any_zero_count(count):
             warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=2)
+        count = staged_count(mask, count, axes, keepdims, a)
         s = masked_sum_p.bind(a, mask, axis=axes, keepdims=keepdims, initial=None)
         if acc.kind not in "fc":
             return astype(astype(astype(s, acc), np.float64) / count, acc)

@@ -32,7 +32,7 @@ from .basic import (normalize_axis, single_axis, asarray_like, as_inexact, _redu
                     lazy_value_error, astype, ravel, reshape, transpose, concatenate, stack,
                     mean, sum as _sum, max as _max, min as _min, moveaxis, divide_count,
                     reduced_dtype, _has_tracer, where_mask, count_where,
-                    any_zero_count)
+                    any_zero_count, staged_count)
 from .shape import traced_numpy, take_along_axis, take_axis, slice_axis, diagonal, _prod
 
 _NoValue = np._NoValue
@@ -122,6 +122,7 @@ def _moments(name, a, axis, dtype, out, ddof, keepdims, where, mean_, correction
         if any_zero_count(n, ddof):
             warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning,
                           stacklevel=3)
+        n = staged_count(where, n, axes, True, a)
     else:
         a0, n = a, most
     if mean_ is not _NoValue:
@@ -314,7 +315,10 @@ def _nan_fill(a, value):
     filled = ew.select_p.bind(mask, np.zeros((), dt), a)
     if value != 0:
         # added as a constant: select's jvp would form 0 * value = nan for value = inf
-        filled = filled + ew.select_p.bind(mask, np.asarray(value, dt), np.zeros((), dt))
+        # (-0.0 elsewhere: x + -0.0 is x, -0.0 included, where + 0.0 gave +0.0, and
+        # nanprod/nanmax/nancumprod lost the sign of a -0.0)
+        filled = filled + ew.select_p.bind(mask, np.asarray(value, dt),
+                                           np.negative(np.zeros((), dt)))
     return filled, mask
 
 
