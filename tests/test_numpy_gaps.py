@@ -176,6 +176,9 @@ _ONE_AXIS = {
     "take_along_axis": lambda m, a, ax: m.take_along_axis(a, np.zeros((1, 3), int), axis=ax),
     "sum": lambda m, a, ax: m.sum(a, axis=ax),
     "roll": lambda m, a, ax: m.roll(a, 1, axis=ax),
+    "swapaxes": lambda m, a, ax: m.swapaxes(a, ax, 1),
+    "fft": lambda m, a, ax: m.real(m.fft.fft(a, axis=ax)),
+    "cross": lambda m, a, ax: m.cross(m.stack([a, a, a], -1)[0], a.T, axisa=ax),
 }
 
 

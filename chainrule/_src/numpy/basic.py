@@ -730,7 +730,7 @@ def moveaxis(a, source, destination):
 def swapaxes(a, axis1, axis2):
     a = asarray_like(a)
     nd = len(shape_of(a))
-    (i,), (j,) = normalize_axis(axis1, nd), normalize_axis(axis2, nd)
+    i, j = single_axis(axis1, nd), single_axis(axis2, nd)
     axes = list(range(nd))
     axes[i], axes[j] = axes[j], axes[i]
     return sp.transpose(a, axes)

@@ -12,7 +12,7 @@ import numpy as np
 from ..core import shape_of, dtype_of
 from ..prims.fft import fft_p, rfft_p, irfft_p, pad_axis, SWAP_NORM
 from ..prims import elementwise as ew
-from .basic import asarray_like, normalize_axis
+from .basic import asarray_like, single_axis
 from .dispatch import numpy_function, no_kwargs
 from .shape import slice_axis, roll
 
@@ -32,7 +32,7 @@ def _norm(norm):
 
 
 def _axis(a, axis):
-    return normalize_axis(axis, len(shape_of(a)))[0]
+    return single_axis(axis, len(shape_of(a)))
 
 
 def _resize(x, axis, n):

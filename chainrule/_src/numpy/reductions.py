@@ -1020,8 +1020,8 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     if axis is not None:
         axisa = axisb = axisc = axis
     a, b = asarray_like(a), asarray_like(b)
-    (axisa,) = normalize_axis(axisa, len(shape_of(a)))
-    (axisb,) = normalize_axis(axisb, len(shape_of(b)))
+    axisa = single_axis(axisa, len(shape_of(a)))
+    axisb = single_axis(axisb, len(shape_of(b)))
     a, b = moveaxis(a, axisa, -1), moveaxis(b, axisb, -1)
     na, nb = shape_of(a)[-1], shape_of(b)[-1]
     if na not in (2, 3) or nb not in (2, 3):
@@ -1040,7 +1040,7 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     b0, b1, b2 = bx + [z] * (3 - nb)
     comps = [a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0]
     out = stack([sp.broadcast_to(asarray_like(c), lead) for c in comps], axis=-1)
-    (axisc,) = normalize_axis(axisc, len(shape_of(out)))
+    axisc = single_axis(axisc, len(shape_of(out)))
     return moveaxis(out, -1, axisc)
 
 
