@@ -37,6 +37,9 @@ def ravel_pytree(tree):
     flat : numpy.ndarray
         1-D float64 vector holding every leaf's entries, leaf after leaf in
         ``tree_util.tree_leaves`` order, each in C order.
+        Inside a transformation, a tree holding traced values gives a traced vector
+        (so a penalty on the flattened parameters can be differentiated, as with
+        autograd's ``flatten`` and JAX's ``ravel_pytree``).
     unravel : callable
         ``unravel(v)`` rebuilds the pytree from a vector of the same length. It is
         differentiable (works on traced vectors), so ``lambda v: f(unravel(v))`` can be
@@ -51,6 +54,10 @@ def ravel_pytree(tree):
     (2, 2)
     """
     leaves, treedef = tree_util.tree_flatten(tree)
+    if any(_is_traced(leaf) for leaf in leaves):
+        # inside a transformation (an L2 penalty on the flattened parameters, as
+        # autograd's flatten and JAX's ravel_pytree allow): the same vector, traced
+        return _ravel_traced(leaves, treedef)
     arrays = []
     for leaf in leaves:
         if _lazy.is_lazy(leaf):
@@ -69,6 +76,33 @@ def ravel_pytree(tree):
     offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(int)
     flat = (np.concatenate([a.ravel() for a in arrays]) if arrays
             else np.zeros(0, dtype=np.float64))
+    return flat, _unraveler(treedef, shapes, offsets)
+
+
+def _is_traced(leaf):
+    """A traced value (or any array-like that is not NumPy's): has shape and dtype."""
+    return (not isinstance(leaf, (np.ndarray, np.generic, numbers.Number))
+            and hasattr(leaf, "shape") and hasattr(leaf, "dtype")
+            and not _lazy.is_lazy(leaf))
+
+
+def _ravel_traced(leaves, treedef):
+    parts = []
+    for leaf in leaves:
+        dtype = np.dtype(leaf.dtype) if hasattr(leaf, "dtype") else np.asarray(leaf).dtype
+        if dtype.kind == "c":
+            raise TypeError("ravel_pytree: complex leaves are not supported "
+                            "(optimisers work on real float64 parameters)")
+        if dtype == object:
+            raise TypeError(f"ravel_pytree: leaf of type {type(leaf).__name__} is not an array")
+        parts.append(cnp.ravel(cnp.asarray(leaf)).astype(np.float64))
+    shapes = [tuple(cnp.shape(leaf)) for leaf in leaves]
+    offsets = np.concatenate([[0], np.cumsum([p.shape[0] for p in parts])]).astype(int)
+    flat = cnp.concatenate(parts) if parts else np.zeros(0, dtype=np.float64)
+    return flat, _unraveler(treedef, shapes, offsets)
+
+
+def _unraveler(treedef, shapes, offsets):
     total = int(offsets[-1])
 
     def unravel(v):
@@ -90,7 +124,7 @@ def ravel_pytree(tree):
                          for i in range(len(shapes))]
         return tree_util.tree_unflatten(treedef, parts)
 
-    return flat, unravel
+    return unravel
 
 
 def global_norm(tree):

@@ -15,6 +15,7 @@ from ..prims.ode import odeint_p
 from ..prims.shape import reshape
 from ..numpy.basic import as_inexact, asarray_like
 from ..numpy.dispatch import numpy_function, PUBLIC
+from ..tree_util import tree_flatten, tree_unflatten, treedef_is_leaf
 
 MODULE = "scipy.integrate"
 
@@ -22,10 +23,13 @@ _UNSUPPORTED = ("col_deriv", "full_output", "ml", "mu", "printmessg")
 
 
 @functools.lru_cache(maxsize=512)
-def _normalised(func, tfirst, n):
+def _normalised(func, tfirst, n, treedef=None):
     """``func`` as ``(y, t, *args) -> (n,)`` array: lists of traced values stacked,
-    SciPy's check of the returned shape."""
+    SciPy's check of the returned shape. With ``treedef``, ``args`` are the leaves of
+    the caller's ``args`` (a tuple of pytrees), rebuilt before ``func`` sees them."""
     def rhs(y, t, *args):
+        if treedef is not None:
+            args = tree_unflatten(treedef, args)
         out = func(t, y, *args) if tfirst else func(y, t, *args)
         out = as_inexact(asarray_like(out))
         s = shape_of(out)
@@ -39,9 +43,22 @@ def _normalised(func, tfirst, n):
     return rhs
 
 
+def _is_container(a):
+    """An argument that is a pytree of arrays rather than one array: a list, tuple or
+    dict (or registered node) holding anything but Python and NumPy scalars."""
+    if isinstance(a, (np.ndarray, np.generic, int, float, complex)) or hasattr(a, "_trace"):
+        return False
+    leaves, treedef = tree_flatten(a)
+    if treedef_is_leaf(treedef):
+        return False
+    return not all(isinstance(x, (int, float, complex, np.generic)) for x in leaves)
+
+
 @functools.lru_cache(maxsize=512)
-def _normalised_jac(jac, tfirst):
+def _normalised_jac(jac, tfirst, treedef=None):
     def dfun(y, t, *args):
+        if treedef is not None:
+            args = tree_unflatten(treedef, args)
         return jac(t, y, *args) if tfirst else jac(y, t, *args)
     return dfun
 
@@ -59,6 +76,10 @@ def odeint(func, y0, t, args=(), Dfun=None, col_deriv=0, full_output=0, ml=None,
     options (``Dfun`` serves the values' solve only): derivatives carry the solver's
     error, so ask for tight tolerances (``rtol=1e-10, atol=1e-10``) where they
     matter.
+
+    An element of ``args`` may be a pytree of arrays (a list of ``(W, b)`` layers, a
+    dict): ``func`` receives it as given, as from SciPy, and each array in it is
+    differentiable.
 
     ``func`` is called with traced values and must use chainrule-aware operations
     (``np.sin`` on a traced value is, ``math.sin`` is not); values it closes over are
@@ -86,6 +107,11 @@ def odeint(func, y0, t, args=(), Dfun=None, col_deriv=0, full_output=0, ml=None,
     if not shape_of(y0):
         y0 = reshape(y0, (1,))
     n = shape_of(y0)[0]
+    treedef = None
+    if any(_is_container(a) for a in args):
+        # parameters as a pytree (autograd's ode_net passes a list of (W, b) layers):
+        # func receives them as given, as SciPy's odeint does; the primitive sees leaves
+        args, treedef = tree_flatten(args)
     args = tuple(a if isinstance(a, (int, float, np.ndarray, np.generic)) or
                  hasattr(a, "_trace") else asarray_like(a) for a in args)
     options = dict(rtol=rtol, atol=atol, h0=h0, hmax=hmax, hmin=hmin, ixpr=ixpr,
@@ -97,8 +123,8 @@ def odeint(func, y0, t, args=(), Dfun=None, col_deriv=0, full_output=0, ml=None,
         if v is not None and np.ndim(v):
             options[k] = tuple(np.asarray(v, np.float64).ravel().tolist())
     opts = tuple(sorted((k, v) for k, v in options.items() if v is not None))
-    jac = None if Dfun is None else _normalised_jac(Dfun, bool(tfirst))
-    return odeint_p.bind(y0, t, *args, func=_normalised(func, bool(tfirst), n),
+    jac = None if Dfun is None else _normalised_jac(Dfun, bool(tfirst), treedef)
+    return odeint_p.bind(y0, t, *args, func=_normalised(func, bool(tfirst), n, treedef),
                          options=opts, jac=jac)
 
 
