@@ -516,3 +516,14 @@ def test_poisson_entropy_is_one_function_eagerly_and_traced():
                                rtol=1e-9)
     np.testing.assert_allclose(eager[:2], sst.poisson.entropy(mu[:2]), rtol=1e-13)
     assert str(cst.poisson.entropy(0.0)) == "0.0"
+
+
+def test_distributions_import_as_modules():
+    # autograd's examples write `import autograd.scipy.stats.norm as norm` (8 of the 22
+    # ported); the same line for chainrule raised ModuleNotFoundError
+    import chainrule.scipy.stats as st
+    import chainrule.scipy.stats.norm as norm
+    import chainrule.scipy.stats.multivariate_normal as mvn
+    assert norm is st.norm and mvn is st.multivariate_normal
+    assert cr.grad(norm.logpdf)(0.5) == -0.5
+    assert norm.rvs(size=2, random_state=0).shape == (2,)      # SciPy's own, as before

@@ -16,6 +16,8 @@ by series; see ``prims/incomplete.py``); counts (``poisson``'s ``k``) have no de
 import functools
 import math
 
+import types
+
 import numpy as np
 import scipy.stats as sst
 
@@ -89,6 +91,31 @@ def _float64(v):
     return v
 
 
+_MULTIVARIATE = {"multivariate_normal", "dirichlet", "multinomial"}
+
+
+def _nan_where_nan(out, args):
+    """``out`` with nan wherever an argument is nan, as SciPy's univariate methods
+    (``place(output, ... + isnan(x), badvalue)``): the traced formulas' support masks
+    (``where(x >= 0, f, 0)``) took a nan ``x`` or ``loc`` for a point outside the
+    support (expon.cdf(nan) was 0 under grad and jit). A constant argument without nan
+    adds nothing."""
+    bad = None
+    for a in args:
+        if isinstance(a, Tracer):
+            if dtype_of(a).kind not in "fc":
+                continue
+            m = a != a
+        elif isinstance(a, (float, complex, np.floating, np.complexfloating, np.ndarray)):
+            if np.asarray(a).dtype.kind not in "fc" or not np.isnan(a).any():
+                continue
+            m = np.isnan(a)
+        else:
+            continue
+        bad = m if bad is None else bad | m
+    return out if bad is None else _where(bad, np.nan, out)
+
+
 def _method(dist, method, layout="C"):
     """Register ``traced`` as ``scipy.stats.<dist>.<method>`` (its floating arguments
     promoted to float64 first, as SciPy's). ``layout``: SciPy's methods allocate their
@@ -100,11 +127,22 @@ def _method(dist, method, layout="C"):
     register = numpy_function(sp_fn, module=MODULE, name=f"{dist}.{method}",
                               layout=layout)
 
+    elementwise = dist not in _MULTIVARIATE
+
     def deco(body):
         @functools.wraps(body)
         def traced(*args, **kwargs):
-            return body(*[_float64(a) for a in args],
-                        **{k: _float64(v) for k, v in kwargs.items()})
+            for a in list(args) + list(kwargs.values()):
+                if isinstance(a, complex) or (isinstance(a, (Tracer, np.ndarray, np.generic))
+                                              and dtype_of(a).kind == "c"):
+                    raise TypeError(
+                        f"scipy.stats.{dist}.{method}: complex arguments are not supported "
+                        f"(SciPy's distributions are real: they raise or drop the "
+                        f"imaginary part); pass real arrays")
+            args = [_float64(a) for a in args]
+            kwargs = {k: _float64(v) for k, v in kwargs.items()}
+            out = body(*args, **kwargs)
+            return _nan_where_nan(out, args + list(kwargs.values())) if elementwise else out
         fn = register(traced)
         fn.__name__, fn.__qualname__ = method, f"{dist}.{method}"
         return fn
@@ -673,11 +711,15 @@ logistic_pdf = _exp_of(logistic_logpdf, "logistic", "pdf")
 
 
 
-class Distribution:
-    """A namespace of differentiable methods; every other attribute is SciPy's."""
+class Distribution(types.ModuleType):
+    """A namespace of differentiable methods; every other attribute is SciPy's. A module
+    (``chainrule.scipy.stats.norm``), as JAX's and autograd's are, so that
+    ``import chainrule.scipy.stats.norm as norm`` works as it does for them."""
 
     def __init__(self, name, methods, scipy_dist):
-        self.__name__ = name
+        super().__init__(f"chainrule.scipy.stats.{name}",
+                         f"scipy.stats.{name}'s methods, differentiable: "
+                         f"{', '.join(sorted(methods))}; every other attribute is SciPy's.")
         self._scipy = scipy_dist
         self.__dict__.update(methods)
 
@@ -687,7 +729,7 @@ class Distribution:
         return getattr(self._scipy, attr)
 
     def __repr__(self):
-        return f"<chainrule.scipy.stats.{self.__name__}: differentiable " \
+        return f"<{self.__name__}: differentiable " \
                f"{sorted(k for k in self.__dict__ if not k.startswith('_'))}>"
 
 
