@@ -23,7 +23,7 @@ from .activations import (  # noqa: F401
 )
 from .initializers import (  # noqa: F401
     glorot_uniform, glorot_normal, xavier_uniform, xavier_normal, he_uniform, he_normal,
-    lecun_uniform, lecun_normal, normal, uniform, zeros, ones, constant,
+    kaiming_uniform, kaiming_normal, lecun_uniform, lecun_normal, normal, uniform, zeros, ones, constant,
 )
 from .layers import (  # noqa: F401
     dense_init, dense, linear_init, linear, dropout, MLP, mlp, num_params,
@@ -44,7 +44,7 @@ __all__ = [
     "relu", "leaky_relu", "elu", "tanh", "sigmoid", "log_sigmoid", "softplus", "silu",
     "swish", "gelu", "softmax", "log_softmax", "logsumexp", "identity", "get_activation",
     "glorot_uniform", "glorot_normal", "xavier_uniform", "xavier_normal", "he_uniform",
-    "he_normal", "lecun_uniform", "lecun_normal", "normal", "uniform", "zeros", "ones",
+    "he_normal", "kaiming_uniform", "kaiming_normal", "lecun_uniform", "lecun_normal", "normal", "uniform", "zeros", "ones",
     "constant", "dense_init", "dense", "linear_init", "linear", "dropout", "MLP", "mlp",
     "num_params", "mse", "mean_squared_error", "cross_entropy", "softmax_cross_entropy",
     "binary_nll", "binary_cross_entropy_with_logits", "sigmoid_binary_cross_entropy",
