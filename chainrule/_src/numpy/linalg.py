@@ -43,7 +43,7 @@ from ..prims.reductions import reduce_max_p, reduce_min_p
 from ..prims.linalg import (inv_p, solve_p, det_p, slogdet_p, cholesky_p, eigh_p, svd_p,
                             qr_p, pinv_p, matrix_rank_p)
 from ..prims.eig import eig_p
-from . import basic, reductions as _reductions, shape as _shape
+from . import basic, products, reductions as _reductions, shape as _shape
 from .basic import asarray_like, normalize_axis, as_inexact
 from .dispatch import numpy_function, no_kwargs
 
@@ -285,7 +285,7 @@ def multi_dot(arrays, *, out=None):
     if n < 2:
         raise ValueError("Expecting at least two arrays.")
     if n == 2:
-        return basic.dot(arrays[0], arrays[1])
+        return products.dot(arrays[0], arrays[1])
     arrays = [asarray_like(x) for x in arrays]
     nd_first, nd_last = _ndim(arrays[0]), _ndim(arrays[-1])
     if nd_first == 1:
@@ -666,7 +666,7 @@ def outer(x1, x2, /):
     if _ndim(x1) != 1 or _ndim(x2) != 1:
         raise ValueError("Input arrays must be one-dimensional, but they are "
                          f"x1.ndim={_ndim(x1)} and x2.ndim={_ndim(x2)}.")
-    return basic.outer(x1, x2)
+    return products.outer(x1, x2)
 
 
 @_linalg(np.linalg.vecdot)
@@ -687,12 +687,12 @@ def vecdot(x1, x2, /, *, axis=-1):
 
 @_linalg(np.linalg.matmul)
 def matmul(x1, x2, /):
-    return basic.matmul(x1, x2)
+    return products.matmul(x1, x2)
 
 
 @_linalg(np.linalg.tensordot, layout="C")
 def tensordot(x1, x2, /, *, axes=2):
-    return basic.tensordot(x1, x2, axes=axes)
+    return products.tensordot(x1, x2, axes=axes)
 
 
 @_linalg(np.linalg.cross)

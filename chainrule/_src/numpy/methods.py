@@ -21,7 +21,7 @@ from ..prims.products import matmul_p
 from ..prims.shape import reshape as sp_reshape
 from .dispatch import (HANDLED_FUNCTIONS, HANDLED_UFUNCS, PUBLIC, traced_only, numpy_function,
                        dask_differs, WRITES_IN_PLACE)
-from . import basic, aliasing, reductions
+from . import basic, aliasing, products, reductions
 from .aliasing import update
 from .ufuncs import UFUNCS
 
@@ -117,12 +117,12 @@ def _matmul_op(reflected):
     def op(self, other):
         a, b = (other, self) if reflected else (self, other)
         trace = _state.trace
-        # (basic.two_matrices, written out: self is a Tracer)
+        # (products.two_matrices, written out: self is a Tracer)
         if trace is not None and (type(other) is _ndarray or isinstance(other, Tracer)):
             s1, s2 = a.shape, b.shape
             if len(s1) == 2 and len(s2) == 2 and s1[1] == s2[0]:
                 return trace.process(matmul_p, (a, b), _NO_PARAMS)
-        return basic.matmul(a, b)
+        return products.matmul(a, b)
     return op
 
 
@@ -137,7 +137,7 @@ def _imatmul(self, other):
                                  else shape_of(other)) < 2:
         raise ValueError("inplace matrix multiplication requires the first operand to "
                          "have at least one and the second at least two dimensions.")
-    return aliasing.assign(self, basic.matmul(self, other))
+    return aliasing.assign(self, products.matmul(self, other))
 
 
 Tracer.__imatmul__ = _imatmul
@@ -671,6 +671,13 @@ def putmask(a, mask, values):
     """``a.flat[n] = values.flat[n % len(values)]`` where ``mask.flat[n]``, in place: a
     select, so a traced mask's values are never needed (vmap, jit)."""
     size = int(np.prod(a.shape, dtype=np.int64))
+    # NumPy pairs mask and data by flat position and wants equal sizes (a broadcast
+    # mask was taken silently)
+    mask = basic.asarray_like(mask)
+    if int(np.prod(mask.shape, dtype=np.int64)) != size:
+        raise ValueError("putmask: mask and data must be the same size")
+    if mask.shape != a.shape:
+        mask = sp_reshape(mask, a.shape) if isinstance(mask, Tracer) else mask.reshape(a.shape)
     v = basic.asarray_like(values)
     v = sp_reshape(v, (-1,)) if isinstance(v, Tracer) else v.reshape(-1)
     if v.shape[0] == 0 or size == 0:
@@ -686,7 +693,12 @@ def putmask(a, mask, values):
 @numpy_function(np.place, eager=dask_differs(np.place, WRITES_IN_PLACE))
 def place(arr, mask, vals):
     """``arr[mask] = vals``, ``vals`` repeated over the selected positions, in place."""
-    pos = np.flatnonzero(np.broadcast_to(_concrete_mask(mask), arr.shape))
+    m = _concrete_mask(mask)
+    if m.size != int(np.prod(arr.shape, dtype=np.int64)):     # (as NumPy: no broadcasting)
+        raise ValueError("place: mask and data must be the same size")
+    pos = np.flatnonzero(m)
+    if pos.size and int(np.prod(basic.asarray_like(vals).shape)) == 0:
+        raise ValueError("Cannot insert from an empty array!")
     _write_flat(arr, pos, vals)
 
 
