@@ -13,6 +13,7 @@ agree to rounding and every derivative, vmap and jit follow from the parts):
   ``setxor1d`` (their result's size depends on the values: under vmap they raise).
 """
 import math
+import operator
 import warnings
 
 import numpy as np
@@ -201,6 +202,9 @@ def convolve(a, v, mode="full"):
 @numpy_function(np.correlate)
 def correlate(a, v, mode="valid"):
     """sum_n a[n + k] conj(v[n]), NumPy's lags (a shorter ``a`` reverses the result)."""
+    if not shape_of(asarray_like(a)) or not shape_of(asarray_like(v)):
+        # (NumPy's correlate, unlike its convolve, takes no 0-d argument)
+        raise ValueError("object of too small depth for desired array")
     a, v = _conv_args(a, v)
     mode = _conv_mode(mode)
     if dtype_of(v).kind == "c":
@@ -307,7 +311,7 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
     N = _n()
     y = asarray_like(y)
     nd = len(shape_of(y))
-    axis = axis % nd
+    axis = single_axis(axis, nd)        # (NumPy's IndexError: ``axis % nd`` wrapped 5 to 1)
     if x is None:
         d = dx
     else:
@@ -330,6 +334,9 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     slope is not finite: ``fp[j]`` at a knot, then the line from the right end."""
     N = _n()
     x, xp, fp = asarray_like(x), as_inexact(xp), asarray_like(fp)
+    if dtype_of(x).kind == "c" or dtype_of(xp).kind == "c":     # (astype dropped the imaginary part)
+        raise TypeError("Cannot cast array data from dtype('complex128') to "
+                        "dtype('float64') according to the rule 'safe'")
     cdt = np.complex128 if dtype_of(fp).kind == "c" else np.float64
     if period is not None:
         if has_value(period) and concrete(period) == 0:
@@ -427,7 +434,9 @@ def vander(x, N=None, increasing=False):
     x = asarray_like(x)
     if len(shape_of(x)) != 1:
         raise ValueError("x must be a one-dimensional array or sequence.")
-    n = shape_of(x)[0] if N is None else int(N)
+    n = shape_of(x)[0] if N is None else operator.index(N)    # (NumPy: 1.5 is a TypeError)
+    if n < 0:
+        raise ValueError("negative dimensions are not allowed")
     dt = np.promote_types(dtype_of(x), int)       # NumPy's result dtype (float32: float64)
     if n == 0:
         return np.empty((shape_of(x)[0], 0), dt)
@@ -809,7 +818,7 @@ def apply_along_axis(func1d, axis, arr, *args, **kwargs):
     N = _n()
     arr = asarray_like(arr)
     nd = len(shape_of(arr))
-    axis = axis % nd
+    axis = single_axis(axis, nd)        # (NumPy's AxisError: ``axis % nd`` wrapped 5 to 1)
     moved = N["moveaxis"](arr, axis, -1)
     outer = shape_of(moved)[:-1]
     res = [asarray_like(func1d(moved[ind], *args, **kwargs)) for ind in np.ndindex(*outer)]
@@ -829,7 +838,8 @@ def apply_over_axes(func, a, axes):
     val = asarray_like(a)
     nd = len(shape_of(val))
     for axis in (axes if isinstance(axes, (list, tuple, np.ndarray)) else [axes]):
-        axis = int(axis) % nd
+        axis = int(axis)
+        axis = axis + nd if axis < 0 else axis      # NumPy's: func raises out of range
         res = asarray_like(func(val, axis))
         if len(shape_of(res)) == nd:
             val = res
@@ -1032,8 +1042,8 @@ def _edges_out(bins, edges, sample=None, rng=None):
     """The bin edges as NumPy computes them, traced where they depend on traced values:
     the caller's edges, or for a number of bins without ``range``, linspace(min, max)
     of a traced sample (a string rule for the bins there is refused)."""
-    if isinstance(bins, Tracer):
-        return as_inexact(bins)
+    if isinstance(bins, Tracer) and shape_of(bins):     # traced edges (a traced 0-d
+        return as_inexact(bins)         # bins is a count: it was returned as the edges)
     if sample is None or not isinstance(sample, Tracer) or rng is not None or \
             np.ndim(concrete(bins)) != 0:
         return edges
@@ -1076,7 +1086,10 @@ def histogramdd(sample, bins=10, range=None, density=None, weights=None):
     hist = N["reshape"](hist, tuple(nbin))
     core = (slice(1, -1),) * D
     hist = hist[core]
-    per = list(bins) if isinstance(bins, (list, tuple)) else [bins] * D
+    # (as NumPy: an array of bins has one entry per dimension; a traced one was taken
+    # for every dimension's edges)
+    per = list(bins) if isinstance(bins, (list, tuple)) else \
+        [bins[i] for i in np.arange(D)] if np.ndim(cb) else [bins] * D
     rngs = list(range) if range is not None else [None] * D
     samp = asarray_like(sample)
     samp = samp if len(shape_of(samp)) == 2 else N["reshape"](samp, (-1, 1))
@@ -1123,9 +1136,11 @@ def histogram(a, bins=10, range=None, density=None, weights=None):
         return h, _edges_out(bins, e, N["ravel"](a) if isinstance(a, Tracer) else None,
                              range)
     _, edges = np.histogram(ca, cb, range=range)
-    w = None if weights is None else N["ravel"](asarray_like(weights))
-    if w is not None and shape_of(w) != ca.shape:
+    w = None if weights is None else asarray_like(weights)
+    # (NumPy compares the shapes, not the sizes: weights (1, n) for an a of (n,) raise)
+    if w is not None and shape_of(w) != np.shape(_concrete_array(a)):
         raise ValueError("weights should have the same shape as a.")
+    w = None if w is None else N["ravel"](w)
     keep = (ca >= edges[0]) & (ca <= edges[-1])
     idx = np.searchsorted(edges, ca, side="right") - 1
     idx[ca == edges[-1]] = len(edges) - 2

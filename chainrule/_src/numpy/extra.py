@@ -187,6 +187,12 @@ def gradient(f, *varargs, axis=None, edge_order=1):
     axes = normalize_axis(axis, nd)
     if len(set(axes)) != len(axes):
         raise ValueError("repeated axis")
+    if dtype_of(f).kind == "b" or any(dtype_of(asarray_like(d)).kind == "b" and
+                                      len(shape_of(asarray_like(d))) == 1 for d in varargs):
+        # (NumPy subtracts booleans, an error; the cast to float64 below hid it)
+        raise TypeError("numpy boolean subtract, the `-` operator, is not supported, use "
+                        "the bitwise_xor, the `^` operator, or the logical_xor function "
+                        "instead.")
     n = len(varargs)
     if n == 0:
         dx = [1.0] * len(axes)

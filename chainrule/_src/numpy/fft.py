@@ -7,6 +7,8 @@ NumPy's order, so repeated axes and ``s`` behave exactly as in NumPy. ``fftshift
 and ``ifftshift`` are rolls (slices and a concatenation); ``fftfreq``/``rfftfreq``
 return NumPy's constants, differentiable in the sample spacing ``d``.
 """
+import operator
+
 import numpy as np
 
 from ..core import shape_of, dtype_of
@@ -53,7 +55,7 @@ def _check_n(n):
 def _c2c(a, n, axis, norm, inverse):
     a = asarray_like(a)
     axis = _axis(a, axis)
-    n = shape_of(a)[axis] if n is None else int(n)
+    n = shape_of(a)[axis] if n is None else operator.index(n)
     _check_n(n)
     norm = _norm(norm)
     return fft_p.bind(_resize(a, axis, n), axis=axis, inverse=inverse, norm=norm)
@@ -65,7 +67,7 @@ def _r2c(a, n, axis, norm):
         raise TypeError("ufunc 'rfft' not supported for complex input (numpy.fft.rfft "
                         "takes real input)")
     axis = _axis(a, axis)
-    n = shape_of(a)[axis] if n is None else int(n)
+    n = shape_of(a)[axis] if n is None else operator.index(n)
     _check_n(n)
     norm = _norm(norm)
     return rfft_p.bind(_resize(a, axis, n), axis=axis, norm=norm)
@@ -74,7 +76,7 @@ def _r2c(a, n, axis, norm):
 def _c2r(a, n, axis, norm):
     a = asarray_like(a)
     axis = _axis(a, axis)
-    n = (shape_of(a)[axis] - 1) * 2 if n is None else int(n)
+    n = (shape_of(a)[axis] - 1) * 2 if n is None else operator.index(n)
     _check_n(n)
     norm = _norm(norm)
     return irfft_p.bind(_resize(a, axis, n // 2 + 1), axis=axis, n=n, norm=norm)

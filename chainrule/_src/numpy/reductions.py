@@ -12,6 +12,7 @@ Every function calls NumPy itself when none of its arguments is traced.
 """
 import builtins
 import functools
+import operator
 import warnings
 
 import numpy as np
@@ -446,7 +447,9 @@ def _kth(kth, n):
         if not -n <= k < n:
             raise ValueError(f"kth(={k}) out of bounds ({n})")
         out.append(k % n)
-    return tuple(sorted(set(out)))
+    # (sorted, as NumPy's introselect takes them, but not deduplicated: NumPy's
+    # arrangement for kth=[3, 3] differs from kth=3's, and traced values must be its)
+    return tuple(sorted(out))
 
 
 def _partition_args(a, kth, axis):
@@ -918,7 +921,8 @@ def _beyond(cmp, a, bound):
 def round_(a, decimals=0, out=None):
     """Piecewise constant: its derivative is zero."""
     no_kwargs("round", out=out)
-    return round_p.bind(asarray_like(a), decimals=int(decimals))
+    # (NumPy: a float ``decimals`` is a TypeError, where int() took 1.5 for 1)
+    return round_p.bind(asarray_like(a), decimals=operator.index(decimals))
 
 
 @traced_numpy(np.around)

@@ -471,7 +471,8 @@ class CumExtremum(Primitive):
 def _first(shape, axis):
     """True at index 0 along ``axis`` (a constant of ``shape``)."""
     m = np.zeros(shape, np.bool_)
-    m[(slice(None),) * axis + (0,)] = True
+    if shape[axis]:         # (an empty axis has no index 0: the derivatives of an empty
+        m[(slice(None),) * axis + (0,)] = True      # maximum.accumulate raised)
     return m
 
 

@@ -46,6 +46,19 @@ def _tri_mask(n, lower, unit_diagonal):
     return np.tril(ones, k) if lower else np.triu(ones, -k)
 
 
+def _front_aligned(args, dims):
+    """:func:`batch_to_front`, each argument's stack axes then padded with 1s after the
+    batch axis to the longest per-example rank: the arguments broadcast their stacks
+    against each other (an unbatched (n, k) ``b`` put in front of a batched (1, n, n)
+    ``a`` broadcast the batch against the stack: per-example shape (2, n, k), not
+    (1, n, k))."""
+    vals = _front(args, dims)
+    nd = max(len(shape_of(v)) for v in vals)
+    return [v if len(shape_of(v)) == nd else
+            reshape(v, shape_of(v)[:1] + (1,) * (nd - len(shape_of(v))) + shape_of(v)[1:])
+            for v in vals]
+
+
 class SolveTriangular(Primitive):
     """X with op(A) X = B; op(A) = A (trans=0) or A^T (trans=1); B is (..., n, k)."""
 
@@ -77,7 +90,7 @@ class SolveTriangular(Primitive):
         return [ct_a, fit_cotangent(g, b) if needs[1] else None]
 
     def batch(self, args, dims, **params):
-        return self.bind(*_front(args, dims), **params), 0
+        return self.bind(*_front_aligned(args, dims), **params), 0
 
     def cost(self, args, ans, **params):
         b = shape_of(args[1])
@@ -213,7 +226,7 @@ class SolveSylvester(Primitive):
                 fit_cotangent(g, q) if needs[2] else None]
 
     def batch(self, args, dims):
-        return self.bind(*_front(args, dims)), 0
+        return self.bind(*_front_aligned(args, dims)), 0
 
     def cost(self, args, ans):
         s = shape_of(args[0])

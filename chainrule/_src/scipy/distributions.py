@@ -441,7 +441,7 @@ def bernoulli_ppf(q, p, loc=0):
     """Integer-valued: no derivative."""
     q, ok = _q(q)
     p = as_inexact(p)
-    val = _where(q > 1.0 - p, 1.0, 0.0) + loc
+    val = _where((q > 1.0 - p) | (q == 1), 1.0, 0.0) + loc      # (q = 1: the support's end, p = 0 too)
     val = _where(q == 0, -1.0 + loc, val)
     return _valid((p >= 0) & (p <= 1) & ok, val)
 
@@ -524,7 +524,9 @@ def multinomial_logpmf(x, n, p):
     p = _where(np.arange(k) == k - 1, _where(off, rest, p), p)
     nd = max(len(shape_of(x)), len(shape_of(p)))
     ax = (nd - 1,)
-    xs, ps_ = x + 0.0 * p, p + 0.0 * x          # broadcast against each other
+    # broadcast against each other (a nan in p must not make the counts nan: SciPy's
+    # logpmf is nan there, not -inf as off the support)
+    xs, ps_ = x + 0.0 * _where(p == p, p, 0.0), p + 0.0 * x
     none = lambda c: reduce_sum(_where(c, 1.0, 0.0), ax) == 0     # noqa: E731
     inside = none(xs < 0) & (reduce_sum(xs, ax) == n)
     val = gammaln(n + 1.0) + reduce_sum(xlogy(xs, ps_) - gammaln(xs + 1.0), ax)

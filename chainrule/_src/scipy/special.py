@@ -37,6 +37,12 @@ def _check(name, args, kwargs):
             "arguments are not supported inside a transformation")
 
 
+def _arr(a):
+    """A list or tuple argument as an array (a primitive's derivative rules compute with
+    their arguments: ``v - 1.0`` on a list ``v`` failed in jv's pullback)."""
+    return asarray_like(a) if type(a) in (list, tuple) else a
+
+
 def _ufunc(name, prim_name=None, prims=ps.PRIMS):
     """Register the SciPy ufunc ``name`` as a binding of the primitive ``prim_name``."""
     sp_fn = getattr(sps, name)
@@ -44,11 +50,11 @@ def _ufunc(name, prim_name=None, prims=ps.PRIMS):
     if getattr(sp_fn, "nin", 1) == 1:
         def traced(x, /, *args, **kwargs):
             _check(name, args, kwargs)
-            return prim.bind(x)
+            return prim.bind(_arr(x))
     else:
         def traced(x, y, /, *args, **kwargs):
             _check(name, args, kwargs)
-            return prim.bind(x, y)
+            return prim.bind(_arr(x), _arr(y))
     traced.__name__ = traced.__qualname__ = name
     traced.__doc__ = (f"A SciPy ufunc (``out=``/``where=`` only outside transformations). "
                       f"See SciPy's documentation of ``scipy.special.{name}``.")
@@ -71,14 +77,14 @@ def gammainc(a, x, /, *args, **kwargs):
     """Differentiable in ``x`` (the gamma density) and in ``a`` (to any order, by the
     series or continued fraction that evaluates it; see ``prims/incomplete.py``)."""
     _check("gammainc", args, kwargs)
-    return pi.gammainc_p.bind(a, x, n=0)
+    return pi.gammainc_p.bind(_arr(a), _arr(x), n=0)
 
 
 @numpy_function(sps.gammaincc, module=MODULE)
 def gammaincc(a, x, /, *args, **kwargs):
     """Differentiable in ``a`` and ``x`` (see ``gammainc``)."""
     _check("gammaincc", args, kwargs)
-    return pi.gammaincc_p.bind(a, x)
+    return pi.gammaincc_p.bind(_arr(a), _arr(x))
 
 
 @numpy_function(sps.betainc, module=MODULE)
@@ -86,7 +92,7 @@ def betainc(a, b, x, /, *args, **kwargs):
     """Differentiable in ``x`` (the beta density) and in ``a`` and ``b`` (to any order,
     by the continued fraction that evaluates it; see ``prims/incomplete.py``)."""
     _check("betainc", args, kwargs)
-    return pi.betainc_p.bind(a, b, x, i=0, j=0)
+    return pi.betainc_p.bind(_arr(a), _arr(b), _arr(x), i=0, j=0)
 
 
 @numpy_function(sps.multigammaln, module=MODULE, layout="C")   # SciPy: a sum of a stack
@@ -166,7 +172,9 @@ def log_softmax(x, axis=None):
     """A slice that is entirely -inf gives nan (as SciPy) with finite derivative."""
     x = as_inexact(x)
     axes = normalize_axis(axis, len(shape_of(x)))
-    return x - ps.logsumexp_p.bind(x, axis=axes, keepdims=True, signed=False)
+    # (keepdims on a 0-d x would give shape (1,), as SciPy's logsumexp, where
+    # SciPy's log_softmax keeps the shape ())
+    return x - ps.logsumexp_p.bind(x, axis=axes, keepdims=bool(shape_of(x)), signed=False)
 
 
 # ---------------------------------------------------------------- JAX's other functions
