@@ -24,38 +24,34 @@ from chainrule import optim  # noqa: E402
 # What a user writes in place of autograd.misc.optimizers (its drivers take a gradient
 # function grad(x, i), any container of parameters and a callback(x, i, g)).
 # --------------------------------------------------------------------------------------
+def _drive(opt, grad, x0, callback, num_iters):
+    """autograd.misc.optimizers' loop (flatten, step, callback(x, i, g)) on an optax-style
+    chainrule.optim transform."""
+    flat, unflatten = optim.ravel_pytree(x0)
+    state, x = opt.init(flat), flat
+    for i in range(num_iters):
+        g = optim.ravel_pytree(grad(unflatten(x), i))[0]
+        if callback:
+            callback(unflatten(x), i, unflatten(g))
+        updates, state = opt.update(g, state, x)
+        x = optim.apply_updates(x, updates)
+    return unflatten(x)
+
+
 class _Compat:
     @staticmethod
     def adam(grad, x0, callback=None, num_iters=100, step_size=0.001, b1=0.9, b2=0.999,
              eps=10**-8):
-        flat, unflatten = optim.ravel_pytree(x0)
-        opt = optim.adam(step_size, b1=b1, b2=b2, eps=eps)
-        state = opt.init(flat)
-        x = flat
-        for i in range(num_iters):
-            g = optim.ravel_pytree(grad(unflatten(x), i))[0]
-            if callback:
-                callback(unflatten(x), i, unflatten(g))
-            updates, state = opt.update(g, state, x)
-            x = optim.apply_updates(x, updates)
-        return unflatten(x)
+        return _drive(optim.adam(step_size, b1=b1, b2=b2, eps=eps), grad, x0, callback,
+                      num_iters)
 
     @staticmethod
     def sgd(grad, x0, callback=None, num_iters=200, step_size=0.1, mass=0.9):
         # autograd's velocity is an exponential average: v = mass v - (1 - mass) g,
         # x += step v; optim.sgd's trace is t = g + mass t, update -lr t: the same
         # iteration with lr = step (1 - mass) (rounded differently).
-        flat, unflatten = optim.ravel_pytree(x0)
-        opt = optim.sgd(step_size * (1.0 - mass), momentum=mass)
-        state = opt.init(flat)
-        x = flat
-        for i in range(num_iters):
-            g = optim.ravel_pytree(grad(unflatten(x), i))[0]
-            if callback:
-                callback(unflatten(x), i, unflatten(g))
-            updates, state = opt.update(g, state, x)
-            x = optim.apply_updates(x, updates)
-        return unflatten(x)
+        return _drive(optim.sgd(step_size * (1.0 - mass), momentum=mass), grad, x0,
+                      callback, num_iters)
 
 
 def port(src, edits=()):
