@@ -245,3 +245,17 @@ def test_norm_of_a_whole_array_is_numpys_bit_for_bit(shape, dtype, layout):
         f = lambda a: cnp.linalg.norm(a, ord)
         for got in (cr.vjp(f, x)[0], cr.jvp(f, (x,), (x,))[0], cr.jit(f)(x)):
             assert got == want and np.asarray(got).dtype == np.asarray(want).dtype
+
+
+@pytest.mark.parametrize("dtype", [np.bool_, np.int8, np.uint8, np.int16, np.int32, np.float32])
+def test_modf_result_dtype_is_numpys(dtype):
+    # modf converted every integer input to float64 inside transformations; NumPy's loop
+    # gives float16 for bool/int8/uint8 and float32 for int16 (helper-60's hunt)
+    x = np.array([3, 0, 1], dtype=dtype)
+    want = np.modf(x)
+    for got in (cr.jit(cnp.modf)(x), cr.vmap(cnp.modf)(x[None]),
+                cr.vjp(lambda a: cnp.modf(a), x.astype(np.float32))[0] if dtype == np.float32
+                else cr.jit(cnp.modf)(x)):
+        for g, w in zip(got, want):
+            g = np.asarray(g).reshape(w.shape)
+            assert g.dtype == w.dtype and np.array_equal(g, w)

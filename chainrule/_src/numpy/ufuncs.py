@@ -9,7 +9,7 @@ from ..prims import elementwise as ew
 from ..prims.shape import convert_element_type_p
 from .dispatch import HANDLED_UFUNCS, HANDLED_FUNCTIONS, PUBLIC
 from . import aliasing
-from .basic import asarray_like, as_inexact
+from .basic import asarray_like, astype
 
 
 def _make(name, np_fn, prim):
@@ -225,7 +225,10 @@ def modf(x, /, *args, **kwargs):
         raise TypeError("ufunc 'modf' not supported for the input types, and the inputs "
                         "could not be safely coerced to any supported types according "
                         "to the casting rule ''safe''")
-    x = as_inexact(x)
+    # NumPy's loop: float16 for bool/int8/uint8, float32 for int16/uint16 (as_inexact's
+    # float64 gave another dtype under jit and vmap)
+    dt = np.modf(np.zeros(1, dtype_of(x)))[0].dtype
+    x = x if dtype_of(x) == dt else astype(x, dt)
     inf = ew.PRIMS["isinf"].bind(x)
     frac = ew.PRIMS["fmod"].bind(ew.select_p.bind(inf, 0.0, x), 1.0)
     frac = ew.select_p.bind(inf, ew.PRIMS["copysign"].bind(0.0 * frac, x), frac)
