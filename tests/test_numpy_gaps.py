@@ -259,3 +259,19 @@ def test_modf_result_dtype_is_numpys(dtype):
         for g, w in zip(got, want):
             g = np.asarray(g).reshape(w.shape)
             assert g.dtype == w.dtype and np.array_equal(g, w)
+
+
+def test_where_none_is_numpys():
+    # mean/var/std(where=None) returned nan inside transformations (NumPy: TypeError),
+    # nanmean(where=None) 1.5 (NumPy: nan, an all-False mask); helper-60's hunt
+    x = np.arange(4.0)
+    for name in ("mean", "var", "std"):
+        with pytest.raises(TypeError):
+            getattr(np, name)(x, where=None)
+        with pytest.raises(TypeError):
+            cr.vjp(lambda a: getattr(cnp, name)(a, where=None), x)
+    with pytest.raises(NotImplementedError, match="where="):
+        cr.vjp(lambda a: cnp.nanmean(a, where=None), x)
+    for name in ("sum", "prod"):        # NumPy: an all-False mask
+        assert cr.vjp(lambda a: getattr(cnp, name)(a, where=None), x)[0] == \
+            getattr(np, name)(x, where=None)

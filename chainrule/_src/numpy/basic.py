@@ -346,6 +346,10 @@ def where_mask(fn_name, a, axes, where):
     mask that is not boolean or does not broadcast to ``a``'s shape."""
     if where is True:
         return None
+    if where is None and fn_name in ("mean", "var", "std"):
+        # (NumPy counts the mask first: int(None); sum, prod, max take None as False)
+        raise TypeError("int() argument must be a string, a bytes-like object or a real "
+                        "number, not 'NoneType'")
     shape = tuple(shape_of(a))
     traced = isinstance(where, Tracer)
     m = where if traced else np.asarray(where)

@@ -336,7 +336,10 @@ def _maybe_concrete(x):
 
 def _nan_kwargs(name, initial=_NoValue, where=_NoValue):
     """NumPy passes these on to the reduction; inside transformations they are refused
-    (not dropped)."""
+    (not dropped: ``where=None`` is NumPy's mask of False everywhere, not "no mask")."""
+    if where is None:
+        raise NotImplementedError(f"chainrule.numpy.{name}: where= is not supported "
+                                  "inside a transformation")
     no_kwargs(name, initial=None if initial is _NoValue else initial,
               where=None if where is _NoValue else where)
 
