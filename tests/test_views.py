@@ -435,3 +435,27 @@ def test_writes_after_a_checkpointed_call_and_writes_the_caller_sees():
         np.testing.assert_allclose(cr.grad(f)(X4), fd_grad(lambda x: f(x.copy()), X4),
                                    rtol=1e-6, atol=1e-7)
         np.testing.assert_allclose(cr.jit(cr.grad(f))(X4), cr.grad(f)(X4), rtol=1e-12)
+
+
+@pytest.mark.parametrize("fn", ["asarray", "asanyarray"])
+@pytest.mark.parametrize("order", ["F", "C", "A", "K", None])
+@pytest.mark.parametrize("fortran", [False, True])
+def test_asarray_order_copies_where_numpy_copies(fn, order, fortran):
+    # cnp.asarray(x, order="F") of a C array was x itself: a write through a reshape of
+    # it (a copy in NumPy, of an F array) reached x (value 40 where NumPy gives 30, and
+    # a gradient of 0 where it is 2)
+    def f(x, m):
+        y = getattr(m, fn)(x, order=order)
+        z = y.reshape(-1)
+        z[0] = 5.0
+        return m.sum(y * 1.0) + m.sum(x)
+
+    lay = np.asfortranarray if fortran else np.ascontiguousarray
+    x = lay(np.arange(6.0).reshape(2, 3))
+    want = f(lay(x), np)
+    assert cr.vjp(lambda a: f(a, cnp), x)[0] == want
+    assert cr.jit(lambda a: f(a, cnp))(x) == want
+    h = 1e-6
+    fd = np.array([(f(lay(x + h * e.reshape(2, 3)), np) - f(lay(x - h * e.reshape(2, 3)), np))
+                   / (2 * h) for e in np.eye(6)]).reshape(2, 3)
+    np.testing.assert_allclose(cr.grad(lambda a: f(a, cnp))(x), fd, atol=1e-6)

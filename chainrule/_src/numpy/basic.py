@@ -74,6 +74,15 @@ def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, lik
     """Builds arrays from nested lists that may contain traced values (stacks them)."""
     if isinstance(object, Tracer):
         out = object
+        if not copy and order in ("C", "F", "c", "f") and shape_of(out):
+            # NumPy copies (into that order) where the array is not laid out so already:
+            # np.asarray(x, order="F") of a C array is a new F array, not x
+            v = aliasing.numpy_layout(out)
+            if not (v.flags.c_contiguous if order in "Cc" else v.flags.f_contiguous):
+                if copy is False:
+                    raise ValueError("Unable to avoid copy while creating an array as "
+                                     "requested.")
+                copy = True
         if copy and (dtype is None or np.dtype(dtype) == out.dtype):
             out = sp.copy_p.bind(out, order=order)
     elif isinstance(object, (list, tuple)) and _has_tracer(object):
@@ -96,12 +105,13 @@ def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, lik
 
 @numpy_function(np.asarray, view="identity")
 def asarray(a, dtype=None, order=None, *, like=None, copy=None):
-    return array(a, dtype=dtype, copy=copy)      # (None: a copy only where needed)
+    # (copy None: a copy only where needed, a dtype or an order="C"/"F" the array lacks)
+    return array(a, dtype=dtype, copy=copy, order="K" if order is None else order)
 
 
 @numpy_function(np.asanyarray, view="identity")
 def asanyarray(a, dtype=None, order=None, *, like=None):
-    return array(a, dtype=dtype, copy=None)
+    return array(a, dtype=dtype, copy=None, order="K" if order is None else order)
 
 
 def _layout_function(np_fn, order):
