@@ -341,3 +341,19 @@ def test_vmap_of_stacked_triangular_solves_with_an_unstacked_right_side():
         got = cr.vmap(f)(np.stack([a, a]))
         assert got.shape == (2,) + want.shape
         np.testing.assert_allclose(got[1], want, rtol=1e-10)
+
+
+def test_real_only_special_functions_refuse_complex_arguments():
+    # boxcox/boxcox1p/factorial computed a complex extension of a complex argument where
+    # SciPy raises; zeta gave nan where SciPy's complex Riemann zeta has a value
+    import chainrule.scipy.special as cs
+    import scipy.special as ss
+    z = np.array([0.5 + 0.2j])
+    for name, args, exc in (("boxcox", (z, 2.0), TypeError), ("boxcox1p", (2.0, z), TypeError),
+                            ("factorial", (z,), ValueError)):
+        with pytest.raises(exc):
+            getattr(ss, name)(*args)
+        with pytest.raises(exc):
+            cr.jit(getattr(cs, name))(*args)
+    with pytest.raises(NotImplementedError, match="complex"):
+        cr.jit(cs.zeta)(z)

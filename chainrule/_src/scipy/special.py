@@ -18,7 +18,7 @@ SciPy), and the derivatives are 0 (never nan).
 import numpy as np
 import scipy.special as sps
 
-from ..core import shape_of, Tracer
+from ..core import shape_of, dtype_of, Tracer
 from ..prims import special as ps, bessel as pb, incomplete as pi
 from ..prims.shape import broadcast_to, reshape, reduce_sum
 from ..prims.reductions import reduce_min_p
@@ -241,7 +241,22 @@ def zeta(x, q=None, out=None):
     (d/dq = -x zeta(x+1, q)); the derivative in ``x`` raises NotImplementedError."""
     if out is not None:
         _check("zeta", (out,), {})
+    if any(dtype_of(a).kind == "c" for a in (x, q) if a is not None):
+        # (SciPy's complex Riemann zeta: the primitive is SciPy's real Hurwitz zeta,
+        # which gave nan for a complex x)
+        raise NotImplementedError("chainrule.scipy.special.zeta: complex arguments are "
+                                  "not supported inside a transformation")
     return ps.zeta_p.bind(as_inexact(x), 1.0 if q is None else as_inexact(q))
+
+
+def _real_only(name, *args, error=TypeError, message=None):
+    """SciPy's error for a complex argument of a function it defines for real numbers
+    only (the composition below would compute a complex extension: a value where SciPy
+    has none)."""
+    if any(dtype_of(a).kind == "c" for a in args if a is not None):
+        raise error(message or f"ufunc '{name}' not supported for the input types, and "
+                    "the inputs could not be safely coerced to any supported types "
+                    "according to the casting rule ''safe''")
 
 
 @numpy_function(sps.factorial, module=MODULE)
@@ -251,6 +266,10 @@ def factorial(n, exact=False, extend="zero"):
     if exact or extend != "zero":
         raise NotImplementedError("chainrule.scipy.special.factorial: exact=True and "
                                   "extend= are not supported inside a transformation")
+    _real_only("factorial", n, error=ValueError, message=(
+        "In order to use non-integer arguments, you must opt into this by passing "
+        "`extend='complex'`. Note that this changes the result for all negative "
+        "arguments (which by default return 0)."))
     n = as_inexact(n)
     neg = n < 0
     return select_p.bind(neg, 0.0, ps.gamma_p.bind(select_p.bind(neg, 1.0, n) + 1.0))
@@ -285,6 +304,7 @@ def _boxcox(logx, lmbda):
 def boxcox(x, lmbda, /, *args, **kwargs):
     """Differentiable in ``x`` and ``lmbda`` (also at lmbda = 0, to second order)."""
     _check("boxcox", args, kwargs)
+    _real_only("boxcox", x, lmbda)
     return _boxcox(EW["log"].bind(as_inexact(x)), as_inexact(lmbda))
 
 
@@ -292,6 +312,7 @@ def boxcox(x, lmbda, /, *args, **kwargs):
 def boxcox1p(x, lmbda, /, *args, **kwargs):
     """Differentiable in ``x`` and ``lmbda`` (also at lmbda = 0, to second order)."""
     _check("boxcox1p", args, kwargs)
+    _real_only("boxcox1p", x, lmbda)
     return _boxcox(EW["log1p"].bind(as_inexact(x)), as_inexact(lmbda))
 
 
