@@ -2,7 +2,6 @@
 derivative the rules cannot know is nan or inf, never a finite guess."""
 import math
 
-import mpmath as mp
 import numpy as np
 import pytest
 
@@ -10,6 +9,8 @@ import chainrule as cr
 import chainrule.numpy as cnp
 import chainrule.scipy.special as csp
 from chainrule._src.prims import elementwise as ew
+
+mp = pytest.importorskip("mpmath")    # the `test` extra: references at 40-50 digits
 
 mp.mp.dps = 40
 

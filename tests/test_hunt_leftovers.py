@@ -5,7 +5,6 @@ derivatives for large x; beta/poch derivatives at the zeros of 1/Gamma). Each te
 failed on the files before the fix, most silently (a wrong dtype, layout or number)."""
 import warnings
 
-import mpmath as mp
 import numpy as np
 import pytest
 import scipy.linalg as sl
@@ -18,6 +17,8 @@ import chainrule.scipy.linalg as csl
 import chainrule.scipy.special as csp
 import chainrule.scipy.stats as cst
 from chainrule._src.numpy.aliasing import numpy_layout
+
+mp = pytest.importorskip("mpmath")    # the `test` extra: references at 40-50 digits
 
 
 def _same(got, want, tol=1e-12):
