@@ -178,7 +178,8 @@ def isolated(tmp_path, monkeypatch):
 
 
 # pages whose code needs an optional peer (skipped, naming it, when it is not installed)
-NEEDS = {"docs/scale.md": "dask.array"}
+NEEDS = {"docs/scale.md": "dask.array", "docs/nn.md": "matplotlib",
+         "docs/tutorial.md": "matplotlib"}
 
 
 @pytest.mark.parametrize("page", PAGES)
