@@ -17,7 +17,7 @@ import warnings
 
 import numpy as np
 
-from ..core import Tracer, PrimalTracer, shape_of, dtype_of, has_value
+from ..core import Tracer, shape_of, dtype_of, has_value, value_of
 from ..prims import shape as sp
 from ..prims import elementwise as ew
 from ..prims.reductions import (reduce_prod_p, cumsum_p, cumprod_p, argmax_p, argmin_p,
@@ -746,10 +746,7 @@ def _quantile(name, a, q, axis, method, keepdims, weights, weak=False):
 def _fractions(q, scale):
     """NumPy's ``q`` (percentiles: ``q / 100``, in NumPy's dtype) and whether it
     promotes weakly (a Python int or float); NumPy's error outside [0, 1]."""
-    root = q
-    while isinstance(root, PrimalTracer):      # (jit's argument: the value it stands for)
-        root = root.primal
-    weak = type(root) in (int, float)
+    weak = type(value_of(q)) in (int, float)   # (jit's argument: the value it stands for)
     q = concrete(q)
     qc = np.asanyarray(q) if scale == 1 else np.true_divide(q, scale, out=...)
     if not (np.all(qc >= 0) and np.all(qc <= 1)):
@@ -1096,21 +1093,28 @@ def _scalar_error(a, method):
         raise TypeError(f"cannot {method} on a scalar")
 
 
+def _accumulate_args(ufunc, a, axis, dtype, out):
+    """``ufunc.accumulate``'s argument checks, as NumPy's: the array (in ``dtype``) and
+    its one axis."""
+    no_kwargs(f"{ufunc.__name__}.accumulate", out=out)
+    a = asarray_like(a)
+    _scalar_error(a, "accumulate")
+    if dtype is not None:
+        a = astype(a, dtype)
+    if axis is None or isinstance(axis, tuple):
+        raise ValueError("accumulate does not allow multiple axes")
+    return a, single_axis(axis, len(shape_of(a)))
+
+
 def _extremum_accumulate(prim, ufunc):
     def accumulate(a, axis=0, dtype=None, out=None):
         """NumPy's values; the derivative of each running extremum goes to the element
         that set it (shared equally among equal elements, as np.max's)."""
-        no_kwargs(f"{ufunc.__name__}.accumulate", out=out)
-        a = asarray_like(a)
-        _scalar_error(a, "accumulate")
-        if dtype is not None:
-            a = astype(a, dtype)
+        a, axis = _accumulate_args(ufunc, a, axis, dtype, out)
         if dtype_of(a).kind == "c":
             raise NotImplementedError(f"numpy.{ufunc.__name__}.accumulate of complex values "
                                       "is not supported on traced values")
-        if axis is None or isinstance(axis, tuple):
-            raise ValueError("accumulate does not allow multiple axes")
-        return prim.bind(a, axis=single_axis(axis, len(shape_of(a))))
+        return prim.bind(a, axis=axis)
     return accumulate
 
 
@@ -1140,17 +1144,9 @@ def _logaddexp_reduce(a, axis=0, dtype=None, out=None, keepdims=False, initial=_
 
 def _logaddexp_accumulate(a, axis=0, dtype=None, out=None):
     """NumPy's fold; the derivative of ``y[i]`` in ``x[j]`` is ``exp(x[j] - y[i])``."""
-    no_kwargs("logaddexp.accumulate", out=out)
-    a = asarray_like(a)
-    _scalar_error(a, "accumulate")
-    if dtype is not None:
-        a = astype(a, dtype)
+    a, axis = _accumulate_args(np.logaddexp, a, axis, dtype, out)
     dt = _loop_dtype(np.logaddexp, a)
-    if dt != dtype_of(a):
-        a = astype(a, dt)
-    if axis is None or isinstance(axis, tuple):
-        raise ValueError("accumulate does not allow multiple axes")
-    return logaddexp_accumulate_p.bind(a, axis=single_axis(axis, len(shape_of(a))))
+    return logaddexp_accumulate_p.bind(a if dt == dtype_of(a) else astype(a, dt), axis=axis)
 
 
 def _add_reduceat(a, indices, axis=0, dtype=None, out=None):

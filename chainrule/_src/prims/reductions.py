@@ -125,15 +125,23 @@ class MaskedSum(Primitive):
         ans = self.bind(x, mask, axis=axis, keepdims=keepdims, initial=initial)
         if type(t) is Zero:
             return ans, Zero.like(ans)
-        return ans, self.bind(t, mask, axis=axis, keepdims=keepdims, initial=None)
+        return ans, self._tangent(x, mask, t, axis, keepdims, initial)
 
     def vjp(self, ct, ans, args, needs, *, axis, keepdims, initial):
         x, mask = args
         if not needs[0]:
             return [None, None]
         ctb = broadcast_to(_keep(ct, x, axis, keepdims), shape_of(x))
-        z = np.zeros((), dtype_of(ct))          # (not 0 * ct: ct may hold inf)
-        return [ew.select_p.bind(mask, ctb, z), None]
+        g = self._scaled(ctb, x, mask, axis, keepdims, initial)
+        z = np.zeros((), dtype_of(g))           # (not 0 * g: g may hold inf)
+        return [ew.select_p.bind(mask, g, z), None]
+
+    # the reduction's own parts of the rules above (a sum: affine in x)
+    def _tangent(self, x, mask, t, axis, keepdims, initial):
+        return self.bind(t, mask, axis=axis, keepdims=keepdims, initial=None)
+
+    def _scaled(self, ctb, x, mask, axis, keepdims, initial):
+        return ctb
 
     def batch(self, args, dims, *, axis, keepdims, initial):
         (x, mask), (dx, dm) = args, dims
@@ -267,22 +275,13 @@ class MaskedProd(MaskedSum):
                               keepdims)
         return others if initial is None else others * initial
 
-    def jvp(self, primals, tangents, *, axis, keepdims, initial):
-        (x, mask), (t, _) = primals, tangents
-        ans = self.bind(x, mask, axis=axis, keepdims=keepdims, initial=initial)
-        if type(t) is Zero:
-            return ans, Zero.like(ans)
+    def _tangent(self, x, mask, t, axis, keepdims, initial):
         ts = ew.select_p.bind(mask, t, np.zeros((), dtype_of(t)))
-        return ans, reduce_sum(ts * self._others(x, mask, axis, keepdims, initial), axis,
-                               keepdims)
+        return reduce_sum(ts * self._others(x, mask, axis, keepdims, initial), axis,
+                          keepdims)
 
-    def vjp(self, ct, ans, args, needs, *, axis, keepdims, initial):
-        x, mask = args
-        if not needs[0]:
-            return [None, None]
-        ctb = broadcast_to(_keep(ct, x, axis, keepdims), shape_of(x))
-        g = ctb * self._others(x, mask, axis, keepdims, initial)
-        return [ew.select_p.bind(mask, g, np.zeros((), dtype_of(g))), None]
+    def _scaled(self, ctb, x, mask, axis, keepdims, initial):
+        return ctb * self._others(x, mask, axis, keepdims, initial)
 
 
 masked_prod_p = MaskedProd("masked_prod")

@@ -241,11 +241,11 @@ def zeta(x, q=None, out=None):
     (d/dq = -x zeta(x+1, q)); the derivative in ``x`` raises NotImplementedError."""
     if out is not None:
         _check("zeta", (out,), {})
-    if any(dtype_of(a).kind == "c" for a in (x, q) if a is not None):
-        # (SciPy's complex Riemann zeta: the primitive is SciPy's real Hurwitz zeta,
-        # which gave nan for a complex x)
-        raise NotImplementedError("chainrule.scipy.special.zeta: complex arguments are "
-                                  "not supported inside a transformation")
+    # (SciPy's complex Riemann zeta: the primitive is SciPy's real Hurwitz zeta, which
+    # gave nan for a complex x)
+    _real_only("zeta", x, q, error=NotImplementedError, message=(
+        "chainrule.scipy.special.zeta: complex arguments are not supported inside a "
+        "transformation"))
     return ps.zeta_p.bind(as_inexact(x), 1.0 if q is None else as_inexact(q))
 
 
